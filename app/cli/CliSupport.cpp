@@ -1,0 +1,87 @@
+#include "app/cli/CliSupport.h"
+
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <cstdio>
+
+namespace roundlab::cli {
+
+bool parseCommand(QCommandLineParser& parser, const QStringList& args, const QString& description,
+                  const QString& positional, const QString& positionalHelp) {
+  parser.setApplicationDescription(description);
+  parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+  const QCommandLineOption help({"h", "help"}, "Show this help.");
+  parser.addOption(help);
+  parser.addOption({"json", "Print one JSON document on stdout."});
+  parser.addOption({"threads", "LibTorch compute threads (default 1).", "N", "1"});
+  if (!positional.isEmpty()) parser.addPositionalArgument(positional, positionalHelp);
+  if (!parser.parse(args)) throw UsageError{parser.errorText()};
+  if (parser.isSet(help)) {
+    printLine(parser.helpText());
+    return false;
+  }
+  parseInt(parser.value("threads"), "--threads", 1);
+  return true;
+}
+
+void printJson(const QJsonObject& doc) {
+  std::fputs(QJsonDocument(doc).toJson(QJsonDocument::Indented).constData(), stdout);
+  std::fflush(stdout);
+}
+
+void printLine(const QString& line) {
+  std::fputs(line.toUtf8().constData(), stdout);
+  std::fputs("\n", stdout);
+  std::fflush(stdout);
+}
+
+void note(const QString& line) {
+  std::fputs(line.toUtf8().constData(), stderr);
+  std::fputs("\n", stderr);
+  std::fflush(stderr);
+}
+
+QJsonArray toJsonArray(const std::vector<int64_t>& v) {
+  QJsonArray a;
+  for (int64_t x : v) a.append(static_cast<qint64>(x));
+  return a;
+}
+
+std::vector<float> parseFloatList(const QString& text, const QString& option) {
+  std::vector<float> out;
+  for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+    bool ok = false;
+    const float f = part.trimmed().toFloat(&ok);
+    if (!ok) throw UsageError{option + " expects numbers separated by commas, got '" + text + "'"};
+    out.push_back(f);
+  }
+  return out;
+}
+
+int64_t parseInt(const QString& text, const QString& option, int64_t min) {
+  bool ok = false;
+  const qint64 v = text.toLongLong(&ok);
+  if (!ok || v < min) throw UsageError{option + " expects an integer >= " + QString::number(min) + ", got '" + text + "'"};
+  return v;
+}
+
+QString formatTable(const QStringList& header, const QList<QStringList>& rows) {
+  QList<int> width;
+  for (const QString& h : header) width << h.size();
+  for (const QStringList& r : rows)
+    for (int i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], static_cast<int>(r[i].size()));
+  auto line = [&](const QStringList& cells) {
+    QString s;
+    for (int i = 0; i < cells.size(); ++i) s += cells[i].leftJustified(i + 1 < cells.size() ? width[i] + 2 : 0);
+    return s.trimmed().isEmpty() ? s : s;
+  };
+  QString out = line(header) + "\n";
+  QStringList rule;
+  for (int w : width) rule << QString(w, '-');
+  out += line(rule) + "\n";
+  for (const QStringList& r : rows) out += line(r) + "\n";
+  return out;
+}
+
+}  // namespace roundlab::cli

@@ -1,0 +1,63 @@
+#pragma once
+// Shared plumbing of roundlab-cli's commands: option parsing, one-line errors, JSON output.
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace roundlab::cli {
+
+// Exit codes: 0 ok, 1 engine/input error, 2 usage error.
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+// Thrown for bad command-line usage; main() prints it as one line and exits kExitUsage.
+struct UsageError {
+  QString message;
+};
+
+// Parses `args` (command name first) with the given options plus --help, --json, --threads.
+// Returns false when --help was printed.
+bool parseCommand(QCommandLineParser& parser, const QStringList& args, const QString& description,
+                  const QString& positional = {}, const QString& positionalHelp = {});
+
+void printJson(const QJsonObject& doc);
+void printLine(const QString& line);  // stdout
+void note(const QString& line);       // stderr, for progress and notes
+
+QJsonArray toJsonArray(const std::vector<int64_t>& v);
+std::vector<float> parseFloatList(const QString& text, const QString& option);
+int64_t parseInt(const QString& text, const QString& option, int64_t min);
+// Left-aligned columns for human-readable tables.
+QString formatTable(const QStringList& header, const QList<QStringList>& rows);
+
+int runInfo(const QStringList& args);
+int runEval(const QStringList& args);
+int runMakeCalib(const QStringList& args);
+int runDemo(const QStringList& args);
+
+}  // namespace roundlab::cli
+
+namespace roundlab {
+struct ModelSummary;
+struct EvalReport;
+}  // namespace roundlab
+
+namespace roundlab::cli {
+QJsonObject summaryToJson(const ModelSummary& s);
+QString summaryToText(const ModelSummary& s);
+QJsonObject evalReportToJson(const EvalReport& r);
+}  // namespace roundlab::cli
+
+namespace roundlab {
+class Dataset;
+}
+namespace roundlab::cli {
+void addDataOptions(QCommandLineParser& parser);
+std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path);
+}  // namespace roundlab::cli

@@ -1,0 +1,112 @@
+// roundlab-cli eval: accuracy of a model on a data file; KL, agreement and per-layer SQNR
+// against a reference model.
+#include <cmath>
+
+#include "app/cli/CliSupport.h"
+#include "engine/Dataset.h"
+#include "engine/Evaluation.h"
+#include "engine/LayerComparison.h"
+#include "engine/Model.h"
+
+namespace roundlab::cli {
+
+QJsonObject evalReportToJson(const EvalReport& r) {
+  QJsonObject o{{"samples", static_cast<qint64>(r.samples)},
+                {"top1", r.hasLabels ? QJsonValue(r.top1) : QJsonValue()},
+                {"correct", r.hasLabels ? QJsonValue(static_cast<qint64>(r.correct)) : QJsonValue()},
+                {"wall_s", r.wallSeconds}};
+  if (r.hasReference) {
+    o["kl"] = r.kl;
+    o["agreement"] = r.agreement;
+    o["reference_top1"] = r.hasLabels ? QJsonValue(r.referenceTop1) : QJsonValue();
+  }
+  return o;
+}
+
+// Options shared by commands that read data files.
+void addDataOptions(QCommandLineParser& p) {
+  p.addOption({"count", "Use a subset of N samples (default: all).", "N", "0"});
+  p.addOption({"seed", "Seed of the subset (default 0).", "N", "0"});
+  p.addOption({"mean", "Per-channel mean to subtract after scaling to [0,1] (overrides the file's).", "M[,M..]"});
+  p.addOption({"std", "Per-channel std to divide by (overrides the file's).", "S[,S..]"});
+  p.addOption({"labels", "IDX labels file (default: found next to the images file).", "FILE"});
+}
+
+std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& p, const QString& path) {
+  DataOptions o;
+  if (p.isSet("mean")) o.mean = parseFloatList(p.value("mean"), "--mean");
+  if (p.isSet("std")) o.std = parseFloatList(p.value("std"), "--std");
+  o.labelsPath = p.value("labels").toStdString();
+  std::shared_ptr<const Dataset> data = openDataset(path.toStdString(), o);
+  const int64_t count = parseInt(p.value("count"), "--count", 0);
+  if (count > 0) data = subsetDataset(data, count, static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0)));
+  return data;
+}
+
+int runEval(const QStringList& args) {
+  QCommandLineParser p;
+  p.addOption({"data", "Data file: RoundLab HDF5 (.h5) or IDX images (.gz).", "DATA"});
+  p.addOption({"reference", "Reference (FP) model for KL divergence and top-1 agreement.", "FP.pt"});
+  p.addOption({"per-layer", "With --reference: per-layer output MSE, SQNR and cosine similarity."});
+  p.addOption({"batch", "Batch size (default 256).", "N", "256"});
+  addDataOptions(p);
+  if (!parseCommand(p, args, "Evaluate a TorchScript model on a data set.", "MODEL.pt", "TorchScript model"))
+    return 0;
+  if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
+  if (!p.isSet("data")) throw UsageError{"--data DATA is required"};
+  if (p.isSet("per-layer") && !p.isSet("reference")) throw UsageError{"--per-layer needs --reference FP.pt"};
+
+  const Model model = Model::load(p.positionalArguments()[0].toStdString());
+  std::optional<Model> reference;
+  if (p.isSet("reference")) reference = Model::load(p.value("reference").toStdString());
+  const auto data = openDataFromOptions(p, p.value("data"));
+  EvalOptions eo;
+  eo.batch = parseInt(p.value("batch"), "--batch", 1);
+  eo.reference = reference ? &*reference : nullptr;
+  const EvalReport r = evaluate(model, *data, eo);
+
+  std::vector<LayerComparison> perLayer;
+  if (p.isSet("per-layer")) {
+    CompareOptions co;
+    co.maxSamples = std::min<int64_t>(data->info().samples, 512);
+    perLayer = compareLayerOutputs(*reference, model, *data, co);
+  }
+
+  if (p.isSet("json")) {
+    QJsonObject o = evalReportToJson(r);
+    o["model"] = p.positionalArguments()[0];
+    o["data"] = p.value("data");
+    if (reference) o["reference"] = p.value("reference");
+    if (!perLayer.empty()) {
+      QJsonArray layers;
+      for (const auto& c : perLayer)
+        layers.append(QJsonObject{{"name", QString::fromStdString(c.layer)},
+                                  {"mse", c.mse},
+                                  {"sqnr_db", std::isfinite(c.sqnrDb) ? QJsonValue(c.sqnrDb) : QJsonValue()},
+                                  {"cosine", c.cosine}});
+      o["layers"] = layers;
+    }
+    printJson(o);
+    return 0;
+  }
+  printLine(QString("model     %1").arg(p.positionalArguments()[0]));
+  printLine(QString("data      %1 (%2 samples)").arg(p.value("data")).arg(r.samples));
+  if (r.hasLabels) printLine(QString("top-1     %1 %  (%2 correct)").arg(r.top1, 0, 'f', 2).arg(r.correct));
+  if (r.hasReference) {
+    if (r.hasLabels) printLine(QString("ref top-1 %1 %").arg(r.referenceTop1, 0, 'f', 2));
+    printLine(QString("KL        %1 nats").arg(r.kl, 0, 'g', 6));
+    printLine(QString("agreement %1 %").arg(r.agreement, 0, 'f', 2));
+  }
+  printLine(QString("time      %1 s").arg(r.wallSeconds, 0, 'f', 2));
+  if (!perLayer.empty()) {
+    QList<QStringList> rows;
+    for (const auto& c : perLayer)
+      rows << QStringList{QString::fromStdString(c.layer), QString::number(c.mse, 'g', 4),
+                          std::isfinite(c.sqnrDb) ? QString::number(c.sqnrDb, 'f', 2) : "inf",
+                          QString::number(c.cosine, 'f', 6)};
+    printLine("\n" + formatTable({"layer", "mse", "sqnr_db", "cosine"}, rows));
+  }
+  return 0;
+}
+
+}  // namespace roundlab::cli

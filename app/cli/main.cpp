@@ -1,0 +1,65 @@
+// roundlab-cli: RoundLab's engine from the command line (same engine as the GUI).
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <exception>
+
+#include "app/cli/CliSupport.h"
+#include "app/common/ProcessSetup.h"
+#include "engine/Error.h"
+#include "engine/Runtime.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: roundlab-cli COMMAND [options]   (roundlab-cli COMMAND --help for details)\n"
+    "\n"
+    "commands:\n"
+    "  info MODEL.pt [--json]                      quantizable layers, blocks, unquantized parameters\n"
+    "  eval MODEL.pt --data DATA [--reference FP.pt] [--per-layer] [--batch N] [--json]\n"
+    "                                              top-1 accuracy; KL and agreement against a reference\n"
+    "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
+    "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
+    "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
+    "  version                                     RoundLab and library versions\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = roundlab::app::threadsFromArgs(argc, argv);
+  roundlab::app::ensurePassiveOpenMp(threads, argv);
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName("roundlab-cli");
+  QCoreApplication::setApplicationVersion(ROUNDLAB_VERSION);
+  QStringList args = app.arguments();
+  if (args.size() < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+    std::fputs(kUsage, args.size() < 2 ? stderr : stdout);
+    return args.size() < 2 ? roundlab::cli::kExitUsage : 0;
+  }
+  const QString command = args[1];
+  args.removeAt(0);  // the command name takes the program's place for the parser
+  try {
+    if (threads > 0) roundlab::setComputeThreads(threads);
+    if (command == "info") return roundlab::cli::runInfo(args);
+    if (command == "eval") return roundlab::cli::runEval(args);
+    if (command == "make-calib") return roundlab::cli::runMakeCalib(args);
+    if (command == "demo") return roundlab::cli::runDemo(args);
+    if (command == "version" || command == "--version") {
+      const auto v = roundlab::libraryVersions();
+      std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),
+                  v.zlib.c_str());
+      return 0;
+    }
+    roundlab::cli::note("roundlab-cli: unknown command '" + command + "' (try roundlab-cli --help)");
+    return roundlab::cli::kExitUsage;
+  } catch (const roundlab::cli::UsageError& e) {
+    roundlab::cli::note("roundlab-cli " + command + ": " + e.message);
+    return roundlab::cli::kExitUsage;
+  } catch (const roundlab::Error& e) {
+    roundlab::cli::note("roundlab-cli " + command + ": error: " + QString::fromStdString(e.what()).simplified());
+    return roundlab::cli::kExitError;
+  } catch (const std::exception& e) {
+    roundlab::cli::note("roundlab-cli " + command + ": internal error: " + QString::fromStdString(e.what()).section('\n', 0, 0));
+    return roundlab::cli::kExitError;
+  }
+}

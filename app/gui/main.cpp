@@ -1,0 +1,47 @@
+// roundlab: the RoundLab workbench. Opens the bundled demo on start, or the model given.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include "app/common/ProcessSetup.h"
+#include "app/gui/MainWindow.h"
+#include "engine/Runtime.h"
+
+int main(int argc, char** argv) {
+  const int threads = roundlab::app::threadsFromArgs(argc, argv);
+  roundlab::app::ensurePassiveOpenMp(threads, argv);
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("RoundLab");
+  QApplication::setOrganizationName("RoundLab");
+  QApplication::setOrganizationDomain("roundlab.org");
+  QApplication::setApplicationVersion(ROUNDLAB_VERSION);
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("RoundLab — learned-rounding post-training quantization workbench");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addOption({"threads", "LibTorch compute threads (default 1).", "N", "1"});
+  parser.addOption({"screenshot", "Save a screenshot of the window once the model is shown, then quit.", "PNG"});
+  parser.addPositionalArgument("MODEL.pt", "TorchScript model to open (default: the bundled demo).");
+  parser.process(app);
+  roundlab::setComputeThreads(std::max(1, threads));
+
+  roundlab::app::MainWindow window;
+  window.show();
+  const QString screenshot = parser.value("screenshot");
+  if (!screenshot.isEmpty()) {
+    auto grabAndQuit = [&window, screenshot] {
+      QTimer::singleShot(500, &window, [&window, screenshot] {
+        window.grab().save(screenshot);
+        QApplication::quit();
+      });
+    };
+    QObject::connect(&window, &roundlab::app::MainWindow::modelLoaded, &window, grabAndQuit);
+    QObject::connect(&window, &roundlab::app::MainWindow::loadFailed, &window, grabAndQuit);
+  }
+  if (parser.positionalArguments().isEmpty())
+    window.openDemo();
+  else
+    window.openModel(parser.positionalArguments().first());
+  return app.exec();
+}

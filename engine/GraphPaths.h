@@ -1,0 +1,32 @@
+#pragma once
+// Naming values in a TorchScript graph by the attribute path they were read from.
+#include <optional>
+#include <string>
+
+namespace torch::jit {
+struct Value;
+struct Node;
+struct Block;
+}  // namespace torch::jit
+
+namespace roundlab {
+
+// Follows a prim::GetAttr chain back to the graph's `self` input: "layer1.0.conv1.weight".
+// nullopt when the value is not such a chain.
+std::optional<std::string> attributePath(const torch::jit::Value* value);
+
+// Where a weight operand comes from: the parameter path, and whether the op sees only a slice
+// or view of it (e.g. nn.MultiheadAttention splitting in_proj_weight for cross-attention).
+struct WeightSource {
+  std::string path;
+  bool derived = false;
+};
+std::optional<WeightSource> weightSource(const torch::jit::Value* value);
+
+// Calls fn on every node in block and its nested blocks (prim::If / prim::Loop bodies).
+template <typename Fn>
+void forEachNode(torch::jit::Block* block, Fn&& fn);
+
+}  // namespace roundlab
+
+#include "engine/GraphPaths.inl"

@@ -1,0 +1,150 @@
+#include "engine/Model.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include <torch/script.h>
+
+#include "engine/Error.h"
+#include "engine/ModelInternals.h"
+
+namespace roundlab {
+
+struct Model::Impl {
+  torch::jit::Module module;
+  ModelSummary summary;
+};
+
+namespace {
+
+std::string shapeOf(const at::Tensor& t) { return formatShape(t.sizes().vec()); }
+
+}  // namespace
+
+std::string conciseTorchMessage(const std::string& what) {
+  std::istringstream in(what);
+  std::string line, firstLine, errorLine;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.rfind("Exception raised from", 0) == 0) continue;
+    if (firstLine.empty()) firstLine = line;
+    for (const char* prefix : {"RuntimeError: ", "ValueError: ", "AssertionError: ", "IndexError: "}) {
+      if (line.rfind(prefix, 0) == 0) errorLine = line.substr(std::string(prefix).size());
+    }
+  }
+  return errorLine.empty() ? firstLine : errorLine;
+}
+
+Model::Model(std::shared_ptr<Impl> impl) : d(std::move(impl)) {}
+
+Model Model::load(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "model file not found: " + path);
+  if (fs::is_directory(path, ec))
+    throw Error(ErrorCode::NotTorchScript, path + " is a folder, not a TorchScript file");
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::NotTorchScript,
+                path + " is not a TorchScript file (save it with torch.jit.script(model).save() "
+                       "or torch.jit.trace): " + conciseTorchMessage(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::NotTorchScript, path + " is not a TorchScript file: " + conciseTorchMessage(e.what()));
+  }
+  return fromModule(module, path);
+}
+
+Model Model::fromModule(const torch::jit::Module& module, const std::string& origin) {
+  if (!module.find_method("forward"))
+    throw Error(ErrorCode::NoForwardMethod,
+                origin + " has no forward method (a C++ torch::save archive or a module saved "
+                         "without code cannot run; save a scripted or traced module)");
+  auto impl = std::make_shared<Impl>();
+  impl->module = module;
+  impl->module.eval();
+  impl->summary = discoverLayers(impl->module, origin);
+  discoverBlocks(impl->module, impl->summary);
+  return Model(std::move(impl));
+}
+
+const ModelSummary& Model::summary() const { return d->summary; }
+const std::string& Model::path() const { return d->summary.path; }
+
+const LayerInfo& Model::layer(const std::string& name) const {
+  if (const LayerInfo* l = d->summary.findLayer(name)) return *l;
+  throw Error(ErrorCode::UnknownLayer, "model " + d->summary.path + " has no quantizable layer named '" + name + "'");
+}
+
+at::Tensor Model::forward(const at::Tensor& input) const {
+  torch::NoGradGuard noGrad;
+  c10::IValue out;
+  try {
+    out = d->module.forward({input});
+  } catch (const std::exception& e) {
+    const std::string msg = dynamic_cast<const c10::Error*>(&e)
+                                ? static_cast<const c10::Error&>(e).what_without_backtrace()
+                                : e.what();
+    throw Error(ErrorCode::InputShapeMismatch, "input of shape " + shapeOf(input) + " does not fit model " +
+                                                   d->summary.path + ": " + conciseTorchMessage(msg));
+  }
+  if (out.isTensor()) return out.toTensor();
+  if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())
+    return out.toTupleRef().elements()[0].toTensor();
+  throw Error(ErrorCode::InvalidArgument,
+              "model " + d->summary.path + " returns " + out.tagKind() + ", expected a tensor of logits");
+}
+
+at::Tensor Model::weight(const std::string& name) const {
+  return attributeAt(d->module, layer(name).weightPath).toTensor();
+}
+
+at::Tensor Model::bias(const std::string& name) const {
+  const LayerInfo& l = layer(name);
+  if (l.biasPath.empty()) return {};
+  const c10::IValue v = attributeAt(d->module, l.biasPath);
+  return v.isTensor() ? v.toTensor() : at::Tensor();
+}
+
+void Model::setWeight(const std::string& name, const at::Tensor& values) {
+  at::Tensor w = weight(name);
+  if (!values.sizes().equals(w.sizes()))
+    throw Error(ErrorCode::WeightShapeMismatch, "layer '" + name + "' has weight shape " + shapeOf(w) +
+                                                    ", new values have shape " + shapeOf(values));
+  if (!torch::isfinite(values).all().item<bool>())
+    throw Error(ErrorCode::NonFiniteValues, "new weights for layer '" + name + "' contain NaN or Inf");
+  torch::NoGradGuard noGrad;
+  w.copy_(values);
+}
+
+std::vector<float> Model::weightValues(const std::string& name) const {
+  const at::Tensor w = weight(name).detach().to(torch::kFloat).contiguous();
+  return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+}
+
+Model Model::clone() const {
+  auto impl = std::make_shared<Impl>();
+  impl->module = d->module.clone();
+  impl->module.eval();
+  impl->summary = d->summary;
+  return Model(std::move(impl));
+}
+
+torch::jit::Module& Model::module() { return d->module; }
+const torch::jit::Module& Model::module() const { return d->module; }
+
+c10::IValue attributeAt(const torch::jit::Module& root, const std::string& path) {
+  torch::jit::Module m = root;
+  std::string::size_type start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!m.hasattr(part)) throw Error(ErrorCode::UnknownLayer, "model has no attribute '" + path + "'");
+    c10::IValue v = m.attr(part);
+    if (dot == std::string::npos) return v;
+    m = v.toModule();
+    start = dot + 1;
+  }
+}
+
+}  // namespace roundlab

@@ -1,0 +1,57 @@
+#pragma once
+// A loaded TorchScript model: its layer table, and access to the weights RoundLab quantizes.
+// Not thread-safe: one thread (the engine worker, the CLI, a test) owns a Model at a time.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/LayerInfo.h"
+
+namespace at {
+class Tensor;
+}
+namespace torch::jit {
+struct Module;
+}
+
+namespace roundlab {
+
+class Model {
+public:
+  // Loads a TorchScript file (scripted or traced) onto the CPU and discovers its layers.
+  // Throws Error: FileNotFound, NotTorchScript, NoForwardMethod, NoQuantizableLayer.
+  static Model load(const std::string& path);
+  // Same, from an already loaded module (tests, training tools). `origin` names it in errors.
+  static Model fromModule(const torch::jit::Module& module, const std::string& origin);
+
+  const ModelSummary& summary() const;
+  const std::string& path() const;
+  const LayerInfo& layer(const std::string& name) const;  // throws UnknownLayer
+
+  // Runs forward in eval mode without autograd. Throws InputShapeMismatch with the model's
+  // own explanation when the input does not fit.
+  at::Tensor forward(const at::Tensor& input) const;
+
+  at::Tensor weight(const std::string& layer) const;
+  at::Tensor bias(const std::string& layer) const;  // undefined tensor if none
+  // Replaces a layer's weight values in place; the model uses them from the next forward.
+  void setWeight(const std::string& layer, const at::Tensor& values);
+  // Weight values as a flat float vector (for views that must not see Torch types).
+  std::vector<float> weightValues(const std::string& layer) const;
+
+  // An independent copy (own weights), e.g. the FP reference beside a quantized model.
+  Model clone() const;
+
+  torch::jit::Module& module();
+  const torch::jit::Module& module() const;
+
+private:
+  struct Impl;
+  explicit Model(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> d;
+};
+
+// First line of a Torch error that says what went wrong, without the TorchScript traceback.
+std::string conciseTorchMessage(const std::string& what);
+
+}  // namespace roundlab

@@ -1,0 +1,260 @@
+// roundlab-cli end to end: real processes on the shipped demo, Fashion-MNIST and temp files;
+// HDF5 outputs are read back with the HDF5 C API, not with RoundLab's reader.
+#include <H5Cpp.h>
+#include <zlib.h>
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  QByteArray out, err;
+  QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+  int stderrLines() const { return err.trimmed().isEmpty() ? 0 : static_cast<int>(err.trimmed().split('\n').size()); }
+};
+
+Run cli(const QStringList& args) {
+  QProcess p;
+  p.start(ROUNDLAB_CLI, args);
+  p.waitForFinished(600000);
+  return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QString demo(const char* f) { return QString(ROUNDLAB_DEMO_DIR) + "/" + f; }
+QString fixture(const char* f) { return QString(ROUNDLAB_TEST_DATA_DIR) + "/" + f; }
+QString fmnist(const char* f) { return QString(FASHION_MNIST_DIR) + "/" + f; }
+
+QJsonObject manifestModels() {
+  QFile f(demo("demo.json"));
+  f.open(QIODevice::ReadOnly);
+  return QJsonDocument::fromJson(f.readAll()).object()["models"].toObject();
+}
+
+struct H5Images {
+  std::vector<hsize_t> dims;
+  std::vector<uint8_t> pixels;
+  std::vector<int64_t> labels;
+  std::vector<float> mean;
+};
+
+H5Images readH5(const QString& path) {
+  H5::H5File f(path.toStdString(), H5F_ACC_RDONLY);
+  H5::DataSet d = f.openDataSet("images");
+  H5Images r;
+  r.dims.resize(4);
+  d.getSpace().getSimpleExtentDims(r.dims.data());
+  r.pixels.resize(r.dims[0] * r.dims[1] * r.dims[2] * r.dims[3]);
+  d.read(r.pixels.data(), H5::PredType::NATIVE_UINT8);
+  if (f.nameExists("labels")) {
+    r.labels.resize(r.dims[0]);
+    f.openDataSet("labels").read(r.labels.data(), H5::PredType::NATIVE_INT64);
+  }
+  if (f.attrExists("mean")) {
+    r.mean.resize(static_cast<size_t>(f.openAttribute("mean").getSpace().getSimpleExtentNpoints()));
+    f.openAttribute("mean").read(H5::PredType::NATIVE_FLOAT, r.mean.data());
+  }
+  return r;
+}
+
+QByteArray gunzip(const QString& path) {
+  gzFile f = gzopen(path.toLocal8Bit().constData(), "rb");
+  QByteArray all;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) all.append(buf, n);
+  gzclose(f);
+  return all;
+}
+
+}  // namespace
+
+class CliTests : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void infoJsonListsEveryLayer() {
+    for (const char* model : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+      const Run r = cli({"info", demo(model), "--json"});
+      QCOMPARE(r.exitCode, 0);
+      const QJsonObject o = r.json();
+      const QJsonArray layers = o["layers"].toArray();
+      QCOMPARE(layers.size(), 10);
+      qint64 params = 0;
+      for (const auto& v : layers) {
+        const QJsonObject l = v.toObject();
+        for (const char* key : {"name", "kind", "weight_shape", "params", "block"}) QVERIFY2(l.contains(key), key);
+        qint64 prod = 1;
+        for (const auto& d : l["weight_shape"].toArray()) prod *= d.toInteger();
+        QCOMPARE(l["params"].toInteger(), prod);
+        params += prod;
+      }
+      QCOMPARE(o["quantizable_params"].toInteger(), params);
+      QVERIFY(o["not_quantized"].toArray().size() > 0);
+    }
+    const QJsonArray t = cli({"info", demo("fmnist_transformer.pt"), "--json"}).json()["layers"].toArray();
+    QStringList kinds;
+    for (const auto& v : t) kinds << v.toObject()["kind"].toString();
+    QCOMPARE(kinds.count("MultiheadAttention.in_proj"), 2);
+    QCOMPARE(kinds.count("MultiheadAttention.out_proj"), 2);
+  }
+
+  void infoTextTable() {
+    const Run r = cli({"info", fixture("resnet_traced.pt")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("layer2.0.downsample.0"));
+    QVERIFY(r.out.contains("BasicBlock"));
+    QVERIFY(r.out.contains("not quantized"));
+  }
+
+  void badInputGivesOneClearLine_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("needle");
+    QTest::newRow("missing model") << QStringList{"info", "/nonexistent/model.pt"} << 1 << "not found";
+    QTest::newRow("not torchscript") << QStringList{"info", fixture("not_a_model.pt")} << 1 << "not a TorchScript file";
+    QTest::newRow("no layers") << QStringList{"info", fixture("no_layers.pt")} << 1 << "no quantizable layer";
+    QTest::newRow("wrong data") << QStringList{"eval", demo("fmnist_resnet.pt"), "--data", fixture("not_a_model.pt")} << 1
+                                << "neither an HDF5";
+    QTest::newRow("no data option") << QStringList{"eval", demo("fmnist_resnet.pt")} << 2 << "--data";
+    QTest::newRow("unknown command") << QStringList{"quantise"} << 2 << "unknown command";
+    QTest::newRow("bad count") << QStringList{"make-calib", fmnist("t10k-images-idx3-ubyte.gz"), "-o", "/tmp/x.h5", "--count", "-4"}
+                               << 2 << "--count";
+    QTest::newRow("no args") << QStringList{} << 2 << "usage";
+  }
+
+  void badInputGivesOneClearLine() {
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, needle);
+    const Run r = cli(args);
+    QCOMPARE(r.exitCode, exitCode);
+    QVERIFY2(r.err.contains(needle.toUtf8()), r.err.constData());
+    if (!args.isEmpty()) QCOMPARE(r.stderrLines(), 1);
+  }
+
+  void evalReproducesRecordedAccuracy() {
+    const QJsonObject models = manifestModels();
+    for (const char* model : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+      const Run r = cli({"eval", demo(model), "--data", demo("fmnist_val.h5"), "--json"});
+      QCOMPARE(r.exitCode, 0);
+      const QJsonObject o = r.json();
+      const QJsonObject rec = models[model].toObject();
+      QCOMPARE(o["samples"].toInteger(), rec["val_samples"].toInteger());
+      QVERIFY2(std::abs(o["correct"].toInteger() - rec["val_correct"].toInteger()) <= 1, r.out.constData());
+      QVERIFY(std::abs(o["top1"].toDouble() - rec["val_top1"].toDouble()) <= 100.0 / rec["val_samples"].toDouble());
+    }
+  }
+
+  void evalAgainstReferenceAndIdx() {
+    const Run self = cli({"eval", demo("fmnist_resnet.pt"), "--data", fmnist("t10k-images-idx3-ubyte.gz"), "--mean",
+                          "0.2860", "--std", "0.3530", "--count", "500", "--reference", demo("fmnist_resnet.pt"),
+                          "--per-layer", "--json"});
+    QCOMPARE(self.exitCode, 0);
+    const QJsonObject o = self.json();
+    QCOMPARE(o["samples"].toInteger(), 500);
+    QCOMPARE(o["agreement"].toDouble(), 100.0);
+    QVERIFY(std::abs(o["kl"].toDouble()) < 1e-9);
+    QVERIFY(o["top1"].toDouble() > 85.0);  // a real subset of the test split
+    QCOMPARE(o["layers"].toArray().size(), 10);
+    for (const auto& l : o["layers"].toArray()) QVERIFY(l.toObject()["sqnr_db"].isNull());  // identical: infinite
+  }
+
+  void makeCalibFromIdxIsDeterministicAndExact() {
+    QTemporaryDir dir;
+    const QString a = dir.filePath("a.h5"), b = dir.filePath("b.h5"), c = dir.filePath("c.h5");
+    const QStringList common{"make-calib", fmnist("t10k-images-idx3-ubyte.gz"), "--count", "100", "--mean", "0.286",
+                             "--std", "0.353"};
+    QCOMPARE(cli(common + QStringList{"-o", a, "--seed", "3"}).exitCode, 0);
+    QCOMPARE(cli(common + QStringList{"-o", b, "--seed", "3"}).exitCode, 0);
+    const Run rc = cli(common + QStringList{"-o", c, "--seed", "4", "--json"});
+    QCOMPARE(rc.exitCode, 0);
+    QCOMPARE(rc.json()["samples"].toInteger(), 100);
+    const H5Images ha = readH5(a), hb = readH5(b), hc = readH5(c);
+    QCOMPARE(ha.dims, (std::vector<hsize_t>{100, 1, 28, 28}));
+    QCOMPARE(ha.labels.size(), size_t(100));
+    QVERIFY(ha.pixels == hb.pixels && ha.labels == hb.labels);
+    QVERIFY(ha.pixels != hc.pixels);
+    QCOMPARE(ha.mean, std::vector<float>{0.286f});
+    // Every sample is an image of the IDX file with its own label.
+    const QByteArray images = gunzip(fmnist("t10k-images-idx3-ubyte.gz")).mid(16);
+    const QByteArray labels = gunzip(fmnist("t10k-labels-idx1-ubyte.gz")).mid(8);
+    QHash<QByteArray, QSet<int>> labelsOf;
+    for (int i = 0; i < 10000; ++i) labelsOf[images.mid(i * 784, 784)].insert(labels[i]);
+    for (size_t k = 0; k < 100; ++k) {
+      const QByteArray img(reinterpret_cast<const char*>(ha.pixels.data() + k * 784), 784);
+      QVERIFY(labelsOf.contains(img));
+      QVERIFY(labelsOf[img].contains(static_cast<int>(ha.labels[k])));
+    }
+  }
+
+  void makeCalibFromImageFolder() {
+    QTemporaryDir dir;
+    QDir root(dir.path());
+    const QStringList classes{"boot", "coat", "shirt"};
+    for (int c = 0; c < classes.size(); ++c) {
+      root.mkpath("imgs/" + classes[c]);
+      for (int i = 0; i < 2; ++i) {
+        QImage img(16, 12, QImage::Format_RGB32);
+        img.fill(QColor(40 * (c + 1) + i, 40 * (c + 1) + i, 40 * (c + 1) + i));
+        QVERIFY(img.save(root.filePath(QString("imgs/%1/%2.png").arg(classes[c]).arg(i))));
+      }
+    }
+    const QString out = dir.filePath("folder.h5");
+    const Run r = cli({"make-calib", root.filePath("imgs"), "-o", out, "--resize", "8x6", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const H5Images h = readH5(out);
+    QCOMPARE(h.dims, (std::vector<hsize_t>{6, 1, 6, 8}));
+    QCOMPARE(h.labels, (std::vector<int64_t>{0, 0, 1, 1, 2, 2}));
+    for (size_t k = 0; k < 6; ++k) {
+      const int expected = 40 * (static_cast<int>(k / 2) + 1) + static_cast<int>(k % 2);
+      QCOMPARE(static_cast<int>(h.pixels[k * 48 + 17]), expected);  // flat colour survives resizing
+    }
+    // An RGB set does not fit the 1-channel demo model: clear error, one line.
+    const QString rgb = dir.filePath("rgb.h5");
+    QCOMPARE(cli({"make-calib", root.filePath("imgs"), "-o", rgb, "--resize", "28x28", "--rgb"}).exitCode, 0);
+    const Run bad = cli({"eval", demo("fmnist_resnet.pt"), "--data", rgb});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY2(bad.err.contains("does not fit"), bad.err.constData());
+    QCOMPARE(bad.stderrLines(), 1);
+    // A corrupt image is named in the error; the earlier output stays untouched.
+    QFile junk(root.filePath("imgs/coat/broken.png"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("not a png");
+    junk.close();
+    QFile o(out);
+    QVERIFY(o.open(QIODevice::ReadOnly));
+    const QByteArray original = o.readAll();
+    o.close();
+    const Run broken = cli({"make-calib", root.filePath("imgs"), "-o", out, "--resize", "8x6"});
+    QCOMPARE(broken.exitCode, 1);
+    QVERIFY2(broken.err.contains("broken.png"), broken.err.constData());
+    QVERIFY(o.open(QIODevice::ReadOnly));
+    QCOMPARE(o.readAll(), original);
+  }
+
+  void demoCommandPrintsResultTable() {
+    const Run r = cli({"demo", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonArray models = r.json()["models"].toArray();
+    QCOMPARE(models.size(), 2);
+    for (const auto& v : models) {
+      const QJsonObject m = v.toObject();
+      QVERIFY(std::abs(m["top1_fp"].toDouble() - m["recorded_top1"].toDouble()) <= 0.05 + 1e-9);
+    }
+    const Run text = cli({"demo"});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY(text.out.contains("fmnist_transformer.pt"));
+  }
+};
+
+QTEST_GUILESS_MAIN(CliTests)
+#include "CliTests.moc"

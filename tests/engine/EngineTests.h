@@ -1,0 +1,64 @@
+#pragma once
+// Engine test suites (one executable; ctest runs each suite by name). No Torch here: moc reads it.
+#include <QObject>
+
+class ModelTests : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void scriptedResNetLayersMatchModuleTree();
+  void tracedAndScriptedAgree_data();
+  void tracedAndScriptedAgree();
+  void convAttributesMatchScriptedConstants();
+  void depthwiseGroupedAndConv1d();
+  void attentionProjectionsAreLayers_data();
+  void attentionProjectionsAreLayers();
+  void sharedAndBranchLayers();
+  void everyParameterIsAccountedFor_data();
+  void everyParameterIsAccountedFor();
+  void setWeightChangesOutputAndRestores();
+  void setWeightRejectsBadValues();
+  void cloneIsIndependent();
+  void missingFileError();
+  void notTorchScriptError();
+  void noForwardError();
+  void noQuantizableLayerError();
+  void inputShapeMismatchError();
+  void unknownLayerError();
+  void demoModelsListEveryWeight();
+};
+
+class CaptureTests : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void replayReproducesCaptures_data();
+  void replayReproducesCaptures();
+  void branchAndRepeatedCalls();
+  void captureAcrossBatchesIsConsistent();
+  void attentionFastPathIsAvoided();
+  void captureRejectsBadInput();
+};
+
+class DataTests : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void idxFashionMnistTestSplit();
+  void idxRoundTripOfHandWrittenFile();
+  void idxErrors();
+  void hdf5RoundTripNormalises();
+  void hdf5ReadsFilesFromTheCApi();
+  void hdf5Errors();
+  void readIndicesKeepsOrder();
+  void subsetIsDeterministic();
+  void writeIsAtomic();
+};
+
+class EvaluationTests : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void top1MatchesManualCount();
+  void klAndAgreementAgainstReference();
+  void layerComparisonMatchesCapture();
+  void labelsOutsideClassesRejected();
+  void cancelStopsEvaluation();
+  void demoModelsReproduceRecordedAccuracy();
+};

@@ -1,0 +1,63 @@
+#include "widgets/LayerTableModel.h"
+
+#include <QLocale>
+
+namespace roundlab::widgets {
+
+namespace {
+
+QString convSummary(const ConvAttributes& c) {
+  QString s = QString("stride %1").arg(QString::fromStdString(formatShape(c.stride)));
+  if (c.groups > 1) s += QString(", groups %1").arg(c.groups);
+  if (c.depthwise) s += " (depthwise)";
+  return s;
+}
+
+}  // namespace
+
+LayerTableModel::LayerTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void LayerTableModel::setLayers(std::vector<LayerInfo> layers) {
+  beginResetModel();
+  layers_ = std::move(layers);
+  endResetModel();
+}
+
+const LayerInfo* LayerTableModel::layerAt(int row) const {
+  return row >= 0 && row < static_cast<int>(layers_.size()) ? &layers_[static_cast<size_t>(row)] : nullptr;
+}
+
+int LayerTableModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : static_cast<int>(layers_.size());
+}
+
+int LayerTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
+  const LayerInfo* l = index.isValid() ? layerAt(index.row()) : nullptr;
+  if (!l || index.column() >= ColumnCount) return {};
+  if (role == Qt::DisplayRole || role == SortRole) {
+    switch (index.column()) {
+      case Name: return QString::fromStdString(l->name);
+      case Kind: return QString(layerKindName(l->kind));
+      case Shape: return QString::fromStdString(formatShape(l->weightShape));
+      case Params: return role == SortRole ? QVariant(static_cast<qlonglong>(l->params)) : QVariant(QLocale().toString(static_cast<qlonglong>(l->params)));
+      case Block: return l->block.empty() ? QString("—") : QString::fromStdString(l->block);
+      case Attributes: return l->conv ? convSummary(*l->conv) : QString();
+    }
+  }
+  if (role == Qt::TextAlignmentRole && index.column() == Params) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+  if (role == Qt::ToolTipRole)
+    return QString("%1\nweight %2 %3\nmodule type %4")
+        .arg(QString::fromStdString(l->name), QString::fromStdString(l->weightPath),
+             QString::fromStdString(formatShape(l->weightShape)), QString::fromStdString(l->moduleType));
+  return {};
+}
+
+QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
+  static const char* names[] = {"Layer", "Kind", "Weight shape", "Weights", "Block", "Attributes"};
+  return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
+}
+
+}  // namespace roundlab::widgets
