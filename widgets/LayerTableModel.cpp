@@ -2,15 +2,27 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 namespace roundlab::widgets {
 
 namespace {
 
 QString convSummary(const ConvAttributes& c) {
-  QString s = QString("stride %1").arg(QString::fromStdString(formatShape(c.stride)));
+  auto shape = [](const std::vector<int64_t>& v) { return QString::fromStdString(formatShape(v)); };
+  QString s = "stride " + shape(c.stride) + ", pad " +
+              (c.paddingString.empty() ? shape(c.padding) : QString::fromStdString(c.paddingString));
+  if (std::any_of(c.dilation.begin(), c.dilation.end(), [](int64_t d) { return d != 1; }))
+    s += ", dilation " + shape(c.dilation);
   if (c.groups > 1) s += QString(", groups %1").arg(c.groups);
   if (c.depthwise) s += " (depthwise)";
   return s;
+}
+
+QString attributes(const LayerInfo& l) {
+  if (l.conv) return convSummary(*l.conv);
+  if (l.weightShape.size() == 2) return QString("%1 → %2 features").arg(l.weightShape[1]).arg(l.weightShape[0]);
+  return {};
 }
 
 }  // namespace
@@ -43,7 +55,7 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       case Shape: return QString::fromStdString(formatShape(l->weightShape));
       case Params: return role == SortRole ? QVariant(static_cast<qlonglong>(l->params)) : QVariant(QLocale().toString(static_cast<qlonglong>(l->params)));
       case Block: return l->block.empty() ? QString("—") : QString::fromStdString(l->block);
-      case Attributes: return l->conv ? convSummary(*l->conv) : QString();
+      case Attributes: return attributes(*l);
     }
   }
   if (role == Qt::TextAlignmentRole && index.column() == Params) return QVariant(Qt::AlignRight | Qt::AlignVCenter);

@@ -3,6 +3,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 #include "widgets/QCustomPlotInclude.h"
 
@@ -44,6 +45,7 @@ void WeightHistogramView::clear() {
 
 void WeightHistogramView::setWeights(const QString& title, const std::vector<float>& values, int bins) {
   plot_->clearPlottables();
+  if (bins <= 0) bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(values.size()))), 10, 101);
   const auto [centres, counts] = histogram(values, bins);
   auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
   bars->setData(QVector<double>(centres.begin(), centres.end()), QVector<double>(counts.begin(), counts.end()), true);

@@ -12,7 +12,8 @@ class WeightHistogramView : public QWidget {
   Q_OBJECT
 public:
   explicit WeightHistogramView(QWidget* parent = nullptr);
-  void setWeights(const QString& title, const std::vector<float>& values, int bins = 101);
+  // bins <= 0: about sqrt(n), between 10 and 101.
+  void setWeights(const QString& title, const std::vector<float>& values, int bins = 0);
   void clear();
   QCustomPlot* plot() const { return plot_; }
 

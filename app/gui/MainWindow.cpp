@@ -89,7 +89,12 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu("&File");
   QAction* open = file->addAction("&Open model…", this, &MainWindow::chooseModelFile);
   open->setShortcut(QKeySequence::Open);
-  file->addAction("Open &demo", this, &MainWindow::openDemo);
+  QMenu* demo = file->addMenu("Open &demo");
+  demo->addAction("Residual CNN (Fashion-MNIST)", this, &MainWindow::openDemo);
+  demo->addAction("Transformer (Fashion-MNIST)", this, [this] {
+    const DemoAssets d = findDemoAssets();
+    if (!d.dir.isEmpty()) openModel(d.transformer);
+  });
   file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
