@@ -22,12 +22,12 @@ struct ListSlot {
   ListKind kind;
   std::string owner;  // layer or block name
   int site = 0;
-  size_t arg = 0;     // argument index, for BlockArg
+  size_t arg = 0;  // argument index, for BlockArg
 };
 
 bool isCaptureOp(const Node* n) {
-  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d ||
-         n->kind() == c10::aten::_convolution || n->kind() == c10::aten::linear;
+  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::_convolution ||
+         n->kind() == c10::aten::linear;
 }
 
 bool isTensor(const Value* v) { return v->type()->kind() == c10::TypeKind::TensorType; }
@@ -128,8 +128,7 @@ ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options)
     g.eraseOutput(0);
     g.registerOutput(tuple);
   }
-  d->function = std::make_unique<torch::jit::GraphFunction>(
-      c10::QualifiedName("roundlab_capture"), d->graph, nullptr);
+  d->function = std::make_unique<torch::jit::GraphFunction>(c10::QualifiedName("roundlab_capture"), d->graph, nullptr);
 }
 
 ActivationCapture::~ActivationCapture() = default;
@@ -168,10 +167,16 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
     for (size_t k = 0; k < values.size(); ++k) {
       at::Tensor v = values[k].detach();
       switch (s.kind) {
-        case ListKind::LayerInput: calls[k].args = {v}; break;
-        case ListKind::BlockArg: calls[k].args[s.arg] = v; break;
+        case ListKind::LayerInput:
+          calls[k].args = {v};
+          break;
+        case ListKind::BlockArg:
+          calls[k].args[s.arg] = v;
+          break;
         case ListKind::LayerOutput:
-        case ListKind::BlockOutput: calls[k].output = v; break;
+        case ListKind::BlockOutput:
+          calls[k].output = v;
+          break;
       }
     }
   }

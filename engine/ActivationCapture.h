@@ -44,7 +44,7 @@ struct CaptureOptions {
 };
 
 class ActivationCapture {
-public:
+ public:
   // Builds the capture graph once; run() may then be called for many batches.
   explicit ActivationCapture(const Model& model, CaptureOptions options = {});
   ~ActivationCapture();
@@ -58,7 +58,7 @@ public:
   // Whether run() enables autograd to avoid fused attention kernels.
   bool usesAutogradPath() const;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> d;
 };

@@ -21,13 +21,14 @@ struct SplitMix64 {
   uint64_t below(uint64_t bound) {  // unbiased, by rejection
     const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
     uint64_t r;
-    do r = next(); while (r >= limit);
+    do r = next();
+    while (r >= limit);
     return r % bound;
   }
 };
 
 class SubsetDataset : public Dataset {
-public:
+ public:
   SubsetDataset(std::shared_ptr<const Dataset> base, std::vector<int64_t> indices)
       : base_(std::move(base)), indices_(std::move(indices)), info_(base_->info()) {
     info_.samples = static_cast<int64_t>(indices_.size());
@@ -45,7 +46,7 @@ public:
     return base_->readIndices(mapped);
   }
 
-private:
+ private:
   std::shared_ptr<const Dataset> base_;
   std::vector<int64_t> indices_;
   DatasetInfo info_;

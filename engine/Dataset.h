@@ -12,18 +12,18 @@ struct DataBatch;  // DataBatch.h: normalised float inputs + int64 labels (Torch
 
 struct DatasetInfo {
   std::string path;
-  std::string format;        // "hdf5" or "idx"
-  std::string storedType;    // "uint8" or "float32"
+  std::string format;      // "hdf5" or "idx"
+  std::string storedType;  // "uint8" or "float32"
   int64_t samples = 0;
   std::vector<int64_t> sampleShape;  // e.g. {1, 28, 28}
   bool hasLabels = false;
-  std::vector<float> mean, std;      // per channel; empty = no normalisation
+  std::vector<float> mean, std;  // per channel; empty = no normalisation
   std::vector<std::string> classNames;
   std::string source;
 };
 
 class Dataset {
-public:
+ public:
   virtual ~Dataset() = default;
   virtual const DatasetInfo& info() const = 0;
   // Samples [begin, begin+count): float32 inputs normalised as info() says, labels if any.

@@ -26,11 +26,11 @@ enum class ErrorCode {
 const char* errorCodeName(ErrorCode code);
 
 class Error : public std::runtime_error {
-public:
+ public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ErrorCode code() const { return code_; }
 
-private:
+ private:
   ErrorCode code_;
 };
 

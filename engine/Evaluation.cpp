@@ -45,8 +45,8 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
     }
     if (options.progress) {
       const double done = static_cast<double>(begin + count) / static_cast<double>(r.samples);
-      options.progress({"evaluate", done,
-                        std::to_string(begin + count) + "/" + std::to_string(r.samples) + " samples", 0, false});
+      options.progress(
+          {"evaluate", done, std::to_string(begin + count) + "/" + std::to_string(r.samples) + " samples", 0, false});
     }
   }
   if (r.samples > 0) {

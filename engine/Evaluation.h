@@ -21,11 +21,11 @@ struct EvalReport {
   int64_t samples = 0;
   bool hasLabels = false;
   int64_t correct = 0;
-  double top1 = 0;            // percent, when labelled
+  double top1 = 0;  // percent, when labelled
   bool hasReference = false;
-  double referenceTop1 = 0;   // percent, when labelled
-  double kl = 0;              // mean KL(p_reference || p_model), nats
-  double agreement = 0;       // percent of samples where both predict the same class
+  double referenceTop1 = 0;  // percent, when labelled
+  double kl = 0;             // mean KL(p_reference || p_model), nats
+  double agreement = 0;      // percent of samples where both predict the same class
   double wallSeconds = 0;
 };
 

@@ -22,11 +22,20 @@ std::optional<std::string> attributePath(const Value* value) {
 }
 
 std::optional<WeightSource> weightSource(const Value* value) {
-  static const std::vector<c10::Symbol> viewOps = {
-      c10::aten::split,      c10::aten::split_with_sizes, c10::aten::chunk, c10::aten::slice,
-      c10::aten::select,     c10::aten::narrow,           c10::aten::t,     c10::aten::transpose,
-      c10::aten::contiguous, c10::aten::to,               c10::prim::ListUnpack,
-      c10::aten::__getitem__, c10::aten::unsafe_chunk,    c10::aten::unsafe_split};
+  static const std::vector<c10::Symbol> viewOps = {c10::aten::split,
+                                                   c10::aten::split_with_sizes,
+                                                   c10::aten::chunk,
+                                                   c10::aten::slice,
+                                                   c10::aten::select,
+                                                   c10::aten::narrow,
+                                                   c10::aten::t,
+                                                   c10::aten::transpose,
+                                                   c10::aten::contiguous,
+                                                   c10::aten::to,
+                                                   c10::prim::ListUnpack,
+                                                   c10::aten::__getitem__,
+                                                   c10::aten::unsafe_chunk,
+                                                   c10::aten::unsafe_split};
   bool derived = false;
   const Value* v = value;
   for (int depth = 0; depth < 8; ++depth) {
@@ -38,11 +47,11 @@ std::optional<WeightSource> weightSource(const Value* value) {
     }
     if (n->kind() == c10::prim::If) {  // a refined value produced by a branch
       for (const torch::jit::Block* b : n->blocks())
-        if (auto inner = weightSource(b->outputs()[v->offset()])) return WeightSource{inner->path, derived || inner->derived};
+        if (auto inner = weightSource(b->outputs()[v->offset()]))
+          return WeightSource{inner->path, derived || inner->derived};
       return std::nullopt;
     }
-    if (n->inputs().empty() ||
-        std::find(viewOps.begin(), viewOps.end(), n->kind()) == viewOps.end())
+    if (n->inputs().empty() || std::find(viewOps.begin(), viewOps.end(), n->kind()) == viewOps.end())
       return std::nullopt;
     derived = true;
     v = n->input(0);

@@ -47,7 +47,7 @@ std::vector<std::string> stringsAttribute(const H5::H5Object& obj, const char* n
 }
 
 class Hdf5Dataset : public Dataset {
-public:
+ public:
   Hdf5Dataset(const std::string& path, const DataOptions& options) {
     info_.path = path;
     info_.format = "hdf5";
@@ -87,13 +87,12 @@ public:
     if (sorted == indices) return b;
     std::vector<int64_t> pos;
     pos.reserve(indices.size());
-    for (int64_t i : indices)
-      pos.push_back(std::lower_bound(sorted.begin(), sorted.end(), i) - sorted.begin());
+    for (int64_t i : indices) pos.push_back(std::lower_bound(sorted.begin(), sorted.end(), i) - sorted.begin());
     const at::Tensor p = at::tensor(pos, at::kLong);
     return {b.inputs.index_select(0, p), b.labels.defined() ? b.labels.index_select(0, p) : at::Tensor()};
   }
 
-private:
+ private:
   void openInputs(const std::string& path) {
     const bool images = file_.nameExists("images");
     if (!images && !file_.nameExists("inputs"))
@@ -109,8 +108,7 @@ private:
       memType_ = H5::PredType::NATIVE_FLOAT;
       dtype_ = at::kFloat;
     } else {
-      throw Error(ErrorCode::BadDataFile, path + ": /" + (images ? "images" : "inputs") +
-                                              " must be uint8 or float32");
+      throw Error(ErrorCode::BadDataFile, path + ": /" + (images ? "images" : "inputs") + " must be uint8 or float32");
     }
     H5::DataSpace space = data_.getSpace();
     dims_.resize(static_cast<size_t>(space.getSimpleExtentNdims()));
@@ -146,8 +144,7 @@ private:
     auto src = stringsAttribute(file_, "source");
     if (!src.empty()) info_.source = src[0];
     const size_t channels = info_.sampleShape.size() == 3 ? static_cast<size_t>(info_.sampleShape[0]) : 0;
-    if ((!info_.mean.empty() || !info_.std.empty()) &&
-        (info_.mean.size() != channels || info_.std.size() != channels))
+    if ((!info_.mean.empty() || !info_.std.empty()) && (info_.mean.size() != channels || info_.std.size() != channels))
       throw Error(ErrorCode::BadDataFile, info_.path + ": mean/std attributes must have one value per channel");
   }
 
@@ -194,7 +191,8 @@ private:
 void writeFloatAttribute(H5::H5Object& obj, const char* name, const std::vector<float>& v) {
   if (v.empty()) return;
   hsize_t n = v.size();
-  obj.createAttribute(name, H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n)).write(H5::PredType::NATIVE_FLOAT, v.data());
+  obj.createAttribute(name, H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n))
+      .write(H5::PredType::NATIVE_FLOAT, v.data());
 }
 
 void writeStringsAttribute(H5::H5Object& obj, const char* name, const std::vector<std::string>& v) {
@@ -218,13 +216,14 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
   if (s.n <= 0 || s.pixels.size() != static_cast<size_t>(s.n * s.channels * s.height * s.width))
     throw Error(ErrorCode::InvalidArgument, "image set is empty or its pixel buffer does not match its shape");
   if (!s.labels.empty() && s.labels.size() != static_cast<size_t>(s.n))
-    throw Error(ErrorCode::InvalidArgument, "image set has " + std::to_string(s.labels.size()) + " labels for " +
-                                                std::to_string(s.n) + " images");
+    throw Error(ErrorCode::InvalidArgument,
+                "image set has " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.n) + " images");
   H5::Exception::dontPrint();
   const fs::path target(path);
   std::error_code ec;
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::WriteFailed, "cannot write " + path + ": folder does not exist");
+  if (!fs::is_directory(dir, ec))
+    throw Error(ErrorCode::WriteFailed, "cannot write " + path + ": folder does not exist");
   const fs::path tmp = dir / ("." + target.filename().string() + ".tmp" + std::to_string(std::random_device{}()));
   try {
     H5::H5File f(tmp.string(), H5F_ACC_TRUNC);
@@ -249,7 +248,8 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
     f.close();
   } catch (const H5::Exception& e) {
     fs::remove(tmp, ec);
-    throw Error(ErrorCode::WriteFailed, "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed,
+                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
   }
   fs::rename(tmp, target, ec);
   if (ec) {

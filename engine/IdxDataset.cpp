@@ -42,7 +42,8 @@ std::vector<uint32_t> readHeader(GzFile& in, const std::string& path, uint32_t e
   if (magic != expectedMagic) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "magic 0x%08x, expected 0x%08x", magic, expectedMagic);
-    throw Error(ErrorCode::BadDataFile, path + " is not an IDX " + (dims == 3 ? "images" : "labels") + " file (" + buf + ")");
+    throw Error(ErrorCode::BadDataFile,
+                path + " is not an IDX " + (dims == 3 ? "images" : "labels") + " file (" + buf + ")");
   }
   std::vector<uint32_t> out;
   for (size_t i = 0; i < dims; ++i) out.push_back(bigEndian(h + 4 + 4 * i));
@@ -52,8 +53,8 @@ std::vector<uint32_t> readHeader(GzFile& in, const std::string& path, uint32_t e
 std::string guessLabelsPath(const std::string& images) {
   const std::filesystem::path p(images);
   std::string name = p.filename().string();
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"images-idx3", "labels-idx1"},
-                                 {"images.idx3", "labels.idx1"}}) {
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"images-idx3", "labels-idx1"}, {"images.idx3", "labels.idx1"}}) {
     if (auto pos = name.find(from); pos != std::string::npos) {
       name.replace(pos, from.size(), to);
       const auto candidate = p.parent_path() / name;
@@ -65,7 +66,7 @@ std::string guessLabelsPath(const std::string& images) {
 }
 
 class IdxDataset : public Dataset {
-public:
+ public:
   IdxDataset(ImageSet images, const std::string& path, const DataOptions& options) : images_(std::move(images)) {
     info_.path = path;
     info_.format = "idx";
@@ -84,17 +85,18 @@ public:
   }
   DataBatch readIndices(const std::vector<int64_t>& indices) const override {
     for (int64_t i : indices)
-      if (i < 0 || i >= info_.samples) throw Error(ErrorCode::InvalidArgument, "sample index out of range for " + info_.path);
+      if (i < 0 || i >= info_.samples)
+        throw Error(ErrorCode::InvalidArgument, "sample index out of range for " + info_.path);
     const ImageSet sel = selectImages(images_, indices);
-    at::Tensor raw = at::from_blob(const_cast<uint8_t*>(sel.pixels.data()),
-                                   {sel.n, sel.channels, sel.height, sel.width}, at::kByte);
+    at::Tensor raw =
+        at::from_blob(const_cast<uint8_t*>(sel.pixels.data()), {sel.n, sel.channels, sel.height, sel.width}, at::kByte);
     DataBatch b;
     b.inputs = normalizeInputs(raw, info_);  // copies: from_blob memory dies with `sel`
     if (!sel.labels.empty()) b.labels = at::tensor(sel.labels, at::kLong);
     return b;
   }
 
-private:
+ private:
   ImageSet images_;
   DatasetInfo info_;
 };
@@ -103,7 +105,8 @@ private:
 
 ImageSet readIdxImages(const std::string& imagesPath, const std::string& labelsPath) {
   std::error_code ec;
-  if (!std::filesystem::exists(imagesPath, ec)) throw Error(ErrorCode::FileNotFound, "IDX file not found: " + imagesPath);
+  if (!std::filesystem::exists(imagesPath, ec))
+    throw Error(ErrorCode::FileNotFound, "IDX file not found: " + imagesPath);
   ImageSet s;
   {
     GzFile in(imagesPath);
@@ -114,8 +117,8 @@ ImageSet readIdxImages(const std::string& imagesPath, const std::string& labelsP
     s.width = dims[2];
     s.pixels.resize(static_cast<size_t>(s.n * s.height * s.width));
     if (!in.readAll(s.pixels.data(), s.pixels.size()))
-      throw Error(ErrorCode::BadDataFile, imagesPath + " is truncated: expected " + std::to_string(s.n) + " images of " +
-                                              std::to_string(s.height) + "x" + std::to_string(s.width));
+      throw Error(ErrorCode::BadDataFile, imagesPath + " is truncated: expected " + std::to_string(s.n) +
+                                              " images of " + std::to_string(s.height) + "x" + std::to_string(s.width));
   }
   const std::string lp = labelsPath.empty() ? guessLabelsPath(imagesPath) : labelsPath;
   if (!lp.empty()) {

@@ -10,10 +10,10 @@
 namespace roundlab {
 
 struct Progress {
-  std::string stage;     // e.g. "evaluate", "capture", "reconstruct"
-  double fraction = 0;   // 0..1 of the whole operation
-  std::string message;   // e.g. "batch 3/40"
-  double metric = 0;     // optional figure such as the current loss
+  std::string stage;    // e.g. "evaluate", "capture", "reconstruct"
+  double fraction = 0;  // 0..1 of the whole operation
+  std::string message;  // e.g. "batch 3/40"
+  double metric = 0;    // optional figure such as the current loss
   bool hasMetric = false;
 };
 
@@ -21,7 +21,7 @@ using ProgressFn = std::function<void(const Progress&)>;
 
 // Shared flag: the GUI thread cancels, the engine polls between iterations.
 class CancelToken {
-public:
+ public:
   CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
   void cancel() const { flag_->store(true); }
   bool cancelled() const { return flag_->load(); }
@@ -29,7 +29,7 @@ public:
     if (cancelled()) throw Error(ErrorCode::Cancelled, what + " cancelled");
   }
 
-private:
+ private:
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 

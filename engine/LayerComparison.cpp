@@ -19,9 +19,13 @@ std::vector<LayerComparison> compareLayerOutputs(const Model& reference, const M
   CaptureOptions co;
   co.blocks = false;
   ActivationCapture capRef(reference, co), capOther(other, co);
-  struct Acc { double err = 0, sig = 0, oth = 0, dot = 0; int64_t n = 0; };
+  struct Acc {
+    double err = 0, sig = 0, oth = 0, dot = 0;
+    int64_t n = 0;
+  };
   std::map<std::string, Acc> acc;
-  const int64_t total = options.maxSamples > 0 ? std::min(options.maxSamples, data.info().samples) : data.info().samples;
+  const int64_t total =
+      options.maxSamples > 0 ? std::min(options.maxSamples, data.info().samples) : data.info().samples;
   const int64_t batch = std::max<int64_t>(1, options.batch);
   for (int64_t begin = 0; begin < total; begin += batch) {
     options.cancel.throwIfCancelled("layer comparison");

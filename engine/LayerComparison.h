@@ -14,8 +14,8 @@ class Dataset;
 struct LayerComparison {
   std::string layer;
   double mse = 0;
-  double sqnrDb = 0;   // 10 log10(sum ref^2 / sum (ref - other)^2); +inf when identical
-  double cosine = 0;   // of the flattened outputs over all samples
+  double sqnrDb = 0;  // 10 log10(sum ref^2 / sum (ref - other)^2); +inf when identical
+  double cosine = 0;  // of the flattened outputs over all samples
   int64_t elements = 0;
 };
 

@@ -78,8 +78,10 @@ std::string unquantizedReason(const std::string& param, const std::string& owner
   if (derivedOnly.count(param))
     return "only slices of it reach conv/linear ops (e.g. attention with separate query/key inputs); "
            "not quantized as a whole";
-  if (ownerType.find("BatchNorm") != std::string::npos) return "BatchNorm parameter (normalisation stays in floating point)";
-  if (ownerType.find("Norm") != std::string::npos) return ownerType + " parameter (normalisation stays in floating point)";
+  if (ownerType.find("BatchNorm") != std::string::npos)
+    return "BatchNorm parameter (normalisation stays in floating point)";
+  if (ownerType.find("Norm") != std::string::npos)
+    return ownerType + " parameter (normalisation stays in floating point)";
   const auto op = usedByOtherOp.find(param);
   if (op != usedByOtherOp.end() && (op->second.find("multi_head_attention") != std::string::npos ||
                                     op->second.find("transformer_encoder_layer") != std::string::npos))
@@ -94,7 +96,8 @@ std::string unquantizedReason(const std::string& param, const std::string& owner
 
 std::map<std::string, std::string> moduleTypes(const torch::jit::Module& module) {
   std::map<std::string, std::string> types;
-  for (const auto& nm : module.named_modules()) types[nm.name] = shortTypeName(nm.value.type()->name()->qualifiedName());
+  for (const auto& nm : module.named_modules())
+    types[nm.name] = shortTypeName(nm.value.type()->name()->qualifiedName());
   return types;
 }
 
@@ -151,7 +154,8 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
       l.name = owner;
     } else {
       // nn.MultiheadAttention: in_proj_weight / q_proj_weight ... live on the attention module.
-      const std::string stem = leaf.size() > 7 && leaf.substr(leaf.size() - 7) == "_weight" ? leaf.substr(0, leaf.size() - 7) : leaf;
+      const std::string stem =
+          leaf.size() > 7 && leaf.substr(leaf.size() - 7) == "_weight" ? leaf.substr(0, leaf.size() - 7) : leaf;
       l.name = owner.empty() ? stem : owner + "." + stem;
     }
     if (isConvOp(site.node)) {
@@ -193,8 +197,8 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
     }
     const std::string owner = ownerOf(p.name);
     const std::string ownerType = types.count(owner) ? types.at(owner) : std::string();
-    s.notQuantized.push_back({p.name, p.value.sizes().vec(),
-                              unquantizedReason(p.name, ownerType, usedByOtherOp, biasOf, derivedOnly)});
+    s.notQuantized.push_back(
+        {p.name, p.value.sizes().vec(), unquantizedReason(p.name, ownerType, usedByOtherOp, biasOf, derivedOnly)});
   }
 
   if (s.layers.empty()) {
@@ -202,8 +206,10 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
                                                 : "its parameters are: " + s.notQuantized.front().name;
     for (size_t i = 1; i < std::min<size_t>(s.notQuantized.size(), 6); ++i) detail += ", " + s.notQuantized[i].name;
     throw Error(ErrorCode::NoQuantizableLayer,
-                origin + " has no quantizable layer (no Conv1d, Conv2d, Linear or attention projection "
-                         "weight reaches a conv/linear op); " + detail);
+                origin +
+                    " has no quantizable layer (no Conv1d, Conv2d, Linear or attention projection "
+                    "weight reaches a conv/linear op); " +
+                    detail);
   }
   return s;
 }

@@ -4,11 +4,16 @@ namespace roundlab {
 
 const char* layerKindName(LayerKind kind) {
   switch (kind) {
-    case LayerKind::Conv1d: return "Conv1d";
-    case LayerKind::Conv2d: return "Conv2d";
-    case LayerKind::Linear: return "Linear";
-    case LayerKind::AttentionInProj: return "MultiheadAttention.in_proj";
-    case LayerKind::AttentionOutProj: return "MultiheadAttention.out_proj";
+    case LayerKind::Conv1d:
+      return "Conv1d";
+    case LayerKind::Conv2d:
+      return "Conv2d";
+    case LayerKind::Linear:
+      return "Linear";
+    case LayerKind::AttentionInProj:
+      return "MultiheadAttention.in_proj";
+    case LayerKind::AttentionOutProj:
+      return "MultiheadAttention.out_proj";
   }
   return "?";
 }

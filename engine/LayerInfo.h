@@ -22,16 +22,16 @@ struct ConvAttributes {
 };
 
 struct LayerInfo {
-  std::string name;         // module path, e.g. "layer1.0.conv1", "layers.0.self_attn.in_proj"
+  std::string name;  // module path, e.g. "layer1.0.conv1", "layers.0.self_attn.in_proj"
   LayerKind kind = LayerKind::Linear;
-  std::string moduleType;   // normalised TorchScript type of the owning module
-  std::string weightPath;   // parameter path, e.g. "layer1.0.conv1.weight"
-  std::string biasPath;     // empty when the layer has no bias
+  std::string moduleType;  // normalised TorchScript type of the owning module
+  std::string weightPath;  // parameter path, e.g. "layer1.0.conv1.weight"
+  std::string biasPath;    // empty when the layer has no bias
   std::vector<int64_t> weightShape;
-  int64_t params = 0;       // weight elements (bias excluded: it stays in floating point)
+  int64_t params = 0;  // weight elements (bias excluded: it stays in floating point)
   std::optional<ConvAttributes> conv;
-  std::string block;        // enclosing block for block reconstruction, empty if none
-  int callSites = 1;        // graph call sites that use the whole weight
+  std::string block;  // enclosing block for block reconstruction, empty if none
+  int callSites = 1;  // graph call sites that use the whole weight
 };
 
 struct BlockInfo {
@@ -52,7 +52,7 @@ struct ModelSummary {
   std::vector<LayerInfo> layers;
   std::vector<BlockInfo> blocks;
   std::vector<UnquantizedParameter> notQuantized;
-  int64_t totalParams = 0;      // every parameter
+  int64_t totalParams = 0;  // every parameter
   int64_t quantizableParams = 0;
 
   const LayerInfo* findLayer(const std::string& name) const;

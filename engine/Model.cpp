@@ -40,15 +40,16 @@ Model Model::load(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "model file not found: " + path);
-  if (fs::is_directory(path, ec))
-    throw Error(ErrorCode::NotTorchScript, path + " is a folder, not a TorchScript file");
+  if (fs::is_directory(path, ec)) throw Error(ErrorCode::NotTorchScript, path + " is a folder, not a TorchScript file");
   torch::jit::Module module;
   try {
     module = torch::jit::load(path, torch::kCPU);
   } catch (const c10::Error& e) {
     throw Error(ErrorCode::NotTorchScript,
-                path + " is not a TorchScript file (save it with torch.jit.script(model).save() "
-                       "or torch.jit.trace): " + conciseTorchMessage(e.what_without_backtrace()));
+                path +
+                    " is not a TorchScript file (save it with torch.jit.script(model).save() "
+                    "or torch.jit.trace): " +
+                    conciseTorchMessage(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     throw Error(ErrorCode::NotTorchScript, path + " is not a TorchScript file: " + conciseTorchMessage(e.what()));
   }
@@ -57,9 +58,9 @@ Model Model::load(const std::string& path) {
 
 Model Model::fromModule(const torch::jit::Module& module, const std::string& origin) {
   if (!module.find_method("forward"))
-    throw Error(ErrorCode::NoForwardMethod,
-                origin + " has no forward method (a C++ torch::save archive or a module saved "
-                         "without code cannot run; save a scripted or traced module)");
+    throw Error(ErrorCode::NoForwardMethod, origin +
+                                                " has no forward method (a C++ torch::save archive or a module saved "
+                                                "without code cannot run; save a scripted or traced module)");
   auto impl = std::make_shared<Impl>();
   impl->module = module;
   impl->module.eval();
@@ -82,9 +83,8 @@ at::Tensor Model::forward(const at::Tensor& input) const {
   try {
     out = d->module.forward({input});
   } catch (const std::exception& e) {
-    const std::string msg = dynamic_cast<const c10::Error*>(&e)
-                                ? static_cast<const c10::Error&>(e).what_without_backtrace()
-                                : e.what();
+    const std::string msg =
+        dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
     throw Error(ErrorCode::InputShapeMismatch, "input of shape " + shapeOf(input) + " does not fit model " +
                                                    d->summary.path + ": " + conciseTorchMessage(msg));
   }
@@ -109,8 +109,8 @@ at::Tensor Model::bias(const std::string& name) const {
 void Model::setWeight(const std::string& name, const at::Tensor& values) {
   at::Tensor w = weight(name);
   if (!values.sizes().equals(w.sizes()))
-    throw Error(ErrorCode::WeightShapeMismatch, "layer '" + name + "' has weight shape " + shapeOf(w) +
-                                                    ", new values have shape " + shapeOf(values));
+    throw Error(ErrorCode::WeightShapeMismatch,
+                "layer '" + name + "' has weight shape " + shapeOf(w) + ", new values have shape " + shapeOf(values));
   if (!torch::isfinite(values).all().item<bool>())
     throw Error(ErrorCode::NonFiniteValues, "new weights for layer '" + name + "' contain NaN or Inf");
   torch::NoGradGuard noGrad;

@@ -17,7 +17,7 @@ struct Module;
 namespace roundlab {
 
 class Model {
-public:
+ public:
   // Loads a TorchScript file (scripted or traced) onto the CPU and discovers its layers.
   // Throws Error: FileNotFound, NotTorchScript, NoForwardMethod, NoQuantizableLayer.
   static Model load(const std::string& path);
@@ -45,7 +45,7 @@ public:
   torch::jit::Module& module();
   const torch::jit::Module& module() const;
 
-private:
+ private:
   struct Impl;
   explicit Model(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> d;

@@ -20,8 +20,8 @@ int computeThreads() { return at::get_num_threads(); }
 LibraryVersions libraryVersions() {
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
-  return {ROUNDLAB_VERSION, TORCH_VERSION,
-          std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel), zlibVersion()};
+  return {ROUNDLAB_VERSION, TORCH_VERSION, std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel),
+          zlibVersion()};
 }
 
 }  // namespace roundlab

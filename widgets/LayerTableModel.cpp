@@ -50,12 +50,19 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   if (!l || index.column() >= ColumnCount) return {};
   if (role == Qt::DisplayRole || role == SortRole) {
     switch (index.column()) {
-      case Name: return QString::fromStdString(l->name);
-      case Kind: return QString(layerKindName(l->kind));
-      case Shape: return QString::fromStdString(formatShape(l->weightShape));
-      case Params: return role == SortRole ? QVariant(static_cast<qlonglong>(l->params)) : QVariant(QLocale().toString(static_cast<qlonglong>(l->params)));
-      case Block: return l->block.empty() ? QString("—") : QString::fromStdString(l->block);
-      case Attributes: return attributes(*l);
+      case Name:
+        return QString::fromStdString(l->name);
+      case Kind:
+        return QString(layerKindName(l->kind));
+      case Shape:
+        return QString::fromStdString(formatShape(l->weightShape));
+      case Params:
+        return role == SortRole ? QVariant(static_cast<qlonglong>(l->params))
+                                : QVariant(QLocale().toString(static_cast<qlonglong>(l->params)));
+      case Block:
+        return l->block.empty() ? QString("—") : QString::fromStdString(l->block);
+      case Attributes:
+        return attributes(*l);
     }
   }
   if (role == Qt::TextAlignmentRole && index.column() == Params) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
@@ -67,7 +74,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, orientation, role);
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    return QAbstractTableModel::headerData(section, orientation, role);
   static const char* names[] = {"Layer", "Kind", "Weight shape", "Weights", "Block", "Attributes"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }

@@ -10,7 +10,7 @@ namespace roundlab::widgets {
 
 class LayerTableModel : public QAbstractTableModel {
   Q_OBJECT
-public:
+ public:
   enum Column { Name, Kind, Shape, Params, Block, Attributes, ColumnCount };
   // Sort role: numbers sort as numbers.
   static constexpr int SortRole = Qt::UserRole + 1;
@@ -25,7 +25,7 @@ public:
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-private:
+ private:
   std::vector<LayerInfo> layers_;
 };
 

@@ -35,7 +35,8 @@ WeightHistogramView::WeightHistogramView(QWidget* parent) : QWidget(parent), plo
   plot_->xAxis->setLabelFont(f);
   plot_->yAxis->setLabelFont(f);
   plot_->plotLayout()->insertRow(0);
-  plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, "", QFont(font().family(), font().pointSize() + 3, QFont::Bold)));
+  plot_->plotLayout()->addElement(
+      0, 0, new QCPTextElement(plot_, "", QFont(font().family(), font().pointSize() + 3, QFont::Bold)));
 }
 
 void WeightHistogramView::clear() {

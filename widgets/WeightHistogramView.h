@@ -10,14 +10,14 @@ namespace roundlab::widgets {
 
 class WeightHistogramView : public QWidget {
   Q_OBJECT
-public:
+ public:
   explicit WeightHistogramView(QWidget* parent = nullptr);
   // bins <= 0: about sqrt(n), between 10 and 101.
   void setWeights(const QString& title, const std::vector<float>& values, int bins = 0);
   void clear();
   QCustomPlot* plot() const { return plot_; }
 
-private:
+ private:
   QCustomPlot* plot_;
 };
 

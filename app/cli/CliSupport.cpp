@@ -62,7 +62,8 @@ std::vector<float> parseFloatList(const QString& text, const QString& option) {
 int64_t parseInt(const QString& text, const QString& option, int64_t min) {
   bool ok = false;
   const qint64 v = text.toLongLong(&ok);
-  if (!ok || v < min) throw UsageError{option + " expects an integer >= " + QString::number(min) + ", got '" + text + "'"};
+  if (!ok || v < min)
+    throw UsageError{option + " expects an integer >= " + QString::number(min) + ", got '" + text + "'"};
   return v;
 }
 

@@ -10,6 +10,12 @@
 #include <memory>
 #include <vector>
 
+namespace roundlab {
+struct ModelSummary;
+struct EvalReport;
+class Dataset;
+}  // namespace roundlab
+
 namespace roundlab::cli {
 
 // Exit codes: 0 ok, 1 engine/input error, 2 usage error.
@@ -36,28 +42,16 @@ int64_t parseInt(const QString& text, const QString& option, int64_t min);
 // Left-aligned columns for human-readable tables.
 QString formatTable(const QStringList& header, const QList<QStringList>& rows);
 
+// Shared by commands: the layer table (info, demo), evaluation results, data-file options.
+QJsonObject summaryToJson(const ModelSummary& s);
+QString summaryToText(const ModelSummary& s);
+QJsonObject evalReportToJson(const EvalReport& r);
+void addDataOptions(QCommandLineParser& parser);  // --count --seed --mean --std --labels
+std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path);
+
 int runInfo(const QStringList& args);
 int runEval(const QStringList& args);
 int runMakeCalib(const QStringList& args);
 int runDemo(const QStringList& args);
 
-}  // namespace roundlab::cli
-
-namespace roundlab {
-struct ModelSummary;
-struct EvalReport;
-}  // namespace roundlab
-
-namespace roundlab::cli {
-QJsonObject summaryToJson(const ModelSummary& s);
-QString summaryToText(const ModelSummary& s);
-QJsonObject evalReportToJson(const EvalReport& r);
-}  // namespace roundlab::cli
-
-namespace roundlab {
-class Dataset;
-}
-namespace roundlab::cli {
-void addDataOptions(QCommandLineParser& parser);
-std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path);
 }  // namespace roundlab::cli

@@ -38,8 +38,11 @@ int runDemo(const QStringList& args) {
                                {"top1_fp", r.top1},
                                {"recorded_top1", recorded},
                                {"wall_s", r.wallSeconds}});
-    rows << QStringList{file, QString::number(s.layers.size()), QString::number(s.blocks.size()),
-                        QString::number(s.quantizableParams), QString::number(r.top1, 'f', 2),
+    rows << QStringList{file,
+                        QString::number(s.layers.size()),
+                        QString::number(s.blocks.size()),
+                        QString::number(s.quantizableParams),
+                        QString::number(r.top1, 'f', 2),
                         recorded.isDouble() ? QString::number(recorded.toDouble(), 'f', 2) : "-",
                         QString::number(r.wallSeconds, 'f', 2)};
   }
@@ -47,7 +50,8 @@ int runDemo(const QStringList& args) {
     printJson({{"validation", demo.validation}, {"models", results}});
   } else {
     printLine(QString("RoundLab demo - Fashion-MNIST validation set %1 (%2 samples)\n")
-                  .arg(demo.validation).arg(data->info().samples));
+                  .arg(demo.validation)
+                  .arg(data->info().samples));
     printLine(formatTable({"model", "layers", "blocks", "weights", "top1_fp_%", "recorded_%", "eval_s"}, rows));
   }
   return 0;

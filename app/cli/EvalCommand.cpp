@@ -50,8 +50,7 @@ int runEval(const QStringList& args) {
   p.addOption({"per-layer", "With --reference: per-layer output MSE, SQNR and cosine similarity."});
   p.addOption({"batch", "Batch size (default 256).", "N", "256"});
   addDataOptions(p);
-  if (!parseCommand(p, args, "Evaluate a TorchScript model on a data set.", "MODEL.pt", "TorchScript model"))
-    return 0;
+  if (!parseCommand(p, args, "Evaluate a TorchScript model on a data set.", "MODEL.pt", "TorchScript model")) return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
   if (!p.isSet("data")) throw UsageError{"--data DATA is required"};
   if (p.isSet("per-layer") && !p.isSet("reference")) throw UsageError{"--per-layer needs --reference FP.pt"};

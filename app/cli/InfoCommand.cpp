@@ -44,9 +44,8 @@ QJsonObject summaryToJson(const ModelSummary& s) {
   for (const BlockInfo& b : s.blocks) {
     QJsonArray members;
     for (const auto& l : b.layers) members.append(QString::fromStdString(l));
-    blocks.append(QJsonObject{{"name", QString::fromStdString(b.name)},
-                              {"type", QString::fromStdString(b.moduleType)},
-                              {"layers", members}});
+    blocks.append(QJsonObject{
+        {"name", QString::fromStdString(b.name)}, {"type", QString::fromStdString(b.moduleType)}, {"layers", members}});
   }
   QJsonArray notQuantized;
   for (const auto& p : s.notQuantized)
@@ -65,9 +64,12 @@ QJsonObject summaryToJson(const ModelSummary& s) {
 QString summaryToText(const ModelSummary& s) {
   QList<QStringList> rows;
   for (const LayerInfo& l : s.layers)
-    rows << QStringList{QString::fromStdString(l.name), layerKindName(l.kind),
-                        QString::fromStdString(formatShape(l.weightShape)), QString::number(l.params),
-                        l.block.empty() ? "-" : QString::fromStdString(l.block), l.conv ? convText(*l.conv) : ""};
+    rows << QStringList{QString::fromStdString(l.name),
+                        layerKindName(l.kind),
+                        QString::fromStdString(formatShape(l.weightShape)),
+                        QString::number(l.params),
+                        l.block.empty() ? "-" : QString::fromStdString(l.block),
+                        l.conv ? convText(*l.conv) : ""};
   QString out = QString("%1 (%2): %3 quantizable layers, %4 of %5 parameters, %6 blocks\n\n")
                     .arg(QString::fromStdString(s.path), QString::fromStdString(s.rootType))
                     .arg(s.layers.size())

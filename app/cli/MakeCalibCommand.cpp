@@ -17,8 +17,8 @@ int runMakeCalib(const QStringList& args) {
   p.addOption({"rgb", "Image folders: keep 3 colour channels (default: grayscale)."});
   p.addOption({"mean", "Per-channel mean stored for normalisation (after scaling to [0,1]).", "M[,M..]"});
   p.addOption({"std", "Per-channel std stored for normalisation.", "S[,S..]"});
-  if (!parseCommand(p, args, "Write a calibration/validation set (uint8 images, optional labels).",
-                    "SOURCE", "A folder of PNG/JPEG images (sub-folders = classes), or IDX images [+ IDX labels]."))
+  if (!parseCommand(p, args, "Write a calibration/validation set (uint8 images, optional labels).", "SOURCE",
+                    "A folder of PNG/JPEG images (sub-folders = classes), or IDX images [+ IDX labels]."))
     return 0;
   const QStringList pos = p.positionalArguments();
   if (pos.isEmpty() || pos.size() > 2) throw UsageError{"expects IMAGE_DIR, or IMAGES-IDX [LABELS-IDX]"};
@@ -50,7 +50,8 @@ int runMakeCalib(const QStringList& args) {
     set = selectImages(all, sampleIndices(all.n, count, seed));
   }
   if (!mean.empty()) {
-    if (mean.size() == 1 && set.channels > 1) mean.assign(static_cast<size_t>(set.channels), mean[0]), std.assign(static_cast<size_t>(set.channels), std[0]);
+    if (mean.size() == 1 && set.channels > 1)
+      mean.assign(static_cast<size_t>(set.channels), mean[0]), std.assign(static_cast<size_t>(set.channels), std[0]);
     if (static_cast<int64_t>(mean.size()) != set.channels)
       throw UsageError{QString("--mean/--std need %1 values, one per channel").arg(set.channels)};
     set.mean = mean;
@@ -67,8 +68,13 @@ int runMakeCalib(const QStringList& args) {
                {"classes", static_cast<qint64>(set.classNames.size())},
                {"seed", static_cast<qint64>(seed)}});
   } else {
-    printLine(QString("wrote %1: %2 samples of %3x%4x%5%6").arg(out).arg(set.n).arg(set.channels).arg(set.height)
-                  .arg(set.width).arg(set.labels.empty() ? QString(", no labels") : QString(", with labels")));
+    printLine(QString("wrote %1: %2 samples of %3x%4x%5%6")
+                  .arg(out)
+                  .arg(set.n)
+                  .arg(set.channels)
+                  .arg(set.height)
+                  .arg(set.width)
+                  .arg(set.labels.empty() ? QString(", no labels") : QString(", with labels")));
   }
   return 0;
 }

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     roundlab::cli::note("roundlab-cli " + command + ": error: " + QString::fromStdString(e.what()).simplified());
     return roundlab::cli::kExitError;
   } catch (const std::exception& e) {
-    roundlab::cli::note("roundlab-cli " + command + ": internal error: " + QString::fromStdString(e.what()).section('\n', 0, 0));
+    roundlab::cli::note("roundlab-cli " + command +
+                        ": internal error: " + QString::fromStdString(e.what()).section('\n', 0, 0));
     return roundlab::cli::kExitError;
   }
 }

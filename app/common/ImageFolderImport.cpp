@@ -12,7 +12,8 @@ namespace {
 
 QStringList imageFiles(const QDir& dir) {
   QStringList filters;
-  for (const char* ext : {"png", "jpg", "jpeg", "bmp", "pgm", "ppm"}) filters << QString("*.%1").arg(ext) << QString("*.%1").arg(QString(ext).toUpper());
+  for (const char* ext : {"png", "jpg", "jpeg", "bmp", "pgm", "ppm"})
+    filters << QString("*.%1").arg(ext) << QString("*.%1").arg(QString(ext).toUpper());
   return dir.entryList(filters, QDir::Files, QDir::Name);
 }
 
@@ -21,7 +22,8 @@ QStringList imageFiles(const QDir& dir) {
 ImageSet importImageFolder(const QString& folder, const ImageImportOptions& o) {
   const QDir root(folder);
   if (!root.exists()) throw Error(ErrorCode::FileNotFound, "image folder not found: " + folder.toStdString());
-  if (o.channels != 1 && o.channels != 3) throw Error(ErrorCode::InvalidArgument, "channels must be 1 (grayscale) or 3 (RGB)");
+  if (o.channels != 1 && o.channels != 3)
+    throw Error(ErrorCode::InvalidArgument, "channels must be 1 (grayscale) or 3 (RGB)");
 
   std::vector<std::pair<QString, int64_t>> files;  // path, label (-1 = none)
   std::vector<std::string> classes;
@@ -38,7 +40,8 @@ ImageSet importImageFolder(const QString& folder, const ImageImportOptions& o) {
     }
   }
   if (files.empty())
-    throw Error(ErrorCode::BadDataFile, folder.toStdString() + " holds no PNG/JPEG images (directly or in class sub-folders)");
+    throw Error(ErrorCode::BadDataFile,
+                folder.toStdString() + " holds no PNG/JPEG images (directly or in class sub-folders)");
 
   const auto picked = sampleIndices(static_cast<int64_t>(files.size()), o.count, o.seed);
   ImageSet s;
@@ -53,7 +56,8 @@ ImageSet importImageFolder(const QString& folder, const ImageImportOptions& o) {
     QImageReader reader(path);
     QImage img = reader.read();
     if (img.isNull())
-      throw Error(ErrorCode::BadDataFile, "cannot read image " + path.toStdString() + ": " + reader.errorString().toStdString());
+      throw Error(ErrorCode::BadDataFile,
+                  "cannot read image " + path.toStdString() + ": " + reader.errorString().toStdString());
     if (o.width > 0 && o.height > 0 && (img.width() != o.width || img.height() != o.height))
       img = img.scaled(o.width, o.height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
     if (s.width == 0) {
@@ -61,9 +65,10 @@ ImageSet importImageFolder(const QString& folder, const ImageImportOptions& o) {
       s.height = img.height();
       s.pixels.reserve(static_cast<size_t>(s.n * s.channels * s.height * s.width));
     } else if (img.width() != s.width || img.height() != s.height) {
-      throw Error(ErrorCode::DataShapeMismatch,
-                  "image " + path.toStdString() + " is " + std::to_string(img.width()) + "x" + std::to_string(img.height()) +
-                      ", others are " + std::to_string(s.width) + "x" + std::to_string(s.height) + "; pass --resize WxH");
+      throw Error(ErrorCode::DataShapeMismatch, "image " + path.toStdString() + " is " + std::to_string(img.width()) +
+                                                    "x" + std::to_string(img.height()) + ", others are " +
+                                                    std::to_string(s.width) + "x" + std::to_string(s.height) +
+                                                    "; pass --resize WxH");
     }
     img = img.convertToFormat(o.channels == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
     // Planar layout: channel-major, as N x C x H x W expects.

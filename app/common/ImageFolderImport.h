@@ -12,7 +12,7 @@ struct ImageImportOptions {
   int width = 0, height = 0;  // 0: keep the images' own size (they must then all agree)
   int channels = 1;           // 1 = grayscale, 3 = RGB
   std::vector<float> mean, std;
-  int64_t count = 0;          // 0 = every image
+  int64_t count = 0;  // 0 = every image
   uint64_t seed = 0;
 };
 

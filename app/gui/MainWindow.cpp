@@ -106,7 +106,8 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::chooseModelFile() {
-  const QString path = QFileDialog::getOpenFileName(this, "Open TorchScript model", {}, "TorchScript (*.pt *.pth *.ts);;All files (*)");
+  const QString path =
+      QFileDialog::getOpenFileName(this, "Open TorchScript model", {}, "TorchScript (*.pt *.pth *.ts);;All files (*)");
   if (!path.isEmpty()) openModel(path);
 }
 

@@ -30,7 +30,7 @@ struct LoadResult {
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
-public:
+ public:
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -42,16 +42,16 @@ public:
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
 
-Q_SIGNALS:
+ Q_SIGNALS:
   void modelLoaded(const QString& path);
   void loadFailed(const QString& message);
 
-private Q_SLOTS:
+ private Q_SLOTS:
   void onLoadFinished();
   void onLayerSelected();
   void chooseModelFile();
 
-private:
+ private:
   void buildMenus();
   void showSummary();
 

@@ -80,7 +80,7 @@ QByteArray gunzip(const QString& path) {
 
 class CliTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void infoJsonListsEveryLayer() {
     for (const char* model : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
       const Run r = cli({"info", demo(model), "--json"});
@@ -122,11 +122,13 @@ private Q_SLOTS:
     QTest::newRow("missing model") << QStringList{"info", "/nonexistent/model.pt"} << 1 << "not found";
     QTest::newRow("not torchscript") << QStringList{"info", fixture("not_a_model.pt")} << 1 << "not a TorchScript file";
     QTest::newRow("no layers") << QStringList{"info", fixture("no_layers.pt")} << 1 << "no quantizable layer";
-    QTest::newRow("wrong data") << QStringList{"eval", demo("fmnist_resnet.pt"), "--data", fixture("not_a_model.pt")} << 1
-                                << "neither an HDF5";
+    QTest::newRow("wrong data") << QStringList{"eval", demo("fmnist_resnet.pt"), "--data", fixture("not_a_model.pt")}
+                                << 1 << "neither an HDF5";
     QTest::newRow("no data option") << QStringList{"eval", demo("fmnist_resnet.pt")} << 2 << "--data";
     QTest::newRow("unknown command") << QStringList{"quantise"} << 2 << "unknown command";
-    QTest::newRow("bad count") << QStringList{"make-calib", fmnist("t10k-images-idx3-ubyte.gz"), "-o", "/tmp/x.h5", "--count", "-4"}
+    QTest::newRow("bad count") << QStringList{"make-calib", fmnist("t10k-images-idx3-ubyte.gz"),
+                                              "-o",         "/tmp/x.h5",
+                                              "--count",    "-4"}
                                << 2 << "--count";
     QTest::newRow("no args") << QStringList{} << 2 << "usage";
   }
@@ -155,9 +157,9 @@ private Q_SLOTS:
   }
 
   void evalAgainstReferenceAndIdx() {
-    const Run self = cli({"eval", demo("fmnist_resnet.pt"), "--data", fmnist("t10k-images-idx3-ubyte.gz"), "--mean",
-                          "0.2860", "--std", "0.3530", "--count", "500", "--reference", demo("fmnist_resnet.pt"),
-                          "--per-layer", "--json"});
+    const Run self =
+        cli({"eval", demo("fmnist_resnet.pt"), "--data", fmnist("t10k-images-idx3-ubyte.gz"), "--mean", "0.2860",
+             "--std", "0.3530", "--count", "500", "--reference", demo("fmnist_resnet.pt"), "--per-layer", "--json"});
     QCOMPARE(self.exitCode, 0);
     const QJsonObject o = self.json();
     QCOMPARE(o["samples"].toInteger(), 500);
@@ -171,8 +173,8 @@ private Q_SLOTS:
   void makeCalibFromIdxIsDeterministicAndExact() {
     QTemporaryDir dir;
     const QString a = dir.filePath("a.h5"), b = dir.filePath("b.h5"), c = dir.filePath("c.h5");
-    const QStringList common{"make-calib", fmnist("t10k-images-idx3-ubyte.gz"), "--count", "100", "--mean", "0.286",
-                             "--std", "0.353"};
+    const QStringList common{
+        "make-calib", fmnist("t10k-images-idx3-ubyte.gz"), "--count", "100", "--mean", "0.286", "--std", "0.353"};
     QCOMPARE(cli(common + QStringList{"-o", a, "--seed", "3"}).exitCode, 0);
     QCOMPARE(cli(common + QStringList{"-o", b, "--seed", "3"}).exitCode, 0);
     const Run rc = cli(common + QStringList{"-o", c, "--seed", "4", "--json"});

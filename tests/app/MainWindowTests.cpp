@@ -13,7 +13,7 @@ using namespace roundlab;
 
 class MainWindowTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void opensDemoAndShowsLayers() {
     app::MainWindow w;
     w.show();

@@ -8,15 +8,10 @@
 
 using namespace roundlab;
 using testsupport::fixture;
+using testsupport::submodule;
 using testsupport::maxAbsDiff;
 
 namespace {
-
-torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
-  for (const auto& nm : root.named_modules())
-    if (nm.name == path) return nm.value;
-  throw std::runtime_error("no submodule " + path);
-}
 
 at::Tensor param(const torch::jit::Module& root, const std::string& path) {
   for (const auto& p : root.named_parameters(true))
@@ -59,7 +54,6 @@ void CaptureTests::replayReproducesCaptures() {
   for (const LayerInfo& l : m.summary().layers) {
     auto it = r.layers.find(l.name);
     if (it == r.layers.end()) {
-
       QVERIFY2(l.name == "pos" || l.name == "neg", ("layer not captured: " + l.name).c_str());
       continue;
     }
@@ -139,7 +133,8 @@ void CaptureTests::attentionFastPathIsAvoided() {
   QVERIFY(capture.usesAutogradPath());
   torch::NoGradGuard noGrad;  // as an evaluation caller would have it
   const CaptureResult r = capture.run(testsupport::images(2, 9));
-  for (const char* name : {"encoder.self_attn.in_proj", "encoder.self_attn.out_proj", "attn.in_proj", "attn.out_proj"}) {
+  for (const char* name :
+       {"encoder.self_attn.in_proj", "encoder.self_attn.out_proj", "attn.in_proj", "attn.out_proj"}) {
     QVERIFY2(r.layers.count(name) == 1, name);
     QVERIFY(!r.layers.at(name)[0].output.requires_grad());
   }

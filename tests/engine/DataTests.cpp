@@ -34,14 +34,15 @@ std::vector<uint8_t> idxHeader(uint32_t magic, std::vector<uint32_t> dims) {
 }
 
 // A small raw HDF5 file written with the plain C++ API (not RoundLab's writer).
-void writeRawHdf5(const std::string& path, const char* name, std::vector<hsize_t> dims, const std::vector<float>& values,
-                  const std::vector<int64_t>& labels = {}) {
+void writeRawHdf5(const std::string& path, const char* name, std::vector<hsize_t> dims,
+                  const std::vector<float>& values, const std::vector<int64_t>& labels = {}) {
   H5::H5File f(path, H5F_ACC_TRUNC);
   f.createDataSet(name, H5::PredType::NATIVE_FLOAT, H5::DataSpace(static_cast<int>(dims.size()), dims.data()))
       .write(values.data(), H5::PredType::NATIVE_FLOAT);
   if (!labels.empty()) {
     hsize_t n = labels.size();
-    f.createDataSet("labels", H5::PredType::NATIVE_INT64, H5::DataSpace(1, &n)).write(labels.data(), H5::PredType::NATIVE_INT64);
+    f.createDataSet("labels", H5::PredType::NATIVE_INT64, H5::DataSpace(1, &n))
+        .write(labels.data(), H5::PredType::NATIVE_INT64);
   }
 }
 
@@ -252,6 +253,7 @@ void DataTests::writeIsAtomic() {
   QCOMPARE(openDataset(path)->info().samples, int64_t(6));
   // No temporary files are left behind.
   int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path().toStdString())) files += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path().toStdString()))
+    files += e.is_regular_file() ? 1 : 0;
   QCOMPARE(files, 1);
 }

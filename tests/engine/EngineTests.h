@@ -4,7 +4,7 @@
 
 class ModelTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void scriptedResNetLayersMatchModuleTree();
   void tracedAndScriptedAgree_data();
   void tracedAndScriptedAgree();
@@ -29,7 +29,7 @@ private Q_SLOTS:
 
 class CaptureTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void replayReproducesCaptures_data();
   void replayReproducesCaptures();
   void branchAndRepeatedCalls();
@@ -40,7 +40,7 @@ private Q_SLOTS:
 
 class DataTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void idxFashionMnistTestSplit();
   void idxRoundTripOfHandWrittenFile();
   void idxErrors();
@@ -54,7 +54,7 @@ private Q_SLOTS:
 
 class EvaluationTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void top1MatchesManualCount();
   void klAndAgreementAgainstReference();
   void layerComparisonMatchesCapture();

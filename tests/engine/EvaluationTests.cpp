@@ -104,7 +104,8 @@ void EvaluationTests::layerComparisonMatchesCapture() {
   const double mse = (y0 - y1).pow(2).mean().item<double>();
   const double sqnr = 10 * std::log10(y0.pow(2).sum().item<double>() / (y0 - y1).pow(2).sum().item<double>());
   QCOMPARE(diff[0].layer, std::string("stem"));
-  QVERIFY2(std::abs(diff[0].mse - mse) < 1e-4 * mse, (std::to_string(diff[0].mse) + " vs " + std::to_string(mse)).c_str());
+  QVERIFY2(std::abs(diff[0].mse - mse) < 1e-4 * mse,
+           (std::to_string(diff[0].mse) + " vs " + std::to_string(mse)).c_str());
   QVERIFY(std::abs(diff[0].sqnrDb - sqnr) < 1e-3);
   QVERIFY(diff[0].cosine < 1.0 && diff[0].cosine > 0.99);
   QCOMPARE(diff[0].elements, y0.numel());

@@ -11,6 +11,7 @@
 
 using namespace roundlab;
 using testsupport::fixture;
+using testsupport::submodule;
 
 namespace {
 
@@ -18,12 +19,6 @@ std::string typeShortName(const torch::jit::Module& m) {
   static const std::regex mangle(R"(___torch_mangle_[0-9]+\.)");
   std::string n = std::regex_replace(m.type()->name()->qualifiedName(), mangle, "");
   return n.substr(n.rfind('.') + 1);
-}
-
-torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
-  for (const auto& nm : root.named_modules())
-    if (nm.name == path) return nm.value;
-  throw std::runtime_error("no submodule " + path);
 }
 
 std::vector<int64_t> intsFromConstant(const c10::IValue& v) {
@@ -227,9 +222,7 @@ void ModelTests::cloneIsIndependent() {
   QCOMPARE(testsupport::maxAbsDiff(m.forward(x), y), 0.0);
 }
 
-void ModelTests::missingFileError() {
-  EXPECT_ERROR(Model::load(fixture("no_such_model.pt")), ErrorCode::FileNotFound);
-}
+void ModelTests::missingFileError() { EXPECT_ERROR(Model::load(fixture("no_such_model.pt")), ErrorCode::FileNotFound); }
 
 void ModelTests::notTorchScriptError() {
   std::string msg;
@@ -259,7 +252,11 @@ void ModelTests::noQuantizableLayerError() {
 void ModelTests::inputShapeMismatchError() {
   const Model m = Model::load(fixture("resnet_scripted.pt"));
   std::string msg;
-  QVERIFY(testsupport::errorOf([&] { m.forward(torch::randn({2, 3, 28, 28})); }, &msg) == ErrorCode::InputShapeMismatch);
+  QVERIFY(testsupport::errorOf(
+              [&] {
+                m.forward(torch::randn({2, 3, 28, 28}));
+              },
+              &msg) == ErrorCode::InputShapeMismatch);
   QVERIFY2(msg.find("[2,3,28,28]") != std::string::npos, msg.c_str());
   QVERIFY2(msg.find("channels") != std::string::npos, msg.c_str());
   QVERIFY2(msg.find('\n') == std::string::npos, msg.c_str());

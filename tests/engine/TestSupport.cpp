@@ -20,6 +20,12 @@ std::optional<roundlab::ErrorCode> errorOf(const std::function<void()>& fn, std:
   return std::nullopt;
 }
 
+torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path) {
+  for (const auto& nm : root.named_modules())
+    if (nm.name == path) return nm.value;
+  throw std::runtime_error("no submodule " + path);
+}
+
 double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
   if (!a.sizes().equals(b.sizes())) return std::numeric_limits<double>::infinity();
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();

@@ -41,7 +41,7 @@ std::vector<LayerInfo> sampleLayers() {
 
 class WidgetsTests : public QObject {
   Q_OBJECT
-private Q_SLOTS:
+ private Q_SLOTS:
   void layerTableModelIsConsistent() {
     widgets::LayerTableModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
