@@ -8,8 +8,8 @@
 
 using namespace roundlab;
 using testsupport::fixture;
-using testsupport::submodule;
 using testsupport::maxAbsDiff;
+using testsupport::submodule;
 
 namespace {
 

@@ -62,3 +62,27 @@ class EvaluationTests : public QObject {
   void cancelStopsEvaluation();
   void demoModelsReproduceRecordedAccuracy();
 };
+
+class QuantizerTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void asymmetricPerChannelMatchesFormula();
+  void symmetricRangeAndZeroPoint();
+  void perTensorAndPerGroupScales();
+  void lpSearchNeverWorseThanMinMax();
+  void powerGridWithExponentOneIsUniform();
+  void powerGridMatchesFormulaAndHelpsBellShapedWeights();
+  void invalidConfigurationsRejected();
+};
+
+class ReconstructionTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void rectifiedSigmoidInverts();
+  void adaRoundBeatsRtnOnItsObjective();
+  void adaRoundIsDeterministic();
+  void adaRoundCancels();
+  void modelRtnPutsEveryWeightOnItsGrid();
+  void bitsResolution();
+  void cancelledRunLeavesEarlierLayersQuantized();
+};

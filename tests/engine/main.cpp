@@ -23,5 +23,7 @@ int main(int argc, char** argv) {
   run("capture", CaptureTests());
   run("data", DataTests());
   run("evaluation", EvaluationTests());
+  run("quantizers", QuantizerTests());
+  run("reconstruction", ReconstructionTests());
   return failed;
 }

@@ -1,0 +1,136 @@
+#include "engine/quant/UniformQuantizer.h"
+
+#include <torch/torch.h>
+
+#include "engine/Error.h"
+
+namespace roundlab {
+
+namespace {
+
+// [rows, groups, columns] view dimensions of a weight for a granularity.
+std::array<int64_t, 3> viewDims(const std::vector<int64_t>& shape, Granularity g, int64_t groupSize) {
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  const int64_t rows = shape.empty() ? 1 : shape[0];
+  const int64_t cols = rows ? numel / rows : 0;
+  switch (g) {
+    case Granularity::PerTensor:
+      return {1, 1, numel};
+    case Granularity::PerChannel:
+      return {rows, 1, cols};
+    case Granularity::PerGroup: {
+      if (cols % groupSize != 0)
+        throw Error(ErrorCode::InvalidArgument, "group size " + std::to_string(groupSize) + " does not divide the " +
+                                                    std::to_string(cols) + " input columns of the weight");
+      return {rows, cols / groupSize, groupSize};
+    }
+  }
+  return {1, 1, numel};
+}
+
+}  // namespace
+
+const char* granularityName(Granularity g) {
+  switch (g) {
+    case Granularity::PerChannel:
+      return "channel";
+    case Granularity::PerTensor:
+      return "tensor";
+    case Granularity::PerGroup:
+      return "group";
+  }
+  return "?";
+}
+const char* rangeInitName(RangeInit r) { return r == RangeInit::MinMax ? "minmax" : "lp"; }
+const char* gridKindName(GridKind g) {
+  switch (g) {
+    case GridKind::Uniform:
+      return "uniform";
+    case GridKind::PowerSearched:
+      return "power";
+    case GridKind::PowerLearned:
+      return "power-learned";
+  }
+  return "?";
+}
+
+void validate(const WeightQuantConfig& c) {
+  if (c.bits < 2 || c.bits > 8)
+    throw Error(ErrorCode::InvalidArgument, "weight bits must be 2..8, got " + std::to_string(c.bits));
+  if (c.granularity == Granularity::PerGroup && c.groupSize < 1)
+    throw Error(ErrorCode::InvalidArgument, "group size must be >= 1");
+  if (!(c.lpNorm > 0)) throw Error(ErrorCode::InvalidArgument, "L_p norm must be positive");
+  if (c.rangeCandidates < 1 || c.rangeCandidates > 100)
+    throw Error(ErrorCode::InvalidArgument, "range candidates must be 1..100");
+  if (!(c.exponent > 0 && c.exponent <= 1)) throw Error(ErrorCode::InvalidArgument, "power exponent must be in (0, 1]");
+}
+
+at::Tensor UniformGrid::view(const at::Tensor& w) const {
+  const auto d = viewDims(weightShape, granularity, groupSize);
+  return w.reshape({d[0], d[1], d[2]});
+}
+
+std::pair<int64_t, int64_t> codeRange(int bits, bool symmetric) {
+  const int64_t n = int64_t(1) << bits;
+  return symmetric ? std::pair<int64_t, int64_t>{-(n / 2 - 1), n / 2 - 1} : std::pair<int64_t, int64_t>{0, n - 1};
+}
+
+UniformGrid gridFromRange(const at::Tensor& w, const at::Tensor& lo, const at::Tensor& hi, const WeightQuantConfig& c) {
+  UniformGrid g;
+  g.weightShape = w.sizes().vec();
+  g.granularity = c.granularity;
+  g.groupSize = c.groupSize;
+  std::tie(g.qmin, g.qmax) = codeRange(c.bits, c.symmetric);
+  constexpr float kTiny = 1e-8f;  // all-zero rows still get a usable step
+  if (c.symmetric) {
+    const at::Tensor absmax = at::maximum(lo.abs(), hi.abs());
+    g.scale = (absmax / static_cast<float>(g.qmax)).clamp_min(kTiny);
+    g.zeroPoint = at::zeros_like(g.scale);
+  } else {
+    const at::Tensor l = lo.clamp_max(0), h = hi.clamp_min(0);
+    g.scale = ((h - l) / static_cast<float>(g.qmax - g.qmin)).clamp_min(kTiny);
+    g.zeroPoint = (-l / g.scale).round().clamp(g.qmin, g.qmax);
+  }
+  return g;
+}
+
+UniformGrid fitUniformGrid(const at::Tensor& weight, const WeightQuantConfig& c) {
+  validate(c);
+  torch::NoGradGuard noGrad;
+  const at::Tensor w = weight.detach().to(at::kFloat);
+  UniformGrid probe;
+  probe.weightShape = w.sizes().vec();
+  probe.granularity = c.granularity;
+  probe.groupSize = c.groupSize;
+  const at::Tensor v = probe.view(w);
+  const at::Tensor lo = std::get<0>(v.min(2, true)), hi = std::get<0>(v.max(2, true));
+  UniformGrid best = gridFromRange(w, lo, hi, c);
+  if (c.rangeInit == RangeInit::MinMax) return best;
+  // Shrink the range in 1% steps; per row/group keep the candidate with the smallest
+  // sum |w - Q(w)|^p (the L_p range search of learned-rounding reference code).
+  at::Tensor bestErr = (v - best.view(fakeQuantize(w, best))).abs().pow(c.lpNorm).sum(2, true);
+  for (int i = 1; i < c.rangeCandidates; ++i) {
+    const float f = 1.0f - 0.01f * static_cast<float>(i);
+    const UniformGrid g = gridFromRange(w, lo * f, hi * f, c);
+    const at::Tensor err = (v - g.view(fakeQuantize(w, g))).abs().pow(c.lpNorm).sum(2, true);
+    const at::Tensor better = err < bestErr;
+    best.scale = at::where(better, g.scale, best.scale);
+    best.zeroPoint = at::where(better, g.zeroPoint, best.zeroPoint);
+    bestErr = at::where(better, err, bestErr);
+  }
+  return best;
+}
+
+at::Tensor quantizeToCodes(const at::Tensor& w, const UniformGrid& g) {
+  const at::Tensor q = (g.view(w.to(at::kFloat)) / g.scale).round() + g.zeroPoint;
+  return q.clamp(g.qmin, g.qmax).to(at::kInt).reshape(w.sizes());
+}
+
+at::Tensor dequantize(const at::Tensor& codes, const UniformGrid& g) {
+  return ((g.view(codes.to(at::kFloat)) - g.zeroPoint) * g.scale).reshape(codes.sizes());
+}
+
+at::Tensor fakeQuantize(const at::Tensor& w, const UniformGrid& g) { return dequantize(quantizeToCodes(w, g), g); }
+
+}  // namespace roundlab

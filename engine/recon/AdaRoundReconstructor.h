@@ -1,0 +1,58 @@
+#pragma once
+// AdaRound (Nagel et al. 2020) for one layer: learns, per weight, whether to round down or up
+// on a fixed uniform grid so that the layer's output on calibration inputs matches the target.
+//   W~ = s (clamp(floor(W/s) + z + h(V), qmin, qmax) - z),  h(V) = clamp(sigmoid(V)(zeta-gamma)+gamma, 0, 1)
+//   loss = ||f(W x) - f(W~ x)||^2 + lambda * sum(1 - |2 h(V) - 1|^beta)        (AdaRound eq. 21-25)
+// with no regulariser during warm-up, then beta annealed from betaStart to betaEnd.
+#include <functional>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "engine/Job.h"
+#include "engine/LayerInfo.h"
+#include "engine/quant/UniformQuantizer.h"
+#include "engine/recon/AdaRoundConfig.h"
+
+namespace roundlab {
+
+struct RoundingResult {
+  at::Tensor codes;                           // int32, weight shape: final integer codes
+  at::Tensor rtnCodes;                        // round-to-nearest codes on the same grid
+  at::Tensor weight;                          // dequantized weight (float32)
+  int64_t flipsUp = 0, flipsDown = 0;         // codes above / below round-to-nearest
+  double flipRate = 0;                        // (up + down) / weights
+  double lossBefore = 0;                      // reconstruction loss of RTN on the calibration set
+  double lossAfter = 0;                       // of the learned rounding
+  std::vector<std::pair<int, double>> curve;  // (iteration, reconstruction loss of the batch)
+};
+
+// Reconstruction error used throughout: sum over dim 1 (channels / features), mean over the rest.
+at::Tensor reconstructionLoss(const at::Tensor& prediction, const at::Tensor& target);
+
+class AdaRoundReconstructor {
+ public:
+  // inputs [N, ...] and targets [N, ...]: the layer's calibration inputs and desired outputs.
+  AdaRoundReconstructor(const LayerInfo& layer, const at::Tensor& weight, const at::Tensor& bias, UniformGrid grid,
+                        AdaRoundConfig config);
+
+  // Runs the optimisation. Calls progress at most every 1% of iterations; polls cancel every
+  // iteration (throws Error Cancelled, leaving nothing changed).
+  RoundingResult run(const at::Tensor& inputs, const at::Tensor& targets, const ProgressFn& progress = {},
+                     const CancelToken& cancel = {});
+
+  // Rectified sigmoid h(V) and its inverse for initialisation.
+  static at::Tensor rectifiedSigmoid(const at::Tensor& v);
+  static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
+
+ private:
+  at::Tensor apply(const at::Tensor& x, const at::Tensor& w) const;
+  double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w) const;
+
+  LayerInfo layer_;
+  at::Tensor weight_, bias_;
+  UniformGrid grid_;
+  AdaRoundConfig config_;
+};
+
+}  // namespace roundlab

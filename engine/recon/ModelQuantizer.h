@@ -1,0 +1,29 @@
+#pragma once
+// Quantizes a model's weights layer by layer (RTN or AdaRound) and writes them into the model.
+//
+// A cancelled run (Error Cancelled) leaves every layer finished before the cancel quantized,
+// the layer in progress and all later ones untouched at full precision; the model is always
+// usable.
+#include <map>
+
+#include <torch/types.h>
+
+#include "engine/Job.h"
+#include "engine/quant/UniformQuantizer.h"
+#include "engine/recon/QuantizationRequest.h"
+
+namespace roundlab {
+
+class Model;
+class Dataset;
+
+struct QuantizedWeights {
+  std::map<std::string, at::Tensor> codes;   // int32 codes per layer
+  std::map<std::string, UniformGrid> grids;  // their grids
+};
+
+QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
+                                 QuantizedWeights* weightsOut = nullptr, const ProgressFn& progress = {},
+                                 const CancelToken& cancel = {});
+
+}  // namespace roundlab

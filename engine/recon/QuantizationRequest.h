@@ -1,0 +1,55 @@
+#pragma once
+// A weight-quantization run as a value: method, grid settings, per-layer bits, seed. Torch-free,
+// so the CLI, the GUI and session files can build and store it.
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/quant/WeightQuantConfig.h"
+#include "engine/recon/AdaRoundConfig.h"
+
+namespace roundlab {
+
+enum class QuantMethod { Rtn, AdaRound };
+// Which input a layer is reconstructed on: the FP model's, or the one produced by the already
+// quantized earlier layers (the target is always the FP output).
+enum class ReconInput { FloatingPoint, Quantized };
+
+const char* quantMethodName(QuantMethod m);
+QuantMethod parseQuantMethod(const std::string& name);  // throws InvalidArgument
+
+struct QuantizationRequest {
+  QuantMethod method = QuantMethod::AdaRound;
+  WeightQuantConfig weights;        // default for every layer
+  std::map<std::string, int> bits;  // per-layer overrides (take precedence)
+  bool firstLastEightBit = true;    // first and last quantized layers at 8 bits
+  AdaRoundConfig adaround;
+  ReconInput input = ReconInput::Quantized;
+  int64_t calibrationCount = 1024;  // samples drawn from the calibration set
+  int64_t captureBatch = 64;
+  uint64_t seed = 0;  // calibration subset, batch order
+};
+
+// Bits of each layer after the defaults, the first/last rule and the overrides.
+std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers);
+
+struct LayerOutcome {
+  std::string layer;
+  int bits = 0;
+  int64_t weights = 0;
+  int64_t flipsUp = 0, flipsDown = 0;
+  double flipRate = 0;
+  double lossBefore = 0, lossAfter = 0;  // reconstruction loss of RTN and of the final rounding
+  double seconds = 0;
+  std::vector<std::pair<int, double>> curve;
+};
+
+struct QuantizationResult {
+  QuantizationRequest request;
+  std::vector<LayerOutcome> layers;
+  std::vector<std::pair<std::string, double>> phases;  // (phase, seconds)
+  double wallSeconds = 0;
+};
+
+}  // namespace roundlab

@@ -1,0 +1,146 @@
+// Quantizer math against formulas evaluated here, element by element, in double precision.
+#include <cmath>
+
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/quant/PowerGrid.h"
+#include "engine/quant/UniformQuantizer.h"
+
+using namespace roundlab;
+
+namespace {
+
+at::Tensor randomWeight(std::vector<int64_t> shape, uint64_t seed, bool laplace = false) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  at::Tensor w = at::randn(shape, gen) * 0.1;
+  if (laplace) w = w.sign() * w.abs().pow(2) * 10;  // heavier tails
+  return w;
+}
+
+WeightQuantConfig config(int bits, bool symmetric, Granularity g, RangeInit init) {
+  WeightQuantConfig c;
+  c.bits = bits;
+  c.symmetric = symmetric;
+  c.granularity = g;
+  c.rangeInit = init;
+  return c;
+}
+
+}  // namespace
+
+void QuantizerTests::asymmetricPerChannelMatchesFormula() {
+  const at::Tensor w = randomWeight({4, 3, 2, 2}, 1);
+  const UniformGrid g = fitUniformGrid(w, config(3, false, Granularity::PerChannel, RangeInit::MinMax));
+  const at::Tensor codes = quantizeToCodes(w, g), deq = dequantize(codes, g);
+  const auto wa = w.to(at::kDouble).contiguous();
+  for (int64_t o = 0; o < 4; ++o) {
+    double lo = 0, hi = 0;  // the range always holds zero
+    for (int64_t k = 0; k < 12; ++k) {
+      const double v = wa[o].flatten()[k].item<double>();
+      lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    const double s = (hi - lo) / 7.0, z = std::clamp(std::round(-lo / s), 0.0, 7.0);
+    QVERIFY(std::abs(g.scale.flatten()[o].item<double>() - s) < 1e-6 * s);
+    QCOMPARE(g.zeroPoint.flatten()[o].item<double>(), z);
+    for (int64_t k = 0; k < 12; ++k) {
+      const double v = wa[o].flatten()[k].item<double>();
+      const double q = std::clamp(std::round(v / s) + z, 0.0, 7.0);
+      QCOMPARE(codes[o].flatten()[k].item<int>(), static_cast<int>(q));
+      QVERIFY(std::abs(deq[o].flatten()[k].item<double>() - s * (q - z)) < 1e-6);
+    }
+  }
+}
+
+void QuantizerTests::symmetricRangeAndZeroPoint() {
+  const at::Tensor w = randomWeight({6, 10}, 2);
+  const UniformGrid g = fitUniformGrid(w, config(4, true, Granularity::PerChannel, RangeInit::MinMax));
+  QCOMPARE(g.qmin, int64_t(-7));
+  QCOMPARE(g.qmax, int64_t(7));
+  QCOMPARE(g.zeroPoint.abs().sum().item<double>(), 0.0);
+  const at::Tensor codes = quantizeToCodes(w, g);
+  // The largest-magnitude weight of each row lands on +-qmax.
+  QVERIFY(codes.abs().amax(1).eq(7).all().item<bool>());
+  QVERIFY(codes.min().item<int>() >= -7 && codes.max().item<int>() <= 7);
+  QCOMPARE(codeRange(2, true), (std::pair<int64_t, int64_t>{-1, 1}));
+  QCOMPARE(codeRange(8, false), (std::pair<int64_t, int64_t>{0, 255}));
+}
+
+void QuantizerTests::perTensorAndPerGroupScales() {
+  const at::Tensor w = randomWeight({2, 8}, 3);
+  const UniformGrid t = fitUniformGrid(w, config(4, true, Granularity::PerTensor, RangeInit::MinMax));
+  QCOMPARE(t.scale.numel(), int64_t(1));
+  QVERIFY(std::abs(t.scale.item<double>() - w.abs().max().item<double>() / 7) < 1e-7);
+  WeightQuantConfig c = config(4, true, Granularity::PerGroup, RangeInit::MinMax);
+  c.groupSize = 4;
+  const UniformGrid g = fitUniformGrid(w, c);
+  QCOMPARE(g.scale.sizes().vec(), (std::vector<int64_t>{2, 2, 1}));
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t k = 0; k < 2; ++k) {
+      const double absmax = w[r].slice(0, 4 * k, 4 * k + 4).abs().max().item<double>();
+      QVERIFY(std::abs(g.scale[r][k][0].item<double>() - absmax / 7) < 1e-7);
+    }
+  QCOMPARE(dequantize(quantizeToCodes(w, g), g).sizes().vec(), w.sizes().vec());
+}
+
+void QuantizerTests::lpSearchNeverWorseThanMinMax() {
+  const at::Tensor w = randomWeight({16, 64}, 4, /*laplace=*/true);
+  for (bool symmetric : {false, true}) {
+    const UniformGrid mm = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::MinMax));
+    const UniformGrid lp = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::Lp));
+    const at::Tensor eMm = (w - fakeQuantize(w, mm)).abs().pow(2.4).sum(1);
+    const at::Tensor eLp = (w - fakeQuantize(w, lp)).abs().pow(2.4).sum(1);
+    QVERIFY((eLp <= eMm + 1e-9).all().item<bool>());
+    QVERIFY((eLp < eMm * 0.9).any().item<bool>());  // heavy tails: clipping pays somewhere
+    QVERIFY((lp.scale <= mm.scale + 1e-9).all().item<bool>());
+  }
+}
+
+void QuantizerTests::powerGridWithExponentOneIsUniform() {
+  const at::Tensor w = randomWeight({8, 4, 3, 3}, 5);
+  for (RangeInit init : {RangeInit::MinMax, RangeInit::Lp}) {
+    const WeightQuantConfig c = config(4, true, Granularity::PerChannel, init);
+    const UniformGrid u = fitUniformGrid(w, c);
+    const PowerGrid p = fitPowerGrid(w, c, 1.0);
+    QVERIFY(at::equal(powerCodes(w, p), quantizeToCodes(w, u)));
+    QVERIFY(at::equal(powerFakeQuantize(w, p), fakeQuantize(w, u)));  // bit for bit
+  }
+}
+
+void QuantizerTests::powerGridMatchesFormulaAndHelpsBellShapedWeights() {
+  const at::Tensor w = randomWeight({4, 50}, 6);
+  const WeightQuantConfig c = config(3, true, Granularity::PerChannel, RangeInit::MinMax);
+  const PowerGrid p = fitPowerGrid(w, c, 0.5);
+  const at::Tensor deq = powerFakeQuantize(w, p);
+  for (int64_t o = 0; o < 4; ++o) {
+    double tmax = 0;
+    for (int64_t k = 0; k < 50; ++k) tmax = std::max(tmax, std::sqrt(std::abs(w[o][k].item<double>())));
+    const double s = tmax / 3.0;  // symmetric 3-bit: codes -3..3
+    for (int64_t k = 0; k < 50; k += 7) {
+      const double v = w[o][k].item<double>();
+      const double q = std::clamp(std::round((v < 0 ? -1 : 1) * std::sqrt(std::abs(v)) / s), -3.0, 3.0);
+      const double expected = (q < 0 ? -1 : 1) * std::pow(std::abs(s * q), 2.0);
+      QVERIFY2(std::abs(deq[o][k].item<double>() - expected) < 1e-6, std::to_string(k).c_str());
+    }
+  }
+  // Gaussian weights at 3 bits: the searched exponent is below 1 and beats the uniform grid.
+  const at::Tensor big = randomWeight({8, 400}, 7);
+  const PowerGrid best = searchPowerGrid(big, c);
+  const PowerGrid uniform = fitPowerGrid(big, c, 1.0);
+  QVERIFY2(best.exponent < 0.95, std::to_string(best.exponent).c_str());
+  QVERIFY((big - powerFakeQuantize(big, best)).pow(2).sum().item<double>() <
+          (big - powerFakeQuantize(big, uniform)).pow(2).sum().item<double>());
+}
+
+void QuantizerTests::invalidConfigurationsRejected() {
+  const at::Tensor w = randomWeight({3, 10}, 8);
+  EXPECT_ERROR(fitUniformGrid(w, config(1, false, Granularity::PerChannel, RangeInit::MinMax)),
+               ErrorCode::InvalidArgument);
+  EXPECT_ERROR(fitUniformGrid(w, config(9, false, Granularity::PerChannel, RangeInit::MinMax)),
+               ErrorCode::InvalidArgument);
+  WeightQuantConfig c = config(4, false, Granularity::PerGroup, RangeInit::MinMax);
+  c.groupSize = 3;  // does not divide 10
+  EXPECT_ERROR(fitUniformGrid(w, c), ErrorCode::InvalidArgument);
+  c = config(4, false, Granularity::PerChannel, RangeInit::Lp);
+  c.exponent = 1.5;
+  EXPECT_ERROR(fitUniformGrid(w, c), ErrorCode::InvalidArgument);
+}

@@ -1,0 +1,181 @@
+// AdaRound and the layer-by-layer quantizer on the demo ResNet and its calibration set.
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/ActivationCapture.h"
+#include "engine/DataBatch.h"
+#include "engine/Dataset.h"
+#include "engine/Model.h"
+#include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/ModelQuantizer.h"
+
+using namespace roundlab;
+
+namespace {
+
+struct LayerCase {
+  Model model;
+  LayerInfo layer;
+  at::Tensor inputs, outputs;
+};
+
+// The demo ResNet's layer2.0.conv1 with its captured inputs/outputs on 128 calibration images.
+LayerCase demoLayer(const char* name = "layer2.0.conv1") {
+  LayerCase c{Model::load(testsupport::demoFile("fmnist_resnet.pt")), {}, {}, {}};
+  c.layer = c.model.layer(name);
+  const auto data = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  CaptureOptions o;
+  o.blocks = false;
+  ActivationCapture cap(c.model, o);
+  torch::NoGradGuard g;
+  const CaptureResult r = cap.run(data->read(0, 128).inputs);
+  c.inputs = r.layers.at(name)[0].args[0].toTensor();
+  c.outputs = r.layers.at(name)[0].output;
+  return c;
+}
+
+AdaRoundConfig quickConfig(int iterations) {
+  AdaRoundConfig a;
+  a.iterations = iterations;
+  a.seed = 3;
+  return a;
+}
+
+WeightQuantConfig bits(int b) {
+  WeightQuantConfig c;
+  c.bits = b;
+  return c;
+}
+
+}  // namespace
+
+void ReconstructionTests::rectifiedSigmoidInverts() {
+  const at::Tensor h = at::linspace(0.01, 0.99, 50);
+  const at::Tensor back = AdaRoundReconstructor::rectifiedSigmoid(AdaRoundReconstructor::inverseRectifiedSigmoid(h));
+  QVERIFY(testsupport::maxAbsDiff(back, h) < 1e-5);
+  // h(V) = clamp(sigmoid(V) * 1.2 - 0.1, 0, 1), evaluated directly.
+  const at::Tensor v = at::linspace(-8, 8, 33);
+  QVERIFY(testsupport::maxAbsDiff(AdaRoundReconstructor::rectifiedSigmoid(v),
+                                  (torch::sigmoid(v) * 1.2 - 0.1).clamp(0, 1)) < 1e-7);
+}
+
+void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
+  LayerCase c = demoLayer();
+  const at::Tensor w = c.model.weight(c.layer.name).detach();
+  const UniformGrid grid = fitUniformGrid(w, bits(3));
+  AdaRoundReconstructor rec(c.layer, w, c.model.bias(c.layer.name), grid, quickConfig(400));
+  int progressCalls = 0;
+  const RoundingResult r = rec.run(c.inputs, c.outputs, [&](const Progress&) { ++progressCalls; });
+  QVERIFY2(r.lossAfter < r.lossBefore, (std::to_string(r.lossAfter) + " vs " + std::to_string(r.lossBefore)).c_str());
+  QVERIFY(progressCalls >= 50);
+  // RTN's loss, computed independently.
+  const at::Tensor rtnW = fakeQuantize(w, grid);
+  const at::Tensor yRtn = at::conv2d(c.inputs, rtnW, {}, {2, 2}, {1, 1});
+  const double rtnLoss = (yRtn - c.outputs).pow(2).sum(1).mean().item<double>();
+  QVERIFY(std::abs(r.lossBefore - rtnLoss) < 1e-4 * rtnLoss);
+  // Rounding only: every code is floor(W/s)+z or one above it (up to the clamp).
+  const at::Tensor floorCodes = (grid.view(w) / grid.scale).floor() + grid.zeroPoint;
+  const at::Tensor delta = grid.view(r.codes.to(at::kFloat)) - floorCodes.clamp(grid.qmin, grid.qmax);
+  QVERIFY((delta.ge(0) & delta.le(1)).all().item<bool>());
+  // Flip counts agree with the codes.
+  QCOMPARE(r.flipsUp, (r.codes - r.rtnCodes).gt(0).sum().item<int64_t>());
+  QCOMPARE(r.flipsDown, (r.codes - r.rtnCodes).lt(0).sum().item<int64_t>());
+  QVERIFY(r.flipsUp + r.flipsDown > 0);
+  QVERIFY(std::abs(r.flipRate - double(r.flipsUp + r.flipsDown) / double(w.numel())) < 1e-12);
+  QVERIFY(!r.curve.empty() && r.curve.back().first == 399);
+}
+
+void ReconstructionTests::adaRoundIsDeterministic() {
+  LayerCase c = demoLayer("layer1.0.conv2");
+  const at::Tensor w = c.model.weight(c.layer.name).detach();
+  const UniformGrid grid = fitUniformGrid(w, bits(2));
+  const RoundingResult a = AdaRoundReconstructor(c.layer, w, {}, grid, quickConfig(60)).run(c.inputs, c.outputs);
+  const RoundingResult b = AdaRoundReconstructor(c.layer, w, {}, grid, quickConfig(60)).run(c.inputs, c.outputs);
+  QVERIFY(at::equal(a.codes, b.codes));
+  QCOMPARE(a.lossAfter, b.lossAfter);
+}
+
+void ReconstructionTests::adaRoundCancels() {
+  LayerCase c = demoLayer("layer1.0.conv2");
+  const at::Tensor w = c.model.weight(c.layer.name).detach();
+  CancelToken cancel;
+  int calls = 0;
+  AdaRoundReconstructor rec(c.layer, w, {}, fitUniformGrid(w, bits(4)), quickConfig(5000));
+  EXPECT_ERROR(rec.run(
+                   c.inputs, c.outputs,
+                   [&](const Progress&) {
+                     if (++calls == 3) cancel.cancel();
+                   },
+                   cancel),
+               ErrorCode::Cancelled);
+  QVERIFY(calls <= 4);  // stopped within one progress interval
+}
+
+void ReconstructionTests::modelRtnPutsEveryWeightOnItsGrid() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Model fp = m.clone();
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.method = QuantMethod::Rtn;
+  req.weights.bits = 4;
+  req.calibrationCount = 128;
+  QuantizedWeights qw;
+  const QuantizationResult r = quantizeModel(m, *calib, req, &qw);
+  QCOMPARE(r.layers.size(), m.summary().layers.size());
+  for (const LayerOutcome& o : r.layers) {
+    const bool edge = o.layer == "conv1" || o.layer == "fc";
+    QCOMPARE(o.bits, edge ? 8 : 4);
+    const at::Tensor w = m.weight(o.layer);
+    QCOMPARE(testsupport::maxAbsDiff(w, dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))), 0.0);
+    // Every weight is on its grid and at most half a step from the FP weight (unless clipped by the L_p range).
+    const UniformGrid& g = qw.grids.at(o.layer);
+    const at::Tensor steps = g.view(w) / g.scale;
+    QVERIFY(testsupport::maxAbsDiff(steps, steps.round()) < 1e-3);
+    QVERIFY(o.lossAfter > 0);
+  }
+  QVERIFY(testsupport::maxAbsDiff(m.forward(calib->read(0, 8).inputs), fp.forward(calib->read(0, 8).inputs)) > 0);
+}
+
+void ReconstructionTests::bitsResolution() {
+  QuantizationRequest req;
+  req.weights.bits = 3;
+  req.bits = {{"b", 6}};
+  const auto bits = resolveBits(req, {"a", "b", "c", "d"});
+  QCOMPARE(bits.at("a"), 8);
+  QCOMPARE(bits.at("b"), 6);
+  QCOMPARE(bits.at("c"), 3);
+  QCOMPARE(bits.at("d"), 8);
+  req.bits = {{"zz", 4}};
+  EXPECT_ERROR(resolveBits(req, {"a"}), ErrorCode::UnknownLayer);
+  req.bits.clear();
+  req.firstLastEightBit = false;
+  QCOMPARE(resolveBits(req, {"a", "b"}).at("a"), 3);
+}
+
+void ReconstructionTests::cancelledRunLeavesEarlierLayersQuantized() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Model fp = m.clone();
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.weights.bits = 4;
+  req.calibrationCount = 64;
+  req.adaround.iterations = 40;
+  req.input = ReconInput::FloatingPoint;
+  CancelToken cancel;
+  std::string stopAt;
+  EXPECT_ERROR(quantizeModel(
+                   m, *calib, req, nullptr,
+                   [&](const Progress& p) {
+                     if (p.message == "layer1.0.conv2" && p.fraction > 0) {
+                       stopAt = p.message;
+                       cancel.cancel();
+                     }
+                   },
+                   cancel),
+               ErrorCode::Cancelled);
+  QCOMPARE(stopAt, std::string("layer1.0.conv2"));
+  // conv1 and layer1.0.conv1 were finished: quantized. layer1.0.conv2 onwards: untouched.
+  QVERIFY(testsupport::maxAbsDiff(m.weight("conv1"), fp.weight("conv1")) > 0);
+  QVERIFY(testsupport::maxAbsDiff(m.weight("layer1.0.conv1"), fp.weight("layer1.0.conv1")) > 0);
+  for (const char* name : {"layer1.0.conv2", "layer2.0.conv1", "fc"})
+    QCOMPARE(testsupport::maxAbsDiff(m.weight(name), fp.weight(name)), 0.0);
+}
