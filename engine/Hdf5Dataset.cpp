@@ -2,10 +2,9 @@
 // or /inputs (float32, N x ...), optional /labels (int64, N), normalisation attributes.
 #include <H5Cpp.h>
 
-#include <filesystem>
 #include <numeric>
-#include <random>
 
+#include "engine/AtomicFile.h"
 #include "engine/DatasetInternals.h"
 #include "engine/Error.h"
 #include "engine/LayerInfo.h"
@@ -212,21 +211,15 @@ std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOpti
 }
 
 void writeImageSet(const std::string& path, const ImageSet& s) {
-  namespace fs = std::filesystem;
   if (s.n <= 0 || s.pixels.size() != static_cast<size_t>(s.n * s.channels * s.height * s.width))
     throw Error(ErrorCode::InvalidArgument, "image set is empty or its pixel buffer does not match its shape");
   if (!s.labels.empty() && s.labels.size() != static_cast<size_t>(s.n))
     throw Error(ErrorCode::InvalidArgument,
                 "image set has " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.n) + " images");
   H5::Exception::dontPrint();
-  const fs::path target(path);
-  std::error_code ec;
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    throw Error(ErrorCode::WriteFailed, "cannot write " + path + ": folder does not exist");
-  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp" + std::to_string(std::random_device{}()));
+  AtomicFile file(path);
   try {
-    H5::H5File f(tmp.string(), H5F_ACC_TRUNC);
+    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
     hsize_t dims[4] = {static_cast<hsize_t>(s.n), static_cast<hsize_t>(s.channels), static_cast<hsize_t>(s.height),
                        static_cast<hsize_t>(s.width)};
     hsize_t chunk[4] = {std::min<hsize_t>(dims[0], 256), dims[1], dims[2], dims[3]};
@@ -247,16 +240,9 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
     writeStringsAttribute(f, "format", {"roundlab-data-1"});
     f.close();
   } catch (const H5::Exception& e) {
-    fs::remove(tmp, ec);
-    throw Error(ErrorCode::WriteFailed,
-                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed, "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
   }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove(tmp, ec);
-    throw Error(ErrorCode::WriteFailed, "cannot replace " + path + ": " + why);
-  }
+  file.commit();
 }
 
 }  // namespace roundlab

@@ -46,12 +46,15 @@ QString formatTable(const QStringList& header, const QList<QStringList>& rows);
 QJsonObject summaryToJson(const ModelSummary& s);
 QString summaryToText(const ModelSummary& s);
 QJsonObject evalReportToJson(const EvalReport& r);
-void addDataOptions(QCommandLineParser& parser);  // --count --seed --mean --std --labels
-std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path);
+// --mean --std --labels, and with subset also --count --seed (a subset of the data file).
+void addDataOptions(QCommandLineParser& parser, bool subset = true);
+std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path,
+                                                   bool subset = true);
 
 int runInfo(const QStringList& args);
 int runEval(const QStringList& args);
 int runMakeCalib(const QStringList& args);
 int runDemo(const QStringList& args);
+int runQuantize(const QStringList& args);
 
 }  // namespace roundlab::cli

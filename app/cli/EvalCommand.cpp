@@ -24,20 +24,23 @@ QJsonObject evalReportToJson(const EvalReport& r) {
 }
 
 // Options shared by commands that read data files.
-void addDataOptions(QCommandLineParser& p) {
-  p.addOption({"count", "Use a subset of N samples (default: all).", "N", "0"});
-  p.addOption({"seed", "Seed of the subset (default 0).", "N", "0"});
+void addDataOptions(QCommandLineParser& p, bool subset) {
+  if (subset) {
+    p.addOption({"count", "Use a subset of N samples (default: all).", "N", "0"});
+    p.addOption({"seed", "Seed of the subset (default 0).", "N", "0"});
+  }
   p.addOption({"mean", "Per-channel mean to subtract after scaling to [0,1] (overrides the file's).", "M[,M..]"});
   p.addOption({"std", "Per-channel std to divide by (overrides the file's).", "S[,S..]"});
   p.addOption({"labels", "IDX labels file (default: found next to the images file).", "FILE"});
 }
 
-std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& p, const QString& path) {
+std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& p, const QString& path, bool subset) {
   DataOptions o;
   if (p.isSet("mean")) o.mean = parseFloatList(p.value("mean"), "--mean");
   if (p.isSet("std")) o.std = parseFloatList(p.value("std"), "--std");
   o.labelsPath = p.value("labels").toStdString();
   std::shared_ptr<const Dataset> data = openDataset(path.toStdString(), o);
+  if (!subset) return data;
   const int64_t count = parseInt(p.value("count"), "--count", 0);
   if (count > 0) data = subsetDataset(data, count, static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0)));
   return data;

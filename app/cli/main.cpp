@@ -20,6 +20,9 @@ const char* kUsage =
     "                                              top-1 accuracy; KL and agreement against a reference\n"
     "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
     "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
+    "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround] [--wbits N] [--bits LAYER=N ...]\n"
+    "           [--iters N] [--eval DATA] [--export-torchscript OUT.pt] [--json]\n"
+    "                                              learned-rounding weight quantization\n"
     "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
     "  version                                     RoundLab and library versions\n";
 
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return roundlab::cli::runEval(args);
     if (command == "make-calib") return roundlab::cli::runMakeCalib(args);
     if (command == "demo") return roundlab::cli::runDemo(args);
+    if (command == "quantize") return roundlab::cli::runQuantize(args);
     if (command == "version" || command == "--version") {
       const auto v = roundlab::libraryVersions();
       std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),

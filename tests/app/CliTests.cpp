@@ -76,6 +76,17 @@ QByteArray gunzip(const QString& path) {
   return all;
 }
 
+// Per-layer results without their wall times, which differ between runs.
+QJsonArray withoutTimes(const QJsonArray& layers) {
+  QJsonArray out;
+  for (const auto& v : layers) {
+    QJsonObject o = v.toObject();
+    o.remove("seconds");
+    out.append(o);
+  }
+  return out;
+}
+
 }  // namespace
 
 class CliTests : public QObject {
@@ -154,6 +165,14 @@ class CliTests : public QObject {
       QVERIFY2(std::abs(o["correct"].toInteger() - rec["val_correct"].toInteger()) <= 1, r.out.constData());
       QVERIFY(std::abs(o["top1"].toDouble() - rec["val_top1"].toDouble()) <= 100.0 / rec["val_samples"].toDouble());
     }
+  }
+
+  void threadsOptionGivesSameResults() {
+    const QStringList args{"eval", demo("fmnist_transformer.pt"), "--data", demo("fmnist_val.h5"), "--count", "300", "--json"};
+    const Run one = cli(args), two = cli(args + QStringList{"--threads", "2"});
+    QCOMPARE(two.exitCode, 0);
+    QCOMPARE(two.json()["correct"].toInteger(), one.json()["correct"].toInteger());
+    QCOMPARE(cli(args + QStringList{"--threads", "0"}).exitCode, 2);
   }
 
   void evalAgainstReferenceAndIdx() {
@@ -241,6 +260,58 @@ class CliTests : public QObject {
     QVERIFY2(broken.err.contains("broken.png"), broken.err.constData());
     QVERIFY(o.open(QIODevice::ReadOnly));
     QCOMPARE(o.readAll(), original);
+  }
+
+  void quantizeRtnAndAdaRoundWithExport() {
+    QTemporaryDir dir;
+    const QStringList common{"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--calib-count",
+                             "256", "--wbits", "3", "--eval", demo("fmnist_val.h5"), "--json"};
+    const Run rtn = cli(common + QStringList{"--method", "rtn"});
+    QCOMPARE(rtn.exitCode, 0);
+    const QJsonObject r = rtn.json();
+    for (const char* key : {"method", "wbits", "abits", "top1_fp", "top1_quantized", "wall_s", "phases", "layers"})
+      QVERIFY2(r.contains(key), key);
+    QCOMPARE(r["method"].toString(), QString("rtn"));
+    QCOMPARE(r["layers"].toArray().size(), 10);
+    QCOMPARE(r["layers"].toArray().first().toObject()["bits"].toInt(), 8);  // first and last layers stay at 8 bits
+    QCOMPARE(r["layers"].toArray()[1].toObject()["bits"].toInt(), 3);
+
+    const QString out = dir.filePath("q.pt");
+    const QStringList ada = common + QStringList{"--method", "adaround", "--iters", "150", "--input", "fp",
+                                                 "--export-torchscript", out};
+    const Run a = cli(ada);
+    QCOMPARE(a.exitCode, 0);
+    QVERIFY(a.err.contains("[reconstruct"));  // progress on stderr
+    const QJsonObject j = a.json();
+    // Learned rounding never loses to RTN on its own objective (FP inputs: same data as RTN's loss).
+    for (const auto& v : j["layers"].toArray()) {
+      const QJsonObject l = v.toObject();
+      QVERIFY2(l["loss_after"].toDouble() <= l["loss_before"].toDouble() * 1.0001, l["name"].toString().toUtf8());
+    }
+    QVERIFY(j["export"].toObject()["validated"].toBool());
+    // The exported file reproduces the in-app accuracy.
+    const Run e = cli({"eval", out, "--data", demo("fmnist_val.h5"), "--json"});
+    QCOMPARE(e.exitCode, 0);
+    QCOMPARE(e.json()["top1"].toDouble(), j["top1_quantized"].toDouble());
+    // Same request, same seed: the same result, bit for bit.
+    const Run again = cli(common + QStringList{"--method", "adaround", "--iters", "150", "--input", "fp"});
+    QCOMPARE(withoutTimes(again.json()["layers"].toArray()), withoutTimes(j["layers"].toArray()));
+  }
+
+  void quantizeBadInput() {
+    const Run unknownLayer = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
+                                  "rtn", "--bits", "layer9.conv=4"});
+    QCOMPARE(unknownLayer.exitCode, 1);
+    QVERIFY2(unknownLayer.err.contains("layer9.conv"), unknownLayer.err.constData());
+    QCOMPARE(unknownLayer.stderrLines(), 1);
+    const Run badBits = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--wbits", "9"});
+    QCOMPARE(badBits.exitCode, 1);
+    QVERIFY2(badBits.err.contains("2..8"), badBits.err.constData());
+    const Run noCalib = cli({"quantize", demo("fmnist_resnet.pt")});
+    QCOMPARE(noCalib.exitCode, 2);
+    const Run badMethod = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
+    QCOMPARE(badMethod.exitCode, 1);
+    QVERIFY(badMethod.err.contains("unknown method"));
   }
 
   void demoCommandPrintsResultTable() {

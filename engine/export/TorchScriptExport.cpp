@@ -1,0 +1,40 @@
+#include "engine/export/TorchScriptExport.h"
+
+#include <torch/script.h>
+
+#include "engine/AtomicFile.h"
+#include "engine/DataBatch.h"
+#include "engine/Dataset.h"
+#include "engine/Error.h"
+#include "engine/Model.h"
+
+namespace roundlab {
+
+ExportReport exportTorchScript(const Model& model, const std::string& path, const Dataset& probeData,
+                               int64_t probeSamples) {
+  const at::Tensor probe = probeData.read(0, std::min(probeSamples, probeData.info().samples)).inputs;
+  AtomicFile file(path);
+  try {
+    model.module().save(file.tempPath());
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::WriteFailed,
+                "writing " + path + " failed (disk full or not writable?): " + conciseTorchMessage(e.what()));
+  }
+  ExportReport r;
+  r.path = path;
+  r.probeSamples = probe.size(0);
+  try {
+    const Model reloaded = Model::load(file.tempPath());
+    r.maxAbsDiff = (reloaded.forward(probe) - model.forward(probe)).abs().max().item<double>();
+  } catch (const Error& e) {
+    throw Error(ErrorCode::Internal, "exported file does not reload: " + std::string(e.what()));
+  }
+  if (r.maxAbsDiff != 0)
+    throw Error(ErrorCode::Internal, "exported model differs from the in-app model (max |diff| " +
+                                         std::to_string(r.maxAbsDiff) + "); nothing was written");
+  file.commit();
+  r.validated = true;
+  return r;
+}
+
+}  // namespace roundlab
