@@ -40,7 +40,11 @@ std::map<std::string, LayerData> captureLayers(const Model& model, const Dataset
       auto it = r.layers.find(name);
       if (it == r.layers.end()) continue;
       for (const CapturedCall& c : it->second) {
-        ins[name].push_back(c.args.at(0).toTensor());
+        const at::Tensor x = c.args.at(0).toTensor();
+        // Calls with another input shape (a shared layer used at two resolutions) cannot be
+        // stacked with the first; the first shape's calls are used.
+        if (!ins[name].empty() && !x.sizes().slice(1).equals(ins[name].front().sizes().slice(1))) continue;
+        ins[name].push_back(x);
         if (outputs) outs[name].push_back(c.output);
       }
     }
