@@ -13,6 +13,7 @@
 #include "engine/LayerInfo.h"
 #include "engine/quant/UniformQuantizer.h"
 #include "engine/recon/AdaRoundConfig.h"
+#include "engine/recon/RoundingVariable.h"
 
 namespace roundlab {
 
@@ -27,8 +28,8 @@ struct RoundingResult {
   std::vector<std::pair<int, double>> curve;  // (iteration, reconstruction loss of the batch)
 };
 
-// Reconstruction error used throughout: sum over dim 1 (channels / features), mean over the rest.
-at::Tensor reconstructionLoss(const at::Tensor& prediction, const at::Tensor& target);
+// Fills flipsUp/flipsDown/flipRate from codes and rtnCodes.
+void countFlips(RoundingResult& result, int64_t weights);
 
 class AdaRoundReconstructor {
  public:
@@ -40,10 +41,6 @@ class AdaRoundReconstructor {
   // iteration (throws Error Cancelled, leaving nothing changed).
   RoundingResult run(const at::Tensor& inputs, const at::Tensor& targets, const ProgressFn& progress = {},
                      const CancelToken& cancel = {});
-
-  // Rectified sigmoid h(V) and its inverse for initialisation.
-  static at::Tensor rectifiedSigmoid(const at::Tensor& v);
-  static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
 
  private:
   at::Tensor apply(const at::Tensor& x, const at::Tensor& w) const;

@@ -1,15 +1,18 @@
 #include "engine/recon/ModelQuantizer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <torch/torch.h>
 
 #include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 #include "engine/Error.h"
 #include "engine/Model.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/BlockReconstructor.h"
+#include "engine/recon/CalibrationActivations.h"
 
 namespace roundlab {
 
@@ -18,55 +21,61 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// One layer's calibration input and FP output, every call of it concatenated along dim 0.
-struct LayerData {
-  at::Tensor inputs, outputs;
+// What is reconstructed together: a block (BRECQ), or one layer.
+struct Unit {
+  std::string name;
+  std::vector<std::string> layers;
+  const BlockInfo* block = nullptr;
 };
 
-// Captures the inputs (and, with outputs, the outputs) of the given layers over the data.
-std::map<std::string, LayerData> captureLayers(const Model& model, const Dataset& data, int64_t batch,
-                                               const std::vector<std::string>& layers, bool outputs,
-                                               const CancelToken& cancel) {
-  CaptureOptions o;
-  o.blocks = false;
-  o.outputs = outputs;
-  ActivationCapture capture(model, o);
-  std::map<std::string, std::vector<at::Tensor>> ins, outs;
-  torch::NoGradGuard noGrad;
-  for (int64_t b = 0; b < data.info().samples; b += batch) {
-    cancel.throwIfCancelled("activation capture");
-    const CaptureResult r = capture.run(data.read(b, std::min(batch, data.info().samples - b)).inputs);
-    for (const std::string& name : layers) {
-      auto it = r.layers.find(name);
-      if (it == r.layers.end()) continue;
-      for (const CapturedCall& c : it->second) {
-        const at::Tensor x = c.args.at(0).toTensor();
-        // Calls with another input shape (a shared layer used at two resolutions) cannot be
-        // stacked with the first; the first shape's calls are used.
-        if (!ins[name].empty() && !x.sizes().slice(1).equals(ins[name].front().sizes().slice(1))) continue;
-        ins[name].push_back(x);
-        if (outputs) outs[name].push_back(c.output);
-      }
+std::vector<Unit> unitsOf(const ModelSummary& s, QuantMethod method) {
+  std::vector<Unit> units;
+  std::set<std::string> seen;
+  for (const LayerInfo& l : s.layers) {
+    if (method != QuantMethod::Brecq || l.block.empty()) {
+      units.push_back({l.name, {l.name}, nullptr});
+    } else if (seen.insert(l.block).second) {
+      for (const BlockInfo& b : s.blocks)
+        if (b.name == l.block) units.push_back({b.name, b.layers, &b});
     }
   }
-  std::map<std::string, LayerData> result;
-  for (auto& [name, list] : ins) {
-    LayerData d;
-    d.inputs = at::cat(list);
-    if (outputs) d.outputs = at::cat(outs[name]);
-    result[name] = std::move(d);
-  }
-  return result;
+  return units;
+}
+
+LayerOutcome outcomeOf(const std::string& layer, const std::string& unit, int bits, const RoundingResult& r) {
+  LayerOutcome o;
+  o.layer = layer;
+  o.unit = unit;
+  o.bits = bits;
+  o.weights = r.codes.numel();
+  o.flipsUp = r.flipsUp;
+  o.flipsDown = r.flipsDown;
+  o.flipRate = r.flipRate;
+  o.lossBefore = r.lossBefore;
+  o.lossAfter = r.lossAfter;
+  o.curve = r.curve;
+  return o;
 }
 
 }  // namespace
 
-const char* quantMethodName(QuantMethod m) { return m == QuantMethod::Rtn ? "rtn" : "adaround"; }
+const char* quantMethodName(QuantMethod m) {
+  switch (m) {
+    case QuantMethod::Rtn:
+      return "rtn";
+    case QuantMethod::AdaRound:
+      return "adaround";
+    case QuantMethod::Brecq:
+      return "brecq";
+  }
+  return "?";
+}
 
 QuantMethod parseQuantMethod(const std::string& name) {
   if (name == "rtn") return QuantMethod::Rtn;
   if (name == "adaround") return QuantMethod::AdaRound;
-  throw Error(ErrorCode::InvalidArgument, "unknown method '" + name + "' (this build knows rtn, adaround)");
+  if (name == "brecq") return QuantMethod::Brecq;
+  throw Error(ErrorCode::InvalidArgument, "unknown method '" + name + "' (this build knows rtn, adaround, brecq)");
 }
 
 std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers) {
@@ -90,83 +99,114 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   validate(request.weights);
   QuantizationResult result;
   result.request = request;
-  std::vector<std::string> names;
-  for (const LayerInfo& l : model.summary().layers) names.push_back(l.name);
-  const auto bits = resolveBits(request, names);
-
-  auto phase = Clock::now();
-  std::shared_ptr<const Dataset> calib(&calibration, [](const Dataset*) {});
-  const auto subset = subsetDataset(calib, request.calibrationCount, request.seed);
-  // FP inputs and targets of every layer, in one pass over the calibration set.
-  const auto fp = captureLayers(model, *subset, request.captureBatch, names, true, cancel);
-  result.phases.emplace_back("capture", since(phase));
-
-  double reconSeconds = 0, recaptureSeconds = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    const std::string& name = names[i];
-    const LayerInfo& info = model.layer(name);
-    const auto lt = Clock::now();
+  const ModelSummary& summary = model.summary();
+  std::vector<std::string> layerNames, blockNames;
+  for (const LayerInfo& l : summary.layers) layerNames.push_back(l.name);
+  for (const BlockInfo& b : summary.blocks) blockNames.push_back(b.name);
+  const auto bits = resolveBits(request, layerNames);
+  std::map<std::string, UniformGrid> grids;
+  for (const std::string& name : layerNames) {
     WeightQuantConfig wc = request.weights;
     wc.bits = bits.at(name);
-    const at::Tensor w = model.weight(name).detach();
-    const UniformGrid grid = fitUniformGrid(w, wc);
-    LayerOutcome out;
-    out.layer = name;
-    out.bits = wc.bits;
-    out.weights = w.numel();
-
-    auto data = fp.find(name);
-    at::Tensor inputs = data == fp.end() ? at::Tensor() : data->second.inputs;
-    if (data != fp.end() && request.input == ReconInput::Quantized && i > 0 && request.method != QuantMethod::Rtn) {
-      // One pass of the partially quantized model per layer: simple and exact, but O(layers)
-      // passes; block-wise propagation is the planned replacement.
-      const auto ct = Clock::now();
-      const auto q = captureLayers(model, *subset, request.captureBatch, {name}, false, cancel);
-      if (q.count(name)) inputs = q.at(name).inputs;
-      recaptureSeconds += since(ct);
-    }
-    at::Tensor codes;
-    if (data == fp.end()) {
-      // Never executed on the calibration data: nothing to reconstruct against.
-      codes = quantizeToCodes(w, grid);
-    } else if (request.method == QuantMethod::Rtn) {
-      codes = quantizeToCodes(w, grid);
-      torch::NoGradGuard g;
-      const at::Tensor y = applyLayer(info, inputs, dequantize(codes, grid), model.bias(name));
-      out.lossBefore = out.lossAfter = reconstructionLoss(y, data->second.outputs).item<double>();
-    } else {
-      AdaRoundConfig ac = request.adaround;
-      ac.seed = request.seed * 1000003ull + i;  // independent, reproducible stream per layer
-      const auto rt = Clock::now();
-      AdaRoundReconstructor rec(info, w, model.bias(name), grid, ac);
-      const double done = static_cast<double>(i) / names.size();
-      const RoundingResult r = rec.run(
-          inputs, data->second.outputs,
-          [&](const Progress& p) {
-            if (progress) progress({"reconstruct", done + p.fraction / names.size(), name, p.metric, p.hasMetric});
-          },
-          cancel);
-      codes = r.codes;
-      out.flipsUp = r.flipsUp;
-      out.flipsDown = r.flipsDown;
-      out.flipRate = r.flipRate;
-      out.lossBefore = r.lossBefore;
-      out.lossAfter = r.lossAfter;
-      out.curve = r.curve;
-      reconSeconds += since(rt);
-    }
-    model.setWeight(name, dequantize(codes, grid).to(w.scalar_type()));
-    if (weightsOut) {
-      weightsOut->codes[name] = codes;
-      weightsOut->grids[name] = grid;
-    }
-    out.seconds = since(lt);
-    result.layers.push_back(std::move(out));
-    if (progress) progress({"reconstruct", static_cast<double>(i + 1) / names.size(), name, 0, false});
+    grids[name] = fitUniformGrid(model.weight(name), wc);
   }
+
+  auto phase = Clock::now();
+  std::shared_ptr<const Dataset> calib(&calibration, [](const Dataset*) {});  // not owned
+  const auto subset = subsetDataset(calib, request.calibrationCount, request.seed);
+  const bool brecq = request.method == QuantMethod::Brecq;
+  // FP inputs and targets of every layer (and block), in one pass over the calibration set.
+  const CalibrationActivations fp = captureActivations(model, *subset, request.captureBatch, layerNames,
+                                                       brecq ? blockNames : std::vector<std::string>{}, true, cancel);
+  result.phases.emplace_back("capture", since(phase));
+
+  const std::vector<Unit> units = unitsOf(summary, request.method);
+  double reconSeconds = 0, recaptureSeconds = 0;
+  for (size_t u = 0; u < units.size(); ++u) {
+    const Unit& unit = units[u];
+    const auto ut = Clock::now();
+    const double done = static_cast<double>(u) / static_cast<double>(units.size());
+    const ProgressFn unitProgress = [&](const Progress& p) {
+      if (progress) progress({"reconstruct", done + p.fraction / units.size(), unit.name, p.metric, p.hasMetric});
+    };
+    AdaRoundConfig ac = request.adaround;
+    ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
+    // Re-gather this unit's inputs from the partially quantized model, unless FP inputs are asked
+    // for. One pass per unit: simple and exact; propagating block by block is the planned speed-up.
+    const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
+    std::map<std::string, RoundingResult> rounded;
+
+    if (unit.block && fp.blocks.count(unit.name)) {
+      BlockData data = fp.blocks.at(unit.name);
+      if (requantize) {
+        const auto ct = Clock::now();
+        auto q = captureActivations(model, *subset, request.captureBatch, {}, {unit.name}, false, cancel);
+        data.args = q.blocks.at(unit.name).args;
+        recaptureSeconds += since(ct);
+      }
+      std::map<std::string, UniformGrid> unitGrids;
+      for (const auto& l : unit.layers) unitGrids[l] = grids.at(l);
+      const auto rt = Clock::now();
+      BlockReconstructor rec(model, *unit.block, unitGrids, ac);
+      BlockRoundingResult br = rec.run(data, unitProgress, cancel);
+      reconSeconds += since(rt);
+      rounded = std::move(br.layers);
+    } else {
+      const std::string& name = unit.layers.front();
+      const LayerInfo& info = model.layer(name);
+      const at::Tensor w = model.weight(name).detach();
+      RoundingResult r;
+      auto data = fp.layers.find(name);
+      if (data == fp.layers.end() || request.method == QuantMethod::Rtn) {
+        // RTN, or a layer never executed on the calibration data (nothing to reconstruct against).
+        r.codes = r.rtnCodes = quantizeToCodes(w, grids.at(name));
+        r.weight = dequantize(r.codes, grids.at(name));
+        if (data != fp.layers.end()) {
+          torch::NoGradGuard g;
+          r.lossBefore = r.lossAfter =
+              reconstructionLoss(applyLayer(info, data->second.inputs, r.weight, model.bias(name)),
+                                 data->second.outputs)
+                  .item<double>();
+        }
+      } else {
+        at::Tensor inputs = data->second.inputs;
+        if (requantize) {
+          const auto ct = Clock::now();
+          auto q = captureActivations(model, *subset, request.captureBatch, {name}, {}, false, cancel);
+          if (q.layers.count(name)) inputs = q.layers.at(name).inputs;
+          recaptureSeconds += since(ct);
+        }
+        const auto rt = Clock::now();
+        r = AdaRoundReconstructor(info, w, model.bias(name), grids.at(name), ac)
+                .run(inputs, data->second.outputs, unitProgress, cancel);
+        reconSeconds += since(rt);
+      }
+      rounded[name] = std::move(r);
+    }
+    const double unitSeconds = since(ut) / static_cast<double>(unit.layers.size());
+    for (const std::string& name : unit.layers) {
+      const RoundingResult& r = rounded.at(name);
+      model.setWeight(name, dequantize(r.codes, grids.at(name)).to(model.weight(name).scalar_type()));
+      if (weightsOut) {
+        weightsOut->codes[name] = r.codes;
+        weightsOut->grids[name] = grids.at(name);
+      }
+      LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
+      o.seconds = unitSeconds;
+      result.layers.push_back(std::move(o));
+    }
+    if (progress) progress({"reconstruct", static_cast<double>(u + 1) / units.size(), unit.name, 0, false});
+  }
+  // Report layers in the model's order (BRECQ visits them block by block).
+  std::map<std::string, size_t> order;
+  for (size_t i = 0; i < layerNames.size(); ++i) order[layerNames[i]] = i;
+  std::sort(result.layers.begin(), result.layers.end(),
+            [&](const LayerOutcome& a, const LayerOutcome& b) { return order[a.layer] < order[b.layer]; });
   if (recaptureSeconds > 0) result.phases.emplace_back("recapture", recaptureSeconds);
-  result.phases.emplace_back(request.method == QuantMethod::Rtn ? "rtn" : "reconstruct",
-                             request.method == QuantMethod::Rtn ? since(t0) - result.phases[0].second : reconSeconds);
+  if (request.method == QuantMethod::Rtn)
+    result.phases.emplace_back("rtn", since(t0) - result.phases[0].second);
+  else
+    result.phases.emplace_back("reconstruct", reconSeconds);
   result.wallSeconds = since(t0);
   return result;
 }

@@ -11,7 +11,7 @@
 
 namespace roundlab {
 
-enum class QuantMethod { Rtn, AdaRound };
+enum class QuantMethod { Rtn, AdaRound, Brecq };
 // Which input a layer is reconstructed on: the FP model's, or the one produced by the already
 // quantized earlier layers (the target is always the FP output).
 enum class ReconInput { FloatingPoint, Quantized };
@@ -36,11 +36,13 @@ std::map<std::string, int> resolveBits(const QuantizationRequest& request, const
 
 struct LayerOutcome {
   std::string layer;
+  std::string unit;  // the block it was reconstructed with, or the layer itself
   int bits = 0;
   int64_t weights = 0;
   int64_t flipsUp = 0, flipsDown = 0;
   double flipRate = 0;
-  double lossBefore = 0, lossAfter = 0;  // reconstruction loss of RTN and of the final rounding
+  double lossBefore = 0, lossAfter = 0;  // reconstruction loss of RTN and of the final rounding (of
+                                         // the whole block for BRECQ)
   double seconds = 0;
   std::vector<std::pair<int, double>> curve;
 };

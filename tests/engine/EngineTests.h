@@ -85,4 +85,7 @@ class ReconstructionTests : public QObject {
   void modelRtnPutsEveryWeightOnItsGrid();
   void bitsResolution();
   void cancelledRunLeavesEarlierLayersQuantized();
+  void blockReconstructionLowersBlockLoss();
+  void transformerBlockReconstruction();
+  void brecqQuantizesBlocksTogether();
 };

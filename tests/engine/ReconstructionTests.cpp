@@ -6,6 +6,8 @@
 #include "engine/Dataset.h"
 #include "engine/Model.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/BlockReconstructor.h"
+#include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/ModelQuantizer.h"
 
 using namespace roundlab;
@@ -50,12 +52,12 @@ WeightQuantConfig bits(int b) {
 
 void ReconstructionTests::rectifiedSigmoidInverts() {
   const at::Tensor h = at::linspace(0.01, 0.99, 50);
-  const at::Tensor back = AdaRoundReconstructor::rectifiedSigmoid(AdaRoundReconstructor::inverseRectifiedSigmoid(h));
+  const at::Tensor back = RoundingVariable::rectifiedSigmoid(RoundingVariable::inverseRectifiedSigmoid(h));
   QVERIFY(testsupport::maxAbsDiff(back, h) < 1e-5);
   // h(V) = clamp(sigmoid(V) * 1.2 - 0.1, 0, 1), evaluated directly.
   const at::Tensor v = at::linspace(-8, 8, 33);
-  QVERIFY(testsupport::maxAbsDiff(AdaRoundReconstructor::rectifiedSigmoid(v),
-                                  (torch::sigmoid(v) * 1.2 - 0.1).clamp(0, 1)) < 1e-7);
+  QVERIFY(testsupport::maxAbsDiff(RoundingVariable::rectifiedSigmoid(v), (torch::sigmoid(v) * 1.2 - 0.1).clamp(0, 1)) <
+          1e-7);
 }
 
 void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
@@ -178,4 +180,80 @@ void ReconstructionTests::cancelledRunLeavesEarlierLayersQuantized() {
   QVERIFY(testsupport::maxAbsDiff(m.weight("layer1.0.conv1"), fp.weight("layer1.0.conv1")) > 0);
   for (const char* name : {"layer1.0.conv2", "layer2.0.conv1", "fc"})
     QCOMPARE(testsupport::maxAbsDiff(m.weight(name), fp.weight(name)), 0.0);
+}
+
+namespace {
+
+const BlockInfo& blockNamed(const Model& m, const std::string& name) {
+  for (const BlockInfo& b : m.summary().blocks)
+    if (b.name == name) return b;
+  throw std::runtime_error("no block " + name);
+}
+
+}  // namespace
+
+void ReconstructionTests::blockReconstructionLowersBlockLoss() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 128, 1);
+  const BlockInfo& block = blockNamed(m, "layer2.0");
+  const CalibrationActivations acts = captureActivations(m, *calib, 64, {}, {block.name}, true, {});
+  const BlockData& data = acts.blocks.at(block.name);
+  QCOMPARE(data.samples(), int64_t(128));
+  std::map<std::string, UniformGrid> grids;
+  std::map<std::string, at::Tensor> original;
+  for (const auto& l : block.layers) {
+    grids[l] = fitUniformGrid(m.weight(l), bits(3));
+    original[l] = m.weight(l).detach().clone();
+  }
+  const BlockRoundingResult r = BlockReconstructor(m, block, grids, quickConfig(150)).run(data);
+  QVERIFY2(r.lossAfter < r.lossBefore, (std::to_string(r.lossAfter) + " vs " + std::to_string(r.lossBefore)).c_str());
+  QCOMPARE(r.layers.size(), size_t(3));
+  // The model's weights are back to what they were.
+  for (const auto& l : block.layers) QCOMPARE(testsupport::maxAbsDiff(m.weight(l), original[l]), 0.0);
+  // lossBefore is the block's loss with RTN weights, computed here through the model itself.
+  Model rtn = m.clone();
+  for (const auto& l : block.layers) rtn.setWeight(l, fakeQuantize(m.weight(l), grids[l]));
+  torch::NoGradGuard g;
+  const at::Tensor y = testsupport::submodule(rtn.module(), block.name).forward({data.args[0]}).toTensor();
+  const double expected = (y - data.targets).pow(2).sum(1).mean().item<double>();
+  QVERIFY2(std::abs(r.lossBefore - expected) < 1e-4 * expected,
+           (std::to_string(r.lossBefore) + " vs " + std::to_string(expected)).c_str());
+  // And lossAfter with the learned codes.
+  Model learned = m.clone();
+  for (const auto& [l, lr] : r.layers) learned.setWeight(l, dequantize(lr.codes, grids[l]));
+  const at::Tensor y2 = testsupport::submodule(learned.module(), block.name).forward({data.args[0]}).toTensor();
+  QVERIFY(std::abs(r.lossAfter - (y2 - data.targets).pow(2).sum(1).mean().item<double>()) < 1e-4 * r.lossAfter);
+}
+
+void ReconstructionTests::transformerBlockReconstruction() {
+  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 64, 2);
+  const BlockInfo& block = m.summary().blocks.at(0);
+  QCOMPARE(block.layers.size(), size_t(4));  // in_proj, out_proj, linear1, linear2
+  const CalibrationActivations acts = captureActivations(m, *calib, 32, {}, {block.name}, true, {});
+  std::map<std::string, UniformGrid> grids;
+  for (const auto& l : block.layers) grids[l] = fitUniformGrid(m.weight(l), bits(3));
+  const at::Tensor inProj = m.weight(block.layers[0]).detach().clone();
+  const BlockRoundingResult r = BlockReconstructor(m, block, grids, quickConfig(120)).run(acts.blocks.at(block.name));
+  QVERIFY2(r.lossAfter < r.lossBefore, (std::to_string(r.lossAfter) + " vs " + std::to_string(r.lossBefore)).c_str());
+  QCOMPARE(testsupport::maxAbsDiff(m.weight(block.layers[0]), inProj), 0.0);
+}
+
+void ReconstructionTests::brecqQuantizesBlocksTogether() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.method = QuantMethod::Brecq;
+  req.weights.bits = 3;
+  req.calibrationCount = 64;
+  req.adaround.iterations = 30;
+  QuantizedWeights qw;
+  const QuantizationResult r = quantizeModel(m, *calib, req, &qw);
+  QCOMPARE(r.layers.size(), size_t(10));
+  for (const LayerOutcome& o : r.layers) {
+    const std::string& block = m.layer(o.layer).block;
+    QCOMPARE(o.unit, block.empty() ? o.layer : block);
+    QCOMPARE(testsupport::maxAbsDiff(m.weight(o.layer), dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))), 0.0);
+  }
+  QCOMPARE(r.layers[1].layer, std::string("layer1.0.conv1"));  // reported in model order
 }

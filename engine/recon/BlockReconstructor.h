@@ -1,0 +1,53 @@
+#pragma once
+// Block reconstruction (BRECQ, Li et al. 2021): AdaRound's rounding variables for every layer
+// of a block, optimised jointly so that the block's output matches the FP block output:
+//   loss = ||B(x; W) - B(x~; W~_1..W~_k)||^2 + lambda * sum_l sum(1 - |2 h(V_l) - 1|^beta)
+// The block runs through its own TorchScript forward with the soft weights placed in its weight
+// slots (WeightOverride), so residual adds, norms and attention are all part of the objective.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+
+#include "engine/Job.h"
+#include "engine/LayerInfo.h"
+#include "engine/recon/AdaRoundReconstructor.h"
+
+namespace roundlab {
+
+class Model;
+
+// A block's calibration data: forward arguments with tensors stacked along dim 0 (the batch;
+// other arguments as captured), and the FP outputs [N, ...].
+struct BlockData {
+  std::vector<c10::IValue> args;
+  at::Tensor targets;
+  int64_t samples() const { return targets.size(0); }
+};
+
+struct BlockRoundingResult {
+  std::map<std::string, RoundingResult> layers;  // lossBefore/After there are the block's
+  double lossBefore = 0, lossAfter = 0;
+  std::vector<std::pair<int, double>> curve;
+};
+
+class BlockReconstructor {
+ public:
+  BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, UniformGrid> grids,
+                     AdaRoundConfig config);
+  // Leaves the model's weights as they were; the caller writes the returned codes.
+  BlockRoundingResult run(const BlockData& data, const ProgressFn& progress = {}, const CancelToken& cancel = {});
+
+ private:
+  at::Tensor forward(const BlockData& data, const at::Tensor& index) const;
+  double datasetLoss(const BlockData& data) const;
+
+  Model& model_;
+  BlockInfo block_;
+  std::map<std::string, UniformGrid> grids_;
+  AdaRoundConfig config_;
+  torch::jit::Module module_;
+};
+
+}  // namespace roundlab

@@ -1,0 +1,32 @@
+#pragma once
+// Layer and block activations over a calibration set, gathered batch by batch with one capture
+// pass per batch and stacked along the batch dimension.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/Job.h"
+#include "engine/recon/BlockReconstructor.h"
+
+namespace roundlab {
+
+class Model;
+class Dataset;
+
+// One layer's inputs and (when requested) FP outputs, every call stacked along dim 0. Calls with
+// another input shape than the first (a shared layer used at two resolutions) are left out.
+struct LayerData {
+  at::Tensor inputs, outputs;
+};
+
+struct CalibrationActivations {
+  std::map<std::string, LayerData> layers;
+  std::map<std::string, BlockData> blocks;  // targets undefined when outputs were not requested
+};
+
+CalibrationActivations captureActivations(const Model& model, const Dataset& data, int64_t batch,
+                                          const std::vector<std::string>& layers,
+                                          const std::vector<std::string>& blocks, bool outputs,
+                                          const CancelToken& cancel);
+
+}  // namespace roundlab
