@@ -8,6 +8,7 @@
 #include "engine/Dataset.h"
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
+#include "engine/export/QuantizedModelExport.h"
 #include "engine/export/TorchScriptExport.h"
 #include "engine/recon/ModelQuantizer.h"
 
@@ -21,10 +22,14 @@ QuantizationRequest requestFromOptions(const QCommandLineParser& p) {
   r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
   r.weights.symmetric = p.isSet("symmetric");
   const QString gran = p.value("granularity");
-  if (gran == "channel") r.weights.granularity = Granularity::PerChannel;
-  else if (gran == "tensor") r.weights.granularity = Granularity::PerTensor;
-  else if (gran == "group") r.weights.granularity = Granularity::PerGroup;
-  else throw UsageError{"--granularity expects channel, tensor or group"};
+  if (gran == "channel")
+    r.weights.granularity = Granularity::PerChannel;
+  else if (gran == "tensor")
+    r.weights.granularity = Granularity::PerTensor;
+  else if (gran == "group")
+    r.weights.granularity = Granularity::PerGroup;
+  else
+    throw UsageError{"--granularity expects channel, tensor or group"};
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
   const QString range = p.value("range");
   if (range != "lp" && range != "minmax") throw UsageError{"--range expects lp or minmax"};
@@ -59,7 +64,9 @@ ProgressFn stderrProgress() {
     if (now - *last < 500 && p.fraction < 1) return;
     *last = now;
     const double eta = p.fraction > 0 ? (now / 1000.0) * (1 - p.fraction) / p.fraction : 0;
-    QString line = QString("[%1 %2%] %3").arg(QString::fromStdString(p.stage)).arg(int(p.fraction * 100), 3)
+    QString line = QString("[%1 %2%] %3")
+                       .arg(QString::fromStdString(p.stage))
+                       .arg(int(p.fraction * 100), 3)
                        .arg(QString::fromStdString(p.message));
     if (p.hasMetric) line += QString(" loss %1").arg(p.metric, 0, 'g', 4);
     line += QString(" ETA %1 s").arg(eta, 0, 'f', 0);
@@ -86,12 +93,16 @@ int runQuantize(const QStringList& args) {
   p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
   p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
   p.addOption({"warmup", "Fraction of iterations without regulariser (default 0.2).", "F", "0.2"});
-  p.addOption({"input", "Reconstruct on the quantized model's inputs (quantized, default) or the FP model's (fp).",
-               "I", "quantized"});
+  p.addOption({"input", "Reconstruct on the quantized model's inputs (quantized, default) or the FP model's (fp).", "I",
+               "quantized"});
   p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
   p.addOption({"eval", "Evaluate FP and quantized models on this data.", "DATA"});
   p.addOption({"export-torchscript", "Write the quantized model as TorchScript (validated by reloading).", "OUT.pt"});
+  p.addOption({"export-h5", "Write integer codes and grids per layer (HDF5, validated by reading back).", "OUT.h5"});
+  p.addOption(
+      {"export-encodings", "Write per-tensor encodings (bitwidth, scale, offset, min, max) as JSON.", "OUT.json"});
+  p.addOption({"export-csv", "Write the per-layer result table as CSV.", "OUT.csv"});
   addDataOptions(p, /*subset=*/false);  // --calib-count and --seed choose the calibration subset
   if (!parseCommand(p, args, "Quantize a model's weights with learned rounding.", "MODEL.pt", "TorchScript model"))
     return 0;
@@ -105,7 +116,8 @@ int runQuantize(const QStringList& args) {
   std::shared_ptr<const Dataset> evalData;
   if (p.isSet("eval")) evalData = openDataFromOptions(p, p.value("eval"), false);
 
-  const QuantizationResult result = quantizeModel(model, *calib, request, nullptr, stderrProgress());
+  QuantizedWeights weights;
+  const QuantizationResult result = quantizeModel(model, *calib, request, &weights, stderrProgress());
   QJsonObject phases;
   for (const auto& [name, s] : result.phases) phases[QString::fromStdString(name)] = s;
 
@@ -123,11 +135,25 @@ int runQuantize(const QStringList& args) {
   }
   QJsonObject exportInfo;
   if (p.isSet("export-torchscript")) {
-    const ExportReport e = exportTorchScript(model, p.value("export-torchscript").toStdString(), evalData ? *evalData : *calib);
+    const ExportReport e =
+        exportTorchScript(model, p.value("export-torchscript").toStdString(), evalData ? *evalData : *calib);
     exportInfo = {{"torchscript", QString::fromStdString(e.path)},
                   {"validated", e.validated},
                   {"max_abs_diff", e.maxAbsDiff},
                   {"probe_samples", static_cast<qint64>(e.probeSamples)}};
+  }
+  if (p.isSet("export-h5")) {
+    exportQuantizedHdf5(p.value("export-h5").toStdString(), model, weights,
+                        {quantMethodName(request.method), request.seed, p.positionalArguments()[0].toStdString()});
+    exportInfo["h5"] = p.value("export-h5");
+  }
+  if (p.isSet("export-encodings")) {
+    exportEncodingsJson(p.value("export-encodings").toStdString(), model, weights);
+    exportInfo["encodings"] = p.value("export-encodings");
+  }
+  if (p.isSet("export-csv")) {
+    exportResultsCsv(p.value("export-csv").toStdString(), result);
+    exportInfo["csv"] = p.value("export-csv");
   }
 
   if (p.isSet("json")) {
@@ -162,17 +188,25 @@ int runQuantize(const QStringList& args) {
   }
   QList<QStringList> rows;
   for (const LayerOutcome& l : result.layers)
-    rows << QStringList{QString::fromStdString(l.layer), QString::number(l.bits), QString::number(l.flipRate * 100, 'f', 2),
-                        QString::number(l.lossBefore, 'g', 4), QString::number(l.lossAfter, 'g', 4),
-                        QString::number(l.seconds, 'f', 2)};
+    rows << QStringList{QString::fromStdString(l.layer),           QString::number(l.bits),
+                        QString::number(l.flipRate * 100, 'f', 2), QString::number(l.lossBefore, 'g', 4),
+                        QString::number(l.lossAfter, 'g', 4),      QString::number(l.seconds, 'f', 2)};
   printLine(QString("%1, W%2, %3 calibration samples, seed %4")
-                .arg(quantMethodName(request.method)).arg(request.weights.bits)
-                .arg(std::min(request.calibrationCount, calib->info().samples)).arg(request.seed));
+                .arg(quantMethodName(request.method))
+                .arg(request.weights.bits)
+                .arg(std::min(request.calibrationCount, calib->info().samples))
+                .arg(request.seed));
   printLine(formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final", "s"}, rows));
   if (top1Q.isDouble())
-    printLine(QString("top-1: FP %1 %, quantized %2 %").arg(top1Fp.toDouble(), 0, 'f', 2).arg(top1Q.toDouble(), 0, 'f', 2));
-  if (kl.isDouble()) printLine(QString("KL to FP %1, agreement %2 %").arg(kl.toDouble(), 0, 'g', 4).arg(agreement.toDouble(), 0, 'f', 2));
-  if (!exportInfo.isEmpty()) printLine("exported " + exportInfo["torchscript"].toString() + " (reloaded: identical outputs)");
+    printLine(
+        QString("top-1: FP %1 %, quantized %2 %").arg(top1Fp.toDouble(), 0, 'f', 2).arg(top1Q.toDouble(), 0, 'f', 2));
+  if (kl.isDouble())
+    printLine(
+        QString("KL to FP %1, agreement %2 %").arg(kl.toDouble(), 0, 'g', 4).arg(agreement.toDouble(), 0, 'f', 2));
+  if (exportInfo.contains("torchscript"))
+    printLine("exported " + exportInfo["torchscript"].toString() + " (reloaded: identical outputs)");
+  for (const char* key : {"h5", "encodings", "csv"})
+    if (exportInfo.contains(key)) printLine("exported " + exportInfo[key].toString());
   printLine(QString("wall %1 s").arg(result.wallSeconds, 0, 'f', 2));
   return 0;
 }

@@ -81,6 +81,7 @@ UniformGrid gridFromRange(const at::Tensor& w, const at::Tensor& lo, const at::T
   g.weightShape = w.sizes().vec();
   g.granularity = c.granularity;
   g.groupSize = c.groupSize;
+  g.bits = c.bits;
   std::tie(g.qmin, g.qmax) = codeRange(c.bits, c.symmetric);
   constexpr float kTiny = 1e-8f;  // all-zero rows still get a usable step
   if (c.symmetric) {

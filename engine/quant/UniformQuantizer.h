@@ -12,6 +12,7 @@ namespace roundlab {
 struct UniformGrid {
   at::Tensor scale;      // float32, [rows, groups, 1]
   at::Tensor zeroPoint;  // float32 (integer valued), same shape; zeros when symmetric
+  int bits = 4;
   int64_t qmin = 0, qmax = 15;
   Granularity granularity = Granularity::PerChannel;
   int64_t groupSize = 0;

@@ -88,4 +88,5 @@ class ReconstructionTests : public QObject {
   void blockReconstructionLowersBlockLoss();
   void transformerBlockReconstruction();
   void brecqQuantizesBlocksTogether();
+  void exportsReproduceWeights();
 };

@@ -5,10 +5,18 @@
 #include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 #include "engine/Model.h"
+#include "engine/export/QuantizedModelExport.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/ModelQuantizer.h"
+
+#include <H5Cpp.h>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
 
 using namespace roundlab;
 
@@ -256,4 +264,62 @@ void ReconstructionTests::brecqQuantizesBlocksTogether() {
     QCOMPARE(testsupport::maxAbsDiff(m.weight(o.layer), dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))), 0.0);
   }
   QCOMPARE(r.layers[1].layer, std::string("layer1.0.conv1"));  // reported in model order
+}
+
+void ReconstructionTests::exportsReproduceWeights() {
+  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.method = QuantMethod::Rtn;
+  req.weights.bits = 3;
+  req.weights.symmetric = true;
+  req.calibrationCount = 32;
+  QuantizedWeights qw;
+  const QuantizationResult r = quantizeModel(m, *calib, req, &qw);
+  QTemporaryDir dir;
+  const std::string h5 = dir.filePath("q.h5").toStdString();
+  exportQuantizedHdf5(h5, m, qw, {"rtn", 0, "fmnist_transformer.pt"});
+  const auto back = readQuantizedHdf5(h5);
+  QCOMPARE(back.size(), m.summary().layers.size());
+  for (const auto& [name, w] : back) QVERIFY(at::equal(w, m.weight(name).detach()));
+  {  // Independent read with the HDF5 API: 3-bit symmetric codes are int8 in [-3, 3].
+    H5::H5File f(h5, H5F_ACC_RDONLY);
+    H5::DataSet codes = f.openDataSet("/layers/head/codes");
+    QCOMPARE(codes.getDataType().getSize(), size_t(1));
+    std::vector<int8_t> v(static_cast<size_t>(codes.getSpace().getSimpleExtentNpoints()));
+    codes.read(v.data(), H5::PredType::NATIVE_INT8);
+    for (int8_t c : v) QVERIFY(c >= -127 && c <= 127);  // head is the last layer: 8 bits
+    H5::DataSet mid = f.openDataSet("/layers/layers.0.linear1/codes");
+    std::vector<int8_t> mv(static_cast<size_t>(mid.getSpace().getSimpleExtentNpoints()));
+    mid.read(mv.data(), H5::PredType::NATIVE_INT8);
+    for (int8_t c : mv) QVERIFY(c >= -3 && c <= 3);
+  }
+  const std::string enc = dir.filePath("enc.json").toStdString();
+  exportEncodingsJson(enc, m, qw);
+  QFile ef(QString::fromStdString(enc));
+  QVERIFY(ef.open(QIODevice::ReadOnly));
+  const QJsonObject params = QJsonDocument::fromJson(ef.readAll()).object()["param_encodings"].toObject();
+  QCOMPARE(params.size(), int(m.summary().layers.size()));
+  const LayerInfo& l1 = m.layer("layers.0.linear1");
+  const QJsonArray channels = params[QString::fromStdString(l1.weightPath)].toArray();
+  QCOMPARE(channels.size(), int(l1.weightShape[0]));
+  const QJsonObject e0 = channels[0].toObject();
+  QCOMPARE(e0["bitwidth"].toInt(), 3);
+  QCOMPARE(e0["is_symmetric"].toString(), QString("True"));
+  // w = scale * (u + offset) for unsigned u; check on channel 0 of the dequantized weight.
+  const at::Tensor codes0 = qw.codes.at(l1.name)[0].to(at::kDouble);
+  const double s = e0["scale"].toDouble(), off = e0["offset"].toDouble();
+  const at::Tensor w0 = m.weight(l1.name)[0].to(at::kDouble);
+  QVERIFY(testsupport::maxAbsDiff((codes0 - qw.grids.at(l1.name).qmin + off) * s, w0) < 1e-6);
+  QVERIFY(std::abs(e0["min"].toDouble() - s * off) < 1e-9);
+  QVERIFY(std::abs(e0["max"].toDouble() - s * (off + 6)) < 1e-7);
+  const std::string csv = dir.filePath("r.csv").toStdString();
+  exportResultsCsv(csv, r);
+  QFile cf(QString::fromStdString(csv));
+  QVERIFY(cf.open(QIODevice::ReadOnly));
+  const QList<QByteArray> lines = cf.readAll().trimmed().split('\n');
+  QCOMPARE(lines.size(), int(r.layers.size()) + 1);
+  QVERIFY(lines[0].startsWith("layer,unit,bits"));
+  // A failing export (missing folder) throws and writes nothing.
+  EXPECT_ERROR(exportQuantizedHdf5(dir.filePath("no/q.h5").toStdString(), m, qw, {}), ErrorCode::WriteFailed);
 }
