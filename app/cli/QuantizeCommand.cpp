@@ -35,6 +35,15 @@ QuantizationRequest requestFromOptions(const QCommandLineParser& p) {
   if (range != "lp" && range != "minmax") throw UsageError{"--range expects lp or minmax"};
   r.weights.rangeInit = range == "lp" ? RangeInit::Lp : RangeInit::MinMax;
   r.weights.lpNorm = parseFloatList(p.value("p"), "--p").at(0);
+  const QString grid = p.value("grid");
+  if (grid == "uniform")
+    r.weights.grid = GridKind::Uniform;
+  else if (grid == "power")
+    r.weights.grid = GridKind::PowerSearched;
+  else if (grid == "power-learned")
+    r.weights.grid = GridKind::PowerLearned;
+  else
+    throw UsageError{"--grid expects uniform, power or power-learned"};
   for (const QString& spec : p.values("bits")) {
     const int eq = spec.lastIndexOf('=');
     if (eq <= 0) throw UsageError{"--bits expects LAYER=N, got '" + spec + "'"};
@@ -87,6 +96,8 @@ int runQuantize(const QStringList& args) {
   p.addOption({"granularity", "channel, tensor or group (default channel).", "G", "channel"});
   p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
   p.addOption({"range", "Range initialisation: lp or minmax (default lp).", "R", "lp"});
+  p.addOption(
+      {"grid", "uniform, or power (symmetric power-exponent grid, exponent searched per layer).", "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
   p.addOption({"iters", "AdaRound iterations per layer (default 2000).", "N", "2000"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
@@ -161,6 +172,7 @@ int runQuantize(const QStringList& args) {
     for (const LayerOutcome& l : result.layers)
       layers.append(QJsonObject{{"name", QString::fromStdString(l.layer)},
                                 {"bits", l.bits},
+                                {"exponent", l.exponent},
                                 {"weights", static_cast<qint64>(l.weights)},
                                 {"flip_rate", l.flipRate},
                                 {"flips_up", static_cast<qint64>(l.flipsUp)},
@@ -171,6 +183,7 @@ int runQuantize(const QStringList& args) {
     QJsonObject o{{"model", p.positionalArguments()[0]},
                   {"method", quantMethodName(request.method)},
                   {"wbits", request.weights.bits},
+                  {"grid", gridKindName(request.weights.grid)},
                   {"abits", QJsonValue()},
                   {"seed", static_cast<qint64>(request.seed)},
                   {"calib_count", static_cast<qint64>(std::min(request.calibrationCount, calib->info().samples))},

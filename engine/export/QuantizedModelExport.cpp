@@ -104,13 +104,15 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
     stringAttribute(f, "torch_version", v.torch);
     H5::Group layers = f.createGroup("/layers");
     for (const auto& [name, codes] : w.codes) {
-      const UniformGrid& g = w.grids.at(name);
+      const WeightGrid& g = w.grids.at(name);
       const LayerInfo& l = model.layer(name);
       H5::Group lg = f.createGroup(groupName(name));
       stringAttribute(lg, "kind", layerKindName(l.kind));
       stringAttribute(lg, "weight", l.weightPath);
       stringAttribute(lg, "granularity", granularityName(g.granularity));
       intAttribute(lg, "bits", g.bits);
+      lg.createAttribute("exponent", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+          .write(H5::PredType::NATIVE_DOUBLE, &g.exponent);
       intAttribute(lg, "group_size", g.groupSize);
       intAttribute(lg, "qmin", g.qmin);
       intAttribute(lg, "qmax", g.qmax);
@@ -149,7 +151,7 @@ std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
     for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
       const std::string name = layers.getObjnameByIdx(i);
       H5::Group lg = layers.openGroup(name);
-      UniformGrid g;
+      WeightGrid g;
       const at::Tensor codes = readDataset(lg, "codes", at::kInt, H5::PredType::NATIVE_INT32);
       g.weightShape = codes.sizes().vec();
       const std::string gran = readStringAttribute(lg, "granularity");
@@ -158,6 +160,7 @@ std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
                                         : Granularity::PerChannel;
       g.groupSize = readIntAttribute(lg, "group_size");
       g.bits = static_cast<int>(readIntAttribute(lg, "bits"));
+      lg.openAttribute("exponent").read(H5::PredType::NATIVE_DOUBLE, &g.exponent);
       g.qmin = readIntAttribute(lg, "qmin");
       g.qmax = readIntAttribute(lg, "qmax");
       g.scale = readDataset(lg, "scale", at::kFloat, H5::PredType::NATIVE_FLOAT).unsqueeze(-1);
@@ -171,11 +174,15 @@ std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
 }
 
 void exportEncodingsJson(const std::string& path, const Model& model, const QuantizedWeights& w) {
+  for (const auto& [name, g] : w.grids)
+    if (g.exponent != 1.0)
+      throw Error(ErrorCode::InvalidArgument, "layer " + name + " uses a power grid (exponent " + std::to_string(g.exponent) +
+                                                  "); encodings describe uniform grids only");
   std::ostringstream js;
   js << "{\n  \"version\": \"0.6.1\",\n  \"activation_encodings\": {},\n  \"param_encodings\": {";
   bool firstLayer = true;
   for (const auto& [name, codes] : w.codes) {
-    const UniformGrid& g = w.grids.at(name);
+    const WeightGrid& g = w.grids.at(name);
     const at::Tensor s = g.scale.flatten().to(at::kDouble), z = g.zeroPoint.flatten().to(at::kDouble);
     const bool symmetric = g.qmin < 0;
     js << (firstLayer ? "\n" : ",\n") << "    \"" << model.layer(name).weightPath << "\": [";

@@ -6,40 +6,22 @@
 
 namespace roundlab {
 
-at::Tensor powerTransform(const at::Tensor& w, double a) {
-  if (a == 1.0) return w;
-  return w.sign() * w.abs().pow(a);
-}
-
-at::Tensor powerInverse(const at::Tensor& t, double a) {
-  if (a == 1.0) return t;
-  return t.sign() * t.abs().pow(1.0 / a);
-}
-
-PowerGrid fitPowerGrid(const at::Tensor& w, const WeightQuantConfig& config, double exponent) {
+WeightGrid fitPowerGrid(const at::Tensor& w, const WeightQuantConfig& config, double exponent) {
   WeightQuantConfig c = config;
   c.symmetric = true;  // sign(q)|s q|^(1/a) needs a grid symmetric about zero
   c.exponent = exponent;
   torch::NoGradGuard noGrad;
-  return {fitUniformGrid(powerTransform(w.detach().to(at::kFloat), exponent), c), exponent};
+  WeightGrid g = fitUniformGrid(powerTransform(w.detach().to(at::kFloat), exponent), c);
+  g.exponent = exponent;
+  return g;
 }
 
-at::Tensor powerCodes(const at::Tensor& w, const PowerGrid& g) {
-  return quantizeToCodes(powerTransform(w.to(at::kFloat), g.exponent), g.grid);
-}
-
-at::Tensor powerDequantize(const at::Tensor& codes, const PowerGrid& g) {
-  return powerInverse(dequantize(codes, g.grid), g.exponent);
-}
-
-at::Tensor powerFakeQuantize(const at::Tensor& w, const PowerGrid& g) { return powerDequantize(powerCodes(w, g), g); }
-
-PowerGrid searchPowerGrid(const at::Tensor& weight, const WeightQuantConfig& config, double lo, int iterations) {
+WeightGrid searchPowerGrid(const at::Tensor& weight, const WeightQuantConfig& config, double lo, int iterations) {
   torch::NoGradGuard noGrad;
   const at::Tensor w = weight.detach().to(at::kFloat);
-  auto error = [&](double a, PowerGrid* out) {
-    PowerGrid g = fitPowerGrid(w, config, a);
-    const double e = (w - powerFakeQuantize(w, g)).pow(2).sum().item<double>();
+  auto error = [&](double a, WeightGrid* out) {
+    WeightGrid g = fitPowerGrid(w, config, a);
+    const double e = (w - fakeQuantize(w, g)).pow(2).sum().item<double>();
     if (out) *out = std::move(g);
     return e;
   };
@@ -59,7 +41,7 @@ PowerGrid searchPowerGrid(const at::Tensor& weight, const WeightQuantConfig& con
     }
   }
   // The bracket's best point, or the uniform grid if that is better still (a = 1 is the edge).
-  PowerGrid best, uniform;
+  WeightGrid best, uniform;
   const double fBest = error(f1 < f2 ? x1 : x2, &best);
   return error(1.0, &uniform) <= fBest ? uniform : best;
 }

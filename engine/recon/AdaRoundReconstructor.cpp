@@ -9,7 +9,7 @@
 namespace roundlab {
 
 AdaRoundReconstructor::AdaRoundReconstructor(const LayerInfo& layer, const at::Tensor& weight, const at::Tensor& bias,
-                                             UniformGrid grid, AdaRoundConfig config)
+                                             WeightGrid grid, AdaRoundConfig config)
     : layer_(layer),
       weight_(weight.detach().to(at::kFloat)),
       bias_(bias.defined() ? bias.detach().to(at::kFloat) : at::Tensor()),

@@ -11,7 +11,7 @@
 
 #include "engine/Job.h"
 #include "engine/LayerInfo.h"
-#include "engine/quant/UniformQuantizer.h"
+#include "engine/quant/WeightGrid.h"
 #include "engine/recon/AdaRoundConfig.h"
 #include "engine/recon/RoundingVariable.h"
 
@@ -34,7 +34,7 @@ void countFlips(RoundingResult& result, int64_t weights);
 class AdaRoundReconstructor {
  public:
   // inputs [N, ...] and targets [N, ...]: the layer's calibration inputs and desired outputs.
-  AdaRoundReconstructor(const LayerInfo& layer, const at::Tensor& weight, const at::Tensor& bias, UniformGrid grid,
+  AdaRoundReconstructor(const LayerInfo& layer, const at::Tensor& weight, const at::Tensor& bias, WeightGrid grid,
                         AdaRoundConfig config);
 
   // Runs the optimisation. Calls progress at most every 1% of iterations; polls cancel every
@@ -48,7 +48,7 @@ class AdaRoundReconstructor {
 
   LayerInfo layer_;
   at::Tensor weight_, bias_;
-  UniformGrid grid_;
+  WeightGrid grid_;
   AdaRoundConfig config_;
 };
 

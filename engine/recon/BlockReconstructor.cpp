@@ -8,7 +8,7 @@
 
 namespace roundlab {
 
-BlockReconstructor::BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, UniformGrid> grids,
+BlockReconstructor::BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, WeightGrid> grids,
                                        AdaRoundConfig config)
     : model_(model),
       block_(block),

@@ -34,7 +34,7 @@ struct BlockRoundingResult {
 
 class BlockReconstructor {
  public:
-  BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, UniformGrid> grids,
+  BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, WeightGrid> grids,
                      AdaRoundConfig config);
   // Leaves the model's weights as they were; the caller writes the returned codes.
   BlockRoundingResult run(const BlockData& data, const ProgressFn& progress = {}, const CancelToken& cancel = {});
@@ -45,7 +45,7 @@ class BlockReconstructor {
 
   Model& model_;
   BlockInfo block_;
-  std::map<std::string, UniformGrid> grids_;
+  std::map<std::string, WeightGrid> grids_;
   AdaRoundConfig config_;
   torch::jit::Module module_;
 };

@@ -10,6 +10,7 @@
 #include "engine/Dataset.h"
 #include "engine/Error.h"
 #include "engine/Model.h"
+#include "engine/quant/PowerGrid.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
@@ -97,6 +98,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                                  QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel) {
   const auto t0 = Clock::now();
   validate(request.weights);
+  if (request.weights.grid == GridKind::PowerLearned)
+    throw Error(ErrorCode::InvalidArgument,
+                "the learned power exponent is not available yet; use the searched one (--grid power)");
   QuantizationResult result;
   result.request = request;
   const ModelSummary& summary = model.summary();
@@ -104,11 +108,12 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (const LayerInfo& l : summary.layers) layerNames.push_back(l.name);
   for (const BlockInfo& b : summary.blocks) blockNames.push_back(b.name);
   const auto bits = resolveBits(request, layerNames);
-  std::map<std::string, UniformGrid> grids;
+  std::map<std::string, WeightGrid> grids;
   for (const std::string& name : layerNames) {
     WeightQuantConfig wc = request.weights;
     wc.bits = bits.at(name);
-    grids[name] = fitUniformGrid(model.weight(name), wc);
+    grids[name] = request.weights.grid == GridKind::PowerSearched ? searchPowerGrid(model.weight(name), wc)
+                                                                  : fitUniformGrid(model.weight(name), wc);
   }
 
   auto phase = Clock::now();
@@ -144,7 +149,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
         data.args = q.blocks.at(unit.name).args;
         recaptureSeconds += since(ct);
       }
-      std::map<std::string, UniformGrid> unitGrids;
+      std::map<std::string, WeightGrid> unitGrids;
       for (const auto& l : unit.layers) unitGrids[l] = grids.at(l);
       const auto rt = Clock::now();
       BlockReconstructor rec(model, *unit.block, unitGrids, ac);
@@ -192,6 +197,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
         weightsOut->grids[name] = grids.at(name);
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
+      o.exponent = grids.at(name).exponent;
       o.seconds = unitSeconds;
       result.layers.push_back(std::move(o));
     }

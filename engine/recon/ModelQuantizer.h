@@ -9,7 +9,7 @@
 #include <torch/types.h>
 
 #include "engine/Job.h"
-#include "engine/quant/UniformQuantizer.h"
+#include "engine/quant/WeightGrid.h"
 #include "engine/recon/QuantizationRequest.h"
 
 namespace roundlab {
@@ -19,7 +19,7 @@ class Dataset;
 
 struct QuantizedWeights {
   std::map<std::string, at::Tensor> codes;   // int32 codes per layer
-  std::map<std::string, UniformGrid> grids;  // their grids
+  std::map<std::string, WeightGrid> grids;  // their grids
 };
 
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,

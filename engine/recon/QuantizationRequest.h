@@ -38,6 +38,7 @@ struct LayerOutcome {
   std::string layer;
   std::string unit;  // the block it was reconstructed with, or the layer itself
   int bits = 0;
+  double exponent = 1.0;  // power-grid exponent (1: uniform grid)
   int64_t weights = 0;
   int64_t flipsUp = 0, flipsDown = 0;
   double flipRate = 0;

@@ -20,11 +20,12 @@ at::Tensor RoundingVariable::inverseRectifiedSigmoid(const at::Tensor& h) {
   return -torch::log((kZeta - kGamma) / (h - kGamma) - 1);
 }
 
-RoundingVariable::RoundingVariable(const at::Tensor& weight, UniformGrid grid) : grid_(std::move(grid)) {
+RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid) : grid_(std::move(grid)) {
   torch::NoGradGuard noGrad;
   const at::Tensor w = weight.detach().to(at::kFloat);
   shape_ = w.sizes().vec();
-  const at::Tensor scaled = grid_.view(w) / grid_.scale;
+  // On a power grid the rounding is learned in the transformed domain t = sign(w)|w|^a.
+  const at::Tensor scaled = grid_.view(powerTransform(w, grid_.exponent)) / grid_.scale;
   base_ = torch::floor(scaled);
   const at::Tensor frac = (scaled - base_).clamp(1e-4, 1 - 1e-4);  // keeps V finite
   v_ = inverseRectifiedSigmoid(frac).detach().requires_grad_(true);
@@ -32,9 +33,8 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, UniformGrid grid) :
 
 at::Tensor RoundingVariable::softWeight() const {
   const at::Tensor h = rectifiedSigmoid(v_);
-  return ((base_ + grid_.zeroPoint + h).clamp(grid_.qmin, grid_.qmax) - grid_.zeroPoint)
-      .mul(grid_.scale)
-      .reshape(shape_);
+  const at::Tensor t = ((base_ + grid_.zeroPoint + h).clamp(grid_.qmin, grid_.qmax) - grid_.zeroPoint).mul(grid_.scale);
+  return powerInverse(t.reshape(shape_), grid_.exponent);
 }
 
 at::Tensor RoundingVariable::regularizer(double beta) const {

@@ -1,20 +1,21 @@
 #pragma once
 // AdaRound's rounding variable for one weight tensor on a fixed uniform grid (AdaRound eq. 22-23):
 //   W~ = s (clamp(floor(W/s) + z + h(V), qmin, qmax) - z),  h(V) = clamp(sigmoid(V)(zeta-gamma)+gamma, 0, 1)
+// On a power grid (exponent a != 1) the same is done on t = sign(W)|W|^a and W~ = sign(t~)|t~|^(1/a).
 // Shared by layer-wise (AdaRound) and block-wise (BRECQ) reconstruction.
 #include <torch/types.h>
 
-#include "engine/quant/UniformQuantizer.h"
+#include "engine/quant/WeightGrid.h"
 #include "engine/recon/AdaRoundConfig.h"
 
 namespace roundlab {
 
 class RoundingVariable {
  public:
-  RoundingVariable(const at::Tensor& weight, UniformGrid grid);
+  RoundingVariable(const at::Tensor& weight, WeightGrid grid);
 
   at::Tensor& v() { return v_; }  // the optimised variable (requires grad)
-  const UniformGrid& grid() const { return grid_; }
+  const WeightGrid& grid() const { return grid_; }
   // Soft-quantized weight, differentiable in V, in the weight's shape.
   at::Tensor softWeight() const;
   // lambda-free regulariser sum(1 - |2 h(V) - 1|^beta): pushes h(V) to 0 or 1.
@@ -26,7 +27,7 @@ class RoundingVariable {
   static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
 
  private:
-  UniformGrid grid_;
+  WeightGrid grid_;
   std::vector<int64_t> shape_;
   at::Tensor base_;  // floor(W/s), grid view
   at::Tensor v_;

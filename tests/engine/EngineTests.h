@@ -89,4 +89,5 @@ class ReconstructionTests : public QObject {
   void transformerBlockReconstruction();
   void brecqQuantizesBlocksTogether();
   void exportsReproduceWeights();
+  void powerGridThroughTheMethods();
 };

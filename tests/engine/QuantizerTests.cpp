@@ -4,7 +4,7 @@
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/quant/PowerGrid.h"
-#include "engine/quant/UniformQuantizer.h"
+#include "engine/quant/WeightGrid.h"
 
 using namespace roundlab;
 
@@ -30,7 +30,7 @@ WeightQuantConfig config(int bits, bool symmetric, Granularity g, RangeInit init
 
 void QuantizerTests::asymmetricPerChannelMatchesFormula() {
   const at::Tensor w = randomWeight({4, 3, 2, 2}, 1);
-  const UniformGrid g = fitUniformGrid(w, config(3, false, Granularity::PerChannel, RangeInit::MinMax));
+  const WeightGrid g = fitUniformGrid(w, config(3, false, Granularity::PerChannel, RangeInit::MinMax));
   const at::Tensor codes = quantizeToCodes(w, g), deq = dequantize(codes, g);
   const auto wa = w.to(at::kDouble).contiguous();
   for (int64_t o = 0; o < 4; ++o) {
@@ -53,7 +53,7 @@ void QuantizerTests::asymmetricPerChannelMatchesFormula() {
 
 void QuantizerTests::symmetricRangeAndZeroPoint() {
   const at::Tensor w = randomWeight({6, 10}, 2);
-  const UniformGrid g = fitUniformGrid(w, config(4, true, Granularity::PerChannel, RangeInit::MinMax));
+  const WeightGrid g = fitUniformGrid(w, config(4, true, Granularity::PerChannel, RangeInit::MinMax));
   QCOMPARE(g.qmin, int64_t(-7));
   QCOMPARE(g.qmax, int64_t(7));
   QCOMPARE(g.zeroPoint.abs().sum().item<double>(), 0.0);
@@ -67,12 +67,12 @@ void QuantizerTests::symmetricRangeAndZeroPoint() {
 
 void QuantizerTests::perTensorAndPerGroupScales() {
   const at::Tensor w = randomWeight({2, 8}, 3);
-  const UniformGrid t = fitUniformGrid(w, config(4, true, Granularity::PerTensor, RangeInit::MinMax));
+  const WeightGrid t = fitUniformGrid(w, config(4, true, Granularity::PerTensor, RangeInit::MinMax));
   QCOMPARE(t.scale.numel(), int64_t(1));
   QVERIFY(std::abs(t.scale.item<double>() - w.abs().max().item<double>() / 7) < 1e-7);
   WeightQuantConfig c = config(4, true, Granularity::PerGroup, RangeInit::MinMax);
   c.groupSize = 4;
-  const UniformGrid g = fitUniformGrid(w, c);
+  const WeightGrid g = fitUniformGrid(w, c);
   QCOMPARE(g.scale.sizes().vec(), (std::vector<int64_t>{2, 2, 1}));
   for (int64_t r = 0; r < 2; ++r)
     for (int64_t k = 0; k < 2; ++k) {
@@ -85,8 +85,8 @@ void QuantizerTests::perTensorAndPerGroupScales() {
 void QuantizerTests::lpSearchNeverWorseThanMinMax() {
   const at::Tensor w = randomWeight({16, 64}, 4, /*laplace=*/true);
   for (bool symmetric : {false, true}) {
-    const UniformGrid mm = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::MinMax));
-    const UniformGrid lp = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::Lp));
+    const WeightGrid mm = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::MinMax));
+    const WeightGrid lp = fitUniformGrid(w, config(3, symmetric, Granularity::PerChannel, RangeInit::Lp));
     const at::Tensor eMm = (w - fakeQuantize(w, mm)).abs().pow(2.4).sum(1);
     const at::Tensor eLp = (w - fakeQuantize(w, lp)).abs().pow(2.4).sum(1);
     QVERIFY((eLp <= eMm + 1e-9).all().item<bool>());
@@ -99,18 +99,18 @@ void QuantizerTests::powerGridWithExponentOneIsUniform() {
   const at::Tensor w = randomWeight({8, 4, 3, 3}, 5);
   for (RangeInit init : {RangeInit::MinMax, RangeInit::Lp}) {
     const WeightQuantConfig c = config(4, true, Granularity::PerChannel, init);
-    const UniformGrid u = fitUniformGrid(w, c);
-    const PowerGrid p = fitPowerGrid(w, c, 1.0);
-    QVERIFY(at::equal(powerCodes(w, p), quantizeToCodes(w, u)));
-    QVERIFY(at::equal(powerFakeQuantize(w, p), fakeQuantize(w, u)));  // bit for bit
+    const WeightGrid u = fitUniformGrid(w, c);
+    const WeightGrid p = fitPowerGrid(w, c, 1.0);
+    QVERIFY(at::equal(quantizeToCodes(w, p), quantizeToCodes(w, u)));
+    QVERIFY(at::equal(fakeQuantize(w, p), fakeQuantize(w, u)));  // bit for bit
   }
 }
 
 void QuantizerTests::powerGridMatchesFormulaAndHelpsBellShapedWeights() {
   const at::Tensor w = randomWeight({4, 50}, 6);
   const WeightQuantConfig c = config(3, true, Granularity::PerChannel, RangeInit::MinMax);
-  const PowerGrid p = fitPowerGrid(w, c, 0.5);
-  const at::Tensor deq = powerFakeQuantize(w, p);
+  const WeightGrid p = fitPowerGrid(w, c, 0.5);
+  const at::Tensor deq = fakeQuantize(w, p);
   for (int64_t o = 0; o < 4; ++o) {
     double tmax = 0;
     for (int64_t k = 0; k < 50; ++k) tmax = std::max(tmax, std::sqrt(std::abs(w[o][k].item<double>())));
@@ -124,11 +124,11 @@ void QuantizerTests::powerGridMatchesFormulaAndHelpsBellShapedWeights() {
   }
   // Gaussian weights at 3 bits: the searched exponent is below 1 and beats the uniform grid.
   const at::Tensor big = randomWeight({8, 400}, 7);
-  const PowerGrid best = searchPowerGrid(big, c);
-  const PowerGrid uniform = fitPowerGrid(big, c, 1.0);
+  const WeightGrid best = searchPowerGrid(big, c);
+  const WeightGrid uniform = fitPowerGrid(big, c, 1.0);
   QVERIFY2(best.exponent < 0.95, std::to_string(best.exponent).c_str());
-  QVERIFY((big - powerFakeQuantize(big, best)).pow(2).sum().item<double>() <
-          (big - powerFakeQuantize(big, uniform)).pow(2).sum().item<double>());
+  QVERIFY((big - fakeQuantize(big, best)).pow(2).sum().item<double>() <
+          (big - fakeQuantize(big, uniform)).pow(2).sum().item<double>());
 }
 
 void QuantizerTests::invalidConfigurationsRejected() {

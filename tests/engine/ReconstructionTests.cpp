@@ -71,7 +71,7 @@ void ReconstructionTests::rectifiedSigmoidInverts() {
 void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
   LayerCase c = demoLayer();
   const at::Tensor w = c.model.weight(c.layer.name).detach();
-  const UniformGrid grid = fitUniformGrid(w, bits(3));
+  const WeightGrid grid = fitUniformGrid(w, bits(3));
   AdaRoundReconstructor rec(c.layer, w, c.model.bias(c.layer.name), grid, quickConfig(400));
   int progressCalls = 0;
   const RoundingResult r = rec.run(c.inputs, c.outputs, [&](const Progress&) { ++progressCalls; });
@@ -97,7 +97,7 @@ void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
 void ReconstructionTests::adaRoundIsDeterministic() {
   LayerCase c = demoLayer("layer1.0.conv2");
   const at::Tensor w = c.model.weight(c.layer.name).detach();
-  const UniformGrid grid = fitUniformGrid(w, bits(2));
+  const WeightGrid grid = fitUniformGrid(w, bits(2));
   const RoundingResult a = AdaRoundReconstructor(c.layer, w, {}, grid, quickConfig(60)).run(c.inputs, c.outputs);
   const RoundingResult b = AdaRoundReconstructor(c.layer, w, {}, grid, quickConfig(60)).run(c.inputs, c.outputs);
   QVERIFY(at::equal(a.codes, b.codes));
@@ -137,7 +137,7 @@ void ReconstructionTests::modelRtnPutsEveryWeightOnItsGrid() {
     const at::Tensor w = m.weight(o.layer);
     QCOMPARE(testsupport::maxAbsDiff(w, dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))), 0.0);
     // Every weight is on its grid and at most half a step from the FP weight (unless clipped by the L_p range).
-    const UniformGrid& g = qw.grids.at(o.layer);
+    const WeightGrid& g = qw.grids.at(o.layer);
     const at::Tensor steps = g.view(w) / g.scale;
     QVERIFY(testsupport::maxAbsDiff(steps, steps.round()) < 1e-3);
     QVERIFY(o.lossAfter > 0);
@@ -207,7 +207,7 @@ void ReconstructionTests::blockReconstructionLowersBlockLoss() {
   const CalibrationActivations acts = captureActivations(m, *calib, 64, {}, {block.name}, true, {});
   const BlockData& data = acts.blocks.at(block.name);
   QCOMPARE(data.samples(), int64_t(128));
-  std::map<std::string, UniformGrid> grids;
+  std::map<std::string, WeightGrid> grids;
   std::map<std::string, at::Tensor> original;
   for (const auto& l : block.layers) {
     grids[l] = fitUniformGrid(m.weight(l), bits(3));
@@ -239,7 +239,7 @@ void ReconstructionTests::transformerBlockReconstruction() {
   const BlockInfo& block = m.summary().blocks.at(0);
   QCOMPARE(block.layers.size(), size_t(4));  // in_proj, out_proj, linear1, linear2
   const CalibrationActivations acts = captureActivations(m, *calib, 32, {}, {block.name}, true, {});
-  std::map<std::string, UniformGrid> grids;
+  std::map<std::string, WeightGrid> grids;
   for (const auto& l : block.layers) grids[l] = fitUniformGrid(m.weight(l), bits(3));
   const at::Tensor inProj = m.weight(block.layers[0]).detach().clone();
   const BlockRoundingResult r = BlockReconstructor(m, block, grids, quickConfig(120)).run(acts.blocks.at(block.name));
@@ -322,4 +322,35 @@ void ReconstructionTests::exportsReproduceWeights() {
   QVERIFY(lines[0].startsWith("layer,unit,bits"));
   // A failing export (missing folder) throws and writes nothing.
   EXPECT_ERROR(exportQuantizedHdf5(dir.filePath("no/q.h5").toStdString(), m, qw, {}), ErrorCode::WriteFailed);
+}
+
+void ReconstructionTests::powerGridThroughTheMethods() {
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.weights.bits = 3;
+  req.weights.grid = GridKind::PowerSearched;
+  req.calibrationCount = 64;
+  req.adaround.iterations = 60;
+  req.input = ReconInput::FloatingPoint;
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  QuantizedWeights qw;
+  const QuantizationResult r = quantizeModel(m, *calib, req, &qw);
+  int bent = 0;
+  for (const LayerOutcome& o : r.layers) {
+    const WeightGrid& g = qw.grids.at(o.layer);
+    QCOMPARE(o.exponent, g.exponent);
+    QVERIFY(g.exponent > 0 && g.exponent <= 1);
+    bent += g.exponent < 1 ? 1 : 0;
+    QVERIFY(g.zeroPoint.abs().sum().item<double>() == 0);  // power grids are symmetric
+    // Weights sit on the power grid: sign(w)|w|^a is a whole number of steps.
+    const at::Tensor t = g.view(powerTransform(m.weight(o.layer).detach(), g.exponent)) / g.scale;
+    QVERIFY(testsupport::maxAbsDiff(t, t.round()) < 2e-3);
+    QVERIFY2(o.lossAfter <= o.lossBefore * 1.0001, o.layer.c_str());
+  }
+  QVERIFY(bent > 0);  // bell-shaped weights prefer a < 1 somewhere
+  QTemporaryDir dir;
+  const std::string h5 = dir.filePath("p.h5").toStdString();
+  exportQuantizedHdf5(h5, m, qw, {"adaround", 0, "fmnist_resnet.pt"});
+  for (const auto& [name, w] : readQuantizedHdf5(h5)) QVERIFY(at::equal(w, m.weight(name).detach()));
+  EXPECT_ERROR(exportEncodingsJson(dir.filePath("e.json").toStdString(), m, qw), ErrorCode::InvalidArgument);
 }

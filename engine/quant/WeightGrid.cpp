@@ -1,4 +1,4 @@
-#include "engine/quant/UniformQuantizer.h"
+#include "engine/quant/WeightGrid.h"
 
 #include <torch/torch.h>
 
@@ -66,7 +66,7 @@ void validate(const WeightQuantConfig& c) {
   if (!(c.exponent > 0 && c.exponent <= 1)) throw Error(ErrorCode::InvalidArgument, "power exponent must be in (0, 1]");
 }
 
-at::Tensor UniformGrid::view(const at::Tensor& w) const {
+at::Tensor WeightGrid::view(const at::Tensor& w) const {
   const auto d = viewDims(weightShape, granularity, groupSize);
   return w.reshape({d[0], d[1], d[2]});
 }
@@ -76,8 +76,8 @@ std::pair<int64_t, int64_t> codeRange(int bits, bool symmetric) {
   return symmetric ? std::pair<int64_t, int64_t>{-(n / 2 - 1), n / 2 - 1} : std::pair<int64_t, int64_t>{0, n - 1};
 }
 
-UniformGrid gridFromRange(const at::Tensor& w, const at::Tensor& lo, const at::Tensor& hi, const WeightQuantConfig& c) {
-  UniformGrid g;
+WeightGrid gridFromRange(const at::Tensor& w, const at::Tensor& lo, const at::Tensor& hi, const WeightQuantConfig& c) {
+  WeightGrid g;
   g.weightShape = w.sizes().vec();
   g.granularity = c.granularity;
   g.groupSize = c.groupSize;
@@ -96,24 +96,24 @@ UniformGrid gridFromRange(const at::Tensor& w, const at::Tensor& lo, const at::T
   return g;
 }
 
-UniformGrid fitUniformGrid(const at::Tensor& weight, const WeightQuantConfig& c) {
+WeightGrid fitUniformGrid(const at::Tensor& weight, const WeightQuantConfig& c) {
   validate(c);
   torch::NoGradGuard noGrad;
   const at::Tensor w = weight.detach().to(at::kFloat);
-  UniformGrid probe;
+  WeightGrid probe;
   probe.weightShape = w.sizes().vec();
   probe.granularity = c.granularity;
   probe.groupSize = c.groupSize;
   const at::Tensor v = probe.view(w);
   const at::Tensor lo = std::get<0>(v.min(2, true)), hi = std::get<0>(v.max(2, true));
-  UniformGrid best = gridFromRange(w, lo, hi, c);
+  WeightGrid best = gridFromRange(w, lo, hi, c);
   if (c.rangeInit == RangeInit::MinMax) return best;
   // Shrink the range in 1% steps; per row/group keep the candidate with the smallest
   // sum |w - Q(w)|^p (the L_p range search of learned-rounding reference code).
   at::Tensor bestErr = (v - best.view(fakeQuantize(w, best))).abs().pow(c.lpNorm).sum(2, true);
   for (int i = 1; i < c.rangeCandidates; ++i) {
     const float f = 1.0f - 0.01f * static_cast<float>(i);
-    const UniformGrid g = gridFromRange(w, lo * f, hi * f, c);
+    const WeightGrid g = gridFromRange(w, lo * f, hi * f, c);
     const at::Tensor err = (v - g.view(fakeQuantize(w, g))).abs().pow(c.lpNorm).sum(2, true);
     const at::Tensor better = err < bestErr;
     best.scale = at::where(better, g.scale, best.scale);
@@ -123,15 +123,20 @@ UniformGrid fitUniformGrid(const at::Tensor& weight, const WeightQuantConfig& c)
   return best;
 }
 
-at::Tensor quantizeToCodes(const at::Tensor& w, const UniformGrid& g) {
-  const at::Tensor q = (g.view(w.to(at::kFloat)) / g.scale).round() + g.zeroPoint;
+at::Tensor powerTransform(const at::Tensor& w, double a) { return a == 1.0 ? w : w.sign() * w.abs().pow(a); }
+
+at::Tensor powerInverse(const at::Tensor& t, double a) { return a == 1.0 ? t : t.sign() * t.abs().pow(1.0 / a); }
+
+at::Tensor quantizeToCodes(const at::Tensor& w, const WeightGrid& g) {
+  const at::Tensor t = powerTransform(w.to(at::kFloat), g.exponent);
+  const at::Tensor q = (g.view(t) / g.scale).round() + g.zeroPoint;
   return q.clamp(g.qmin, g.qmax).to(at::kInt).reshape(w.sizes());
 }
 
-at::Tensor dequantize(const at::Tensor& codes, const UniformGrid& g) {
-  return ((g.view(codes.to(at::kFloat)) - g.zeroPoint) * g.scale).reshape(codes.sizes());
+at::Tensor dequantize(const at::Tensor& codes, const WeightGrid& g) {
+  return powerInverse(((g.view(codes.to(at::kFloat)) - g.zeroPoint) * g.scale).reshape(codes.sizes()), g.exponent);
 }
 
-at::Tensor fakeQuantize(const at::Tensor& w, const UniformGrid& g) { return dequantize(quantizeToCodes(w, g), g); }
+at::Tensor fakeQuantize(const at::Tensor& w, const WeightGrid& g) { return dequantize(quantizeToCodes(w, g), g); }
 
 }  // namespace roundlab
