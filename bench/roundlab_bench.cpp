@@ -16,6 +16,7 @@
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
 #include "engine/Runtime.h"
+#include "engine/recon/AdaRoundReconstructor.h"
 
 using namespace roundlab;
 
@@ -39,7 +40,7 @@ double peakRssMiB() {
 }
 
 void line(const char* model, const char* metric, double value, const char* unit) {
-  std::printf("bench %-24s %-26s %12.4f %s\n", model, metric, value, unit);
+  std::printf("bench %-38s %-24s %12.4f %s\n", model, metric, value, unit);
 }
 
 }  // namespace
@@ -69,6 +70,42 @@ int main(int argc, char** argv) {
     const EvalReport r = evaluate(*model, *val);
     line(name, "eval_samples_per_s", static_cast<double>(r.samples) / r.wallSeconds, "1/s");
     line(name, "val_top1", r.top1, "%");
+  }
+  // AdaRound step against the bare forward+backward of the same op and shapes (batch 32).
+  for (const auto& [file, layerName] : {std::pair<const char*, const char*>{"fmnist_resnet.pt", "layer2.0.conv2"},
+                                        {"fmnist_transformer.pt", "layers.0.linear1"}}) {
+    const Model model = Model::load(dir + "/" + file);
+    const LayerInfo& layer = model.layer(layerName);
+    CaptureOptions co;
+    co.blocks = false;
+    ActivationCapture capture(model, co);
+    CaptureResult r;
+    {
+      torch::NoGradGuard g;
+      r = capture.run(val->read(0, 256).inputs);
+    }
+    const at::Tensor x = r.layers.at(layerName)[0].args[0].toTensor(), y = r.layers.at(layerName)[0].output;
+    const at::Tensor w = model.weight(layerName).detach();
+    WeightQuantConfig wc;
+    wc.bits = 4;
+    AdaRoundConfig ac;
+    ac.iterations = 300;
+    const std::string tag = std::string(file) + ":" + layerName;
+    const double recon =
+        seconds([&] { AdaRoundReconstructor(layer, w, model.bias(layerName), fitUniformGrid(w, wc), ac).run(x, y); });
+    std::vector<double> bare;
+    const at::Tensor xb = x.slice(0, 0, 32), yb = y.slice(0, 0, 32);
+    for (int i = 0; i < 300; ++i) {
+      const at::Tensor leaf = w.clone().requires_grad_(true);
+      bare.push_back(seconds([&] {
+        const at::Tensor loss = (applyLayer(layer, xb, leaf, model.bias(layerName)) - yb).pow(2).sum();
+        loss.backward();
+      }));
+    }
+    const double step = recon / ac.iterations, bareStep = median(bare);
+    line(tag.c_str(), "adaround_step_ms", 1e3 * step, "ms");
+    line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
+    line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
   }
   line("process", "peak_rss", peakRssMiB(), "MiB");
   return 0;
