@@ -31,41 +31,6 @@ std::array<int64_t, 3> viewDims(const std::vector<int64_t>& shape, Granularity g
 
 }  // namespace
 
-const char* granularityName(Granularity g) {
-  switch (g) {
-    case Granularity::PerChannel:
-      return "channel";
-    case Granularity::PerTensor:
-      return "tensor";
-    case Granularity::PerGroup:
-      return "group";
-  }
-  return "?";
-}
-const char* rangeInitName(RangeInit r) { return r == RangeInit::MinMax ? "minmax" : "lp"; }
-const char* gridKindName(GridKind g) {
-  switch (g) {
-    case GridKind::Uniform:
-      return "uniform";
-    case GridKind::PowerSearched:
-      return "power";
-    case GridKind::PowerLearned:
-      return "power-learned";
-  }
-  return "?";
-}
-
-void validate(const WeightQuantConfig& c) {
-  if (c.bits < 2 || c.bits > 8)
-    throw Error(ErrorCode::InvalidArgument, "weight bits must be 2..8, got " + std::to_string(c.bits));
-  if (c.granularity == Granularity::PerGroup && c.groupSize < 1)
-    throw Error(ErrorCode::InvalidArgument, "group size must be >= 1");
-  if (!(c.lpNorm > 0)) throw Error(ErrorCode::InvalidArgument, "L_p norm must be positive");
-  if (c.rangeCandidates < 1 || c.rangeCandidates > 100)
-    throw Error(ErrorCode::InvalidArgument, "range candidates must be 1..100");
-  if (!(c.exponent > 0 && c.exponent <= 1)) throw Error(ErrorCode::InvalidArgument, "power exponent must be in (0, 1]");
-}
-
 at::Tensor WeightGrid::view(const at::Tensor& w) const {
   const auto d = viewDims(weightShape, granularity, groupSize);
   return w.reshape({d[0], d[1], d[2]});
