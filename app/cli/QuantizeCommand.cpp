@@ -179,6 +179,7 @@ int runQuantize(const QStringList& args) {
                                 {"flips_down", static_cast<qint64>(l.flipsDown)},
                                 {"loss_before", l.lossBefore},
                                 {"loss_after", l.lossAfter},
+                                {"sqnr_db", std::isfinite(l.sqnrDb) ? QJsonValue(l.sqnrDb) : QJsonValue()},
                                 {"seconds", l.seconds}});
     QJsonObject o{{"model", p.positionalArguments()[0]},
                   {"method", quantMethodName(request.method)},
@@ -209,7 +210,7 @@ int runQuantize(const QStringList& args) {
                 .arg(request.weights.bits)
                 .arg(std::min(request.calibrationCount, calib->info().samples))
                 .arg(request.seed));
-  printLine(formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final", "s"}, rows));
+  printLine(formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
   if (top1Q.isDouble())
     printLine(
         QString("top-1: FP %1 %, quantized %2 %").arg(top1Fp.toDouble(), 0, 'f', 2).arg(top1Q.toDouble(), 0, 'f', 2));

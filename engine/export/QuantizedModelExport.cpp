@@ -176,7 +176,8 @@ std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
 void exportEncodingsJson(const std::string& path, const Model& model, const QuantizedWeights& w) {
   for (const auto& [name, g] : w.grids)
     if (g.exponent != 1.0)
-      throw Error(ErrorCode::InvalidArgument, "layer " + name + " uses a power grid (exponent " + std::to_string(g.exponent) +
+      throw Error(ErrorCode::InvalidArgument, "layer " + name + " uses a power grid (exponent " +
+                                                  std::to_string(g.exponent) +
                                                   "); encodings describe uniform grids only");
   std::ostringstream js;
   js << "{\n  \"version\": \"0.6.1\",\n  \"activation_encodings\": {},\n  \"param_encodings\": {";
@@ -204,11 +205,11 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
 
 void exportResultsCsv(const std::string& path, const QuantizationResult& r) {
   std::ostringstream csv;
-  csv << "layer,unit,bits,weights,flips_up,flips_down,flip_rate,loss_before,loss_after,seconds\n";
+  csv << "layer,unit,bits,weights,flips_up,flips_down,flip_rate,loss_before,loss_after,sqnr_db,seconds\n";
   for (const LayerOutcome& l : r.layers)
     csv << l.layer << ',' << l.unit << ',' << l.bits << ',' << l.weights << ',' << l.flipsUp << ',' << l.flipsDown
         << ',' << number(l.flipRate) << ',' << number(l.lossBefore) << ',' << number(l.lossAfter) << ','
-        << number(l.seconds) << '\n';
+        << number(l.sqnrDb) << ',' << number(l.seconds) << '\n';
   writeText(path, csv.str());
 }
 

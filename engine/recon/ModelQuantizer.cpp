@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include <torch/torch.h>
@@ -164,6 +166,14 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
       o.exponent = grids.at(name).exponent;
+      if (auto d = fp.layers.find(name); d != fp.layers.end()) {
+        torch::NoGradGuard g;
+        const at::Tensor y = d->second.outputs.to(at::kDouble);
+        const at::Tensor yq = applyLayer(model.layer(name), d->second.inputs, model.weight(name), model.bias(name));
+        const double noise = (y - yq.to(at::kDouble)).pow(2).sum().item<double>();
+        o.sqnrDb = noise > 0 ? 10 * std::log10(y.pow(2).sum().item<double>() / noise)
+                             : std::numeric_limits<double>::infinity();
+      }
       o.seconds = unitSeconds;
       result.layers.push_back(std::move(o));
     }

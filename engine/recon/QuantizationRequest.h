@@ -44,6 +44,7 @@ struct LayerOutcome {
   double flipRate = 0;
   double lossBefore = 0, lossAfter = 0;  // reconstruction loss of RTN and of the final rounding (of
                                          // the whole block for BRECQ)
+  double sqnrDb = 0;  // output SQNR of the quantized layer on its FP calibration inputs (+inf: exact)
   double seconds = 0;
   std::vector<std::pair<int, double>> curve;
 };

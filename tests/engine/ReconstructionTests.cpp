@@ -123,7 +123,7 @@ void ReconstructionTests::adaRoundCancels() {
 void ReconstructionTests::modelRtnPutsEveryWeightOnItsGrid() {
   Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
   const Model fp = m.clone();
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const std::shared_ptr<const Dataset> calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
   QuantizationRequest req;
   req.method = QuantMethod::Rtn;
   req.weights.bits = 4;
@@ -141,6 +141,23 @@ void ReconstructionTests::modelRtnPutsEveryWeightOnItsGrid() {
     const at::Tensor steps = g.view(w) / g.scale;
     QVERIFY(testsupport::maxAbsDiff(steps, steps.round()) < 1e-3);
     QVERIFY(o.lossAfter > 0);
+    QVERIFY(std::isfinite(o.sqnrDb) && o.sqnrDb > (edge ? 20 : 5));  // 8-bit layers are much cleaner
+  }
+  // SQNR of the first 4-bit layer, computed here from a fresh FP capture.
+  {
+    CaptureOptions co;
+    co.blocks = false;
+    ActivationCapture cap(fp, co);
+    torch::NoGradGuard g;
+    const auto sub = subsetDataset(calib, 128, 0);
+    const CaptureResult c = cap.run(sub->read(0, 128).inputs);
+    const CapturedCall& call = c.layers.at("layer1.0.conv1")[0];
+    const at::Tensor y = call.output.to(at::kDouble);
+    const at::Tensor yq =
+        at::conv2d(call.args[0].toTensor(), m.weight("layer1.0.conv1"), {}, {1, 1}, {1, 1}).to(at::kDouble);
+    const double sqnr = 10 * std::log10(y.pow(2).sum().item<double>() / (y - yq).pow(2).sum().item<double>());
+    QVERIFY2(std::abs(r.layers[1].sqnrDb - sqnr) < 1e-6,
+             (std::to_string(r.layers[1].sqnrDb) + " vs " + std::to_string(sqnr)).c_str());
   }
   QVERIFY(testsupport::maxAbsDiff(m.forward(calib->read(0, 8).inputs), fp.forward(calib->read(0, 8).inputs)) > 0);
 }
