@@ -88,7 +88,7 @@ ProgressFn stderrProgress() {
 int runQuantize(const QStringList& args) {
   QCommandLineParser p;
   p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
-  p.addOption({"method", "rtn or adaround (default adaround).", "METHOD", "adaround"});
+  p.addOption({"method", "rtn, adaround, brecq or gptq (default adaround).", "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
   p.addOption({"bits", "Per-layer bits, repeatable.", "LAYER=N"});
   p.addOption({"no-first-last-8bit", "Do not keep the first and last layers at 8 bits."});
@@ -202,9 +202,13 @@ int runQuantize(const QStringList& args) {
   }
   QList<QStringList> rows;
   for (const LayerOutcome& l : result.layers)
-    rows << QStringList{QString::fromStdString(l.layer),           QString::number(l.bits),
-                        QString::number(l.flipRate * 100, 'f', 2), QString::number(l.lossBefore, 'g', 4),
-                        QString::number(l.lossAfter, 'g', 4),      QString::number(l.seconds, 'f', 2)};
+    rows << QStringList{QString::fromStdString(l.layer),
+                        QString::number(l.bits),
+                        QString::number(l.flipRate * 100, 'f', 2),
+                        QString::number(l.lossBefore, 'g', 4),
+                        QString::number(l.lossAfter, 'g', 4),
+                        std::isfinite(l.sqnrDb) ? QString::number(l.sqnrDb, 'f', 1) : QString("inf"),
+                        QString::number(l.seconds, 'f', 2)};
   printLine(QString("%1, W%2, %3 calibration samples, seed %4")
                 .arg(quantMethodName(request.method))
                 .arg(request.weights.bits)

@@ -20,7 +20,7 @@ const char* kUsage =
     "                                              top-1 accuracy; KL and agreement against a reference\n"
     "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
     "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
-    "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround] [--wbits N] [--bits LAYER=N ...]\n"
+    "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround|brecq|gptq] [--wbits N] [--bits LAYER=N ...]\n"
     "           [--iters N] [--eval DATA] [--export-torchscript OUT.pt] [--json]\n"
     "                                              learned-rounding weight quantization\n"
     "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"

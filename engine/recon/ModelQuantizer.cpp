@@ -16,6 +16,7 @@
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
+#include "engine/recon/GptqQuantizer.h"
 
 namespace roundlab {
 
@@ -58,6 +59,21 @@ LayerOutcome outcomeOf(const std::string& layer, const std::string& unit, int bi
   o.lossAfter = r.lossAfter;
   o.curve = r.curve;
   return o;
+}
+
+// GPTQ on one layer (RTN where GPTQ does not apply), with the same losses and flips as AdaRound.
+RoundingResult gptqLayer(const LayerInfo& info, const at::Tensor& w, const at::Tensor& bias, const WeightGrid& grid,
+                         const at::Tensor& inputs, const at::Tensor& targets) {
+  torch::NoGradGuard g;
+  RoundingResult r;
+  r.rtnCodes = quantizeToCodes(w, grid);
+  r.codes = gptqSupports(info) ? gptqCodes(info, w, inputs, grid) : r.rtnCodes;
+  r.weight = dequantize(r.codes, grid);
+  r.lossBefore =
+      reconstructionLoss(applyLayer(info, inputs, dequantize(r.rtnCodes, grid), bias), targets).item<double>();
+  r.lossAfter = reconstructionLoss(applyLayer(info, inputs, r.weight, bias), targets).item<double>();
+  countFlips(r, w.numel());
+  return r;
 }
 
 }  // namespace
@@ -150,8 +166,12 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
           recaptureSeconds += since(ct);
         }
         const auto rt = Clock::now();
-        r = AdaRoundReconstructor(info, w, model.bias(name), grids.at(name), ac)
-                .run(inputs, data->second.outputs, unitProgress, cancel);
+        if (request.method == QuantMethod::Gptq) {
+          r = gptqLayer(info, w, model.bias(name), grids.at(name), inputs, data->second.outputs);
+        } else {
+          r = AdaRoundReconstructor(info, w, model.bias(name), grids.at(name), ac)
+                  .run(inputs, data->second.outputs, unitProgress, cancel);
+        }
         reconSeconds += since(rt);
       }
       rounded[name] = std::move(r);

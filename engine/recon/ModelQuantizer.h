@@ -18,7 +18,7 @@ class Model;
 class Dataset;
 
 struct QuantizedWeights {
-  std::map<std::string, at::Tensor> codes;   // int32 codes per layer
+  std::map<std::string, at::Tensor> codes;  // int32 codes per layer
   std::map<std::string, WeightGrid> grids;  // their grids
 };
 

@@ -12,6 +12,8 @@ const char* quantMethodName(QuantMethod m) {
       return "adaround";
     case QuantMethod::Brecq:
       return "brecq";
+    case QuantMethod::Gptq:
+      return "gptq";
   }
   return "?";
 }
@@ -20,7 +22,9 @@ QuantMethod parseQuantMethod(const std::string& name) {
   if (name == "rtn") return QuantMethod::Rtn;
   if (name == "adaround") return QuantMethod::AdaRound;
   if (name == "brecq") return QuantMethod::Brecq;
-  throw Error(ErrorCode::InvalidArgument, "unknown method '" + name + "' (this build knows rtn, adaround, brecq)");
+  if (name == "gptq") return QuantMethod::Gptq;
+  throw Error(ErrorCode::InvalidArgument,
+              "unknown method '" + name + "' (this build knows rtn, adaround, brecq, gptq)");
 }
 
 std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers) {

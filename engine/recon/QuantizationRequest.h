@@ -11,7 +11,7 @@
 
 namespace roundlab {
 
-enum class QuantMethod { Rtn, AdaRound, Brecq };
+enum class QuantMethod { Rtn, AdaRound, Brecq, Gptq };
 // Which input a layer is reconstructed on: the FP model's, or the one produced by the already
 // quantized earlier layers (the target is always the FP output).
 enum class ReconInput { FloatingPoint, Quantized };

@@ -90,4 +90,5 @@ class ReconstructionTests : public QObject {
   void brecqQuantizesBlocksTogether();
   void exportsReproduceWeights();
   void powerGridThroughTheMethods();
+  void gptqBeatsRtnOnItsObjective();
 };
