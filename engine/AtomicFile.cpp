@@ -13,7 +13,8 @@ AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
   const fs::path t(target_);
   const fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::WriteFailed, "cannot write " + target_ + ": folder does not exist");
+  if (!fs::is_directory(dir, ec))
+    throw Error(ErrorCode::WriteFailed, "cannot write " + target_ + ": folder does not exist");
   temp_ = (dir / ("." + t.filename().string() + ".tmp" + std::to_string(std::random_device{}()))).string();
 }
 

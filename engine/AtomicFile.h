@@ -7,7 +7,7 @@
 namespace roundlab {
 
 class AtomicFile {
-public:
+ public:
   // Throws WriteFailed when the target's folder does not exist.
   explicit AtomicFile(std::string target);
   ~AtomicFile();
@@ -19,7 +19,7 @@ public:
   // Renames the temporary file over the target. Throws WriteFailed.
   void commit();
 
-private:
+ private:
   std::string target_, temp_;
   bool committed_ = false;
 };

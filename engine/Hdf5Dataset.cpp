@@ -240,7 +240,8 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
     writeStringsAttribute(f, "format", {"roundlab-data-1"});
     f.close();
   } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::WriteFailed, "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed,
+                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
   }
   file.commit();
 }

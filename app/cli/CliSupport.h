@@ -11,6 +11,9 @@
 #include <vector>
 
 namespace roundlab {
+struct Session;
+struct QuantizationResult;
+struct QuantizedWeights;
 struct ModelSummary;
 struct EvalReport;
 class Dataset;
@@ -51,10 +54,16 @@ void addDataOptions(QCommandLineParser& parser, bool subset = true);
 std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path,
                                                    bool subset = true);
 
+// A session of a finished run: absolute input paths and their SHA-256, versions, results.
+Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
+                    const QuantizedWeights& weights);
+
 int runInfo(const QStringList& args);
 int runEval(const QStringList& args);
 int runMakeCalib(const QStringList& args);
 int runDemo(const QStringList& args);
 int runQuantize(const QStringList& args);
+int runSession(const QStringList& args);
+int runRerun(const QStringList& args);
 
 }  // namespace roundlab::cli

@@ -11,6 +11,7 @@
 #include "engine/export/QuantizedModelExport.h"
 #include "engine/export/TorchScriptExport.h"
 #include "engine/recon/ModelQuantizer.h"
+#include "engine/session/SessionFile.h"
 
 namespace roundlab::cli {
 
@@ -114,6 +115,7 @@ int runQuantize(const QStringList& args) {
   p.addOption(
       {"export-encodings", "Write per-tensor encodings (bitwidth, scale, offset, min, max) as JSON.", "OUT.json"});
   p.addOption({"export-csv", "Write the per-layer result table as CSV.", "OUT.csv"});
+  p.addOption({"session", "Save the run as a session (settings, hashes, codes, curves).", "OUT.rlab"});
   addDataOptions(p, /*subset=*/false);  // --calib-count and --seed choose the calibration subset
   if (!parseCommand(p, args, "Quantize a model's weights with learned rounding.", "MODEL.pt", "TorchScript model"))
     return 0;
@@ -161,6 +163,11 @@ int runQuantize(const QStringList& args) {
   if (p.isSet("export-encodings")) {
     exportEncodingsJson(p.value("export-encodings").toStdString(), model, weights);
     exportInfo["encodings"] = p.value("export-encodings");
+  }
+  if (p.isSet("session")) {
+    saveSession(p.value("session").toStdString(),
+                makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights));
+    exportInfo["session"] = p.value("session");
   }
   if (p.isSet("export-csv")) {
     exportResultsCsv(p.value("export-csv").toStdString(), result);
@@ -223,7 +230,7 @@ int runQuantize(const QStringList& args) {
         QString("KL to FP %1, agreement %2 %").arg(kl.toDouble(), 0, 'g', 4).arg(agreement.toDouble(), 0, 'f', 2));
   if (exportInfo.contains("torchscript"))
     printLine("exported " + exportInfo["torchscript"].toString() + " (reloaded: identical outputs)");
-  for (const char* key : {"h5", "encodings", "csv"})
+  for (const char* key : {"h5", "encodings", "csv", "session"})
     if (exportInfo.contains(key)) printLine("exported " + exportInfo[key].toString());
   printLine(QString("wall %1 s").arg(result.wallSeconds, 0, 'f', 2));
   return 0;

@@ -21,8 +21,10 @@ const char* kUsage =
     "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
     "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
     "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround|brecq|gptq] [--wbits N] [--bits LAYER=N ...]\n"
-    "           [--iters N] [--eval DATA] [--export-torchscript OUT.pt] [--json]\n"
+    "           [--iters N] [--eval DATA] [--session OUT.rlab] [--export-torchscript OUT.pt] [--json]\n"
     "                                              learned-rounding weight quantization\n"
+    "  session SESSION.rlab [--json]               show a saved session\n"
+    "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
     "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
     "  version                                     RoundLab and library versions\n";
 
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
     if (command == "make-calib") return roundlab::cli::runMakeCalib(args);
     if (command == "demo") return roundlab::cli::runDemo(args);
     if (command == "quantize") return roundlab::cli::runQuantize(args);
+    if (command == "session") return roundlab::cli::runSession(args);
+    if (command == "rerun") return roundlab::cli::runRerun(args);
     if (command == "version" || command == "--version") {
       const auto v = roundlab::libraryVersions();
       std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),

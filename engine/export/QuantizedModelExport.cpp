@@ -10,62 +10,13 @@
 
 #include "engine/AtomicFile.h"
 #include "engine/Error.h"
+#include "engine/Hdf5Io.h"
 #include "engine/Model.h"
 #include "engine/Runtime.h"
 
 namespace roundlab {
 
 namespace {
-
-void stringAttribute(H5::H5Object& obj, const char* name, const std::string& value) {
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  const char* p = value.c_str();
-  obj.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, &p);
-}
-
-std::string readStringAttribute(const H5::H5Object& obj, const char* name) {
-  H5::Attribute a = obj.openAttribute(name);
-  std::string s;
-  a.read(a.getStrType(), s);
-  return s;
-}
-
-void intAttribute(H5::H5Object& obj, const char* name, int64_t value) {
-  obj.createAttribute(name, H5::PredType::NATIVE_INT64, H5::DataSpace(H5S_SCALAR))
-      .write(H5::PredType::NATIVE_INT64, &value);
-}
-
-int64_t readIntAttribute(const H5::H5Object& obj, const char* name) {
-  int64_t v = 0;
-  obj.openAttribute(name).read(H5::PredType::NATIVE_INT64, &v);
-  return v;
-}
-
-void dataset(H5::Group& g, const char* name, const at::Tensor& t, const H5::PredType& fileType,
-             const H5::PredType& memType) {
-  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
-  const at::Tensor c = t.contiguous();
-  H5::DSetCreatPropList props;
-  if (t.numel() > 4096) {
-    std::vector<hsize_t> chunk = dims;
-    const hsize_t rowElements = std::max<hsize_t>(1, static_cast<hsize_t>(c.numel()) / dims[0]);
-    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], (hsize_t(1) << 16) / rowElements));
-    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
-    props.setDeflate(4);  // integer codes compress well
-  }
-  g.createDataSet(name, fileType, H5::DataSpace(static_cast<int>(dims.size()), dims.data()), props)
-      .write(c.data_ptr(), memType);
-}
-
-at::Tensor readDataset(const H5::Group& g, const char* name, at::ScalarType type, const H5::PredType& memType) {
-  H5::DataSet d = g.openDataSet(name);
-  H5::DataSpace space = d.getSpace();
-  std::vector<hsize_t> dims(static_cast<size_t>(space.getSimpleExtentNdims()));
-  space.getSimpleExtentDims(dims.data());
-  at::Tensor t = at::empty(std::vector<int64_t>(dims.begin(), dims.end()), type);
-  d.read(t.data_ptr(), memType);
-  return t;
-}
 
 // Layer names contain '.', which HDF5 allows in link names; '/' never appears in them.
 std::string groupName(const std::string& layer) { return "/layers/" + layer; }
@@ -95,37 +46,22 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
   AtomicFile file(path);
   try {
     H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
-    stringAttribute(f, "format", "roundlab-quantized-1");
-    stringAttribute(f, "model", info.modelPath);
-    stringAttribute(f, "method", info.method);
-    intAttribute(f, "seed", static_cast<int64_t>(info.seed));
+    hdf5::writeString(f, "format", "roundlab-quantized-1");
+    hdf5::writeString(f, "model", info.modelPath);
+    hdf5::writeString(f, "method", info.method);
+    hdf5::writeInt(f, "seed", static_cast<int64_t>(info.seed));
     const LibraryVersions v = libraryVersions();
-    stringAttribute(f, "roundlab_version", v.roundlab);
-    stringAttribute(f, "torch_version", v.torch);
-    H5::Group layers = f.createGroup("/layers");
+    hdf5::writeString(f, "roundlab_version", v.roundlab);
+    hdf5::writeString(f, "torch_version", v.torch);
+    f.createGroup("/layers");
     for (const auto& [name, codes] : w.codes) {
-      const WeightGrid& g = w.grids.at(name);
       const LayerInfo& l = model.layer(name);
       H5::Group lg = f.createGroup(groupName(name));
-      stringAttribute(lg, "kind", layerKindName(l.kind));
-      stringAttribute(lg, "weight", l.weightPath);
-      stringAttribute(lg, "granularity", granularityName(g.granularity));
-      intAttribute(lg, "bits", g.bits);
-      lg.createAttribute("exponent", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
-          .write(H5::PredType::NATIVE_DOUBLE, &g.exponent);
-      intAttribute(lg, "group_size", g.groupSize);
-      intAttribute(lg, "qmin", g.qmin);
-      intAttribute(lg, "qmax", g.qmax);
-      const bool fitsInt8 = g.qmin >= -128 && g.qmax <= 127;
-      const at::Tensor c = codes.to(fitsInt8 ? at::kChar : at::kShort);
-      dataset(lg, "codes", c, fitsInt8 ? H5::PredType::STD_I8LE : H5::PredType::STD_I16LE,
-              fitsInt8 ? H5::PredType::NATIVE_INT8 : H5::PredType::NATIVE_INT16);
-      dataset(lg, "scale", g.scale.squeeze(-1).to(at::kFloat), H5::PredType::IEEE_F32LE, H5::PredType::NATIVE_FLOAT);
-      dataset(lg, "zero_point", g.zeroPoint.squeeze(-1).to(at::kInt), H5::PredType::STD_I32LE,
-              H5::PredType::NATIVE_INT32);
+      hdf5::writeString(lg, "kind", layerKindName(l.kind));
+      hdf5::writeString(lg, "weight", l.weightPath);
+      hdf5::writeCodesAndGrid(lg, codes, w.grids.at(name));
       const at::Tensor bias = model.bias(name);
-      if (bias.defined())
-        dataset(lg, "bias", bias.detach().to(at::kFloat), H5::PredType::IEEE_F32LE, H5::PredType::NATIVE_FLOAT);
+      if (bias.defined()) hdf5::writeTensor(lg, "bias", bias.detach().to(at::kFloat));
     }
     f.close();
   } catch (const H5::Exception& e) {
@@ -145,27 +81,13 @@ std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
   std::map<std::string, at::Tensor> out;
   try {
     H5::H5File f(path, H5F_ACC_RDONLY);
-    if (readStringAttribute(f, "format") != "roundlab-quantized-1")
+    if (!f.attrExists("format") || hdf5::readString(f, "format") != "roundlab-quantized-1")
       throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab quantized-model file");
     H5::Group layers = f.openGroup("/layers");
     for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
       const std::string name = layers.getObjnameByIdx(i);
-      H5::Group lg = layers.openGroup(name);
-      WeightGrid g;
-      const at::Tensor codes = readDataset(lg, "codes", at::kInt, H5::PredType::NATIVE_INT32);
-      g.weightShape = codes.sizes().vec();
-      const std::string gran = readStringAttribute(lg, "granularity");
-      g.granularity = gran == "tensor"  ? Granularity::PerTensor
-                      : gran == "group" ? Granularity::PerGroup
-                                        : Granularity::PerChannel;
-      g.groupSize = readIntAttribute(lg, "group_size");
-      g.bits = static_cast<int>(readIntAttribute(lg, "bits"));
-      lg.openAttribute("exponent").read(H5::PredType::NATIVE_DOUBLE, &g.exponent);
-      g.qmin = readIntAttribute(lg, "qmin");
-      g.qmax = readIntAttribute(lg, "qmax");
-      g.scale = readDataset(lg, "scale", at::kFloat, H5::PredType::NATIVE_FLOAT).unsqueeze(-1);
-      g.zeroPoint = readDataset(lg, "zero_point", at::kInt, H5::PredType::NATIVE_INT32).to(at::kFloat).unsqueeze(-1);
-      out[name] = dequantize(codes, g);
+      const auto [codes, grid] = hdf5::readCodesAndGrid(layers.openGroup(name));
+      out[name] = dequantize(codes, grid);
     }
   } catch (const H5::Exception& e) {
     throw Error(ErrorCode::BadDataFile, path + ": unreadable quantized-model file (" + e.getDetailMsg() + ")");

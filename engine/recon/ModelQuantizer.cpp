@@ -182,6 +182,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       model.setWeight(name, dequantize(r.codes, grids.at(name)).to(model.weight(name).scalar_type()));
       if (weightsOut) {
         weightsOut->codes[name] = r.codes;
+        weightsOut->rtnCodes[name] = r.rtnCodes;
         weightsOut->grids[name] = grids.at(name);
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);

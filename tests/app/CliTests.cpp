@@ -168,7 +168,8 @@ class CliTests : public QObject {
   }
 
   void threadsOptionGivesSameResults() {
-    const QStringList args{"eval", demo("fmnist_transformer.pt"), "--data", demo("fmnist_val.h5"), "--count", "300", "--json"};
+    const QStringList args{"eval",  demo("fmnist_transformer.pt"), "--data", demo("fmnist_val.h5"), "--count", "300",
+                           "--json"};
     const Run one = cli(args), two = cli(args + QStringList{"--threads", "2"});
     QCOMPARE(two.exitCode, 0);
     QCOMPARE(two.json()["correct"].toInteger(), one.json()["correct"].toInteger());
@@ -264,8 +265,12 @@ class CliTests : public QObject {
 
   void quantizeRtnAndAdaRoundWithExport() {
     QTemporaryDir dir;
-    const QStringList common{"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--calib-count",
-                             "256", "--wbits", "3", "--eval", demo("fmnist_val.h5"), "--json"};
+    const QStringList common{"quantize",      demo("fmnist_resnet.pt"),
+                             "--calib",       demo("fmnist_calib.h5"),
+                             "--calib-count", "256",
+                             "--wbits",       "3",
+                             "--eval",        demo("fmnist_val.h5"),
+                             "--json"};
     const Run rtn = cli(common + QStringList{"--method", "rtn"});
     QCOMPARE(rtn.exitCode, 0);
     const QJsonObject r = rtn.json();
@@ -277,8 +282,8 @@ class CliTests : public QObject {
     QCOMPARE(r["layers"].toArray()[1].toObject()["bits"].toInt(), 3);
 
     const QString out = dir.filePath("q.pt");
-    const QStringList ada = common + QStringList{"--method", "adaround", "--iters", "150", "--input", "fp",
-                                                 "--export-torchscript", out};
+    const QStringList ada =
+        common + QStringList{"--method", "adaround", "--iters", "150", "--input", "fp", "--export-torchscript", out};
     const Run a = cli(ada);
     QCOMPARE(a.exitCode, 0);
     QVERIFY(a.err.contains("[reconstruct"));  // progress on stderr
@@ -298,6 +303,33 @@ class CliTests : public QObject {
     QCOMPARE(withoutTimes(again.json()["layers"].toArray()), withoutTimes(j["layers"].toArray()));
   }
 
+  void sessionSavesAndRerunsToTheSameBits() {
+    QTemporaryDir dir;
+    const QString session = dir.filePath("run.rlab");
+    // A private copy of the model, so the test can change it afterwards.
+    const QString model = dir.filePath("model.pt");
+    QVERIFY(QFile::copy(demo("fmnist_resnet.pt"), model));
+    const Run q = cli({"quantize", model, "--calib", demo("fmnist_calib.h5"), "--method", "adaround", "--iters", "40",
+                       "--calib-count", "64", "--seed", "9", "--session", session, "--json"});
+    QCOMPARE(q.exitCode, 0);
+    const Run show = cli({"session", session, "--json"});
+    QCOMPARE(show.exitCode, 0);
+    QCOMPARE(show.json()["seed"].toInteger(), 9);
+    QCOMPARE(show.json()["layers"].toArray().size(), 10);
+    const Run rerun = cli({"rerun", session, "--json"});
+    QCOMPARE(rerun.exitCode, 0);
+    QVERIFY(rerun.json()["identical"].toBool());
+    // Changing the model file is detected before anything runs.
+    QFile f(model);
+    QVERIFY(f.open(QIODevice::Append));
+    f.write("x");
+    f.close();
+    const Run changed = cli({"rerun", session});
+    QCOMPARE(changed.exitCode, 1);
+    QVERIFY2(changed.err.contains("has changed"), changed.err.constData());
+    QCOMPARE(changed.stderrLines(), 1);
+  }
+
   void quantizeBadInput() {
     const Run unknownLayer = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
                                   "rtn", "--bits", "layer9.conv=4"});
@@ -309,7 +341,8 @@ class CliTests : public QObject {
     QVERIFY2(badBits.err.contains("2..8"), badBits.err.constData());
     const Run noCalib = cli({"quantize", demo("fmnist_resnet.pt")});
     QCOMPARE(noCalib.exitCode, 2);
-    const Run badMethod = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
+    const Run badMethod =
+        cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
     QCOMPARE(badMethod.exitCode, 1);
     QVERIFY(badMethod.err.contains("unknown method"));
   }

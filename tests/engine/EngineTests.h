@@ -92,3 +92,11 @@ class ReconstructionTests : public QObject {
   void powerGridThroughTheMethods();
   void gptqBeatsRtnOnItsObjective();
 };
+
+class SessionTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void sha256MatchesStandardVectors();
+  void sessionRoundTripRestoresEverything();
+  void badSessionFiles();
+};

@@ -25,5 +25,6 @@ int main(int argc, char** argv) {
   run("evaluation", EvaluationTests());
   run("quantizers", QuantizerTests());
   run("reconstruction", ReconstructionTests());
+  run("session", SessionTests());
   return failed;
 }

@@ -1,0 +1,146 @@
+#include "engine/Hdf5Io.h"
+
+#include <torch/torch.h>
+
+namespace roundlab::hdf5 {
+
+namespace {
+
+const H5::PredType& fileType(at::ScalarType t) {
+  switch (t) {
+    case at::kChar:
+      return H5::PredType::STD_I8LE;
+    case at::kShort:
+      return H5::PredType::STD_I16LE;
+    case at::kInt:
+      return H5::PredType::STD_I32LE;
+    case at::kLong:
+      return H5::PredType::STD_I64LE;
+    case at::kDouble:
+      return H5::PredType::IEEE_F64LE;
+    default:
+      return H5::PredType::IEEE_F32LE;
+  }
+}
+
+const H5::PredType& memoryType(at::ScalarType t) {
+  switch (t) {
+    case at::kChar:
+      return H5::PredType::NATIVE_INT8;
+    case at::kShort:
+      return H5::PredType::NATIVE_INT16;
+    case at::kInt:
+      return H5::PredType::NATIVE_INT32;
+    case at::kLong:
+      return H5::PredType::NATIVE_INT64;
+    case at::kDouble:
+      return H5::PredType::NATIVE_DOUBLE;
+    default:
+      return H5::PredType::NATIVE_FLOAT;
+  }
+}
+
+}  // namespace
+
+void writeString(H5::H5Object& obj, const char* name, const std::string& value) {
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  const char* p = value.c_str();
+  obj.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, &p);
+}
+
+void writeInt(H5::H5Object& obj, const char* name, int64_t value) {
+  obj.createAttribute(name, H5::PredType::NATIVE_INT64, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_INT64, &value);
+}
+
+void writeDouble(H5::H5Object& obj, const char* name, double value) {
+  obj.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_DOUBLE, &value);
+}
+
+std::string readString(const H5::H5Object& obj, const char* name) {
+  H5::Attribute a = obj.openAttribute(name);
+  std::string s;
+  a.read(a.getStrType(), s);
+  return s;
+}
+
+int64_t readInt(const H5::H5Object& obj, const char* name) {
+  int64_t v = 0;
+  obj.openAttribute(name).read(H5::PredType::NATIVE_INT64, &v);
+  return v;
+}
+
+double readDouble(const H5::H5Object& obj, const char* name) {
+  double v = 0;
+  obj.openAttribute(name).read(H5::PredType::NATIVE_DOUBLE, &v);
+  return v;
+}
+
+void writeTensor(H5::Group& g, const char* name, const at::Tensor& tensor) {
+  const at::Tensor t = tensor.contiguous();
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  if (dims.empty()) dims.push_back(1);
+  H5::DSetCreatPropList props;
+  if (t.numel() > 4096) {
+    std::vector<hsize_t> chunk = dims;
+    const hsize_t rowElements = std::max<hsize_t>(1, static_cast<hsize_t>(t.numel()) / dims[0]);
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], (hsize_t(1) << 16) / rowElements));
+    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+    props.setDeflate(4);  // integer codes compress well
+  }
+  g.createDataSet(name, fileType(t.scalar_type()), H5::DataSpace(static_cast<int>(dims.size()), dims.data()), props)
+      .write(t.data_ptr(), memoryType(t.scalar_type()));
+}
+
+at::Tensor readTensor(const H5::Group& g, const char* name) {
+  H5::DataSet d = g.openDataSet(name);
+  H5::DataSpace space = d.getSpace();
+  std::vector<hsize_t> dims(static_cast<size_t>(space.getSimpleExtentNdims()));
+  space.getSimpleExtentDims(dims.data());
+  const H5::DataType type = d.getDataType();
+  at::ScalarType st = at::kFloat;
+  if (type.getClass() == H5T_INTEGER)
+    st = type.getSize() == 1   ? at::kChar
+         : type.getSize() == 2 ? at::kShort
+         : type.getSize() == 4 ? at::kInt
+                               : at::kLong;
+  else if (type.getSize() == 8)
+    st = at::kDouble;
+  at::Tensor t = at::empty(std::vector<int64_t>(dims.begin(), dims.end()), st);
+  d.read(t.data_ptr(), memoryType(st));
+  return t;
+}
+
+void writeCodesAndGrid(H5::Group& g, const at::Tensor& codes, const WeightGrid& grid) {
+  writeInt(g, "bits", grid.bits);
+  writeDouble(g, "exponent", grid.exponent);
+  writeString(g, "granularity", granularityName(grid.granularity));
+  writeInt(g, "group_size", grid.groupSize);
+  writeInt(g, "qmin", grid.qmin);
+  writeInt(g, "qmax", grid.qmax);
+  const bool fitsInt8 = grid.qmin >= -128 && grid.qmax <= 127;
+  writeTensor(g, "codes", codes.to(fitsInt8 ? at::kChar : at::kShort));
+  writeTensor(g, "scale", grid.scale.squeeze(-1).to(at::kFloat));
+  writeTensor(g, "zero_point", grid.zeroPoint.squeeze(-1).to(at::kInt));
+}
+
+std::pair<at::Tensor, WeightGrid> readCodesAndGrid(const H5::Group& g) {
+  WeightGrid grid;
+  const at::Tensor codes = readTensor(g, "codes").to(at::kInt);
+  grid.weightShape = codes.sizes().vec();
+  const std::string gran = readString(g, "granularity");
+  grid.granularity = gran == "tensor"  ? Granularity::PerTensor
+                     : gran == "group" ? Granularity::PerGroup
+                                       : Granularity::PerChannel;
+  grid.groupSize = readInt(g, "group_size");
+  grid.bits = static_cast<int>(readInt(g, "bits"));
+  grid.exponent = readDouble(g, "exponent");
+  grid.qmin = readInt(g, "qmin");
+  grid.qmax = readInt(g, "qmax");
+  grid.scale = readTensor(g, "scale").to(at::kFloat).unsqueeze(-1);
+  grid.zeroPoint = readTensor(g, "zero_point").to(at::kFloat).unsqueeze(-1);
+  return {codes, grid};
+}
+
+}  // namespace roundlab::hdf5

@@ -1,0 +1,29 @@
+#pragma once
+// Small typed helpers over the HDF5 C++ API shared by RoundLab's files (quantized-model exports,
+// sessions): scalar attributes, tensor datasets, and one layer's codes + grid.
+#include <H5Cpp.h>
+
+#include <string>
+
+#include <torch/types.h>
+
+#include "engine/quant/WeightGrid.h"
+
+namespace roundlab::hdf5 {
+
+void writeString(H5::H5Object& obj, const char* name, const std::string& value);
+void writeInt(H5::H5Object& obj, const char* name, int64_t value);
+void writeDouble(H5::H5Object& obj, const char* name, double value);
+std::string readString(const H5::H5Object& obj, const char* name);
+int64_t readInt(const H5::H5Object& obj, const char* name);
+double readDouble(const H5::H5Object& obj, const char* name);
+
+// Tensor datasets: int8/int16/int32/float32/float64 tensors, chunked and compressed when large.
+void writeTensor(H5::Group& g, const char* name, const at::Tensor& t);
+at::Tensor readTensor(const H5::Group& g, const char* name);
+
+// A layer's integer codes (smallest integer type that holds its range) and grid parameters.
+void writeCodesAndGrid(H5::Group& g, const at::Tensor& codes, const WeightGrid& grid);
+std::pair<at::Tensor, WeightGrid> readCodesAndGrid(const H5::Group& g);
+
+}  // namespace roundlab::hdf5

@@ -1,0 +1,12 @@
+#pragma once
+// SHA-256 of files (FIPS 180-4), for the input hashes every run records.
+#include <string>
+
+namespace roundlab {
+
+// Lower-case hex digest of a file's bytes. Throws FileNotFound.
+std::string sha256File(const std::string& path);
+// Of a byte string (tests check it against the standard's examples).
+std::string sha256Hex(const std::string& bytes);
+
+}  // namespace roundlab

@@ -1,0 +1,243 @@
+#include "engine/session/SessionFile.h"
+
+#include <H5Cpp.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "engine/AtomicFile.h"
+#include "engine/Error.h"
+#include "engine/Hdf5Io.h"
+#include "engine/Model.h"
+
+namespace roundlab {
+
+namespace {
+
+constexpr const char* kFormat = "roundlab-session-1";
+
+GridKind gridKindFrom(const std::string& s) {
+  if (s == "power") return GridKind::PowerSearched;
+  if (s == "power-learned") return GridKind::PowerLearned;
+  return GridKind::Uniform;
+}
+
+void writeRequest(H5::Group& g, const QuantizationRequest& r) {
+  using namespace hdf5;
+  writeString(g, "method", quantMethodName(r.method));
+  writeInt(g, "wbits", r.weights.bits);
+  writeInt(g, "symmetric", r.weights.symmetric);
+  writeString(g, "granularity", granularityName(r.weights.granularity));
+  writeInt(g, "group_size", r.weights.groupSize);
+  writeString(g, "range_init", rangeInitName(r.weights.rangeInit));
+  writeDouble(g, "lp_norm", r.weights.lpNorm);
+  writeInt(g, "range_candidates", r.weights.rangeCandidates);
+  writeString(g, "grid", gridKindName(r.weights.grid));
+  writeDouble(g, "exponent", r.weights.exponent);
+  writeInt(g, "first_last_8bit", r.firstLastEightBit);
+  writeInt(g, "iterations", r.adaround.iterations);
+  writeInt(g, "batch", r.adaround.batch);
+  writeDouble(g, "learning_rate", r.adaround.learningRate);
+  writeDouble(g, "lambda", r.adaround.lambda);
+  writeDouble(g, "warmup", r.adaround.warmup);
+  writeDouble(g, "beta_start", r.adaround.betaStart);
+  writeDouble(g, "beta_end", r.adaround.betaEnd);
+  writeInt(g, "cosine_beta", r.adaround.cosineBeta);
+  writeInt(g, "relu_after", r.adaround.reluAfter);
+  writeInt(g, "curve_points", r.adaround.curvePoints);
+  writeString(g, "input", r.input == ReconInput::Quantized ? "quantized" : "fp");
+  writeInt(g, "calibration_count", r.calibrationCount);
+  writeInt(g, "capture_batch", r.captureBatch);
+  writeInt(g, "seed", static_cast<int64_t>(r.seed));
+  H5::Group overrides = g.createGroup("bit_overrides");
+  for (const auto& [layer, bits] : r.bits) writeInt(overrides, layer.c_str(), bits);
+}
+
+QuantizationRequest readRequest(const H5::Group& g) {
+  using namespace hdf5;
+  QuantizationRequest r;
+  r.method = parseQuantMethod(readString(g, "method"));
+  r.weights.bits = static_cast<int>(readInt(g, "wbits"));
+  r.weights.symmetric = readInt(g, "symmetric") != 0;
+  const std::string gran = readString(g, "granularity");
+  r.weights.granularity = gran == "tensor"  ? Granularity::PerTensor
+                          : gran == "group" ? Granularity::PerGroup
+                                            : Granularity::PerChannel;
+  r.weights.groupSize = readInt(g, "group_size");
+  r.weights.rangeInit = readString(g, "range_init") == "minmax" ? RangeInit::MinMax : RangeInit::Lp;
+  r.weights.lpNorm = readDouble(g, "lp_norm");
+  r.weights.rangeCandidates = static_cast<int>(readInt(g, "range_candidates"));
+  r.weights.grid = gridKindFrom(readString(g, "grid"));
+  r.weights.exponent = readDouble(g, "exponent");
+  r.firstLastEightBit = readInt(g, "first_last_8bit") != 0;
+  r.adaround.iterations = static_cast<int>(readInt(g, "iterations"));
+  r.adaround.batch = readInt(g, "batch");
+  r.adaround.learningRate = readDouble(g, "learning_rate");
+  r.adaround.lambda = readDouble(g, "lambda");
+  r.adaround.warmup = readDouble(g, "warmup");
+  r.adaround.betaStart = readDouble(g, "beta_start");
+  r.adaround.betaEnd = readDouble(g, "beta_end");
+  r.adaround.cosineBeta = readInt(g, "cosine_beta") != 0;
+  r.adaround.reluAfter = readInt(g, "relu_after") != 0;
+  r.adaround.curvePoints = static_cast<int>(readInt(g, "curve_points"));
+  r.input = readString(g, "input") == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.calibrationCount = readInt(g, "calibration_count");
+  r.captureBatch = readInt(g, "capture_batch");
+  r.seed = static_cast<uint64_t>(readInt(g, "seed"));
+  const H5::Group overrides = g.openGroup("bit_overrides");
+  for (int i = 0; i < overrides.getNumAttrs(); ++i) {
+    const H5::Attribute a = overrides.openAttribute(static_cast<unsigned>(i));
+    int64_t bits = 0;
+    a.read(H5::PredType::NATIVE_INT64, &bits);
+    r.bits[a.getName()] = static_cast<int>(bits);
+  }
+  return r;
+}
+
+void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) {
+  using namespace hdf5;
+  writeString(g, "unit", o.unit);
+  writeInt(g, "weights", o.weights);
+  writeInt(g, "flips_up", o.flipsUp);
+  writeInt(g, "flips_down", o.flipsDown);
+  writeDouble(g, "flip_rate", o.flipRate);
+  writeDouble(g, "loss_before", o.lossBefore);
+  writeDouble(g, "loss_after", o.lossAfter);
+  writeDouble(g, "sqnr_db", o.sqnrDb);
+  writeDouble(g, "seconds", o.seconds);
+  if (auto it = w.codes.find(o.layer); it != w.codes.end()) {
+    writeCodesAndGrid(g, it->second, w.grids.at(o.layer));
+    if (auto rtn = w.rtnCodes.find(o.layer); rtn != w.rtnCodes.end())
+      writeTensor(g, "rtn_codes", rtn->second.to(at::kShort));
+  }
+  at::Tensor curve = at::empty({static_cast<int64_t>(o.curve.size()), 2}, at::kDouble);
+  for (size_t i = 0; i < o.curve.size(); ++i) {
+    curve[static_cast<int64_t>(i)][0] = o.curve[i].first;
+    curve[static_cast<int64_t>(i)][1] = o.curve[i].second;
+  }
+  if (!o.curve.empty()) writeTensor(g, "loss_curve", curve);
+}
+
+LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWeights& w) {
+  using namespace hdf5;
+  LayerOutcome o;
+  o.layer = name;
+  o.unit = readString(g, "unit");
+  o.weights = readInt(g, "weights");
+  o.flipsUp = readInt(g, "flips_up");
+  o.flipsDown = readInt(g, "flips_down");
+  o.flipRate = readDouble(g, "flip_rate");
+  o.lossBefore = readDouble(g, "loss_before");
+  o.lossAfter = readDouble(g, "loss_after");
+  o.sqnrDb = readDouble(g, "sqnr_db");
+  o.seconds = readDouble(g, "seconds");
+  if (g.nameExists("codes")) {
+    auto [codes, grid] = readCodesAndGrid(g);
+    o.bits = grid.bits;
+    o.exponent = grid.exponent;
+    w.codes[name] = codes;
+    w.grids[name] = grid;
+    if (g.nameExists("rtn_codes")) w.rtnCodes[name] = readTensor(g, "rtn_codes").to(at::kInt);
+  }
+  if (g.nameExists("loss_curve")) {
+    const at::Tensor c = readTensor(g, "loss_curve");
+    for (int64_t i = 0; i < c.size(0); ++i)
+      o.curve.emplace_back(static_cast<int>(c[i][0].item<double>()), c[i][1].item<double>());
+  }
+  return o;
+}
+
+}  // namespace
+
+void saveSession(const std::string& path, const Session& s) {
+  H5::Exception::dontPrint();
+  AtomicFile file(path);
+  try {
+    using namespace hdf5;
+    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
+    writeString(f, "format", kFormat);
+    H5::Group manifest = f.createGroup("/manifest");
+    writeString(manifest, "model_path", s.modelPath);
+    writeString(manifest, "model_sha256", s.modelSha256);
+    writeString(manifest, "calibration_path", s.calibrationPath);
+    writeString(manifest, "calibration_sha256", s.calibrationSha256);
+    writeString(manifest, "roundlab_version", s.versions.roundlab);
+    writeString(manifest, "torch_version", s.versions.torch);
+    writeString(manifest, "hdf5_version", s.versions.hdf5);
+    writeString(manifest, "zlib_version", s.versions.zlib);
+    H5::Group request = f.createGroup("/manifest/request");
+    writeRequest(request, s.result.request);
+    H5::Group allocation = f.createGroup("/manifest/allocation");
+    for (const LayerOutcome& o : s.result.layers) writeInt(allocation, o.layer.c_str(), o.bits);
+    H5::Group results = f.createGroup("/results");
+    writeDouble(results, "wall_s", s.result.wallSeconds);
+    H5::Group phases = f.createGroup("/results/phases");
+    for (const auto& [name, seconds] : s.result.phases) writeDouble(phases, name.c_str(), seconds);
+    H5::Group layers = f.createGroup("/results/layers");
+    writeInt(layers, "count", static_cast<int64_t>(s.result.layers.size()));
+    for (size_t i = 0; i < s.result.layers.size(); ++i) {
+      const LayerOutcome& o = s.result.layers[i];
+      H5::Group g = layers.createGroup(o.layer);
+      writeInt(g, "order", static_cast<int64_t>(i));
+      writeLayer(g, o, s.weights);
+    }
+    f.close();
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::WriteFailed,
+                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+  }
+  file.commit();
+}
+
+Session loadSession(const std::string& path) {
+  H5::Exception::dontPrint();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "session file not found: " + path);
+  Session s;
+  try {
+    using namespace hdf5;
+    H5::H5File f(path, H5F_ACC_RDONLY);
+    if (!f.attrExists("format") || readString(f, "format") != kFormat)
+      throw Error(ErrorCode::BadDataFile,
+                  path + " is not a RoundLab session (no '" + std::string(kFormat) + "' marker)");
+    const H5::Group manifest = f.openGroup("/manifest");
+    s.modelPath = readString(manifest, "model_path");
+    s.modelSha256 = readString(manifest, "model_sha256");
+    s.calibrationPath = readString(manifest, "calibration_path");
+    s.calibrationSha256 = readString(manifest, "calibration_sha256");
+    s.versions = {readString(manifest, "roundlab_version"), readString(manifest, "torch_version"),
+                  readString(manifest, "hdf5_version"), readString(manifest, "zlib_version")};
+    s.result.request = readRequest(f.openGroup("/manifest/request"));
+    const H5::Group results = f.openGroup("/results");
+    s.result.wallSeconds = readDouble(results, "wall_s");
+    const H5::Group phases = f.openGroup("/results/phases");
+    for (int i = 0; i < phases.getNumAttrs(); ++i) {
+      const H5::Attribute a = phases.openAttribute(static_cast<unsigned>(i));
+      double v = 0;
+      a.read(H5::PredType::NATIVE_DOUBLE, &v);
+      s.result.phases.emplace_back(a.getName(), v);
+    }
+    const H5::Group layers = f.openGroup("/results/layers");
+    std::vector<std::pair<int64_t, LayerOutcome>> ordered;
+    for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
+      const std::string name = layers.getObjnameByIdx(i);
+      const H5::Group g = layers.openGroup(name);
+      ordered.emplace_back(readInt(g, "order"), readLayer(g, name, s.weights));
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [order, o] : ordered) s.result.layers.push_back(std::move(o));
+    if (static_cast<int64_t>(s.result.layers.size()) != readInt(layers, "count"))
+      throw Error(ErrorCode::BadDataFile, path + " is incomplete: layer results are missing");
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::BadDataFile, path + ": unreadable or truncated session file (" + e.getDetailMsg() + ")");
+  }
+  return s;
+}
+
+void applySession(Model& model, const Session& s) {
+  for (const auto& [name, codes] : s.weights.codes) model.setWeight(name, dequantize(codes, s.weights.grids.at(name)));
+}
+
+}  // namespace roundlab

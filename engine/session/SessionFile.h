@@ -1,0 +1,31 @@
+#pragma once
+// RoundLab session files (.rlab, HDF5; docs/session-format.md): everything needed to see a
+// quantization run again without rerunning it, and to rerun it to the same bits: input paths and
+// SHA-256 hashes, every setting and the seed, library versions, the bit allocation, and per layer
+// the integer codes, round-to-nearest codes (flip maps), grids, losses and loss curves.
+// Written atomically; a corrupt or foreign file gives BadDataFile naming what is wrong.
+#include <string>
+
+#include "engine/Runtime.h"
+#include "engine/recon/ModelQuantizer.h"
+
+namespace roundlab {
+
+class Model;
+
+struct Session {
+  std::string modelPath, modelSha256;
+  std::string calibrationPath, calibrationSha256;
+  LibraryVersions versions;
+  QuantizationResult result;  // request (settings, seed) and per-layer outcomes
+  QuantizedWeights weights;
+};
+
+void saveSession(const std::string& path, const Session& session);
+Session loadSession(const std::string& path);
+
+// Puts the session's quantized weights into a model loaded from the session's model file.
+// Throws UnknownLayer / WeightShapeMismatch when the model does not match the session.
+void applySession(Model& model, const Session& session);
+
+}  // namespace roundlab

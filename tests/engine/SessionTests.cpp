@@ -1,0 +1,116 @@
+// Session files: SHA-256 against the standard's vectors; a saved session restores every setting,
+// result and weight exactly; damaged files give specific errors.
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <filesystem>
+
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/Dataset.h"
+#include "engine/Model.h"
+#include "engine/Sha256.h"
+#include "engine/session/SessionFile.h"
+
+using namespace roundlab;
+
+namespace {
+
+Session quantizedSession(Model& m) {
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  QuantizationRequest req;
+  req.method = QuantMethod::Brecq;
+  req.weights.bits = 3;
+  req.weights.grid = GridKind::PowerSearched;
+  req.bits = {{"layer2.0.conv2", 5}};
+  req.calibrationCount = 64;
+  req.adaround.iterations = 20;
+  req.seed = 42;
+  Session s;
+  s.result = quantizeModel(m, *calib, req, &s.weights);
+  s.modelPath = testsupport::demoFile("fmnist_resnet.pt");
+  s.modelSha256 = sha256File(s.modelPath);
+  s.calibrationPath = testsupport::demoFile("fmnist_calib.h5");
+  s.calibrationSha256 = sha256File(s.calibrationPath);
+  s.versions = libraryVersions();
+  return s;
+}
+
+}  // namespace
+
+void SessionTests::sha256MatchesStandardVectors() {
+  QCOMPARE(sha256Hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  QCOMPARE(sha256Hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  QCOMPARE(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+           std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+  QCOMPARE(sha256Hex(std::string(1000000, 'a')),
+           std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+  QTemporaryDir dir;
+  QFile f(dir.filePath("abc"));
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write("abc");
+  f.close();
+  QCOMPARE(sha256File(dir.filePath("abc").toStdString()), sha256Hex("abc"));
+  EXPECT_ERROR(sha256File(dir.filePath("missing").toStdString()), ErrorCode::FileNotFound);
+}
+
+void SessionTests::sessionRoundTripRestoresEverything() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Session s = quantizedSession(m);
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("run.rlab").toStdString();
+  saveSession(path, s);
+  const Session r = loadSession(path);
+  QCOMPARE(r.modelPath, s.modelPath);
+  QCOMPARE(r.modelSha256, s.modelSha256);
+  QCOMPARE(r.calibrationSha256, s.calibrationSha256);
+  QCOMPARE(r.versions.torch, s.versions.torch);
+  const QuantizationRequest &a = r.result.request, &b = s.result.request;
+  QCOMPARE(int(a.method), int(b.method));
+  QCOMPARE(a.weights.bits, b.weights.bits);
+  QCOMPARE(int(a.weights.grid), int(b.weights.grid));
+  QCOMPARE(a.bits, b.bits);
+  QCOMPARE(a.adaround.iterations, b.adaround.iterations);
+  QCOMPARE(a.adaround.learningRate, b.adaround.learningRate);
+  QCOMPARE(a.seed, b.seed);
+  QCOMPARE(a.calibrationCount, b.calibrationCount);
+  QCOMPARE(r.result.wallSeconds, s.result.wallSeconds);
+  QCOMPARE(r.result.phases.size(), s.result.phases.size());
+  QCOMPARE(r.result.layers.size(), s.result.layers.size());
+  for (size_t i = 0; i < s.result.layers.size(); ++i) {
+    const LayerOutcome &x = r.result.layers[i], &y = s.result.layers[i];
+    QCOMPARE(x.layer, y.layer);
+    QCOMPARE(x.unit, y.unit);
+    QCOMPARE(x.bits, y.bits);
+    QCOMPARE(x.exponent, y.exponent);
+    QCOMPARE(x.flipsUp, y.flipsUp);
+    QCOMPARE(x.flipsDown, y.flipsDown);
+    QCOMPARE(x.lossBefore, y.lossBefore);
+    QCOMPARE(x.lossAfter, y.lossAfter);
+    QCOMPARE(x.sqnrDb, y.sqnrDb);
+    QCOMPARE(x.curve, y.curve);
+    QVERIFY(at::equal(r.weights.codes.at(x.layer), s.weights.codes.at(x.layer)));
+    QVERIFY(at::equal(r.weights.rtnCodes.at(x.layer), s.weights.rtnCodes.at(x.layer)));
+    QVERIFY(at::equal(r.weights.grids.at(x.layer).scale, s.weights.grids.at(x.layer).scale));
+  }
+  QCOMPARE(r.result.layers[4].layer, std::string("layer2.0.conv2"));
+  QCOMPARE(r.result.layers[4].bits, 5);  // the override survived
+  // Applying the session to a freshly loaded model reproduces the quantized weights exactly.
+  Model fresh = Model::load(r.modelPath);
+  applySession(fresh, r);
+  for (const LayerInfo& l : m.summary().layers) QVERIFY(at::equal(fresh.weight(l.name), m.weight(l.name)));
+}
+
+void SessionTests::badSessionFiles() {
+  QTemporaryDir dir;
+  EXPECT_ERROR(loadSession(dir.filePath("none.rlab").toStdString()), ErrorCode::FileNotFound);
+  EXPECT_ERROR(loadSession(testsupport::demoFile("fmnist_val.h5")), ErrorCode::BadDataFile);  // HDF5, not a session
+  EXPECT_ERROR(loadSession(testsupport::fixture("not_a_model.pt")), ErrorCode::BadDataFile);
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const std::string path = dir.filePath("cut.rlab").toStdString();
+  saveSession(path, quantizedSession(m));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 3);
+  EXPECT_ERROR(loadSession(path), ErrorCode::BadDataFile);
+  // Saving over an existing session into a missing folder fails without touching anything.
+  EXPECT_ERROR(saveSession(dir.filePath("no/such.rlab").toStdString(), Session{}), ErrorCode::WriteFailed);
+}
