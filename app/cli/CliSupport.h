@@ -10,7 +10,10 @@
 #include <memory>
 #include <vector>
 
+#include "engine/Job.h"
+
 namespace roundlab {
+struct QuantizationRequest;
 struct Session;
 struct QuantizationResult;
 struct QuantizedWeights;
@@ -58,6 +61,12 @@ std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& par
 Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
                     const QuantizedWeights& weights);
 
+// Quantization settings (method, bits, grid, AdaRound, calibration subset, seed) as options.
+void addQuantizationOptions(QCommandLineParser& parser);
+QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& parser);
+// Progress lines on stderr, at most twice a second, with an ETA.
+ProgressFn stderrProgress();
+
 int runInfo(const QStringList& args);
 int runEval(const QStringList& args);
 int runMakeCalib(const QStringList& args);
@@ -65,5 +74,6 @@ int runDemo(const QStringList& args);
 int runQuantize(const QStringList& args);
 int runSession(const QStringList& args);
 int runRerun(const QStringList& args);
+int runExperiment(const QStringList& args);
 
 }  // namespace roundlab::cli

@@ -23,6 +23,8 @@ const char* kUsage =
     "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround|brecq|gptq] [--wbits N] [--bits LAYER=N ...]\n"
     "           [--iters N] [--eval DATA] [--session OUT.rlab] [--export-torchscript OUT.pt] [--json]\n"
     "                                              learned-rounding weight quantization\n"
+    "  experiment MODEL.pt --calib CALIB.h5 --axis AXIS --values V1,V2,... [--eval DATA] [quantize options]\n"
+    "                                              sweep one setting, tabulate accuracy, loss and time\n"
     "  session SESSION.rlab [--json]               show a saved session\n"
     "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
     "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     if (command == "quantize") return roundlab::cli::runQuantize(args);
     if (command == "session") return roundlab::cli::runSession(args);
     if (command == "rerun") return roundlab::cli::runRerun(args);
+    if (command == "experiment") return roundlab::cli::runExperiment(args);
     if (command == "version" || command == "--version") {
       const auto v = roundlab::libraryVersions();
       std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),

@@ -330,6 +330,21 @@ class CliTests : public QObject {
     QCOMPARE(changed.stderrLines(), 1);
   }
 
+  void experimentTabulatesEveryValue() {
+    const Run r = cli({"experiment", demo("fmnist_transformer.pt"), "--calib", demo("fmnist_calib.h5"), "--eval",
+                       demo("fmnist_val.h5"), "--axis", "method", "--values", "rtn,gptq", "--wbits", "3",
+                       "--calib-count", "128", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonArray rows = r.json()["rows"].toArray();
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows[1].toObject()["value"].toString(), QString("gptq"));
+    for (const auto& v : rows) QVERIFY(v.toObject()["top1"].toDouble() > 80.0);
+    const Run bad = cli({"experiment", demo("fmnist_transformer.pt"), "--calib", demo("fmnist_calib.h5"), "--axis",
+                         "colour", "--values", "red"});
+    QCOMPARE(bad.exitCode, 1);
+    QVERIFY(bad.err.contains("unknown experiment axis"));
+  }
+
   void quantizeBadInput() {
     const Run unknownLayer = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
                                   "rtn", "--bits", "layer9.conv=4"});

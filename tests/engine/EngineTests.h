@@ -91,6 +91,7 @@ class ReconstructionTests : public QObject {
   void exportsReproduceWeights();
   void powerGridThroughTheMethods();
   void gptqBeatsRtnOnItsObjective();
+  void experimentVariesOneAxis();
 };
 
 class SessionTests : public QObject {

@@ -9,6 +9,7 @@
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
+#include "engine/recon/Experiment.h"
 #include "engine/recon/GptqQuantizer.h"
 #include "engine/recon/ModelQuantizer.h"
 
@@ -399,4 +400,33 @@ void ReconstructionTests::gptqBeatsRtnOnItsObjective() {
   EXPECT_ERROR(layerHessian(Model::load(testsupport::fixture("depthwise_scripted.pt")).layer("block.depthwise"),
                             at::zeros({1, 32, 4, 4})),
                ErrorCode::InvalidArgument);
+}
+
+void ReconstructionTests::experimentVariesOneAxis() {
+  const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const at::Tensor before = m.weight("layer1.0.conv1").detach().clone();
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto val = subsetDataset(openDataset(testsupport::demoFile("fmnist_val.h5")), 400, 0);
+  QuantizationRequest base;
+  base.method = QuantMethod::Rtn;
+  base.calibrationCount = 64;
+  const auto rows = runExperiment(m, *calib, val.get(), base, "wbits", {"8", "2"});
+  QCOMPARE(rows.size(), size_t(2));
+  QCOMPARE(rows[0].value, std::string("8"));
+  QVERIFY(rows[0].evaluated && rows[1].evaluated);
+  QVERIFY2(rows[0].top1 > rows[1].top1 + 20,
+           (std::to_string(rows[0].top1) + " vs " + std::to_string(rows[1].top1)).c_str());
+  QVERIFY(rows[0].kl < rows[1].kl);
+  QVERIFY(rows[0].meanLossAfter < rows[1].meanLossAfter);
+  // Each variant was quantized on a copy: the model itself is untouched.
+  QVERIFY(at::equal(m.weight("layer1.0.conv1"), before));
+  // Bad axes and values are rejected before anything runs.
+  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "colour", {"red"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "wbits", {"4", "x"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "wbits", {"4", "12"}), ErrorCode::InvalidArgument);
+  QuantizationRequest r;
+  setAxis(r, "grid", "power");
+  QCOMPARE(int(r.weights.grid), int(GridKind::PowerSearched));
+  setAxis(r, "input", "fp");
+  QCOMPARE(int(r.input), int(ReconInput::FloatingPoint));
 }

@@ -1,0 +1,99 @@
+// The quantization settings shared by `quantize` and `experiment`: options and their parsing.
+#include <QElapsedTimer>
+
+#include "app/cli/CliSupport.h"
+#include "engine/recon/QuantizationRequest.h"
+
+namespace roundlab::cli {
+
+void addQuantizationOptions(QCommandLineParser& p) {
+  p.addOption({"method", "rtn, adaround, brecq or gptq (default adaround).", "METHOD", "adaround"});
+  p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
+  p.addOption({"bits", "Per-layer bits, repeatable.", "LAYER=N"});
+  p.addOption({"no-first-last-8bit", "Do not keep the first and last layers at 8 bits."});
+  p.addOption({"symmetric", "Symmetric grid (zero point 0) instead of asymmetric."});
+  p.addOption({"granularity", "channel, tensor or group (default channel).", "G", "channel"});
+  p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
+  p.addOption({"range", "Range initialisation: lp or minmax (default lp).", "R", "lp"});
+  p.addOption(
+      {"grid", "uniform, or power (symmetric power-exponent grid, exponent searched per layer).", "G", "uniform"});
+  p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
+  p.addOption({"iters", "AdaRound iterations per layer (default 2000).", "N", "2000"});
+  p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
+  p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
+  p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
+  p.addOption({"warmup", "Fraction of iterations without regulariser (default 0.2).", "F", "0.2"});
+  p.addOption({"input", "Reconstruct on the quantized model's inputs (quantized, default) or the FP model's (fp).", "I",
+               "quantized"});
+  p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
+  p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
+}
+
+QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) {
+  QuantizationRequest r;
+  r.method = parseQuantMethod(p.value("method").toStdString());
+  r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
+  r.weights.symmetric = p.isSet("symmetric");
+  const QString gran = p.value("granularity");
+  if (gran == "channel")
+    r.weights.granularity = Granularity::PerChannel;
+  else if (gran == "tensor")
+    r.weights.granularity = Granularity::PerTensor;
+  else if (gran == "group")
+    r.weights.granularity = Granularity::PerGroup;
+  else
+    throw UsageError{"--granularity expects channel, tensor or group"};
+  r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
+  const QString range = p.value("range");
+  if (range != "lp" && range != "minmax") throw UsageError{"--range expects lp or minmax"};
+  r.weights.rangeInit = range == "lp" ? RangeInit::Lp : RangeInit::MinMax;
+  r.weights.lpNorm = parseFloatList(p.value("p"), "--p").at(0);
+  const QString grid = p.value("grid");
+  if (grid == "uniform")
+    r.weights.grid = GridKind::Uniform;
+  else if (grid == "power")
+    r.weights.grid = GridKind::PowerSearched;
+  else if (grid == "power-learned")
+    r.weights.grid = GridKind::PowerLearned;
+  else
+    throw UsageError{"--grid expects uniform, power or power-learned"};
+  for (const QString& spec : p.values("bits")) {
+    const int eq = spec.lastIndexOf('=');
+    if (eq <= 0) throw UsageError{"--bits expects LAYER=N, got '" + spec + "'"};
+    r.bits[spec.left(eq).toStdString()] = static_cast<int>(parseInt(spec.mid(eq + 1), "--bits " + spec.left(eq), 2));
+  }
+  r.firstLastEightBit = !p.isSet("no-first-last-8bit");
+  r.adaround.iterations = static_cast<int>(parseInt(p.value("iters"), "--iters", 1));
+  r.adaround.batch = parseInt(p.value("batch"), "--batch", 1);
+  r.adaround.learningRate = parseFloatList(p.value("lr"), "--lr").at(0);
+  r.adaround.lambda = parseFloatList(p.value("lambda"), "--lambda").at(0);
+  r.adaround.warmup = parseFloatList(p.value("warmup"), "--warmup").at(0);
+  const QString input = p.value("input");
+  if (input != "quantized" && input != "fp") throw UsageError{"--input expects quantized or fp"};
+  r.input = input == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
+  r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+  return r;
+}
+
+// Progress on stderr, at most twice a second, with an ETA.
+ProgressFn stderrProgress() {
+  auto timer = std::make_shared<QElapsedTimer>();
+  auto last = std::make_shared<qint64>(-1000);
+  timer->start();
+  return [timer, last](const Progress& p) {
+    const qint64 now = timer->elapsed();
+    if (now - *last < 500 && p.fraction < 1) return;
+    *last = now;
+    const double eta = p.fraction > 0 ? (now / 1000.0) * (1 - p.fraction) / p.fraction : 0;
+    QString line = QString("[%1 %2%] %3")
+                       .arg(QString::fromStdString(p.stage))
+                       .arg(int(p.fraction * 100), 3)
+                       .arg(QString::fromStdString(p.message));
+    if (p.hasMetric) line += QString(" loss %1").arg(p.metric, 0, 'g', 4);
+    line += QString(" ETA %1 s").arg(eta, 0, 'f', 0);
+    note(line);
+  };
+}
+
+}  // namespace roundlab::cli

@@ -1,0 +1,134 @@
+#include "engine/recon/Experiment.h"
+
+#include <cstdlib>
+
+#include "engine/Dataset.h"
+#include "engine/Error.h"
+#include "engine/Evaluation.h"
+#include "engine/Model.h"
+#include "engine/recon/ModelQuantizer.h"
+
+namespace roundlab {
+
+namespace {
+
+double toDouble(const std::string& axis, const std::string& v) {
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end) throw Error(ErrorCode::InvalidArgument, "axis " + axis + " expects numbers, got '" + v + "'");
+  return d;
+}
+
+int64_t toInt(const std::string& axis, const std::string& v) {
+  const double d = toDouble(axis, v);
+  if (d != static_cast<double>(static_cast<int64_t>(d)))
+    throw Error(ErrorCode::InvalidArgument, "axis " + axis + " expects whole numbers, got '" + v + "'");
+  return static_cast<int64_t>(d);
+}
+
+template <typename T>
+T choose(const std::string& axis, const std::string& v, std::initializer_list<std::pair<const char*, T>> options) {
+  std::string names;
+  for (const auto& [name, value] : options) {
+    if (v == name) return value;
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw Error(ErrorCode::InvalidArgument, "axis " + axis + " takes " + names + "; got '" + v + "'");
+}
+
+}  // namespace
+
+const std::vector<std::string>& experimentAxes() {
+  static const std::vector<std::string> axes = {"method", "wbits",  "grid",        "granularity", "symmetric",
+                                                "range",  "p",      "iters",       "batch",       "lr",
+                                                "lambda", "warmup", "calib-count", "seed",        "input"};
+  return axes;
+}
+
+void setAxis(QuantizationRequest& r, const std::string& axis, const std::string& v) {
+  if (axis == "method")
+    r.method = parseQuantMethod(v);
+  else if (axis == "wbits")
+    r.weights.bits = static_cast<int>(toInt(axis, v));
+  else if (axis == "grid")
+    r.weights.grid = choose<GridKind>(axis, v, {{"uniform", GridKind::Uniform}, {"power", GridKind::PowerSearched}});
+  else if (axis == "granularity")
+    r.weights.granularity = choose<Granularity>(
+        axis, v,
+        {{"channel", Granularity::PerChannel}, {"tensor", Granularity::PerTensor}, {"group", Granularity::PerGroup}});
+  else if (axis == "symmetric")
+    r.weights.symmetric = choose<bool>(axis, v, {{"yes", true}, {"no", false}});
+  else if (axis == "range")
+    r.weights.rangeInit = choose<RangeInit>(axis, v, {{"lp", RangeInit::Lp}, {"minmax", RangeInit::MinMax}});
+  else if (axis == "p")
+    r.weights.lpNorm = toDouble(axis, v);
+  else if (axis == "iters")
+    r.adaround.iterations = static_cast<int>(toInt(axis, v));
+  else if (axis == "batch")
+    r.adaround.batch = toInt(axis, v);
+  else if (axis == "lr")
+    r.adaround.learningRate = toDouble(axis, v);
+  else if (axis == "lambda")
+    r.adaround.lambda = toDouble(axis, v);
+  else if (axis == "warmup")
+    r.adaround.warmup = toDouble(axis, v);
+  else if (axis == "calib-count")
+    r.calibrationCount = toInt(axis, v);
+  else if (axis == "seed")
+    r.seed = static_cast<uint64_t>(toInt(axis, v));
+  else if (axis == "input")
+    r.input = choose<ReconInput>(axis, v, {{"quantized", ReconInput::Quantized}, {"fp", ReconInput::FloatingPoint}});
+  else {
+    std::string names;
+    for (const auto& a : experimentAxes()) names += (names.empty() ? "" : ", ") + a;
+    throw Error(ErrorCode::InvalidArgument, "unknown experiment axis '" + axis + "' (axes: " + names + ")");
+  }
+}
+
+std::vector<ExperimentRow> runExperiment(const Model& model, const Dataset& calibration, const Dataset* evaluation,
+                                         const QuantizationRequest& base, const std::string& axis,
+                                         const std::vector<std::string>& values, const ProgressFn& progress,
+                                         const CancelToken& cancel) {
+  // Validate every value before the first (long) run.
+  std::vector<QuantizationRequest> requests;
+  for (const std::string& v : values) {
+    QuantizationRequest r = base;
+    setAxis(r, axis, v);
+    validate(r.weights);
+    requests.push_back(r);
+  }
+  std::vector<ExperimentRow> rows;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Model copy = model.clone();
+    const double done = static_cast<double>(i) / static_cast<double>(requests.size());
+    const QuantizationResult q = quantizeModel(
+        copy, calibration, requests[i], nullptr,
+        [&](const Progress& p) {
+          if (progress)
+            progress({"experiment", done + p.fraction / requests.size(), axis + "=" + values[i] + " " + p.message,
+                      p.metric, p.hasMetric});
+        },
+        cancel);
+    ExperimentRow row;
+    row.value = values[i];
+    row.seconds = q.wallSeconds;
+    for (const LayerOutcome& l : q.layers) {
+      row.meanLossBefore += l.lossBefore / static_cast<double>(q.layers.size());
+      row.meanLossAfter += l.lossAfter / static_cast<double>(q.layers.size());
+    }
+    if (evaluation) {
+      EvalOptions eo;
+      eo.reference = &model;
+      eo.cancel = cancel;
+      const EvalReport e = evaluate(copy, *evaluation, eo);
+      row.evaluated = e.hasLabels;
+      row.top1 = e.top1;
+      row.kl = e.kl;
+      row.agreement = e.agreement;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace roundlab
