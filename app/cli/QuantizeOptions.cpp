@@ -2,6 +2,7 @@
 #include <QElapsedTimer>
 
 #include "app/cli/CliSupport.h"
+#include "engine/recon/AdaRoundConfig.h"
 #include "engine/recon/QuantizationRequest.h"
 
 namespace roundlab::cli {
@@ -25,6 +26,17 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"warmup", "Fraction of iterations without regulariser (default 0.2).", "F", "0.2"});
   p.addOption({"input", "Reconstruct on the quantized model's inputs (quantized, default) or the FP model's (fp).", "I",
                "quantized"});
+  p.addOption({"optimizer", "Optimiser of the rounding variables: adam or sgd (momentum 0.9).", "O", "adam"});
+  p.addOption({"cosine-lr", "Cosine decay of the learning rate (constant otherwise)."});
+  p.addOption({"variable", "Rounding variable: sigmoid (AdaRound's V) or offset (additive, straight-through).", "V",
+               "sigmoid"});
+  p.addOption(
+      {"freedom", "rounding (floor or ceil) or free (any grid integer; needs --variable offset).", "F", "rounding"});
+  p.addOption({"select",
+               "Weights that learn their rounding: all, boundary (nearest the rounding boundary) or "
+               "magnitude (largest); the rest stay round-to-nearest.",
+               "RULE", "all"});
+  p.addOption({"select-fraction", "Share of weights selected by --select (default 1).", "F", "1"});
   p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
 }
@@ -71,6 +83,12 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   const QString input = p.value("input");
   if (input != "quantized" && input != "fp") throw UsageError{"--input expects quantized or fp"};
   r.input = input == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.adaround.optimizer = parseOptimizer(p.value("optimizer").toStdString());
+  r.adaround.cosineLr = p.isSet("cosine-lr");
+  r.adaround.variable = parseVariable(p.value("variable").toStdString());
+  r.adaround.freedom = parseFreedom(p.value("freedom").toStdString());
+  r.adaround.selection = parseSelection(p.value("select").toStdString());
+  r.adaround.selectFraction = parseFloatList(p.value("select-fraction"), "--select-fraction").at(0);
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
   r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
   return r;

@@ -1,20 +1,50 @@
 #pragma once
-// AdaRound's optimisation settings (defaults of the reference implementations; algorithms.md §2).
+// Settings of the rounding optimisation (defaults of the reference implementations;
+// algorithms.md §2) and the design-space axes that change it (algorithms.md §3).
 #include <cstdint>
+#include <string>
 
 namespace roundlab {
+
+enum class OptimizerKind { Adam, Sgd };
+// The optimised variable: AdaRound's V through the rectified sigmoid, or an additive offset on
+// W/s rounded with a straight-through estimator.
+enum class RoundingVariableKind { RectifiedSigmoid, AdditiveOffset };
+// Rounding only (floor or ceil of W/s), or any integer of the grid (straight-through; needs the
+// additive-offset variable).
+enum class DegreesOfFreedom { Rounding, FreeIntegers };
+// Which weights learn their rounding; the others stay at round-to-nearest.
+enum class WeightSelection { All, NearestBoundary, LargestMagnitude };
 
 struct AdaRoundConfig {
   int iterations = 2000;
   int64_t batch = 32;
   double learningRate = 1e-3;
-  double lambda = 0.01;  // regulariser weight (0.1 suits depthwise-heavy nets)
-  double warmup = 0.2;   // fraction of iterations without the regulariser
+  OptimizerKind optimizer = OptimizerKind::Adam;
+  double momentum = 0.9;  // SGD only
+  bool cosineLr = false;  // cosine decay of the learning rate to 0; constant otherwise
+  double lambda = 0.01;   // regulariser weight (0.1 suits depthwise-heavy nets)
+  double warmup = 0.2;    // fraction of iterations without the regulariser
   double betaStart = 20, betaEnd = 2;
   bool cosineBeta = false;  // linear decay otherwise
   bool reluAfter = false;   // f includes the ReLU that follows the layer
+  RoundingVariableKind variable = RoundingVariableKind::RectifiedSigmoid;
+  DegreesOfFreedom freedom = DegreesOfFreedom::Rounding;
+  WeightSelection selection = WeightSelection::All;
+  double selectFraction = 1.0;  // share of weights selected by `selection`
   uint64_t seed = 0;
   int curvePoints = 100;  // loss-curve samples kept
 };
+
+const char* optimizerName(OptimizerKind k);
+const char* variableName(RoundingVariableKind k);
+const char* freedomName(DegreesOfFreedom k);
+const char* selectionName(WeightSelection k);
+OptimizerKind parseOptimizer(const std::string& s);        // "adam" | "sgd"
+RoundingVariableKind parseVariable(const std::string& s);  // "sigmoid" | "offset"
+DegreesOfFreedom parseFreedom(const std::string& s);       // "rounding" | "free"
+WeightSelection parseSelection(const std::string& s);      // "all" | "boundary" | "magnitude"
+// Throws InvalidArgument for inconsistent settings (e.g. free integers with the sigmoid variable).
+void validate(const AdaRoundConfig& config);
 
 }  // namespace roundlab

@@ -37,8 +37,8 @@ double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Te
 RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Tensor& targets,
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
-  RoundingVariable var(weight_, grid_);
-  torch::optim::Adam adam({var.v()}, torch::optim::AdamOptions(config_.learningRate));
+  RoundingVariable var(weight_, grid_, config_);
+  const auto optimizer = makeOptimizer({var.v()}, config_);
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
@@ -56,9 +56,10 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
     at::Tensor loss = rec;
     if (const double beta = regularizerBeta(config_, it); beta > 0)
       loss = loss + config_.lambda * var.regularizer(beta);
-    adam.zero_grad();
+    scheduleLearningRate(*optimizer, config_, it);
+    optimizer->zero_grad();
     loss.backward();
-    adam.step();
+    optimizer->step();
     if (it % curveEvery == 0 || it == iters - 1) r.curve.emplace_back(it, rec.item<double>());
     if (progress && (it % progressEvery == 0 || it == iters - 1))
       progress({"adaround", static_cast<double>(it + 1) / iters, layer_.name, rec.item<double>(), true});

@@ -50,12 +50,12 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     lr.rtnCodes = quantizeToCodes(w, grids_.at(name));
     slots.set(name, dequantize(lr.rtnCodes, grids_.at(name)).to(w.scalar_type()));
     r.layers[name] = std::move(lr);
-    vars.emplace_back(name, RoundingVariable(w, grids_.at(name)));
+    vars.emplace_back(name, RoundingVariable(w, grids_.at(name), config_));
   }
   for (auto& [name, var] : vars) params.push_back(var.v());
   r.lossBefore = datasetLoss(data);
 
-  torch::optim::Adam adam(params, torch::optim::AdamOptions(config_.learningRate));
+  const auto optimizer = makeOptimizer(params, config_);
   auto gen = at::detail::createCPUGenerator(config_.seed);
   const int64_t n = data.samples(), batch = std::min<int64_t>(config_.batch, n);
   const int iters = config_.iterations;
@@ -69,9 +69,10 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     at::Tensor loss = rec;
     if (const double beta = regularizerBeta(config_, it); beta > 0)
       for (auto& [name, var] : vars) loss = loss + config_.lambda * var.regularizer(beta);
-    adam.zero_grad();
+    scheduleLearningRate(*optimizer, config_, it);
+    optimizer->zero_grad();
     loss.backward();
-    adam.step();
+    optimizer->step();
     if (it % curveEvery == 0 || it == iters - 1) r.curve.emplace_back(it, rec.item<double>());
     if (progress && (it % progressEvery == 0 || it == iters - 1))
       progress({"brecq", static_cast<double>(it + 1) / iters, block_.name, rec.item<double>(), true});

@@ -76,6 +76,16 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.calibrationCount = toInt(axis, v);
   else if (axis == "seed")
     r.seed = static_cast<uint64_t>(toInt(axis, v));
+  else if (axis == "optimizer")
+    r.adaround.optimizer = parseOptimizer(v);
+  else if (axis == "variable")
+    r.adaround.variable = parseVariable(v);
+  else if (axis == "freedom")
+    r.adaround.freedom = parseFreedom(v);
+  else if (axis == "select")
+    r.adaround.selection = parseSelection(v);
+  else if (axis == "select-fraction")
+    r.adaround.selectFraction = toDouble(axis, v);
   else if (axis == "input")
     r.input = choose<ReconInput>(axis, v, {{"quantized", ReconInput::Quantized}, {"fp", ReconInput::FloatingPoint}});
   else {
@@ -95,6 +105,7 @@ std::vector<ExperimentRow> runExperiment(const Model& model, const Dataset& cali
     QuantizationRequest r = base;
     setAxis(r, axis, v);
     validate(r.weights);
+    validate(r.adaround);
     requests.push_back(r);
   }
   std::vector<ExperimentRow> rows;

@@ -82,6 +82,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                                  QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel) {
   const auto t0 = Clock::now();
   validate(request.weights);
+  validate(request.adaround);
   if (request.weights.grid == GridKind::PowerLearned)
     throw Error(ErrorCode::InvalidArgument,
                 "the learned power exponent is not available yet; use the searched one (--grid power)");

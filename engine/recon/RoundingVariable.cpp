@@ -2,13 +2,14 @@
 
 #include <cmath>
 
-#include <torch/torch.h>
-
 namespace roundlab {
 
 namespace {
 constexpr double kZeta = 1.1, kGamma = -0.1;
 constexpr double kPi = 3.14159265358979323846;
+
+// Forward: round; backward: identity.
+at::Tensor roundSte(const at::Tensor& x) { return x + (x.round() - x).detach(); }
 }  // namespace
 
 at::Tensor RoundingVariable::rectifiedSigmoid(const at::Tensor& v) {
@@ -20,33 +21,69 @@ at::Tensor RoundingVariable::inverseRectifiedSigmoid(const at::Tensor& h) {
   return -torch::log((kZeta - kGamma) / (h - kGamma) - 1);
 }
 
-RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid) : grid_(std::move(grid)) {
+RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config)
+    : grid_(std::move(grid)), kind_(config.variable), freedom_(config.freedom) {
+  validate(config);
   torch::NoGradGuard noGrad;
   const at::Tensor w = weight.detach().to(at::kFloat);
   shape_ = w.sizes().vec();
   // On a power grid the rounding is learned in the transformed domain t = sign(w)|w|^a.
-  const at::Tensor scaled = grid_.view(powerTransform(w, grid_.exponent)) / grid_.scale;
-  base_ = torch::floor(scaled);
-  const at::Tensor frac = (scaled - base_).clamp(1e-4, 1 - 1e-4);  // keeps V finite
-  v_ = inverseRectifiedSigmoid(frac).detach().requires_grad_(true);
+  scaled_ = grid_.view(powerTransform(w, grid_.exponent)) / grid_.scale;
+  base_ = torch::floor(scaled_);
+  const at::Tensor frac = scaled_ - base_;
+  nearest_ = (frac >= 0.5).to(at::kFloat);
+  mask_ = at::ones_like(scaled_);
+  if (config.selection != WeightSelection::All && config.selectFraction < 1.0) {
+    // Higher score = selected first.
+    const at::Tensor score =
+        config.selection == WeightSelection::NearestBoundary ? -(frac - 0.5).abs() : grid_.view(w).abs();
+    const int64_t keep =
+        std::max<int64_t>(1, static_cast<int64_t>(std::llround(config.selectFraction * score.numel())));
+    const at::Tensor idx = std::get<1>(score.flatten().topk(keep));
+    mask_ = at::zeros({score.numel()}).index_fill_(0, idx, 1.0).view_as(score);
+  }
+  selected_ = mask_.mean().item<double>();
+  v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
+           ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
+           : at::zeros_like(scaled_).requires_grad_(true);
+}
+
+at::Tensor RoundingVariable::integerCodes(bool hard) const {
+  at::Tensor q;
+  if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
+    q = base_ + (hard ? (v_ >= 0).to(at::kFloat) : rectifiedSigmoid(v_));
+  } else {
+    q = hard ? (scaled_ + v_).round() : roundSte(scaled_ + v_);
+    if (freedom_ == DegreesOfFreedom::Rounding) q = at::minimum(at::maximum(q, base_), base_ + 1);
+  }
+  return mask_ * q + (1 - mask_) * (base_ + nearest_);
 }
 
 at::Tensor RoundingVariable::softWeight() const {
-  const at::Tensor h = rectifiedSigmoid(v_);
-  const at::Tensor t = ((base_ + grid_.zeroPoint + h).clamp(grid_.qmin, grid_.qmax) - grid_.zeroPoint).mul(grid_.scale);
-  return powerInverse(t.reshape(shape_), grid_.exponent);
+  const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
+  return powerInverse(((q - grid_.zeroPoint) * grid_.scale).reshape(shape_), grid_.exponent);
 }
 
 at::Tensor RoundingVariable::regularizer(double beta) const {
-  return (1 - (2 * rectifiedSigmoid(v_) - 1).abs().pow(beta)).sum();
+  if (kind_ != RoundingVariableKind::RectifiedSigmoid) return at::zeros({});
+  return (mask_ * (1 - (2 * rectifiedSigmoid(v_) - 1).abs().pow(beta))).sum();
 }
 
 at::Tensor RoundingVariable::codes() const {
   torch::NoGradGuard noGrad;
-  return (base_ + grid_.zeroPoint + (v_ >= 0).to(at::kFloat))
-      .clamp(grid_.qmin, grid_.qmax)
-      .to(at::kInt)
-      .reshape(shape_);
+  return (integerCodes(true) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax).to(at::kInt).reshape(shape_);
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params, const AdaRoundConfig& c) {
+  if (c.optimizer == OptimizerKind::Sgd)
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.learningRate).momentum(c.momentum));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.learningRate));
+}
+
+void scheduleLearningRate(torch::optim::Optimizer& optimizer, const AdaRoundConfig& c, int it) {
+  if (!c.cosineLr) return;
+  const double lr = 0.5 * c.learningRate * (1 + std::cos(kPi * it / std::max(1, c.iterations)));
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
 double regularizerBeta(const AdaRoundConfig& c, int it) {

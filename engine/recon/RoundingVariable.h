@@ -1,9 +1,14 @@
 #pragma once
-// AdaRound's rounding variable for one weight tensor on a fixed uniform grid (AdaRound eq. 22-23):
-//   W~ = s (clamp(floor(W/s) + z + h(V), qmin, qmax) - z),  h(V) = clamp(sigmoid(V)(zeta-gamma)+gamma, 0, 1)
-// On a power grid (exponent a != 1) the same is done on t = sign(W)|W|^a and W~ = sign(t~)|t~|^(1/a).
-// Shared by layer-wise (AdaRound) and block-wise (BRECQ) reconstruction.
-#include <torch/types.h>
+// The learned rounding of one weight tensor on a fixed grid, shared by layer-wise (AdaRound) and
+// block-wise (BRECQ) reconstruction. With t = W (or sign(W)|W|^a on a power grid):
+//  - rectified sigmoid (AdaRound eq. 22-23): t~ = s (clamp(floor(t/s) + z + h(V), qmin, qmax) - z),
+//    h(V) = clamp(sigmoid(V)(zeta-gamma)+gamma, 0, 1), V initialised so h(V) = frac(t/s);
+//  - additive offset: q = round_STE(t/s + d), d initialised to 0 (round-to-nearest), clamped to
+//    {floor, floor+1} for rounding only, or free over the grid;
+// weights outside the selection keep round-to-nearest.
+#include <memory>
+
+#include <torch/torch.h>
 
 #include "engine/quant/WeightGrid.h"
 #include "engine/recon/AdaRoundConfig.h"
@@ -12,26 +17,39 @@ namespace roundlab {
 
 class RoundingVariable {
  public:
-  RoundingVariable(const at::Tensor& weight, WeightGrid grid);
+  RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config = {});
 
   at::Tensor& v() { return v_; }  // the optimised variable (requires grad)
   const WeightGrid& grid() const { return grid_; }
-  // Soft-quantized weight, differentiable in V, in the weight's shape.
+  // Soft-quantized weight, differentiable in the variable, in the weight's shape.
   at::Tensor softWeight() const;
-  // lambda-free regulariser sum(1 - |2 h(V) - 1|^beta): pushes h(V) to 0 or 1.
+  // lambda-free regulariser sum(1 - |2 h(V) - 1|^beta) over selected weights (0 for the offset).
   at::Tensor regularizer(double beta) const;
-  // Final codes floor(W/s) + z + [V >= 0], clamped; int32 in the weight's shape.
+  // Final integer codes, int32, in the weight's shape.
   at::Tensor codes() const;
+  // Share of weights whose rounding is learned.
+  double selectedFraction() const { return selected_; }
 
   static at::Tensor rectifiedSigmoid(const at::Tensor& v);
   static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
 
  private:
+  at::Tensor integerCodes(bool hard) const;  // codes before the zero point, grid view
+
   WeightGrid grid_;
+  RoundingVariableKind kind_;
+  DegreesOfFreedom freedom_;
   std::vector<int64_t> shape_;
-  at::Tensor base_;  // floor(W/s), grid view
+  at::Tensor scaled_, base_, nearest_, mask_;  // grid view
   at::Tensor v_;
+  double selected_ = 1.0;
 };
+
+// The optimiser of the settings (Adam or SGD with momentum) over the variables.
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params,
+                                                       const AdaRoundConfig& config);
+// Learning rate for an iteration: constant, or cosine decay to 0.
+void scheduleLearningRate(torch::optim::Optimizer& optimizer, const AdaRoundConfig& config, int iteration);
 
 // The regulariser schedule: none during warm-up, then beta from betaStart to betaEnd
 // (linear or cosine). Returns a negative value while the regulariser is off.

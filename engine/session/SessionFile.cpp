@@ -47,6 +47,13 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeInt(g, "cosine_beta", r.adaround.cosineBeta);
   writeInt(g, "relu_after", r.adaround.reluAfter);
   writeInt(g, "curve_points", r.adaround.curvePoints);
+  writeString(g, "optimizer", optimizerName(r.adaround.optimizer));
+  writeDouble(g, "momentum", r.adaround.momentum);
+  writeInt(g, "cosine_lr", r.adaround.cosineLr);
+  writeString(g, "variable", variableName(r.adaround.variable));
+  writeString(g, "freedom", freedomName(r.adaround.freedom));
+  writeString(g, "selection", selectionName(r.adaround.selection));
+  writeDouble(g, "select_fraction", r.adaround.selectFraction);
   writeString(g, "input", r.input == ReconInput::Quantized ? "quantized" : "fp");
   writeInt(g, "calibration_count", r.calibrationCount);
   writeInt(g, "capture_batch", r.captureBatch);
@@ -82,6 +89,13 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.adaround.cosineBeta = readInt(g, "cosine_beta") != 0;
   r.adaround.reluAfter = readInt(g, "relu_after") != 0;
   r.adaround.curvePoints = static_cast<int>(readInt(g, "curve_points"));
+  r.adaround.optimizer = parseOptimizer(readString(g, "optimizer"));
+  r.adaround.momentum = readDouble(g, "momentum");
+  r.adaround.cosineLr = readInt(g, "cosine_lr") != 0;
+  r.adaround.variable = parseVariable(readString(g, "variable"));
+  r.adaround.freedom = parseFreedom(readString(g, "freedom"));
+  r.adaround.selection = parseSelection(readString(g, "selection"));
+  r.adaround.selectFraction = readDouble(g, "select_fraction");
   r.input = readString(g, "input") == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
   r.calibrationCount = readInt(g, "calibration_count");
   r.captureBatch = readInt(g, "capture_batch");

@@ -92,6 +92,7 @@ class ReconstructionTests : public QObject {
   void powerGridThroughTheMethods();
   void gptqBeatsRtnOnItsObjective();
   void experimentVariesOneAxis();
+  void designSpaceVariantsOfTheRounding();
 };
 
 class SessionTests : public QObject {

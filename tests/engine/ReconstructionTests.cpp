@@ -430,3 +430,50 @@ void ReconstructionTests::experimentVariesOneAxis() {
   setAxis(r, "input", "fp");
   QCOMPARE(int(r.input), int(ReconInput::FloatingPoint));
 }
+
+void ReconstructionTests::designSpaceVariantsOfTheRounding() {
+  LayerCase c = demoLayer();
+  const at::Tensor w = c.model.weight(c.layer.name).detach();
+  const WeightGrid grid = fitUniformGrid(w, bits(2));
+  const at::Tensor floorCodes = ((grid.view(w) / grid.scale).floor() + grid.zeroPoint).clamp(grid.qmin, grid.qmax);
+  auto run = [&](AdaRoundConfig a) { return AdaRoundReconstructor(c.layer, w, {}, grid, a).run(c.inputs, c.outputs); };
+  // Additive offset with straight-through rounding, rounding only: floor or floor + 1.
+  AdaRoundConfig offset = quickConfig(200);
+  offset.variable = RoundingVariableKind::AdditiveOffset;
+  const RoundingResult o = run(offset);
+  QVERIFY2(o.lossAfter < o.lossBefore, (std::to_string(o.lossAfter) + " vs " + std::to_string(o.lossBefore)).c_str());
+  const at::Tensor d = grid.view(o.codes.to(at::kFloat)) - floorCodes;
+  QVERIFY((d.ge(0) & d.le(1)).all().item<bool>());
+  // Free integers may leave {floor, floor+1} but stay on the grid.
+  offset.freedom = DegreesOfFreedom::FreeIntegers;
+  offset.learningRate = 0.05;
+  const RoundingResult f = run(offset);
+  QVERIFY(f.codes.min().item<int>() >= grid.qmin && f.codes.max().item<int>() <= grid.qmax);
+  const at::Tensor df = grid.view(f.codes.to(at::kFloat)) - floorCodes;
+  QVERIFY((df.lt(0) | df.gt(1)).any().item<bool>());  // some weights moved beyond floor/ceil
+  QVERIFY(std::isfinite(f.lossAfter));  // (whether that helps is what the experiment measures)
+  // Only 10% of the weights, those nearest the rounding boundary, may leave round-to-nearest.
+  AdaRoundConfig select = quickConfig(200);
+  select.selection = WeightSelection::NearestBoundary;
+  select.selectFraction = 0.1;
+  const RoundingResult s = run(select);
+  QVERIFY(s.flipsUp + s.flipsDown <= static_cast<int64_t>(std::ceil(0.1 * w.numel())));
+  const at::Tensor frac = (grid.view(w) / grid.scale).frac().abs();
+  const at::Tensor flipped = grid.view((s.codes != s.rtnCodes).to(at::kFloat)).to(at::kBool);
+  if (flipped.any().item<bool>())  // flipped weights lie near the boundary
+    QVERIFY((frac.masked_select(flipped) - 0.5).abs().max().item<double>() < 0.3);
+  // SGD with momentum and a cosine learning rate also improves on RTN.
+  AdaRoundConfig sgd = quickConfig(300);
+  sgd.optimizer = OptimizerKind::Sgd;
+  sgd.learningRate = 0.5;
+  sgd.cosineLr = true;
+  const RoundingResult g = run(sgd);
+  QVERIFY2(g.lossAfter < g.lossBefore, (std::to_string(g.lossAfter) + " vs " + std::to_string(g.lossBefore)).c_str());
+  // Inconsistent settings are refused.
+  AdaRoundConfig bad = quickConfig(10);
+  bad.freedom = DegreesOfFreedom::FreeIntegers;
+  EXPECT_ERROR(run(bad), ErrorCode::InvalidArgument);
+  bad = quickConfig(10);
+  bad.selectFraction = 0;
+  EXPECT_ERROR(run(bad), ErrorCode::InvalidArgument);
+}

@@ -26,6 +26,10 @@ Session quantizedSession(Model& m) {
   req.calibrationCount = 64;
   req.adaround.iterations = 20;
   req.seed = 42;
+  req.adaround.variable = RoundingVariableKind::AdditiveOffset;
+  req.adaround.selection = WeightSelection::LargestMagnitude;
+  req.adaround.selectFraction = 0.5;
+  req.adaround.optimizer = OptimizerKind::Sgd;
   Session s;
   s.result = quantizeModel(m, *calib, req, &s.weights);
   s.modelPath = testsupport::demoFile("fmnist_resnet.pt");
@@ -72,6 +76,10 @@ void SessionTests::sessionRoundTripRestoresEverything() {
   QCOMPARE(a.bits, b.bits);
   QCOMPARE(a.adaround.iterations, b.adaround.iterations);
   QCOMPARE(a.adaround.learningRate, b.adaround.learningRate);
+  QCOMPARE(int(a.adaround.variable), int(RoundingVariableKind::AdditiveOffset));
+  QCOMPARE(int(a.adaround.selection), int(WeightSelection::LargestMagnitude));
+  QCOMPARE(a.adaround.selectFraction, 0.5);
+  QCOMPARE(int(a.adaround.optimizer), int(OptimizerKind::Sgd));
   QCOMPARE(a.seed, b.seed);
   QCOMPARE(a.calibrationCount, b.calibrationCount);
   QCOMPARE(r.result.wallSeconds, s.result.wallSeconds);

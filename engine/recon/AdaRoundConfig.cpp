@@ -1,0 +1,69 @@
+#include "engine/recon/AdaRoundConfig.h"
+
+#include "engine/Error.h"
+
+namespace roundlab {
+
+namespace {
+
+template <typename T>
+T parseName(const std::string& s, const char* what, std::initializer_list<std::pair<const char*, T>> options) {
+  std::string names;
+  for (const auto& [name, value] : options) {
+    if (s == name) return value;
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw Error(ErrorCode::InvalidArgument, std::string(what) + " must be one of " + names + ", got '" + s + "'");
+}
+
+}  // namespace
+
+const char* optimizerName(OptimizerKind k) { return k == OptimizerKind::Adam ? "adam" : "sgd"; }
+const char* variableName(RoundingVariableKind k) {
+  return k == RoundingVariableKind::RectifiedSigmoid ? "sigmoid" : "offset";
+}
+const char* freedomName(DegreesOfFreedom k) { return k == DegreesOfFreedom::Rounding ? "rounding" : "free"; }
+const char* selectionName(WeightSelection k) {
+  switch (k) {
+    case WeightSelection::All:
+      return "all";
+    case WeightSelection::NearestBoundary:
+      return "boundary";
+    case WeightSelection::LargestMagnitude:
+      return "magnitude";
+  }
+  return "?";
+}
+
+OptimizerKind parseOptimizer(const std::string& s) {
+  return parseName<OptimizerKind>(s, "optimizer", {{"adam", OptimizerKind::Adam}, {"sgd", OptimizerKind::Sgd}});
+}
+RoundingVariableKind parseVariable(const std::string& s) {
+  return parseName<RoundingVariableKind>(
+      s, "variable",
+      {{"sigmoid", RoundingVariableKind::RectifiedSigmoid}, {"offset", RoundingVariableKind::AdditiveOffset}});
+}
+DegreesOfFreedom parseFreedom(const std::string& s) {
+  return parseName<DegreesOfFreedom>(
+      s, "freedom", {{"rounding", DegreesOfFreedom::Rounding}, {"free", DegreesOfFreedom::FreeIntegers}});
+}
+WeightSelection parseSelection(const std::string& s) {
+  return parseName<WeightSelection>(s, "selection",
+                                    {{"all", WeightSelection::All},
+                                     {"boundary", WeightSelection::NearestBoundary},
+                                     {"magnitude", WeightSelection::LargestMagnitude}});
+}
+
+void validate(const AdaRoundConfig& c) {
+  if (c.iterations < 1) throw Error(ErrorCode::InvalidArgument, "iterations must be at least 1");
+  if (c.batch < 1) throw Error(ErrorCode::InvalidArgument, "batch must be at least 1");
+  if (!(c.learningRate > 0)) throw Error(ErrorCode::InvalidArgument, "learning rate must be positive");
+  if (!(c.selectFraction > 0 && c.selectFraction <= 1))
+    throw Error(ErrorCode::InvalidArgument, "selected fraction must be in (0, 1]");
+  if (c.freedom == DegreesOfFreedom::FreeIntegers && c.variable == RoundingVariableKind::RectifiedSigmoid)
+    throw Error(ErrorCode::InvalidArgument,
+                "free integers need the additive-offset variable (--variable offset); the rectified sigmoid only "
+                "chooses between floor and ceil");
+}
+
+}  // namespace roundlab
