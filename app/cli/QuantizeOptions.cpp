@@ -30,8 +30,10 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"cosine-lr", "Cosine decay of the learning rate (constant otherwise)."});
   p.addOption({"variable", "Rounding variable: sigmoid (AdaRound's V) or offset (additive, straight-through).", "V",
                "sigmoid"});
-  p.addOption(
-      {"freedom", "rounding (floor or ceil) or free (any grid integer; needs --variable offset).", "F", "rounding"});
+  p.addOption({"freedom",
+               "rounding (floor or ceil), step (rounding + learned step sizes) or free (any grid integer; needs "
+               "--variable offset).",
+               "F", "rounding"});
   p.addOption({"select",
                "Weights that learn their rounding: all, boundary (nearest the rounding boundary) or "
                "magnitude (largest); the rest stay round-to-nearest.",

@@ -22,7 +22,17 @@ const char* optimizerName(OptimizerKind k) { return k == OptimizerKind::Adam ? "
 const char* variableName(RoundingVariableKind k) {
   return k == RoundingVariableKind::RectifiedSigmoid ? "sigmoid" : "offset";
 }
-const char* freedomName(DegreesOfFreedom k) { return k == DegreesOfFreedom::Rounding ? "rounding" : "free"; }
+const char* freedomName(DegreesOfFreedom k) {
+  switch (k) {
+    case DegreesOfFreedom::Rounding:
+      return "rounding";
+    case DegreesOfFreedom::RoundingAndStep:
+      return "step";
+    case DegreesOfFreedom::FreeIntegers:
+      return "free";
+  }
+  return "?";
+}
 const char* selectionName(WeightSelection k) {
   switch (k) {
     case WeightSelection::All:
@@ -44,8 +54,10 @@ RoundingVariableKind parseVariable(const std::string& s) {
       {{"sigmoid", RoundingVariableKind::RectifiedSigmoid}, {"offset", RoundingVariableKind::AdditiveOffset}});
 }
 DegreesOfFreedom parseFreedom(const std::string& s) {
-  return parseName<DegreesOfFreedom>(
-      s, "freedom", {{"rounding", DegreesOfFreedom::Rounding}, {"free", DegreesOfFreedom::FreeIntegers}});
+  return parseName<DegreesOfFreedom>(s, "freedom",
+                                     {{"rounding", DegreesOfFreedom::Rounding},
+                                      {"step", DegreesOfFreedom::RoundingAndStep},
+                                      {"free", DegreesOfFreedom::FreeIntegers}});
 }
 WeightSelection parseSelection(const std::string& s) {
   return parseName<WeightSelection>(s, "selection",

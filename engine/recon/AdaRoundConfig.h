@@ -10,9 +10,10 @@ enum class OptimizerKind { Adam, Sgd };
 // The optimised variable: AdaRound's V through the rectified sigmoid, or an additive offset on
 // W/s rounded with a straight-through estimator.
 enum class RoundingVariableKind { RectifiedSigmoid, AdditiveOffset };
-// Rounding only (floor or ceil of W/s), or any integer of the grid (straight-through; needs the
+// Rounding only (floor or ceil of W/s); rounding plus the grid's step sizes (one log-scale factor
+// per channel/group, learned jointly); or any integer of the grid (straight-through; needs the
 // additive-offset variable).
-enum class DegreesOfFreedom { Rounding, FreeIntegers };
+enum class DegreesOfFreedom { Rounding, RoundingAndStep, FreeIntegers };
 // Which weights learn their rounding; the others stay at round-to-nearest.
 enum class WeightSelection { All, NearestBoundary, LargestMagnitude };
 

@@ -38,7 +38,7 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   RoundingVariable var(weight_, grid_, config_);
-  const auto optimizer = makeOptimizer({var.v()}, config_);
+  const auto optimizer = makeOptimizer(var.parameters(), config_);
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
@@ -67,7 +67,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
 
   torch::NoGradGuard noGrad;
   r.codes = var.codes();
-  r.weight = dequantize(r.codes, grid_);
+  r.grid = var.grid();
+  r.weight = dequantize(r.codes, r.grid);
   r.lossAfter = datasetLoss(inputs, targets, r.weight);
   countFlips(r, weight_.numel());
   return r;

@@ -21,6 +21,7 @@ struct RoundingResult {
   at::Tensor codes;                           // int32, weight shape: final integer codes
   at::Tensor rtnCodes;                        // round-to-nearest codes on the same grid
   at::Tensor weight;                          // dequantized weight (float32)
+  WeightGrid grid;                            // the grid of `codes` (learned steps included)
   int64_t flipsUp = 0, flipsDown = 0;         // codes above / below round-to-nearest
   double flipRate = 0;                        // (up + down) / weights
   double lossBefore = 0;                      // reconstruction loss of RTN on the calibration set

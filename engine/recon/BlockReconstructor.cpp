@@ -52,7 +52,8 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     r.layers[name] = std::move(lr);
     vars.emplace_back(name, RoundingVariable(w, grids_.at(name), config_));
   }
-  for (auto& [name, var] : vars) params.push_back(var.v());
+  for (auto& [name, var] : vars)
+    for (const at::Tensor& t : var.parameters()) params.push_back(t);
   r.lossBefore = datasetLoss(data);
 
   const auto optimizer = makeOptimizer(params, config_);
@@ -82,7 +83,8 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
   for (auto& [name, var] : vars) {
     RoundingResult& lr = r.layers[name];
     lr.codes = var.codes();
-    lr.weight = dequantize(lr.codes, var.grid());
+    lr.grid = var.grid();
+    lr.weight = dequantize(lr.codes, lr.grid);
     slots.set(name, lr.weight);
     countFlips(lr, lr.codes.numel());
   }

@@ -180,6 +180,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     const double unitSeconds = since(ut) / static_cast<double>(unit.layers.size());
     for (const std::string& name : unit.layers) {
       const RoundingResult& r = rounded.at(name);
+      if (r.grid.scale.defined()) grids[name] = r.grid;  // learned step sizes
       model.setWeight(name, dequantize(r.codes, grids.at(name)).to(model.weight(name).scalar_type()));
       if (weightsOut) {
         weightsOut->codes[name] = r.codes;

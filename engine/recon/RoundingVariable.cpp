@@ -43,6 +43,7 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
     mask_ = at::zeros({score.numel()}).index_fill_(0, idx, 1.0).view_as(score);
   }
   selected_ = mask_.mean().item<double>();
+  if (freedom_ == DegreesOfFreedom::RoundingAndStep) logStep_ = at::zeros_like(grid_.scale).requires_grad_(true);
   v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
            ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
            : at::zeros_like(scaled_).requires_grad_(true);
@@ -54,14 +55,27 @@ at::Tensor RoundingVariable::integerCodes(bool hard) const {
     q = base_ + (hard ? (v_ >= 0).to(at::kFloat) : rectifiedSigmoid(v_));
   } else {
     q = hard ? (scaled_ + v_).round() : roundSte(scaled_ + v_);
-    if (freedom_ == DegreesOfFreedom::Rounding) q = at::minimum(at::maximum(q, base_), base_ + 1);
+    if (freedom_ != DegreesOfFreedom::FreeIntegers) q = at::minimum(at::maximum(q, base_), base_ + 1);
   }
   return mask_ * q + (1 - mask_) * (base_ + nearest_);
 }
 
+std::vector<at::Tensor> RoundingVariable::parameters() const {
+  std::vector<at::Tensor> p{v_};
+  if (logStep_.defined()) p.push_back(logStep_);
+  return p;
+}
+
+WeightGrid RoundingVariable::grid() const {
+  WeightGrid g = grid_;
+  if (logStep_.defined()) g.scale = (grid_.scale * logStep_.detach().exp()).contiguous();
+  return g;
+}
+
 at::Tensor RoundingVariable::softWeight() const {
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
-  return powerInverse(((q - grid_.zeroPoint) * grid_.scale).reshape(shape_), grid_.exponent);
+  const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
+  return powerInverse(((q - grid_.zeroPoint) * step).reshape(shape_), grid_.exponent);
 }
 
 at::Tensor RoundingVariable::regularizer(double beta) const {

@@ -5,6 +5,7 @@
 //    h(V) = clamp(sigmoid(V)(zeta-gamma)+gamma, 0, 1), V initialised so h(V) = frac(t/s);
 //  - additive offset: q = round_STE(t/s + d), d initialised to 0 (round-to-nearest), clamped to
 //    {floor, floor+1} for rounding only, or free over the grid;
+//  - with learned steps, s becomes s * exp(g) with one g per channel/group, initialised to 0;
 // weights outside the selection keep round-to-nearest.
 #include <memory>
 
@@ -19,8 +20,10 @@ class RoundingVariable {
  public:
   RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config = {});
 
-  at::Tensor& v() { return v_; }  // the optimised variable (requires grad)
-  const WeightGrid& grid() const { return grid_; }
+  // The optimised tensors: the rounding variable, and the log step factors when steps are learned.
+  std::vector<at::Tensor> parameters() const;
+  // The grid with the learned step sizes (the initial grid when steps are not learned).
+  WeightGrid grid() const;
   // Soft-quantized weight, differentiable in the variable, in the weight's shape.
   at::Tensor softWeight() const;
   // lambda-free regulariser sum(1 - |2 h(V) - 1|^beta) over selected weights (0 for the offset).
@@ -42,6 +45,7 @@ class RoundingVariable {
   std::vector<int64_t> shape_;
   at::Tensor scaled_, base_, nearest_, mask_;  // grid view
   at::Tensor v_;
+  at::Tensor logStep_;  // [rows, groups, 1], learned with RoundingAndStep; undefined otherwise
   double selected_ = 1.0;
 };
 

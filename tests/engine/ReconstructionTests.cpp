@@ -451,7 +451,26 @@ void ReconstructionTests::designSpaceVariantsOfTheRounding() {
   QVERIFY(f.codes.min().item<int>() >= grid.qmin && f.codes.max().item<int>() <= grid.qmax);
   const at::Tensor df = grid.view(f.codes.to(at::kFloat)) - floorCodes;
   QVERIFY((df.lt(0) | df.gt(1)).any().item<bool>());  // some weights moved beyond floor/ceil
-  QVERIFY(std::isfinite(f.lossAfter));  // (whether that helps is what the experiment measures)
+  QVERIFY(std::isfinite(f.lossAfter));                // (whether that helps is what the experiment measures)
+  // Rounding plus learned step sizes: the grid's scales move, the codes are on the learned grid.
+  AdaRoundConfig step = quickConfig(200);
+  step.freedom = DegreesOfFreedom::RoundingAndStep;
+  const RoundingResult st = run(step);
+  QVERIFY(st.lossAfter < st.lossBefore);
+  QVERIFY(!at::equal(st.grid.scale, grid.scale));
+  QVERIFY(at::equal(st.weight, dequantize(st.codes, st.grid)));
+  {
+    Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+    QuantizationRequest req;
+    req.weights.bits = 3;
+    req.calibrationCount = 32;
+    req.adaround.iterations = 20;
+    req.adaround.freedom = DegreesOfFreedom::RoundingAndStep;
+    QuantizedWeights qw;
+    quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req, &qw);
+    for (const LayerInfo& l : m.summary().layers)
+      QVERIFY(at::equal(m.weight(l.name), dequantize(qw.codes.at(l.name), qw.grids.at(l.name))));
+  }
   // Only 10% of the weights, those nearest the rounding boundary, may leave round-to-nearest.
   AdaRoundConfig select = quickConfig(200);
   select.selection = WeightSelection::NearestBoundary;
