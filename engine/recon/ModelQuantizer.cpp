@@ -103,7 +103,8 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
 
   auto phase = Clock::now();
   std::shared_ptr<const Dataset> calib(&calibration, [](const Dataset*) {});  // not owned
-  const auto subset = subsetDataset(calib, request.calibrationCount, request.seed);
+  std::shared_ptr<const Dataset> subset = subsetDataset(calib, request.calibrationCount, request.seed);
+  if (request.augmentation.any()) subset = augmentedDataset(subset, request.augmentation, request.seed);
   const bool brecq = request.method == QuantMethod::Brecq;
   // FP inputs and targets of every layer (and block), in one pass over the calibration set.
   const CalibrationActivations fp = captureActivations(model, *subset, request.captureBatch, layerNames,

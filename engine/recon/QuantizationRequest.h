@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/AugmentedDataset.h"
 #include "engine/quant/WeightQuantConfig.h"
 #include "engine/recon/AdaRoundConfig.h"
 
@@ -27,6 +28,7 @@ struct QuantizationRequest {
   AdaRoundConfig adaround;
   ReconInput input = ReconInput::Quantized;
   int64_t calibrationCount = 1024;  // samples drawn from the calibration set
+  Augmentation augmentation;        // applied to the drawn calibration samples
   int64_t captureBatch = 64;
   uint64_t seed = 0;  // calibration subset, batch order
 };

@@ -56,6 +56,7 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeDouble(g, "select_fraction", r.adaround.selectFraction);
   writeString(g, "input", r.input == ReconInput::Quantized ? "quantized" : "fp");
   writeInt(g, "calibration_count", r.calibrationCount);
+  writeString(g, "augmentation", augmentationName(r.augmentation));
   writeInt(g, "capture_batch", r.captureBatch);
   writeInt(g, "seed", static_cast<int64_t>(r.seed));
   H5::Group overrides = g.createGroup("bit_overrides");
@@ -98,6 +99,7 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.adaround.selectFraction = readDouble(g, "select_fraction");
   r.input = readString(g, "input") == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
   r.calibrationCount = readInt(g, "calibration_count");
+  r.augmentation = parseAugmentation(readString(g, "augmentation"));
   r.captureBatch = readInt(g, "capture_batch");
   r.seed = static_cast<uint64_t>(readInt(g, "seed"));
   const H5::Group overrides = g.openGroup("bit_overrides");

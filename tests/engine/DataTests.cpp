@@ -10,6 +10,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/AugmentedDataset.h"
 #include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 
@@ -256,4 +257,32 @@ void DataTests::writeIsAtomic() {
   for (const auto& e : std::filesystem::directory_iterator(dir.path().toStdString()))
     files += e.is_regular_file() ? 1 : 0;
   QCOMPARE(files, 1);
+}
+
+void DataTests::augmentationIsPerSampleAndDeterministic() {
+  std::shared_ptr<const Dataset> base = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const DataBatch original = base->read(0, 16);
+  const auto flips = augmentedDataset(base, parseAugmentation("flip"), 7);
+  const DataBatch f = flips->read(0, 16);
+  int flipped = 0;
+  for (int64_t i = 0; i < 16; ++i) {
+    const bool same = at::equal(f.inputs[i], original.inputs[i]);
+    const bool mirrored = at::equal(f.inputs[i], original.inputs[i].flip({2}));
+    QVERIFY(same || mirrored);
+    flipped += mirrored && !same ? 1 : 0;
+  }
+  QVERIFY(flipped > 2 && flipped < 14);
+  QVERIFY(at::equal(f.labels, original.labels));
+  // A sample's augmentation depends on its index only, not on how it is batched.
+  const auto all = augmentedDataset(base, parseAugmentation("flip+crop+noise+mix"), 3);
+  const DataBatch whole = all->read(0, 8);
+  const DataBatch pieces = all->readIndices({5, 2});
+  QVERIFY(at::equal(pieces.inputs[0], whole.inputs[5]));
+  QVERIFY(at::equal(pieces.inputs[1], whole.inputs[2]));
+  QVERIFY(testsupport::maxAbsDiff(whole.inputs, original.inputs.slice(0, 0, 8)) > 0.05);
+  QVERIFY(at::equal(augmentedDataset(base, parseAugmentation("noise"), 3)->read(0, 4).inputs,
+                    augmentedDataset(base, parseAugmentation("noise"), 3)->read(0, 4).inputs));
+  QCOMPARE(augmentationName(parseAugmentation("noise+flip")), std::string("flip+noise"));
+  QCOMPARE(augmentationName(parseAugmentation("none")), std::string("none"));
+  EXPECT_ERROR(parseAugmentation("rotate"), ErrorCode::InvalidArgument);
 }

@@ -50,6 +50,7 @@ class DataTests : public QObject {
   void readIndicesKeepsOrder();
   void subsetIsDeterministic();
   void writeIsAtomic();
+  void augmentationIsPerSampleAndDeterministic();
 };
 
 class EvaluationTests : public QObject {

@@ -30,6 +30,7 @@ Session quantizedSession(Model& m) {
   req.adaround.selection = WeightSelection::LargestMagnitude;
   req.adaround.selectFraction = 0.5;
   req.adaround.optimizer = OptimizerKind::Sgd;
+  req.augmentation = parseAugmentation("flip+noise");
   Session s;
   s.result = quantizeModel(m, *calib, req, &s.weights);
   s.modelPath = testsupport::demoFile("fmnist_resnet.pt");
@@ -80,6 +81,7 @@ void SessionTests::sessionRoundTripRestoresEverything() {
   QCOMPARE(int(a.adaround.selection), int(WeightSelection::LargestMagnitude));
   QCOMPARE(a.adaround.selectFraction, 0.5);
   QCOMPARE(int(a.adaround.optimizer), int(OptimizerKind::Sgd));
+  QCOMPARE(augmentationName(a.augmentation), std::string("flip+noise"));
   QCOMPARE(a.seed, b.seed);
   QCOMPARE(a.calibrationCount, b.calibrationCount);
   QCOMPARE(r.result.wallSeconds, s.result.wallSeconds);
