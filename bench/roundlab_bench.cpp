@@ -17,6 +17,7 @@
 #include "engine/Model.h"
 #include "engine/Runtime.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/ModelQuantizer.h"
 
 using namespace roundlab;
 
@@ -106,6 +107,30 @@ int main(int argc, char** argv) {
     line(tag.c_str(), "adaround_step_ms", 1e3 * step, "ms");
     line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
     line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
+  }
+  // Methods x bit-widths at a fixed iteration count (A32), on 256 calibration samples.
+  // Skipped with --quick.
+  const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  const auto calib = openDataset(dir + "/fmnist_calib.h5");
+  for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+    if (quick) break;
+    const Model fp = Model::load(dir + "/" + file);
+    for (int bits : {4, 3, 2})
+      for (QuantMethod method : {QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::AdaRound, QuantMethod::Brecq}) {
+        QuantizationRequest req;
+        req.method = method;
+        req.weights.bits = bits;
+        req.calibrationCount = 256;
+        req.adaround.iterations = 200;
+        Model m = fp.clone();
+        const QuantizationResult r = quantizeModel(m, *calib, req);
+        EvalOptions eo;
+        const EvalReport e = evaluate(m, *val, eo);
+        const std::string tag = std::string(file) + ":W" + std::to_string(bits) + "A32:" + quantMethodName(method);
+        line(tag.c_str(), "top1", e.top1, "%");
+        line(tag.c_str(), "wall_s", r.wallSeconds, "s");
+        for (const auto& [phase, seconds] : r.phases) line(tag.c_str(), (phase + "_s").c_str(), seconds, "s");
+      }
   }
   line("process", "peak_rss", peakRssMiB(), "MiB");
   return 0;
