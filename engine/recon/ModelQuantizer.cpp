@@ -76,6 +76,81 @@ RoundingResult gptqLayer(const LayerInfo& info, const at::Tensor& w, const at::T
   return r;
 }
 
+// What one run shares across its units.
+struct RunContext {
+  Model& model;
+  const QuantizationRequest& request;
+  const std::shared_ptr<const Dataset>& calibration;  // the subset (augmented) actually used
+  const CalibrationActivations& fp;
+  const CancelToken& cancel;
+  double recaptureSeconds = 0, reconSeconds = 0;
+
+  // The unit's inputs from the partially quantized model (outputs stay the FP targets).
+  CalibrationActivations recapture(const std::vector<std::string>& layers, const std::vector<std::string>& blocks) {
+    const auto t = Clock::now();
+    CalibrationActivations q =
+        captureActivations(model, *calibration, request.captureBatch, layers, blocks, false, cancel);
+    recaptureSeconds += since(t);
+    return q;
+  }
+};
+
+std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const BlockInfo& block,
+                                                    const std::map<std::string, WeightGrid>& grids,
+                                                    const AdaRoundConfig& config, bool requantize,
+                                                    const ProgressFn& progress) {
+  BlockData data = ctx.fp.blocks.at(block.name);
+  if (requantize) data.args = ctx.recapture({}, {block.name}).blocks.at(block.name).args;
+  std::map<std::string, WeightGrid> blockGrids;
+  for (const auto& l : block.layers) blockGrids[l] = grids.at(l);
+  const auto t = Clock::now();
+  BlockRoundingResult r = BlockReconstructor(ctx.model, block, blockGrids, config).run(data, progress, ctx.cancel);
+  ctx.reconSeconds += since(t);
+  return std::move(r.layers);
+}
+
+RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const WeightGrid& grid,
+                             const AdaRoundConfig& config, bool requantize, const ProgressFn& progress) {
+  const LayerInfo& info = ctx.model.layer(name);
+  const at::Tensor w = ctx.model.weight(name).detach();
+  const at::Tensor bias = ctx.model.bias(name);
+  auto data = ctx.fp.layers.find(name);
+  if (data == ctx.fp.layers.end() || ctx.request.method == QuantMethod::Rtn) {
+    // RTN, or a layer never executed on the calibration data (nothing to reconstruct against).
+    RoundingResult r;
+    r.codes = r.rtnCodes = quantizeToCodes(w, grid);
+    r.weight = dequantize(r.codes, grid);
+    if (data != ctx.fp.layers.end()) {
+      torch::NoGradGuard g;
+      r.lossBefore = r.lossAfter =
+          reconstructionLoss(applyLayer(info, data->second.inputs, r.weight, bias), data->second.outputs)
+              .item<double>();
+    }
+    return r;
+  }
+  at::Tensor inputs = data->second.inputs;
+  if (requantize) {
+    const CalibrationActivations q = ctx.recapture({name}, {});
+    if (q.layers.count(name)) inputs = q.layers.at(name).inputs;
+  }
+  const auto t = Clock::now();
+  RoundingResult r =
+      ctx.request.method == QuantMethod::Gptq
+          ? gptqLayer(info, w, bias, grid, inputs, data->second.outputs)
+          : AdaRoundReconstructor(info, w, bias, grid, config).run(inputs, data->second.outputs, progress, ctx.cancel);
+  ctx.reconSeconds += since(t);
+  return r;
+}
+
+// Output SQNR of a quantized layer on its FP calibration inputs.
+double layerSqnr(const Model& model, const std::string& name, const LayerData& fp) {
+  torch::NoGradGuard g;
+  const at::Tensor y = fp.outputs.to(at::kDouble);
+  const at::Tensor yq = applyLayer(model.layer(name), fp.inputs, model.weight(name), model.bias(name)).to(at::kDouble);
+  const double noise = (y - yq).pow(2).sum().item<double>();
+  return noise > 0 ? 10 * std::log10(y.pow(2).sum().item<double>() / noise) : std::numeric_limits<double>::infinity();
+}
+
 }  // namespace
 
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
@@ -111,8 +186,8 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                                                        brecq ? blockNames : std::vector<std::string>{}, true, cancel);
   result.phases.emplace_back("capture", since(phase));
 
+  RunContext ctx{model, request, subset, fp, cancel};
   const std::vector<Unit> units = unitsOf(summary, request.method);
-  double reconSeconds = 0, recaptureSeconds = 0;
   for (size_t u = 0; u < units.size(); ++u) {
     const Unit& unit = units[u];
     const auto ut = Clock::now();
@@ -122,61 +197,16 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     };
     AdaRoundConfig ac = request.adaround;
     ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
-    // Re-gather this unit's inputs from the partially quantized model, unless FP inputs are asked
-    // for. One pass per unit: simple and exact; propagating block by block is the planned speed-up.
+    // Inputs come from the partially quantized model unless FP inputs are asked for: one
+    // calibration pass per unit, simple and exact; block-by-block propagation is the planned speed-up.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
     std::map<std::string, RoundingResult> rounded;
-
     if (unit.block && fp.blocks.count(unit.name)) {
-      BlockData data = fp.blocks.at(unit.name);
-      if (requantize) {
-        const auto ct = Clock::now();
-        auto q = captureActivations(model, *subset, request.captureBatch, {}, {unit.name}, false, cancel);
-        data.args = q.blocks.at(unit.name).args;
-        recaptureSeconds += since(ct);
-      }
-      std::map<std::string, WeightGrid> unitGrids;
-      for (const auto& l : unit.layers) unitGrids[l] = grids.at(l);
-      const auto rt = Clock::now();
-      BlockReconstructor rec(model, *unit.block, unitGrids, ac);
-      BlockRoundingResult br = rec.run(data, unitProgress, cancel);
-      reconSeconds += since(rt);
-      rounded = std::move(br.layers);
+      rounded = quantizeBlock(ctx, *unit.block, grids, ac, requantize, unitProgress);
     } else {
-      const std::string& name = unit.layers.front();
-      const LayerInfo& info = model.layer(name);
-      const at::Tensor w = model.weight(name).detach();
-      RoundingResult r;
-      auto data = fp.layers.find(name);
-      if (data == fp.layers.end() || request.method == QuantMethod::Rtn) {
-        // RTN, or a layer never executed on the calibration data (nothing to reconstruct against).
-        r.codes = r.rtnCodes = quantizeToCodes(w, grids.at(name));
-        r.weight = dequantize(r.codes, grids.at(name));
-        if (data != fp.layers.end()) {
-          torch::NoGradGuard g;
-          r.lossBefore = r.lossAfter =
-              reconstructionLoss(applyLayer(info, data->second.inputs, r.weight, model.bias(name)),
-                                 data->second.outputs)
-                  .item<double>();
-        }
-      } else {
-        at::Tensor inputs = data->second.inputs;
-        if (requantize) {
-          const auto ct = Clock::now();
-          auto q = captureActivations(model, *subset, request.captureBatch, {name}, {}, false, cancel);
-          if (q.layers.count(name)) inputs = q.layers.at(name).inputs;
-          recaptureSeconds += since(ct);
-        }
-        const auto rt = Clock::now();
-        if (request.method == QuantMethod::Gptq) {
-          r = gptqLayer(info, w, model.bias(name), grids.at(name), inputs, data->second.outputs);
-        } else {
-          r = AdaRoundReconstructor(info, w, model.bias(name), grids.at(name), ac)
-                  .run(inputs, data->second.outputs, unitProgress, cancel);
-        }
-        reconSeconds += since(rt);
-      }
-      rounded[name] = std::move(r);
+      // A single layer, or a block whose call could not be captured: its layers one by one.
+      for (const std::string& name : unit.layers)
+        rounded[name] = quantizeLayer(ctx, name, grids.at(name), ac, requantize, unitProgress);
     }
     const double unitSeconds = since(ut) / static_cast<double>(unit.layers.size());
     for (const std::string& name : unit.layers) {
@@ -190,14 +220,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
       o.exponent = grids.at(name).exponent;
-      if (auto d = fp.layers.find(name); d != fp.layers.end()) {
-        torch::NoGradGuard g;
-        const at::Tensor y = d->second.outputs.to(at::kDouble);
-        const at::Tensor yq = applyLayer(model.layer(name), d->second.inputs, model.weight(name), model.bias(name));
-        const double noise = (y - yq.to(at::kDouble)).pow(2).sum().item<double>();
-        o.sqnrDb = noise > 0 ? 10 * std::log10(y.pow(2).sum().item<double>() / noise)
-                             : std::numeric_limits<double>::infinity();
-      }
+      if (auto d = fp.layers.find(name); d != fp.layers.end()) o.sqnrDb = layerSqnr(model, name, d->second);
       o.seconds = unitSeconds;
       result.layers.push_back(std::move(o));
     }
@@ -208,11 +231,11 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (size_t i = 0; i < layerNames.size(); ++i) order[layerNames[i]] = i;
   std::sort(result.layers.begin(), result.layers.end(),
             [&](const LayerOutcome& a, const LayerOutcome& b) { return order[a.layer] < order[b.layer]; });
-  if (recaptureSeconds > 0) result.phases.emplace_back("recapture", recaptureSeconds);
+  if (ctx.recaptureSeconds > 0) result.phases.emplace_back("recapture", ctx.recaptureSeconds);
   if (request.method == QuantMethod::Rtn)
     result.phases.emplace_back("rtn", since(t0) - result.phases[0].second);
   else
-    result.phases.emplace_back("reconstruct", reconSeconds);
+    result.phases.emplace_back("reconstruct", ctx.reconSeconds);
   result.wallSeconds = since(t0);
   return result;
 }
