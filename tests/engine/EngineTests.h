@@ -74,6 +74,8 @@ class QuantizerTests : public QObject {
   void powerGridWithExponentOneIsUniform();
   void powerGridMatchesFormulaAndHelpsBellShapedWeights();
   void invalidConfigurationsRejected();
+  void activationLsqGradientMatchesFormula();
+  void activationRangeAndQdropMixing();
 };
 
 class ReconstructionTests : public QObject {

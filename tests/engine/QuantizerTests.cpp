@@ -3,6 +3,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/quant/ActivationQuantizer.h"
 #include "engine/quant/PowerGrid.h"
 #include "engine/quant/WeightGrid.h"
 
@@ -143,4 +144,65 @@ void QuantizerTests::invalidConfigurationsRejected() {
   c = config(4, false, Granularity::PerChannel, RangeInit::Lp);
   c.exponent = 1.5;
   EXPECT_ERROR(fitUniformGrid(w, c), ErrorCode::InvalidArgument);
+}
+
+void QuantizerTests::activationLsqGradientMatchesFormula() {
+  // Signed 3-bit: codes -4..3. With s = 0.1: 0.26 -> 3 (inside), 0.5 -> clipped to 3, -0.9 -> -4.
+  const at::Tensor calib = at::tensor({-1.0f, 0.5f, 0.2f});
+  ActivationQuantizer q(calib, 3);
+  QCOMPARE(q.qmin(), int64_t(-4));
+  QCOMPARE(q.qmax(), int64_t(3));
+  {
+    torch::NoGradGuard g;
+    q.step().fill_(0.1);
+  }
+  const std::vector<float> xs = {0.26f, 0.5f, -0.9f, 0.04f, -0.13f};
+  const at::Tensor x = at::tensor(xs).requires_grad_(true);
+  const at::Tensor y = q.forward(x);
+  y.sum().backward();
+  // LSQ: dy/ds = round(x/s) - x/s inside the range, qmin or qmax when clipped; scaled by g.
+  const double s = 0.1, g = 1.0 / std::sqrt(5.0 * 3.0);
+  double expected = 0;
+  std::vector<double> dx;
+  for (float v : xs) {
+    const double r = v / s;
+    if (r >= 3.5)
+      expected += 3, dx.push_back(0);
+    else if (r < -4.5)
+      expected += -4, dx.push_back(0);
+    else
+      expected += std::round(r) - r, dx.push_back(1);
+  }
+  expected *= g;
+  QVERIFY2(std::abs(q.step().grad().item<double>() - expected) < 1e-6,
+           (std::to_string(q.step().grad().item<double>()) + " vs " + std::to_string(expected)).c_str());
+  for (size_t i = 0; i < xs.size(); ++i) QCOMPARE(x.grad()[static_cast<int64_t>(i)].item<double>(), dx[i]);
+  QVERIFY(std::abs(y[0].item<double>() - 0.3) < 1e-6);
+  QVERIFY(std::abs(y[1].item<double>() - 0.3) < 1e-6);  // clipped at qmax * s
+  QVERIFY(std::abs(y[2].item<double>() + 0.4) < 1e-6);  // clipped at qmin * s
+}
+
+void QuantizerTests::activationRangeAndQdropMixing() {
+  auto gen = at::detail::createCPUGenerator(5);
+  const at::Tensor relu = at::relu(at::randn({4000}, gen));
+  ActivationQuantizer u(relu, 4);
+  QVERIFY(u.isUnsigned());
+  QCOMPARE(u.qmax(), int64_t(15));
+  // The L_p step is never worse than the max-based one on its own criterion.
+  const double maxStep = relu.max().item<double>() / 15.0;
+  auto lpErr = [&](double s) {
+    return (relu - (relu / s).round().clamp(0, 15) * s).abs().pow(2.4).sum().item<double>();
+  };
+  QVERIFY(lpErr(u.stepValue()) <= lpErr(maxStep) + 1e-9);
+  QVERIFY(u.stepValue() <= maxStep + 1e-9);
+  // QDrop: about a fraction p of the elements take the quantized value.
+  const at::Tensor fp = at::randn({100000}, gen);
+  const at::Tensor qv = fp + 10;  // distinguishable
+  at::Generator mixGen = at::detail::createCPUGenerator(11);
+  const at::Tensor mixed = qdropMix(fp, qv, 0.5, mixGen);
+  const double share = mixed.eq(qv).to(at::kDouble).mean().item<double>();
+  QVERIFY2(std::abs(share - 0.5) < 0.01, std::to_string(share).c_str());
+  QVERIFY((mixed.eq(qv) | mixed.eq(fp)).all().item<bool>());
+  QVERIFY(at::equal(qdropMix(fp, qv, 1.0, mixGen), qv));
+  QVERIFY(std::abs(qdropMix(fp, qv, 0.2, mixGen).eq(qv).to(at::kDouble).mean().item<double>() - 0.2) < 0.01);
 }
