@@ -38,32 +38,19 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   RoundingVariable var(weight_, grid_, config_);
-  const auto optimizer = makeOptimizer(var.parameters(), config_);
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
 
-  auto gen = at::detail::createCPUGenerator(config_.seed);
-  const int64_t n = inputs.size(0), batch = std::min<int64_t>(config_.batch, n);
-  const int iters = config_.iterations;
-  const int curveEvery = std::max(1, iters / std::max(1, config_.curvePoints));
-  const int progressEvery = std::max(1, iters / 100);
-  for (int it = 0; it < iters; ++it) {
-    cancel.throwIfCancelled("AdaRound on " + layer_.name);
-    const at::Tensor idx = at::randperm(n, gen, at::kLong).slice(0, 0, batch);
-    const at::Tensor rec =
-        reconstructionLoss(apply(inputs.index_select(0, idx), var.softWeight()), targets.index_select(0, idx));
-    at::Tensor loss = rec;
-    if (const double beta = regularizerBeta(config_, it); beta > 0)
-      loss = loss + config_.lambda * var.regularizer(beta);
-    scheduleLearningRate(*optimizer, config_, it);
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-    if (it % curveEvery == 0 || it == iters - 1) r.curve.emplace_back(it, rec.item<double>());
-    if (progress && (it % progressEvery == 0 || it == iters - 1))
-      progress({"adaround", static_cast<double>(it + 1) / iters, layer_.name, rec.item<double>(), true});
-  }
+  r.curve = optimiseRounding(
+      {&var}, inputs.size(0), config_,
+      [&](const at::Tensor& idx) {
+        return reconstructionLoss(apply(inputs.index_select(0, idx), var.softWeight()), targets.index_select(0, idx));
+      },
+      [&](double fraction, double loss) {
+        if (progress) progress({"adaround", fraction, layer_.name, loss, true});
+      },
+      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); });
 
   torch::NoGradGuard noGrad;
   r.codes = var.codes();

@@ -43,7 +43,6 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
   WeightOverride slots(model_, block_.layers);
   BlockRoundingResult r;
   std::vector<std::pair<std::string, RoundingVariable>> vars;
-  std::vector<at::Tensor> params;
   for (const std::string& name : block_.layers) {
     const at::Tensor w = model_.weight(name).detach();
     RoundingResult lr;
@@ -52,32 +51,20 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     r.layers[name] = std::move(lr);
     vars.emplace_back(name, RoundingVariable(w, grids_.at(name), config_));
   }
-  for (auto& [name, var] : vars)
-    for (const at::Tensor& t : var.parameters()) params.push_back(t);
   r.lossBefore = datasetLoss(data);
 
-  const auto optimizer = makeOptimizer(params, config_);
-  auto gen = at::detail::createCPUGenerator(config_.seed);
-  const int64_t n = data.samples(), batch = std::min<int64_t>(config_.batch, n);
-  const int iters = config_.iterations;
-  const int curveEvery = std::max(1, iters / std::max(1, config_.curvePoints));
-  const int progressEvery = std::max(1, iters / 100);
-  for (int it = 0; it < iters; ++it) {
-    cancel.throwIfCancelled("block reconstruction of " + block_.name);
-    const at::Tensor idx = at::randperm(n, gen, at::kLong).slice(0, 0, batch);
-    for (auto& [name, var] : vars) slots.set(name, var.softWeight());
-    const at::Tensor rec = reconstructionLoss(forward(data, idx), data.targets.index_select(0, idx));
-    at::Tensor loss = rec;
-    if (const double beta = regularizerBeta(config_, it); beta > 0)
-      for (auto& [name, var] : vars) loss = loss + config_.lambda * var.regularizer(beta);
-    scheduleLearningRate(*optimizer, config_, it);
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-    if (it % curveEvery == 0 || it == iters - 1) r.curve.emplace_back(it, rec.item<double>());
-    if (progress && (it % progressEvery == 0 || it == iters - 1))
-      progress({"brecq", static_cast<double>(it + 1) / iters, block_.name, rec.item<double>(), true});
-  }
+  std::vector<RoundingVariable*> variables;
+  for (auto& [name, var] : vars) variables.push_back(&var);
+  r.curve = optimiseRounding(
+      variables, data.samples(), config_,
+      [&](const at::Tensor& idx) {
+        for (auto& [name, var] : vars) slots.set(name, var.softWeight());
+        return reconstructionLoss(forward(data, idx), data.targets.index_select(0, idx));
+      },
+      [&](double fraction, double loss) {
+        if (progress) progress({"brecq", fraction, block_.name, loss, true});
+      },
+      [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); });
 
   torch::NoGradGuard noGrad;
   for (auto& [name, var] : vars) {

@@ -88,6 +88,41 @@ at::Tensor RoundingVariable::codes() const {
   return (integerCodes(true) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax).to(at::kInt).reshape(shape_);
 }
 
+std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
+                                                     const AdaRoundConfig& config,
+                                                     const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
+                                                     const std::function<void(double, double)>& progress,
+                                                     const std::function<void()>& checkCancel) {
+  torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
+  std::vector<at::Tensor> params;
+  for (RoundingVariable* v : variables)
+    for (const at::Tensor& t : v->parameters()) params.push_back(t);
+  const auto optimizer = makeOptimizer(params, config);
+  auto gen = at::detail::createCPUGenerator(config.seed);
+  const int64_t batch = std::min<int64_t>(config.batch, samples);
+  const int iters = config.iterations;
+  const int curveEvery = std::max(1, iters / std::max(1, config.curvePoints));
+  const int progressEvery = std::max(1, iters / 100);
+  std::vector<std::pair<int, double>> curve;
+  for (int it = 0; it < iters; ++it) {
+    checkCancel();
+    const at::Tensor idx = at::randperm(samples, gen, at::kLong).slice(0, 0, batch);
+    const at::Tensor rec = batchLoss(idx);
+    at::Tensor loss = rec;
+    if (const double beta = regularizerBeta(config, it); beta > 0)
+      for (RoundingVariable* v : variables) loss = loss + config.lambda * v->regularizer(beta);
+    scheduleLearningRate(*optimizer, config, it);
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    const bool last = it == iters - 1;
+    if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
+    if (progress && (it % progressEvery == 0 || last))
+      progress(static_cast<double>(it + 1) / iters, rec.item<double>());
+  }
+  return curve;
+}
+
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params, const AdaRoundConfig& c) {
   if (c.optimizer == OptimizerKind::Sgd)
     return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.learningRate).momentum(c.momentum));

@@ -7,7 +7,10 @@
 //    {floor, floor+1} for rounding only, or free over the grid;
 //  - with learned steps, s becomes s * exp(g) with one g per channel/group, initialised to 0;
 // weights outside the selection keep round-to-nearest.
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -48,6 +51,17 @@ class RoundingVariable {
   at::Tensor logStep_;  // [rows, groups, 1], learned with RoundingAndStep; undefined otherwise
   double selected_ = 1.0;
 };
+
+// The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws
+// a batch of `samples` (seeded by config.seed), asks `batchLoss` for the soft model's
+// reconstruction loss on it, adds lambda times the variables' regularisers (after warm-up),
+// and steps the optimiser. Calls `checkCancel` every iteration and `progress(fraction, batch loss)`
+// at most every 1%. Returns the loss curve (iteration, batch loss).
+std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
+                                                     const AdaRoundConfig& config,
+                                                     const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
+                                                     const std::function<void(double, double)>& progress,
+                                                     const std::function<void()>& checkCancel);
 
 // The optimiser of the settings (Adam or SGD with momentum) over the variables.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params,
