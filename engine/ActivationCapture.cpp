@@ -4,6 +4,7 @@
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include "engine/Error.h"
 #include "engine/GraphPaths.h"
@@ -44,6 +45,7 @@ struct ActivationCapture::Impl {
   std::map<std::pair<std::string, int>, std::vector<c10::IValue>> blockArgTemplates;
   std::map<std::string, std::string> skipped;
   bool autogradPath = false;
+  bool differentiable = false;
 
   Value* newList(ListSlot slot) {
     torch::jit::WithInsertPoint guard(graph->block()->param_node()->next());
@@ -65,6 +67,7 @@ struct ActivationCapture::Impl {
 ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options) : d(std::make_unique<Impl>()) {
   const ModelSummary& summary = model.summary();
   d->module = model.module();
+  d->differentiable = options.differentiable;
   d->graph = d->module.get_method("forward").graph()->copy();
   auto& g = *d->graph;
 
@@ -139,7 +142,11 @@ bool ActivationCapture::usesAutogradPath() const { return d->autogradPath; }
 CaptureResult ActivationCapture::run(const at::Tensor& input) {
   torch::jit::Stack stack{d->module._ivalue(), input};
   {
-    c10::AutoGradMode grad(d->autogradPath);
+    c10::AutoGradMode grad(d->autogradPath || d->differentiable);
+    // The optimising executor fuses ops into differentiable subgraphs whose internal values
+    // (the recorded ones among them) get no gradients of their own: run unoptimised when
+    // gradients with respect to recorded values are wanted.
+    torch::jit::GraphOptimizerEnabledGuard plain(!d->differentiable);
     try {
       d->function->run(stack);
     } catch (const std::exception& e) {  // the interpreter rethrows c10::Errors as runtime_error
@@ -149,7 +156,8 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
   }
   const auto& elements = stack.back().toTupleRef().elements();
   CaptureResult r;
-  r.modelOutput = elements[0].isTensor() ? elements[0].toTensor().detach() : at::Tensor();
+  auto keep = [&](const at::Tensor& t) { return d->differentiable ? t : t.detach(); };
+  r.modelOutput = elements[0].isTensor() ? keep(elements[0].toTensor()) : at::Tensor();
   // Per (owner, site): executions in order; inputs/outputs of one execution share an index.
   std::map<std::pair<std::string, int>, std::vector<CapturedCall>> layerCalls, blockCalls;
   for (size_t i = 0; i < d->slots.size(); ++i) {
@@ -165,7 +173,7 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
       }
     }
     for (size_t k = 0; k < values.size(); ++k) {
-      at::Tensor v = values[k].detach();
+      at::Tensor v = keep(values[k]);
       switch (s.kind) {
         case ListKind::LayerInput:
           calls[k].args = {v};

@@ -41,6 +41,9 @@ struct CaptureOptions {
   bool layers = true;
   bool blocks = true;
   bool outputs = true;
+  // Run with autograd and keep the recorded tensors attached to the graph, so gradients of the
+  // model output with respect to them can be taken (Fisher weights).
+  bool differentiable = false;
 };
 
 class ActivationCapture {

@@ -39,6 +39,7 @@ void addQuantizationOptions(QCommandLineParser& p) {
                "magnitude (largest); the rest stay round-to-nearest.",
                "RULE", "all"});
   p.addOption({"select-fraction", "Share of weights selected by --select (default 1).", "F", "1"});
+  p.addOption({"block-loss", "BRECQ's block loss: mse, or fisher (weighted by |dKL/d output| + 1).", "L", "mse"});
   p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
   p.addOption({"augment", "Calibration augmentation: none, or flip, crop, noise, mix joined by '+'.", "A", "none"});
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
@@ -92,6 +93,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.adaround.freedom = parseFreedom(p.value("freedom").toStdString());
   r.adaround.selection = parseSelection(p.value("select").toStdString());
   r.adaround.selectFraction = parseFloatList(p.value("select-fraction"), "--select-fraction").at(0);
+  r.blockLoss = parseBlockLoss(p.value("block-loss").toStdString());
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
   r.augmentation = parseAugmentation(p.value("augment").toStdString());
   r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));

@@ -25,14 +25,21 @@ at::Tensor BlockReconstructor::forward(const BlockData& data, const at::Tensor& 
   return const_cast<torch::jit::Module&>(module_).forward(args).toTensor();
 }
 
+at::Tensor BlockReconstructor::loss(const BlockData& data, const at::Tensor& index,
+                                    const at::Tensor& prediction) const {
+  const at::Tensor target = data.targets.index_select(0, index);
+  if (!data.fisher.defined()) return reconstructionLoss(prediction, target);
+  const at::Tensor g = data.fisher.index_select(0, index);  // BRECQ: ((g (pred - target))^2)
+  return reconstructionLoss(prediction * g, target * g);
+}
+
 double BlockReconstructor::datasetLoss(const BlockData& data) const {
   torch::NoGradGuard noGrad;
   double total = 0;
   const int64_t n = data.samples(), step = 256;
   for (int64_t b = 0; b < n; b += step) {
     const at::Tensor idx = at::arange(b, std::min(n, b + step), at::kLong);
-    total += reconstructionLoss(forward(data, idx), data.targets.index_select(0, idx)).item<double>() *
-             static_cast<double>(idx.size(0));
+    total += loss(data, idx, forward(data, idx)).item<double>() * static_cast<double>(idx.size(0));
   }
   return total / static_cast<double>(n);
 }
@@ -59,7 +66,7 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
       variables, data.samples(), config_,
       [&](const at::Tensor& idx) {
         for (auto& [name, var] : vars) slots.set(name, var.softWeight());
-        return reconstructionLoss(forward(data, idx), data.targets.index_select(0, idx));
+        return loss(data, idx, forward(data, idx));
       },
       [&](double fraction, double loss) {
         if (progress) progress({"brecq", fraction, block_.name, loss, true});

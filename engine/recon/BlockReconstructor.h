@@ -23,6 +23,7 @@ class Model;
 struct BlockData {
   std::vector<c10::IValue> args;
   at::Tensor targets;
+  at::Tensor fisher;  // optional per-element weights g: the loss becomes ||g (B(x) - B~(x~))||^2
   int64_t samples() const { return targets.size(0); }
 };
 
@@ -42,6 +43,7 @@ class BlockReconstructor {
  private:
   at::Tensor forward(const BlockData& data, const at::Tensor& index) const;
   double datasetLoss(const BlockData& data) const;
+  at::Tensor loss(const BlockData& data, const at::Tensor& index, const at::Tensor& prediction) const;
 
   Model& model_;
   BlockInfo block_;

@@ -7,6 +7,7 @@
 #include "engine/ActivationCapture.h"
 #include "engine/DataBatch.h"
 #include "engine/Dataset.h"
+#include "engine/Model.h"
 
 namespace roundlab {
 
@@ -68,6 +69,40 @@ CalibrationActivations captureActivations(const Model& model, const Dataset& dat
     if (outputs) d.targets = at::cat(blockOut[name]);
     out.blocks[name] = std::move(d);
   }
+  return out;
+}
+
+std::map<std::string, at::Tensor> blockFisherWeights(const Model& fp, const Model& quantized, const Dataset& data,
+                                                     int64_t batch, const std::vector<std::string>& blocks,
+                                                     const CancelToken& cancel) {
+  CaptureOptions o;
+  o.layers = false;
+  o.differentiable = true;
+  ActivationCapture capture(quantized, o);
+  const std::set<std::string> want(blocks.begin(), blocks.end());
+  std::map<std::string, std::vector<at::Tensor>> parts;
+  for (int64_t b = 0; b < data.info().samples; b += batch) {
+    cancel.throwIfCancelled("Fisher weights");
+    const at::Tensor x = data.read(b, std::min(batch, data.info().samples - b)).inputs;
+    const at::Tensor logP = torch::log_softmax(fp.forward(x).to(at::kFloat), 1);
+    const CaptureResult r = capture.run(x);
+    std::vector<std::string> names;
+    std::vector<at::Tensor> outputs;
+    for (const auto& [name, calls] : r.blocks)
+      if (want.count(name) && !calls.empty() && calls[0].site == 0 && calls[0].output.requires_grad()) {
+        names.push_back(name);
+        outputs.push_back(calls[0].output);
+      }
+    if (outputs.empty()) continue;
+    const at::Tensor logQ = torch::log_softmax(r.modelOutput, 1);
+    const at::Tensor kl = (logP.exp() * (logP - logQ)).sum();
+    const auto grads = torch::autograd::grad({kl}, outputs, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                             /*allow_unused=*/true);
+    for (size_t i = 0; i < names.size(); ++i)
+      parts[names[i]].push_back(grads[i].defined() ? grads[i].detach().abs() + 1 : at::ones_like(outputs[i]).detach());
+  }
+  std::map<std::string, at::Tensor> out;
+  for (auto& [name, list] : parts) out[name] = at::cat(list);
   return out;
 }
 

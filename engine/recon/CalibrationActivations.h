@@ -29,4 +29,12 @@ CalibrationActivations captureActivations(const Model& model, const Dataset& dat
                                           const std::vector<std::string>& blocks, bool outputs,
                                           const CancelToken& cancel);
 
+// BRECQ's Fisher weights for block outputs: g = |dL/dz| + 1 with
+// L = KL(softmax(FP logits) || softmax(quantized logits)) summed over the batch, z a block's output
+// in `quantized` (the model with round-to-nearest weights); one forward and one backward per
+// batch give every block's weights. Stacked along the batch like captureActivations.
+std::map<std::string, at::Tensor> blockFisherWeights(const Model& fp, const Model& quantized, const Dataset& data,
+                                                     int64_t batch, const std::vector<std::string>& blocks,
+                                                     const CancelToken& cancel);
+
 }  // namespace roundlab

@@ -76,6 +76,8 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.calibrationCount = toInt(axis, v);
   else if (axis == "seed")
     r.seed = static_cast<uint64_t>(toInt(axis, v));
+  else if (axis == "block-loss")
+    r.blockLoss = parseBlockLoss(v);
   else if (axis == "augment")
     r.augmentation = parseAugmentation(v);
   else if (axis == "optimizer")

@@ -83,6 +83,7 @@ struct RunContext {
   const std::shared_ptr<const Dataset>& calibration;  // the subset (augmented) actually used
   const CalibrationActivations& fp;
   const CancelToken& cancel;
+  const std::map<std::string, at::Tensor>* fisher = nullptr;
   double recaptureSeconds = 0, reconSeconds = 0;
 
   // The unit's inputs from the partially quantized model (outputs stay the FP targets).
@@ -100,6 +101,7 @@ std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const Block
                                                     const AdaRoundConfig& config, bool requantize,
                                                     const ProgressFn& progress) {
   BlockData data = ctx.fp.blocks.at(block.name);
+  if (auto f = ctx.fisher->find(block.name); f != ctx.fisher->end()) data.fisher = f->second;
   if (requantize) data.args = ctx.recapture({}, {block.name}).blocks.at(block.name).args;
   std::map<std::string, WeightGrid> blockGrids;
   for (const auto& l : block.layers) blockGrids[l] = grids.at(l);
@@ -186,7 +188,17 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                                                        brecq ? blockNames : std::vector<std::string>{}, true, cancel);
   result.phases.emplace_back("capture", since(phase));
 
+  std::map<std::string, at::Tensor> fisher;
+  if (brecq && request.blockLoss == BlockLoss::Fisher) {
+    const auto ft = Clock::now();
+    Model rtn = model.clone();  // BRECQ takes the gradients on the round-to-nearest model
+    for (const std::string& name : layerNames) rtn.setWeight(name, fakeQuantize(model.weight(name), grids.at(name)));
+    fisher = blockFisherWeights(model, rtn, *subset, request.captureBatch, blockNames, cancel);
+    result.phases.emplace_back("fisher", since(ft));
+  }
+
   RunContext ctx{model, request, subset, fp, cancel};
+  ctx.fisher = &fisher;
   const std::vector<Unit> units = unitsOf(summary, request.method);
   for (size_t u = 0; u < units.size(); ++u) {
     const Unit& unit = units[u];

@@ -27,6 +27,14 @@ QuantMethod parseQuantMethod(const std::string& name) {
               "unknown method '" + name + "' (this build knows rtn, adaround, brecq, gptq)");
 }
 
+const char* blockLossName(BlockLoss l) { return l == BlockLoss::Mse ? "mse" : "fisher"; }
+
+BlockLoss parseBlockLoss(const std::string& name) {
+  if (name == "mse") return BlockLoss::Mse;
+  if (name == "fisher") return BlockLoss::Fisher;
+  throw Error(ErrorCode::InvalidArgument, "block loss must be mse or fisher, got '" + name + "'");
+}
+
 std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers) {
   std::map<std::string, int> bits;
   for (const std::string& l : layers) bits[l] = request.weights.bits;

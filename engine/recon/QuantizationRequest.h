@@ -16,9 +16,13 @@ enum class QuantMethod { Rtn, AdaRound, Brecq, Gptq };
 // Which input a layer is reconstructed on: the FP model's, or the one produced by the already
 // quantized earlier layers (the target is always the FP output).
 enum class ReconInput { FloatingPoint, Quantized };
+// Block reconstruction loss: plain squared error, or weighted by BRECQ's Fisher approximation.
+enum class BlockLoss { Mse, Fisher };
 
 const char* quantMethodName(QuantMethod m);
 QuantMethod parseQuantMethod(const std::string& name);  // throws InvalidArgument
+const char* blockLossName(BlockLoss l);
+BlockLoss parseBlockLoss(const std::string& name);  // "mse" | "fisher"; throws InvalidArgument
 
 struct QuantizationRequest {
   QuantMethod method = QuantMethod::AdaRound;
@@ -27,8 +31,9 @@ struct QuantizationRequest {
   bool firstLastEightBit = true;    // first and last quantized layers at 8 bits
   AdaRoundConfig adaround;
   ReconInput input = ReconInput::Quantized;
-  int64_t calibrationCount = 1024;  // samples drawn from the calibration set
-  Augmentation augmentation;        // applied to the drawn calibration samples
+  BlockLoss blockLoss = BlockLoss::Mse;  // BRECQ only
+  int64_t calibrationCount = 1024;       // samples drawn from the calibration set
+  Augmentation augmentation;             // applied to the drawn calibration samples
   int64_t captureBatch = 64;
   uint64_t seed = 0;  // calibration subset, batch order
 };

@@ -55,6 +55,7 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeString(g, "selection", selectionName(r.adaround.selection));
   writeDouble(g, "select_fraction", r.adaround.selectFraction);
   writeString(g, "input", r.input == ReconInput::Quantized ? "quantized" : "fp");
+  writeString(g, "block_loss", blockLossName(r.blockLoss));
   writeInt(g, "calibration_count", r.calibrationCount);
   writeString(g, "augmentation", augmentationName(r.augmentation));
   writeInt(g, "capture_batch", r.captureBatch);
@@ -98,6 +99,7 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.adaround.selection = parseSelection(readString(g, "selection"));
   r.adaround.selectFraction = readDouble(g, "select_fraction");
   r.input = readString(g, "input") == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.blockLoss = parseBlockLoss(readString(g, "block_loss"));
   r.calibrationCount = readInt(g, "calibration_count");
   r.augmentation = parseAugmentation(readString(g, "augmentation"));
   r.captureBatch = readInt(g, "capture_batch");

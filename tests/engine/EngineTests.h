@@ -96,6 +96,7 @@ class ReconstructionTests : public QObject {
   void gptqBeatsRtnOnItsObjective();
   void experimentVariesOneAxis();
   void designSpaceVariantsOfTheRounding();
+  void fisherWeightedBlockLoss();
 };
 
 class SessionTests : public QObject {

@@ -496,3 +496,49 @@ void ReconstructionTests::designSpaceVariantsOfTheRounding() {
   bad.selectFraction = 0;
   EXPECT_ERROR(run(bad), ErrorCode::InvalidArgument);
 }
+
+void ReconstructionTests::fisherWeightedBlockLoss() {
+  const Model fp = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 48, 4);
+  std::vector<std::string> blocks;
+  for (const BlockInfo& b : fp.summary().blocks) blocks.push_back(b.name);
+  // On the FP model itself KL(p || p) has zero gradient: every weight is exactly 1.
+  for (const auto& [name, g] : blockFisherWeights(fp, fp, *calib, 16, blocks, {}))
+    QVERIFY2(testsupport::maxAbsDiff(g, at::ones_like(g)) < 1e-6, name.c_str());
+  // On a 2-bit round-to-nearest copy the weights rise above 1, with the block outputs' shape.
+  Model rtn = fp.clone();
+  for (const LayerInfo& l : fp.summary().layers)
+    rtn.setWeight(l.name, fakeQuantize(fp.weight(l.name), fitUniformGrid(fp.weight(l.name), bits(2))));
+  const auto fisher = blockFisherWeights(fp, rtn, *calib, 16, blocks, {});
+  const CalibrationActivations acts = captureActivations(rtn, *calib, 16, {}, blocks, true, {});
+  QCOMPARE(fisher.size(), blocks.size());
+  for (const auto& [name, g] : fisher) {
+    QCOMPARE(g.sizes().vec(), acts.blocks.at(name).targets.sizes().vec());
+    QVERIFY(g.min().item<double>() >= 1.0);
+    QVERIFY(g.max().item<double>() > 1.0);
+  }
+  // The last block's weights equal |dKL/dz| + 1 computed directly: z -> avgpool -> fc.
+  {
+    const at::Tensor x = calib->read(0, 48).inputs;
+    const at::Tensor z = acts.blocks.at("layer3.0").targets.clone().requires_grad_(true);
+    const at::Tensor logits =
+        at::linear(at::adaptive_avg_pool2d(z, {1, 1}).flatten(1), rtn.weight("fc"), rtn.bias("fc"));
+    const at::Tensor logP = at::log_softmax(fp.forward(x), 1);
+    const at::Tensor kl = (logP.exp() * (logP - at::log_softmax(logits, 1))).sum();
+    const at::Tensor expected = torch::autograd::grad({kl}, {z})[0].abs() + 1;
+    QVERIFY(testsupport::maxAbsDiff(fisher.at("layer3.0"), expected) < 1e-6);
+  }
+  // BRECQ with the Fisher-weighted loss runs end to end and records the setting.
+  Model m = fp.clone();
+  QuantizationRequest req;
+  req.method = QuantMethod::Brecq;
+  req.blockLoss = BlockLoss::Fisher;
+  req.weights.bits = 3;
+  req.calibrationCount = 48;
+  req.adaround.iterations = 30;
+  const QuantizationResult r = quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req);
+  bool hasFisherPhase = false;
+  for (const auto& [phase, seconds] : r.phases) hasFisherPhase |= phase == "fisher";
+  QVERIFY(hasFisherPhase);
+  for (const LayerOutcome& o : r.layers) QVERIFY(std::isfinite(o.lossAfter));
+}
