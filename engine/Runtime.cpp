@@ -15,7 +15,6 @@ void setComputeThreads(int threads) {
   at::set_num_threads(threads);
 }
 
-int computeThreads() { return at::get_num_threads(); }
 
 LibraryVersions libraryVersions() {
   unsigned maj = 0, min = 0, rel = 0;

@@ -7,7 +7,6 @@ namespace roundlab {
 // LibTorch intra-op threads. On small VMs more threads are often slower (OpenMP spin-waits);
 // the default is 1, and callers running > 1 should set OMP_WAIT_POLICY=PASSIVE before start.
 void setComputeThreads(int threads);
-int computeThreads();
 
 struct LibraryVersions {
   std::string roundlab, torch, hdf5, zlib;

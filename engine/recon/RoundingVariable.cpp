@@ -42,7 +42,6 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
     const at::Tensor idx = std::get<1>(score.flatten().topk(keep));
     mask_ = at::zeros({score.numel()}).index_fill_(0, idx, 1.0).view_as(score);
   }
-  selected_ = mask_.mean().item<double>();
   if (freedom_ == DegreesOfFreedom::RoundingAndStep) logStep_ = at::zeros_like(grid_.scale).requires_grad_(true);
   v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
            ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite

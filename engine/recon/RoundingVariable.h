@@ -33,8 +33,6 @@ class RoundingVariable {
   at::Tensor regularizer(double beta) const;
   // Final integer codes, int32, in the weight's shape.
   at::Tensor codes() const;
-  // Share of weights whose rounding is learned.
-  double selectedFraction() const { return selected_; }
 
   static at::Tensor rectifiedSigmoid(const at::Tensor& v);
   static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
@@ -49,7 +47,6 @@ class RoundingVariable {
   at::Tensor scaled_, base_, nearest_, mask_;  // grid view
   at::Tensor v_;
   at::Tensor logStep_;  // [rows, groups, 1], learned with RoundingAndStep; undefined otherwise
-  double selected_ = 1.0;
 };
 
 // The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws
