@@ -129,10 +129,7 @@ std::pair<at::Tensor, WeightGrid> readCodesAndGrid(const H5::Group& g) {
   WeightGrid grid;
   const at::Tensor codes = readTensor(g, "codes").to(at::kInt);
   grid.weightShape = codes.sizes().vec();
-  const std::string gran = readString(g, "granularity");
-  grid.granularity = gran == "tensor"  ? Granularity::PerTensor
-                     : gran == "group" ? Granularity::PerGroup
-                                       : Granularity::PerChannel;
+  grid.granularity = parseGranularity(readString(g, "granularity"));
   grid.groupSize = readInt(g, "group_size");
   grid.bits = static_cast<int>(readInt(g, "bits"));
   grid.exponent = readDouble(g, "exponent");

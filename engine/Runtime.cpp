@@ -15,7 +15,6 @@ void setComputeThreads(int threads) {
   at::set_num_threads(threads);
 }
 
-
 LibraryVersions libraryVersions() {
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);

@@ -2,6 +2,7 @@
 #include <QElapsedTimer>
 
 #include "app/cli/CliSupport.h"
+#include "engine/Error.h"
 #include "engine/recon/AdaRoundConfig.h"
 #include "engine/recon/QuantizationRequest.h"
 
@@ -45,34 +46,30 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
 }
 
+namespace {
+
+// A named choice of an option, reported as a usage error (exit 2) when the name is unknown.
+template <typename Parse>
+auto asUsage(Parse parse, const QString& value, const QString& option) {
+  try {
+    return parse(value.toStdString());
+  } catch (const Error& e) {
+    throw UsageError{option + ": " + QString::fromStdString(e.what())};
+  }
+}
+
+}  // namespace
+
 QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) {
   QuantizationRequest r;
   r.method = parseQuantMethod(p.value("method").toStdString());
   r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
   r.weights.symmetric = p.isSet("symmetric");
-  const QString gran = p.value("granularity");
-  if (gran == "channel")
-    r.weights.granularity = Granularity::PerChannel;
-  else if (gran == "tensor")
-    r.weights.granularity = Granularity::PerTensor;
-  else if (gran == "group")
-    r.weights.granularity = Granularity::PerGroup;
-  else
-    throw UsageError{"--granularity expects channel, tensor or group"};
+  r.weights.granularity = asUsage(parseGranularity, p.value("granularity"), "--granularity");
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
-  const QString range = p.value("range");
-  if (range != "lp" && range != "minmax") throw UsageError{"--range expects lp or minmax"};
-  r.weights.rangeInit = range == "lp" ? RangeInit::Lp : RangeInit::MinMax;
+  r.weights.rangeInit = asUsage(parseRangeInit, p.value("range"), "--range");
   r.weights.lpNorm = parseFloatList(p.value("p"), "--p").at(0);
-  const QString grid = p.value("grid");
-  if (grid == "uniform")
-    r.weights.grid = GridKind::Uniform;
-  else if (grid == "power")
-    r.weights.grid = GridKind::PowerSearched;
-  else if (grid == "power-learned")
-    r.weights.grid = GridKind::PowerLearned;
-  else
-    throw UsageError{"--grid expects uniform, power or power-learned"};
+  r.weights.grid = asUsage(parseGridKind, p.value("grid"), "--grid");
   for (const QString& spec : p.values("bits")) {
     const int eq = spec.lastIndexOf('=');
     if (eq <= 0) throw UsageError{"--bits expects LAYER=N, got '" + spec + "'"};
@@ -84,9 +81,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.adaround.learningRate = parseFloatList(p.value("lr"), "--lr").at(0);
   r.adaround.lambda = parseFloatList(p.value("lambda"), "--lambda").at(0);
   r.adaround.warmup = parseFloatList(p.value("warmup"), "--warmup").at(0);
-  const QString input = p.value("input");
-  if (input != "quantized" && input != "fp") throw UsageError{"--input expects quantized or fp"};
-  r.input = input == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.input = asUsage(parseReconInput, p.value("input"), "--input");
   r.adaround.optimizer = parseOptimizer(p.value("optimizer").toStdString());
   r.adaround.cosineLr = p.isSet("cosine-lr");
   r.adaround.variable = parseVariable(p.value("variable").toStdString());

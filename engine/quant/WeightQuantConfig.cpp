@@ -1,5 +1,6 @@
 #include "engine/quant/WeightQuantConfig.h"
 
+#include "engine/EnumNames.h"
 #include "engine/Error.h"
 
 namespace roundlab {
@@ -28,7 +29,24 @@ const char* gridKindName(GridKind g) {
   return "?";
 }
 
+Granularity parseGranularity(const std::string& s) {
+  return parseEnumName<Granularity>(
+      s, "granularity",
+      {{"channel", Granularity::PerChannel}, {"tensor", Granularity::PerTensor}, {"group", Granularity::PerGroup}});
+}
+RangeInit parseRangeInit(const std::string& s) {
+  return parseEnumName<RangeInit>(s, "range initialisation", {{"lp", RangeInit::Lp}, {"minmax", RangeInit::MinMax}});
+}
+GridKind parseGridKind(const std::string& s) {
+  return parseEnumName<GridKind>(
+      s, "grid",
+      {{"uniform", GridKind::Uniform}, {"power", GridKind::PowerSearched}, {"power-learned", GridKind::PowerLearned}});
+}
+
 void validate(const WeightQuantConfig& c) {
+  if (c.grid == GridKind::PowerLearned)
+    throw Error(ErrorCode::InvalidArgument,
+                "the learned power exponent is not available yet; use the searched one (--grid power)");
   if (c.bits < 2 || c.bits > 8)
     throw Error(ErrorCode::InvalidArgument, "weight bits must be 2..8, got " + std::to_string(c.bits));
   if (c.granularity == Granularity::PerGroup && c.groupSize < 1)

@@ -25,7 +25,11 @@ struct WeightQuantConfig {
 const char* granularityName(Granularity g);
 const char* rangeInitName(RangeInit r);
 const char* gridKindName(GridKind g);
-// Throws InvalidArgument for bits outside 2..8, groupSize < 1, p <= 0, exponent outside (0, 1].
+Granularity parseGranularity(const std::string& s);  // "channel" | "tensor" | "group"
+RangeInit parseRangeInit(const std::string& s);      // "lp" | "minmax"
+GridKind parseGridKind(const std::string& s);        // "uniform" | "power" | "power-learned"
+// Throws InvalidArgument for bits outside 2..8, groupSize < 1, p <= 0, exponent outside (0, 1],
+// and for the learned power exponent, which is not available yet.
 void validate(const WeightQuantConfig& config);
 
 }  // namespace roundlab

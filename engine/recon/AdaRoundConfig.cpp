@@ -1,22 +1,9 @@
 #include "engine/recon/AdaRoundConfig.h"
 
+#include "engine/EnumNames.h"
 #include "engine/Error.h"
 
 namespace roundlab {
-
-namespace {
-
-template <typename T>
-T parseName(const std::string& s, const char* what, std::initializer_list<std::pair<const char*, T>> options) {
-  std::string names;
-  for (const auto& [name, value] : options) {
-    if (s == name) return value;
-    names += (names.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(ErrorCode::InvalidArgument, std::string(what) + " must be one of " + names + ", got '" + s + "'");
-}
-
-}  // namespace
 
 const char* optimizerName(OptimizerKind k) { return k == OptimizerKind::Adam ? "adam" : "sgd"; }
 const char* variableName(RoundingVariableKind k) {
@@ -46,24 +33,24 @@ const char* selectionName(WeightSelection k) {
 }
 
 OptimizerKind parseOptimizer(const std::string& s) {
-  return parseName<OptimizerKind>(s, "optimizer", {{"adam", OptimizerKind::Adam}, {"sgd", OptimizerKind::Sgd}});
+  return parseEnumName<OptimizerKind>(s, "optimizer", {{"adam", OptimizerKind::Adam}, {"sgd", OptimizerKind::Sgd}});
 }
 RoundingVariableKind parseVariable(const std::string& s) {
-  return parseName<RoundingVariableKind>(
+  return parseEnumName<RoundingVariableKind>(
       s, "variable",
       {{"sigmoid", RoundingVariableKind::RectifiedSigmoid}, {"offset", RoundingVariableKind::AdditiveOffset}});
 }
 DegreesOfFreedom parseFreedom(const std::string& s) {
-  return parseName<DegreesOfFreedom>(s, "freedom",
-                                     {{"rounding", DegreesOfFreedom::Rounding},
-                                      {"step", DegreesOfFreedom::RoundingAndStep},
-                                      {"free", DegreesOfFreedom::FreeIntegers}});
+  return parseEnumName<DegreesOfFreedom>(s, "freedom",
+                                         {{"rounding", DegreesOfFreedom::Rounding},
+                                          {"step", DegreesOfFreedom::RoundingAndStep},
+                                          {"free", DegreesOfFreedom::FreeIntegers}});
 }
 WeightSelection parseSelection(const std::string& s) {
-  return parseName<WeightSelection>(s, "selection",
-                                    {{"all", WeightSelection::All},
-                                     {"boundary", WeightSelection::NearestBoundary},
-                                     {"magnitude", WeightSelection::LargestMagnitude}});
+  return parseEnumName<WeightSelection>(s, "selection",
+                                        {{"all", WeightSelection::All},
+                                         {"boundary", WeightSelection::NearestBoundary},
+                                         {"magnitude", WeightSelection::LargestMagnitude}});
 }
 
 void validate(const AdaRoundConfig& c) {

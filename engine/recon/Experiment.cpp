@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "engine/Dataset.h"
+#include "engine/EnumNames.h"
 #include "engine/Error.h"
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
@@ -26,16 +27,6 @@ int64_t toInt(const std::string& axis, const std::string& v) {
   return static_cast<int64_t>(d);
 }
 
-template <typename T>
-T choose(const std::string& axis, const std::string& v, std::initializer_list<std::pair<const char*, T>> options) {
-  std::string names;
-  for (const auto& [name, value] : options) {
-    if (v == name) return value;
-    names += (names.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(ErrorCode::InvalidArgument, "axis " + axis + " takes " + names + "; got '" + v + "'");
-}
-
 }  // namespace
 
 const std::vector<std::string>& experimentAxes() {
@@ -51,15 +42,13 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
   else if (axis == "wbits")
     r.weights.bits = static_cast<int>(toInt(axis, v));
   else if (axis == "grid")
-    r.weights.grid = choose<GridKind>(axis, v, {{"uniform", GridKind::Uniform}, {"power", GridKind::PowerSearched}});
+    r.weights.grid = parseGridKind(v);
   else if (axis == "granularity")
-    r.weights.granularity = choose<Granularity>(
-        axis, v,
-        {{"channel", Granularity::PerChannel}, {"tensor", Granularity::PerTensor}, {"group", Granularity::PerGroup}});
+    r.weights.granularity = parseGranularity(v);
   else if (axis == "symmetric")
-    r.weights.symmetric = choose<bool>(axis, v, {{"yes", true}, {"no", false}});
+    r.weights.symmetric = parseEnumName<bool>(v, "symmetric", {{"yes", true}, {"no", false}});
   else if (axis == "range")
-    r.weights.rangeInit = choose<RangeInit>(axis, v, {{"lp", RangeInit::Lp}, {"minmax", RangeInit::MinMax}});
+    r.weights.rangeInit = parseRangeInit(v);
   else if (axis == "p")
     r.weights.lpNorm = toDouble(axis, v);
   else if (axis == "iters")
@@ -91,7 +80,7 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
   else if (axis == "select-fraction")
     r.adaround.selectFraction = toDouble(axis, v);
   else if (axis == "input")
-    r.input = choose<ReconInput>(axis, v, {{"quantized", ReconInput::Quantized}, {"fp", ReconInput::FloatingPoint}});
+    r.input = parseReconInput(v);
   else {
     std::string names;
     for (const auto& a : experimentAxes()) names += (names.empty() ? "" : ", ") + a;

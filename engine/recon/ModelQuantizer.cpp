@@ -160,9 +160,6 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   const auto t0 = Clock::now();
   validate(request.weights);
   validate(request.adaround);
-  if (request.weights.grid == GridKind::PowerLearned)
-    throw Error(ErrorCode::InvalidArgument,
-                "the learned power exponent is not available yet; use the searched one (--grid power)");
   QuantizationResult result;
   result.request = request;
   const ModelSummary& summary = model.summary();

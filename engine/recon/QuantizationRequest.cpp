@@ -1,5 +1,6 @@
 #include "engine/recon/QuantizationRequest.h"
 
+#include "engine/EnumNames.h"
 #include "engine/Error.h"
 
 namespace roundlab {
@@ -27,12 +28,17 @@ QuantMethod parseQuantMethod(const std::string& name) {
               "unknown method '" + name + "' (this build knows rtn, adaround, brecq, gptq)");
 }
 
+const char* reconInputName(ReconInput i) { return i == ReconInput::Quantized ? "quantized" : "fp"; }
+
+ReconInput parseReconInput(const std::string& name) {
+  return parseEnumName<ReconInput>(name, "input",
+                                   {{"quantized", ReconInput::Quantized}, {"fp", ReconInput::FloatingPoint}});
+}
+
 const char* blockLossName(BlockLoss l) { return l == BlockLoss::Mse ? "mse" : "fisher"; }
 
 BlockLoss parseBlockLoss(const std::string& name) {
-  if (name == "mse") return BlockLoss::Mse;
-  if (name == "fisher") return BlockLoss::Fisher;
-  throw Error(ErrorCode::InvalidArgument, "block loss must be mse or fisher, got '" + name + "'");
+  return parseEnumName<BlockLoss>(name, "block loss", {{"mse", BlockLoss::Mse}, {"fisher", BlockLoss::Fisher}});
 }
 
 std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers) {

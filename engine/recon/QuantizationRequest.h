@@ -21,6 +21,8 @@ enum class BlockLoss { Mse, Fisher };
 
 const char* quantMethodName(QuantMethod m);
 QuantMethod parseQuantMethod(const std::string& name);  // throws InvalidArgument
+const char* reconInputName(ReconInput i);
+ReconInput parseReconInput(const std::string& name);  // "quantized" | "fp"
 const char* blockLossName(BlockLoss l);
 BlockLoss parseBlockLoss(const std::string& name);  // "mse" | "fisher"; throws InvalidArgument
 

@@ -18,12 +18,6 @@ namespace {
 
 constexpr const char* kFormat = "roundlab-session-1";
 
-GridKind gridKindFrom(const std::string& s) {
-  if (s == "power") return GridKind::PowerSearched;
-  if (s == "power-learned") return GridKind::PowerLearned;
-  return GridKind::Uniform;
-}
-
 void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   using namespace hdf5;
   writeString(g, "method", quantMethodName(r.method));
@@ -54,7 +48,7 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeString(g, "freedom", freedomName(r.adaround.freedom));
   writeString(g, "selection", selectionName(r.adaround.selection));
   writeDouble(g, "select_fraction", r.adaround.selectFraction);
-  writeString(g, "input", r.input == ReconInput::Quantized ? "quantized" : "fp");
+  writeString(g, "input", reconInputName(r.input));
   writeString(g, "block_loss", blockLossName(r.blockLoss));
   writeInt(g, "calibration_count", r.calibrationCount);
   writeString(g, "augmentation", augmentationName(r.augmentation));
@@ -70,15 +64,12 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.method = parseQuantMethod(readString(g, "method"));
   r.weights.bits = static_cast<int>(readInt(g, "wbits"));
   r.weights.symmetric = readInt(g, "symmetric") != 0;
-  const std::string gran = readString(g, "granularity");
-  r.weights.granularity = gran == "tensor"  ? Granularity::PerTensor
-                          : gran == "group" ? Granularity::PerGroup
-                                            : Granularity::PerChannel;
+  r.weights.granularity = parseGranularity(readString(g, "granularity"));
   r.weights.groupSize = readInt(g, "group_size");
-  r.weights.rangeInit = readString(g, "range_init") == "minmax" ? RangeInit::MinMax : RangeInit::Lp;
+  r.weights.rangeInit = parseRangeInit(readString(g, "range_init"));
   r.weights.lpNorm = readDouble(g, "lp_norm");
   r.weights.rangeCandidates = static_cast<int>(readInt(g, "range_candidates"));
-  r.weights.grid = gridKindFrom(readString(g, "grid"));
+  r.weights.grid = parseGridKind(readString(g, "grid"));
   r.weights.exponent = readDouble(g, "exponent");
   r.firstLastEightBit = readInt(g, "first_last_8bit") != 0;
   r.adaround.iterations = static_cast<int>(readInt(g, "iterations"));
@@ -98,7 +89,7 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.adaround.freedom = parseFreedom(readString(g, "freedom"));
   r.adaround.selection = parseSelection(readString(g, "selection"));
   r.adaround.selectFraction = readDouble(g, "select_fraction");
-  r.input = readString(g, "input") == "fp" ? ReconInput::FloatingPoint : ReconInput::Quantized;
+  r.input = parseReconInput(readString(g, "input"));
   r.blockLoss = parseBlockLoss(readString(g, "block_loss"));
   r.calibrationCount = readInt(g, "calibration_count");
   r.augmentation = parseAugmentation(readString(g, "augmentation"));
