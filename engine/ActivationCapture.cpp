@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
+#include "engine/ActivationFakeQuant.h"
 #include "engine/Error.h"
 #include "engine/GraphPaths.h"
 #include "engine/PartialInline.h"
@@ -25,11 +26,6 @@ struct ListSlot {
   int site = 0;
   size_t arg = 0;  // argument index, for BlockArg
 };
-
-bool isCaptureOp(const Node* n) {
-  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::_convolution ||
-         n->kind() == c10::aten::linear;
-}
 
 bool isTensor(const Value* v) { return v->type()->kind() == c10::TypeKind::TensorType; }
 
@@ -106,15 +102,15 @@ ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options)
     inlineCall(call);
   }
   torch::jit::Inline(g);
+  // A model with quantized activations is captured as it runs: its layers see quantized inputs.
+  insertActivationFakeQuant(g, layersByWeightPath(summary), model.activationQuantization());
 
   std::map<std::string, std::string> layerOfWeight;
   for (const LayerInfo& l : summary.layers) layerOfWeight[l.weightPath] = l.name;
   std::map<std::string, int> layerSites;
   forEachNode(g.block(), [&](Node* n) {
-    if (n->kind() == c10::aten::_native_multi_head_attention ||
-        n->kind() == c10::Symbol::fromQualString("aten::_transformer_encoder_layer_fwd"))
-      d->autogradPath = true;
-    if (!options.layers || !isCaptureOp(n)) return;
+    if (isFusedAttentionOp(n)) d->autogradPath = true;
+    if (!options.layers || !isLayerOp(n)) return;
     auto src = weightSource(n->input(1));
     if (!src || src->derived || !layerOfWeight.count(src->path)) return;
     const std::string& name = layerOfWeight[src->path];

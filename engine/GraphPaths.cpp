@@ -7,6 +7,16 @@ namespace roundlab {
 using torch::jit::Node;
 using torch::jit::Value;
 
+bool isLayerOp(const Node* n) {
+  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::_convolution ||
+         n->kind() == c10::aten::linear;
+}
+
+bool isFusedAttentionOp(const Node* n) {
+  static const c10::Symbol encoderLayer = c10::Symbol::fromQualString("aten::_transformer_encoder_layer_fwd");
+  return n->kind() == c10::aten::_native_multi_head_attention || n->kind() == encoderLayer;
+}
+
 std::optional<std::string> attributePath(const Value* value) {
   std::string path;
   const Value* v = value;

@@ -23,6 +23,11 @@ struct WeightSource {
 };
 std::optional<WeightSource> weightSource(const torch::jit::Value* value);
 
+// A quantizable layer's op: aten::conv1d / conv2d / _convolution (traced) / linear.
+bool isLayerOp(const torch::jit::Node* node);
+// A fused kernel that hides attention's projections (taken in eval mode without autograd).
+bool isFusedAttentionOp(const torch::jit::Node* node);
+
 // Calls fn on every node in block and its nested blocks (prim::If / prim::Loop bodies).
 template <typename Fn>
 void forEachNode(torch::jit::Block* block, Fn&& fn);

@@ -3,8 +3,10 @@
 #include <filesystem>
 #include <sstream>
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/script.h>
 
+#include "engine/ActivationFakeQuant.h"
 #include "engine/Error.h"
 #include "engine/ModelInternals.h"
 
@@ -13,6 +15,8 @@ namespace roundlab {
 struct Model::Impl {
   torch::jit::Module module;
   ModelSummary summary;
+  std::map<std::string, ActivationQuantParams> activations;
+  std::unique_ptr<torch::jit::GraphFunction> quantizedForward;  // set when activations are quantized
 };
 
 namespace {
@@ -81,7 +85,13 @@ at::Tensor Model::forward(const at::Tensor& input) const {
   torch::NoGradGuard noGrad;
   c10::IValue out;
   try {
-    out = d->module.forward({input});
+    if (d->quantizedForward) {
+      torch::jit::Stack stack{d->module._ivalue(), input};
+      d->quantizedForward->run(stack);
+      out = stack.back();
+    } else {
+      out = d->module.forward({input});
+    }
   } catch (const std::exception& e) {
     const std::string msg =
         dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
@@ -122,12 +132,41 @@ std::vector<float> Model::weightValues(const std::string& name) const {
   return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
 }
 
+void Model::setActivationQuantization(const std::map<std::string, ActivationQuantParams>& params) {
+  d->activations.clear();
+  for (const auto& [name, p] : params) {
+    layer(name);  // throws UnknownLayer
+    if (!p.enabled()) continue;
+    if (!(p.scale > 0) || p.qmin > 0 || p.qmax < 0 || p.qmin >= p.qmax)
+      throw Error(ErrorCode::InvalidArgument, "activation quantizer of layer '" + name + "' has an invalid grid");
+    d->activations[name] = p;
+  }
+  d->quantizedForward.reset();
+  if (d->activations.empty()) return;
+  d->quantizedForward = std::make_unique<torch::jit::GraphFunction>(
+      c10::QualifiedName("roundlab_activation_quantized_forward"),
+      activationQuantizedForward(d->module, d->summary, d->activations), nullptr);
+}
+
+const std::map<std::string, ActivationQuantParams>& Model::activationQuantization() const { return d->activations; }
+
 Model Model::clone() const {
   auto impl = std::make_shared<Impl>();
   impl->module = d->module.clone();
   impl->module.eval();
   impl->summary = d->summary;
-  return Model(std::move(impl));
+  Model m(std::move(impl));
+  m.setActivationQuantization(d->activations);
+  return m;
+}
+
+torch::jit::Module Model::exportableModule() const {
+  if (d->activations.empty()) return d->module;
+  torch::jit::Module copy = d->module.clone();
+  copy.eval();
+  // The copy's forward is its own function: rewrite its graph in place (as freezing does).
+  quantizeActivationsInGraph(*copy.get_method("forward").graph(), d->summary, d->activations);
+  return copy;
 }
 
 torch::jit::Module& Model::module() { return d->module; }

@@ -1,11 +1,13 @@
 #pragma once
 // A loaded TorchScript model: its layer table, and access to the weights RoundLab quantizes.
 // Not thread-safe: one thread (the engine worker, the CLI, a test) owns a Model at a time.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/LayerInfo.h"
+#include "engine/quant/ActivationQuantConfig.h"
 
 namespace at {
 class Tensor;
@@ -39,8 +41,19 @@ class Model {
   // Weight values as a flat float vector (for views that must not see Torch types).
   std::vector<float> weightValues(const std::string& layer) const;
 
-  // An independent copy (own weights), e.g. the FP reference beside a quantized model.
+  // Quantizes the inputs of the listed layers in every later forward (and capture, and export);
+  // an empty map (or disabled params) turns activation quantization off. The module itself is
+  // not changed: forward runs a rewritten copy of its graph that reads the same weights.
+  void setActivationQuantization(const std::map<std::string, ActivationQuantParams>& params);
+  const std::map<std::string, ActivationQuantParams>& activationQuantization() const;
+
+  // An independent copy (own weights, same activation quantization), e.g. the FP reference
+  // beside a quantized model.
   Model clone() const;
+
+  // The module to save: the module itself, or with activation quantization a copy whose forward
+  // holds the quantizers as standard ops.
+  torch::jit::Module exportableModule() const;
 
   torch::jit::Module& module();
   const torch::jit::Module& module() const;

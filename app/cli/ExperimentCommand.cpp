@@ -10,10 +10,9 @@ int runExperiment(const QStringList& args) {
   QCommandLineParser p;
   p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
   p.addOption({"eval", "Evaluate every variant on this data (accuracy, KL, agreement to FP).", "DATA"});
-  p.addOption({"axis",
-               "The setting to vary: method, wbits, grid, granularity, symmetric, range, p, iters, batch, lr, "
-               "lambda, warmup, calib-count, seed, input.",
-               "AXIS"});
+  QStringList axes;
+  for (const std::string& a : experimentAxes()) axes << QString::fromStdString(a);
+  p.addOption({"axis", "The setting to vary: " + axes.join(", ") + ".", "AXIS"});
   p.addOption({"values", "Comma-separated values of the axis, e.g. 4,3,2 or rtn,adaround,brecq,gptq.", "V1,V2,..."});
   addQuantizationOptions(p);
   addDataOptions(p, /*subset=*/false);

@@ -96,23 +96,27 @@ int runQuantize(const QStringList& args) {
                                 {"flips_down", static_cast<qint64>(l.flipsDown)},
                                 {"loss_before", l.lossBefore},
                                 {"loss_after", l.lossAfter},
+                                {"input_bits", l.activation.bits},
+                                {"input_scale", l.activation.enabled() ? QJsonValue(l.activation.scale) : QJsonValue()},
                                 {"sqnr_db", std::isfinite(l.sqnrDb) ? QJsonValue(l.sqnrDb) : QJsonValue()},
                                 {"seconds", l.seconds}});
-    QJsonObject o{{"model", p.positionalArguments()[0]},
-                  {"method", quantMethodName(request.method)},
-                  {"wbits", request.weights.bits},
-                  {"grid", gridKindName(request.weights.grid)},
-                  {"abits", QJsonValue()},
-                  {"seed", static_cast<qint64>(request.seed)},
-                  {"calib_count", static_cast<qint64>(std::min(request.calibrationCount, calib->info().samples))},
-                  {"iters", request.method == QuantMethod::Rtn ? 0 : request.adaround.iterations},
-                  {"top1_fp", top1Fp},
-                  {"top1_quantized", top1Q},
-                  {"kl", kl},
-                  {"agreement", agreement},
-                  {"wall_s", result.wallSeconds},
-                  {"phases", phases},
-                  {"layers", layers}};
+    QJsonObject o{
+        {"model", p.positionalArguments()[0]},
+        {"method", quantMethodName(request.method)},
+        {"wbits", request.weights.bits},
+        {"grid", gridKindName(request.weights.grid)},
+        {"abits", request.activations.bits},
+        {"qdrop_p", request.activations.enabled() ? QJsonValue(effectiveDropProbability(request)) : QJsonValue()},
+        {"seed", static_cast<qint64>(request.seed)},
+        {"calib_count", static_cast<qint64>(std::min(request.calibrationCount, calib->info().samples))},
+        {"iters", request.method == QuantMethod::Rtn ? 0 : request.adaround.iterations},
+        {"top1_fp", top1Fp},
+        {"top1_quantized", top1Q},
+        {"kl", kl},
+        {"agreement", agreement},
+        {"wall_s", result.wallSeconds},
+        {"phases", phases},
+        {"layers", layers}};
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
     printJson(o);
     return 0;
@@ -121,17 +125,19 @@ int runQuantize(const QStringList& args) {
   for (const LayerOutcome& l : result.layers)
     rows << QStringList{QString::fromStdString(l.layer),
                         QString::number(l.bits),
+                        l.activation.enabled() ? QString::number(l.activation.bits) : QString("fp"),
                         QString::number(l.flipRate * 100, 'f', 2),
                         QString::number(l.lossBefore, 'g', 4),
                         QString::number(l.lossAfter, 'g', 4),
                         std::isfinite(l.sqnrDb) ? QString::number(l.sqnrDb, 'f', 1) : QString("inf"),
                         QString::number(l.seconds, 'f', 2)};
-  printLine(QString("%1, W%2, %3 calibration samples, seed %4")
+  printLine(QString("%1, W%2A%3, %4 calibration samples, seed %5")
                 .arg(quantMethodName(request.method))
                 .arg(request.weights.bits)
+                .arg(request.activations.enabled() ? QString::number(request.activations.bits) : QString("32"))
                 .arg(std::min(request.calibrationCount, calib->info().samples))
                 .arg(request.seed));
-  printLine(formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
+  printLine(formatTable({"layer", "bits", "input_bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
   if (top1Q.isDouble())
     printLine(
         QString("top-1: FP %1 %, quantized %2 %").arg(top1Fp.toDouble(), 0, 'f', 2).arg(top1Q.toDouble(), 0, 'f', 2));

@@ -9,8 +9,18 @@
 namespace roundlab::cli {
 
 void addQuantizationOptions(QCommandLineParser& p) {
-  p.addOption({"method", "rtn, adaround, brecq or gptq (default adaround).", "METHOD", "adaround"});
+  p.addOption(
+      {"method", "rtn, adaround, brecq, qdrop (needs --abits) or gptq (default adaround).", "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
+  p.addOption({"abits",
+               "Activation bits: quantize every quantized layer's input, per tensor, step learned with LSQ "
+               "(default 0 = full precision).",
+               "N", "0"});
+  p.addOption({"qdrop-p",
+               "QDrop: probability that an activation takes its quantized value while reconstructing (1 = no "
+               "dropping; default 0.5 for qdrop, 1 otherwise).",
+               "P"});
+  p.addOption({"act-lr", "Learning rate of the activation steps (Adam, cosine decay; default 4e-5).", "LR", "4e-5"});
   p.addOption({"bits", "Per-layer bits, repeatable.", "LAYER=N"});
   p.addOption({"no-first-last-8bit", "Do not keep the first and last layers at 8 bits."});
   p.addOption({"symmetric", "Symmetric grid (zero point 0) instead of asymmetric."});
@@ -64,6 +74,9 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   QuantizationRequest r;
   r.method = parseQuantMethod(p.value("method").toStdString());
   r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
+  r.activations.bits = static_cast<int>(parseInt(p.value("abits"), "--abits", 0));
+  if (p.isSet("qdrop-p")) r.activations.dropProbability = parseFloatList(p.value("qdrop-p"), "--qdrop-p").at(0);
+  r.activations.learningRate = parseFloatList(p.value("act-lr"), "--act-lr").at(0);
   r.weights.symmetric = p.isSet("symmetric");
   r.weights.granularity = asUsage(parseGranularity, p.value("granularity"), "--granularity");
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);

@@ -62,6 +62,12 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
       hdf5::writeCodesAndGrid(lg, codes, w.grids.at(name));
       const at::Tensor bias = model.bias(name);
       if (bias.defined()) hdf5::writeTensor(lg, "bias", bias.detach().to(at::kFloat));
+      if (auto a = model.activationQuantization().find(name); a != model.activationQuantization().end()) {
+        hdf5::writeInt(lg, "input_bits", a->second.bits);
+        hdf5::writeDouble(lg, "input_scale", a->second.scale);
+        hdf5::writeInt(lg, "input_qmin", a->second.qmin);
+        hdf5::writeInt(lg, "input_qmax", a->second.qmax);
+      }
     }
     f.close();
   } catch (const H5::Exception& e) {
@@ -102,8 +108,19 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
                                                   std::to_string(g.exponent) +
                                                   "); encodings describe uniform grids only");
   std::ostringstream js;
-  js << "{\n  \"version\": \"0.6.1\",\n  \"activation_encodings\": {},\n  \"param_encodings\": {";
+  js << "{\n  \"version\": \"0.6.1\",\n  \"activation_encodings\": {";
   bool firstLayer = true;
+  // A layer's input x = scale * q, q in [qmin, qmax]: offset qmin on the unsigned code range.
+  for (const auto& [name, a] : model.activationQuantization()) {
+    js << (firstLayer ? "\n" : ",\n") << "    \"" << name << ".input\": [{\"bitwidth\": " << a.bits
+       << ", \"dtype\": \"int\", \"is_symmetric\": \"" << (a.qmin < 0 ? "True" : "False")
+       << "\", \"min\": " << number(a.scale * static_cast<double>(a.qmin))
+       << ", \"max\": " << number(a.scale * static_cast<double>(a.qmax)) << ", \"offset\": " << a.qmin
+       << ", \"scale\": " << number(a.scale) << "}]";
+    firstLayer = false;
+  }
+  js << (firstLayer ? "},\n  \"param_encodings\": {" : "\n  },\n  \"param_encodings\": {");
+  firstLayer = true;
   for (const auto& [name, codes] : w.codes) {
     const WeightGrid& g = w.grids.at(name);
     const at::Tensor s = g.scale.flatten().to(at::kDouble), z = g.zeroPoint.flatten().to(at::kDouble);
@@ -127,11 +144,13 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
 
 void exportResultsCsv(const std::string& path, const QuantizationResult& r) {
   std::ostringstream csv;
-  csv << "layer,unit,bits,weights,flips_up,flips_down,flip_rate,loss_before,loss_after,sqnr_db,seconds\n";
+  csv << "layer,unit,bits,input_bits,input_scale,weights,flips_up,flips_down,flip_rate,loss_before,loss_after,"
+         "sqnr_db,seconds\n";
   for (const LayerOutcome& l : r.layers)
-    csv << l.layer << ',' << l.unit << ',' << l.bits << ',' << l.weights << ',' << l.flipsUp << ',' << l.flipsDown
-        << ',' << number(l.flipRate) << ',' << number(l.lossBefore) << ',' << number(l.lossAfter) << ','
-        << number(l.sqnrDb) << ',' << number(l.seconds) << '\n';
+    csv << l.layer << ',' << l.unit << ',' << l.bits << ',' << l.activation.bits << ',' << number(l.activation.scale)
+        << ',' << l.weights << ',' << l.flipsUp << ',' << l.flipsDown << ',' << number(l.flipRate) << ','
+        << number(l.lossBefore) << ',' << number(l.lossAfter) << ',' << number(l.sqnrDb) << ',' << number(l.seconds)
+        << '\n';
   writeText(path, csv.str());
 }
 

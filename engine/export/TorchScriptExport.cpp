@@ -15,7 +15,7 @@ ExportReport exportTorchScript(const Model& model, const std::string& path, cons
   const at::Tensor probe = probeData.read(0, std::min(probeSamples, probeData.info().samples)).inputs;
   AtomicFile file(path);
   try {
-    model.module().save(file.tempPath());
+    model.exportableModule().save(file.tempPath());
   } catch (const std::exception& e) {
     throw Error(ErrorCode::WriteFailed,
                 "writing " + path + " failed (disk full or not writable?): " + conciseTorchMessage(e.what()));

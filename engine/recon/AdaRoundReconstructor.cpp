@@ -1,10 +1,12 @@
 #include "engine/recon/AdaRoundReconstructor.h"
 
 #include <cmath>
+#include <optional>
 
 #include <torch/torch.h>
 
 #include "engine/ActivationCapture.h"
+#include "engine/ActivationFakeQuant.h"
 
 namespace roundlab {
 
@@ -17,13 +19,14 @@ AdaRoundReconstructor::AdaRoundReconstructor(const LayerInfo& layer, const at::T
       config_(config) {}
 
 at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w) const {
-  const at::Tensor y = applyLayer(layer_, x, w, bias_);
+  const at::Tensor y = applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, bias_);
   return config_.reluAfter ? at::relu(y) : y;
 }
 
 double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Tensor& targets,
                                           const at::Tensor& w) const {
   torch::NoGradGuard noGrad;
+  if (scope_) scope_->setMixing(false);  // QDrop mixes during training only
   double total = 0;
   const int64_t n = inputs.size(0), step = 256;
   for (int64_t b = 0; b < n; b += step) {
@@ -31,6 +34,7 @@ double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Te
     total += reconstructionLoss(apply(inputs.slice(0, b, e), w), targets.slice(0, b, e)).item<double>() *
              static_cast<double>(e - b);
   }
+  if (scope_) scope_->setMixing(true);
   return total / static_cast<double>(n);
 }
 
@@ -38,6 +42,17 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   RoundingVariable var(weight_, grid_, config_);
+  std::optional<LearnedActivationScope> scope;
+  std::vector<at::Tensor> steps;
+  if (activations_ && activations_->quantizers.count(layer_.name)) {
+    scope.emplace(activations_->pointers(), activations_->dropProbability, config_.seed ^ 0xAC7u);
+    scope_ = &*scope;
+    steps = activations_->parameters();
+  }
+  struct ResetScope {
+    LearnedActivationScope*& s;
+    ~ResetScope() { s = nullptr; }
+  } resetScope{scope_};
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
@@ -50,7 +65,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
       [&](double fraction, double loss) {
         if (progress) progress({"adaround", fraction, layer_.name, loss, true});
       },
-      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); });
+      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); }, steps,
+      activations_ ? activations_->learningRate : 0);
 
   torch::NoGradGuard noGrad;
   r.codes = var.codes();

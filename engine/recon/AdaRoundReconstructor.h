@@ -12,10 +12,13 @@
 #include "engine/Job.h"
 #include "engine/LayerInfo.h"
 #include "engine/quant/WeightGrid.h"
+#include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundConfig.h"
 #include "engine/recon/RoundingVariable.h"
 
 namespace roundlab {
+
+class LearnedActivationScope;
 
 struct RoundingResult {
   at::Tensor codes;                           // int32, weight shape: final integer codes
@@ -38,6 +41,10 @@ class AdaRoundReconstructor {
   AdaRoundReconstructor(const LayerInfo& layer, const at::Tensor& weight, const at::Tensor& bias, WeightGrid grid,
                         AdaRoundConfig config);
 
+  // Also learns the layer's input quantizer in `activations` (LSQ step, QDrop mixing), when it
+  // holds one; not owned.
+  void setActivations(ActivationSteps* activations) { activations_ = activations; }
+
   // Runs the optimisation. Calls progress at most every 1% of iterations; polls cancel every
   // iteration (throws Error Cancelled, leaving nothing changed).
   RoundingResult run(const at::Tensor& inputs, const at::Tensor& targets, const ProgressFn& progress = {},
@@ -51,6 +58,8 @@ class AdaRoundReconstructor {
   at::Tensor weight_, bias_;
   WeightGrid grid_;
   AdaRoundConfig config_;
+  ActivationSteps* activations_ = nullptr;
+  LearnedActivationScope* scope_ = nullptr;  // during run() with activations
 };
 
 }  // namespace roundlab

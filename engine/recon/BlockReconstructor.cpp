@@ -1,7 +1,13 @@
 #include "engine/recon/BlockReconstructor.h"
 
+#include <optional>
+#include <set>
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/torch.h>
 
+#include "engine/ActivationFakeQuant.h"
 #include "engine/Model.h"
 #include "engine/ModelInternals.h"
 #include "engine/recon/WeightOverride.h"
@@ -16,13 +22,35 @@ BlockReconstructor::BlockReconstructor(Model& model, const BlockInfo& block, std
       config_(config),
       module_(attributeAt(model.module(), block.name).toModule()) {}
 
+BlockReconstructor::~BlockReconstructor() = default;
+
+void BlockReconstructor::setActivations(ActivationSteps* activations) {
+  activations_ = activations;
+  quantizedForward_.reset();
+  std::set<std::string> layers;
+  if (activations)
+    for (const std::string& l : block_.layers)
+      if (activations->quantizers.count(l)) layers.insert(l);
+  if (layers.empty()) return;
+  std::shared_ptr<torch::jit::Graph> g = module_.get_method("forward").graph()->copy();
+  torch::jit::Inline(*g);
+  avoidFusedAttention(*g);
+  insertLearnedActivationQuant(*g, layersByWeightPath(model_.summary(), block_.name), layers);
+  quantizedForward_ = std::make_unique<torch::jit::GraphFunction>(
+      c10::QualifiedName("roundlab_block_" + std::to_string(reinterpret_cast<uintptr_t>(this))), g, nullptr);
+}
+
 at::Tensor BlockReconstructor::forward(const BlockData& data, const at::Tensor& index) const {
   std::vector<c10::IValue> args;
   for (const c10::IValue& a : data.args)
     args.push_back(a.isTensor() && a.toTensor().dim() > 0 && a.toTensor().size(0) == data.samples()
                        ? c10::IValue(a.toTensor().index_select(0, index))
                        : a);
-  return const_cast<torch::jit::Module&>(module_).forward(args).toTensor();
+  if (!quantizedForward_) return const_cast<torch::jit::Module&>(module_).forward(args).toTensor();
+  torch::jit::Stack stack{module_._ivalue()};
+  stack.insert(stack.end(), args.begin(), args.end());
+  quantizedForward_->run(stack);
+  return stack.back().toTensor();
 }
 
 at::Tensor BlockReconstructor::loss(const BlockData& data, const at::Tensor& index,
@@ -35,12 +63,14 @@ at::Tensor BlockReconstructor::loss(const BlockData& data, const at::Tensor& ind
 
 double BlockReconstructor::datasetLoss(const BlockData& data) const {
   torch::NoGradGuard noGrad;
+  if (scope_) scope_->setMixing(false);  // QDrop mixes during training only
   double total = 0;
   const int64_t n = data.samples(), step = 256;
   for (int64_t b = 0; b < n; b += step) {
     const at::Tensor idx = at::arange(b, std::min(n, b + step), at::kLong);
     total += loss(data, idx, forward(data, idx)).item<double>() * static_cast<double>(idx.size(0));
   }
+  if (scope_) scope_->setMixing(true);
   return total / static_cast<double>(n);
 }
 
@@ -48,6 +78,17 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
                                             const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   WeightOverride slots(model_, block_.layers);
+  std::optional<LearnedActivationScope> scope;
+  std::vector<at::Tensor> steps;
+  if (quantizedForward_) {
+    scope.emplace(activations_->pointers(), activations_->dropProbability, config_.seed ^ 0xAC7u);
+    scope_ = &*scope;
+    steps = activations_->parameters();
+  }
+  struct ResetScope {
+    LearnedActivationScope*& s;
+    ~ResetScope() { s = nullptr; }
+  } resetScope{scope_};
   BlockRoundingResult r;
   std::vector<std::pair<std::string, RoundingVariable>> vars;
   for (const std::string& name : block_.layers) {
@@ -71,7 +112,8 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
       [&](double fraction, double loss) {
         if (progress) progress({"brecq", fraction, block_.name, loss, true});
       },
-      [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); });
+      [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); }, steps,
+      activations_ ? activations_->learningRate : 0);
 
   torch::NoGradGuard noGrad;
   for (auto& [name, var] : vars) {

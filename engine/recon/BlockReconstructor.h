@@ -5,6 +5,7 @@
 // The block runs through its own TorchScript forward with the soft weights placed in its weight
 // slots (WeightOverride), so residual adds, norms and attention are all part of the objective.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,17 @@
 
 #include "engine/Job.h"
 #include "engine/LayerInfo.h"
+#include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+
+namespace torch::jit {
+struct GraphFunction;
+}
 
 namespace roundlab {
 
 class Model;
+class LearnedActivationScope;
 
 // A block's calibration data: forward arguments with tensors stacked along dim 0 (the batch;
 // other arguments as captured), and the FP outputs [N, ...].
@@ -37,6 +44,11 @@ class BlockReconstructor {
  public:
   BlockReconstructor(Model& model, const BlockInfo& block, std::map<std::string, WeightGrid> grids,
                      AdaRoundConfig config);
+  ~BlockReconstructor();
+  // Also learns the input quantizers in `activations` of the block's layers (LSQ steps, QDrop
+  // mixing): the block then runs through a copy of its forward with learned quantizer ops.
+  void setActivations(ActivationSteps* activations);
+
   // Leaves the model's weights as they were; the caller writes the returned codes.
   BlockRoundingResult run(const BlockData& data, const ProgressFn& progress = {}, const CancelToken& cancel = {});
 
@@ -50,6 +62,9 @@ class BlockReconstructor {
   std::map<std::string, WeightGrid> grids_;
   AdaRoundConfig config_;
   torch::jit::Module module_;
+  ActivationSteps* activations_ = nullptr;
+  std::unique_ptr<torch::jit::GraphFunction> quantizedForward_;  // with activations
+  LearnedActivationScope* scope_ = nullptr;                      // during run() with activations
 };
 
 }  // namespace roundlab

@@ -30,9 +30,11 @@ int64_t toInt(const std::string& axis, const std::string& v) {
 }  // namespace
 
 const std::vector<std::string>& experimentAxes() {
-  static const std::vector<std::string> axes = {"method", "wbits",  "grid",        "granularity", "symmetric",
-                                                "range",  "p",      "iters",       "batch",       "lr",
-                                                "lambda", "warmup", "calib-count", "seed",        "input"};
+  static const std::vector<std::string> axes = {"method",     "wbits",       "abits",     "qdrop-p", "act-lr",
+                                                "grid",       "granularity", "symmetric", "range",   "p",
+                                                "iters",      "batch",       "lr",        "lambda",  "warmup",
+                                                "optimizer",  "variable",    "freedom",   "select",  "select-fraction",
+                                                "block-loss", "calib-count", "augment",   "seed",    "input"};
   return axes;
 }
 
@@ -41,6 +43,12 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.method = parseQuantMethod(v);
   else if (axis == "wbits")
     r.weights.bits = static_cast<int>(toInt(axis, v));
+  else if (axis == "abits")
+    r.activations.bits = static_cast<int>(toInt(axis, v));
+  else if (axis == "qdrop-p")
+    r.activations.dropProbability = toDouble(axis, v);
+  else if (axis == "act-lr")
+    r.activations.learningRate = toDouble(axis, v);
   else if (axis == "grid")
     r.weights.grid = parseGridKind(v);
   else if (axis == "granularity")
@@ -97,8 +105,7 @@ std::vector<ExperimentRow> runExperiment(const Model& model, const Dataset& cali
   for (const std::string& v : values) {
     QuantizationRequest r = base;
     setAxis(r, axis, v);
-    validate(r.weights);
-    validate(r.adaround);
+    validate(r);
     requests.push_back(r);
   }
   std::vector<ExperimentRow> rows;

@@ -12,7 +12,9 @@
 #include "engine/Dataset.h"
 #include "engine/Error.h"
 #include "engine/Model.h"
+#include "engine/quant/ActivationQuantizer.h"
 #include "engine/quant/PowerGrid.h"
+#include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
@@ -36,7 +38,7 @@ std::vector<Unit> unitsOf(const ModelSummary& s, QuantMethod method) {
   std::vector<Unit> units;
   std::set<std::string> seen;
   for (const LayerInfo& l : s.layers) {
-    if (method != QuantMethod::Brecq || l.block.empty()) {
+    if (!reconstructsBlocks(method) || l.block.empty()) {
       units.push_back({l.name, {l.name}, nullptr});
     } else if (seen.insert(l.block).second) {
       for (const BlockInfo& b : s.blocks)
@@ -96,27 +98,48 @@ struct RunContext {
   }
 };
 
+// What one unit reconstructs from: its layers' (and block's) inputs, from the FP model or from
+// the partially quantized one, and the activation quantizers it learns.
+struct UnitInputs {
+  const CalibrationActivations* requantized = nullptr;  // null: the FP inputs
+  ActivationSteps* activations = nullptr;               // null or empty: activations stay FP
+};
+
 std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const BlockInfo& block,
                                                     const std::map<std::string, WeightGrid>& grids,
-                                                    const AdaRoundConfig& config, bool requantize,
+                                                    const AdaRoundConfig& config, const UnitInputs& in,
                                                     const ProgressFn& progress) {
   BlockData data = ctx.fp.blocks.at(block.name);
   if (auto f = ctx.fisher->find(block.name); f != ctx.fisher->end()) data.fisher = f->second;
-  if (requantize) data.args = ctx.recapture({}, {block.name}).blocks.at(block.name).args;
+  if (in.requantized) data.args = in.requantized->blocks.at(block.name).args;
   std::map<std::string, WeightGrid> blockGrids;
   for (const auto& l : block.layers) blockGrids[l] = grids.at(l);
   const auto t = Clock::now();
-  BlockRoundingResult r = BlockReconstructor(ctx.model, block, blockGrids, config).run(data, progress, ctx.cancel);
+  BlockReconstructor recon(ctx.model, block, blockGrids, config);
+  recon.setActivations(in.activations);
+  BlockRoundingResult r = recon.run(data, progress, ctx.cancel);
   ctx.reconSeconds += since(t);
   return std::move(r.layers);
 }
 
 RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const WeightGrid& grid,
-                             const AdaRoundConfig& config, bool requantize, const ProgressFn& progress) {
+                             const AdaRoundConfig& config, const UnitInputs& in, const ProgressFn& progress) {
   const LayerInfo& info = ctx.model.layer(name);
   const at::Tensor w = ctx.model.weight(name).detach();
   const at::Tensor bias = ctx.model.bias(name);
   auto data = ctx.fp.layers.find(name);
+  at::Tensor inputs;
+  if (data != ctx.fp.layers.end()) {
+    inputs = data->second.inputs;
+    if (in.requantized && in.requantized->layers.count(name)) inputs = in.requantized->layers.at(name).inputs;
+  }
+  ActivationQuantizer* aq = nullptr;
+  if (in.activations)
+    if (auto q = in.activations->quantizers.find(name); q != in.activations->quantizers.end()) aq = &q->second;
+  const auto quantizedInputs = [&] {  // as the fixed quantizer will see them
+    torch::NoGradGuard g;
+    return aq ? fakeQuantizeActivation(inputs, aq->params()) : inputs;
+  };
   if (data == ctx.fp.layers.end() || ctx.request.method == QuantMethod::Rtn) {
     // RTN, or a layer never executed on the calibration data (nothing to reconstruct against).
     RoundingResult r;
@@ -125,30 +148,46 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
     if (data != ctx.fp.layers.end()) {
       torch::NoGradGuard g;
       r.lossBefore = r.lossAfter =
-          reconstructionLoss(applyLayer(info, data->second.inputs, r.weight, bias), data->second.outputs)
-              .item<double>();
+          reconstructionLoss(applyLayer(info, quantizedInputs(), r.weight, bias), data->second.outputs).item<double>();
     }
     return r;
   }
-  at::Tensor inputs = data->second.inputs;
-  if (requantize) {
-    const CalibrationActivations q = ctx.recapture({name}, {});
-    if (q.layers.count(name)) inputs = q.layers.at(name).inputs;
-  }
   const auto t = Clock::now();
-  RoundingResult r =
-      ctx.request.method == QuantMethod::Gptq
-          ? gptqLayer(info, w, bias, grid, inputs, data->second.outputs)
-          : AdaRoundReconstructor(info, w, bias, grid, config).run(inputs, data->second.outputs, progress, ctx.cancel);
+  RoundingResult r;
+  if (ctx.request.method == QuantMethod::Gptq) {
+    r = gptqLayer(info, w, bias, grid, quantizedInputs(), data->second.outputs);
+  } else {
+    AdaRoundReconstructor recon(info, w, bias, grid, config);
+    recon.setActivations(in.activations);
+    r = recon.run(inputs, data->second.outputs, progress, ctx.cancel);
+  }
   ctx.reconSeconds += since(t);
   return r;
 }
 
-// Output SQNR of a quantized layer on its FP calibration inputs.
-double layerSqnr(const Model& model, const std::string& name, const LayerData& fp) {
+// The unit's activation quantizers, initialised by the L_p range search on its layers' inputs.
+ActivationSteps activationSteps(const RunContext& ctx, const std::vector<std::string>& layers,
+                                const std::map<std::string, int>& actBits, const UnitInputs& in) {
+  ActivationSteps steps;
+  steps.dropProbability = effectiveDropProbability(ctx.request);
+  steps.learningRate = ctx.request.activations.learningRate;
+  for (const std::string& name : layers) {
+    if (actBits.at(name) == 0) continue;
+    const CalibrationActivations& source =
+        in.requantized && in.requantized->layers.count(name) ? *in.requantized : ctx.fp;
+    if (auto d = source.layers.find(name); d != source.layers.end())
+      steps.quantizers.try_emplace(name, d->second.inputs, actBits.at(name), ctx.request.activations.lpNorm);
+  }
+  return steps;
+}
+
+// Output SQNR of a quantized layer (weights and input quantizer) on its FP calibration inputs.
+double layerSqnr(const Model& model, const std::string& name, const LayerData& fp, const ActivationQuantParams& aq) {
   torch::NoGradGuard g;
   const at::Tensor y = fp.outputs.to(at::kDouble);
-  const at::Tensor yq = applyLayer(model.layer(name), fp.inputs, model.weight(name), model.bias(name)).to(at::kDouble);
+  const at::Tensor yq =
+      applyLayer(model.layer(name), fakeQuantizeActivation(fp.inputs, aq), model.weight(name), model.bias(name))
+          .to(at::kDouble);
   const double noise = (y - yq).pow(2).sum().item<double>();
   return noise > 0 ? 10 * std::log10(y.pow(2).sum().item<double>() / noise) : std::numeric_limits<double>::infinity();
 }
@@ -158,8 +197,8 @@ double layerSqnr(const Model& model, const std::string& name, const LayerData& f
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
                                  QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel) {
   const auto t0 = Clock::now();
-  validate(request.weights);
-  validate(request.adaround);
+  validate(request);
+  model.setActivationQuantization({});  // FP activations until a unit has learned its quantizers
   QuantizationResult result;
   result.request = request;
   const ModelSummary& summary = model.summary();
@@ -167,6 +206,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (const LayerInfo& l : summary.layers) layerNames.push_back(l.name);
   for (const BlockInfo& b : summary.blocks) blockNames.push_back(b.name);
   const auto bits = resolveBits(request, layerNames);
+  const auto actBits = resolveActivationBits(request, layerNames);
   std::map<std::string, WeightGrid> grids;
   for (const std::string& name : layerNames) {
     WeightQuantConfig wc = request.weights;
@@ -179,7 +219,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   std::shared_ptr<const Dataset> calib(&calibration, [](const Dataset*) {});  // not owned
   std::shared_ptr<const Dataset> subset = subsetDataset(calib, request.calibrationCount, request.seed);
   if (request.augmentation.any()) subset = augmentedDataset(subset, request.augmentation, request.seed);
-  const bool brecq = request.method == QuantMethod::Brecq;
+  const bool brecq = reconstructsBlocks(request.method);
   // FP inputs and targets of every layer (and block), in one pass over the calibration set.
   const CalibrationActivations fp = captureActivations(model, *subset, request.captureBatch, layerNames,
                                                        brecq ? blockNames : std::vector<std::string>{}, true, cancel);
@@ -194,6 +234,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     result.phases.emplace_back("fisher", since(ft));
   }
 
+  std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
   RunContext ctx{model, request, subset, fp, cancel};
   ctx.fisher = &fisher;
   const std::vector<Unit> units = unitsOf(summary, request.method);
@@ -206,17 +247,29 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     };
     AdaRoundConfig ac = request.adaround;
     ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
-    // Inputs come from the partially quantized model unless FP inputs are asked for: one
-    // calibration pass per unit, simple and exact; block-by-block propagation is the planned speed-up.
+    // Inputs come from the partially quantized model (weights and activations of the units
+    // before) unless FP inputs are asked for: one calibration pass per unit, simple and exact;
+    // block-by-block propagation is the planned speed-up.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
+    const bool blockUnit = unit.block && fp.blocks.count(unit.name);
+    CalibrationActivations requantized;
+    if (requantize)
+      requantized =
+          ctx.recapture(unit.layers, blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
+    UnitInputs in;
+    in.requantized = requantize ? &requantized : nullptr;
+    ActivationSteps steps = activationSteps(ctx, unit.layers, actBits, in);
+    in.activations = &steps;
     std::map<std::string, RoundingResult> rounded;
-    if (unit.block && fp.blocks.count(unit.name)) {
-      rounded = quantizeBlock(ctx, *unit.block, grids, ac, requantize, unitProgress);
+    if (blockUnit) {
+      rounded = quantizeBlock(ctx, *unit.block, grids, ac, in, unitProgress);
     } else {
       // A single layer, or a block whose call could not be captured: its layers one by one.
       for (const std::string& name : unit.layers)
-        rounded[name] = quantizeLayer(ctx, name, grids.at(name), ac, requantize, unitProgress);
+        rounded[name] = quantizeLayer(ctx, name, grids.at(name), ac, in, unitProgress);
     }
+    for (const auto& [name, q] : steps.quantizers) activations[name] = q.params();
+    if (!steps.empty()) model.setActivationQuantization(activations);
     const double unitSeconds = since(ut) / static_cast<double>(unit.layers.size());
     for (const std::string& name : unit.layers) {
       const RoundingResult& r = rounded.at(name);
@@ -229,7 +282,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
       o.exponent = grids.at(name).exponent;
-      if (auto d = fp.layers.find(name); d != fp.layers.end()) o.sqnrDb = layerSqnr(model, name, d->second);
+      if (auto a = activations.find(name); a != activations.end()) o.activation = a->second;
+      if (auto d = fp.layers.find(name); d != fp.layers.end())
+        o.sqnrDb = layerSqnr(model, name, d->second, o.activation);
       o.seconds = unitSeconds;
       result.layers.push_back(std::move(o));
     }

@@ -1,5 +1,7 @@
 #include "engine/recon/QuantizationRequest.h"
 
+#include <algorithm>
+
 #include "engine/EnumNames.h"
 #include "engine/Error.h"
 
@@ -13,6 +15,8 @@ const char* quantMethodName(QuantMethod m) {
       return "adaround";
     case QuantMethod::Brecq:
       return "brecq";
+    case QuantMethod::Qdrop:
+      return "qdrop";
     case QuantMethod::Gptq:
       return "gptq";
   }
@@ -23,9 +27,10 @@ QuantMethod parseQuantMethod(const std::string& name) {
   if (name == "rtn") return QuantMethod::Rtn;
   if (name == "adaround") return QuantMethod::AdaRound;
   if (name == "brecq") return QuantMethod::Brecq;
+  if (name == "qdrop") return QuantMethod::Qdrop;
   if (name == "gptq") return QuantMethod::Gptq;
   throw Error(ErrorCode::InvalidArgument,
-              "unknown method '" + name + "' (this build knows rtn, adaround, brecq, gptq)");
+              "unknown method '" + name + "' (this build knows rtn, adaround, brecq, qdrop, gptq)");
 }
 
 const char* reconInputName(ReconInput i) { return i == ReconInput::Quantized ? "quantized" : "fp"; }
@@ -54,6 +59,45 @@ std::map<std::string, int> resolveBits(const QuantizationRequest& request, const
     bits[name] = b;
   }
   return bits;
+}
+
+}  // namespace roundlab
+
+namespace roundlab {
+
+std::map<std::string, int> resolveActivationBits(const QuantizationRequest& request,
+                                                 const std::vector<std::string>& layers) {
+  std::map<std::string, int> bits;
+  for (const std::string& l : layers) bits[l] = request.activations.bits;
+  if (request.activations.enabled() && request.firstLastEightBit && !layers.empty()) {
+    bits[layers.front()] = std::max(8, request.activations.bits);
+    bits[layers.back()] = std::max(8, request.activations.bits);
+  }
+  return bits;
+}
+
+bool reconstructsBlocks(QuantMethod m) { return m == QuantMethod::Brecq || m == QuantMethod::Qdrop; }
+
+double effectiveDropProbability(const QuantizationRequest& r) {
+  if (r.activations.dropProbability >= 0) return r.activations.dropProbability;
+  return r.method == QuantMethod::Qdrop ? 0.5 : 1.0;
+}
+
+void validate(const QuantizationRequest& r) {
+  validate(r.weights);
+  validate(r.adaround);
+  const ActivationQuantConfig& a = r.activations;
+  if (a.bits != 0 && (a.bits < 2 || a.bits > 16))
+    throw Error(ErrorCode::InvalidArgument,
+                "activation bits must be 2..16 (or 0 for full precision), not " + std::to_string(a.bits));
+  if (r.method == QuantMethod::Qdrop && !a.enabled())
+    throw Error(ErrorCode::InvalidArgument,
+                "qdrop learns activation quantizers: give the activation bits (e.g. --abits 4); without them "
+                "it is brecq");
+  if (a.dropProbability >= 0 && (a.dropProbability == 0 || a.dropProbability > 1))
+    throw Error(ErrorCode::InvalidArgument, "the QDrop probability must be in (0, 1] (1 = no dropping)");
+  if (a.enabled() && !(a.learningRate > 0))
+    throw Error(ErrorCode::InvalidArgument, "the activation step learning rate must be positive");
 }
 
 }  // namespace roundlab

@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "engine/AugmentedDataset.h"
+#include "engine/quant/ActivationQuantConfig.h"
 #include "engine/quant/WeightQuantConfig.h"
 #include "engine/recon/AdaRoundConfig.h"
 
 namespace roundlab {
 
-enum class QuantMethod { Rtn, AdaRound, Brecq, Gptq };
+// Qdrop: block reconstruction with activation quantizers learned alongside the rounding, each
+// activation element dropped back to full precision with probability 1 - p while training.
+enum class QuantMethod { Rtn, AdaRound, Brecq, Qdrop, Gptq };
 // Which input a layer is reconstructed on: the FP model's, or the one produced by the already
 // quantized earlier layers (the target is always the FP output).
 enum class ReconInput { FloatingPoint, Quantized };
@@ -32,6 +35,7 @@ struct QuantizationRequest {
   std::map<std::string, int> bits;  // per-layer overrides (take precedence)
   bool firstLastEightBit = true;    // first and last quantized layers at 8 bits
   AdaRoundConfig adaround;
+  ActivationQuantConfig activations;  // off (A32) unless bits are set
   ReconInput input = ReconInput::Quantized;
   BlockLoss blockLoss = BlockLoss::Mse;  // BRECQ only
   int64_t calibrationCount = 1024;       // samples drawn from the calibration set
@@ -42,6 +46,16 @@ struct QuantizationRequest {
 
 // Bits of each layer after the defaults, the first/last rule and the overrides.
 std::map<std::string, int> resolveBits(const QuantizationRequest& request, const std::vector<std::string>& layers);
+// Input-activation bits of each layer (0: FP): activations.bits, 8 for the first and last layers
+// under the first/last rule.
+std::map<std::string, int> resolveActivationBits(const QuantizationRequest& request,
+                                                 const std::vector<std::string>& layers);
+// Whether the method reconstructs blocks jointly (brecq, qdrop).
+bool reconstructsBlocks(QuantMethod method);
+// QDrop's p in effect: the setting, or the method's default (0.5 for qdrop, 1 otherwise).
+double effectiveDropProbability(const QuantizationRequest& request);
+// Throws InvalidArgument for inconsistent settings (qdrop without activation bits, p outside (0, 1]).
+void validate(const QuantizationRequest& request);
 
 struct LayerOutcome {
   std::string layer;
@@ -53,6 +67,7 @@ struct LayerOutcome {
   double flipRate = 0;
   double lossBefore = 0, lossAfter = 0;  // reconstruction loss of RTN and of the final rounding (of
                                          // the whole block for BRECQ)
+  ActivationQuantParams activation;      // the layer's input quantizer (bits 0: FP input)
   double sqnrDb = 0;  // output SQNR of the quantized layer on its FP calibration inputs (+inf: exact)
   double seconds = 0;
   std::vector<std::pair<int, double>> curve;

@@ -91,12 +91,16 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
                                                      const AdaRoundConfig& config,
                                                      const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
                                                      const std::function<void(double, double)>& progress,
-                                                     const std::function<void()>& checkCancel) {
+                                                     const std::function<void()>& checkCancel,
+                                                     const std::vector<at::Tensor>& steps, double stepLearningRate) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   std::vector<at::Tensor> params;
   for (RoundingVariable* v : variables)
     for (const at::Tensor& t : v->parameters()) params.push_back(t);
   const auto optimizer = makeOptimizer(params, config);
+  std::unique_ptr<torch::optim::Adam> stepOptimizer;
+  if (!steps.empty())
+    stepOptimizer = std::make_unique<torch::optim::Adam>(steps, torch::optim::AdamOptions(stepLearningRate));
   auto gen = at::detail::createCPUGenerator(config.seed);
   const int64_t batch = std::min<int64_t>(config.batch, samples);
   const int iters = config.iterations;
@@ -112,8 +116,14 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
       for (RoundingVariable* v : variables) loss = loss + config.lambda * v->regularizer(beta);
     scheduleLearningRate(*optimizer, config, it);
     optimizer->zero_grad();
+    if (stepOptimizer) {
+      const double lr = 0.5 * stepLearningRate * (1 + std::cos(kPi * it / std::max(1, iters)));
+      for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
+      stepOptimizer->zero_grad();
+    }
     loss.backward();
     optimizer->step();
+    if (stepOptimizer) stepOptimizer->step();
     const bool last = it == iters - 1;
     if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
     if (progress && (it % progressEvery == 0 || last))

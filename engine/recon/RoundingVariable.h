@@ -53,12 +53,12 @@ class RoundingVariable {
 // a batch of `samples` (seeded by config.seed), asks `batchLoss` for the soft model's
 // reconstruction loss on it, adds lambda times the variables' regularisers (after warm-up),
 // and steps the optimiser. Calls `checkCancel` every iteration and `progress(fraction, batch loss)`
-// at most every 1%. Returns the loss curve (iteration, batch loss).
-std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
-                                                     const AdaRoundConfig& config,
-                                                     const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
-                                                     const std::function<void(double, double)>& progress,
-                                                     const std::function<void()>& checkCancel);
+// at most every 1%. `steps` (activation step sizes) get their own Adam at `stepLearningRate`
+// with cosine decay. Returns the loss curve (iteration, batch loss).
+std::vector<std::pair<int, double>> optimiseRounding(
+    const std::vector<RoundingVariable*>& variables, int64_t samples, const AdaRoundConfig& config,
+    const std::function<at::Tensor(const at::Tensor&)>& batchLoss, const std::function<void(double, double)>& progress,
+    const std::function<void()>& checkCancel, const std::vector<at::Tensor>& steps = {}, double stepLearningRate = 0);
 
 // The optimiser of the settings (Adam or SGD with momentum) over the variables.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params,

@@ -54,6 +54,10 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeString(g, "augmentation", augmentationName(r.augmentation));
   writeInt(g, "capture_batch", r.captureBatch);
   writeInt(g, "seed", static_cast<int64_t>(r.seed));
+  writeInt(g, "abits", r.activations.bits);
+  writeDouble(g, "qdrop_probability", r.activations.dropProbability);
+  writeDouble(g, "act_learning_rate", r.activations.learningRate);
+  writeDouble(g, "act_lp_norm", r.activations.lpNorm);
   H5::Group overrides = g.createGroup("bit_overrides");
   for (const auto& [layer, bits] : r.bits) writeInt(overrides, layer.c_str(), bits);
 }
@@ -95,6 +99,12 @@ QuantizationRequest readRequest(const H5::Group& g) {
   r.augmentation = parseAugmentation(readString(g, "augmentation"));
   r.captureBatch = readInt(g, "capture_batch");
   r.seed = static_cast<uint64_t>(readInt(g, "seed"));
+  if (g.attrExists("abits")) {  // sessions written before activation quantization have none
+    r.activations.bits = static_cast<int>(readInt(g, "abits"));
+    r.activations.dropProbability = readDouble(g, "qdrop_probability");
+    r.activations.learningRate = readDouble(g, "act_learning_rate");
+    r.activations.lpNorm = readDouble(g, "act_lp_norm");
+  }
   const H5::Group overrides = g.openGroup("bit_overrides");
   for (int i = 0; i < overrides.getNumAttrs(); ++i) {
     const H5::Attribute a = overrides.openAttribute(static_cast<unsigned>(i));
@@ -116,6 +126,12 @@ void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) 
   writeDouble(g, "loss_after", o.lossAfter);
   writeDouble(g, "sqnr_db", o.sqnrDb);
   writeDouble(g, "seconds", o.seconds);
+  if (o.activation.enabled()) {
+    writeInt(g, "act_bits", o.activation.bits);
+    writeDouble(g, "act_scale", o.activation.scale);
+    writeInt(g, "act_qmin", o.activation.qmin);
+    writeInt(g, "act_qmax", o.activation.qmax);
+  }
   if (auto it = w.codes.find(o.layer); it != w.codes.end()) {
     writeCodesAndGrid(g, it->second, w.grids.at(o.layer));
     if (auto rtn = w.rtnCodes.find(o.layer); rtn != w.rtnCodes.end())
@@ -142,6 +158,12 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
   o.lossAfter = readDouble(g, "loss_after");
   o.sqnrDb = readDouble(g, "sqnr_db");
   o.seconds = readDouble(g, "seconds");
+  if (g.attrExists("act_bits")) {
+    o.activation.bits = static_cast<int>(readInt(g, "act_bits"));
+    o.activation.scale = readDouble(g, "act_scale");
+    o.activation.qmin = readInt(g, "act_qmin");
+    o.activation.qmax = readInt(g, "act_qmax");
+  }
   if (g.nameExists("codes")) {
     auto [codes, grid] = readCodesAndGrid(g);
     o.bits = grid.bits;
@@ -247,6 +269,10 @@ Session loadSession(const std::string& path) {
 
 void applySession(Model& model, const Session& s) {
   for (const auto& [name, codes] : s.weights.codes) model.setWeight(name, dequantize(codes, s.weights.grids.at(name)));
+  std::map<std::string, ActivationQuantParams> activations;
+  for (const LayerOutcome& o : s.result.layers)
+    if (o.activation.enabled()) activations[o.layer] = o.activation;
+  model.setActivationQuantization(activations);
 }
 
 }  // namespace roundlab

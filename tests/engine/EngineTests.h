@@ -99,6 +99,20 @@ class ReconstructionTests : public QObject {
   void fisherWeightedBlockLoss();
 };
 
+class ActivationQuantizationTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void insertedQuantizerMatchesFormula();
+  void everyLayerInputOnItsGrid_data();
+  void everyLayerInputOnItsGrid();
+  void exportCarriesActivationQuantization_data();
+  void exportCarriesActivationQuantization();
+  void learnedStepsInLayerReconstruction();
+  void learnedStepsInBlockReconstruction();
+  void qdropRunQuantizesEveryInput();
+  void invalidActivationSettingsRejected();
+};
+
 class SessionTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   run("evaluation", EvaluationTests());
   run("quantizers", QuantizerTests());
   run("reconstruction", ReconstructionTests());
+  run("activations", ActivationQuantizationTests());
   run("session", SessionTests());
   return failed;
 }
