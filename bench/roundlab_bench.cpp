@@ -108,29 +108,36 @@ int main(int argc, char** argv) {
     line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
     line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
   }
-  // Methods x bit-widths at a fixed iteration count (A32), on 256 calibration samples.
-  // Skipped with --quick.
+  // Methods x bit-widths at a fixed iteration count, weights only (A32) and with 4-bit
+  // activations (A4; qdrop only there), on 256 calibration samples. Skipped with --quick.
   const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
   const auto calib = openDataset(dir + "/fmnist_calib.h5");
   for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
     if (quick) break;
     const Model fp = Model::load(dir + "/" + file);
-    for (int bits : {4, 3, 2})
-      for (QuantMethod method : {QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::AdaRound, QuantMethod::Brecq}) {
-        QuantizationRequest req;
-        req.method = method;
-        req.weights.bits = bits;
-        req.calibrationCount = 256;
-        req.adaround.iterations = 200;
-        Model m = fp.clone();
-        const QuantizationResult r = quantizeModel(m, *calib, req);
-        EvalOptions eo;
-        const EvalReport e = evaluate(m, *val, eo);
-        const std::string tag = std::string(file) + ":W" + std::to_string(bits) + "A32:" + quantMethodName(method);
-        line(tag.c_str(), "top1", e.top1, "%");
-        line(tag.c_str(), "wall_s", r.wallSeconds, "s");
-        for (const auto& [phase, seconds] : r.phases) line(tag.c_str(), (phase + "_s").c_str(), seconds, "s");
-      }
+    for (int abits : {0, 4})
+      for (int bits : {4, 3, 2})
+        for (QuantMethod method :
+             {QuantMethod::Rtn, QuantMethod::Gptq, QuantMethod::AdaRound, QuantMethod::Brecq, QuantMethod::Qdrop}) {
+          if ((method == QuantMethod::Qdrop) != (abits > 0) && method != QuantMethod::Rtn &&
+              method != QuantMethod::AdaRound)
+            continue;
+          QuantizationRequest req;
+          req.method = method;
+          req.weights.bits = bits;
+          req.activations.bits = abits;
+          req.calibrationCount = 256;
+          req.adaround.iterations = 200;
+          Model m = fp.clone();
+          const QuantizationResult r = quantizeModel(m, *calib, req);
+          EvalOptions eo;
+          const EvalReport e = evaluate(m, *val, eo);
+          const std::string tag = std::string(file) + ":W" + std::to_string(bits) + "A" +
+                                  (abits ? std::to_string(abits) : "32") + ":" + quantMethodName(method);
+          line(tag.c_str(), "top1", e.top1, "%");
+          line(tag.c_str(), "wall_s", r.wallSeconds, "s");
+          for (const auto& [phase, seconds] : r.phases) line(tag.c_str(), (phase + "_s").c_str(), seconds, "s");
+        }
   }
   line("process", "peak_rss", peakRssMiB(), "MiB");
   return 0;

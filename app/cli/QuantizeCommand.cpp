@@ -118,6 +118,9 @@ int runQuantize(const QStringList& args) {
         {"phases", phases},
         {"layers", layers}};
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
+    QJsonArray notes;
+    for (const std::string& n : result.notes) notes.append(QString::fromStdString(n));
+    o["notes"] = notes;
     printJson(o);
     return 0;
   }
@@ -148,6 +151,7 @@ int runQuantize(const QStringList& args) {
     printLine("exported " + exportInfo["torchscript"].toString() + " (reloaded: identical outputs)");
   for (const char* key : {"h5", "encodings", "csv", "session"})
     if (exportInfo.contains(key)) printLine("exported " + exportInfo[key].toString());
+  for (const std::string& n : result.notes) printLine("note: " + QString::fromStdString(n));
   printLine(QString("wall %1 s").arg(result.wallSeconds, 0, 'f', 2));
   return 0;
 }

@@ -51,6 +51,11 @@ void addQuantizationOptions(QCommandLineParser& p) {
                "RULE", "all"});
   p.addOption({"select-fraction", "Share of weights selected by --select (default 1).", "F", "1"});
   p.addOption({"block-loss", "BRECQ's block loss: mse, or fisher (weighted by |dKL/d output| + 1).", "L", "mse"});
+  p.addOption({"output-kl",
+               "Weight of the output-level term (PD-Quant): KL between FP and quantized predictions, the unit's "
+               "output run through the rest of the model (default 0 = off; about 10 in the paper).",
+               "W", "0"});
+  p.addOption({"kl-temperature", "Softmax temperature of the output-level term (default 4).", "T", "4"});
   p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
   p.addOption({"augment", "Calibration augmentation: none, or flip, crop, noise, mix joined by '+'.", "A", "none"});
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
@@ -102,6 +107,8 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.adaround.selection = parseSelection(p.value("select").toStdString());
   r.adaround.selectFraction = parseFloatList(p.value("select-fraction"), "--select-fraction").at(0);
   r.blockLoss = parseBlockLoss(p.value("block-loss").toStdString());
+  r.outputKlWeight = parseFloatList(p.value("output-kl"), "--output-kl").at(0);
+  r.klTemperature = parseFloatList(p.value("kl-temperature"), "--kl-temperature").at(0);
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
   r.augmentation = parseAugmentation(p.value("augment").toStdString());
   r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));

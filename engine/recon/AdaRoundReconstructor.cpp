@@ -18,8 +18,12 @@ AdaRoundReconstructor::AdaRoundReconstructor(const LayerInfo& layer, const at::T
       grid_(std::move(grid)),
       config_(config) {}
 
+at::Tensor AdaRoundReconstructor::applyRaw(const at::Tensor& x, const at::Tensor& w) const {
+  return applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, bias_);
+}
+
 at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w) const {
-  const at::Tensor y = applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, bias_);
+  const at::Tensor y = applyRaw(x, w);
   return config_.reluAfter ? at::relu(y) : y;
 }
 
@@ -60,7 +64,12 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
   r.curve = optimiseRounding(
       {&var}, inputs.size(0), config_,
       [&](const at::Tensor& idx) {
-        return reconstructionLoss(apply(inputs.index_select(0, idx), var.softWeight()), targets.index_select(0, idx));
+        const at::Tensor x = inputs.index_select(0, idx);
+        const at::Tensor y = apply(x, var.softWeight());
+        at::Tensor loss = reconstructionLoss(y, targets.index_select(0, idx));
+        // The rest of the model reads the op's output (before a ReLU that f may include).
+        if (outputLoss_) loss = loss + outputLoss_->term(idx, config_.reluAfter ? applyRaw(x, var.softWeight()) : y);
+        return loss;
       },
       [&](double fraction, double loss) {
         if (progress) progress({"adaround", fraction, layer_.name, loss, true});

@@ -14,6 +14,7 @@
 #include "engine/quant/WeightGrid.h"
 #include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundConfig.h"
+#include "engine/recon/ModelSuffix.h"
 #include "engine/recon/RoundingVariable.h"
 
 namespace roundlab {
@@ -44,6 +45,8 @@ class AdaRoundReconstructor {
   // Also learns the layer's input quantizer in `activations` (LSQ step, QDrop mixing), when it
   // holds one; not owned.
   void setActivations(ActivationSteps* activations) { activations_ = activations; }
+  // Adds PD-Quant's output-level term on the layer's output to the objective; not owned.
+  void setOutputLoss(const OutputLoss* loss) { outputLoss_ = loss; }
 
   // Runs the optimisation. Calls progress at most every 1% of iterations; polls cancel every
   // iteration (throws Error Cancelled, leaving nothing changed).
@@ -51,7 +54,8 @@ class AdaRoundReconstructor {
                      const CancelToken& cancel = {});
 
  private:
-  at::Tensor apply(const at::Tensor& x, const at::Tensor& w) const;
+  at::Tensor applyRaw(const at::Tensor& x, const at::Tensor& w) const;  // the op, input quantizer included
+  at::Tensor apply(const at::Tensor& x, const at::Tensor& w) const;     // f: with the ReLU if configured
   double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w) const;
 
   LayerInfo layer_;
@@ -59,6 +63,7 @@ class AdaRoundReconstructor {
   WeightGrid grid_;
   AdaRoundConfig config_;
   ActivationSteps* activations_ = nullptr;
+  const OutputLoss* outputLoss_ = nullptr;
   LearnedActivationScope* scope_ = nullptr;  // during run() with activations
 };
 

@@ -107,7 +107,9 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
       variables, data.samples(), config_,
       [&](const at::Tensor& idx) {
         for (auto& [name, var] : vars) slots.set(name, var.softWeight());
-        return loss(data, idx, forward(data, idx));
+        const at::Tensor prediction = forward(data, idx);
+        const at::Tensor rec = loss(data, idx, prediction);
+        return outputLoss_ ? rec + outputLoss_->term(idx, prediction) : rec;
       },
       [&](double fraction, double loss) {
         if (progress) progress({"brecq", fraction, block_.name, loss, true});

@@ -15,6 +15,7 @@
 #include "engine/LayerInfo.h"
 #include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/ModelSuffix.h"
 
 namespace torch::jit {
 struct GraphFunction;
@@ -48,6 +49,8 @@ class BlockReconstructor {
   // Also learns the input quantizers in `activations` of the block's layers (LSQ steps, QDrop
   // mixing): the block then runs through a copy of its forward with learned quantizer ops.
   void setActivations(ActivationSteps* activations);
+  // Adds PD-Quant's output-level term on the block's output to the objective; not owned.
+  void setOutputLoss(const OutputLoss* loss) { outputLoss_ = loss; }
 
   // Leaves the model's weights as they were; the caller writes the returned codes.
   BlockRoundingResult run(const BlockData& data, const ProgressFn& progress = {}, const CancelToken& cancel = {});
@@ -63,6 +66,7 @@ class BlockReconstructor {
   AdaRoundConfig config_;
   torch::jit::Module module_;
   ActivationSteps* activations_ = nullptr;
+  const OutputLoss* outputLoss_ = nullptr;
   std::unique_ptr<torch::jit::GraphFunction> quantizedForward_;  // with activations
   LearnedActivationScope* scope_ = nullptr;                      // during run() with activations
 };

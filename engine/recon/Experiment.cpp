@@ -30,11 +30,11 @@ int64_t toInt(const std::string& axis, const std::string& v) {
 }  // namespace
 
 const std::vector<std::string>& experimentAxes() {
-  static const std::vector<std::string> axes = {"method",     "wbits",       "abits",     "qdrop-p", "act-lr",
-                                                "grid",       "granularity", "symmetric", "range",   "p",
-                                                "iters",      "batch",       "lr",        "lambda",  "warmup",
-                                                "optimizer",  "variable",    "freedom",   "select",  "select-fraction",
-                                                "block-loss", "calib-count", "augment",   "seed",    "input"};
+  static const std::vector<std::string> axes = {
+      "method",   "wbits",   "abits",  "qdrop-p",         "act-lr",     "grid",      "granularity", "symmetric",
+      "range",    "p",       "iters",  "batch",           "lr",         "lambda",    "warmup",      "optimizer",
+      "variable", "freedom", "select", "select-fraction", "block-loss", "output-kl", "calib-count", "augment",
+      "seed",     "input"};
   return axes;
 }
 
@@ -49,6 +49,8 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.activations.dropProbability = toDouble(axis, v);
   else if (axis == "act-lr")
     r.activations.learningRate = toDouble(axis, v);
+  else if (axis == "output-kl")
+    r.outputKlWeight = toDouble(axis, v);
   else if (axis == "grid")
     r.weights.grid = parseGridKind(v);
   else if (axis == "granularity")

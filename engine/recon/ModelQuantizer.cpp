@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "engine/ActivationCapture.h"
+#include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 #include "engine/Error.h"
 #include "engine/Model.h"
@@ -19,6 +20,7 @@
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/GptqQuantizer.h"
+#include "engine/recon/ModelSuffix.h"
 
 namespace roundlab {
 
@@ -86,6 +88,7 @@ struct RunContext {
   const CalibrationActivations& fp;
   const CancelToken& cancel;
   const std::map<std::string, at::Tensor>* fisher = nullptr;
+  at::Tensor modelInputs, fpLogits;  // for the output-level term
   double recaptureSeconds = 0, reconSeconds = 0;
 
   // The unit's inputs from the partially quantized model (outputs stay the FP targets).
@@ -103,6 +106,7 @@ struct RunContext {
 struct UnitInputs {
   const CalibrationActivations* requantized = nullptr;  // null: the FP inputs
   ActivationSteps* activations = nullptr;               // null or empty: activations stay FP
+  const OutputLoss* outputLoss = nullptr;               // null: no output-level term
 };
 
 std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const BlockInfo& block,
@@ -117,6 +121,7 @@ std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const Block
   const auto t = Clock::now();
   BlockReconstructor recon(ctx.model, block, blockGrids, config);
   recon.setActivations(in.activations);
+  recon.setOutputLoss(in.outputLoss);
   BlockRoundingResult r = recon.run(data, progress, ctx.cancel);
   ctx.reconSeconds += since(t);
   return std::move(r.layers);
@@ -159,10 +164,25 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
   } else {
     AdaRoundReconstructor recon(info, w, bias, grid, config);
     recon.setActivations(in.activations);
+    recon.setOutputLoss(in.outputLoss);
     r = recon.run(inputs, data->second.outputs, progress, ctx.cancel);
   }
   ctx.reconSeconds += since(t);
   return r;
+}
+
+// The output-level term of a unit, when asked for and applicable (the unit's calibration rows
+// must be the calibration samples, one execution each); otherwise a note says why not.
+std::unique_ptr<ModelSuffix> outputSuffix(RunContext& ctx, const std::string& unit, bool isBlock, int64_t rows,
+                                          std::vector<std::string>& notes) {
+  std::string reason;
+  std::unique_ptr<ModelSuffix> s;
+  if (rows != ctx.modelInputs.size(0))
+    reason = unit + " does not run once per sample";
+  else
+    s = ModelSuffix::build(ctx.model, unit, isBlock, &reason);
+  if (!s) notes.push_back("no output-level term for " + unit + ": " + reason);
+  return s;
 }
 
 // The unit's activation quantizers, initialised by the L_p range search on its layers' inputs.
@@ -235,8 +255,17 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   }
 
   std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
-  RunContext ctx{model, request, subset, fp, cancel};
+  RunContext ctx{model, request, subset, fp, cancel, nullptr, {}, {}, 0, 0};
   ctx.fisher = &fisher;
+  const bool reconstructs = request.method != QuantMethod::Rtn && request.method != QuantMethod::Gptq;
+  if (request.outputKlWeight > 0 && reconstructs) {
+    // The FP predictions the output-level term compares against, before any layer changes.
+    ctx.modelInputs = subset->read(0, subset->info().samples).inputs;
+    std::vector<at::Tensor> logits;
+    for (int64_t b = 0; b < ctx.modelInputs.size(0); b += request.captureBatch)
+      logits.push_back(model.forward(ctx.modelInputs.slice(0, b, b + request.captureBatch)));
+    ctx.fpLogits = at::cat(logits);
+  }
   const std::vector<Unit> units = unitsOf(summary, request.method);
   for (size_t u = 0; u < units.size(); ++u) {
     const Unit& unit = units[u];
@@ -260,6 +289,18 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     in.requantized = requantize ? &requantized : nullptr;
     ActivationSteps steps = activationSteps(ctx, unit.layers, actBits, in);
     in.activations = &steps;
+    std::unique_ptr<ModelSuffix> suffix;
+    OutputLoss outputLoss;
+    if (ctx.fpLogits.defined() && (blockUnit || unit.layers.size() == 1)) {
+      const int64_t rows = blockUnit                    ? fp.blocks.at(unit.name).samples()
+                           : fp.layers.count(unit.name) ? fp.layers.at(unit.name).inputs.size(0)
+                                                        : -1;
+      suffix = outputSuffix(ctx, unit.name, blockUnit, rows, result.notes);
+      if (suffix) {
+        outputLoss = {suffix.get(), ctx.modelInputs, ctx.fpLogits, request.outputKlWeight, request.klTemperature};
+        in.outputLoss = &outputLoss;
+      }
+    }
     std::map<std::string, RoundingResult> rounded;
     if (blockUnit) {
       rounded = quantizeBlock(ctx, *unit.block, grids, ac, in, unitProgress);

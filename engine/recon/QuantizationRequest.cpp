@@ -96,6 +96,8 @@ void validate(const QuantizationRequest& r) {
                 "it is brecq");
   if (a.dropProbability >= 0 && (a.dropProbability == 0 || a.dropProbability > 1))
     throw Error(ErrorCode::InvalidArgument, "the QDrop probability must be in (0, 1] (1 = no dropping)");
+  if (!(r.outputKlWeight >= 0) || !(r.klTemperature > 0))
+    throw Error(ErrorCode::InvalidArgument, "the output KL weight must be >= 0 and its temperature > 0");
   if (a.enabled() && !(a.learningRate > 0))
     throw Error(ErrorCode::InvalidArgument, "the activation step learning rate must be positive");
 }

@@ -38,8 +38,12 @@ struct QuantizationRequest {
   ActivationQuantConfig activations;  // off (A32) unless bits are set
   ReconInput input = ReconInput::Quantized;
   BlockLoss blockLoss = BlockLoss::Mse;  // BRECQ only
-  int64_t calibrationCount = 1024;       // samples drawn from the calibration set
-  Augmentation augmentation;             // applied to the drawn calibration samples
+  // PD-Quant's output-level term: weight of KL(softmax(z_FP/T) || softmax(z_Q/T)) added to each
+  // unit's reconstruction loss (0: off), z_Q from the unit's soft output through the rest of the model.
+  double outputKlWeight = 0;
+  double klTemperature = 4;
+  int64_t calibrationCount = 1024;  // samples drawn from the calibration set
+  Augmentation augmentation;        // applied to the drawn calibration samples
   int64_t captureBatch = 64;
   uint64_t seed = 0;  // calibration subset, batch order
 };
@@ -77,6 +81,7 @@ struct QuantizationResult {
   QuantizationRequest request;
   std::vector<LayerOutcome> layers;
   std::vector<std::pair<std::string, double>> phases;  // (phase, seconds)
+  std::vector<std::string> notes;  // what the run could not do as asked (e.g. a unit without the output term)
   double wallSeconds = 0;
 };
 

@@ -58,6 +58,8 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   writeDouble(g, "qdrop_probability", r.activations.dropProbability);
   writeDouble(g, "act_learning_rate", r.activations.learningRate);
   writeDouble(g, "act_lp_norm", r.activations.lpNorm);
+  writeDouble(g, "output_kl_weight", r.outputKlWeight);
+  writeDouble(g, "kl_temperature", r.klTemperature);
   H5::Group overrides = g.createGroup("bit_overrides");
   for (const auto& [layer, bits] : r.bits) writeInt(overrides, layer.c_str(), bits);
 }
@@ -104,6 +106,10 @@ QuantizationRequest readRequest(const H5::Group& g) {
     r.activations.dropProbability = readDouble(g, "qdrop_probability");
     r.activations.learningRate = readDouble(g, "act_learning_rate");
     r.activations.lpNorm = readDouble(g, "act_lp_norm");
+  }
+  if (g.attrExists("output_kl_weight")) {
+    r.outputKlWeight = readDouble(g, "output_kl_weight");
+    r.klTemperature = readDouble(g, "kl_temperature");
   }
   const H5::Group overrides = g.openGroup("bit_overrides");
   for (int i = 0; i < overrides.getNumAttrs(); ++i) {

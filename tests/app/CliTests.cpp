@@ -303,6 +303,42 @@ class CliTests : public QObject {
     QCOMPARE(withoutTimes(again.json()["layers"].toArray()), withoutTimes(j["layers"].toArray()));
   }
 
+  void quantizeActivationsWithQdrop() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("w4a4.pt"), enc = dir.filePath("w4a4.json");
+    // The transformer: its exported graph must keep attention's projections (and their input
+    // quantizers) out of the fused kernel when PyTorch or RoundLab runs it without autograd.
+    const Run q = cli({"quantize", demo("fmnist_transformer.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
+                       "qdrop", "--wbits", "4", "--abits", "4", "--iters", "20", "--calib-count", "64", "--eval",
+                       demo("fmnist_val.h5"), "--export-torchscript", out, "--export-encodings", enc, "--json"});
+    QCOMPARE(q.exitCode, 0);
+    const QJsonObject j = q.json();
+    QCOMPARE(j["abits"].toInt(), 4);
+    QCOMPARE(j["qdrop_p"].toDouble(), 0.5);
+    const QJsonArray layers = j["layers"].toArray();
+    for (qsizetype i = 0; i < layers.size(); ++i) {
+      const QJsonObject l = layers[i].toObject();
+      QCOMPARE(l["input_bits"].toInt(), i == 0 || i == layers.size() - 1 ? 8 : 4);
+      QVERIFY(l["input_scale"].toDouble() > 0);
+    }
+    const Run e = cli({"eval", out, "--data", demo("fmnist_val.h5"), "--json"});
+    QCOMPARE(e.exitCode, 0);
+    QCOMPARE(e.json()["top1"].toDouble(), j["top1_quantized"].toDouble());
+    QFile f(enc);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject acts = QJsonDocument::fromJson(f.readAll()).object()["activation_encodings"].toObject();
+    QCOMPARE(acts.size(), layers.size());
+    const QJsonObject first = acts[layers[1].toObject()["name"].toString() + ".input"].toArray()[0].toObject();
+    QCOMPARE(first["bitwidth"].toInt(), 4);
+    const double scale = layers[1].toObject()["input_scale"].toDouble();
+    QVERIFY(std::abs(first["scale"].toDouble() - scale) <= 1e-7 * scale);  // 9 significant digits
+
+    const Run noBits = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
+                            "qdrop", "--wbits", "4"});
+    QCOMPARE(noBits.exitCode, 1);
+    QVERIFY2(noBits.err.contains("--abits"), noBits.err.constData());
+  }
+
   void sessionSavesAndRerunsToTheSameBits() {
     QTemporaryDir dir;
     const QString session = dir.filePath("run.rlab");

@@ -113,6 +113,15 @@ class ActivationQuantizationTests : public QObject {
   void invalidActivationSettingsRejected();
 };
 
+class OutputLossTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void suffixOfFpOutputIsTheModel_data();
+  void suffixOfFpOutputIsTheModel();
+  void klTermMatchesKlDiv();
+  void brecqWithOutputTerm();
+};
+
 class SessionTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   run("quantizers", QuantizerTests());
   run("reconstruction", ReconstructionTests());
   run("activations", ActivationQuantizationTests());
+  run("outputloss", OutputLossTests());
   run("session", SessionTests());
   return failed;
 }
