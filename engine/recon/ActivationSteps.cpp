@@ -14,4 +14,18 @@ std::vector<at::Tensor> ActivationSteps::parameters() const {
   return out;
 }
 
+ActivationStepsInUse::ActivationStepsInUse(ActivationSteps* steps, bool active, uint64_t seed,
+                                           LearnedActivationScope*& current)
+    : current_(current), steps_(active ? steps : nullptr) {
+  if (!steps_) return;
+  scope_.emplace(steps_->pointers(), steps_->dropProbability, seed ^ 0xAC7u);
+  current_ = &*scope_;
+}
+
+std::vector<at::Tensor> ActivationStepsInUse::parameters() const {
+  return steps_ ? steps_->parameters() : std::vector<at::Tensor>{};
+}
+
+double ActivationStepsInUse::learningRate() const { return steps_ ? steps_->learningRate : 0; }
+
 }  // namespace roundlab

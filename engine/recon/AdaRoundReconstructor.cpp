@@ -1,7 +1,6 @@
 #include "engine/recon/AdaRoundReconstructor.h"
 
 #include <cmath>
-#include <optional>
 
 #include <torch/torch.h>
 
@@ -46,17 +45,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   RoundingVariable var(weight_, grid_, config_);
-  std::optional<LearnedActivationScope> scope;
-  std::vector<at::Tensor> steps;
-  if (activations_ && activations_->quantizers.count(layer_.name)) {
-    scope.emplace(activations_->pointers(), activations_->dropProbability, config_.seed ^ 0xAC7u);
-    scope_ = &*scope;
-    steps = activations_->parameters();
-  }
-  struct ResetScope {
-    LearnedActivationScope*& s;
-    ~ResetScope() { s = nullptr; }
-  } resetScope{scope_};
+  const ActivationStepsInUse acts(activations_, activations_ && activations_->quantizers.count(layer_.name) > 0,
+                                  config_.seed, scope_);
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
@@ -74,8 +64,7 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
       [&](double fraction, double loss) {
         if (progress) progress({"adaround", fraction, layer_.name, loss, true});
       },
-      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); }, steps,
-      activations_ ? activations_->learningRate : 0);
+      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); }, acts.parameters(), acts.learningRate());
 
   torch::NoGradGuard noGrad;
   r.codes = var.codes();

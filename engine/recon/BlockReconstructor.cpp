@@ -1,6 +1,5 @@
 #include "engine/recon/BlockReconstructor.h"
 
-#include <optional>
 #include <set>
 
 #include <torch/csrc/jit/api/function_impl.h>
@@ -78,17 +77,7 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
                                             const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   WeightOverride slots(model_, block_.layers);
-  std::optional<LearnedActivationScope> scope;
-  std::vector<at::Tensor> steps;
-  if (quantizedForward_) {
-    scope.emplace(activations_->pointers(), activations_->dropProbability, config_.seed ^ 0xAC7u);
-    scope_ = &*scope;
-    steps = activations_->parameters();
-  }
-  struct ResetScope {
-    LearnedActivationScope*& s;
-    ~ResetScope() { s = nullptr; }
-  } resetScope{scope_};
+  const ActivationStepsInUse acts(activations_, quantizedForward_ != nullptr, config_.seed, scope_);
   BlockRoundingResult r;
   std::vector<std::pair<std::string, RoundingVariable>> vars;
   for (const std::string& name : block_.layers) {
@@ -114,8 +103,8 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
       [&](double fraction, double loss) {
         if (progress) progress({"brecq", fraction, block_.name, loss, true});
       },
-      [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); }, steps,
-      activations_ ? activations_->learningRate : 0);
+      [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); }, acts.parameters(),
+      acts.learningRate());
 
   torch::NoGradGuard noGrad;
   for (auto& [name, var] : vars) {
