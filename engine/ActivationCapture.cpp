@@ -105,19 +105,14 @@ ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options)
   // A model with quantized activations is captured as it runs: its layers see quantized inputs.
   insertActivationFakeQuant(g, layersByWeightPath(summary), model.activationQuantization());
 
-  std::map<std::string, std::string> layerOfWeight;
-  for (const LayerInfo& l : summary.layers) layerOfWeight[l.weightPath] = l.name;
+  forEachNode(g.block(), [&](Node* n) { d->autogradPath = d->autogradPath || isFusedAttentionOp(n); });
   std::map<std::string, int> layerSites;
-  forEachNode(g.block(), [&](Node* n) {
-    if (isFusedAttentionOp(n)) d->autogradPath = true;
-    if (!options.layers || !isLayerOp(n)) return;
-    auto src = weightSource(n->input(1));
-    if (!src || src->derived || !layerOfWeight.count(src->path)) return;
-    const std::string& name = layerOfWeight[src->path];
-    const int site = layerSites[name]++;
-    d->appendBefore(n, d->newList({ListKind::LayerInput, name, site, 0}), n->input(0));
-    if (options.outputs) d->appendAfter(n, d->newList({ListKind::LayerOutput, name, site, 0}), n->output());
-  });
+  if (options.layers)
+    forEachLayerOp(g, layersByWeightPath(summary), [&](Node* n, const std::string& name) {
+      const int site = layerSites[name]++;
+      d->appendBefore(n, d->newList({ListKind::LayerInput, name, site, 0}), n->input(0));
+      if (options.outputs) d->appendAfter(n, d->newList({ListKind::LayerOutput, name, site, 0}), n->output());
+    });
 
   std::vector<Value*> outs{g.outputs()[0]};  // read now: inlining replaced the original value
   outs.insert(outs.end(), d->lists.begin(), d->lists.end());

@@ -21,17 +21,6 @@ at::Tensor learnedActQuant(const at::Tensor& x, std::string layer) {
 
 const c10::Symbol learnedActQuantSymbol = c10::Symbol::fromQualString("roundlab::learned_act_quant");
 
-// Calls fn(node, layer) for every layer op reading a whole layer weight listed in layersByWeight.
-template <typename Fn>
-void forEachLayerOp(Graph& g, const std::map<std::string, std::string>& layersByWeight, Fn&& fn) {
-  forEachNode(g.block(), [&](Node* n) {
-    if (!isLayerOp(n)) return;
-    const auto src = weightSource(n->input(1));
-    if (!src || src->derived) return;
-    if (auto it = layersByWeight.find(src->path); it != layersByWeight.end()) fn(n, it->second);
-  });
-}
-
 }  // namespace
 
 // Registered as a catch-all kernel (composite): autograd flows through the ops apply() uses.

@@ -17,6 +17,16 @@ bool isFusedAttentionOp(const Node* n) {
   return n->kind() == c10::aten::_native_multi_head_attention || n->kind() == encoderLayer;
 }
 
+void forEachLayerOp(torch::jit::Graph& g, const std::map<std::string, std::string>& layersByWeight,
+                    const std::function<void(Node*, const std::string&)>& fn) {
+  forEachNode(g.block(), [&](Node* n) {
+    if (!isLayerOp(n)) return;
+    const auto src = weightSource(n->input(1));
+    if (!src || src->derived) return;
+    if (auto it = layersByWeight.find(src->path); it != layersByWeight.end()) fn(n, it->second);
+  });
+}
+
 std::optional<std::string> attributePath(const Value* value) {
   std::string path;
   const Value* v = value;

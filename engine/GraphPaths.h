@@ -1,5 +1,7 @@
 #pragma once
 // Naming values in a TorchScript graph by the attribute path they were read from.
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -7,6 +9,7 @@ namespace torch::jit {
 struct Value;
 struct Node;
 struct Block;
+struct Graph;
 }  // namespace torch::jit
 
 namespace roundlab {
@@ -27,6 +30,11 @@ std::optional<WeightSource> weightSource(const torch::jit::Value* value);
 bool isLayerOp(const torch::jit::Node* node);
 // A fused kernel that hides attention's projections (taken in eval mode without autograd).
 bool isFusedAttentionOp(const torch::jit::Node* node);
+
+// Calls fn(op, layer) for every layer op (any nesting depth) that reads the whole weight of a
+// layer listed in `layersByWeight` (weight attribute path -> layer name).
+void forEachLayerOp(torch::jit::Graph& graph, const std::map<std::string, std::string>& layersByWeight,
+                    const std::function<void(torch::jit::Node*, const std::string&)>& fn);
 
 // Calls fn on every node in block and its nested blocks (prim::If / prim::Loop bodies).
 template <typename Fn>

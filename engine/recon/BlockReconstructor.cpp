@@ -35,8 +35,8 @@ void BlockReconstructor::setActivations(ActivationSteps* activations) {
   torch::jit::Inline(*g);
   avoidFusedAttention(*g);
   insertLearnedActivationQuant(*g, layersByWeightPath(model_.summary(), block_.name), layers);
-  quantizedForward_ = std::make_unique<torch::jit::GraphFunction>(
-      c10::QualifiedName("roundlab_block_" + std::to_string(reinterpret_cast<uintptr_t>(this))), g, nullptr);
+  quantizedForward_ =
+      std::make_unique<torch::jit::GraphFunction>(c10::QualifiedName("roundlab_block_forward"), g, nullptr);
 }
 
 at::Tensor BlockReconstructor::forward(const BlockData& data, const at::Tensor& index) const {

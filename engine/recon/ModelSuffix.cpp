@@ -24,11 +24,8 @@ std::unique_ptr<ModelSuffix> ModelSuffix::build(const Model& model, const std::s
   } else {
     torch::jit::Inline(*g);
     avoidFusedAttention(*g);  // attention's projections run in the plain branch
-    const auto layers = layersByWeightPath(model.summary());
-    forEachNode(g->block(), [&](Node* n) {
-      if (!isLayerOp(n)) return;
-      const auto src = weightSource(n->input(1));
-      if (src && !src->derived && layers.count(src->path) && layers.at(src->path) == unit) sites.push_back(n);
+    forEachLayerOp(*g, layersByWeightPath(model.summary()), [&](Node* n, const std::string& layer) {
+      if (layer == unit) sites.push_back(n);
     });
   }
   // One site; the caller checks it ran once per sample (not in a loop, not skipped by a branch).
