@@ -99,8 +99,12 @@ LearnedActivationScope::LearnedActivationScope(std::map<std::string, ActivationQ
 LearnedActivationScope::~LearnedActivationScope() { currentScope = previous_; }
 
 at::Tensor LearnedActivationScope::apply(const std::string& layer, const at::Tensor& x) {
+  if (recorder_) (*recorder_)[layer].push_back(x.detach());
   const auto it = quantizers_.find(layer);
-  if (it == quantizers_.end()) return x.clone();
+  if (it == quantizers_.end()) {
+    const auto fixed = fixed_.find(layer);
+    return fixed != fixed_.end() && fixed->second.enabled() ? fakeQuantizeActivation(x, fixed->second) : x.clone();
+  }
   const at::Tensor q = it->second->forward(x);
   return mixing_ ? qdropMix(x, q, dropProbability_, generator_) : q;
 }

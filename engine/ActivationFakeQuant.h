@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <torch/script.h>
 
@@ -57,11 +58,17 @@ class LearnedActivationScope {
   LearnedActivationScope& operator=(const LearnedActivationScope&) = delete;
 
   void setMixing(bool on) { mixing_ = on; }
+  // Fixed quantizers for layers without a learned one (applied as evaluation applies them).
+  void setFixed(std::map<std::string, ActivationQuantParams> fixed) { fixed_ = std::move(fixed); }
+  // Keeps every input the ops pass (before quantization), by layer, in execution order.
+  void setRecorder(std::map<std::string, std::vector<at::Tensor>>* recorder) { recorder_ = recorder; }
   // Quantizes x with the layer's quantizer (a copy of x when the scope has none for the layer).
   at::Tensor apply(const std::string& layer, const at::Tensor& x);
 
  private:
   std::map<std::string, ActivationQuantizer*> quantizers_;
+  std::map<std::string, ActivationQuantParams> fixed_;
+  std::map<std::string, std::vector<at::Tensor>>* recorder_ = nullptr;
   double dropProbability_;
   at::Generator generator_;
   bool mixing_ = true;

@@ -21,6 +21,7 @@
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/GptqQuantizer.h"
 #include "engine/recon/ModelSuffix.h"
+#include "engine/recon/QuantizedInputPropagation.h"
 
 namespace roundlab {
 
@@ -89,7 +90,7 @@ struct RunContext {
   const CancelToken& cancel;
   const std::map<std::string, at::Tensor>* fisher = nullptr;
   at::Tensor modelInputs, fpLogits;  // for the output-level term
-  double recaptureSeconds = 0, reconSeconds = 0;
+  double recaptureSeconds = 0, propagateSeconds = 0, reconSeconds = 0;
 
   // The unit's inputs from the partially quantized model (outputs stay the FP targets).
   CalibrationActivations recapture(const std::vector<std::string>& layers, const std::vector<std::string>& blocks) {
@@ -255,7 +256,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   }
 
   std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
-  RunContext ctx{model, request, subset, fp, cancel, nullptr, {}, {}, 0, 0};
+  RunContext ctx{model, request, subset, fp, cancel, nullptr, {}, {}, 0, 0, 0};
   ctx.fisher = &fisher;
   const bool reconstructs = request.method != QuantMethod::Rtn && request.method != QuantMethod::Gptq;
   if (request.outputKlWeight > 0 && reconstructs) {
@@ -267,6 +268,27 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     ctx.fpLogits = at::cat(logits);
   }
   const std::vector<Unit> units = unitsOf(summary, request.method);
+  // Quantized inputs come from one pass through the model, segment by segment, where its graph
+  // can be cut at the units; otherwise from a calibration pass per unit.
+  std::unique_ptr<QuantizedInputPropagation> propagation;
+  if (request.input == ReconInput::Quantized && request.method != QuantMethod::Rtn && request.propagateInputs &&
+      units.size() > 1) {
+    std::vector<PropagationUnit> cuts;
+    std::string reason;
+    for (const Unit& unit : units) {
+      const bool blockUnit = unit.block && fp.blocks.count(unit.name);
+      if (!blockUnit && unit.layers.size() > 1) reason = "block " + unit.name + " is reconstructed layer by layer";
+      cuts.push_back({unit.name, blockUnit, unit.layers});
+    }
+    if (reason.empty()) propagation = QuantizedInputPropagation::build(model, cuts, &reason);
+    if (propagation) {
+      const auto t = Clock::now();
+      propagation->start(model, *subset, request.captureBatch, cancel);
+      ctx.propagateSeconds += since(t);
+    } else {
+      result.notes.push_back("quantized inputs captured in one calibration pass per unit: " + reason);
+    }
+  }
   for (size_t u = 0; u < units.size(); ++u) {
     const Unit& unit = units[u];
     const auto ut = Clock::now();
@@ -277,14 +299,19 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     AdaRoundConfig ac = request.adaround;
     ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
     // Inputs come from the partially quantized model (weights and activations of the units
-    // before) unless FP inputs are asked for: one calibration pass per unit, simple and exact;
-    // block-by-block propagation is the planned speed-up.
+    // before) unless FP inputs are asked for.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
     const bool blockUnit = unit.block && fp.blocks.count(unit.name);
     CalibrationActivations requantized;
-    if (requantize)
+    if (propagation) {
+      const auto t = Clock::now();
+      CalibrationActivations propagated = propagation->advance(u, model, cancel);
+      ctx.propagateSeconds += since(t);
+      if (requantize) requantized = std::move(propagated);
+    } else if (requantize) {
       requantized =
           ctx.recapture(unit.layers, blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
+    }
     UnitInputs in;
     in.requantized = requantize ? &requantized : nullptr;
     ActivationSteps steps = activationSteps(ctx, unit.layers, actBits, in);
@@ -337,6 +364,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   std::sort(result.layers.begin(), result.layers.end(),
             [&](const LayerOutcome& a, const LayerOutcome& b) { return order[a.layer] < order[b.layer]; });
   if (ctx.recaptureSeconds > 0) result.phases.emplace_back("recapture", ctx.recaptureSeconds);
+  if (ctx.propagateSeconds > 0) result.phases.emplace_back("propagate", ctx.propagateSeconds);
   if (request.method == QuantMethod::Rtn)
     result.phases.emplace_back("rtn", since(t0) - result.phases[0].second);
   else

@@ -122,6 +122,15 @@ class OutputLossTests : public QObject {
   void brecqWithOutputTerm();
 };
 
+class PropagationTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void inputsMatchCaptureOfPartlyQuantizedModel_data();
+  void inputsMatchCaptureOfPartlyQuantizedModel();
+  void runsGiveTheSameCodesAsPerUnitCapture_data();
+  void runsGiveTheSameCodesAsPerUnitCapture();
+};
+
 class SessionTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   run("reconstruction", ReconstructionTests());
   run("activations", ActivationQuantizationTests());
   run("outputloss", OutputLossTests());
+  run("propagation", PropagationTests());
   run("session", SessionTests());
   return failed;
 }

@@ -1,0 +1,140 @@
+// Quantized-input propagation: the inputs of each unit, computed segment by segment through the
+// partially quantized model, against a full capture pass of that model; whole runs against runs
+// that capture once per unit.
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/ActivationFakeQuant.h"
+#include "engine/Dataset.h"
+#include "engine/Model.h"
+#include "engine/quant/ActivationQuantizer.h"
+#include "engine/quant/WeightGrid.h"
+#include "engine/recon/CalibrationActivations.h"
+#include "engine/recon/ModelQuantizer.h"
+#include "engine/recon/QuantizedInputPropagation.h"
+
+using namespace roundlab;
+
+namespace {
+
+std::shared_ptr<const Dataset> calibration(int64_t n) {
+  return subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), n, 5);
+}
+
+std::vector<PropagationUnit> unitsOf(const Model& m, bool blocks) {
+  std::vector<PropagationUnit> units;
+  std::set<std::string> seen;
+  for (const LayerInfo& l : m.summary().layers) {
+    if (!blocks || l.block.empty())
+      units.push_back({l.name, false, {l.name}});
+    else if (seen.insert(l.block).second)
+      units.push_back({l.block, true, {}});
+  }
+  for (PropagationUnit& u : units)
+    if (u.isBlock)
+      for (const LayerInfo& l : m.summary().layers)
+        if (l.block == u.name) u.layers.push_back(l.name);
+  return units;
+}
+
+}  // namespace
+
+void PropagationTests::inputsMatchCaptureOfPartlyQuantizedModel_data() {
+  QTest::addColumn<QString>("model");
+  QTest::addColumn<bool>("blocks");
+  QTest::newRow("resnet layers") << "fmnist_resnet.pt" << false;
+  QTest::newRow("resnet blocks") << "fmnist_resnet.pt" << true;
+  QTest::newRow("transformer blocks") << "fmnist_transformer.pt" << true;
+}
+
+void PropagationTests::inputsMatchCaptureOfPartlyQuantizedModel() {
+  QFETCH(QString, model);
+  QFETCH(bool, blocks);
+  Model m = Model::load(testsupport::demoFile(model.toStdString().c_str()));
+  const auto calib = calibration(96);
+  const std::vector<PropagationUnit> units = unitsOf(m, blocks);
+  std::string reason;
+  auto propagation = QuantizedInputPropagation::build(m, units, &reason);
+  QVERIFY2(propagation, reason.c_str());
+  propagation->start(m, *calib, 32, {});
+  std::map<std::string, ActivationQuantParams> activations;
+  for (size_t u = 0; u < units.size(); ++u) {
+    const CalibrationActivations got = propagation->advance(u, m, {});
+    const std::vector<std::string>& layers = units[u].layers;
+    const bool isBlock = units[u].isBlock;
+    const CalibrationActivations want =
+        captureActivations(m, *calib, 32, layers,
+                           isBlock ? std::vector<std::string>{units[u].name} : std::vector<std::string>{}, false, {});
+    for (const std::string& l : layers)
+      QVERIFY2(testsupport::maxAbsDiff(got.layers.at(l).inputs, want.layers.at(l).inputs) < 1e-5, l.c_str());
+    if (isBlock) {
+      const BlockData& g = got.blocks.at(units[u].name);
+      const BlockData& w = want.blocks.at(units[u].name);
+      QCOMPARE(g.args.size(), w.args.size());
+      for (size_t i = 0; i < w.args.size(); ++i) {
+        QCOMPARE(g.args[i].isTensor(), w.args[i].isTensor());
+        if (w.args[i].isTensor())
+          QVERIFY2(testsupport::maxAbsDiff(g.args[i].toTensor(), w.args[i].toTensor()) < 1e-5, units[u].name.c_str());
+      }
+    }
+    // Quantize the unit (3-bit weights, 4-bit inputs): later units must see it.
+    for (const std::string& l : layers) {
+      WeightQuantConfig wc;
+      wc.bits = 3;
+      m.setWeight(l, fakeQuantize(m.weight(l), fitUniformGrid(m.weight(l), wc)));
+      const CalibrationActivations in = captureActivations(m, *calib, 96, {l}, {}, false, {});
+      activations[l] = ActivationQuantizer(in.layers.at(l).inputs, 4).params();
+    }
+    m.setActivationQuantization(activations);
+  }
+  EXPECT_ERROR(propagation->advance(0, m, {}), ErrorCode::InvalidArgument);  // in order, once
+}
+
+void PropagationTests::runsGiveTheSameCodesAsPerUnitCapture_data() {
+  QTest::addColumn<QString>("model");
+  QTest::addColumn<QString>("method");
+  QTest::addColumn<bool>("propagates");
+  QTest::newRow("resnet adaround") << "fmnist_resnet.pt"
+                                   << "adaround" << true;
+  QTest::newRow("resnet qdrop") << "fmnist_resnet.pt"
+                                << "qdrop" << true;
+  QTest::newRow("transformer gptq") << "fmnist_transformer.pt"
+                                    << "gptq" << false;
+}
+
+void PropagationTests::runsGiveTheSameCodesAsPerUnitCapture() {
+  QFETCH(QString, model);
+  QFETCH(QString, method);
+  QFETCH(bool, propagates);
+  const auto calib = calibration(64);
+  QuantizationRequest req;
+  req.method = parseQuantMethod(method.toStdString());
+  req.weights.bits = 3;
+  req.activations.bits = 4;
+  req.calibrationCount = 64;
+  req.captureBatch = 32;
+  req.adaround.iterations = 15;
+  std::map<std::string, at::Tensor> codes[2];
+  QuantizationResult results[2];
+  for (int mode = 0; mode < 2; ++mode) {
+    Model m = Model::load(testsupport::demoFile(model.toStdString().c_str()));
+    req.propagateInputs = mode == 0;
+    QuantizedWeights qw;
+    results[mode] = quantizeModel(m, *calib, req, &qw);
+    codes[mode] = qw.codes;
+  }
+  const auto hasPhase = [](const QuantizationResult& r, const char* name) {
+    for (const auto& [phase, s] : r.phases)
+      if (phase == name) return true;
+    return false;
+  };
+  QCOMPARE(hasPhase(results[0], "propagate"), propagates);
+  QCOMPARE(hasPhase(results[0], "recapture"), !propagates);
+  QVERIFY(hasPhase(results[1], "recapture"));
+  // A model whose graph cannot be cut says so (the transformer's attention projections sit in
+  // branches) and captures per unit instead.
+  QCOMPARE(results[0].notes.empty(), propagates);
+  QCOMPARE(codes[0].size(), codes[1].size());
+  for (const auto& [layer, c] : codes[1]) QVERIFY2(at::equal(codes[0].at(layer), c), layer.c_str());
+  for (size_t i = 0; i < results[1].layers.size(); ++i)
+    QCOMPARE(results[0].layers[i].activation.scale, results[1].layers[i].activation.scale);
+}
