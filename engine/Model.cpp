@@ -127,6 +127,18 @@ void Model::setWeight(const std::string& name, const at::Tensor& values) {
   w.copy_(values);
 }
 
+void Model::setBias(const std::string& name, const at::Tensor& values) {
+  at::Tensor b = bias(name);
+  if (!b.defined()) throw Error(ErrorCode::InvalidArgument, "layer '" + name + "' has no bias");
+  if (!values.sizes().equals(b.sizes()))
+    throw Error(ErrorCode::WeightShapeMismatch,
+                "layer '" + name + "' has bias shape " + shapeOf(b) + ", new values have shape " + shapeOf(values));
+  if (!torch::isfinite(values).all().item<bool>())
+    throw Error(ErrorCode::NonFiniteValues, "new bias for layer '" + name + "' contains NaN or Inf");
+  torch::NoGradGuard noGrad;
+  b.copy_(values);
+}
+
 std::vector<float> Model::weightValues(const std::string& name) const {
   const at::Tensor w = weight(name).detach().to(torch::kFloat).contiguous();
   return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());

@@ -38,6 +38,8 @@ class Model {
   at::Tensor bias(const std::string& layer) const;  // undefined tensor if none
   // Replaces a layer's weight values in place; the model uses them from the next forward.
   void setWeight(const std::string& layer, const at::Tensor& values);
+  // Replaces a layer's bias values in place (the layer must have a bias).
+  void setBias(const std::string& layer, const at::Tensor& values);
   // Weight values as a flat float vector (for views that must not see Torch types).
   std::vector<float> weightValues(const std::string& layer) const;
 

@@ -27,8 +27,10 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"granularity", "channel, tensor or group (default channel).", "G", "channel"});
   p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
   p.addOption({"range", "Range initialisation: lp or minmax (default lp).", "R", "lp"});
-  p.addOption(
-      {"grid", "uniform, or power (symmetric power-exponent grid, exponent searched per layer).", "G", "uniform"});
+  p.addOption({"grid",
+               "uniform, power (symmetric power-exponent grid, exponent searched per layer) or power-learned (exponent "
+               "learned in reconstruction, starting from the searched one).",
+               "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
   p.addOption({"iters", "AdaRound iterations per layer (default 2000).", "N", "2000"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
@@ -42,8 +44,8 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"variable", "Rounding variable: sigmoid (AdaRound's V) or offset (additive, straight-through).", "V",
                "sigmoid"});
   p.addOption({"freedom",
-               "rounding (floor or ceil), step (rounding + learned step sizes) or free (any grid integer; needs "
-               "--variable offset).",
+               "rounding (floor or ceil), step (rounding + learned step sizes), bias (rounding, steps and the layer's "
+               "bias) or free (any grid integer; needs --variable offset).",
                "F", "rounding"});
   p.addOption({"select",
                "Weights that learn their rounding: all, boundary (nearest the rounding boundary) or "

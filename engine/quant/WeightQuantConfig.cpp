@@ -44,9 +44,6 @@ GridKind parseGridKind(const std::string& s) {
 }
 
 void validate(const WeightQuantConfig& c) {
-  if (c.grid == GridKind::PowerLearned)
-    throw Error(ErrorCode::InvalidArgument,
-                "the learned power exponent is not available yet; use the searched one (--grid power)");
   if (c.bits < 2 || c.bits > 8)
     throw Error(ErrorCode::InvalidArgument, "weight bits must be 2..8, got " + std::to_string(c.bits));
   if (c.granularity == Granularity::PerGroup && c.groupSize < 1)

@@ -15,6 +15,8 @@ const char* freedomName(DegreesOfFreedom k) {
       return "rounding";
     case DegreesOfFreedom::RoundingAndStep:
       return "step";
+    case DegreesOfFreedom::RoundingStepAndBias:
+      return "bias";
     case DegreesOfFreedom::FreeIntegers:
       return "free";
   }
@@ -44,6 +46,7 @@ DegreesOfFreedom parseFreedom(const std::string& s) {
   return parseEnumName<DegreesOfFreedom>(s, "freedom",
                                          {{"rounding", DegreesOfFreedom::Rounding},
                                           {"step", DegreesOfFreedom::RoundingAndStep},
+                                          {"bias", DegreesOfFreedom::RoundingStepAndBias},
                                           {"free", DegreesOfFreedom::FreeIntegers}});
 }
 WeightSelection parseSelection(const std::string& s) {

@@ -11,9 +11,10 @@ enum class OptimizerKind { Adam, Sgd };
 // W/s rounded with a straight-through estimator.
 enum class RoundingVariableKind { RectifiedSigmoid, AdditiveOffset };
 // Rounding only (floor or ceil of W/s); rounding plus the grid's step sizes (one log-scale factor
-// per channel/group, learned jointly); or any integer of the grid (straight-through; needs the
-// additive-offset variable).
-enum class DegreesOfFreedom { Rounding, RoundingAndStep, FreeIntegers };
+// per channel/group, learned jointly); rounding, steps and the layer's bias (kept in floating
+// point, learned jointly to absorb the quantization's mean shift); or any integer of the grid
+// (straight-through; needs the additive-offset variable).
+enum class DegreesOfFreedom { Rounding, RoundingAndStep, RoundingStepAndBias, FreeIntegers };
 // Which weights learn their rounding; the others stay at round-to-nearest.
 enum class WeightSelection { All, NearestBoundary, LargestMagnitude };
 
@@ -35,6 +36,9 @@ struct AdaRoundConfig {
   double selectFraction = 1.0;  // share of weights selected by `selection`
   uint64_t seed = 0;
   int curvePoints = 100;  // loss-curve samples kept
+  // Learn the power grid's exponent jointly (set from the grid kind power-learned); it starts
+  // from the grid's (searched) exponent.
+  bool learnExponent = false;
 };
 
 const char* optimizerName(OptimizerKind k);
@@ -43,7 +47,7 @@ const char* freedomName(DegreesOfFreedom k);
 const char* selectionName(WeightSelection k);
 OptimizerKind parseOptimizer(const std::string& s);        // "adam" | "sgd"
 RoundingVariableKind parseVariable(const std::string& s);  // "sigmoid" | "offset"
-DegreesOfFreedom parseFreedom(const std::string& s);       // "rounding" | "free"
+DegreesOfFreedom parseFreedom(const std::string& s);       // "rounding" | "step" | "bias" | "free"
 WeightSelection parseSelection(const std::string& s);      // "all" | "boundary" | "magnitude"
 // Throws InvalidArgument for inconsistent settings (e.g. free integers with the sigmoid variable).
 void validate(const AdaRoundConfig& config);

@@ -17,25 +17,25 @@ AdaRoundReconstructor::AdaRoundReconstructor(const LayerInfo& layer, const at::T
       grid_(std::move(grid)),
       config_(config) {}
 
-at::Tensor AdaRoundReconstructor::applyRaw(const at::Tensor& x, const at::Tensor& w) const {
-  return applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, bias_);
+at::Tensor AdaRoundReconstructor::applyRaw(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+  return applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, b);
 }
 
-at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w) const {
-  const at::Tensor y = applyRaw(x, w);
+at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+  const at::Tensor y = applyRaw(x, w, b);
   return config_.reluAfter ? at::relu(y) : y;
 }
 
-double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Tensor& targets,
-                                          const at::Tensor& w) const {
+double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w,
+                                          const at::Tensor& b) const {
   torch::NoGradGuard noGrad;
   if (scope_) scope_->setMixing(false);  // QDrop mixes during training only
   double total = 0;
   const int64_t n = inputs.size(0), step = 256;
-  for (int64_t b = 0; b < n; b += step) {
-    const int64_t e = std::min(n, b + step);
-    total += reconstructionLoss(apply(inputs.slice(0, b, e), w), targets.slice(0, b, e)).item<double>() *
-             static_cast<double>(e - b);
+  for (int64_t i = 0; i < n; i += step) {
+    const int64_t e = std::min(n, i + step);
+    total += reconstructionLoss(apply(inputs.slice(0, i, e), w, b), targets.slice(0, i, e)).item<double>() *
+             static_cast<double>(e - i);
   }
   if (scope_) scope_->setMixing(true);
   return total / static_cast<double>(n);
@@ -44,21 +44,23 @@ double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Te
 RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Tensor& targets,
                                           const ProgressFn& progress, const CancelToken& cancel) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
-  RoundingVariable var(weight_, grid_, config_);
+  RoundingVariable var(weight_, grid_, config_, bias_);
+  const auto bias = [&] { return var.softBias().defined() ? var.softBias() : bias_; };
   const ActivationStepsInUse acts(activations_, activations_ && activations_->quantizers.count(layer_.name) > 0,
                                   config_.seed, scope_);
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(weight_, grid_);
-  r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_));
+  r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_), bias_);
 
   r.curve = optimiseRounding(
       {&var}, inputs.size(0), config_,
       [&](const at::Tensor& idx) {
         const at::Tensor x = inputs.index_select(0, idx);
-        const at::Tensor y = apply(x, var.softWeight());
+        const at::Tensor y = apply(x, var.softWeight(), bias());
         at::Tensor loss = reconstructionLoss(y, targets.index_select(0, idx));
         // The rest of the model reads the op's output (before a ReLU that f may include).
-        if (outputLoss_) loss = loss + outputLoss_->term(idx, config_.reluAfter ? applyRaw(x, var.softWeight()) : y);
+        if (outputLoss_)
+          loss = loss + outputLoss_->term(idx, config_.reluAfter ? applyRaw(x, var.softWeight(), bias()) : y);
         return loss;
       },
       [&](double fraction, double loss) {
@@ -70,7 +72,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
   r.codes = var.codes();
   r.grid = var.grid();
   r.weight = dequantize(r.codes, r.grid);
-  r.lossAfter = datasetLoss(inputs, targets, r.weight);
+  r.bias = var.learnedBias();
+  r.lossAfter = datasetLoss(inputs, targets, r.weight, r.bias.defined() ? r.bias : bias_);
   countFlips(r, weight_.numel());
   return r;
 }

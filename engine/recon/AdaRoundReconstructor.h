@@ -25,6 +25,7 @@ struct RoundingResult {
   at::Tensor codes;                           // int32, weight shape: final integer codes
   at::Tensor rtnCodes;                        // round-to-nearest codes on the same grid
   at::Tensor weight;                          // dequantized weight (float32)
+  at::Tensor bias;                            // learned bias (float32); undefined: the bias is unchanged
   WeightGrid grid;                            // the grid of `codes` (learned steps included)
   int64_t flipsUp = 0, flipsDown = 0;         // codes above / below round-to-nearest
   double flipRate = 0;                        // (up + down) / weights
@@ -54,9 +55,11 @@ class AdaRoundReconstructor {
                      const CancelToken& cancel = {});
 
  private:
-  at::Tensor applyRaw(const at::Tensor& x, const at::Tensor& w) const;  // the op, input quantizer included
-  at::Tensor apply(const at::Tensor& x, const at::Tensor& w) const;     // f: with the ReLU if configured
-  double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w) const;
+  // The op, input quantizer included; f adds the ReLU if configured.
+  at::Tensor applyRaw(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+  at::Tensor apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+  double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w,
+                     const at::Tensor& b) const;
 
   LayerInfo layer_;
   at::Tensor weight_, bias_;

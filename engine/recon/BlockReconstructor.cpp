@@ -86,7 +86,7 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     lr.rtnCodes = quantizeToCodes(w, grids_.at(name));
     slots.set(name, dequantize(lr.rtnCodes, grids_.at(name)).to(w.scalar_type()));
     r.layers[name] = std::move(lr);
-    vars.emplace_back(name, RoundingVariable(w, grids_.at(name), config_));
+    vars.emplace_back(name, RoundingVariable(w, grids_.at(name), config_, model_.bias(name)));
   }
   r.lossBefore = datasetLoss(data);
 
@@ -95,7 +95,10 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
   r.curve = optimiseRounding(
       variables, data.samples(), config_,
       [&](const at::Tensor& idx) {
-        for (auto& [name, var] : vars) slots.set(name, var.softWeight());
+        for (auto& [name, var] : vars) {
+          slots.set(name, var.softWeight());
+          if (var.softBias().defined()) slots.setBias(name, var.softBias());
+        }
         const at::Tensor prediction = forward(data, idx);
         const at::Tensor rec = loss(data, idx, prediction);
         return outputLoss_ ? rec + outputLoss_->term(idx, prediction) : rec;
@@ -112,7 +115,9 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
     lr.codes = var.codes();
     lr.grid = var.grid();
     lr.weight = dequantize(lr.codes, lr.grid);
+    lr.bias = var.learnedBias();
     slots.set(name, lr.weight);
+    if (lr.bias.defined()) slots.setBias(name, lr.bias);
     countFlips(lr, lr.codes.numel());
   }
   r.lossAfter = datasetLoss(data);

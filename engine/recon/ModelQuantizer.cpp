@@ -232,8 +232,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (const std::string& name : layerNames) {
     WeightQuantConfig wc = request.weights;
     wc.bits = bits.at(name);
-    grids[name] = request.weights.grid == GridKind::PowerSearched ? searchPowerGrid(model.weight(name), wc)
-                                                                  : fitUniformGrid(model.weight(name), wc);
+    // A learned exponent starts from the searched one.
+    grids[name] = request.weights.grid != GridKind::Uniform ? searchPowerGrid(model.weight(name), wc)
+                                                            : fitUniformGrid(model.weight(name), wc);
   }
 
   auto phase = Clock::now();
@@ -298,6 +299,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     };
     AdaRoundConfig ac = request.adaround;
     ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
+    ac.learnExponent = request.weights.grid == GridKind::PowerLearned;
     // Inputs come from the partially quantized model (weights and activations of the units
     // before) unless FP inputs are asked for.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
@@ -343,10 +345,12 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       const RoundingResult& r = rounded.at(name);
       if (r.grid.scale.defined()) grids[name] = r.grid;  // learned step sizes
       model.setWeight(name, dequantize(r.codes, grids.at(name)).to(model.weight(name).scalar_type()));
+      if (r.bias.defined()) model.setBias(name, r.bias.to(model.bias(name).scalar_type()));
       if (weightsOut) {
         weightsOut->codes[name] = r.codes;
         weightsOut->rtnCodes[name] = r.rtnCodes;
         weightsOut->grids[name] = grids.at(name);
+        if (r.bias.defined()) weightsOut->biases[name] = r.bias;
       }
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
       o.exponent = grids.at(name).exponent;

@@ -21,6 +21,7 @@ struct QuantizedWeights {
   std::map<std::string, at::Tensor> codes;     // int32 codes per layer
   std::map<std::string, at::Tensor> rtnCodes;  // round-to-nearest codes on the same grids (flip maps)
   std::map<std::string, WeightGrid> grids;     // their grids
+  std::map<std::string, at::Tensor> biases;    // learned biases (float32), where the bias was learned
 };
 
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,

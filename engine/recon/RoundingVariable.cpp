@@ -10,6 +10,13 @@ constexpr double kPi = 3.14159265358979323846;
 
 // Forward: round; backward: identity.
 at::Tensor roundSte(const at::Tensor& x) { return x + (x.round() - x).detach(); }
+
+// sign(u)|u|^(1/a), differentiable in a tensor exponent a, with finite gradients at u = 0.
+at::Tensor powerInverseOf(const at::Tensor& u, const at::Tensor& a) {
+  return u.sign() * u.abs().clamp_min(1e-20).pow(1.0 / a);
+}
+
+constexpr double kMinExponent = 0.1, kMaxExponent = 1.0;  // the grid family of algorithms.md: a in (0, 1]
 }  // namespace
 
 at::Tensor RoundingVariable::rectifiedSigmoid(const at::Tensor& v) {
@@ -21,7 +28,8 @@ at::Tensor RoundingVariable::inverseRectifiedSigmoid(const at::Tensor& h) {
   return -torch::log((kZeta - kGamma) / (h - kGamma) - 1);
 }
 
-RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config)
+RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config,
+                                   const at::Tensor& bias)
     : grid_(std::move(grid)), kind_(config.variable), freedom_(config.freedom) {
   validate(config);
   torch::NoGradGuard noGrad;
@@ -42,7 +50,11 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
     const at::Tensor idx = std::get<1>(score.flatten().topk(keep));
     mask_ = at::zeros({score.numel()}).index_fill_(0, idx, 1.0).view_as(score);
   }
-  if (freedom_ == DegreesOfFreedom::RoundingAndStep) logStep_ = at::zeros_like(grid_.scale).requires_grad_(true);
+  if (freedom_ == DegreesOfFreedom::RoundingAndStep || freedom_ == DegreesOfFreedom::RoundingStepAndBias)
+    logStep_ = at::zeros_like(grid_.scale).requires_grad_(true);
+  if (freedom_ == DegreesOfFreedom::RoundingStepAndBias && bias.defined())
+    bias_ = bias.detach().to(at::kFloat).clone().requires_grad_(true);
+  if (config.learnExponent) logExponent_ = at::zeros({}, at::kFloat).requires_grad_(true);
   v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
            ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
            : at::zeros_like(scaled_).requires_grad_(true);
@@ -62,19 +74,27 @@ at::Tensor RoundingVariable::integerCodes(bool hard) const {
 std::vector<at::Tensor> RoundingVariable::parameters() const {
   std::vector<at::Tensor> p{v_};
   if (logStep_.defined()) p.push_back(logStep_);
+  if (bias_.defined()) p.push_back(bias_);
+  if (logExponent_.defined()) p.push_back(logExponent_);
   return p;
 }
 
 WeightGrid RoundingVariable::grid() const {
   WeightGrid g = grid_;
   if (logStep_.defined()) g.scale = (grid_.scale * logStep_.detach().exp()).contiguous();
+  if (logExponent_.defined()) g.exponent = exponent().item<double>();
   return g;
+}
+
+at::Tensor RoundingVariable::exponent() const {
+  return (grid_.exponent * logExponent_.exp()).clamp(kMinExponent, kMaxExponent);
 }
 
 at::Tensor RoundingVariable::softWeight() const {
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
   const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
-  return powerInverse(((q - grid_.zeroPoint) * step).reshape(shape_), grid_.exponent);
+  const at::Tensor u = ((q - grid_.zeroPoint) * step).reshape(shape_);
+  return logExponent_.defined() ? powerInverseOf(u, exponent()) : powerInverse(u, grid_.exponent);
 }
 
 at::Tensor RoundingVariable::regularizer(double beta) const {

@@ -6,6 +6,9 @@
 //  - additive offset: q = round_STE(t/s + d), d initialised to 0 (round-to-nearest), clamped to
 //    {floor, floor+1} for rounding only, or free over the grid;
 //  - with learned steps, s becomes s * exp(g) with one g per channel/group, initialised to 0;
+//  - with the bias as a degree of freedom, the layer's (FP) bias is learned too, from its value;
+//  - with a learned power exponent, the grid's levels sign(q)|s q|^(1/a) move with a = a0 exp(e),
+//    e initialised to 0 (the codes stay indices of the grid);
 // weights outside the selection keep round-to-nearest.
 #include <functional>
 #include <memory>
@@ -21,9 +24,12 @@ namespace roundlab {
 
 class RoundingVariable {
  public:
-  RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config = {});
+  // `bias` (may be undefined) is learned only when the settings make it a degree of freedom.
+  RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config = {},
+                   const at::Tensor& bias = {});
 
-  // The optimised tensors: the rounding variable, and the log step factors when steps are learned.
+  // The optimised tensors: the rounding variable, the log step factors when steps are learned,
+  // the bias when it is learned.
   std::vector<at::Tensor> parameters() const;
   // The grid with the learned step sizes (the initial grid when steps are not learned).
   WeightGrid grid() const;
@@ -33,6 +39,10 @@ class RoundingVariable {
   at::Tensor regularizer(double beta) const;
   // Final integer codes, int32, in the weight's shape.
   at::Tensor codes() const;
+  // The learned bias: differentiable while optimising / a detached copy; undefined when the bias
+  // is not learned.
+  at::Tensor softBias() const { return bias_; }
+  at::Tensor learnedBias() const { return bias_.defined() ? bias_.detach().clone() : at::Tensor(); }
 
   static at::Tensor rectifiedSigmoid(const at::Tensor& v);
   static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
@@ -46,7 +56,10 @@ class RoundingVariable {
   std::vector<int64_t> shape_;
   at::Tensor scaled_, base_, nearest_, mask_;  // grid view
   at::Tensor v_;
-  at::Tensor logStep_;  // [rows, groups, 1], learned with RoundingAndStep; undefined otherwise
+  at::Tensor logStep_;          // [rows, groups, 1], learned with the step sizes; undefined otherwise
+  at::Tensor bias_;             // learned with the bias; undefined otherwise
+  at::Tensor logExponent_;      // learned with the exponent; undefined otherwise
+  at::Tensor exponent() const;  // the current exponent, differentiable (learned) or constant
 };
 
 // The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws

@@ -1,7 +1,7 @@
 #pragma once
-// Puts arbitrary tensors (e.g. soft-quantized weights that carry gradients) into a model's
-// weight slots for the duration of a reconstruction, and puts the original parameters back when
-// destroyed, whatever happened in between (errors, cancel).
+// Puts arbitrary tensors (e.g. soft-quantized weights that carry gradients, learned biases) into
+// a model's weight and bias slots for the duration of a reconstruction, and puts the original
+// parameters back when destroyed, whatever happened in between (errors, cancel).
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@ class WeightOverride {
   WeightOverride& operator=(const WeightOverride&) = delete;
 
   void set(const std::string& layer, const at::Tensor& weight);
+  void setBias(const std::string& layer, const at::Tensor& bias);  // the layer must have a bias
 
  private:
   struct Slot {
@@ -27,7 +28,8 @@ class WeightOverride {
     std::string attribute;
     at::Tensor original;
   };
-  std::map<std::string, Slot> slots_;
+  static Slot slotAt(Model& model, const std::string& path);
+  std::map<std::string, Slot> slots_, biasSlots_;
 };
 
 }  // namespace roundlab

@@ -143,6 +143,7 @@ void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) 
     if (auto rtn = w.rtnCodes.find(o.layer); rtn != w.rtnCodes.end())
       writeTensor(g, "rtn_codes", rtn->second.to(at::kShort));
   }
+  if (auto b = w.biases.find(o.layer); b != w.biases.end()) writeTensor(g, "learned_bias", b->second.to(at::kFloat));
   at::Tensor curve = at::empty({static_cast<int64_t>(o.curve.size()), 2}, at::kDouble);
   for (size_t i = 0; i < o.curve.size(); ++i) {
     curve[static_cast<int64_t>(i)][0] = o.curve[i].first;
@@ -178,6 +179,7 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
     w.grids[name] = grid;
     if (g.nameExists("rtn_codes")) w.rtnCodes[name] = readTensor(g, "rtn_codes").to(at::kInt);
   }
+  if (g.nameExists("learned_bias")) w.biases[name] = readTensor(g, "learned_bias").to(at::kFloat);
   if (g.nameExists("loss_curve")) {
     const at::Tensor c = readTensor(g, "loss_curve");
     for (int64_t i = 0; i < c.size(0); ++i)
@@ -275,6 +277,7 @@ Session loadSession(const std::string& path) {
 
 void applySession(Model& model, const Session& s) {
   for (const auto& [name, codes] : s.weights.codes) model.setWeight(name, dequantize(codes, s.weights.grids.at(name)));
+  for (const auto& [name, bias] : s.weights.biases) model.setBias(name, bias);
   std::map<std::string, ActivationQuantParams> activations;
   for (const LayerOutcome& o : s.result.layers)
     if (o.activation.enabled()) activations[o.layer] = o.activation;

@@ -97,6 +97,8 @@ class ReconstructionTests : public QObject {
   void experimentVariesOneAxis();
   void designSpaceVariantsOfTheRounding();
   void fisherWeightedBlockLoss();
+  void biasAsDegreeOfFreedom();
+  void learnedPowerExponent();
 };
 
 class ActivationQuantizationTests : public QObject {

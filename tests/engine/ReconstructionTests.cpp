@@ -6,12 +6,15 @@
 #include "engine/Dataset.h"
 #include "engine/Model.h"
 #include "engine/export/QuantizedModelExport.h"
+#include "engine/quant/PowerGrid.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/Experiment.h"
 #include "engine/recon/GptqQuantizer.h"
 #include "engine/recon/ModelQuantizer.h"
+#include "engine/recon/RoundingVariable.h"
+#include "engine/session/SessionFile.h"
 
 #include <H5Cpp.h>
 #include <QFile>
@@ -541,4 +544,105 @@ void ReconstructionTests::fisherWeightedBlockLoss() {
   for (const auto& [phase, seconds] : r.phases) hasFisherPhase |= phase == "fisher";
   QVERIFY(hasFisherPhase);
   for (const LayerOutcome& o : r.layers) QVERIFY(std::isfinite(o.lossAfter));
+}
+
+void ReconstructionTests::biasAsDegreeOfFreedom() {
+  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  const char* name = "layers.0.linear1";
+  const LayerInfo info = m.layer(name);
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  CaptureOptions o;
+  o.blocks = false;
+  ActivationCapture cap(m, o);
+  const CaptureResult cr = [&] {
+    torch::NoGradGuard g;
+    return cap.run(calib->read(0, 64).inputs);
+  }();
+  const at::Tensor x = cr.layers.at(name)[0].args[0].toTensor(), y = cr.layers.at(name)[0].output;
+  const at::Tensor w = m.weight(name).detach(), b = m.bias(name).detach().clone();
+  const WeightGrid grid = fitUniformGrid(w, bits(2));
+  AdaRoundConfig a = quickConfig(200);
+  a.freedom = DegreesOfFreedom::RoundingAndStep;
+  const RoundingResult step = AdaRoundReconstructor(info, w, b, grid, a).run(x, y);
+  QVERIFY(!step.bias.defined());  // the bias is learned only when asked for
+  a.freedom = DegreesOfFreedom::RoundingStepAndBias;
+  const RoundingResult biased = AdaRoundReconstructor(info, w, b, grid, a).run(x, y);
+  QVERIFY(biased.bias.defined());
+  QVERIFY(testsupport::maxAbsDiff(biased.bias, b) > 1e-4);
+  QVERIFY(biased.lossAfter < biased.lossBefore);
+  // lossAfter is the layer's loss (squared error summed over dim 1, averaged over the rest) with
+  // the learned codes, steps and bias, computed here directly.
+  const double direct =
+      (applyLayer(info, x, dequantize(biased.codes, biased.grid), biased.bias) - y).pow(2).sum(1).mean().item<double>();
+  QVERIFY2(std::abs(direct - biased.lossAfter) < 1e-4 * direct,
+           (std::to_string(direct) + " vs " + std::to_string(biased.lossAfter)).c_str());
+  QVERIFY(at::equal(m.bias(name), b));  // the reconstructor leaves the model alone
+
+  // Whole runs (block reconstruction): the model carries the learned biases, and so does a session.
+  QuantizationRequest req;
+  req.method = QuantMethod::Brecq;
+  req.weights.bits = 3;
+  req.calibrationCount = 32;
+  req.adaround.iterations = 20;
+  req.adaround.freedom = DegreesOfFreedom::RoundingStepAndBias;
+  Session s;
+  s.result = quantizeModel(m, *calib, req, &s.weights);
+  int learned = 0;
+  for (const LayerInfo& l : m.summary().layers) {
+    if (l.biasPath.empty()) continue;
+    QVERIFY2(s.weights.biases.count(l.name), l.name.c_str());
+    QVERIFY(at::equal(m.bias(l.name), s.weights.biases.at(l.name)));
+    learned += testsupport::maxAbsDiff(m.bias(l.name), Model::load(m.path()).bias(l.name)) > 0 ? 1 : 0;
+  }
+  QVERIFY(learned > 0);
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("b.rlab").toStdString();
+  saveSession(path, s);
+  Model fresh = Model::load(m.path());
+  applySession(fresh, loadSession(path));
+  const at::Tensor input = calib->read(0, 16).inputs;
+  QVERIFY(at::equal(fresh.forward(input), m.forward(input)));
+}
+
+void ReconstructionTests::learnedPowerExponent() {
+  // The exponent gets a finite, non-zero gradient and moves the grid's levels.
+  LayerCase c = demoLayer();
+  const at::Tensor w = c.model.weight(c.layer.name).detach();
+  WeightQuantConfig wc = bits(3);
+  const WeightGrid searched = searchPowerGrid(w, wc);
+  AdaRoundConfig a = quickConfig(150);
+  a.learnExponent = true;
+  a.learningRate = 3e-3;
+  {
+    RoundingVariable v(w, searched, a);
+    QCOMPARE(v.parameters().size(), size_t(2));
+    (v.softWeight() - w).pow(2).sum().backward();
+    const at::Tensor g = v.parameters()[1].grad();
+    QVERIFY(g.defined() && std::isfinite(g.item<double>()) && g.item<double>() != 0);
+  }
+  const RoundingResult r = AdaRoundReconstructor(c.layer, w, {}, searched, a).run(c.inputs, c.outputs);
+  QVERIFY(r.grid.exponent != searched.exponent);
+  QVERIFY(r.grid.exponent > 0 && r.grid.exponent <= 1);
+  QVERIFY(at::allclose(r.weight, dequantize(r.codes, r.grid)));
+  QVERIFY(r.lossAfter < r.lossBefore);
+
+  // Through a whole run: every layer's grid records its learned exponent, and the model's weights
+  // are the codes on those grids.
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  QuantizationRequest req;
+  req.weights.bits = 3;
+  req.weights.grid = GridKind::PowerLearned;
+  req.calibrationCount = 32;
+  req.adaround.iterations = 30;
+  QuantizedWeights qw;
+  const QuantizationResult result = quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req, &qw);
+  int moved = 0;
+  for (const LayerOutcome& o : result.layers) {
+    QCOMPARE(o.exponent, qw.grids.at(o.layer).exponent);
+    WeightQuantConfig lc = req.weights;
+    lc.bits = o.bits;
+    moved += o.exponent != searchPowerGrid(Model::load(m.path()).weight(o.layer), lc).exponent ? 1 : 0;
+    QVERIFY(at::allclose(m.weight(o.layer), dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))));
+  }
+  QVERIFY(moved > 0);
 }
