@@ -112,6 +112,32 @@ at::Tensor readTensor(const H5::Group& g, const char* name) {
   return t;
 }
 
+void appendRows(H5::Group& g, const char* name, const at::Tensor& rows) {
+  const at::Tensor t = rows.contiguous();
+  const int rank = static_cast<int>(t.dim());
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  if (!g.nameExists(name)) {
+    std::vector<hsize_t> start = dims, limit = dims, chunk = dims;
+    start[0] = 0;
+    limit[0] = H5S_UNLIMITED;
+    chunk[0] = std::max<hsize_t>(1, dims[0]);
+    H5::DSetCreatPropList props;
+    props.setChunk(rank, chunk.data());
+    g.createDataSet(name, fileType(t.scalar_type()), H5::DataSpace(rank, start.data(), limit.data()), props);
+  }
+  H5::DataSet d = g.openDataSet(name);
+  std::vector<hsize_t> extent(static_cast<size_t>(rank));
+  d.getSpace().getSimpleExtentDims(extent.data());
+  const hsize_t offsetRows = extent[0];
+  extent[0] += dims[0];
+  d.extend(extent.data());
+  H5::DataSpace fileSpace = d.getSpace();
+  std::vector<hsize_t> offset(static_cast<size_t>(rank), 0);
+  offset[0] = offsetRows;
+  fileSpace.selectHyperslab(H5S_SELECT_SET, dims.data(), offset.data());
+  d.write(t.data_ptr(), memoryType(t.scalar_type()), H5::DataSpace(rank, dims.data()), fileSpace);
+}
+
 void writeCodesAndGrid(H5::Group& g, const at::Tensor& codes, const WeightGrid& grid) {
   writeInt(g, "bits", grid.bits);
   writeDouble(g, "exponent", grid.exponent);

@@ -21,6 +21,9 @@ double readDouble(const H5::H5Object& obj, const char* name);
 // Tensor datasets: int8/int16/int32/float32/float64 tensors, chunked and compressed when large.
 void writeTensor(H5::Group& g, const char* name, const at::Tensor& t);
 at::Tensor readTensor(const H5::Group& g, const char* name);
+// Appends rows (along dim 0) to an extendible, chunked dataset, creating it on first use; later
+// rows must have the first ones' trailing shape and type.
+void appendRows(H5::Group& g, const char* name, const at::Tensor& rows);
 
 // A layer's integer codes (smallest integer type that holds its range) and grid parameters.
 void writeCodesAndGrid(H5::Group& g, const at::Tensor& codes, const WeightGrid& grid);

@@ -59,6 +59,10 @@ void addQuantizationOptions(QCommandLineParser& p) {
                "W", "0"});
   p.addOption({"kl-temperature", "Softmax temperature of the output-level term (default 4).", "T", "4"});
   p.addOption({"calib-count", "Calibration samples used (default 1024).", "N", "1024"});
+  p.addOption({"activation-memory",
+               "MiB of calibration activations held in memory; beyond that they go to a temporary HDF5 file "
+               "(default 2048).",
+               "MIB", "2048"});
   p.addOption({"augment", "Calibration augmentation: none, or flip, crop, noise, mix joined by '+'.", "A", "none"});
   p.addOption({"seed", "Seed of the calibration subset and of the optimisation (default 0).", "N", "0"});
 }
@@ -112,6 +116,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.outputKlWeight = parseFloatList(p.value("output-kl"), "--output-kl").at(0);
   r.klTemperature = parseFloatList(p.value("kl-temperature"), "--kl-temperature").at(0);
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
+  r.activationMemoryMiB = parseInt(p.value("activation-memory"), "--activation-memory", 0);
   r.augmentation = parseAugmentation(p.value("augment").toStdString());
   r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
   return r;

@@ -8,29 +8,35 @@
 #include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 #include "engine/Model.h"
+#include "engine/recon/ActivationCache.h"
 
 namespace roundlab {
 
 namespace {
 
-bool sameTrailingShape(const at::Tensor& a, const at::Tensor& b) {
-  return a.sizes().slice(1).equals(b.sizes().slice(1));
-}
+std::string layerKey(const std::string& name, const char* what) { return "layer:" + name + ":" + what; }
+std::string blockKey(const std::string& name, const std::string& what) { return "block:" + name + ":" + what; }
 
 }  // namespace
 
-CalibrationActivations captureActivations(const Model& model, const Dataset& data, int64_t batch,
-                                          const std::vector<std::string>& layers,
-                                          const std::vector<std::string>& blocks, bool outputs,
-                                          const CancelToken& cancel) {
+CachedActivations::CachedActivations() = default;
+CachedActivations::CachedActivations(CachedActivations&&) noexcept = default;
+CachedActivations& CachedActivations::operator=(CachedActivations&&) noexcept = default;
+CachedActivations::~CachedActivations() = default;
+
+CachedActivations captureToCache(const Model& model, const Dataset& data, int64_t batch,
+                                 const std::vector<std::string>& layers, const std::vector<std::string>& blocks,
+                                 bool outputs, const CancelToken& cancel, int64_t memoryBudgetBytes) {
   CaptureOptions o;
   o.layers = !layers.empty();
   o.blocks = !blocks.empty();
   o.outputs = outputs;
   ActivationCapture capture(model, o);
   const std::set<std::string> wantLayers(layers.begin(), layers.end()), wantBlocks(blocks.begin(), blocks.end());
-  std::map<std::string, std::vector<at::Tensor>> layerIn, layerOut, blockOut;
-  std::map<std::string, std::vector<std::vector<c10::IValue>>> blockArgs;
+  CachedActivations out;
+  out.cache = std::make_unique<ActivationCache>(memoryBudgetBytes);
+  out.outputs = outputs;
+  std::map<std::string, std::vector<int64_t>> firstShape;  // per layer: the trailing input shape kept
   torch::NoGradGuard noGrad;
   for (int64_t b = 0; b < data.info().samples; b += batch) {
     cancel.throwIfCancelled("activation capture");
@@ -39,37 +45,55 @@ CalibrationActivations captureActivations(const Model& model, const Dataset& dat
       if (!wantLayers.count(name)) continue;
       for (const CapturedCall& c : calls) {
         const at::Tensor x = c.args.at(0).toTensor();
-        if (!layerIn[name].empty() && !sameTrailingShape(x, layerIn[name].front())) continue;
-        layerIn[name].push_back(x);
-        if (outputs) layerOut[name].push_back(c.output);
+        const std::vector<int64_t> trailing = x.sizes().slice(1).vec();
+        if (firstShape.try_emplace(name, trailing).first->second != trailing) continue;
+        out.layers.insert(name);
+        out.cache->append(layerKey(name, "in"), x);
+        if (outputs) out.cache->append(layerKey(name, "out"), c.output);
       }
     }
     for (const auto& [name, calls] : r.blocks) {
       if (!wantBlocks.count(name)) continue;
       for (const CapturedCall& c : calls) {
         if (c.site != 0) continue;  // a block called from several places: its first call site
-        blockArgs[name].push_back(c.args);
-        if (outputs) blockOut[name].push_back(c.output);
+        if (out.blocks.insert(name).second) {
+          std::vector<c10::IValue>& args = out.blockArgs[name];
+          for (const c10::IValue& a : c.args) args.push_back(a.isTensor() ? c10::IValue() : a);
+        }
+        for (size_t i = 0; i < c.args.size(); ++i)
+          if (c.args[i].isTensor()) out.cache->append(blockKey(name, "arg" + std::to_string(i)), c.args[i].toTensor());
+        if (outputs) out.cache->append(blockKey(name, "out"), c.output);
       }
     }
   }
+  return out;
+}
+
+CalibrationActivations CachedActivations::load(const std::vector<std::string>& layerNames,
+                                               const std::vector<std::string>& blockNames) const {
   CalibrationActivations out;
-  for (auto& [name, ins] : layerIn) out.layers[name] = {at::cat(ins), outputs ? at::cat(layerOut[name]) : at::Tensor()};
-  for (auto& [name, calls] : blockArgs) {
+  for (const std::string& name : layerNames)
+    if (layers.count(name))
+      out.layers[name] = {cache->read(layerKey(name, "in")),
+                          outputs ? cache->read(layerKey(name, "out")) : at::Tensor()};
+  for (const std::string& name : blockNames) {
+    if (!blocks.count(name)) continue;
     BlockData d;
-    for (size_t i = 0; i < calls.front().size(); ++i) {
-      if (!calls.front()[i].isTensor()) {
-        d.args.push_back(calls.front()[i]);
-        continue;
-      }
-      std::vector<at::Tensor> parts;
-      for (const auto& call : calls) parts.push_back(call[i].toTensor());
-      d.args.push_back(at::cat(parts));
-    }
-    if (outputs) d.targets = at::cat(blockOut[name]);
+    d.args = blockArgs.at(name);
+    for (size_t i = 0; i < d.args.size(); ++i)  // tensors were cached; None stays None
+      if (const std::string key = blockKey(name, "arg" + std::to_string(i)); cache->has(key))
+        d.args[i] = cache->read(key);
+    if (outputs) d.targets = cache->read(blockKey(name, "out"));
     out.blocks[name] = std::move(d);
   }
   return out;
+}
+
+CalibrationActivations captureActivations(const Model& model, const Dataset& data, int64_t batch,
+                                          const std::vector<std::string>& layers,
+                                          const std::vector<std::string>& blocks, bool outputs,
+                                          const CancelToken& cancel) {
+  return captureToCache(model, data, batch, layers, blocks, outputs, cancel, -1).load(layers, blocks);
 }
 
 std::map<std::string, at::Tensor> blockFisherWeights(const Model& fp, const Model& quantized, const Dataset& data,

@@ -2,6 +2,8 @@
 // Layer and block activations over a calibration set, gathered batch by batch with one capture
 // pass per batch and stacked along the batch dimension.
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@ namespace roundlab {
 
 class Model;
 class Dataset;
+class ActivationCache;
 
 // One layer's inputs and (when requested) FP outputs, every call stacked along dim 0. Calls with
 // another input shape than the first (a shared layer used at two resolutions) are left out.
@@ -28,6 +31,28 @@ CalibrationActivations captureActivations(const Model& model, const Dataset& dat
                                           const std::vector<std::string>& layers,
                                           const std::vector<std::string>& blocks, bool outputs,
                                           const CancelToken& cancel);
+
+// The same capture kept in an ActivationCache (in memory up to a budget, then in a temporary
+// HDF5 file), from which each reconstruction unit loads only its own layers and block.
+struct CachedActivations {
+  CachedActivations();
+  CachedActivations(CachedActivations&&) noexcept;
+  CachedActivations& operator=(CachedActivations&&) noexcept;
+  ~CachedActivations();
+
+  std::unique_ptr<ActivationCache> cache;
+  std::set<std::string> layers, blocks;                       // captured (blocks: whose call could be observed)
+  std::map<std::string, std::vector<c10::IValue>> blockArgs;  // arguments, tensors left empty
+  bool outputs = false;
+
+  // The listed layers' and blocks' activations (those captured), in memory.
+  CalibrationActivations load(const std::vector<std::string>& layers, const std::vector<std::string>& blocks) const;
+};
+
+// memoryBudgetBytes < 0: all in memory.
+CachedActivations captureToCache(const Model& model, const Dataset& data, int64_t batch,
+                                 const std::vector<std::string>& layers, const std::vector<std::string>& blocks,
+                                 bool outputs, const CancelToken& cancel, int64_t memoryBudgetBytes);
 
 // BRECQ's Fisher weights for block outputs: g = |dL/dz| + 1 with
 // L = KL(softmax(FP logits) || softmax(quantized logits)) summed over the batch, z a block's output

@@ -15,6 +15,7 @@
 #include "engine/Model.h"
 #include "engine/quant/ActivationQuantizer.h"
 #include "engine/quant/PowerGrid.h"
+#include "engine/recon/ActivationCache.h"
 #include "engine/recon/ActivationSteps.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/BlockReconstructor.h"
@@ -86,7 +87,7 @@ struct RunContext {
   Model& model;
   const QuantizationRequest& request;
   const std::shared_ptr<const Dataset>& calibration;  // the subset (augmented) actually used
-  const CalibrationActivations& fp;
+  const CalibrationActivations* fp = nullptr;         // the current unit's FP inputs and targets
   const CancelToken& cancel;
   const std::map<std::string, at::Tensor>* fisher = nullptr;
   at::Tensor modelInputs, fpLogits;  // for the output-level term
@@ -114,7 +115,7 @@ std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const Block
                                                     const std::map<std::string, WeightGrid>& grids,
                                                     const AdaRoundConfig& config, const UnitInputs& in,
                                                     const ProgressFn& progress) {
-  BlockData data = ctx.fp.blocks.at(block.name);
+  BlockData data = ctx.fp->blocks.at(block.name);
   if (auto f = ctx.fisher->find(block.name); f != ctx.fisher->end()) data.fisher = f->second;
   if (in.requantized) data.args = in.requantized->blocks.at(block.name).args;
   std::map<std::string, WeightGrid> blockGrids;
@@ -133,9 +134,9 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
   const LayerInfo& info = ctx.model.layer(name);
   const at::Tensor w = ctx.model.weight(name).detach();
   const at::Tensor bias = ctx.model.bias(name);
-  auto data = ctx.fp.layers.find(name);
+  auto data = ctx.fp->layers.find(name);
   at::Tensor inputs;
-  if (data != ctx.fp.layers.end()) {
+  if (data != ctx.fp->layers.end()) {
     inputs = data->second.inputs;
     if (in.requantized && in.requantized->layers.count(name)) inputs = in.requantized->layers.at(name).inputs;
   }
@@ -146,12 +147,12 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
     torch::NoGradGuard g;
     return aq ? fakeQuantizeActivation(inputs, aq->params()) : inputs;
   };
-  if (data == ctx.fp.layers.end() || ctx.request.method == QuantMethod::Rtn) {
+  if (data == ctx.fp->layers.end() || ctx.request.method == QuantMethod::Rtn) {
     // RTN, or a layer never executed on the calibration data (nothing to reconstruct against).
     RoundingResult r;
     r.codes = r.rtnCodes = quantizeToCodes(w, grid);
     r.weight = dequantize(r.codes, grid);
-    if (data != ctx.fp.layers.end()) {
+    if (data != ctx.fp->layers.end()) {
       torch::NoGradGuard g;
       r.lossBefore = r.lossAfter =
           reconstructionLoss(applyLayer(info, quantizedInputs(), r.weight, bias), data->second.outputs).item<double>();
@@ -195,7 +196,7 @@ ActivationSteps activationSteps(const RunContext& ctx, const std::vector<std::st
   for (const std::string& name : layers) {
     if (actBits.at(name) == 0) continue;
     const CalibrationActivations& source =
-        in.requantized && in.requantized->layers.count(name) ? *in.requantized : ctx.fp;
+        in.requantized && in.requantized->layers.count(name) ? *in.requantized : *ctx.fp;
     if (auto d = source.layers.find(name); d != source.layers.end())
       steps.quantizers.try_emplace(name, d->second.inputs, actBits.at(name), ctx.request.activations.lpNorm);
   }
@@ -243,8 +244,14 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   if (request.augmentation.any()) subset = augmentedDataset(subset, request.augmentation, request.seed);
   const bool brecq = reconstructsBlocks(request.method);
   // FP inputs and targets of every layer (and block), in one pass over the calibration set.
-  const CalibrationActivations fp = captureActivations(model, *subset, request.captureBatch, layerNames,
-                                                       brecq ? blockNames : std::vector<std::string>{}, true, cancel);
+  // Held in memory up to the budget, then in a temporary HDF5 file; each unit loads its own part.
+  const CachedActivations fp =
+      captureToCache(model, *subset, request.captureBatch, layerNames, brecq ? blockNames : std::vector<std::string>{},
+                     true, cancel, request.activationMemoryMiB < 0 ? -1 : request.activationMemoryMiB << 20);
+  if (fp.cache->onDisk())
+    result.notes.push_back("calibration activations (" + std::to_string(fp.cache->bytes() >> 20) +
+                           " MiB) cached in a temporary file beyond the " +
+                           std::to_string(request.activationMemoryMiB) + " MiB memory budget");
   result.phases.emplace_back("capture", since(phase));
 
   std::map<std::string, at::Tensor> fisher;
@@ -257,7 +264,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   }
 
   std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
-  RunContext ctx{model, request, subset, fp, cancel, nullptr, {}, {}, 0, 0, 0};
+  RunContext ctx{model, request, subset, nullptr, cancel, nullptr, {}, {}, 0, 0, 0};
   ctx.fisher = &fisher;
   const bool reconstructs = request.method != QuantMethod::Rtn && request.method != QuantMethod::Gptq;
   if (request.outputKlWeight > 0 && reconstructs) {
@@ -304,6 +311,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     // before) unless FP inputs are asked for.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
     const bool blockUnit = unit.block && fp.blocks.count(unit.name);
+    const CalibrationActivations unitFp =
+        fp.load(unit.layers, blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
+    ctx.fp = &unitFp;
     CalibrationActivations requantized;
     if (propagation) {
       const auto t = Clock::now();
@@ -321,9 +331,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     std::unique_ptr<ModelSuffix> suffix;
     OutputLoss outputLoss;
     if (ctx.fpLogits.defined() && (blockUnit || unit.layers.size() == 1)) {
-      const int64_t rows = blockUnit                    ? fp.blocks.at(unit.name).samples()
-                           : fp.layers.count(unit.name) ? fp.layers.at(unit.name).inputs.size(0)
-                                                        : -1;
+      const int64_t rows = blockUnit                        ? unitFp.blocks.at(unit.name).samples()
+                           : unitFp.layers.count(unit.name) ? unitFp.layers.at(unit.name).inputs.size(0)
+                                                            : -1;
       suffix = outputSuffix(ctx, unit.name, blockUnit, rows, result.notes);
       if (suffix) {
         outputLoss = {suffix.get(), ctx.modelInputs, ctx.fpLogits, request.outputKlWeight, request.klTemperature};
@@ -355,7 +365,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       LayerOutcome o = outcomeOf(name, unit.name, bits.at(name), r);
       o.exponent = grids.at(name).exponent;
       if (auto a = activations.find(name); a != activations.end()) o.activation = a->second;
-      if (auto d = fp.layers.find(name); d != fp.layers.end())
+      if (auto d = unitFp.layers.find(name); d != unitFp.layers.end())
         o.sqnrDb = layerSqnr(model, name, d->second, o.activation);
       o.seconds = unitSeconds;
       result.layers.push_back(std::move(o));

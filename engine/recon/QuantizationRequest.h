@@ -40,6 +40,8 @@ struct QuantizationRequest {
   // How quantized inputs are gathered: one pass through the model cut into segments at the units
   // (where its graph allows), or a calibration pass per unit. Same values; false is for checking.
   bool propagateInputs = true;
+  // Calibration activations beyond this many MiB go to a temporary HDF5 file (< 0: never).
+  int64_t activationMemoryMiB = 2048;
   BlockLoss blockLoss = BlockLoss::Mse;  // BRECQ only
   // PD-Quant's output-level term: weight of KL(softmax(z_FP/T) || softmax(z_Q/T)) added to each
   // unit's reconstruction loss (0: off), z_Q from the unit's soft output through the rest of the model.

@@ -131,6 +131,8 @@ class PropagationTests : public QObject {
   void inputsMatchCaptureOfPartlyQuantizedModel();
   void runsGiveTheSameCodesAsPerUnitCapture_data();
   void runsGiveTheSameCodesAsPerUnitCapture();
+  void activationCacheSpillsToDisk();
+  void runFromDiskCacheGivesTheSameCodes();
 };
 
 class SessionTests : public QObject {

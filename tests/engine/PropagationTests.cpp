@@ -1,6 +1,7 @@
-// Quantized-input propagation: the inputs of each unit, computed segment by segment through the
-// partially quantized model, against a full capture pass of that model; whole runs against runs
-// that capture once per unit.
+// Calibration activations through a run. Quantized-input propagation: the inputs of each unit,
+// computed segment by segment through the partially quantized model, against a full capture pass
+// of that model; whole runs against runs that capture once per unit. The activation cache: spilled
+// to a temporary HDF5 file beyond its memory budget, read back exactly, removed afterwards.
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/ActivationFakeQuant.h"
@@ -8,9 +9,13 @@
 #include "engine/Model.h"
 #include "engine/quant/ActivationQuantizer.h"
 #include "engine/quant/WeightGrid.h"
+#include "engine/recon/ActivationCache.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/ModelQuantizer.h"
 #include "engine/recon/QuantizedInputPropagation.h"
+
+#include <QFileInfo>
+#include <QTemporaryDir>
 
 using namespace roundlab;
 
@@ -137,4 +142,54 @@ void PropagationTests::runsGiveTheSameCodesAsPerUnitCapture() {
   for (const auto& [layer, c] : codes[1]) QVERIFY2(at::equal(codes[0].at(layer), c), layer.c_str());
   for (size_t i = 0; i < results[1].layers.size(); ++i)
     QCOMPARE(results[0].layers[i].activation.scale, results[1].layers[i].activation.scale);
+}
+
+void PropagationTests::activationCacheSpillsToDisk() {
+  QTemporaryDir dir;
+  const at::Tensor a = at::randn({10, 3, 4}), b = at::randn({6, 3, 4}), c = at::randn({5, 7}, at::kDouble);
+  std::string path;
+  {
+    ActivationCache cache(600, dir.path().toStdString());  // a (480 bytes) fits, a + b does not
+    cache.append("a", a.slice(0, 0, 4));
+    cache.append("a", a.slice(0, 4));
+    QVERIFY(!cache.onDisk());
+    QVERIFY(at::equal(cache.read("a"), a));
+    cache.append("b", b);
+    QVERIFY(cache.onDisk());
+    path = cache.path();
+    QVERIFY(QFileInfo::exists(QString::fromStdString(path)));
+    cache.append("c", c);
+    QVERIFY(cache.has("a") && cache.has("b") && cache.has("c") && !cache.has("d"));
+    QVERIFY(at::equal(cache.read("a"), a));  // what was in memory moved to the file intact
+    QVERIFY(at::equal(cache.read("b"), b));
+    QCOMPARE(cache.read("c").scalar_type(), at::kDouble);
+    QVERIFY(at::equal(cache.read("c"), c));
+    QCOMPARE(cache.bytes(), int64_t((a.numel() + b.numel()) * 4 + c.numel() * 8));
+    EXPECT_ERROR(cache.read("d"), ErrorCode::InvalidArgument);
+  }
+  QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));  // removed with the cache
+  ActivationCache nowhere(0, dir.filePath("no/such/dir").toStdString());
+  EXPECT_ERROR(nowhere.append("a", a), ErrorCode::WriteFailed);
+}
+
+void PropagationTests::runFromDiskCacheGivesTheSameCodes() {
+  const auto calib = calibration(64);
+  QuantizationRequest req;
+  req.method = QuantMethod::Brecq;
+  req.weights.bits = 3;
+  req.calibrationCount = 64;
+  req.adaround.iterations = 10;
+  std::map<std::string, at::Tensor> codes[2];
+  QuantizationResult results[2];
+  for (int mode = 0; mode < 2; ++mode) {
+    Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+    req.activationMemoryMiB = mode == 0 ? 2048 : 0;
+    QuantizedWeights qw;
+    results[mode] = quantizeModel(m, *calib, req, &qw);
+    codes[mode] = qw.codes;
+  }
+  QVERIFY(results[0].notes.empty());
+  QCOMPARE(results[1].notes.size(), size_t(1));
+  QVERIFY(results[1].notes[0].find("temporary file") != std::string::npos);
+  for (const auto& [layer, c] : codes[0]) QVERIFY2(at::equal(codes[1].at(layer), c), layer.c_str());
 }

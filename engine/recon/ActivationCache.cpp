@@ -1,0 +1,91 @@
+#include "engine/recon/ActivationCache.h"
+
+#include <H5Cpp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "engine/Error.h"
+#include "engine/Hdf5Io.h"
+
+namespace roundlab {
+
+struct ActivationCache::File {
+  H5::H5File h5;
+  std::set<std::string> keys;
+};
+
+ActivationCache::ActivationCache(int64_t memoryBudgetBytes, std::string directory)
+    : budget_(memoryBudgetBytes), directory_(std::move(directory)) {}
+
+ActivationCache::~ActivationCache() {
+  if (!file_) return;
+  try {
+    file_->h5.close();
+  } catch (const H5::Exception&) {  // nothing more to do: the file is removed anyway
+  }
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+void ActivationCache::spill() {
+  static std::atomic<int> counter{0};
+  namespace fs = std::filesystem;
+  const fs::path dir = directory_.empty() ? fs::temp_directory_path() : fs::path(directory_);
+  path_ =
+      (dir / ("roundlab-activations-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5")).string();
+  H5::Exception::dontPrint();
+  try {
+    file_ = std::make_unique<File>();
+    file_->h5 = H5::H5File(path_, H5F_ACC_TRUNC);
+  } catch (const H5::Exception& e) {
+    file_.reset();
+    throw Error(ErrorCode::WriteFailed,
+                "cannot create the temporary activation cache " + path_ + ": " + e.getDetailMsg());
+  }
+  auto pending = std::move(memory_);
+  memory_.clear();
+  for (auto& [key, parts] : pending)
+    for (const at::Tensor& t : parts) write(key, t);
+}
+
+void ActivationCache::append(const std::string& key, const at::Tensor& rows) {
+  const at::Tensor t = rows.detach();
+  bytes_ += static_cast<int64_t>(t.numel() * t.element_size());
+  if (!file_ && budget_ >= 0 && bytes_ > budget_) spill();
+  if (file_)
+    write(key, t);
+  else
+    memory_[key].push_back(t);
+}
+
+void ActivationCache::write(const std::string& key, const at::Tensor& t) {
+  try {
+    hdf5::appendRows(file_->h5, key.c_str(), t);
+    file_->keys.insert(key);
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::WriteFailed,
+                "cannot write the temporary activation cache " + path_ + " (disk full?): " + e.getDetailMsg());
+  }
+}
+
+bool ActivationCache::has(const std::string& key) const {
+  return memory_.count(key) > 0 || (file_ && file_->keys.count(key) > 0);
+}
+
+at::Tensor ActivationCache::read(const std::string& key) const {
+  if (auto m = memory_.find(key); m != memory_.end()) return m->second.size() == 1 ? m->second[0] : at::cat(m->second);
+  if (!file_ || !file_->keys.count(key)) throw Error(ErrorCode::InvalidArgument, "no cached activations for " + key);
+  try {
+    return hdf5::readTensor(file_->h5, key.c_str());
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::BadDataFile,
+                "cannot read the temporary activation cache " + path_ + ": " + e.getDetailMsg());
+  }
+}
+
+}  // namespace roundlab
