@@ -75,5 +75,7 @@ int runQuantize(const QStringList& args);
 int runSession(const QStringList& args);
 int runRerun(const QStringList& args);
 int runExperiment(const QStringList& args);
+int runImportance(const QStringList& args);
+int runAllocate(const QStringList& args);
 
 }  // namespace roundlab::cli

@@ -25,6 +25,11 @@ const char* kUsage =
     "                                              learned-rounding weight quantization\n"
     "  experiment MODEL.pt --calib CALIB.h5 --axis AXIS --values V1,V2,... [--eval DATA] [quantize options]\n"
     "                                              sweep one setting, tabulate accuracy, loss and time\n"
+    "  importance MODEL.pt --calib CALIB.h5 [--estimator measured|ig|hessian[,...]] [--bits 2,3,4,6,8] [--json]\n"
+    "                                              per-layer importance of quantization at each bit-width\n"
+    "  allocate MODEL.pt --calib CALIB.h5 (--budget-bits X | --budget-bytes N | --budget-bops N) [--pin LAYER=B ...]\n"
+    "           [--estimator E] [--pareto] [--method M] [--eval DATA] [--session OUT.rlab] [--json]\n"
+    "                                              mixed precision from importance under a budget\n"
     "  session SESSION.rlab [--json]               show a saved session\n"
     "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
     "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
@@ -55,6 +60,8 @@ int main(int argc, char** argv) {
     if (command == "session") return roundlab::cli::runSession(args);
     if (command == "rerun") return roundlab::cli::runRerun(args);
     if (command == "experiment") return roundlab::cli::runExperiment(args);
+    if (command == "importance") return roundlab::cli::runImportance(args);
+    if (command == "allocate") return roundlab::cli::runAllocate(args);
     if (command == "version" || command == "--version") {
       const auto v = roundlab::libraryVersions();
       std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),

@@ -46,4 +46,8 @@ WeightGrid searchPowerGrid(const at::Tensor& weight, const WeightQuantConfig& co
   return error(1.0, &uniform) <= fBest ? uniform : best;
 }
 
+WeightGrid fitWeightGrid(const at::Tensor& w, const WeightQuantConfig& config) {
+  return config.grid == GridKind::Uniform ? fitUniformGrid(w, config) : searchPowerGrid(w, config);
+}
+
 }  // namespace roundlab

@@ -13,4 +13,8 @@ WeightGrid fitPowerGrid(const at::Tensor& w, const WeightQuantConfig& config, do
 // sum (w - Q_a(w))^2 (unimodal in a, so golden section suffices). Returns the best grid.
 WeightGrid searchPowerGrid(const at::Tensor& w, const WeightQuantConfig& config, double lo = 0.3, int iterations = 16);
 
+// The grid of config.grid for w: uniform, or the power grid with the searched exponent (also the
+// start of a learned one).
+WeightGrid fitWeightGrid(const at::Tensor& w, const WeightQuantConfig& config);
+
 }  // namespace roundlab

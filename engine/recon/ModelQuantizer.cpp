@@ -233,9 +233,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (const std::string& name : layerNames) {
     WeightQuantConfig wc = request.weights;
     wc.bits = bits.at(name);
-    // A learned exponent starts from the searched one.
-    grids[name] = request.weights.grid != GridKind::Uniform ? searchPowerGrid(model.weight(name), wc)
-                                                            : fitUniformGrid(model.weight(name), wc);
+    grids[name] = fitWeightGrid(model.weight(name), wc);
   }
 
   auto phase = Clock::now();

@@ -135,6 +135,18 @@ class PropagationTests : public QObject {
   void runFromDiskCacheGivesTheSameCodes();
 };
 
+class ImportanceTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void spearmanMatchesHandComputed();
+  void exactAllocationEqualsBruteForce();
+  void pinsAndBudgetsAreRespected();
+  void paretoFrontIsMonotone();
+  void estimateNeedsNoModel();
+  void integratedGradientsMatchExactLossChange();
+  void estimatorsLeaveTheModelAndCancel();
+};
+
 class SessionTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

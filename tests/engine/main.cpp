@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   run("activations", ActivationQuantizationTests());
   run("outputloss", OutputLossTests());
   run("propagation", PropagationTests());
+  run("importance", ImportanceTests());
   run("session", SessionTests());
   return failed;
 }

@@ -1,0 +1,185 @@
+// roundlab-cli allocate: importance-based mixed precision under a budget, optionally the whole
+// Pareto front, then quantization with any method at the chosen bit-widths and evaluation.
+#include <QElapsedTimer>
+
+#include "app/cli/ImportanceOptions.h"
+#include "engine/Dataset.h"
+#include "engine/Evaluation.h"
+#include "engine/Model.h"
+#include "engine/importance/BitAllocation.h"
+#include "engine/recon/ModelQuantizer.h"
+#include "engine/session/SessionFile.h"
+
+namespace roundlab::cli {
+
+namespace {
+
+QJsonObject allocationToJson(const Allocation& a) {
+  QJsonObject bits;
+  for (const auto& [layer, b] : a.bits) bits[QString::fromStdString(layer)] = b;
+  return {{"allocation", bits},
+          {"avg_bits", a.totals.averageBits},
+          {"bytes", static_cast<qint64>(a.totals.bytes)},
+          {"bops", a.totals.bops},
+          {"predicted_loss", a.totals.predictedLoss}};
+}
+
+std::map<std::string, int> parsePins(const QStringList& values) {
+  std::map<std::string, int> pins;
+  for (const QString& v : values) {
+    const int eq = v.lastIndexOf('=');
+    if (eq <= 0) throw UsageError{"--pin expects LAYER=BITS, got '" + v + "'"};
+    pins[v.left(eq).toStdString()] = static_cast<int>(parseInt(v.mid(eq + 1), "--pin", 2));
+  }
+  return pins;
+}
+
+// Top-1 of the model quantized at `bits` with the request's method (a fresh copy of `fp`).
+double quantizedTop1(const Model& fp, const Dataset& calib, QuantizationRequest request,
+                     const std::map<std::string, int>& bits, const Dataset& eval, QuantizationResult* result,
+                     QuantizedWeights* weights) {
+  request.bits = bits;
+  request.firstLastEightBit = false;  // the allocation decides every layer
+  Model m = fp.clone();
+  QuantizedWeights w;
+  QuantizationResult r = quantizeModel(m, calib, request, &w, stderrProgress());
+  if (result) *result = std::move(r);
+  if (weights) *weights = std::move(w);
+  return evaluate(m, eval).top1;
+}
+
+}  // namespace
+
+int runAllocate(const QStringList& args) {
+  QCommandLineParser p;
+  p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
+  p.addOption({"budget-bits", "Budget: average bits per weight.", "X"});
+  p.addOption({"budget-bytes", "Budget: total weight bytes.", "N"});
+  p.addOption({"budget-bops", "Budget: bit-operations per sample (MACs x weight bits x activation bits).", "N"});
+  p.addOption({"pin", "Keep a layer at these bits, repeatable.", "LAYER=BITS"});
+  p.addOption({"candidates", "Bit-widths to choose from (default 2,3,4,5,6,8).", "B,...", "2,3,4,5,6,8"});
+  p.addOption({"greedy", "Greedy allocation (best loss drop per extra cost) instead of the exact DP."});
+  p.addOption({"pareto", "Also the whole Pareto front (predicted loss against size)."});
+  p.addOption({"pareto-points", "Budgets along the Pareto front (default 25).", "N", "25"});
+  p.addOption({"pareto-eval", "Quantize and evaluate every Pareto point with --method (needs --eval)."});
+  p.addOption({"importance-count", "Calibration samples for the importance (default 256).", "N", "256"});
+  addImportanceOptions(p, /*several=*/false, /*standalone=*/false);
+  addQuantizationOptions(p);
+  p.addOption({"eval", "Quantize at the allocation with --method and evaluate on this data.", "DATA"});
+  p.addOption({"session", "Save the quantization at the allocation as a session.", "OUT.rlab"});
+  addDataOptions(p, /*subset=*/false);
+  if (!parseCommand(p, args, "Choose per-layer bit-widths from importance under a budget.", "MODEL.pt",
+                    "TorchScript model"))
+    return 0;
+  if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
+  if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
+  const int budgets = p.isSet("budget-bits") + p.isSet("budget-bytes") + p.isSet("budget-bops");
+  if (budgets != 1) throw UsageError{"give exactly one of --budget-bits, --budget-bytes, --budget-bops"};
+  const BudgetKind kind = p.isSet("budget-bits")    ? BudgetKind::AverageBits
+                          : p.isSet("budget-bytes") ? BudgetKind::Bytes
+                                                    : BudgetKind::Bops;
+  const QString budgetText = p.value(p.isSet("budget-bits")    ? "budget-bits"
+                                     : p.isSet("budget-bytes") ? "budget-bytes"
+                                                               : "budget-bops");
+  bool ok = false;
+  const double budget = budgetText.toDouble(&ok);
+  if (!ok || !(budget > 0)) throw UsageError{"the budget must be a positive number, got '" + budgetText + "'"};
+  if ((p.isSet("pareto-eval") || p.isSet("session")) && !p.isSet("eval"))
+    throw UsageError{"--pareto-eval and --session need --eval DATA"};
+  const QuantizationRequest request = quantizationRequestFromOptions(p);
+  ImportanceRequest ir = importanceRequestsFromOptions(p, false).at(0);
+  ir.bits = parseBitList(p.value("candidates"), "--candidates");
+  ir.calibrationCount = parseInt(p.value("importance-count"), "--importance-count", 1);
+  ir.seed = request.seed;
+  ir.weights = request.weights;
+  const std::map<std::string, int> pins = parsePins(p.values("pin"));
+
+  QElapsedTimer wall;
+  wall.start();
+  Model model = Model::load(p.positionalArguments()[0].toStdString());
+  const auto calib = openDataFromOptions(p, p.value("calib"), false);
+  std::shared_ptr<const Dataset> evalData;
+  if (p.isSet("eval")) evalData = openDataFromOptions(p, p.value("eval"), false);
+
+  const ImportanceTable table = estimateImportance(model, *calib, ir, stderrProgress());
+  const BitAllocationModel allocator(table, layerCosts(model, *calib),
+                                     request.activations.enabled() ? request.activations.bits : 8);
+  const Allocation chosen = allocator.allocate(kind, budget, pins, !p.isSet("greedy"));
+  std::vector<Allocation> front;
+  std::vector<double> frontTop1;
+  if (p.isSet("pareto"))
+    front =
+        allocator.paretoFront(kind, static_cast<int>(parseInt(p.value("pareto-points"), "--pareto-points", 2)), pins);
+
+  QJsonValue top1Fp, top1Q;
+  QuantizationResult result;
+  QuantizedWeights weights;
+  if (evalData) {
+    top1Fp = evaluate(model, *evalData).top1;
+    top1Q = quantizedTop1(model, *calib, request, chosen.bits, *evalData, &result, &weights);
+    if (p.isSet("pareto-eval"))
+      for (const Allocation& a : front)
+        frontTop1.push_back(quantizedTop1(model, *calib, request, a.bits, *evalData, nullptr, nullptr));
+  }
+  if (p.isSet("session"))
+    saveSession(p.value("session").toStdString(),
+                makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights));
+
+  if (p.isSet("json")) {
+    QJsonObject o = allocationToJson(chosen);
+    o["model"] = p.positionalArguments()[0];
+    o["estimator"] = importanceEstimatorName(table.estimator);
+    o["budget"] = QJsonObject{{"kind", budgetKindName(kind)}, {"value", budget}};
+    o["solver"] = p.isSet("greedy") ? "greedy" : "dp";
+    o["method"] = quantMethodName(request.method);
+    o["top1_fp"] = top1Fp;
+    o["top1_quantized"] = top1Q;
+    o["importance_s"] = table.seconds;
+    o["wall_s"] = wall.elapsed() / 1000.0;
+    if (p.isSet("pareto")) {
+      QJsonArray points;
+      for (size_t i = 0; i < front.size(); ++i) {
+        QJsonObject point = allocationToJson(front[i]);
+        if (i < frontTop1.size()) point["top1_quantized"] = frontTop1[i];
+        points.append(point);
+      }
+      o["pareto"] = points;
+    }
+    printJson(o);
+    return 0;
+  }
+  QList<QStringList> rows;
+  for (const std::string& l : allocator.layers())
+    rows << QStringList{QString::fromStdString(l), QString::number(chosen.bits.at(l)),
+                        pins.count(l) ? QString("pinned") : QString(),
+                        QString::number(allocator.importance(l, chosen.bits.at(l)), 'g', 4)};
+  printLine(QString("%1 allocation for %2 budget %3 (%4 importance)")
+                .arg(p.isSet("greedy") ? "greedy" : "exact")
+                .arg(budgetKindName(kind))
+                .arg(budget)
+                .arg(importanceEstimatorName(table.estimator)));
+  printLine(formatTable({"layer", "bits", "", "importance"}, rows));
+  printLine(QString("average %1 bits, %2 bytes, %3 BOPs, predicted loss increase %4")
+                .arg(chosen.totals.averageBits, 0, 'f', 3)
+                .arg(chosen.totals.bytes)
+                .arg(chosen.totals.bops, 0, 'g', 4)
+                .arg(chosen.totals.predictedLoss, 0, 'g', 4));
+  if (top1Q.isDouble())
+    printLine(QString("top-1: FP %1 %, %2 at this allocation %3 %")
+                  .arg(top1Fp.toDouble(), 0, 'f', 2)
+                  .arg(quantMethodName(request.method))
+                  .arg(top1Q.toDouble(), 0, 'f', 2));
+  if (!front.empty()) {
+    QList<QStringList> points;
+    for (size_t i = 0; i < front.size(); ++i)
+      points << QStringList{QString::number(front[i].totals.averageBits, 'f', 3),
+                            QString::number(front[i].totals.bytes), QString::number(front[i].totals.bops, 'g', 4),
+                            QString::number(front[i].totals.predictedLoss, 'g', 4),
+                            i < frontTop1.size() ? QString::number(frontTop1[i], 'f', 2) : QString()};
+    printLine("Pareto front:");
+    printLine(formatTable({"avg_bits", "bytes", "bops", "predicted_loss", "top1_%"}, points));
+  }
+  return 0;
+}
+
+}  // namespace roundlab::cli

@@ -1,0 +1,91 @@
+// roundlab-cli importance: per-layer, per-bit-width importance of quantization with one or more
+// estimators, and how the cheap ones rank layers compared with the measured one.
+#include "app/cli/ImportanceOptions.h"
+#include "engine/Dataset.h"
+#include "engine/Model.h"
+
+namespace roundlab::cli {
+
+QJsonObject importanceToJson(const ImportanceTable& t) {
+  QJsonArray bits, layers;
+  for (int b : t.bits) bits.append(b);
+  for (const std::string& l : t.layers) {
+    QJsonObject values;
+    for (int b : t.bits) values[QString::number(b)] = t.values.at(l).at(b);
+    layers.append(QJsonObject{{"name", QString::fromStdString(l)}, {"importance", values}});
+  }
+  return {{"estimator", importanceEstimatorName(t.estimator)},
+          {"bits", bits},
+          {"layers", layers},
+          {"fp_loss", t.fpLoss},
+          {"wall_s", t.seconds}};
+}
+
+int runImportance(const QStringList& args) {
+  QCommandLineParser p;
+  p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
+  addImportanceOptions(p, /*several=*/true, /*standalone=*/true);
+  addDataOptions(p, /*subset=*/false);
+  if (!parseCommand(p, args, "Per-layer importance of quantization at each bit-width.", "MODEL.pt",
+                    "TorchScript model"))
+    return 0;
+  if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
+  if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
+  const std::vector<ImportanceRequest> requests = importanceRequestsFromOptions(p, true);
+  Model model = Model::load(p.positionalArguments()[0].toStdString());
+  const auto calib = openDataFromOptions(p, p.value("calib"), false);
+  std::vector<ImportanceTable> tables;
+  for (const ImportanceRequest& r : requests) tables.push_back(estimateImportance(model, *calib, r, stderrProgress()));
+  const ImportanceTable* measured = nullptr;
+  for (const ImportanceTable& t : tables)
+    if (t.estimator == ImportanceEstimator::Measured) measured = &t;
+
+  if (p.isSet("json")) {
+    if (tables.size() == 1) {
+      printJson(importanceToJson(tables[0]));
+      return 0;
+    }
+    QJsonArray all;
+    QJsonObject agreement;
+    for (const ImportanceTable& t : tables) {
+      all.append(importanceToJson(t));
+      if (!measured || &t == measured) continue;
+      QJsonObject perBits;
+      for (const auto& [b, rho] : rankAgreement(*measured, t))
+        perBits[b == 0 ? QString("mean") : QString::number(b)] = rho;
+      perBits["cost_ratio"] = t.seconds / measured->seconds;
+      agreement[importanceEstimatorName(t.estimator)] = perBits;
+    }
+    QJsonObject o{{"tables", all}};
+    if (measured) o["spearman_vs_measured"] = agreement;
+    printJson(o);
+    return 0;
+  }
+  for (const ImportanceTable& t : tables) {
+    QStringList header{"layer"};
+    for (int b : t.bits) header << QString("%1 bit").arg(b);
+    QList<QStringList> rows;
+    for (const std::string& l : t.layers) {
+      QStringList row{QString::fromStdString(l)};
+      for (int b : t.bits) row << QString::number(t.values.at(l).at(b), 'g', 4);
+      rows << row;
+    }
+    printLine(QString("%1 importance (loss increase; FP loss %2), %3 s")
+                  .arg(importanceEstimatorName(t.estimator))
+                  .arg(t.fpLoss, 0, 'g', 4)
+                  .arg(t.seconds, 0, 'f', 2));
+    printLine(formatTable(header, rows));
+  }
+  if (measured)
+    for (const ImportanceTable& t : tables) {
+      if (&t == measured) continue;
+      const auto rho = rankAgreement(*measured, t);
+      printLine(QString("%1 ranks layers like measured: Spearman %2 (mean over widths), at %3x its time")
+                    .arg(importanceEstimatorName(t.estimator))
+                    .arg(rho.count(0) ? rho.at(0) : 0.0, 0, 'f', 3)
+                    .arg(t.seconds / measured->seconds, 0, 'f', 2));
+    }
+  return 0;
+}
+
+}  // namespace roundlab::cli

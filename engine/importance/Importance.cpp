@@ -1,0 +1,374 @@
+#include "engine/importance/Importance.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+#include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/torch.h>
+
+#include "engine/ActivationCapture.h"
+#include "engine/DataBatch.h"
+#include "engine/Dataset.h"
+#include "engine/EnumNames.h"
+#include "engine/Error.h"
+#include "engine/Model.h"
+#include "engine/quant/PowerGrid.h"
+#include "engine/recon/ModelSuffix.h"
+#include "engine/recon/WeightOverride.h"
+
+namespace roundlab {
+
+const char* importanceEstimatorName(ImportanceEstimator e) {
+  switch (e) {
+    case ImportanceEstimator::Measured:
+      return "measured";
+    case ImportanceEstimator::IntegratedGradients:
+      return "ig";
+    case ImportanceEstimator::Hessian:
+      return "hessian";
+  }
+  return "?";
+}
+
+ImportanceEstimator parseImportanceEstimator(const std::string& name) {
+  return parseEnumName<ImportanceEstimator>(name, "importance estimator",
+                                            {{"measured", ImportanceEstimator::Measured},
+                                             {"ig", ImportanceEstimator::IntegratedGradients},
+                                             {"hessian", ImportanceEstimator::Hessian}});
+}
+
+namespace {
+
+// The calibration samples and what the loss compares the model's logits with.
+struct LossData {
+  at::Tensor inputs, labels, fpLogProbs;  // labels, or the FP model's log-probabilities
+
+  int64_t rows() const { return inputs.size(0); }
+  // Mean loss of rows [begin, end) given their logits.
+  at::Tensor loss(const at::Tensor& logits, int64_t begin, int64_t end) const {
+    const at::Tensor logQ = torch::log_softmax(logits.to(at::kFloat), 1);
+    if (labels.defined()) return torch::nll_loss(logQ, labels.slice(0, begin, end));
+    const at::Tensor logP = fpLogProbs.slice(0, begin, end);
+    return (logP.exp() * (logP - logQ)).sum(1).mean();
+  }
+};
+
+LossData lossData(const Model& model, const Dataset& calibration, const ImportanceRequest& r) {
+  std::shared_ptr<const Dataset> all(&calibration, [](const Dataset*) {});  // not owned
+  const auto subset = subsetDataset(all, r.calibrationCount, r.seed);
+  const DataBatch batch = subset->read(0, subset->info().samples);
+  LossData d;
+  d.inputs = batch.inputs;
+  if (batch.labels.defined()) {
+    d.labels = batch.labels;
+    return d;
+  }
+  std::vector<at::Tensor> parts;
+  for (int64_t b = 0; b < d.rows(); b += r.batch)
+    parts.push_back(torch::log_softmax(model.forward(d.inputs.slice(0, b, b + r.batch)).to(at::kFloat), 1));
+  d.fpLogProbs = at::cat(parts);
+  return d;
+}
+
+double datasetLoss(const Model& model, const LossData& d, int64_t batch) {
+  torch::NoGradGuard noGrad;
+  double total = 0;
+  for (int64_t b = 0; b < d.rows(); b += batch) {
+    const int64_t e = std::min(d.rows(), b + batch);
+    total += d.loss(model.forward(d.inputs.slice(0, b, e)), b, e).item<double>() * static_cast<double>(e - b);
+  }
+  return total / static_cast<double>(d.rows());
+}
+
+// The module's forward with autograd, on the weights in its slots.
+at::Tensor forwardWithGrad(Model& model, const at::Tensor& x) {
+  torch::AutoGradMode grad(true);
+  return model.module().forward({x}).toTensor();
+}
+// Rows [begin, end) of the calibration set that path point / probe k of n uses.
+std::pair<int64_t, int64_t> rowsOf(int k, int n, int64_t rows, bool all) {
+  if (all || rows < n) return {0, rows};
+  return {k * rows / n, (k + 1) * rows / n};
+}
+
+at::Tensor perChannel(const at::Tensor& t) { return t.reshape({t.size(0), -1}).sum(1).to(at::kDouble); }
+
+std::vector<double> toVector(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kDouble).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+// Puts the weights back whatever happens.
+class WeightRestore {
+ public:
+  WeightRestore(Model& model, const std::vector<std::string>& layers) : model_(model) {
+    for (const std::string& l : layers) original_[l] = model.weight(l).detach().clone();
+  }
+  ~WeightRestore() {
+    for (const auto& [l, w] : original_) model_.setWeight(l, w);
+  }
+  const at::Tensor& operator[](const std::string& l) const { return original_.at(l); }
+
+ private:
+  Model& model_;
+  std::map<std::string, at::Tensor> original_;
+};
+
+struct Context {
+  Model& model;
+  const ImportanceRequest& request;
+  const LossData& data;
+  const WeightRestore& fp;
+  std::map<std::string, std::map<int, at::Tensor>> quantized;  // layer -> bits -> Q_b(W)
+  const ProgressFn& progress;
+  const CancelToken& cancel;
+
+  void report(double fraction, const std::string& what) const {
+    if (progress) progress({"importance", fraction, what, 0, false});
+  }
+};
+
+void measured(Context& c, ImportanceTable& t) {
+  const size_t total = t.layers.size() * t.bits.size();
+  size_t done = 0;
+  for (const std::string& l : t.layers) {
+    for (int b : t.bits) {
+      c.cancel.throwIfCancelled("importance");
+      c.model.setWeight(l, c.quantized[l][b]);
+      t.values[l][b] = datasetLoss(c.model, c.data, c.request.batch) - t.fpLoss;
+      c.report(static_cast<double>(++done) / static_cast<double>(total), l);
+    }
+    c.model.setWeight(l, c.fp[l]);
+  }
+}
+
+// Each layer's FP input per calibration sample, where the layer runs once per sample on its
+// batch dimension (the integrated gradients then run only the rest of the model).
+std::map<std::string, at::Tensor> perSampleLayerInputs(const Model& model, const LossData& d, int64_t batch) {
+  CaptureOptions o;
+  o.blocks = false;
+  o.outputs = false;
+  ActivationCapture capture(model, o);
+  std::map<std::string, std::vector<at::Tensor>> parts;
+  std::set<std::string> unusable;
+  torch::NoGradGuard noGrad;
+  for (int64_t b = 0; b < d.rows(); b += batch) {
+    const int64_t e = std::min(d.rows(), b + batch);
+    for (const auto& [name, calls] : capture.run(d.inputs.slice(0, b, e)).layers) {
+      const at::Tensor x = calls.size() == 1 ? calls[0].args[0].toTensor() : at::Tensor();
+      if (!x.defined() || x.dim() == 0 || x.size(0) != e - b) unusable.insert(name);
+      if (!unusable.count(name)) parts[name].push_back(x);
+    }
+  }
+  std::map<std::string, at::Tensor> out;
+  for (auto& [name, list] : parts)
+    if (!unusable.count(name)) out[name] = at::cat(list);
+  return out;
+}
+
+// One layer's path at one width: its weight moves from Q to W, every other layer stays FP.
+at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::string& l, int b, const ModelSuffix* suffix,
+                             const at::Tensor& layerInputs) {
+  const int points = std::max(1, c.request.pathPoints);
+  const at::Tensor q = c.quantized[l][b].to(at::kFloat);
+  const at::Tensor delta = c.fp[l].to(at::kFloat) - q;
+  const LayerInfo& info = c.model.layer(l);
+  const at::Tensor bias = c.model.bias(l);
+  at::Tensor total = at::zeros_like(delta);
+  torch::AutoGradMode grad(true);
+  for (int k = 0; k < points; ++k) {
+    c.cancel.throwIfCancelled("importance");
+    const at::Tensor point = (q + ((k + 0.5) / points) * delta).detach().requires_grad_(true);  // midpoint rule
+    const at::Tensor weight = point.to(c.fp[l].scalar_type());
+    if (!suffix) slots.set(l, weight);
+    const int64_t share = c.request.fullSetPerPoint
+                              ? c.data.rows()
+                              : std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows()));
+    const auto [begin, end] = rowsOf(k, points, std::min(share, c.data.rows()), c.request.fullSetPerPoint);
+    for (int64_t r = begin; r < end; r += c.request.batch) {
+      const int64_t e = std::min(end, r + c.request.batch);
+      const at::Tensor x = c.data.inputs.slice(0, r, e);
+      // With the layer's FP input at hand only the rest of the model runs (and is differentiated).
+      const at::Tensor logits = suffix ? suffix->run(x, applyLayer(info, layerInputs.slice(0, r, e), weight, bias))
+                                       : c.model.module().forward({x}).toTensor();
+      const at::Tensor share =
+          c.data.loss(logits, r, e) * (static_cast<double>(e - r) / static_cast<double>(end - begin));
+      // Only this layer's gradient: no weight gradients elsewhere, no backward below it.
+      const at::Tensor g = torch::autograd::grad({share}, {point}, {}, false, false, true)[0];
+      if (g.defined()) total -= delta * g.to(at::kFloat) / points;
+    }
+  }
+  if (!suffix) slots.set(l, c.fp[l]);
+  return total;
+}
+
+void integratedGradients(Context& c, ImportanceTable& t) {
+  const std::map<std::string, at::Tensor> inputs = perSampleLayerInputs(c.model, c.data, c.request.batch);
+  WeightOverride slots(c.model, t.layers);
+  const size_t steps = t.layers.size() * t.bits.size();
+  size_t done = 0;
+  for (const std::string& l : t.layers) {
+    std::unique_ptr<ModelSuffix> suffix;
+    if (inputs.count(l)) suffix = ModelSuffix::build(c.model, l, false, nullptr);
+    for (int b : t.bits) {
+      const at::Tensor total = layerPathIntegral(c, slots, l, b, suffix.get(), suffix ? inputs.at(l) : at::Tensor());
+      t.values[l][b] = total.sum().item<double>();
+      t.channels[l][b] = toVector(perChannel(total));
+      c.report(static_cast<double>(++done) / static_cast<double>(steps), l);
+    }
+  }
+}
+
+void hessian(Context& c, ImportanceTable& t) {
+  const int probes = std::max(1, c.request.hutchinsonSamples);
+  WeightOverride slots(c.model, t.layers);
+  std::vector<at::Tensor> weights;
+  for (const std::string& l : t.layers) {
+    weights.push_back(c.fp[l].detach().clone().requires_grad_(true));
+    slots.set(l, weights.back());
+  }
+  std::vector<at::Tensor> diag;
+  for (const at::Tensor& w : weights) diag.push_back(at::zeros_like(w, at::kDouble));
+  auto gen = at::detail::createCPUGenerator(c.request.seed ^ 0x4855'7463ull);
+  // Double backward needs every op recorded by autograd: the plain interpreter, no fused graphs.
+  torch::jit::GraphOptimizerEnabledGuard plain(false);
+  torch::AutoGradMode grad(true);
+  for (int k = 0; k < probes; ++k) {
+    c.cancel.throwIfCancelled("importance");
+    const auto [begin, end] = rowsOf(k, probes, c.data.rows(), false);
+    std::vector<at::Tensor> v;
+    for (const at::Tensor& w : weights) v.push_back(at::randint(0, 2, w.sizes(), gen, at::kFloat).mul_(2).sub_(1));
+    for (int64_t r = begin; r < end; r += c.request.batch) {
+      const int64_t e = std::min(end, r + c.request.batch);
+      const at::Tensor loss = c.data.loss(forwardWithGrad(c.model, c.data.inputs.slice(0, r, e)), r, e) *
+                              (static_cast<double>(e - r) / static_cast<double>(end - begin));
+      const auto g = torch::autograd::grad({loss}, weights, {}, /*retain_graph=*/true, /*create_graph=*/true);
+      at::Tensor gv = at::zeros({});
+      for (size_t i = 0; i < g.size(); ++i) gv = gv + (g[i] * v[i]).sum();
+      const auto hv = torch::autograd::grad({gv}, weights, {}, false, false, /*allow_unused=*/true);
+      for (size_t i = 0; i < hv.size(); ++i)
+        if (hv[i].defined()) diag[i] += (v[i] * hv[i]).to(at::kDouble) / probes;  // E[v ⊙ Hv] = diag(H)
+    }
+    c.report((k + 1.0) / probes, "probe " + std::to_string(k + 1));
+  }
+  for (size_t i = 0; i < t.layers.size(); ++i) {
+    const std::string& l = t.layers[i];
+    const double meanCurvature = diag[i].sum().item<double>() / static_cast<double>(diag[i].numel());  // Tr(H)/n
+    for (int b : t.bits) {
+      const at::Tensor d2 = (c.fp[l] - c.quantized[l][b]).to(at::kDouble).pow(2);
+      t.values[l][b] = 0.5 * meanCurvature * d2.sum().item<double>();
+      t.channels[l][b] = toVector(perChannel(0.5 * diag[i].clamp_min(0) * d2));
+    }
+  }
+}
+
+}  // namespace
+
+ImportanceTable estimateImportance(Model& model, const Dataset& calibration, const ImportanceRequest& request,
+                                   const ProgressFn& progress, const CancelToken& cancel) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (request.bits.empty()) throw Error(ErrorCode::InvalidArgument, "importance needs at least one bit-width");
+  for (int b : request.bits)
+    if (b < 2 || b > 8) throw Error(ErrorCode::InvalidArgument, "bit-widths must be 2..8, got " + std::to_string(b));
+  if (request.calibrationCount < 1 || request.batch < 1 || request.pathPoints < 1 || request.hutchinsonSamples < 1)
+    throw Error(ErrorCode::InvalidArgument, "calibration count, batch, path points and probes must be positive");
+  if (!(request.pathSampleShare > 0 && request.pathSampleShare <= 1))
+    throw Error(ErrorCode::InvalidArgument, "the path's sample share must be in (0, 1]");
+  ImportanceTable t;
+  t.estimator = request.estimator;
+  t.bits = request.bits;
+  std::sort(t.bits.begin(), t.bits.end());
+  t.bits.erase(std::unique(t.bits.begin(), t.bits.end()), t.bits.end());
+  for (const LayerInfo& l : model.summary().layers)
+    if (request.layers.empty() || std::count(request.layers.begin(), request.layers.end(), l.name))
+      t.layers.push_back(l.name);
+  for (const std::string& l : request.layers) model.layer(l);  // throws UnknownLayer
+
+  const std::map<std::string, ActivationQuantParams> activations = model.activationQuantization();
+  model.setActivationQuantization({});  // importance of the weights alone
+  struct RestoreActivations {
+    Model& m;
+    const std::map<std::string, ActivationQuantParams>& a;
+    ~RestoreActivations() { m.setActivationQuantization(a); }
+  } restoreActivations{model, activations};
+  const LossData data = lossData(model, calibration, request);
+  const WeightRestore fp(model, t.layers);
+  Context c{model, request, data, fp, {}, progress, cancel};
+  for (const std::string& l : t.layers)
+    for (int b : t.bits) {
+      WeightQuantConfig wc = request.weights;
+      wc.bits = b;
+      c.quantized[l][b] = fakeQuantize(fp[l], fitWeightGrid(fp[l], wc)).to(fp[l].scalar_type());
+    }
+  t.fpLoss = datasetLoss(model, data, request.batch);
+  switch (request.estimator) {
+    case ImportanceEstimator::Measured:
+      measured(c, t);
+      break;
+    case ImportanceEstimator::IntegratedGradients:
+      integratedGradients(c, t);
+      break;
+    case ImportanceEstimator::Hessian:
+      hessian(c, t);
+      break;
+  }
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return t;
+}
+
+namespace {
+
+std::vector<double> ranks(const std::vector<double>& x) {
+  std::vector<size_t> order(x.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[order[k]] = (static_cast<double>(i + j) / 2.0) + 1;  // average rank
+    i = j + 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.size() < 2)
+    throw Error(ErrorCode::InvalidArgument, "Spearman needs two series of equal length >= 2");
+  const std::vector<double> ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n, mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+std::map<int, double> rankAgreement(const ImportanceTable& reference, const ImportanceTable& other) {
+  std::map<int, double> out;
+  double sum = 0;
+  for (int b : reference.bits) {
+    if (std::find(other.bits.begin(), other.bits.end(), b) == other.bits.end()) continue;
+    std::vector<double> x, y;
+    for (const std::string& l : reference.layers)
+      if (other.values.count(l)) {
+        x.push_back(reference.values.at(l).at(b));
+        y.push_back(other.values.at(l).at(b));
+      }
+    if (x.size() < 2) continue;
+    out[b] = spearman(x, y);
+    sum += out[b];
+  }
+  if (!out.empty()) out[0] = sum / static_cast<double>(out.size());
+  return out;
+}
+
+}  // namespace roundlab

@@ -1,0 +1,69 @@
+#pragma once
+// Per-layer importance of quantization (algorithms.md §4): for every quantizable layer and
+// candidate bit-width, the predicted increase of the calibration loss when that layer alone is
+// quantized to that width (round to nearest on the request's grid). Three estimators:
+//  - measured: the loss with only that layer quantized, minus the FP loss (one calibration pass
+//    per layer and width);
+//  - integrated gradients along the quantization path: L(Q) - L(W) = -∫0^1 <W - Q, ∇L(Q + t(W - Q))> dt
+//    by the path-integral identity, midpoint rule at K points, each layer along its own path
+//    per layer, the others FP, differentiating only the rest of the model after the layer; the
+//    K points share the calibration samples (each point its own slice), so a layer and width
+//    costs one pass forward and backward where measured costs one forward pass;
+//  - Hessian (HAWQ-v2): ½ Tr(H_l)/n_l · ||W - Q_b(W)||², the trace by Hutchinson's estimator
+//    E[vᵀHv] with Rademacher v (Hessian-vector products by double backward), once for all widths.
+// The loss is the cross-entropy on the labels, or KL(FP ‖ model) on unlabelled calibration data.
+// Per output channel importance (IG and Hessian) sums the same quantities per channel.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/Job.h"
+#include "engine/quant/WeightQuantConfig.h"
+
+namespace roundlab {
+
+class Model;
+class Dataset;
+
+enum class ImportanceEstimator { Measured, IntegratedGradients, Hessian };
+const char* importanceEstimatorName(ImportanceEstimator e);             // "measured" | "ig" | "hessian"
+ImportanceEstimator parseImportanceEstimator(const std::string& name);  // throws InvalidArgument
+
+struct ImportanceRequest {
+  ImportanceEstimator estimator = ImportanceEstimator::Measured;
+  std::vector<int> bits{2, 3, 4, 5, 6, 8};
+  std::vector<std::string> layers;  // empty: every quantizable layer
+  WeightQuantConfig weights;        // grid settings (bits taken from `bits`)
+  int64_t calibrationCount = 256;
+  int64_t batch = 64;
+  int pathPoints = 16;  // integrated gradients: K
+  // Integrated gradients: the share of the calibration samples one layer's path at one width
+  // sees, split across its points (the same samples for every layer, so rankings compare like
+  // with like); 1 with fullSetPerPoint: every point on every sample.
+  double pathSampleShare = 1.0;
+  bool fullSetPerPoint = false;
+  int hutchinsonSamples = 16;  // Hessian: Rademacher vectors
+  uint64_t seed = 0;
+};
+
+struct ImportanceTable {
+  ImportanceEstimator estimator = ImportanceEstimator::Measured;
+  std::vector<int> bits;
+  std::vector<std::string> layers;                                     // in model order
+  std::map<std::string, std::map<int, double>> values;                 // layer -> bits -> loss increase
+  std::map<std::string, std::map<int, std::vector<double>>> channels;  // per output channel (IG, Hessian)
+  double fpLoss = 0;                                                   // calibration loss of the FP model
+  double seconds = 0;
+};
+
+// Leaves the model's weights as they were (also on error or cancel).
+ImportanceTable estimateImportance(Model& model, const Dataset& calibration, const ImportanceRequest& request,
+                                   const ProgressFn& progress = {}, const CancelToken& cancel = {});
+
+// Spearman's rank correlation (average ranks for ties) of two equally long series.
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
+// How `other` ranks the layers compared with `reference`: Spearman across layers per bit-width
+// (the widths both tables hold), and their mean under key 0.
+std::map<int, double> rankAgreement(const ImportanceTable& reference, const ImportanceTable& other);
+
+}  // namespace roundlab

@@ -1,0 +1,268 @@
+// Importance estimators (integrated gradients against the exact loss change, weights restored,
+// cancel) and bit allocation (DP against brute force, budgets and pins, Pareto front, the
+// interactive estimate without the model).
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/Dataset.h"
+#include "engine/Model.h"
+#include "engine/importance/BitAllocation.h"
+#include "engine/importance/Importance.h"
+
+#include <random>
+
+using namespace roundlab;
+
+namespace {
+
+// A synthetic problem: `layers` layers with small integer costs and random importance that falls
+// with the width (plus noise, so it is not always monotone).
+struct Problem {
+  ImportanceTable table;
+  std::map<std::string, LayerCost> costs;
+};
+
+Problem randomProblem(int layers, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> weights(1, 12), macs(1, 30);
+  std::uniform_real_distribution<double> u(0, 1);
+  Problem p;
+  p.table.bits = {2, 3, 4, 8};
+  for (int l = 0; l < layers; ++l) {
+    const std::string name = "layer" + std::to_string(l);
+    p.table.layers.push_back(name);
+    p.costs[name] = {weights(rng), macs(rng)};
+    const double scale = u(rng) * 3;
+    for (int b : p.table.bits) p.table.values[name][b] = scale * std::pow(2.0, -b) + 0.02 * u(rng);
+  }
+  return p;
+}
+
+// Every assignment of the table's widths (pins respected), its totals, by brute force.
+std::vector<std::map<std::string, int>> allAssignments(const Problem& p, const std::map<std::string, int>& pins) {
+  std::vector<std::map<std::string, int>> out{{}};
+  for (const std::string& l : p.table.layers) {
+    std::vector<std::map<std::string, int>> next;
+    for (const auto& partial : out)
+      for (int b : p.table.bits) {
+        if (pins.count(l) && pins.at(l) != b) continue;
+        auto a = partial;
+        a[l] = b;
+        next.push_back(a);
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+// The totals of an allocation, computed here from the definitions.
+AllocationTotals directTotals(const Problem& p, const std::map<std::string, int>& bits, int abits) {
+  AllocationTotals t;
+  double weightBits = 0, weights = 0;
+  for (const std::string& l : p.table.layers) {
+    const int b = bits.at(l);
+    weightBits += static_cast<double>(p.costs.at(l).weights * b);
+    weights += static_cast<double>(p.costs.at(l).weights);
+    t.bytes += (p.costs.at(l).weights * b + 7) / 8;
+    t.bops += static_cast<double>(p.costs.at(l).macs * b * abits);
+    t.predictedLoss += p.table.values.at(l).at(b);
+  }
+  t.averageBits = weightBits / weights;
+  return t;
+}
+
+double budgetUsed(const AllocationTotals& t, BudgetKind k) {
+  return k == BudgetKind::AverageBits ? t.averageBits : k == BudgetKind::Bytes ? static_cast<double>(t.bytes) : t.bops;
+}
+
+}  // namespace
+
+void ImportanceTests::spearmanMatchesHandComputed() {
+  QCOMPARE(spearman({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0);
+  QCOMPARE(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
+  // Without ties rho = 1 - 6 Σd² / (n(n²-1)): 1 - 12/120 = 0.9 and 1 - 12/60 = 0.8.
+  QVERIFY(std::abs(spearman({1, 2, 3, 4, 5}, {1, 3, 2, 4, 5}) - 0.9) < 1e-12);
+  QVERIFY(std::abs(spearman({1, 2, 3, 4}, {1, 3, 2, 4}) - 0.8) < 1e-12);
+  // Ties get average ranks: {1, 2.5, 2.5, 4} against {1, 2, 3, 4}: Pearson of the ranks.
+  QVERIFY(std::abs(spearman({1, 2, 2, 3}, {1, 2, 3, 4}) - 0.9486832980505138) < 1e-12);
+  EXPECT_ERROR(spearman({1}, {1}), ErrorCode::InvalidArgument);
+}
+
+void ImportanceTests::exactAllocationEqualsBruteForce() {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    const Problem p = randomProblem(5, seed);
+    const BitAllocationModel model(p.table, p.costs, 4);
+    const auto all = allAssignments(p, {});
+    for (BudgetKind kind : {BudgetKind::AverageBits, BudgetKind::Bytes, BudgetKind::Bops}) {
+      const double lo = budgetUsed(directTotals(p, all.front(), 4), kind);  // all at 2 bits
+      const double hi = budgetUsed(directTotals(p, all.back(), 4), kind);   // all at 8 bits
+      for (double f : {0.0, 0.1, 0.3, 0.5, 0.8, 1.0}) {
+        const double budget = lo + f * (hi - lo);
+        double best = std::numeric_limits<double>::infinity();
+        for (const auto& a : all)
+          if (budgetUsed(directTotals(p, a, 4), kind) <= budget + 1e-9)
+            best = std::min(best, directTotals(p, a, 4).predictedLoss);
+        const Allocation dp = model.allocate(kind, budget);
+        const AllocationTotals t = directTotals(p, dp.bits, 4);
+        QVERIFY2(budgetUsed(t, kind) <= budget + 1e-9, budgetKindName(kind));  // never over the budget
+        QVERIFY2(std::abs(t.predictedLoss - best) < 1e-12,
+                 (std::string(budgetKindName(kind)) + " seed " + std::to_string(seed) + ": " +
+                  std::to_string(t.predictedLoss) + " vs brute force " + std::to_string(best))
+                     .c_str());
+        QVERIFY(std::abs(dp.totals.predictedLoss - t.predictedLoss) < 1e-12);
+        QCOMPARE(dp.totals.bytes, t.bytes);
+        QVERIFY(std::abs(dp.totals.averageBits - t.averageBits) < 1e-12);
+        const Allocation greedy = model.allocate(kind, budget, {}, /*exact=*/false);
+        QVERIFY(budgetUsed(directTotals(p, greedy.bits, 4), kind) <= budget + 1e-9);
+        QVERIFY(greedy.totals.predictedLoss >= best - 1e-12);  // an approximation, never better
+      }
+    }
+  }
+}
+
+void ImportanceTests::pinsAndBudgetsAreRespected() {
+  const Problem p = randomProblem(6, 42);
+  const BitAllocationModel model(p.table, p.costs);
+  const std::map<std::string, int> pins{{"layer0", 8}, {"layer3", 2}};
+  const auto all = allAssignments(p, pins);
+  for (double budget : {3.0, 4.0, 5.5}) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& a : all)
+      if (directTotals(p, a, 8).averageBits <= budget + 1e-9)
+        best = std::min(best, directTotals(p, a, 8).predictedLoss);
+    for (bool exact : {true, false}) {
+      const Allocation a = model.allocate(BudgetKind::AverageBits, budget, pins, exact);
+      QCOMPARE(a.bits.at("layer0"), 8);
+      QCOMPARE(a.bits.at("layer3"), 2);
+      QVERIFY(a.totals.averageBits <= budget + 1e-9);
+      if (exact) QVERIFY(std::abs(a.totals.predictedLoss - best) < 1e-12);
+    }
+  }
+  for (const Allocation& a : model.paretoFront(BudgetKind::Bytes, 10, pins)) {
+    QCOMPARE(a.bits.at("layer0"), 8);
+    QCOMPARE(a.bits.at("layer3"), 2);
+  }
+  EXPECT_ERROR(model.allocate(BudgetKind::AverageBits, 1.5), ErrorCode::InvalidArgument);  // below all-2-bit
+  EXPECT_ERROR(model.allocate(BudgetKind::AverageBits, 4, {{"nope", 4}}), ErrorCode::UnknownLayer);
+  EXPECT_ERROR(model.allocate(BudgetKind::AverageBits, 4, {{"layer1", 9}}), ErrorCode::InvalidArgument);
+}
+
+void ImportanceTests::paretoFrontIsMonotone() {
+  const Problem p = randomProblem(8, 7);
+  const BitAllocationModel model(p.table, p.costs);
+  for (BudgetKind kind : {BudgetKind::AverageBits, BudgetKind::Bytes, BudgetKind::Bops}) {
+    const std::vector<Allocation> front = model.paretoFront(kind, 30);
+    QVERIFY(front.size() >= 3);
+    for (size_t i = 1; i < front.size(); ++i) {
+      QVERIFY(budgetUsed(front[i].totals, kind) > budgetUsed(front[i - 1].totals, kind));
+      QVERIFY(front[i].totals.predictedLoss < front[i - 1].totals.predictedLoss);
+    }
+    // Its ends: the smallest allocation, and the least predicted loss of all.
+    double least = std::numeric_limits<double>::infinity();
+    for (const auto& a : allAssignments(p, {})) least = std::min(least, directTotals(p, a, 8).predictedLoss);
+    QVERIFY(std::abs(front.back().totals.predictedLoss - least) < 1e-12);
+  }
+}
+
+void ImportanceTests::estimateNeedsNoModel() {
+  // Built from the demo model's real costs, then used after the model is gone: the estimate
+  // cannot run a forward pass.
+  std::unique_ptr<BitAllocationModel> allocator;
+  std::map<std::string, LayerCost> costs;
+  ImportanceTable table;
+  {
+    const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+    costs = layerCosts(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")));
+    QCOMPARE(costs.at("fc").macs, costs.at("fc").weights);                  // a linear layer: once per sample
+    QCOMPARE(costs.at("conv1").macs, costs.at("conv1").weights * 28 * 28);  // 3x3, padding 1 on 28x28
+    table.bits = {2, 4, 8};
+    for (const LayerInfo& l : m.summary().layers) {
+      table.layers.push_back(l.name);
+      QCOMPARE(costs.at(l.name).weights, l.params);
+      for (int b : table.bits) table.values[l.name][b] = 1.0 / (b * (1 + table.layers.size()));
+    }
+    allocator = std::make_unique<BitAllocationModel>(table, costs, 8);
+  }
+  std::map<std::string, int> bits;
+  for (const std::string& l : table.layers) bits[l] = 4;
+  bits["fc"] = 3;  // between table widths: interpolated
+  const AllocationTotals t = allocator->totals(bits);
+  double weightBits = 0, weights = 0, bops = 0, loss = 0;
+  int64_t bytes = 0;
+  for (const std::string& l : table.layers) {
+    weightBits += static_cast<double>(costs[l].weights * bits[l]);
+    weights += static_cast<double>(costs[l].weights);
+    bytes += (costs[l].weights * bits[l] + 7) / 8;
+    bops += static_cast<double>(costs[l].macs) * bits[l] * 8;
+    loss += l == "fc" ? 0.5 * (table.values[l][2] + table.values[l][4]) : table.values[l][4];
+  }
+  QVERIFY(std::abs(t.averageBits - weightBits / weights) < 1e-12);
+  QCOMPARE(t.bytes, bytes);
+  QCOMPARE(t.bops, bops);
+  QVERIFY(std::abs(t.predictedLoss - loss) < 1e-12);
+}
+
+void ImportanceTests::integratedGradientsMatchExactLossChange() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  ImportanceRequest r;
+  r.bits = {2, 3};
+  r.layers = {"layer3.0.conv2", "fc"};
+  r.calibrationCount = 64;
+  r.seed = 3;
+  const ImportanceTable measured = estimateImportance(m, *calib, r);
+  r.estimator = ImportanceEstimator::IntegratedGradients;
+  r.pathPoints = 24;
+  r.fullSetPerPoint = true;  // every point on the measured samples: the path integral itself
+  const ImportanceTable ig = estimateImportance(m, *calib, r);
+  QCOMPARE(ig.layers, measured.layers);
+  for (const std::string& l : r.layers)
+    for (int b : r.bits) {
+      const double exact = measured.values.at(l).at(b), approx = ig.values.at(l).at(b);
+      QVERIFY2(std::abs(exact - approx) < 0.02 * std::abs(exact) + 1e-4,
+               (l + " @" + std::to_string(b) + ": IG " + std::to_string(approx) + " vs exact " + std::to_string(exact))
+                   .c_str());
+      // Per-channel values add up to the layer's.
+      double sum = 0;
+      for (double v : ig.channels.at(l).at(b)) sum += v;
+      QVERIFY(std::abs(sum - approx) < 1e-6 * std::max(1.0, std::abs(approx)));
+      QCOMPARE(ig.channels.at(l).at(b).size(), size_t(m.weight(l).size(0)));
+    }
+}
+
+void ImportanceTests::estimatorsLeaveTheModelAndCancel() {
+  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  const Model original = m.clone();
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  ImportanceRequest r;
+  r.bits = {3, 6};
+  r.calibrationCount = 32;
+  r.hutchinsonSamples = 4;
+  r.pathPoints = 4;
+  for (ImportanceEstimator e :
+       {ImportanceEstimator::Measured, ImportanceEstimator::IntegratedGradients, ImportanceEstimator::Hessian}) {
+    r.estimator = e;
+    const ImportanceTable t = estimateImportance(m, *calib, r);
+    QCOMPARE(t.layers.size(), m.summary().layers.size());
+    for (const std::string& l : t.layers)
+      for (int b : t.bits) QVERIFY2(std::isfinite(t.values.at(l).at(b)), importanceEstimatorName(e));
+    CancelToken cancel;
+    EXPECT_ERROR(estimateImportance(
+                     m, *calib, r,
+                     [&](const Progress& p) {
+                       if (p.fraction > 0.3) cancel.cancel();
+                     },
+                     cancel),
+                 ErrorCode::Cancelled);
+    for (const LayerInfo& l : m.summary().layers) {
+      QVERIFY2(at::equal(m.weight(l.name), original.weight(l.name)), l.name.c_str());
+      if (!l.biasPath.empty()) QVERIFY(at::equal(m.bias(l.name), original.bias(l.name)));
+    }
+  }
+  // The Hessian proxy: ½ Tr(H)/n ||ΔW||², so its ratio between widths is that of ||ΔW||².
+  r.estimator = ImportanceEstimator::Hessian;
+  r.layers = {"head"};
+  const ImportanceTable h = estimateImportance(m, *calib, r);
+  QVERIFY(h.values.at("head").at(3) > 0);  // a positive curvature at a trained minimum
+  r.bits = {1};
+  EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::InvalidArgument);
+}
