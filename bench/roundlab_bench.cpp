@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include <torch/torch.h>
@@ -16,6 +17,8 @@
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
 #include "engine/Runtime.h"
+#include "engine/importance/BitAllocation.h"
+#include "engine/importance/Importance.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/ModelQuantizer.h"
 
@@ -107,6 +110,56 @@ int main(int argc, char** argv) {
     line(tag.c_str(), "adaround_step_ms", 1e3 * step, "ms");
     line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
     line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
+  }
+  // Importance: each estimator's time and how it ranks layers against measured (256 samples);
+  // the interactive estimate of an edited allocation, the exact DP, the Pareto front, and the
+  // full evaluation of an allocation (RTN at those bits, then the validation set).
+  {
+    const auto calibSet = openDataset(dir + "/fmnist_calib.h5");
+    for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+      Model model = Model::load(dir + "/" + file);
+      const std::string tag = std::string("importance:") + file;
+      ImportanceRequest ir;
+      std::map<ImportanceEstimator, ImportanceTable> tables;
+      for (ImportanceEstimator e :
+           {ImportanceEstimator::Measured, ImportanceEstimator::IntegratedGradients, ImportanceEstimator::Hessian}) {
+        ir.estimator = e;
+        tables[e] = estimateImportance(model, *calibSet, ir);
+        line(tag.c_str(), (std::string(importanceEstimatorName(e)) + "_s").c_str(), tables[e].seconds, "s");
+        if (e != ImportanceEstimator::Measured) {
+          line(tag.c_str(), (std::string(importanceEstimatorName(e)) + "_cost_ratio").c_str(),
+               tables[e].seconds / tables[ImportanceEstimator::Measured].seconds, "ratio");
+          line(tag.c_str(), (std::string(importanceEstimatorName(e)) + "_spearman").c_str(),
+               rankAgreement(tables[ImportanceEstimator::Measured], tables[e]).at(0), "rho");
+        }
+      }
+      const BitAllocationModel allocator(tables[ImportanceEstimator::Measured], layerCosts(model, *calibSet));
+      std::map<std::string, int> bits;
+      for (const std::string& l : allocator.layers()) bits[l] = 4;
+      std::vector<double> estimate;
+      for (int i = 0; i < 200; ++i) {
+        bits[allocator.layers()[static_cast<size_t>(i) % allocator.layers().size()]] = 2 + i % 7;  // an edit
+        estimate.push_back(seconds([&] { (void)allocator.totals(bits); }));
+      }
+      line(tag.c_str(), "estimate_ms", 1e3 * median(estimate), "ms");
+      line(tag.c_str(), "estimate_max_ms", 1e3 * *std::max_element(estimate.begin(), estimate.end()), "ms");
+      Allocation chosen;
+      line(tag.c_str(), "dp_allocate_ms",
+           1e3 * seconds([&] { chosen = allocator.allocate(BudgetKind::AverageBits, 3.0); }), "ms");
+      line(tag.c_str(), "pareto_25_ms",
+           1e3 * seconds([&] { (void)allocator.paretoFront(BudgetKind::AverageBits, 25); }), "ms");
+      line(tag.c_str(), "full_evaluation_s", seconds([&] {
+             QuantizationRequest req;
+             req.method = QuantMethod::Rtn;
+             req.bits = chosen.bits;
+             req.firstLastEightBit = false;
+             req.calibrationCount = 256;
+             Model m = model.clone();
+             quantizeModel(m, *calibSet, req);
+             (void)evaluate(m, *val);
+           }),
+           "s");
+    }
   }
   // Methods x bit-widths at a fixed iteration count, weights only (A32) and with 4-bit
   // activations (A4; qdrop only there), on 256 calibration samples. Skipped with --quick.

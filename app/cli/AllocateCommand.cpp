@@ -121,9 +121,11 @@ int runAllocate(const QStringList& args) {
       for (const Allocation& a : front)
         frontTop1.push_back(quantizedTop1(model, *calib, request, a.bits, *evalData, nullptr, nullptr));
   }
-  if (p.isSet("session"))
-    saveSession(p.value("session").toStdString(),
-                makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights));
+  if (p.isSet("session")) {
+    Session s = makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights);
+    s.importance.push_back(table);
+    saveSession(p.value("session").toStdString(), s);
+  }
 
   if (p.isSet("json")) {
     QJsonObject o = allocationToJson(chosen);

@@ -11,6 +11,7 @@
 #include "engine/Error.h"
 #include "engine/Hdf5Io.h"
 #include "engine/Model.h"
+#include "engine/session/ImportanceIo.h"
 
 namespace roundlab {
 
@@ -222,6 +223,10 @@ void saveSession(const std::string& path, const Session& s) {
       writeInt(g, "order", static_cast<int64_t>(i));
       writeLayer(g, o, s.weights);
     }
+    if (!s.importance.empty()) {
+      H5::Group importance = f.createGroup("/importance");
+      for (const ImportanceTable& t : s.importance) writeImportance(importance, t);
+    }
     f.close();
   } catch (const H5::Exception& e) {
     throw Error(ErrorCode::WriteFailed,
@@ -269,6 +274,13 @@ Session loadSession(const std::string& path) {
     for (auto& [order, o] : ordered) s.result.layers.push_back(std::move(o));
     if (static_cast<int64_t>(s.result.layers.size()) != readInt(layers, "count"))
       throw Error(ErrorCode::BadDataFile, path + " is incomplete: layer results are missing");
+    if (f.nameExists("importance")) {  // sessions of runs without importance have none
+      const H5::Group importance = f.openGroup("/importance");
+      for (hsize_t i = 0; i < importance.getNumObjs(); ++i)
+        s.importance.push_back(readImportance(importance.openGroup(importance.getObjnameByIdx(i))));
+      std::sort(s.importance.begin(), s.importance.end(),
+                [](const ImportanceTable& a, const ImportanceTable& b) { return a.estimator < b.estimator; });
+    }
   } catch (const H5::Exception& e) {
     throw Error(ErrorCode::BadDataFile, path + ": unreadable or truncated session file (" + e.getDetailMsg() + ")");
   }

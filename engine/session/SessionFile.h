@@ -6,7 +6,10 @@
 // Written atomically; a corrupt or foreign file gives BadDataFile naming what is wrong.
 #include <string>
 
+#include <vector>
+
 #include "engine/Runtime.h"
+#include "engine/importance/Importance.h"
 #include "engine/recon/ModelQuantizer.h"
 
 namespace roundlab {
@@ -19,6 +22,7 @@ struct Session {
   LibraryVersions versions;
   QuantizationResult result;  // request (settings, seed) and per-layer outcomes
   QuantizedWeights weights;
+  std::vector<ImportanceTable> importance;  // one per estimator (may be empty); loaded in estimator order
 };
 
 void saveSession(const std::string& path, const Session& session);

@@ -308,9 +308,27 @@ class CliTests : public QObject {
     const QString out = dir.filePath("w4a4.pt"), enc = dir.filePath("w4a4.json");
     // The transformer: its exported graph must keep attention's projections (and their input
     // quantizers) out of the fused kernel when PyTorch or RoundLab runs it without autograd.
-    const Run q = cli({"quantize", demo("fmnist_transformer.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
-                       "qdrop", "--wbits", "4", "--abits", "4", "--iters", "20", "--calib-count", "64", "--eval",
-                       demo("fmnist_val.h5"), "--export-torchscript", out, "--export-encodings", enc, "--json"});
+    const Run q = cli({"quantize",
+                       demo("fmnist_transformer.pt"),
+                       "--calib",
+                       demo("fmnist_calib.h5"),
+                       "--method",
+                       "qdrop",
+                       "--wbits",
+                       "4",
+                       "--abits",
+                       "4",
+                       "--iters",
+                       "20",
+                       "--calib-count",
+                       "64",
+                       "--eval",
+                       demo("fmnist_val.h5"),
+                       "--export-torchscript",
+                       out,
+                       "--export-encodings",
+                       enc,
+                       "--json"});
     QCOMPARE(q.exitCode, 0);
     const QJsonObject j = q.json();
     QCOMPARE(j["abits"].toInt(), 4);
@@ -396,6 +414,81 @@ class CliTests : public QObject {
         cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
     QCOMPARE(badMethod.exitCode, 1);
     QVERIFY(badMethod.err.contains("unknown method"));
+  }
+
+  void importanceJsonComparesEstimators() {
+    const Run one = cli({"importance", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator",
+                         "measured", "--bits", "2,4", "--calib-count", "32", "--json"});
+    QVERIFY2(one.exitCode == 0, one.err.constData());
+    const QJsonObject t = one.json();
+    QCOMPARE(t["estimator"].toString(), QString("measured"));
+    QCOMPARE(t["bits"].toArray().size(), 2);
+    QCOMPARE(t["layers"].toArray().size(), 10);
+    for (const QJsonValue& l : t["layers"].toArray()) {
+      const QJsonObject imp = l.toObject()["importance"].toObject();
+      QVERIFY(imp.contains("2") && imp.contains("4"));
+    }
+    QVERIFY(t["wall_s"].toDouble() > 0);
+    const Run two = cli({"importance", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator",
+                         "measured,ig", "--bits", "2,4", "--calib-count", "32", "--ig-points", "4", "--json"});
+    QVERIFY2(two.exitCode == 0, two.err.constData());
+    QCOMPARE(two.json()["tables"].toArray().size(), 2);
+    const QJsonObject rho = two.json()["spearman_vs_measured"].toObject()["ig"].toObject();
+    QVERIFY(rho["mean"].toDouble() >= -1 && rho["mean"].toDouble() <= 1 && rho.contains("cost_ratio"));
+    const Run bad =
+        cli({"importance", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator", "oracle"});
+    QCOMPARE(bad.exitCode, 2);
+  }
+
+  void allocateRespectsBudgetAndPins() {
+    QTemporaryDir dir;
+    const QString session = dir.filePath("a.rlab");
+    const Run r = cli({"allocate",
+                       demo("fmnist_resnet.pt"),
+                       "--calib",
+                       demo("fmnist_calib.h5"),
+                       "--budget-bits",
+                       "3",
+                       "--pin",
+                       "fc=8",
+                       "--importance-count",
+                       "32",
+                       "--calib-count",
+                       "32",
+                       "--method",
+                       "rtn",
+                       "--eval",
+                       demo("fmnist_val.h5"),
+                       "--pareto",
+                       "--pareto-points",
+                       "6",
+                       "--session",
+                       session,
+                       "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QJsonObject o = r.json();
+    QVERIFY(o["avg_bits"].toDouble() <= 3.0 + 1e-9);
+    QCOMPARE(o["allocation"].toObject()["fc"].toInt(), 8);
+    QCOMPARE(o["allocation"].toObject().size(), 10);
+    QVERIFY(o["bytes"].toDouble() > 0 && o["bops"].toDouble() > 0);
+    QVERIFY(o["top1_quantized"].toDouble() > 10 && o["top1_fp"].toDouble() > 90);
+    const QJsonArray front = o["pareto"].toArray();
+    QVERIFY(front.size() >= 2);
+    for (int i = 1; i < front.size(); ++i)
+      QVERIFY(front[i].toObject()["predicted_loss"].toDouble() < front[i - 1].toObject()["predicted_loss"].toDouble());
+    // The session holds the allocation as its per-layer bits, and the importance table.
+    const Run shown = cli({"session", session, "--json"});
+    QVERIFY2(shown.exitCode == 0, shown.err.constData());
+    QCOMPARE(shown.json()["layers"].toArray().size(), 10);
+    for (const QJsonValue& l : shown.json()["layers"].toArray())
+      QCOMPARE(l.toObject()["bits"].toInt(), o["allocation"].toObject()[l.toObject()["name"].toString()].toInt());
+    const Run tooSmall = cli({"allocate", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--budget-bits",
+                              "1", "--importance-count", "16"});
+    QCOMPARE(tooSmall.exitCode, 1);
+    QVERIFY2(tooSmall.err.contains("below the smallest"), tooSmall.err.constData());
+    const Run twoBudgets = cli({"allocate", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"),
+                                "--budget-bits", "3", "--budget-bytes", "100"});
+    QCOMPARE(twoBudgets.exitCode, 2);
   }
 
   void demoCommandPrintsResultTable() {

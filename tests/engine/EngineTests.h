@@ -145,6 +145,7 @@ class ImportanceTests : public QObject {
   void estimateNeedsNoModel();
   void integratedGradientsMatchExactLossChange();
   void estimatorsLeaveTheModelAndCancel();
+  void importanceTablesInSessions();
 };
 
 class SessionTests : public QObject {

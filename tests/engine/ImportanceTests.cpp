@@ -7,6 +7,10 @@
 #include "engine/Model.h"
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
+#include "engine/recon/ModelQuantizer.h"
+#include "engine/session/SessionFile.h"
+
+#include <QTemporaryDir>
 
 #include <random>
 
@@ -265,4 +269,37 @@ void ImportanceTests::estimatorsLeaveTheModelAndCancel() {
   QVERIFY(h.values.at("head").at(3) > 0);  // a positive curvature at a trained minimum
   r.bits = {1};
   EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::InvalidArgument);
+}
+
+void ImportanceTests::importanceTablesInSessions() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  ImportanceRequest r;
+  r.bits = {2, 4};
+  r.layers = {"conv1", "fc"};
+  r.calibrationCount = 16;
+  r.pathPoints = 2;
+  Session s;
+  s.importance.push_back(estimateImportance(m, *calib, r));
+  r.estimator = ImportanceEstimator::IntegratedGradients;
+  s.importance.push_back(estimateImportance(m, *calib, r));
+  QuantizationRequest q;
+  q.method = QuantMethod::Rtn;
+  q.calibrationCount = 16;
+  s.result = quantizeModel(m, *calib, q, &s.weights);
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("i.rlab").toStdString();
+  saveSession(path, s);
+  const Session back = loadSession(path);
+  QCOMPARE(back.importance.size(), size_t(2));
+  for (size_t i = 0; i < 2; ++i) {
+    const ImportanceTable &a = s.importance[i], &b = back.importance[i];
+    QCOMPARE(b.estimator, a.estimator);
+    QCOMPARE(b.layers, a.layers);
+    QCOMPARE(b.bits, a.bits);
+    QCOMPARE(b.fpLoss, a.fpLoss);
+    QVERIFY(b.values == a.values);      // exact: stored as float64
+    QVERIFY(b.channels == a.channels);  // empty for measured, per channel for IG
+  }
+  QVERIFY(!back.importance[1].channels.empty());
 }

@@ -1,0 +1,62 @@
+#include "engine/session/ImportanceIo.h"
+
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "engine/Hdf5Io.h"
+
+namespace roundlab {
+
+void writeImportance(H5::Group& parent, const ImportanceTable& t) {
+  using namespace hdf5;
+  H5::Group g = parent.createGroup(importanceEstimatorName(t.estimator));
+  std::string layers;
+  for (const std::string& l : t.layers) layers += (layers.empty() ? "" : "\n") + l;
+  writeString(g, "layers", layers);
+  writeDouble(g, "fp_loss", t.fpLoss);
+  writeDouble(g, "seconds", t.seconds);
+  writeTensor(g, "bits", at::tensor(std::vector<int32_t>(t.bits.begin(), t.bits.end()), at::kInt));
+  at::Tensor values =
+      at::empty({static_cast<int64_t>(t.layers.size()), static_cast<int64_t>(t.bits.size())}, at::kDouble);
+  for (size_t i = 0; i < t.layers.size(); ++i)
+    for (size_t j = 0; j < t.bits.size(); ++j)
+      values[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = t.values.at(t.layers[i]).at(t.bits[j]);
+  writeTensor(g, "values", values);
+  if (t.channels.empty()) return;
+  H5::Group channels = g.createGroup("channels");
+  for (const auto& [layer, perBits] : t.channels) {
+    std::vector<at::Tensor> rows;
+    for (int b : t.bits) rows.push_back(at::tensor(perBits.at(b), at::kDouble));
+    writeTensor(channels, layer.c_str(), at::stack(rows));  // [bits, channels]
+  }
+}
+
+ImportanceTable readImportance(const H5::Group& g) {
+  using namespace hdf5;
+  ImportanceTable t;
+  t.estimator = parseImportanceEstimator(g.getObjName().substr(g.getObjName().rfind('/') + 1));
+  std::istringstream layers(readString(g, "layers"));
+  for (std::string l; std::getline(layers, l);) t.layers.push_back(l);
+  t.fpLoss = readDouble(g, "fp_loss");
+  t.seconds = readDouble(g, "seconds");
+  const at::Tensor bits = readTensor(g, "bits").to(at::kInt);
+  for (int64_t j = 0; j < bits.numel(); ++j) t.bits.push_back(bits[j].item<int>());
+  const at::Tensor values = readTensor(g, "values").to(at::kDouble);
+  for (size_t i = 0; i < t.layers.size(); ++i)
+    for (size_t j = 0; j < t.bits.size(); ++j)
+      t.values[t.layers[i]][t.bits[j]] = values[static_cast<int64_t>(i)][static_cast<int64_t>(j)].item<double>();
+  if (!g.nameExists("channels")) return t;
+  const H5::Group channels = g.openGroup("channels");
+  for (hsize_t i = 0; i < channels.getNumObjs(); ++i) {
+    const std::string layer = channels.getObjnameByIdx(i);
+    const at::Tensor c = readTensor(channels, layer.c_str()).to(at::kDouble).contiguous();
+    for (size_t j = 0; j < t.bits.size(); ++j) {
+      const at::Tensor row = c[static_cast<int64_t>(j)].contiguous();
+      t.channels[layer][t.bits[j]] = std::vector<double>(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+    }
+  }
+  return t;
+}
+
+}  // namespace roundlab
