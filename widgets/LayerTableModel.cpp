@@ -35,6 +35,11 @@ void LayerTableModel::setLayers(std::vector<LayerInfo> layers) {
   endResetModel();
 }
 
+void LayerTableModel::setMetrics(std::map<std::string, LayerMetrics> metrics) {
+  metrics_ = std::move(metrics);
+  if (!layers_.empty()) Q_EMIT dataChanged(index(0, Bits), index(rowCount() - 1, Sqnr));
+}
+
 const LayerInfo* LayerTableModel::layerAt(int row) const {
   return row >= 0 && row < static_cast<int>(layers_.size()) ? &layers_[static_cast<size_t>(row)] : nullptr;
 }
@@ -48,6 +53,16 @@ int LayerTableModel::columnCount(const QModelIndex& parent) const { return paren
 QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   const LayerInfo* l = index.isValid() ? layerAt(index.row()) : nullptr;
   if (!l || index.column() >= ColumnCount) return {};
+  if ((role == Qt::DisplayRole || role == SortRole) && index.column() >= Bits && index.column() <= Sqnr) {
+    const auto m = metrics_.find(l->name);
+    if (m == metrics_.end()) return role == SortRole ? QVariant(-1.0) : QVariant(QString("—"));
+    const double v = index.column() == Bits       ? m->second.bits
+                     : index.column() == FlipRate ? 100 * m->second.flipRate
+                                                  : m->second.sqnrDb;
+    if (role == SortRole) return v;
+    return index.column() == Bits ? QString::number(m->second.bits)
+                                  : QString::number(v, 'f', index.column() == Sqnr ? 1 : 2);
+  }
   if (role == Qt::DisplayRole || role == SortRole) {
     switch (index.column()) {
       case Name:
@@ -65,7 +80,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
         return attributes(*l);
     }
   }
-  if (role == Qt::TextAlignmentRole && index.column() == Params) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+  if (role == Qt::TextAlignmentRole && (index.column() == Params || (index.column() >= Bits && index.column() <= Sqnr)))
+    return QVariant(Qt::AlignRight | Qt::AlignVCenter);
   if (role == Qt::ToolTipRole)
     return QString("%1\nweight %2 %3\nmodule type %4")
         .arg(QString::fromStdString(l->name), QString::fromStdString(l->weightPath),
@@ -76,7 +92,8 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
 QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
     return QAbstractTableModel::headerData(section, orientation, role);
-  static const char* names[] = {"Layer", "Kind", "Weight shape", "Weights", "Block", "Attributes"};
+  static const char* names[] = {"Layer", "Kind",    "Weight shape", "Weights",   "Block",
+                                "Bits",  "Flips %", "SQNR dB",      "Attributes"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }
 

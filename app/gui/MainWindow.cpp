@@ -17,9 +17,9 @@
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include "app/common/DemoAssets.h"
+#include "app/gui/RunPanel.h"
 #include "engine/Error.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/WeightHistogramView.h"
@@ -35,7 +35,8 @@ MainWindow::MainWindow(QWidget* parent)
       histogram_(new widgets::WeightHistogramView),
       blocks_(new QTreeWidget),
       notQuantized_(new QTableWidget),
-      status_(new QLabel) {
+      status_(new QLabel),
+      run_(new RunPanel) {
   setWindowTitle("RoundLab");
   layerProxy_->setSourceModel(layerModel_);
   layerProxy_->setSortRole(widgets::LayerTableModel::SortRole);
@@ -48,6 +49,7 @@ MainWindow::MainWindow(QWidget* parent)
   layerView_->setSelectionMode(QAbstractItemView::SingleSelection);
   layerView_->horizontalHeader()->setStretchLastSection(true);
   layerView_->verticalHeader()->hide();
+  filter_->setObjectName("layerFilter");
   filter_->setPlaceholderText("Filter layers (name, kind, block)…");
   filter_->setClearButtonEnabled(true);
   connect(filter_, &QLineEdit::textChanged, layerProxy_, &QSortFilterProxyModel::setFilterFixedString);
@@ -70,6 +72,7 @@ MainWindow::MainWindow(QWidget* parent)
   tabs->addTab(histogram_, "Weights");
   tabs->addTab(blocks_, "Blocks");
   tabs->addTab(notQuantized_, "Not quantized");
+  tabs->addTab(run_, "Run");
 
   auto* split = new QSplitter;
   split->addWidget(left);
@@ -79,11 +82,21 @@ MainWindow::MainWindow(QWidget* parent)
   setCentralWidget(split);
   statusBar()->addWidget(status_, 1);
   buildMenus();
-  connect(&loader_, &QFutureWatcher<LoadResult>::finished, this, &MainWindow::onLoadFinished);
+  EngineWorker* worker = engine_.worker();
+  connect(worker, &EngineWorker::loaded, this, &MainWindow::onLoaded);
+  connect(worker, &EngineWorker::loadFailed, this, &MainWindow::onLoadFailed);
+  connect(worker, &EngineWorker::quantized, this, &MainWindow::onQuantized);
+  connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
+  connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
+  connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
+  connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
+  const DemoAssets demo = findDemoAssets();
+  calibration_ = demo.calibration;
+  validation_ = demo.validation;
   resize(1280, 800);
 }
 
-MainWindow::~MainWindow() { loader_.waitForFinished(); }
+MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu("&File");
@@ -94,6 +107,11 @@ void MainWindow::buildMenus() {
   demo->addAction("Transformer (Fashion-MNIST)", this, [this] {
     const DemoAssets d = findDemoAssets();
     if (!d.dir.isEmpty()) openModel(d.transformer);
+  });
+  file->addAction("Open &calibration set…", this, [this] {
+    const QString path =
+        QFileDialog::getOpenFileName(this, "Open calibration set", {}, "RoundLab HDF5 (*.h5);;All files (*)");
+    if (!path.isEmpty()) calibration_ = path;
   });
   file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
@@ -122,36 +140,81 @@ void MainWindow::openDemo() {
 }
 
 void MainWindow::openModel(const QString& path) {
-  if (loader_.isRunning()) return;  // one load at a time; the menu stays responsive meanwhile
-  pendingPath_ = path;
-  status_->setText("Loading " + path + " …");
-  loader_.setFuture(QtConcurrent::run([p = path.toStdString()] {
-    LoadResult r;
-    try {
-      r.model = std::make_shared<Model>(Model::load(p));
-    } catch (const std::exception& e) {
-      r.error = QString::fromStdString(e.what());
-    }
-    return r;
-  }));
-}
-
-void MainWindow::onLoadFinished() {
-  const LoadResult r = loader_.result();
-  if (!r.model) {
-    status_->setText("Could not open " + pendingPath_);
-    Q_EMIT loadFailed(r.error);
-    if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
-      QMessageBox::warning(this, "Could not open model", r.error);
+  if (jobRunning_) {
+    status_->setText("A job is running; cancel it before opening another model.");
     return;
   }
-  model_ = r.model;
+  pendingPath_ = path;
+  status_->setText("Loading " + path + " …");
+  engine_.load(path);  // jobs run one after another on the engine thread
+}
+
+void MainWindow::onLoadFailed(const QString& message) {
+  status_->setText("Could not open " + pendingPath_);
+  Q_EMIT loadFailed(message);
+  if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
+    QMessageBox::warning(this, "Could not open model", message);
+}
+
+void MainWindow::onLoaded(SnapshotPtr snapshot) {
+  snapshot_ = std::move(snapshot);
+  report_.reset();
+  layerModel_->setMetrics({});
   showSummary();
+  run_->setModelLoaded(true);
   Q_EMIT modelLoaded(pendingPath_);
 }
 
+void MainWindow::startQuantization(const QuantizationRequest& request) {
+  if (!snapshot_ || jobRunning_) return;
+  if (calibration_.isEmpty()) {
+    onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
+    return;
+  }
+  jobRunning_ = true;
+  run_->jobStarted();
+  status_->setText(QString("Quantizing with %1 …").arg(quantMethodName(request.method)));
+  engine_.quantize(request, calibration_, validation_);
+}
+
+void MainWindow::cancelJob() {
+  if (!jobRunning_) return;
+  engine_.cancel();
+  status_->setText("Cancelling …");
+}
+
+void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
+  jobRunning_ = false;
+  report_ = std::move(report);
+  snapshot_ = std::move(snapshot);
+  std::map<std::string, widgets::LayerMetrics> metrics;
+  for (const LayerOutcome& o : report_->result.layers) metrics[o.layer] = {o.bits, o.flipRate, o.sqnrDb};
+  layerModel_->setMetrics(std::move(metrics));
+  onLayerSelected();  // the histogram now shows the quantized weights
+  const QString summary = report_->top1 >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
+                                                   .arg(quantMethodName(report_->result.request.method))
+                                                   .arg(report_->top1, 0, 'f', 2)
+                                                   .arg(report_->top1Fp, 0, 'f', 2)
+                                                   .arg(report_->result.wallSeconds, 0, 'f', 1)
+                                             : QString("%1 finished in %2 s")
+                                                   .arg(quantMethodName(report_->result.request.method))
+                                                   .arg(report_->result.wallSeconds, 0, 'f', 1);
+  run_->jobEnded(summary);
+  status_->setText(summary);
+  Q_EMIT quantized();
+}
+
+void MainWindow::onJobFailed(const QString& message, bool cancelled) {
+  jobRunning_ = false;
+  run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message);
+  status_->setText(cancelled ? "Cancelled" : "Quantization failed: " + message);
+  Q_EMIT jobFailed(message, cancelled);
+  if (!cancelled && isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
+    QMessageBox::warning(this, "Quantization failed", message);
+}
+
 void MainWindow::showSummary() {
-  const ModelSummary& s = model_->summary();
+  const ModelSummary& s = snapshot_->summary;
   setWindowTitle(QString("RoundLab — %1").arg(QFileInfo(QString::fromStdString(s.path)).fileName()));
   layerModel_->setLayers(s.layers);
   layerView_->resizeColumnsToContents();
@@ -180,10 +243,10 @@ void MainWindow::showSummary() {
 
 void MainWindow::onLayerSelected() {
   const QModelIndexList rows = layerView_->selectionModel()->selectedRows();
-  if (!model_ || rows.isEmpty()) return;
+  if (!snapshot_ || rows.isEmpty()) return;
   const LayerInfo* l = layerModel_->layerAt(layerProxy_->mapToSource(rows.first()).row());
   if (!l) return;
-  histogram_->setWeights(QString::fromStdString(l->name), model_->weightValues(l->name));
+  histogram_->setWeights(QString::fromStdString(l->name), snapshot_->weights.at(l->name));
 }
 
 }  // namespace roundlab::app

@@ -1,13 +1,14 @@
 #pragma once
-// RoundLab's main window (first version): the layer table of the loaded model, a weight
-// histogram of the selected layer, blocks and unquantized parameters. Loading runs off the GUI
-// thread; the window composes widgets and holds no numerical logic.
-#include <QFutureWatcher>
+// RoundLab's main window: the layer table of the loaded model (with per-layer results once
+// quantized), a weight histogram of the selected layer, blocks and unquantized parameters, and
+// the Run view. The engine thread owns the model; the window composes widgets, holds snapshots
+// and results, and no numerical logic.
+#include <QElapsedTimer>
 #include <QMainWindow>
 
 #include <memory>
 
-#include "engine/Model.h"
+#include "app/gui/EngineThread.h"
 
 class QLabel;
 class QLineEdit;
@@ -23,10 +24,7 @@ class WeightHistogramView;
 
 namespace roundlab::app {
 
-struct LoadResult {
-  std::shared_ptr<Model> model;
-  QString error;
-};
+class RunPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -37,17 +35,30 @@ class MainWindow : public QMainWindow {
   // Starts loading in the background; modelLoaded / loadFailed follow.
   void openModel(const QString& path);
   void openDemo();
+  // Quantizes the loaded model on the engine thread; quantized / jobFailed follow.
+  void startQuantization(const QuantizationRequest& request);
+  void cancelJob();
 
-  const Model* model() const { return model_.get(); }
+  // What the window shows: the model as of the last load or finished run (null before a load).
+  const ModelSnapshot* snapshot() const { return snapshot_.get(); }
+  const RunReport* lastRun() const { return report_.get(); }
+  RunPanel* runPanel() const { return run_; }
+  QString calibrationPath() const { return calibration_; }
+  void setCalibrationPath(const QString& path) { calibration_ = path; }
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
 
  Q_SIGNALS:
   void modelLoaded(const QString& path);
   void loadFailed(const QString& message);
+  void quantized();
+  void jobFailed(const QString& message, bool cancelled);
 
  private Q_SLOTS:
-  void onLoadFinished();
+  void onLoaded(roundlab::app::SnapshotPtr snapshot);
+  void onLoadFailed(const QString& message);
+  void onQuantized(roundlab::app::ReportPtr report, roundlab::app::SnapshotPtr snapshot);
+  void onJobFailed(const QString& message, bool cancelled);
   void onLayerSelected();
   void chooseModelFile();
 
@@ -55,9 +66,11 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void showSummary();
 
-  std::shared_ptr<Model> model_;
-  QFutureWatcher<LoadResult> loader_;
-  QString pendingPath_;
+  EngineThread engine_;
+  SnapshotPtr snapshot_;
+  ReportPtr report_;
+  QString pendingPath_, calibration_, validation_;
+  bool jobRunning_ = false;
   widgets::LayerTableModel* layerModel_;
   QSortFilterProxyModel* layerProxy_;
   QTableView* layerView_;
@@ -66,6 +79,7 @@ class MainWindow : public QMainWindow {
   QTreeWidget* blocks_;
   QTableWidget* notQuantized_;
   QLabel* status_;
+  RunPanel* run_;
 };
 
 }  // namespace roundlab::app

@@ -1,0 +1,173 @@
+#include "app/gui/RunPanel.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "widgets/QCustomPlotInclude.h"
+
+namespace roundlab::app {
+
+namespace {
+
+QSpinBox* spin(int lo, int hi, int value, const QString& tip) {
+  auto* s = new QSpinBox;
+  s->setRange(lo, hi);
+  s->setValue(value);
+  s->setToolTip(tip);
+  return s;
+}
+
+QComboBox* combo(const QStringList& items, const QString& tip) {
+  auto* c = new QComboBox;
+  c->addItems(items);
+  c->setToolTip(tip);
+  return c;
+}
+
+}  // namespace
+
+RunPanel::RunPanel(QWidget* parent)
+    : QWidget(parent),
+      method_(combo({"rtn", "adaround", "brecq", "qdrop", "gptq"},
+                    "rtn: round to nearest. adaround: learned rounding layer by layer. brecq: blocks jointly. "
+                    "qdrop: blocks with activation dropping (needs activation bits). gptq: Hessian baseline.")),
+      wbits_(spin(2, 8, 4, "Weight bits of every layer (first and last layers stay at 8 bits).")),
+      abits_(spin(0, 16, 0, "Activation bits of every layer's input (0: full precision).")),
+      iters_(spin(10, 100000, 500, "Optimisation steps per layer or block (the reference uses 2000).")),
+      calibCount_(spin(16, 100000, 256, "Calibration samples drawn from the calibration set.")),
+      seed_(spin(0, 1 << 30, 0,
+                 "Seed of the calibration subset and of the batch order: the same seed gives the "
+                 "same codes bit for bit.")),
+      grid_(combo({"uniform", "power", "power-learned"},
+                  "Quantization grid: uniform, power exponent searched per layer, or learned in reconstruction.")),
+      freedom_(combo({"rounding", "step", "bias"},
+                     "What reconstruction learns: the rounding only, also the step sizes, also the bias.")),
+      input_(combo({"quantized", "fp"}, "Reconstruct on the inputs of the already quantized layers, or the FP ones.")),
+      lr_(new QDoubleSpinBox),
+      start_(new QPushButton("Start")),
+      cancel_(new QPushButton("Cancel")),
+      progress_(new QProgressBar),
+      eta_(new QLabel),
+      stage_(new QLabel),
+      plot_(new QCustomPlot) {
+  method_->setCurrentText("adaround");
+  lr_->setDecimals(5);
+  lr_->setRange(1e-5, 1);
+  lr_->setSingleStep(1e-4);
+  lr_->setValue(1e-3);
+  lr_->setToolTip("Adam learning rate of the rounding variables.");
+  auto* form = new QFormLayout;
+  form->addRow("Method", method_);
+  form->addRow("Weight bits", wbits_);
+  form->addRow("Activation bits", abits_);
+  form->addRow("Grid", grid_);
+  form->addRow("Degrees of freedom", freedom_);
+  form->addRow("Reconstruction input", input_);
+  form->addRow("Iterations", iters_);
+  form->addRow("Learning rate", lr_);
+  form->addRow("Calibration samples", calibCount_);
+  form->addRow("Seed", seed_);
+  auto* buttons = new QHBoxLayout;
+  start_->setShortcut(QKeySequence("Ctrl+R"));
+  start_->setToolTip("Quantize the model with these settings (Ctrl+R).");
+  cancel_->setShortcut(QKeySequence("Esc"));
+  cancel_->setToolTip("Stop the running job (Esc); finished layers are discarded, the model stays as it was.");
+  cancel_->setEnabled(false);
+  start_->setEnabled(false);
+  buttons->addWidget(start_);
+  buttons->addWidget(cancel_);
+  progress_->setRange(0, 1000);
+  progress_->setFormat("%p%");
+  plot_->setMinimumHeight(220);
+  plot_->addGraph();
+  plot_->xAxis->setLabel("progress of the run (%)");
+  plot_->yAxis->setLabel("reconstruction loss (batch)");
+  plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addLayout(buttons);
+  layout->addWidget(progress_);
+  layout->addWidget(stage_);
+  layout->addWidget(eta_);
+  layout->addWidget(plot_, 1);
+  connect(start_, &QPushButton::clicked, this, [this] { Q_EMIT startRequested(request()); });
+  connect(cancel_, &QPushButton::clicked, this, &RunPanel::cancelRequested);
+}
+
+QuantizationRequest RunPanel::request() const {
+  QuantizationRequest r;
+  r.method = parseQuantMethod(method_->currentText().toStdString());
+  r.weights.bits = wbits_->value();
+  r.activations.bits = abits_->value();
+  r.weights.grid = parseGridKind(grid_->currentText().toStdString());
+  r.adaround.freedom = parseFreedom(freedom_->currentText().toStdString());
+  r.input = parseReconInput(input_->currentText().toStdString());
+  r.adaround.iterations = iters_->value();
+  r.adaround.learningRate = lr_->value();
+  r.calibrationCount = calibCount_->value();
+  r.seed = static_cast<uint64_t>(seed_->value());
+  return r;
+}
+
+void RunPanel::setRequest(const QuantizationRequest& r) {
+  method_->setCurrentText(quantMethodName(r.method));
+  wbits_->setValue(r.weights.bits);
+  abits_->setValue(r.activations.bits);
+  grid_->setCurrentText(gridKindName(r.weights.grid));
+  freedom_->setCurrentText(freedomName(r.adaround.freedom));
+  input_->setCurrentText(reconInputName(r.input));
+  iters_->setValue(r.adaround.iterations);
+  lr_->setValue(r.adaround.learningRate);
+  calibCount_->setValue(static_cast<int>(r.calibrationCount));
+  seed_->setValue(static_cast<int>(r.seed));
+}
+
+void RunPanel::setModelLoaded(bool loaded) {
+  loaded_ = loaded;
+  start_->setEnabled(loaded_ && !running_);
+}
+
+void RunPanel::jobStarted() {
+  running_ = true;
+  start_->setEnabled(false);
+  cancel_->setEnabled(true);
+  progress_->setValue(0);
+  plot_->graph(0)->data()->clear();
+  plot_->replot();
+  stage_->setText("starting…");
+  eta_->clear();
+  clock_.start();
+}
+
+void RunPanel::onProgress(const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric) {
+  progress_->setValue(static_cast<int>(1000 * fraction));
+  stage_->setText(stage + (unit.isEmpty() ? QString() : " — " + unit));
+  const double elapsed = clock_.elapsed() / 1000.0;
+  if (fraction > 0.01)
+    eta_->setText(QString("elapsed %1 s, about %2 s left")
+                      .arg(elapsed, 0, 'f', 0)
+                      .arg(elapsed * (1 - fraction) / fraction, 0, 'f', 0));
+  if (hasMetric && metric > 0) {
+    plot_->graph(0)->addData(100 * fraction, metric);
+    plot_->rescaleAxes();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
+void RunPanel::jobEnded(const QString& message) {
+  running_ = false;
+  cancel_->setEnabled(false);
+  start_->setEnabled(loaded_);
+  stage_->setText(message);
+  eta_->setText(QString("%1 s").arg(clock_.elapsed() / 1000.0, 0, 'f', 1));
+}
+
+}  // namespace roundlab::app

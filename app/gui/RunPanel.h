@@ -1,0 +1,54 @@
+#pragma once
+// The Run view: the method and the main design-space settings with their defaults and
+// tooltips, start and cancel, progress with ETA, and the live reconstruction loss.
+#include <QElapsedTimer>
+#include <QWidget>
+
+#include "engine/recon/QuantizationRequest.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QCustomPlot;
+
+namespace roundlab::app {
+
+class RunPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunPanel(QWidget* parent = nullptr);
+
+  QuantizationRequest request() const;
+  void setRequest(const QuantizationRequest& r);
+  QPushButton* startButton() const { return start_; }
+  QPushButton* cancelButton() const { return cancel_; }
+  QProgressBar* progressBar() const { return progress_; }
+  QCustomPlot* lossPlot() const { return plot_; }
+  void setModelLoaded(bool loaded);
+
+ public Q_SLOTS:
+  void jobStarted();
+  void onProgress(const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric);
+  void jobEnded(const QString& message);
+
+ Q_SIGNALS:
+  void startRequested(const roundlab::QuantizationRequest& request);
+  void cancelRequested();
+
+ private:
+  QComboBox* method_;
+  QSpinBox *wbits_, *abits_, *iters_, *calibCount_, *seed_;
+  QComboBox *grid_, *freedom_, *input_;
+  QDoubleSpinBox* lr_;
+  QPushButton *start_, *cancel_;
+  QProgressBar* progress_;
+  QLabel *eta_, *stage_;
+  QCustomPlot* plot_;
+  QElapsedTimer clock_;
+  bool running_ = false, loaded_ = false;
+};
+
+}  // namespace roundlab::app
