@@ -4,6 +4,7 @@
 #include "engine/Error.h"
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
+#include "engine/importance/Importance.h"
 #include "engine/recon/ModelQuantizer.h"
 
 namespace roundlab::app {
@@ -66,9 +67,34 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
   }
 }
 
+void EngineWorker::importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel) {
+  if (!fp_) {
+    Q_EMIT jobFailed("Open a model first.", false);
+    return;
+  }
+  try {
+    const auto calib = openDataset(calibration.toStdString());
+    auto report = std::make_shared<ImportanceReport>();
+    report->table = estimateImportance(
+        *fp_, *calib, request,
+        [this](const Progress& p) {
+          Q_EMIT progress(QString::fromStdString(p.stage), p.fraction, QString::fromStdString(p.message), p.metric,
+                          p.hasMetric);
+        },
+        cancel);
+    report->costs = layerCosts(*fp_, *calib);
+    Q_EMIT importanceReady(report);
+  } catch (const Error& e) {
+    Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
+  } catch (const std::exception& e) {
+    Q_EMIT jobFailed(QString::fromStdString(e.what()), false);
+  }
+}
+
 EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new EngineWorker) {
   qRegisterMetaType<SnapshotPtr>();
   qRegisterMetaType<ReportPtr>();
+  qRegisterMetaType<ImportancePtr>();
   thread_.setObjectName("RoundLab engine");
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -94,6 +120,14 @@ CancelToken EngineThread::quantize(const QuantizationRequest& request, const QSt
       [w = worker_, request, calibration, validation, c = current_] {
         w->quantize(request, calibration, validation, c);
       },
+      Qt::QueuedConnection);
+  return current_;
+}
+
+CancelToken EngineThread::importance(const ImportanceRequest& request, const QString& calibration) {
+  current_ = CancelToken();
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, request, calibration, c = current_] { w->importance(request, calibration, c); },
       Qt::QueuedConnection);
   return current_;
 }

@@ -13,6 +13,7 @@
 
 #include "engine/Job.h"
 #include "engine/LayerInfo.h"
+#include "engine/importance/BitAllocation.h"
 #include "engine/recon/QuantizationRequest.h"
 
 namespace roundlab {
@@ -33,8 +34,15 @@ struct RunReport {
   double top1Fp = -1, top1 = -1;  // on the validation set, when one was given
 };
 
+// Importance of the FP model and the layer costs the allocation needs.
+struct ImportanceReport {
+  ImportanceTable table;
+  std::map<std::string, LayerCost> costs;
+};
+
 using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;
 using ReportPtr = std::shared_ptr<const RunReport>;
+using ImportancePtr = std::shared_ptr<const ImportanceReport>;
 
 class EngineWorker : public QObject {
   Q_OBJECT
@@ -46,6 +54,7 @@ class EngineWorker : public QObject {
   void load(const QString& path);
   void quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
                 const CancelToken& cancel);
+  void importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel);
 
  Q_SIGNALS:
   void loaded(roundlab::app::SnapshotPtr snapshot);
@@ -53,6 +62,7 @@ class EngineWorker : public QObject {
   void progress(const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric);
   void quantized(roundlab::app::ReportPtr report, roundlab::app::SnapshotPtr snapshot);
   void jobFailed(const QString& message, bool cancelled);
+  void importanceReady(roundlab::app::ImportancePtr report);
 
  private:
   SnapshotPtr snapshot() const;
@@ -70,6 +80,7 @@ class EngineThread : public QObject {
   void load(const QString& path);
   // Starts a quantization of the loaded model (from its FP weights); returns the job's cancel token.
   CancelToken quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation);
+  CancelToken importance(const ImportanceRequest& request, const QString& calibration);
   void cancel() { current_.cancel(); }
 
  private:
@@ -82,3 +93,4 @@ class EngineThread : public QObject {
 
 Q_DECLARE_METATYPE(roundlab::app::SnapshotPtr)
 Q_DECLARE_METATYPE(roundlab::app::ReportPtr)
+Q_DECLARE_METATYPE(roundlab::app::ImportancePtr)

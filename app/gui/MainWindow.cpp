@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include "app/common/DemoAssets.h"
+#include "app/gui/AllocationPanel.h"
 #include "app/gui/RunPanel.h"
 #include "engine/Error.h"
 #include "widgets/LayerTableModel.h"
@@ -36,7 +37,9 @@ MainWindow::MainWindow(QWidget* parent)
       blocks_(new QTreeWidget),
       notQuantized_(new QTableWidget),
       status_(new QLabel),
-      run_(new RunPanel) {
+      run_(new RunPanel),
+      allocation_(new AllocationDocument(this)),
+      allocationPanel_(new AllocationPanel(allocation_)) {
   setWindowTitle("RoundLab");
   layerProxy_->setSourceModel(layerModel_);
   layerProxy_->setSortRole(widgets::LayerTableModel::SortRole);
@@ -73,6 +76,7 @@ MainWindow::MainWindow(QWidget* parent)
   tabs->addTab(blocks_, "Blocks");
   tabs->addTab(notQuantized_, "Not quantized");
   tabs->addTab(run_, "Run");
+  tabs->addTab(allocationPanel_, "Mixed precision");
 
   auto* split = new QSplitter;
   split->addWidget(left);
@@ -90,6 +94,20 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
   connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
+  connect(worker, &EngineWorker::importanceReady, this, [this](ImportancePtr report) {
+    jobRunning_ = false;
+    allocation_->setImportance(std::move(report));
+    run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
+    status_->setText("Importance estimated; the allocation can be edited.");
+    Q_EMIT importanceReady();
+  });
+  connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);
+  connect(allocationPanel_, &AllocationPanel::quantizeRequested, this, [this] {
+    QuantizationRequest r = run_->request();
+    r.bits = allocation_->bits();
+    r.firstLastEightBit = false;  // the allocation decides every layer
+    startQuantization(r);
+  });
   const DemoAssets demo = findDemoAssets();
   calibration_ = demo.calibration;
   validation_ = demo.validation;
@@ -116,6 +134,13 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
+  QMenu* edit = menuBar()->addMenu("&Edit");
+  QAction* undo = allocation_->undoStack()->createUndoAction(this, "&Undo");
+  undo->setShortcut(QKeySequence::Undo);
+  QAction* redo = allocation_->undoStack()->createRedoAction(this, "&Redo");
+  redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence::Redo});
+  edit->addAction(undo);
+  edit->addAction(redo);
   QMenu* help = menuBar()->addMenu("&Help");
   help->addAction("&About RoundLab", this, [this] {
     QMessageBox::about(this, "About RoundLab",
@@ -159,6 +184,7 @@ void MainWindow::onLoadFailed(const QString& message) {
 void MainWindow::onLoaded(SnapshotPtr snapshot) {
   snapshot_ = std::move(snapshot);
   report_.reset();
+  allocationPanel_->setSummary(&snapshot_->summary);
   layerModel_->setMetrics({});
   showSummary();
   run_->setModelLoaded(true);
@@ -177,6 +203,18 @@ void MainWindow::startQuantization(const QuantizationRequest& request) {
   engine_.quantize(request, calibration_, validation_);
 }
 
+void MainWindow::estimateImportance() {
+  if (!snapshot_ || jobRunning_) return;
+  if (calibration_.isEmpty()) {
+    onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
+    return;
+  }
+  jobRunning_ = true;
+  run_->jobStarted();
+  status_->setText("Estimating importance …");
+  engine_.importance(ImportanceRequest{}, calibration_);
+}
+
 void MainWindow::cancelJob() {
   if (!jobRunning_) return;
   engine_.cancel();
@@ -187,6 +225,7 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
   jobRunning_ = false;
   report_ = std::move(report);
   snapshot_ = std::move(snapshot);
+  allocationPanel_->setSummary(&snapshot_->summary);
   std::map<std::string, widgets::LayerMetrics> metrics;
   for (const LayerOutcome& o : report_->result.layers) metrics[o.layer] = {o.bits, o.flipRate, o.sqnrDb};
   layerModel_->setMetrics(std::move(metrics));

@@ -25,6 +25,8 @@ class WeightHistogramView;
 namespace roundlab::app {
 
 class RunPanel;
+class AllocationDocument;
+class AllocationPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -38,11 +40,15 @@ class MainWindow : public QMainWindow {
   // Quantizes the loaded model on the engine thread; quantized / jobFailed follow.
   void startQuantization(const QuantizationRequest& request);
   void cancelJob();
+  // Estimates importance on the engine thread; the allocation becomes editable when it is done.
+  void estimateImportance();
 
   // What the window shows: the model as of the last load or finished run (null before a load).
   const ModelSnapshot* snapshot() const { return snapshot_.get(); }
   const RunReport* lastRun() const { return report_.get(); }
   RunPanel* runPanel() const { return run_; }
+  AllocationDocument* allocation() const { return allocation_; }
+  AllocationPanel* allocationPanel() const { return allocationPanel_; }
   QString calibrationPath() const { return calibration_; }
   void setCalibrationPath(const QString& path) { calibration_ = path; }
   QTableView* layerView() const { return layerView_; }
@@ -53,6 +59,7 @@ class MainWindow : public QMainWindow {
   void loadFailed(const QString& message);
   void quantized();
   void jobFailed(const QString& message, bool cancelled);
+  void importanceReady();
 
  private Q_SLOTS:
   void onLoaded(roundlab::app::SnapshotPtr snapshot);
@@ -80,6 +87,8 @@ class MainWindow : public QMainWindow {
   QTableWidget* notQuantized_;
   QLabel* status_;
   RunPanel* run_;
+  AllocationDocument* allocation_;
+  AllocationPanel* allocationPanel_;
 };
 
 }  // namespace roundlab::app

@@ -59,6 +59,12 @@ BitAllocationModel::BitAllocationModel(const ImportanceTable& table, const std::
     throw Error(ErrorCode::InvalidArgument, "allocation needs importance for at least one layer and one width");
 }
 
+LayerCost BitAllocationModel::layerCost(const std::string& layer) const {
+  const auto at = std::find(layers_.begin(), layers_.end(), layer);
+  if (at == layers_.end()) throw Error(ErrorCode::UnknownLayer, "no costs for layer '" + layer + "'");
+  return costs_[static_cast<size_t>(at - layers_.begin())];
+}
+
 double BitAllocationModel::importance(const std::string& layer, int bits) const {
   const auto at = std::find(layers_.begin(), layers_.end(), layer);
   if (at == layers_.end()) throw Error(ErrorCode::UnknownLayer, "no importance for layer '" + layer + "'");

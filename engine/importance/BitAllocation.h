@@ -55,6 +55,7 @@ class BitAllocationModel {
 
   const std::vector<std::string>& layers() const { return layers_; }
   const std::vector<int>& bitChoices() const { return bits_; }
+  LayerCost layerCost(const std::string& layer) const;  // throws UnknownLayer
   // Importance of a layer at any width 2..8: the table's value, linear between the table's widths.
   double importance(const std::string& layer, int bits) const;
   // The interactive estimate: totals of an allocation (layers missing from `bits` count at 8).

@@ -1,16 +1,24 @@
 // The main window driven offscreen: it opens the bundled demo off the GUI thread, lists every
 // layer, plots the selected layer's weights and survives a bad file.
+#include <QAbstractItemModelTester>
+#include <QAction>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSlider>
 #include <QTimer>
+#include <QUndoStack>
 
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTest>
 #include <set>
 
+#include "app/gui/AllocationDocument.h"
+#include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
 #include "widgets/QCustomPlotInclude.h"
@@ -134,6 +142,79 @@ class MainWindowTests : public QObject {
     QVERIFY(failed.wait(30000));
     QCOMPARE(failed.last().at(1).toBool(), false);
     QVERIFY(!failed.last().at(0).toString().isEmpty());
+  }
+
+  // Importance on the engine thread, then allocation edits through the undo stack: a bit edit,
+  // undo and redo from the Edit menu, a slider drag as one step, and a run at the allocation.
+  void mixedPrecisionWithUndo() {
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    app::AllocationPanel* panel = w.allocationPanel();
+    QVERIFY(!panel->budgetSlider()->isEnabled());
+    QSignalSpy ready(&w, &app::MainWindow::importanceReady);
+    QTest::mouseClick(panel->estimateButton(), Qt::LeftButton);
+    QVERIFY(ready.wait(300000));
+    QAbstractItemModelTester tester(panel->table()->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester layerTester(w.layerView()->model(),
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    app::AllocationDocument* doc = w.allocation();
+    QAbstractItemModel* table = panel->table()->model();
+    QCOMPARE(table->rowCount(), 10);
+    std::map<std::string, double> weights;
+    double total = 0;
+    for (const LayerInfo& l : w.snapshot()->summary.layers) total += (weights[l.name] = static_cast<double>(l.params));
+    auto average = [&] {
+      double bits = 0;
+      for (const auto& [layer, b] : doc->bits()) bits += weights.at(layer) * b;
+      return bits / total;
+    };
+    QCOMPARE(doc->totals().averageBits, 8.0);
+    // Edit one layer's bits in the table: the totals follow.
+    const int row = 7;
+    const std::string layer = table->index(row, 0).data().toString().toStdString();
+    QVERIFY(table->setData(table->index(row, app::AllocationTableModel::Bits), 3));
+    QCOMPARE(doc->bits().at(layer), 3);
+    QVERIFY(std::abs(doc->totals().averageBits - average()) < 1e-12);
+    QVERIFY(doc->totals().averageBits < 8.0);
+    QVERIFY(panel->totalsLabel()->text().contains(QString::number(doc->totals().averageBits, 'f', 3)));
+    // Undo and redo through the Edit menu's actions (Ctrl+Z / Ctrl+Shift+Z).
+    QAction *undo = nullptr, *redo = nullptr;
+    for (QAction* a : w.findChildren<QAction*>()) {
+      if (a->shortcut() == QKeySequence(QKeySequence::Undo)) undo = a;
+      if (a->shortcut() == QKeySequence("Ctrl+Shift+Z")) redo = a;
+    }
+    QVERIFY(undo && redo);
+    undo->trigger();
+    QCOMPARE(doc->bits().at(layer), 8);
+    redo->trigger();
+    QCOMPARE(doc->bits().at(layer), 3);
+    // A slider drag through several budgets is one undo step.
+    const int steps = doc->undoStack()->count();
+    QSlider* slider = panel->budgetSlider();
+    slider->setSliderDown(true);
+    for (int v : {600, 450, 300}) slider->setValue(v);
+    slider->setSliderDown(false);
+    QCOMPARE(doc->undoStack()->count(), steps + 1);
+    QVERIFY(doc->totals().averageBits <= 3.0 + 1e-9);
+    QVERIFY(std::abs(doc->totals().averageBits - average()) < 1e-12);
+    const std::map<std::string, int> allocated = doc->bits();
+    undo->trigger();
+    QCOMPARE(doc->bits().at(layer), 3);  // back to before the drag
+    QCOMPARE(doc->totals().averageBits, average());
+    redo->trigger();
+    QVERIFY(doc->bits() == allocated);
+    // Quantize at the allocation (RTN, quick): the layer table shows the allocated bits.
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::Rtn;
+    r.calibrationCount = 32;
+    w.runPanel()->setRequest(r);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    QTest::mouseClick(panel->quantizeButton(), Qt::LeftButton);
+    QVERIFY(done.wait(120000));
+    for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
   }
 
   void badFileKeepsCurrentModel() {

@@ -1,0 +1,78 @@
+#include "app/gui/AllocationDocument.h"
+
+#include <QUndoCommand>
+
+namespace roundlab::app {
+
+namespace {
+
+// Replaces the whole allocation; undo puts the previous one back.
+class AllocationCommand : public QUndoCommand {
+ public:
+  AllocationCommand(AllocationDocument* doc, std::map<std::string, int> before, std::map<std::string, int> after,
+                    const QString& text, int drag)
+      : QUndoCommand(text), doc_(doc), before_(std::move(before)), after_(std::move(after)), drag_(drag) {}
+  void undo() override { doc_->apply(before_); }
+  void redo() override { doc_->apply(after_); }
+  int id() const override { return drag_ ? 1 : -1; }  // -1: never merged
+  bool mergeWith(const QUndoCommand* other) override {
+    const auto* o = static_cast<const AllocationCommand*>(other);
+    if (o->drag_ != drag_) return false;
+    after_ = o->after_;  // the drag's start stays `before_`
+    setText(o->text());
+    return true;
+  }
+
+ private:
+  AllocationDocument* doc_;
+  std::map<std::string, int> before_, after_;
+  int drag_;
+};
+
+}  // namespace
+
+AllocationDocument::AllocationDocument(QObject* parent) : QObject(parent) {}
+AllocationDocument::~AllocationDocument() = default;
+
+AllocationTotals AllocationDocument::totals() const { return model_ ? model_->totals(bits_) : AllocationTotals{}; }
+
+void AllocationDocument::setImportance(ImportancePtr report) {
+  model_ = std::make_unique<BitAllocationModel>(report->table, report->costs);
+  bits_.clear();
+  for (const std::string& l : model_->layers()) bits_[l] = 8;
+  undo_.clear();
+  Q_EMIT reset();
+  Q_EMIT changed();
+}
+
+void AllocationDocument::apply(const std::map<std::string, int>& bits) {
+  bits_ = bits;
+  Q_EMIT changed();
+}
+
+void AllocationDocument::setBits(const std::string& layer, int bits) {
+  if (!model_ || !bits_.count(layer) || bits_.at(layer) == bits || bits < 2 || bits > 8) return;
+  auto after = bits_;
+  after[layer] = bits;
+  undo_.push(new AllocationCommand(this, bits_, after,
+                                   QString("%1 to %2 bits").arg(QString::fromStdString(layer)).arg(bits), 0));
+}
+
+void AllocationDocument::setBitsOfKind(LayerKind kind, int bits, const ModelSummary& summary) {
+  if (!model_) return;
+  auto after = bits_;
+  for (const LayerInfo& l : summary.layers)
+    if (l.kind == kind && after.count(l.name)) after[l.name] = bits;
+  if (after == bits_) return;
+  undo_.push(new AllocationCommand(this, bits_, after,
+                                   QString("all %1 layers to %2 bits").arg(layerKindName(kind)).arg(bits), 0));
+}
+
+void AllocationDocument::autoAllocate(double averageBits, int drag) {
+  if (!model_) return;
+  const Allocation a = model_->allocate(BudgetKind::AverageBits, averageBits);
+  undo_.push(new AllocationCommand(this, bits_, a.bits, QString("allocate %1 average bits").arg(averageBits, 0, 'f', 2),
+                                   drag));
+}
+
+}  // namespace roundlab::app

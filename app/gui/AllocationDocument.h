@@ -1,0 +1,50 @@
+#pragma once
+// The mixed-precision allocation being edited: per-layer bit-widths over a BitAllocationModel
+// (importance and costs, no model), changed only through commands on an undo stack. A drag of
+// the budget slider is one undo step: its commands share a drag number and merge.
+#include <QObject>
+#include <QUndoStack>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "app/gui/EngineThread.h"
+#include "engine/importance/BitAllocation.h"
+
+namespace roundlab::app {
+
+class AllocationDocument : public QObject {
+  Q_OBJECT
+ public:
+  explicit AllocationDocument(QObject* parent = nullptr);
+  ~AllocationDocument() override;
+
+  bool ready() const { return model_ != nullptr; }
+  const BitAllocationModel* model() const { return model_.get(); }
+  const std::map<std::string, int>& bits() const { return bits_; }
+  AllocationTotals totals() const;
+  QUndoStack* undoStack() { return &undo_; }
+
+  // New importance: every layer back at 8 bits, history cleared.
+  void setImportance(ImportancePtr report);
+  // Edits (each an undoable command).
+  void setBits(const std::string& layer, int bits);
+  void setBitsOfKind(LayerKind kind, int bits, const ModelSummary& summary);
+  // The exact allocation for an average-bits budget. Calls with the same non-zero `drag` merge
+  // into one undo step (a slider drag).
+  void autoAllocate(double averageBits, int drag = 0);
+  // Applies an allocation as is (undo restores the previous one); used by the commands too.
+  void apply(const std::map<std::string, int>& bits);
+
+ Q_SIGNALS:
+  void changed();
+  void reset();
+
+ private:
+  std::unique_ptr<BitAllocationModel> model_;
+  std::map<std::string, int> bits_;
+  QUndoStack undo_;
+};
+
+}  // namespace roundlab::app

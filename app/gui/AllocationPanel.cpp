@@ -1,0 +1,157 @@
+#include "app/gui/AllocationPanel.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "engine/Error.h"
+
+namespace roundlab::app {
+
+AllocationTableModel::AllocationTableModel(AllocationDocument* doc, QObject* parent)
+    : QAbstractTableModel(parent), doc_(doc) {
+  connect(doc_, &AllocationDocument::reset, this, [this] {
+    beginResetModel();
+    endResetModel();
+  });
+  connect(doc_, &AllocationDocument::changed, this, [this] {
+    if (rowCount() > 0) Q_EMIT dataChanged(index(0, Bits), index(rowCount() - 1, Importance));
+  });
+}
+
+int AllocationTableModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() || !doc_->ready() ? 0 : static_cast<int>(doc_->model()->layers().size());
+}
+
+int AllocationTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant AllocationTableModel::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || !doc_->ready() || index.row() >= rowCount() || index.column() >= ColumnCount) return {};
+  const std::string& layer = doc_->model()->layers()[static_cast<size_t>(index.row())];
+  const int bits = doc_->bits().at(layer);
+  if (role == Qt::DisplayRole || role == Qt::EditRole) {
+    switch (index.column()) {
+      case Layer:
+        return QString::fromStdString(layer);
+      case Weights:
+        return QLocale().toString(static_cast<qlonglong>(doc_->model()->layerCost(layer).weights));
+      case Bits:
+        return bits;
+      case Importance:
+        return QString::number(doc_->model()->importance(layer, bits), 'g', 4);
+    }
+  }
+  if (role == Qt::ToolTipRole && index.column() == Bits) return "Double-click to change this layer's bits (2–8).";
+  return {};
+}
+
+bool AllocationTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+  if (role != Qt::EditRole || index.column() != Bits || !doc_->ready()) return false;
+  bool ok = false;
+  const int bits = value.toInt(&ok);
+  if (!ok || bits < 2 || bits > 8) return false;
+  doc_->setBits(doc_->model()->layers()[static_cast<size_t>(index.row())], bits);
+  return true;
+}
+
+Qt::ItemFlags AllocationTableModel::flags(const QModelIndex& index) const {
+  Qt::ItemFlags f = QAbstractTableModel::flags(index);
+  if (index.isValid() && index.column() == Bits) f |= Qt::ItemIsEditable;
+  return f;
+}
+
+QVariant AllocationTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    return QAbstractTableModel::headerData(section, orientation, role);
+  static const char* names[] = {"Layer", "Weights", "Bits", "Predicted loss increase"};
+  return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
+}
+
+AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
+    : QWidget(parent),
+      doc_(doc),
+      model_(new AllocationTableModel(doc, this)),
+      table_(new QTableView),
+      totals_(new QLabel),
+      budgetLabel_(new QLabel),
+      budget_(new QSlider(Qt::Horizontal)),
+      kind_(new QComboBox),
+      kindBits_(new QSpinBox),
+      estimate_(new QPushButton("Estimate importance")),
+      quantize_(new QPushButton("Quantize with this allocation")) {
+  table_->setModel(model_);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->verticalHeader()->hide();
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  budget_->setRange(200, 800);  // average bits × 100
+  budget_->setValue(800);
+  budget_->setToolTip("Budget in average bits per weight: the exact allocation (DP) for it; a drag is one undo step.");
+  estimate_->setToolTip("Measure each layer's importance at 2–8 bits on the calibration set (a background job).");
+  quantize_->setToolTip("Quantize the model with these per-layer bits and the Run view's method and settings.");
+  for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
+    kind_->addItem(layerKindName(k), static_cast<int>(k));
+  kindBits_->setRange(2, 8);
+  kindBits_->setValue(4);
+  auto* setKind = new QPushButton("Set all of this kind");
+  auto* kindRow = new QHBoxLayout;
+  kindRow->addWidget(kind_);
+  kindRow->addWidget(kindBits_);
+  kindRow->addWidget(setKind);
+  auto* budgetRow = new QHBoxLayout;
+  budgetRow->addWidget(new QLabel("Budget"));
+  budgetRow->addWidget(budget_, 1);
+  budgetRow->addWidget(budgetLabel_);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(estimate_);
+  buttons->addWidget(quantize_);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(buttons);
+  layout->addWidget(table_, 1);
+  layout->addLayout(kindRow);
+  layout->addLayout(budgetRow);
+  layout->addWidget(totals_);
+  connect(estimate_, &QPushButton::clicked, this, &AllocationPanel::estimateRequested);
+  connect(quantize_, &QPushButton::clicked, this, &AllocationPanel::quantizeRequested);
+  connect(setKind, &QPushButton::clicked, this, [this] {
+    if (summary_)
+      doc_->setBitsOfKind(static_cast<LayerKind>(kind_->currentData().toInt()), kindBits_->value(), *summary_);
+  });
+  connect(budget_, &QSlider::sliderPressed, this, [this] { drag_ = ++drags_; });
+  connect(budget_, &QSlider::sliderReleased, this, [this] { drag_ = 0; });
+  connect(budget_, &QSlider::valueChanged, this, [this](int v) {
+    budgetLabel_->setText(QString("%1 bits").arg(v / 100.0, 0, 'f', 2));
+    try {
+      doc_->autoAllocate(v / 100.0, drag_ ? drag_ : ++drags_ + 1000000);
+    } catch (const Error& e) {
+      totals_->setText(QString::fromStdString(e.what()));
+    }
+  });
+  connect(doc_, &AllocationDocument::changed, this, &AllocationPanel::refresh);
+  refresh();
+}
+
+void AllocationPanel::refresh() {
+  const bool ready = doc_->ready();
+  budget_->setEnabled(ready);
+  quantize_->setEnabled(ready);
+  if (!ready) {
+    totals_->setText("Estimate the layers' importance to edit the allocation.");
+    return;
+  }
+  const AllocationTotals t = doc_->totals();
+  totals_->setText(QString("average %1 bits · %2 · %3 GBOPs per sample · predicted loss increase %4")
+                       .arg(t.averageBits, 0, 'f', 3)
+                       .arg(QLocale().formattedDataSize(t.bytes))
+                       .arg(t.bops / 1e9, 0, 'f', 3)
+                       .arg(t.predictedLoss, 0, 'g', 4));
+}
+
+}  // namespace roundlab::app

@@ -1,0 +1,65 @@
+#pragma once
+// The Mixed precision view: the allocation table with a bit editor per layer, "set all of this
+// kind", live totals (average bits, size, BOPs, predicted loss), a budget slider that
+// auto-allocates (one undo step per drag), and the buttons that start the importance estimate
+// and a quantization at the allocation.
+#include <QAbstractTableModel>
+#include <QWidget>
+
+#include "app/gui/AllocationDocument.h"
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QTableView;
+
+namespace roundlab::app {
+
+class AllocationTableModel : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  enum Column { Layer, Weights, Bits, Importance, ColumnCount };
+  explicit AllocationTableModel(AllocationDocument* doc, QObject* parent = nullptr);
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+  Qt::ItemFlags flags(const QModelIndex& index) const override;
+  QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+ private:
+  AllocationDocument* doc_;
+};
+
+class AllocationPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AllocationPanel(AllocationDocument* doc, QWidget* parent = nullptr);
+  QTableView* table() const { return table_; }
+  QSlider* budgetSlider() const { return budget_; }
+  QLabel* totalsLabel() const { return totals_; }
+  QPushButton* estimateButton() const { return estimate_; }
+  QPushButton* quantizeButton() const { return quantize_; }
+  void setSummary(const ModelSummary* summary) { summary_ = summary; }
+
+ Q_SIGNALS:
+  void estimateRequested();
+  void quantizeRequested();
+
+ private:
+  void refresh();
+  AllocationDocument* doc_;
+  AllocationTableModel* model_;
+  QTableView* table_;
+  QLabel *totals_, *budgetLabel_;
+  QSlider* budget_;
+  QComboBox* kind_;
+  QSpinBox* kindBits_;
+  QPushButton *estimate_, *quantize_;
+  const ModelSummary* summary_ = nullptr;
+  int drag_ = 0, drags_ = 0;
+};
+
+}  // namespace roundlab::app
