@@ -116,27 +116,30 @@ at::Tensor Model::bias(const std::string& name) const {
   return v.isTensor() ? v.toTensor() : at::Tensor();
 }
 
-void Model::setWeight(const std::string& name, const at::Tensor& values) {
-  at::Tensor w = weight(name);
-  if (!values.sizes().equals(w.sizes()))
-    throw Error(ErrorCode::WeightShapeMismatch,
-                "layer '" + name + "' has weight shape " + shapeOf(w) + ", new values have shape " + shapeOf(values));
+namespace {
+
+// Copies checked values into a parameter in place ("weight" or "bias" of layer `name`).
+void replaceValues(at::Tensor target, const at::Tensor& values, const std::string& name, const char* what) {
+  if (!values.sizes().equals(target.sizes()))
+    throw Error(ErrorCode::WeightShapeMismatch, "layer '" + name + "' has " + what + " shape " + shapeOf(target) +
+                                                    ", new values have shape " + shapeOf(values));
   if (!torch::isfinite(values).all().item<bool>())
-    throw Error(ErrorCode::NonFiniteValues, "new weights for layer '" + name + "' contain NaN or Inf");
+    throw Error(ErrorCode::NonFiniteValues,
+                std::string("new ") + what + " values for layer '" + name + "' contain NaN or Inf");
   torch::NoGradGuard noGrad;
-  w.copy_(values);
+  target.copy_(values);
+}
+
+}  // namespace
+
+void Model::setWeight(const std::string& name, const at::Tensor& values) {
+  replaceValues(weight(name), values, name, "weight");
 }
 
 void Model::setBias(const std::string& name, const at::Tensor& values) {
-  at::Tensor b = bias(name);
+  const at::Tensor b = bias(name);
   if (!b.defined()) throw Error(ErrorCode::InvalidArgument, "layer '" + name + "' has no bias");
-  if (!values.sizes().equals(b.sizes()))
-    throw Error(ErrorCode::WeightShapeMismatch,
-                "layer '" + name + "' has bias shape " + shapeOf(b) + ", new values have shape " + shapeOf(values));
-  if (!torch::isfinite(values).all().item<bool>())
-    throw Error(ErrorCode::NonFiniteValues, "new bias for layer '" + name + "' contains NaN or Inf");
-  torch::NoGradGuard noGrad;
-  b.copy_(values);
+  replaceValues(b, values, name, "bias");
 }
 
 std::vector<float> Model::weightValues(const std::string& name) const {

@@ -191,28 +191,25 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   Q_EMIT modelLoaded(pendingPath_);
 }
 
-void MainWindow::startQuantization(const QuantizationRequest& request) {
-  if (!snapshot_ || jobRunning_) return;
+bool MainWindow::beginJob(const QString& what) {
+  if (!snapshot_ || jobRunning_) return false;
   if (calibration_.isEmpty()) {
     onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
-    return;
+    return false;
   }
   jobRunning_ = true;
   run_->jobStarted();
-  status_->setText(QString("Quantizing with %1 …").arg(quantMethodName(request.method)));
-  engine_.quantize(request, calibration_, validation_);
+  status_->setText(what + " …");
+  return true;
+}
+
+void MainWindow::startQuantization(const QuantizationRequest& request) {
+  if (beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method))))
+    engine_.quantize(request, calibration_, validation_);
 }
 
 void MainWindow::estimateImportance() {
-  if (!snapshot_ || jobRunning_) return;
-  if (calibration_.isEmpty()) {
-    onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
-    return;
-  }
-  jobRunning_ = true;
-  run_->jobStarted();
-  status_->setText("Estimating importance …");
-  engine_.importance(ImportanceRequest{}, calibration_);
+  if (beginJob("Estimating importance")) engine_.importance(ImportanceRequest{}, calibration_);
 }
 
 void MainWindow::cancelJob() {

@@ -71,6 +71,8 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
+  // Checks a model and a calibration set are there and no job runs, then marks one running.
+  bool beginJob(const QString& what);
   void showSummary();
 
   EngineThread engine_;
