@@ -129,7 +129,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   connect(budget_, &QSlider::valueChanged, this, [this](int v) {
     budgetLabel_->setText(QString("%1 bits").arg(v / 100.0, 0, 'f', 2));
     try {
-      doc_->autoAllocate(v / 100.0, drag_ ? drag_ : ++drags_ + 1000000);
+      doc_->autoAllocate(v / 100.0, drag_);  // 0 outside a drag: a step of its own
     } catch (const Error& e) {
       totals_->setText(QString::fromStdString(e.what()));
     }

@@ -32,23 +32,35 @@ void EngineWorker::load(const QString& path) {
   }
 }
 
-void EngineWorker::quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
-                            const CancelToken& cancel) {
+// Runs a job on the loaded model; errors (and cancel) become jobFailed, never an escape.
+void EngineWorker::runJob(const std::function<void()>& job) {
   if (!fp_) {
     Q_EMIT jobFailed("Open a model first.", false);
     return;
   }
   try {
+    job();
+  } catch (const Error& e) {
+    Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
+  } catch (const std::exception& e) {
+    Q_EMIT jobFailed(QString::fromStdString(e.what()), false);
+  }
+}
+
+ProgressFn EngineWorker::progressSignal() {
+  return [this](const Progress& p) {
+    Q_EMIT progress(QString::fromStdString(p.stage), p.fraction, QString::fromStdString(p.message), p.metric,
+                    p.hasMetric);
+  };
+}
+
+void EngineWorker::quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
+                            const CancelToken& cancel) {
+  runJob([&] {
     const auto calib = openDataset(calibration.toStdString());
     Model work = fp_->clone();  // every run starts from the FP weights; the shown model changes only on success
     auto report = std::make_shared<RunReport>();
-    report->result = quantizeModel(
-        work, *calib, request, nullptr,
-        [this](const Progress& p) {
-          Q_EMIT progress(QString::fromStdString(p.stage), p.fraction, QString::fromStdString(p.message), p.metric,
-                          p.hasMetric);
-        },
-        cancel);
+    report->result = quantizeModel(work, *calib, request, nullptr, progressSignal(), cancel);
     if (!validation.isEmpty()) {
       const auto val = openDataset(validation.toStdString());
       EvalOptions o;
@@ -60,35 +72,17 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
     }
     *model_ = std::move(work);
     Q_EMIT quantized(report, snapshot());
-  } catch (const Error& e) {
-    Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
-  } catch (const std::exception& e) {
-    Q_EMIT jobFailed(QString::fromStdString(e.what()), false);
-  }
+  });
 }
 
 void EngineWorker::importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel) {
-  if (!fp_) {
-    Q_EMIT jobFailed("Open a model first.", false);
-    return;
-  }
-  try {
+  runJob([&] {
     const auto calib = openDataset(calibration.toStdString());
     auto report = std::make_shared<ImportanceReport>();
-    report->table = estimateImportance(
-        *fp_, *calib, request,
-        [this](const Progress& p) {
-          Q_EMIT progress(QString::fromStdString(p.stage), p.fraction, QString::fromStdString(p.message), p.metric,
-                          p.hasMetric);
-        },
-        cancel);
+    report->table = estimateImportance(*fp_, *calib, request, progressSignal(), cancel);
     report->costs = layerCosts(*fp_, *calib);
     Q_EMIT importanceReady(report);
-  } catch (const Error& e) {
-    Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
-  } catch (const std::exception& e) {
-    Q_EMIT jobFailed(QString::fromStdString(e.what()), false);
-  }
+  });
 }
 
 EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new EngineWorker) {

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QThread>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,8 @@ class EngineWorker : public QObject {
 
  private:
   SnapshotPtr snapshot() const;
+  void runJob(const std::function<void()>& job);
+  ProgressFn progressSignal();
   std::unique_ptr<Model> model_, fp_;  // the working model and its FP original
   QString path_;
 };

@@ -59,16 +59,20 @@ BitAllocationModel::BitAllocationModel(const ImportanceTable& table, const std::
     throw Error(ErrorCode::InvalidArgument, "allocation needs importance for at least one layer and one width");
 }
 
-LayerCost BitAllocationModel::layerCost(const std::string& layer) const {
-  const auto at = std::find(layers_.begin(), layers_.end(), layer);
-  if (at == layers_.end()) throw Error(ErrorCode::UnknownLayer, "no costs for layer '" + layer + "'");
-  return costs_[static_cast<size_t>(at - layers_.begin())];
-}
-
-double BitAllocationModel::importance(const std::string& layer, int bits) const {
+size_t BitAllocationModel::indexOf(const std::string& layer) const {
   const auto at = std::find(layers_.begin(), layers_.end(), layer);
   if (at == layers_.end()) throw Error(ErrorCode::UnknownLayer, "no importance for layer '" + layer + "'");
-  const std::map<int, double>& m = importance_[static_cast<size_t>(at - layers_.begin())];
+  return static_cast<size_t>(at - layers_.begin());
+}
+
+LayerCost BitAllocationModel::layerCost(const std::string& layer) const { return costs_[indexOf(layer)]; }
+
+double BitAllocationModel::importance(const std::string& layer, int bits) const {
+  return importanceAt(indexOf(layer), bits);
+}
+
+double BitAllocationModel::importanceAt(size_t layer, int bits) const {
+  const std::map<int, double>& m = importance_[layer];
   if (auto e = m.find(bits); e != m.end()) return e->second;
   const auto hi = m.lower_bound(bits);
   if (hi == m.begin()) return hi->second;
@@ -90,6 +94,18 @@ int64_t BitAllocationModel::cost(size_t l, int bits, BudgetKind kind) const {
   return 0;
 }
 
+std::pair<int64_t, int64_t> BitAllocationModel::costRange(BudgetKind kind,
+                                                          const std::vector<std::vector<int>>& options) const {
+  int64_t least = 0, most = 0;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
+    for (int b : options[l]) lo = std::min(lo, cost(l, b, kind)), hi = std::max(hi, cost(l, b, kind));
+    least += lo;
+    most += hi;
+  }
+  return {least, most};
+}
+
 AllocationTotals BitAllocationModel::totals(const std::map<std::string, int>& bits) const {
   AllocationTotals t;
   int64_t weightBits = 0, weights = 0;
@@ -100,7 +116,7 @@ AllocationTotals BitAllocationModel::totals(const std::map<std::string, int>& bi
     weights += costs_[l].weights;
     t.bytes += (costs_[l].weights * w + 7) / 8;
     t.bops += static_cast<double>(costs_[l].macs) * w * activationBits_;
-    t.predictedLoss += importance(layers_[l], w);
+    t.predictedLoss += importanceAt(l, w);
   }
   t.averageBits = weights ? static_cast<double>(weightBits) / static_cast<double>(weights) : 0;
   return t;
@@ -157,13 +173,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 Allocation BitAllocationModel::allocate(BudgetKind kind, double budget, const std::map<std::string, int>& pinned,
                                         bool exact, int resolution) const {
   const auto options = choices(pinned);
-  int64_t totalWeights = 0, least = 0;
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    totalWeights += costs_[l].weights;
-    int64_t c = std::numeric_limits<int64_t>::max();
-    for (int b : options[l]) c = std::min(c, cost(l, b, kind));
-    least += c;
-  }
+  int64_t totalWeights = 0;
+  for (const LayerCost& c : costs_) totalWeights += c.weights;
+  const int64_t least = costRange(kind, options).first;
   const int64_t limit = integerBudget(kind, budget, totalWeights);
   if (least > limit)
     throw Error(ErrorCode::InvalidArgument,
@@ -185,8 +197,8 @@ Allocation BitAllocationModel::allocate(BudgetKind kind, double budget, const st
         const int from = sorted[l][at[l]], to = sorted[l][at[l] + 1];
         const int64_t extra = cost(l, to, kind) - cost(l, from, kind);
         if (used + extra > limit) continue;
-        const double gain = (importance(layers_[l], from) - importance(layers_[l], to)) /
-                            static_cast<double>(std::max<int64_t>(1, extra));
+        const double gain =
+            (importanceAt(l, from) - importanceAt(l, to)) / static_cast<double>(std::max<int64_t>(1, extra));
         if (gain > bestGain) bestGain = gain, bestLayer = l;
       }
       if (bestLayer == layers_.size()) break;
@@ -211,7 +223,11 @@ std::vector<Allocation> BitAllocationModel::solve(BudgetKind kind, const std::ve
   t.best[0] = 0;
   for (size_t l = 0; l < layers_.size(); ++l) {
     std::vector<int64_t> units;
-    for (int b : options[l]) units.push_back((cost(l, b, kind) + t.unit - 1) / t.unit);  // rounded up: never over
+    std::vector<double> value;
+    for (int b : options[l]) {
+      units.push_back((cost(l, b, kind) + t.unit - 1) / t.unit);  // rounded up: never over
+      value.push_back(importanceAt(l, b));
+    }
     std::vector<double> next(t.best.size(), kInf);
     std::vector<int8_t> choice(t.best.size(), -1);
     for (int64_t r = 0; r <= slots; ++r) {
@@ -219,7 +235,7 @@ std::vector<Allocation> BitAllocationModel::solve(BudgetKind kind, const std::ve
       for (size_t c = 0; c < units.size(); ++c) {
         const int64_t to = r + units[c];
         if (to > slots) continue;
-        const double v = t.best[static_cast<size_t>(r)] + importance(layers_[l], options[l][c]);
+        const double v = t.best[static_cast<size_t>(r)] + value[c];
         if (v < next[static_cast<size_t>(to)]) {
           next[static_cast<size_t>(to)] = v;
           choice[static_cast<size_t>(to)] = static_cast<int8_t>(c);
@@ -254,13 +270,7 @@ std::vector<Allocation> BitAllocationModel::paretoFront(BudgetKind kind, int poi
                                                         const std::map<std::string, int>& pinned,
                                                         int resolution) const {
   const auto options = choices(pinned);
-  int64_t least = 0, most = 0;
-  for (size_t l = 0; l < layers_.size(); ++l) {
-    int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
-    for (int b : options[l]) lo = std::min(lo, cost(l, b, kind)), hi = std::max(hi, cost(l, b, kind));
-    least += lo;
-    most += hi;
-  }
+  const auto [least, most] = costRange(kind, options);
   std::vector<int64_t> limits;
   const int n = std::max(2, points);
   for (int i = 0; i < n; ++i)

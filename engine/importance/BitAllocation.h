@@ -73,6 +73,10 @@ class BitAllocationModel {
 
  private:
   int64_t cost(size_t layer, int bits, BudgetKind kind) const;  // integer: weight bits or BOPs
+  double importanceAt(size_t layer, int bits) const;
+  size_t indexOf(const std::string& layer) const;  // throws UnknownLayer
+  // The smallest and largest total cost the options allow.
+  std::pair<int64_t, int64_t> costRange(BudgetKind kind, const std::vector<std::vector<int>>& options) const;
   std::vector<std::vector<int>> choices(const std::map<std::string, int>& pinned) const;
   Allocation finish(std::map<std::string, int> bits) const;
   // Exact allocations for several budgets (integer units) from one knapsack table.

@@ -178,26 +178,28 @@ at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::strin
   const LayerInfo& info = c.model.layer(l);
   const at::Tensor bias = c.model.bias(l);
   at::Tensor total = at::zeros_like(delta);
+  // The samples the path sees, split across its points.
+  const int64_t pathRows =
+      c.request.fullSetPerPoint
+          ? c.data.rows()
+          : std::min(c.data.rows(), std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows())));
   torch::AutoGradMode grad(true);
   for (int k = 0; k < points; ++k) {
     c.cancel.throwIfCancelled("importance");
     const at::Tensor point = (q + ((k + 0.5) / points) * delta).detach().requires_grad_(true);  // midpoint rule
     const at::Tensor weight = point.to(c.fp[l].scalar_type());
     if (!suffix) slots.set(l, weight);
-    const int64_t share = c.request.fullSetPerPoint
-                              ? c.data.rows()
-                              : std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows()));
-    const auto [begin, end] = rowsOf(k, points, std::min(share, c.data.rows()), c.request.fullSetPerPoint);
+    const auto [begin, end] = rowsOf(k, points, pathRows, c.request.fullSetPerPoint);
     for (int64_t r = begin; r < end; r += c.request.batch) {
       const int64_t e = std::min(end, r + c.request.batch);
       const at::Tensor x = c.data.inputs.slice(0, r, e);
       // With the layer's FP input at hand only the rest of the model runs (and is differentiated).
       const at::Tensor logits = suffix ? suffix->run(x, applyLayer(info, layerInputs.slice(0, r, e), weight, bias))
-                                       : c.model.module().forward({x}).toTensor();
-      const at::Tensor share =
+                                       : forwardWithGrad(c.model, x);
+      const at::Tensor part =
           c.data.loss(logits, r, e) * (static_cast<double>(e - r) / static_cast<double>(end - begin));
       // Only this layer's gradient: no weight gradients elsewhere, no backward below it.
-      const at::Tensor g = torch::autograd::grad({share}, {point}, {}, false, false, true)[0];
+      const at::Tensor g = torch::autograd::grad({part}, {point}, {}, false, false, true)[0];
       if (g.defined()) total -= delta * g.to(at::kFloat) / points;
     }
   }

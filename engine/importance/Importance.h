@@ -39,7 +39,7 @@ struct ImportanceRequest {
   int pathPoints = 16;  // integrated gradients: K
   // Integrated gradients: the share of the calibration samples one layer's path at one width
   // sees, split across its points (the same samples for every layer, so rankings compare like
-  // with like); 1 with fullSetPerPoint: every point on every sample.
+  // with like). fullSetPerPoint instead runs every point on every sample.
   double pathSampleShare = 1.0;
   bool fullSetPerPoint = false;
   int hutchinsonSamples = 16;  // Hessian: Rademacher vectors

@@ -274,6 +274,8 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     ctx.fpLogits = at::cat(logits);
   }
   const std::vector<Unit> units = unitsOf(summary, request.method);
+  // A block reconstructed as one (its call was captured), not layer by layer.
+  const auto isBlockUnit = [&](const Unit& unit) { return unit.block && fp.blocks.count(unit.name) > 0; };
   // Quantized inputs come from one pass through the model, segment by segment, where its graph
   // can be cut at the units; otherwise from a calibration pass per unit.
   std::unique_ptr<QuantizedInputPropagation> propagation;
@@ -282,7 +284,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     std::vector<PropagationUnit> cuts;
     std::string reason;
     for (const Unit& unit : units) {
-      const bool blockUnit = unit.block && fp.blocks.count(unit.name);
+      const bool blockUnit = isBlockUnit(unit);
       if (!blockUnit && unit.layers.size() > 1) reason = "block " + unit.name + " is reconstructed layer by layer";
       cuts.push_back({unit.name, blockUnit, unit.layers});
     }
@@ -308,7 +310,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     // Inputs come from the partially quantized model (weights and activations of the units
     // before) unless FP inputs are asked for.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
-    const bool blockUnit = unit.block && fp.blocks.count(unit.name);
+    const bool blockUnit = isBlockUnit(unit);
     const CalibrationActivations unitFp =
         fp.load(unit.layers, blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
     ctx.fp = &unitFp;

@@ -246,6 +246,9 @@ CalibrationActivations QuantizedInputPropagation::advance(size_t u, const Model&
   const std::vector<Value*>& frontier = d->frontiers[u];
   const UnitSite& site = d->sites[u];
   const PropagationUnit& unit = d->units[u];
+  std::vector<size_t> positions;  // of the unit's inputs in the frontier
+  for (Value* v : site.values)
+    positions.push_back(static_cast<size_t>(std::find(frontier.begin(), frontier.end(), v) - frontier.begin()));
   std::vector<std::vector<at::Tensor>> parts(site.values.size());
   std::map<std::string, std::vector<at::Tensor>> recorded;
   for (std::vector<c10::IValue>& state : d->state) {
@@ -253,10 +256,7 @@ CalibrationActivations QuantizedInputPropagation::advance(size_t u, const Model&
     torch::jit::Stack stack(state.begin(), state.end());
     d->segments[u]->run(stack);
     state = stack.back().toTupleRef().elements().vec();
-    for (size_t k = 0; k < site.values.size(); ++k) {
-      const auto at = std::find(frontier.begin(), frontier.end(), site.values[k]) - frontier.begin();
-      parts[k].push_back(state[static_cast<size_t>(at)].toTensor());
-    }
+    for (size_t k = 0; k < positions.size(); ++k) parts[k].push_back(state[positions[k]].toTensor());
     if (unit.isBlock) {  // a look ahead through the block, as it is now, for its layers' inputs
       scope.setRecorder(&recorded);
       torch::jit::Stack ahead(state.begin(), state.end());
