@@ -10,7 +10,7 @@ void addImportanceOptions(QCommandLineParser& p, bool several, bool standalone) 
                "E", "measured"});
   p.addOption({"ig-points", "Integrated gradients: points along the quantization path (default 16).", "K", "16"});
   p.addOption(
-      {"ig-share", "Integrated gradients: share of the calibration samples a path sees (default 1).", "F", "1"});
+      {"ig-share", "Integrated gradients: share of the calibration samples a path sees (default 0.25).", "F", "0.25"});
   p.addOption({"ig-full-set", "Integrated gradients: every path point on every sample (K times the cost)."});
   p.addOption({"probes", "Hessian: Hutchinson probe vectors (default 16).", "N", "16"});
   if (!standalone) return;

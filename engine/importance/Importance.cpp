@@ -47,12 +47,16 @@ struct LossData {
   at::Tensor inputs, labels, fpLogProbs;  // labels, or the FP model's log-probabilities
 
   int64_t rows() const { return inputs.size(0); }
+  // Per-row loss of rows [begin, end) given their logits.
+  at::Tensor rowLosses(const at::Tensor& logits, int64_t begin, int64_t end) const {
+    const at::Tensor logQ = torch::log_softmax(logits.to(at::kFloat), 1);
+    if (labels.defined()) return torch::nll_loss(logQ, labels.slice(0, begin, end), {}, at::Reduction::None);
+    const at::Tensor logP = fpLogProbs.slice(0, begin, end);
+    return (logP.exp() * (logP - logQ)).sum(1);
+  }
   // Mean loss of rows [begin, end) given their logits.
   at::Tensor loss(const at::Tensor& logits, int64_t begin, int64_t end) const {
-    const at::Tensor logQ = torch::log_softmax(logits.to(at::kFloat), 1);
-    if (labels.defined()) return torch::nll_loss(logQ, labels.slice(0, begin, end));
-    const at::Tensor logP = fpLogProbs.slice(0, begin, end);
-    return (logP.exp() * (logP - logQ)).sum(1).mean();
+    return rowLosses(logits, begin, end).mean();
   }
 };
 
@@ -169,7 +173,69 @@ std::map<std::string, at::Tensor> perSampleLayerInputs(const Model& model, const
   return out;
 }
 
+// The rows of the calibration set the path's points see: point k its own slice of the first
+// pathRows(c) rows (or every row with fullSetPerPoint).
+int64_t pathRows(const Context& c) {
+  if (c.request.fullSetPerPoint) return c.data.rows();
+  const int points = std::max(1, c.request.pathPoints);
+  return std::min(c.data.rows(), std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows())));
+}
+
+// Loss weight of row i in the path integral: point k's slice averaged, the points averaged.
+std::vector<double> pathRowWeights(const Context& c) {
+  const int points = std::max(1, c.request.pathPoints);
+  std::vector<double> w(static_cast<size_t>(c.data.rows()), 0.0);
+  for (int k = 0; k < points; ++k) {
+    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
+    for (int64_t i = begin; i < end; ++i)
+      w[static_cast<size_t>(i)] += 1.0 / (points * static_cast<double>(end - begin));
+  }
+  return w;
+}
+
+// Control variate for a path that sees a subset of the samples: d = ∇L_path(W) − ∇L_all(W) at the
+// FP weights, for every layer from one backward pass. Adding ⟨W − Q, d⟩ to the subset's path
+// integral replaces its first-order term (the sample-noisy part) by the one on every sample, so
+// the estimate keeps the full set's precision where the perturbation is small.
+std::map<std::string, at::Tensor> pathGradientCorrection(Context& c, const std::vector<std::string>& layers) {
+  std::map<std::string, at::Tensor> out;
+  if (pathRows(c) >= c.data.rows()) return out;  // the path sees every sample: nothing to correct
+  const std::vector<double> pathWeight = pathRowWeights(c);
+  WeightOverride slots(c.model, layers);
+  std::vector<at::Tensor> weights;
+  for (const std::string& l : layers) {
+    weights.push_back(c.fp[l].detach().clone().requires_grad_(true));
+    slots.set(l, weights.back());
+  }
+  std::vector<at::Tensor> sum(weights.size());
+  const double n = static_cast<double>(c.data.rows());
+  for (int64_t r = 0; r < c.data.rows(); r += c.request.batch) {
+    c.cancel.throwIfCancelled("importance");
+    const int64_t e = std::min(c.data.rows(), r + c.request.batch);
+    std::vector<float> rowWeight;
+    for (int64_t i = r; i < e; ++i)
+      rowWeight.push_back(static_cast<float>(pathWeight[static_cast<size_t>(i)] - 1.0 / n));
+    const at::Tensor loss =
+        (c.data.rowLosses(forwardWithGrad(c.model, c.data.inputs.slice(0, r, e)), r, e) * torch::tensor(rowWeight))
+            .sum();
+    const auto g = torch::autograd::grad({loss}, weights, {}, false, false, /*allow_unused=*/true);
+    for (size_t i = 0; i < g.size(); ++i)
+      if (g[i].defined()) sum[i] = sum[i].defined() ? sum[i] + g[i] : g[i];
+  }
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (sum[i].defined()) out[layers[i]] = sum[i].to(at::kFloat);
+  return out;
+}
+
+// One piece of a batched suffix pass: rows [begin, end) at path point k.
+struct PathPiece {
+  int k;
+  int64_t begin, end;
+};
+
 // One layer's path at one width: its weight moves from Q to W, every other layer stays FP.
+// With the layer's FP inputs at hand the points' slices run through the rest of the model
+// together, a batch of rows at a time (each slice through the layer at its own point).
 at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::string& l, int b, const ModelSuffix* suffix,
                              const at::Tensor& layerInputs) {
   const int points = std::max(1, c.request.pathPoints);
@@ -178,37 +244,67 @@ at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::strin
   const LayerInfo& info = c.model.layer(l);
   const at::Tensor bias = c.model.bias(l);
   at::Tensor total = at::zeros_like(delta);
-  // The samples the path sees, split across its points.
-  const int64_t pathRows =
-      c.request.fullSetPerPoint
-          ? c.data.rows()
-          : std::min(c.data.rows(), std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows())));
   torch::AutoGradMode grad(true);
+  std::vector<at::Tensor> point(static_cast<size_t>(points));
+  std::vector<PathPiece> pieces;
   for (int k = 0; k < points; ++k) {
-    c.cancel.throwIfCancelled("importance");
-    const at::Tensor point = (q + ((k + 0.5) / points) * delta).detach().requires_grad_(true);  // midpoint rule
-    const at::Tensor weight = point.to(c.fp[l].scalar_type());
-    if (!suffix) slots.set(l, weight);
-    const auto [begin, end] = rowsOf(k, points, pathRows, c.request.fullSetPerPoint);
-    for (int64_t r = begin; r < end; r += c.request.batch) {
-      const int64_t e = std::min(end, r + c.request.batch);
-      const at::Tensor x = c.data.inputs.slice(0, r, e);
-      // With the layer's FP input at hand only the rest of the model runs (and is differentiated).
-      const at::Tensor logits = suffix ? suffix->run(x, applyLayer(info, layerInputs.slice(0, r, e), weight, bias))
-                                       : forwardWithGrad(c.model, x);
+    point[k] = (q + ((k + 0.5) / points) * delta).detach().requires_grad_(true);  // midpoint rule
+    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
+    for (int64_t r = begin; r < end; r += c.request.batch) pieces.push_back({k, r, std::min(end, r + c.request.batch)});
+  }
+  auto sliceSize = [&](int k) {
+    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
+    return static_cast<double>(end - begin);
+  };
+  if (!suffix) {  // the whole model per piece, the layer's slot at the piece's point
+    for (const PathPiece& p : pieces) {
+      c.cancel.throwIfCancelled("importance");
+      slots.set(l, point[p.k].to(c.fp[l].scalar_type()));
       const at::Tensor part =
-          c.data.loss(logits, r, e) * (static_cast<double>(e - r) / static_cast<double>(end - begin));
-      // Only this layer's gradient: no weight gradients elsewhere, no backward below it.
-      const at::Tensor g = torch::autograd::grad({part}, {point}, {}, false, false, true)[0];
+          c.data.loss(forwardWithGrad(c.model, c.data.inputs.slice(0, p.begin, p.end)), p.begin, p.end) *
+          (static_cast<double>(p.end - p.begin) / sliceSize(p.k));
+      const at::Tensor g = torch::autograd::grad({part}, {point[p.k]}, {}, false, false, true)[0];
       if (g.defined()) total -= delta * g.to(at::kFloat) / points;
     }
+    slots.set(l, c.fp[l]);
+    return total;
   }
-  if (!suffix) slots.set(l, c.fp[l]);
+  for (size_t first = 0; first < pieces.size();) {
+    c.cancel.throwIfCancelled("importance");
+    // Pieces up to one batch of rows.
+    size_t last = first;
+    int64_t rows = 0;
+    while (last < pieces.size() && (last == first || rows + pieces[last].end - pieces[last].begin <= c.request.batch))
+      rows += pieces[last].end - pieces[last].begin, ++last;
+    std::vector<at::Tensor> inputs, outputs, used;
+    for (size_t i = first; i < last; ++i) {
+      const PathPiece& p = pieces[i];
+      inputs.push_back(c.data.inputs.slice(0, p.begin, p.end));
+      outputs.push_back(
+          applyLayer(info, layerInputs.slice(0, p.begin, p.end), point[p.k].to(c.fp[l].scalar_type()), bias));
+      if (used.empty() || !used.back().is_same(point[p.k])) used.push_back(point[p.k]);
+    }
+    const at::Tensor logits = suffix->run(at::cat(inputs), at::cat(outputs));
+    at::Tensor loss = at::zeros({}, at::kFloat);
+    int64_t offset = 0;
+    for (size_t i = first; i < last; ++i) {
+      const PathPiece& p = pieces[i];
+      const int64_t n = p.end - p.begin;
+      loss = loss + c.data.rowLosses(logits.slice(0, offset, offset + n), p.begin, p.end).sum() / sliceSize(p.k);
+      offset += n;
+    }
+    // Only the points' gradients: no weight gradients elsewhere, no backward below the layer.
+    const auto g = torch::autograd::grad({loss}, used, {}, false, false, true);
+    for (size_t i = 0; i < g.size(); ++i)
+      if (g[i].defined()) total -= delta * g[i].to(at::kFloat) / points;
+    first = last;
+  }
   return total;
 }
 
 void integratedGradients(Context& c, ImportanceTable& t) {
   const std::map<std::string, at::Tensor> inputs = perSampleLayerInputs(c.model, c.data, c.request.batch);
+  const std::map<std::string, at::Tensor> correction = pathGradientCorrection(c, t.layers);
   WeightOverride slots(c.model, t.layers);
   const size_t steps = t.layers.size() * t.bits.size();
   size_t done = 0;
@@ -216,7 +312,8 @@ void integratedGradients(Context& c, ImportanceTable& t) {
     std::unique_ptr<ModelSuffix> suffix;
     if (inputs.count(l)) suffix = ModelSuffix::build(c.model, l, false, nullptr);
     for (int b : t.bits) {
-      const at::Tensor total = layerPathIntegral(c, slots, l, b, suffix.get(), suffix ? inputs.at(l) : at::Tensor());
+      at::Tensor total = layerPathIntegral(c, slots, l, b, suffix.get(), suffix ? inputs.at(l) : at::Tensor());
+      if (correction.count(l)) total += (c.fp[l].to(at::kFloat) - c.quantized[l][b].to(at::kFloat)) * correction.at(l);
       t.values[l][b] = total.sum().item<double>();
       t.channels[l][b] = toVector(perChannel(total));
       c.report(static_cast<double>(++done) / static_cast<double>(steps), l);

@@ -7,8 +7,10 @@
 //  - integrated gradients along the quantization path: L(Q) - L(W) = -∫0^1 <W - Q, ∇L(Q + t(W - Q))> dt
 //    by the path-integral identity, midpoint rule at K points, each layer along its own path
 //    per layer, the others FP, differentiating only the rest of the model after the layer; the
-//    K points share the calibration samples (each point its own slice), so a layer and width
-//    costs one pass forward and backward where measured costs one forward pass;
+//    K points share a quarter of the calibration samples (each point its own slice, the slices
+//    batched through the rest of the model together), and the sample noise of that subset is
+//    removed from the first-order term by a control variate: ⟨W − Q, ∇L_subset(W) − ∇L_all(W)⟩,
+//    the FP gradients of every layer from one shared backward pass;
 //  - Hessian (HAWQ-v2): ½ Tr(H_l)/n_l · ||W - Q_b(W)||², the trace by Hutchinson's estimator
 //    E[vᵀHv] with Rademacher v (Hessian-vector products by double backward), once for all widths.
 // The loss is the cross-entropy on the labels, or KL(FP ‖ model) on unlabelled calibration data.
@@ -39,8 +41,9 @@ struct ImportanceRequest {
   int pathPoints = 16;  // integrated gradients: K
   // Integrated gradients: the share of the calibration samples one layer's path at one width
   // sees, split across its points (the same samples for every layer, so rankings compare like
-  // with like). fullSetPerPoint instead runs every point on every sample.
-  double pathSampleShare = 1.0;
+  // with like); below 1 the first-order term comes from every sample (a control variate).
+  // fullSetPerPoint instead runs every point on every sample.
+  double pathSampleShare = 0.25;
   bool fullSetPerPoint = false;
   int hutchinsonSamples = 16;  // Hessian: Rademacher vectors
   uint64_t seed = 0;

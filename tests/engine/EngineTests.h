@@ -144,6 +144,7 @@ class ImportanceTests : public QObject {
   void paretoFrontIsMonotone();
   void estimateNeedsNoModel();
   void integratedGradientsMatchExactLossChange();
+  void sampleSharedPathKeepsFullSetFirstOrder();
   void estimatorsLeaveTheModelAndCancel();
   void importanceTablesInSessions();
 };
