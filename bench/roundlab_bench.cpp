@@ -50,13 +50,20 @@ void line(const char* model, const char* metric, double value, const char* unit)
 }  // namespace
 
 int main(int argc, char** argv) {
+  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|methods]
   const std::string dir = argc > 1 ? argv[1] : ROUNDLAB_DEMO_DIR;
+  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
+  const auto only = std::find(args.begin(), args.end(), "--only");
+  const auto want = [&](const char* section) {
+    return only == args.end() || only + 1 == args.end() || only[1] == section;
+  };
   setComputeThreads(1);
   const auto v = libraryVersions();
   std::printf("# roundlab-bench %s, LibTorch %s, 1 thread\n", v.roundlab.c_str(), v.torch.c_str());
   const auto val = openDataset(dir + "/fmnist_val.h5");
   const at::Tensor x = val->read(0, 64).inputs;
   for (const char* name : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+    if (!want("models")) break;
     std::optional<Model> model;
     line(name, "load_s", seconds([&] { model = Model::load(dir + "/" + name); }), "s");
     std::vector<double> fwd, cap;
@@ -78,6 +85,7 @@ int main(int argc, char** argv) {
   // AdaRound step against the bare forward+backward of the same op and shapes (batch 32).
   for (const auto& [file, layerName] : {std::pair<const char*, const char*>{"fmnist_resnet.pt", "layer2.0.conv2"},
                                         {"fmnist_transformer.pt", "layers.0.linear1"}}) {
+    if (!want("step")) break;
     const Model model = Model::load(dir + "/" + file);
     const LayerInfo& layer = model.layer(layerName);
     CaptureOptions co;
@@ -95,26 +103,42 @@ int main(int argc, char** argv) {
     AdaRoundConfig ac;
     ac.iterations = 300;
     const std::string tag = std::string(file) + ":" + layerName;
-    const double recon =
-        seconds([&] { AdaRoundReconstructor(layer, w, model.bias(layerName), fitUniformGrid(w, wc), ac).run(x, y); });
-    std::vector<double> bare;
+    // Both as the mean over 300 steps (the reconstruction's total includes its set-up), the
+    // median of five repetitions, alternating so that machine noise hits both alike.
+    std::vector<double> recon, bare, gather;
     const at::Tensor xb = x.slice(0, 0, 32), yb = y.slice(0, 0, 32);
-    for (int i = 0; i < 300; ++i) {
+    for (int rep = 0; rep < 5; ++rep) {
+      recon.push_back(seconds(
+          [&] { AdaRoundReconstructor(layer, w, model.bias(layerName), fitUniformGrid(w, wc), ac).run(x, y); }));
       const at::Tensor leaf = w.clone().requires_grad_(true);
       bare.push_back(seconds([&] {
-        const at::Tensor loss = (applyLayer(layer, xb, leaf, model.bias(layerName)) - yb).pow(2).sum();
-        loss.backward();
+        for (int i = 0; i < ac.iterations; ++i) {
+          const at::Tensor loss = (applyLayer(layer, xb, leaf, model.bias(layerName)) - yb).pow(2).sum();
+          loss.backward();
+        }
+      }));
+      // The random batch a step draws (inputs and targets), which the bare pass reads in place.
+      auto gen = at::detail::createCPUGenerator(rep);
+      gather.push_back(seconds([&] {
+        for (int i = 0; i < ac.iterations; ++i) {
+          const at::Tensor idx = at::randperm(x.size(0), gen, at::kLong).slice(0, 0, 32);
+          x.index_select(0, idx);
+          y.index_select(0, idx);
+        }
       }));
     }
-    const double step = recon / ac.iterations, bareStep = median(bare);
+    const double step = median(recon) / ac.iterations, bareStep = median(bare) / ac.iterations;
     line(tag.c_str(), "adaround_step_ms", 1e3 * step, "ms");
     line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
     line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
+    const double gatherStep = median(gather) / ac.iterations;
+    line(tag.c_str(), "batch_draw_ms", 1e3 * gatherStep, "ms");
+    line(tag.c_str(), "step_over_bare_and_draw", step / (bareStep + gatherStep), "ratio");
   }
   // Importance: each estimator's time and how it ranks layers against measured (256 samples);
   // the interactive estimate of an edited allocation, the exact DP, the Pareto front, and the
   // full evaluation of an allocation (RTN at those bits, then the validation set).
-  {
+  if (want("importance")) {
     const auto calibSet = openDataset(dir + "/fmnist_calib.h5");
     for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
       Model model = Model::load(dir + "/" + file);
@@ -163,7 +187,7 @@ int main(int argc, char** argv) {
   }
   // Methods x bit-widths at a fixed iteration count, weights only (A32) and with 4-bit
   // activations (A4; qdrop only there), on 256 calibration samples. Skipped with --quick.
-  const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  const bool quick = std::count(args.begin(), args.end(), "--quick") > 0 || !want("methods");
   const auto calib = openDataset(dir + "/fmnist_calib.h5");
   for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
     if (quick) break;

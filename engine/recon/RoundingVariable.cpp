@@ -58,6 +58,16 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
   v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
            ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
            : at::zeros_like(scaled_).requires_grad_(true);
+  if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
+    fused_ = {base_.contiguous(),
+              nearest_.contiguous(),
+              mask_.contiguous(),
+              grid_.zeroPoint.to(at::kFloat).expand_as(scaled_).contiguous(),
+              grid_.scale.to(at::kFloat).expand_as(scaled_).contiguous(),
+              grid_.qmin,
+              grid_.qmax};
+    fusedWeight_ = !logStep_.defined() && !logExponent_.defined();
+  }
 }
 
 at::Tensor RoundingVariable::integerCodes(bool hard) const {
@@ -91,6 +101,7 @@ at::Tensor RoundingVariable::exponent() const {
 }
 
 at::Tensor RoundingVariable::softWeight() const {
+  if (fusedWeight_) return powerInverse(rectifiedSigmoidWeight(v_, fused_).reshape(shape_), grid_.exponent);
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
   const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
   const at::Tensor u = ((q - grid_.zeroPoint) * step).reshape(shape_);
@@ -99,7 +110,7 @@ at::Tensor RoundingVariable::softWeight() const {
 
 at::Tensor RoundingVariable::regularizer(double beta) const {
   if (kind_ != RoundingVariableKind::RectifiedSigmoid) return at::zeros({});
-  return (mask_ * (1 - (2 * rectifiedSigmoid(v_) - 1).abs().pow(beta))).sum();
+  return rectifiedSigmoidRegularizer(v_, fused_, beta);
 }
 
 at::Tensor RoundingVariable::codes() const {

@@ -19,6 +19,7 @@
 
 #include "engine/quant/WeightGrid.h"
 #include "engine/recon/AdaRoundConfig.h"
+#include "engine/recon/RectifiedSigmoidRounding.h"
 
 namespace roundlab {
 
@@ -60,6 +61,11 @@ class RoundingVariable {
   at::Tensor bias_;             // learned with the bias; undefined otherwise
   at::Tensor logExponent_;      // learned with the exponent; undefined otherwise
   at::Tensor exponent() const;  // the current exponent, differentiable (learned) or constant
+  // The fused rectified-sigmoid ops' constants (rectified sigmoid only); the soft weight uses
+  // them when the steps and the exponent are fixed. Read by reference during backward, so a
+  // variable is not moved while a step is in flight.
+  RoundingConstants fused_;
+  bool fusedWeight_ = false;
 };
 
 // The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws

@@ -82,6 +82,7 @@ class ReconstructionTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void rectifiedSigmoidInverts();
+  void fusedRoundingMatchesComposedOps();
   void adaRoundBeatsRtnOnItsObjective();
   void adaRoundIsDeterministic();
   void adaRoundCancels();

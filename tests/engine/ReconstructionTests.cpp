@@ -13,6 +13,7 @@
 #include "engine/recon/Experiment.h"
 #include "engine/recon/GptqQuantizer.h"
 #include "engine/recon/ModelQuantizer.h"
+#include "engine/recon/RectifiedSigmoidRounding.h"
 #include "engine/recon/RoundingVariable.h"
 #include "engine/session/SessionFile.h"
 
@@ -71,6 +72,44 @@ void ReconstructionTests::rectifiedSigmoidInverts() {
   const at::Tensor v = at::linspace(-8, 8, 33);
   QVERIFY(testsupport::maxAbsDiff(RoundingVariable::rectifiedSigmoid(v), (torch::sigmoid(v) * 1.2 - 0.1).clamp(0, 1)) <
           1e-7);
+}
+
+void ReconstructionTests::fusedRoundingMatchesComposedOps() {
+  // The fused soft weight and regulariser against the same formulas composed from tensor ops,
+  // values and gradients, with saturated sigmoids, codes at the range ends and unselected weights.
+  torch::manual_seed(11);
+  const int64_t n = 4000;
+  RoundingConstants c;
+  c.qmin = -3;
+  c.qmax = 3;
+  c.base = torch::randint(-4, 4, {n}).to(at::kFloat);
+  c.nearest = (torch::rand({n}) > 0.5).to(at::kFloat);
+  c.mask = (torch::rand({n}) > 0.2).to(at::kFloat);
+  c.zeroPoint = torch::randint(-1, 2, {n}).to(at::kFloat);
+  c.scale = torch::rand({n}) + 0.1;
+  const at::Tensor v0 = torch::randn({n}) * 4;
+  const at::Tensor probe = torch::randn({n});
+  auto h = [](const at::Tensor& v) { return (torch::sigmoid(v) * 1.2 - 0.1).clamp(0, 1); };
+
+  const at::Tensor va = v0.clone().requires_grad_(true), vb = v0.clone().requires_grad_(true);
+  const at::Tensor fused = rectifiedSigmoidWeight(va, c);
+  const at::Tensor q = c.mask * (c.base + h(vb)) + (1 - c.mask) * (c.base + c.nearest);
+  const at::Tensor composed = ((q + c.zeroPoint).clamp(c.qmin, c.qmax) - c.zeroPoint) * c.scale;
+  QVERIFY(torch::allclose(fused, composed, 1e-5, 1e-6));
+  (fused * probe).sum().backward();
+  (composed * probe).sum().backward();
+  QVERIFY(torch::allclose(va.grad(), vb.grad(), 1e-4, 1e-6));
+  QVERIFY(va.grad().ne(0).sum().item<int64_t>() > n / 10);  // the gradient is not trivially zero
+
+  for (double beta : {2.0, 7.3, 20.0}) {
+    const at::Tensor ra = v0.clone().requires_grad_(true), rb = v0.clone().requires_grad_(true);
+    const at::Tensor fusedReg = rectifiedSigmoidRegularizer(ra, c, beta);
+    const at::Tensor composedReg = (c.mask * (1 - (2 * h(rb) - 1).abs().pow(beta))).sum();
+    QVERIFY(std::abs(fusedReg.item<double>() - composedReg.item<double>()) < 1e-3);
+    (3 * fusedReg).backward();
+    (3 * composedReg).backward();
+    QVERIFY(torch::allclose(ra.grad(), rb.grad(), 1e-4, 1e-6));
+  }
 }
 
 void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
