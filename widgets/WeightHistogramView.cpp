@@ -1,16 +1,22 @@
 #include "widgets/WeightHistogramView.h"
 
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSpinBox>
+#include <QSplitter>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 
 namespace roundlab::widgets {
 
 std::pair<std::vector<double>, std::vector<double>> histogram(const std::vector<float>& values, int bins) {
-  std::vector<double> centres(static_cast<size_t>(bins)), counts(static_cast<size_t>(bins), 0.0);
+  std::vector<double> centres(static_cast<size_t>(std::max(bins, 0))), counts(centres.size(), 0.0);
   if (values.empty() || bins <= 0) return {centres, counts};
   const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
   const double a = *lo, b = *hi > *lo ? *hi : *lo + 1e-6;
@@ -23,40 +29,141 @@ std::pair<std::vector<double>, std::vector<double>> histogram(const std::vector<
   return {centres, counts};
 }
 
-WeightHistogramView::WeightHistogramView(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+std::pair<std::vector<double>, std::vector<double>> valueCounts(const std::vector<float>& values) {
+  std::map<float, double> counts;
+  for (float v : values) counts[v] += 1;
+  std::pair<std::vector<double>, std::vector<double>> out;
+  for (const auto& [v, n] : counts) {
+    out.first.push_back(v);
+    out.second.push_back(n);
+  }
+  return out;
+}
+
+WeightHistogramView::WeightHistogramView(QWidget* parent)
+    : QWidget(parent),
+      plot_(new QCustomPlot),
+      quantized_(new QCustomPlot),
+      ranges_(new QCustomPlot),
+      channel_(new QSpinBox) {
+  stylePlot(plot_, "weight value", "count");
+  stylePlot(quantized_, "dequantized value", "count");
+  stylePlot(ranges_, "output channel", "FP weight range");
+  channel_->setObjectName("gridChannel");
+  channel_->setToolTip("Output channel whose quantization grid is drawn over the histogram");
+  channel_->setEnabled(false);
+  connect(channel_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { drawGrid(); });
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel("Grid of output channel"));
+  bar->addWidget(channel_);
+  bar->addStretch(1);
+  auto* right = new QSplitter(Qt::Vertical);
+  right->addWidget(quantized_);
+  right->addWidget(ranges_);
+  auto* split = new QSplitter;
+  split->addWidget(plot_);
+  split->addWidget(right);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(plot_);
-  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot_->xAxis->setLabel("weight value");
-  plot_->yAxis->setLabel("count");
-  QFont f = plot_->xAxis->labelFont();
-  f.setPointSize(f.pointSize() + 2);
-  plot_->xAxis->setLabelFont(f);
-  plot_->yAxis->setLabelFont(f);
-  plot_->plotLayout()->insertRow(0);
-  plot_->plotLayout()->addElement(
-      0, 0, new QCPTextElement(plot_, "", QFont(font().family(), font().pointSize() + 3, QFont::Bold)));
+  layout->addLayout(bar);
+  layout->addWidget(split, 1);
+}
+
+void WeightHistogramView::refreshPalette() {
+  for (QCustomPlot* p : {plot_, quantized_, ranges_}) {
+    applyPalette(p);
+    p->replot();
+  }
 }
 
 void WeightHistogramView::clear() {
-  plot_->clearPlottables();
-  plot_->replot();
+  for (QCustomPlot* p : {plot_, quantized_, ranges_}) {
+    p->clearPlottables();
+    p->clearItems();
+    p->replot();
+  }
+  levels_ = nullptr;
+  shownLevels_.clear();
+  channel_->setEnabled(false);
 }
 
 void WeightHistogramView::setWeights(const QString& title, const std::vector<float>& values, int bins) {
-  plot_->clearPlottables();
+  clear();
+  title_ = title;
   if (bins <= 0) bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(values.size()))), 10, 101);
   const auto [centres, counts] = histogram(values, bins);
   auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
+  bars->setName("FP weights");
   bars->setData(QVector<double>(centres.begin(), centres.end()), QVector<double>(counts.begin(), counts.end()), true);
   bars->setWidth(centres.size() > 1 ? centres[1] - centres[0] : 1.0);
   bars->setPen(Qt::NoPen);
-  bars->setBrush(QColor(52, 101, 164));
-  if (auto* t = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0)))
-    t->setText(QString("%1 — %2 weights").arg(title).arg(values.size()));
+  bars->setBrush(fpColor());
+  setPlotTitle(plot_, QString("%1 — %2 weights").arg(title).arg(values.size()));
   plot_->rescaleAxes();
   plot_->yAxis->setRangeLower(0);
+  plot_->replot();
+}
+
+void WeightHistogramView::setQuantized(const std::vector<float>& dequantized, const std::vector<float>& fp,
+                                       int64_t rows, std::function<std::vector<double>(int64_t)> levels) {
+  levels_ = std::move(levels);
+  // The dequantized distribution: one bar per grid value in use.
+  quantized_->clearPlottables();
+  const auto [values, counts] = valueCounts(dequantized);
+  auto* bars = new QCPBars(quantized_->xAxis, quantized_->yAxis);
+  bars->setName("quantized");
+  bars->setData(QVector<double>(values.begin(), values.end()), QVector<double>(counts.begin(), counts.end()), true);
+  double minGap = 0;
+  for (size_t i = 1; i < values.size(); ++i)
+    minGap = minGap == 0 ? values[i] - values[i - 1] : std::min(minGap, values[i] - values[i - 1]);
+  bars->setWidth(minGap > 0 ? 0.6 * minGap : 0.01);
+  bars->setPen(Qt::NoPen);
+  bars->setBrush(quantizedColor());
+  setPlotTitle(quantized_, QString("Dequantized — %1 distinct values").arg(values.size()));
+  quantized_->rescaleAxes();
+  quantized_->yAxis->setRangeLower(0);
+  quantized_->replot();
+  // Per-channel FP ranges as vertical bars from min to max.
+  ranges_->clearPlottables();
+  const int64_t cols = rows > 0 ? static_cast<int64_t>(fp.size()) / rows : 0;
+  QVector<double> channel, lo, hi;
+  for (int64_t r = 0; r < rows && cols > 0; ++r) {
+    const auto [mn, mx] = std::minmax_element(fp.begin() + r * cols, fp.begin() + (r + 1) * cols);
+    channel << static_cast<double>(r);
+    lo << *mn;
+    hi << *mx;
+  }
+  auto* range = new QCPFinancial(ranges_->xAxis, ranges_->yAxis);
+  range->setChartStyle(QCPFinancial::csCandlestick);
+  range->setData(channel, lo, hi, lo, hi, true);  // open=low, close=high: a bar from min to max
+  range->setWidth(0.6);
+  range->setTwoColored(false);
+  range->setBrush(fpColor());
+  range->setPen(QPen(fpColor()));
+  setPlotTitle(ranges_, QString("Per-channel ranges — %1 channels").arg(rows));
+  ranges_->rescaleAxes();
+  ranges_->replot();
+  channel_->setRange(0, static_cast<int>(std::max<int64_t>(0, rows - 1)));
+  channel_->setEnabled(rows > 0);
+  drawGrid();
+}
+
+void WeightHistogramView::drawGrid() {
+  plot_->clearItems();
+  shownLevels_ = levels_ ? levels_(channel_->value()) : std::vector<double>();
+  QColor c = quantizedColor();
+  for (double level : shownLevels_) {
+    auto* line = new QCPItemStraightLine(plot_);
+    line->point1->setCoords(level, 0);
+    line->point2->setCoords(level, 1);
+    line->setPen(QPen(c, 1.5, Qt::DashLine));
+  }
+  if (!shownLevels_.empty())
+    setPlotTitle(
+        plot_,
+        QString("%1 — grid of channel %2 (%3 levels)").arg(title_).arg(channel_->value()).arg(shownLevels_.size()));
   plot_->replot();
 }
 

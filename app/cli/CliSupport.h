@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "app/common/SessionBuilder.h"
 #include "engine/Job.h"
 
 namespace roundlab {
@@ -57,9 +58,7 @@ void addDataOptions(QCommandLineParser& parser, bool subset = true);
 std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path,
                                                    bool subset = true);
 
-// A session of a finished run: absolute input paths and their SHA-256, versions, results.
-Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
-                    const QuantizedWeights& weights);
+using app::makeSession;
 
 // Quantization settings (method, bits, grid, AdaRound, calibration subset, seed) as options.
 void addQuantizationOptions(QCommandLineParser& parser);

@@ -45,19 +45,6 @@ void checkHash(const std::string& path, const std::string& expected, const char*
 
 }  // namespace
 
-Session makeSession(const std::string& modelPath, const std::string& calibPath, const QuantizationResult& result,
-                    const QuantizedWeights& weights) {
-  Session s;
-  s.modelPath = QFileInfo(QString::fromStdString(modelPath)).absoluteFilePath().toStdString();
-  s.calibrationPath = QFileInfo(QString::fromStdString(calibPath)).absoluteFilePath().toStdString();
-  s.modelSha256 = sha256File(modelPath);
-  s.calibrationSha256 = sha256File(calibPath);
-  s.versions = libraryVersions();
-  s.result = result;
-  s.weights = weights;
-  return s;
-}
-
 int runSession(const QStringList& args) {
   QCommandLineParser p;
   if (!parseCommand(p, args, "Show a saved RoundLab session.", "SESSION.rlab", "session file")) return 0;

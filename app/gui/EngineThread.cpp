@@ -4,8 +4,16 @@
 #include "engine/Error.h"
 #include "engine/Evaluation.h"
 #include "engine/Model.h"
+#include "engine/export/QuantizedModelExport.h"
+#include "engine/export/TorchScriptExport.h"
 #include "engine/importance/Importance.h"
 #include "engine/recon/ModelQuantizer.h"
+#include "engine/session/SessionFile.h"
+
+#include <QFileInfo>
+
+#include "app/common/SessionBuilder.h"
+#include "app/gui/LayerQuantDataBuilder.h"
 
 namespace roundlab::app {
 
@@ -26,6 +34,9 @@ void EngineWorker::load(const QString& path) {
     fp_ = std::make_unique<Model>(m->clone());
     model_ = std::move(m);
     path_ = path;
+    lastRun_.reset();
+    weights_.reset();
+    importance_.reset();
     Q_EMIT loaded(snapshot());
   } catch (const std::exception& e) {  // the current model stays
     Q_EMIT loadFailed(QString::fromStdString(e.what()));
@@ -33,8 +44,8 @@ void EngineWorker::load(const QString& path) {
 }
 
 // Runs a job on the loaded model; errors (and cancel) become jobFailed, never an escape.
-void EngineWorker::runJob(const std::function<void()>& job) {
-  if (!fp_) {
+void EngineWorker::runJob(const std::function<void()>& job, bool needsModel) {
+  if (needsModel && !fp_) {
     Q_EMIT jobFailed("Open a model first.", false);
     return;
   }
@@ -60,7 +71,9 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
     const auto calib = openDataset(calibration.toStdString());
     Model work = fp_->clone();  // every run starts from the FP weights; the shown model changes only on success
     auto report = std::make_shared<RunReport>();
-    report->result = quantizeModel(work, *calib, request, nullptr, progressSignal(), cancel);
+    auto weights = std::make_unique<QuantizedWeights>();
+    report->result = quantizeModel(work, *calib, request, weights.get(), progressSignal(), cancel);
+    fillLayerData(*report, *weights);
     if (!validation.isEmpty()) {
       const auto val = openDataset(validation.toStdString());
       EvalOptions o;
@@ -71,7 +84,94 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
       report->top1Fp = e.referenceTop1;
     }
     *model_ = std::move(work);
+    weights_ = std::move(weights);
+    lastRun_ = report;
+    calibration_ = calibration;
     Q_EMIT quantized(report, snapshot());
+  });
+}
+
+void EngineWorker::fillLayerData(RunReport& report, const QuantizedWeights& weights) const {
+  for (const auto& [layer, codes] : weights.codes)
+    report.layers[layer] =
+        layerQuantData(fp_->weight(layer), codes, weights.rtnCodes.at(layer), weights.grids.at(layer));
+}
+
+void EngineWorker::saveSession(const QString& path) {
+  runJob([&] {
+    if (!lastRun_ || !weights_) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet");
+    Session s = makeSession(path_.toStdString(), calibration_.toStdString(), lastRun_->result, *weights_);
+    if (importance_) s.importance.push_back(importance_->table);
+    roundlab::saveSession(path.toStdString(), s);  // atomic: a failure leaves any old file as it was
+    Q_EMIT sessionSaved(path);
+  });
+}
+
+void EngineWorker::openSession(const QString& path) {
+  runJob(
+      [&] {
+        const Session s = loadSession(path.toStdString());
+        const QString modelPath = QString::fromStdString(s.modelPath);
+        if (!QFileInfo::exists(modelPath))
+          throw Error(ErrorCode::BadDataFile, "the session's model " + s.modelPath + " is not there any more");
+        Model fp = Model::load(s.modelPath);
+        Model work = fp.clone();
+        applySession(work, s);  // throws when the model does not match the session; nothing changes then
+        fp_ = std::make_unique<Model>(std::move(fp));
+        model_ = std::make_unique<Model>(std::move(work));
+        path_ = modelPath;
+        calibration_ = QString::fromStdString(s.calibrationPath);
+        weights_ = std::make_unique<QuantizedWeights>(s.weights);
+        auto report = std::make_shared<RunReport>();
+        report->result = s.result;
+        report->sessionPath = path;
+        fillLayerData(*report, *weights_);
+        lastRun_ = report;
+        importance_.reset();
+        if (!s.importance.empty()) {
+          auto imp = std::make_shared<ImportanceReport>();
+          imp->table = s.importance.front();
+          importance_ = imp;
+        }
+        const SnapshotPtr snap = snapshot();
+        Q_EMIT loaded(snap);
+        Q_EMIT quantized(report, snap);
+        Q_EMIT sessionOpened(path, modelPath, calibration_);
+      },
+      /*needsModel=*/false);
+}
+
+void EngineWorker::exportModel(ExportKind kind, const QString& path, const QString& probeData) {
+  runJob([&] {
+    if (!lastRun_ || !weights_) throw Error(ErrorCode::InvalidArgument, "quantize the model before exporting it");
+    const std::string out = path.toStdString();
+    QString validation;
+    switch (kind) {
+      case ExportKind::TorchScript: {
+        const auto probe = openDataset((probeData.isEmpty() ? calibration_ : probeData).toStdString());
+        const ExportReport e = exportTorchScript(*model_, out, *probe);
+        validation = QString("reloaded in LibTorch: outputs on %1 samples identical (max |Δ| = %2)")
+                         .arg(e.probeSamples)
+                         .arg(e.maxAbsDiff);
+        break;
+      }
+      case ExportKind::QuantizedHdf5:
+        exportQuantizedHdf5(
+            out, *model_, *weights_,
+            {quantMethodName(lastRun_->result.request.method), lastRun_->result.request.seed, path_.toStdString()});
+        validation = QString("read back: dequantized weights of %1 layers identical to the model's, bit for bit")
+                         .arg(weights_->codes.size());
+        break;
+      case ExportKind::Encodings:
+        exportEncodingsJson(out, *model_, *weights_);
+        validation = QString("encodings of %1 layers").arg(weights_->codes.size());
+        break;
+      case ExportKind::ResultsCsv:
+        exportResultsCsv(out, lastRun_->result);
+        validation = QString("%1 layer rows").arg(lastRun_->result.layers.size());
+        break;
+    }
+    Q_EMIT exported(path, validation);
   });
 }
 
@@ -81,6 +181,7 @@ void EngineWorker::importance(const ImportanceRequest& request, const QString& c
     auto report = std::make_shared<ImportanceReport>();
     report->table = estimateImportance(*fp_, *calib, request, progressSignal(), cancel);
     report->costs = layerCosts(*fp_, *calib);
+    importance_ = report;
     Q_EMIT importanceReady(report);
   });
 }
@@ -116,6 +217,21 @@ CancelToken EngineThread::quantize(const QuantizationRequest& request, const QSt
       },
       Qt::QueuedConnection);
   return current_;
+}
+
+void EngineThread::saveSession(const QString& path) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, path] { w->saveSession(path); }, Qt::QueuedConnection);
+}
+
+void EngineThread::openSession(const QString& path) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, path] { w->openSession(path); }, Qt::QueuedConnection);
+}
+
+void EngineThread::exportModel(ExportKind kind, const QString& path, const QString& probeData) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, kind, path, probeData] { w->exportModel(kind, path, probeData); }, Qt::QueuedConnection);
 }
 
 CancelToken EngineThread::importance(const ImportanceRequest& request, const QString& calibration) {

@@ -2,6 +2,9 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -9,12 +12,15 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -22,7 +28,10 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/RunPanel.h"
 #include "engine/Error.h"
+#include "engine/Runtime.h"
 #include "widgets/LayerTableModel.h"
+#include "widgets/LogConsole.h"
+#include "widgets/RoundingFlipsView.h"
 #include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
@@ -37,6 +46,13 @@ MainWindow::MainWindow(QWidget* parent)
       blocks_(new QTreeWidget),
       notQuantized_(new QTableWidget),
       status_(new QLabel),
+      device_(new QLabel),
+      memory_(new QLabel),
+      job_(new QLabel),
+      tabs_(new QTabWidget),
+      flips_(new widgets::RoundingFlipsView),
+      log_(new widgets::LogConsole),
+      properties_(new QTableWidget),
       run_(new RunPanel),
       allocation_(new AllocationDocument(this)),
       allocationPanel_(new AllocationPanel(allocation_)) {
@@ -71,20 +87,39 @@ MainWindow::MainWindow(QWidget* parent)
   notQuantized_->verticalHeader()->hide();
   notQuantized_->setEditTriggers(QAbstractItemView::NoEditTriggers);
 
-  auto* tabs = new QTabWidget;
-  tabs->addTab(histogram_, "Weights");
-  tabs->addTab(blocks_, "Blocks");
-  tabs->addTab(notQuantized_, "Not quantized");
-  tabs->addTab(run_, "Run");
-  tabs->addTab(allocationPanel_, "Mixed precision");
+  properties_->setObjectName("properties");
+  properties_->setColumnCount(2);
+  properties_->setHorizontalHeaderLabels({"Property", "Value"});
+  properties_->horizontalHeader()->setStretchLastSection(true);
+  properties_->verticalHeader()->hide();
+  properties_->setEditTriggers(QAbstractItemView::NoEditTriggers);
 
-  auto* split = new QSplitter;
-  split->addWidget(left);
-  split->addWidget(tabs);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
-  setCentralWidget(split);
+  tabs_->setObjectName("views");
+  tabs_->addTab(histogram_, "Weights");
+  tabs_->addTab(flips_, "Rounding flips");
+  tabs_->addTab(blocks_, "Blocks");
+  tabs_->addTab(notQuantized_, "Not quantized");
+  tabs_->addTab(run_, "Run");
+  tabs_->addTab(allocationPanel_, "Mixed precision");
+  setCentralWidget(tabs_);
+  setDockNestingEnabled(true);
+  addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
+  addDock("Properties", "propertiesDock", properties_, Qt::RightDockWidgetArea);
+  addDock("Log", "logDock", log_, Qt::BottomDockWidgetArea);
+  setAcceptDrops(true);
+
+  const int threads = qApp->property("computeThreads").toInt();
+  device_->setText(threads > 0 ? QString("CPU · %1 thread%2").arg(threads).arg(threads > 1 ? "s" : "") : QString("CPU"));
+  device_->setToolTip("RoundLab computes on the CPU with this many threads");
+  job_->setText("idle");
   statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(job_);
+  statusBar()->addPermanentWidget(memory_);
+  statusBar()->addPermanentWidget(device_);
+  auto* memoryTimer = new QTimer(this);
+  connect(memoryTimer, &QTimer::timeout, this, &MainWindow::updateMemory);
+  memoryTimer->start(2000);
+  updateMemory();
   buildMenus();
   EngineWorker* worker = engine_.worker();
   connect(worker, &EngineWorker::loaded, this, &MainWindow::onLoaded);
@@ -92,6 +127,41 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::quantized, this, &MainWindow::onQuantized);
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
   connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
+  connect(worker, &EngineWorker::progress, this,
+          [this](const QString& stage, double fraction, const QString& unit, double, bool) {
+            setJobText(QString("%1 %2 % %3").arg(stage).arg(static_cast<int>(100 * fraction)).arg(unit));
+          });
+  connect(worker, &EngineWorker::sessionSaved, this, [this](const QString& path) {
+    jobRunning_ = false;
+    setJobText("idle");
+    if (path != autosavePath()) {
+      sessionPath_ = path;
+      addRecentFile(path);
+      status_->setText("Session saved: " + path);
+      log_->log(widgets::LogConsole::Info, "Session saved to " + path);
+      Q_EMIT sessionSaved(path);
+    }
+  });
+  connect(worker, &EngineWorker::sessionOpened, this,
+          [this](const QString& path, const QString& modelPath, const QString& calibrationPath) {
+            jobRunning_ = false;
+            setJobText("idle");
+            sessionPath_ = path;
+            pendingPath_ = modelPath;
+            calibration_ = calibrationPath;
+            addRecentFile(path);
+            log_->log(widgets::LogConsole::Info, "Session opened: " + path + " (model " + modelPath + ")");
+            Q_EMIT sessionOpened(path);
+          });
+  connect(worker, &EngineWorker::exported, this, [this](const QString& path, const QString& validation) {
+    jobRunning_ = false;
+    setJobText("idle");
+    status_->setText("Exported " + path + " — " + validation);
+    log_->log(widgets::LogConsole::Info, "Exported " + path + ": " + validation);
+    Q_EMIT exported(path, validation);
+    if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
+      QMessageBox::information(this, "Export validated", "Exported " + path + "\n\n" + validation);
+  });
   connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](ImportancePtr report) {
@@ -111,42 +181,67 @@ MainWindow::MainWindow(QWidget* parent)
   const DemoAssets demo = findDemoAssets();
   calibration_ = demo.calibration;
   validation_ = demo.validation;
-  resize(1280, 800);
+  resize(1440, 900);
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  applyColorScheme(settings.value("appearance/scheme", 0).toInt());
+  log_->log(widgets::LogConsole::Info, QString("RoundLab %1, LibTorch %2")
+                                           .arg(QString::fromStdString(libraryVersions().roundlab),
+                                                QString::fromStdString(libraryVersions().torch)));
+  if (QFile::exists(autosavePath()))
+    log_->log(widgets::LogConsole::Warning,
+              "RoundLab did not exit cleanly last time; File ▸ Recover last session reopens its last run.");
+}
+
+QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName, QWidget* content,
+                                 Qt::DockWidgetArea area) {
+  auto* dock = new QDockWidget(title, this);
+  dock->setObjectName(objectName);  // saveState/restoreState key
+  dock->setWidget(content);
+  addDockWidget(area, dock);
+  return dock;
+}
+
+void MainWindow::setJobText(const QString& text) { job_->setText(text); }
+
+void MainWindow::updateMemory() {
+  // Resident set size from /proc (Linux); the engine's tensors live in this process.
+  QFile f("/proc/self/statm");
+  if (!f.open(QIODevice::ReadOnly)) return;
+  const QList<QByteArray> fields = f.readAll().split(' ');
+  if (fields.size() < 2) return;
+  const double mib = fields[1].toDouble() * 4096.0 / (1024.0 * 1024.0);
+  memory_->setText(QString("%1 MiB").arg(mib, 0, 'f', 0));
+  memory_->setToolTip("Resident memory of RoundLab (model, calibration data, results)");
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  QFile::remove(autosavePath());  // a clean exit: nothing to recover
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls())
+    if (url.isLocalFile()) openAnyFile(url.toLocalFile());
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  QMainWindow::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
+    histogram_->refreshPalette();
+    flips_->refreshPalette();
+  }
 }
 
 MainWindow::~MainWindow() = default;
-
-void MainWindow::buildMenus() {
-  QMenu* file = menuBar()->addMenu("&File");
-  QAction* open = file->addAction("&Open model…", this, &MainWindow::chooseModelFile);
-  open->setShortcut(QKeySequence::Open);
-  QMenu* demo = file->addMenu("Open &demo");
-  demo->addAction("Residual CNN (Fashion-MNIST)", this, &MainWindow::openDemo);
-  demo->addAction("Transformer (Fashion-MNIST)", this, [this] {
-    const DemoAssets d = findDemoAssets();
-    if (!d.dir.isEmpty()) openModel(d.transformer);
-  });
-  file->addAction("Open &calibration set…", this, [this] {
-    const QString path =
-        QFileDialog::getOpenFileName(this, "Open calibration set", {}, "RoundLab HDF5 (*.h5);;All files (*)");
-    if (!path.isEmpty()) calibration_ = path;
-  });
-  file->addSeparator();
-  QAction* quit = file->addAction("&Quit", this, &QWidget::close);
-  quit->setShortcut(QKeySequence::Quit);
-  QMenu* edit = menuBar()->addMenu("&Edit");
-  QAction* undo = allocation_->undoStack()->createUndoAction(this, "&Undo");
-  undo->setShortcut(QKeySequence::Undo);
-  QAction* redo = allocation_->undoStack()->createRedoAction(this, "&Redo");
-  redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence::Redo});
-  edit->addAction(undo);
-  edit->addAction(redo);
-  QMenu* help = menuBar()->addMenu("&Help");
-  help->addAction("&About RoundLab", this, [this] {
-    QMessageBox::about(this, "About RoundLab",
-                       "RoundLab — a workbench for learned-rounding post-training quantization.");
-  });
-}
 
 void MainWindow::chooseModelFile() {
   const QString path =
@@ -176,6 +271,7 @@ void MainWindow::openModel(const QString& path) {
 
 void MainWindow::onLoadFailed(const QString& message) {
   status_->setText("Could not open " + pendingPath_);
+  log_->log(widgets::LogConsole::Error, "Could not open " + pendingPath_ + ": " + message);
   Q_EMIT loadFailed(message);
   if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
     QMessageBox::warning(this, "Could not open model", message);
@@ -188,6 +284,11 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   layerModel_->setMetrics({});
   showSummary();
   run_->setModelLoaded(true);
+  flips_->clear();
+  sessionPath_.clear();
+  addRecentFile(pendingPath_);
+  log_->log(widgets::LogConsole::Info,
+            QString("Loaded %1: %2 quantizable layers").arg(pendingPath_).arg(snapshot_->summary.layers.size()));
   Q_EMIT modelLoaded(pendingPath_);
 }
 
@@ -200,6 +301,8 @@ bool MainWindow::beginJob(const QString& what) {
   jobRunning_ = true;
   run_->jobStarted();
   status_->setText(what + " …");
+  setJobText(what);
+  log_->log(widgets::LogConsole::Info, what);
   return true;
 }
 
@@ -226,7 +329,15 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
   std::map<std::string, widgets::LayerMetrics> metrics;
   for (const LayerOutcome& o : report_->result.layers) metrics[o.layer] = {o.bits, o.flipRate, o.sqnrDb};
   layerModel_->setMetrics(std::move(metrics));
-  onLayerSelected();  // the histogram now shows the quantized weights
+  QStringList names;
+  std::vector<double> up, down;
+  for (const LayerOutcome& o : report_->result.layers) {
+    names << QString::fromStdString(o.layer);
+    up.push_back(o.weights ? static_cast<double>(o.flipsUp) / static_cast<double>(o.weights) : 0);
+    down.push_back(o.weights ? static_cast<double>(o.flipsDown) / static_cast<double>(o.weights) : 0);
+  }
+  flips_->setLayers(names, up, down);
+  onLayerSelected();  // the views now show the quantized layer
   const QString summary = report_->top1 >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
                                                    .arg(quantMethodName(report_->result.request.method))
                                                    .arg(report_->top1, 0, 'f', 2)
@@ -237,16 +348,23 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
                                                    .arg(report_->result.wallSeconds, 0, 'f', 1);
   run_->jobEnded(summary);
   status_->setText(summary);
+  setJobText("idle");
+  log_->log(widgets::LogConsole::Info, summary);
+  for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
+  if (report_->sessionPath.isEmpty()) engine_.saveSession(autosavePath());  // crash recovery
   Q_EMIT quantized();
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
   jobRunning_ = false;
   run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message);
-  status_->setText(cancelled ? "Cancelled" : "Quantization failed: " + message);
+  status_->setText(cancelled ? "Cancelled" : "Failed: " + message);
+  setJobText("idle");
+  log_->log(cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error,
+            cancelled ? QString("Job cancelled") : "Failed: " + message);
   Q_EMIT jobFailed(message, cancelled);
   if (!cancelled && isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
-    QMessageBox::warning(this, "Quantization failed", message);
+    QMessageBox::warning(this, "RoundLab", message);
 }
 
 void MainWindow::showSummary() {
@@ -282,7 +400,42 @@ void MainWindow::onLayerSelected() {
   if (!snapshot_ || rows.isEmpty()) return;
   const LayerInfo* l = layerModel_->layerAt(layerProxy_->mapToSource(rows.first()).row());
   if (!l) return;
-  histogram_->setWeights(QString::fromStdString(l->name), snapshot_->weights.at(l->name));
+  const QString name = QString::fromStdString(l->name);
+  histogram_->setWeights(name, report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
+                                                                         : snapshot_->weights.at(l->name));
+  properties_->setRowCount(0);
+  auto addProperty = [this](const QString& key, const QString& value) {
+    const int row = properties_->rowCount();
+    properties_->insertRow(row);
+    properties_->setItem(row, 0, new QTableWidgetItem(key));
+    properties_->setItem(row, 1, new QTableWidgetItem(value));
+  };
+  addProperty("Layer", name);
+  addProperty("Kind", QString::fromStdString(layerKindName(l->kind)));
+  addProperty("Weight shape", QString::fromStdString(formatShape(l->weightShape)));
+  addProperty("Parameters", QString::number(l->params));
+  addProperty("Block", l->block.empty() ? QString("—") : QString::fromStdString(l->block));
+  if (!report_) return;
+  for (const LayerOutcome& o : report_->result.layers) {
+    if (o.layer != l->name) continue;
+    addProperty("Bits", QString::number(o.bits));
+    addProperty("Grid exponent", QString::number(o.exponent, 'g', 4));
+    addProperty("Flips",
+                QString("%1 up, %2 down (%3 %)").arg(o.flipsUp).arg(o.flipsDown).arg(100 * o.flipRate, 0, 'f', 2));
+    addProperty("Loss RTN → learned", QString("%1 → %2").arg(o.lossBefore, 0, 'g', 4).arg(o.lossAfter, 0, 'g', 4));
+    addProperty("Output SQNR", QString("%1 dB").arg(o.sqnrDb, 0, 'f', 1));
+    addProperty("Input bits", o.activation.enabled() ? QString::number(o.activation.bits) : QString("FP"));
+    addProperty("Reconstructed with", QString::fromStdString(o.unit));
+    addProperty("Seconds", QString::number(o.seconds, 'f', 2));
+    const auto it = report_->layers.find(l->name);
+    if (it == report_->layers.end()) break;
+    const LayerQuantData& d = it->second;
+    histogram_->setQuantized(d.dequantized, d.fpWeights, d.rows,
+                             [r = report_, n = l->name](int64_t row) { return gridLevels(r->layers.at(n), row); });
+    flips_->setLayer(name, d.flips, d.rows, d.columns, d.fractional, o.curve, o.lossBefore, o.lossAfter);
+    break;
+  }
+  properties_->resizeColumnToContents(0);
 }
 
 }  // namespace roundlab::app

@@ -1,8 +1,9 @@
 #pragma once
-// RoundLab's main window: the layer table of the loaded model (with per-layer results once
-// quantized), a weight histogram of the selected layer, blocks and unquantized parameters, and
-// the Run view. The engine thread owns the model; the window composes widgets, holds snapshots
-// and results, and no numerical logic.
+// RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
+// selected layer's properties and the log console; central views (Weights, Rounding flips,
+// Blocks, Not quantized, Run, Mixed precision); a status bar with the device, memory and the
+// running job. The engine thread owns the model; the window composes widgets, holds snapshots
+// and results, and no numerical logic. Menus, sessions and exports: MainWindowFiles.cpp.
 #include <QElapsedTimer>
 #include <QMainWindow>
 
@@ -10,15 +11,24 @@
 
 #include "app/gui/EngineThread.h"
 
+class QDockWidget;
 class QLabel;
+class QTabWidget;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
 class QTableWidget;
+class QMenu;
+class QCloseEvent;
+class QDragEnterEvent;
+class QDropEvent;
+class QEvent;
 class QTreeWidget;
 
 namespace roundlab::widgets {
 class LayerTableModel;
+class LogConsole;
+class RoundingFlipsView;
 class WeightHistogramView;
 }  // namespace roundlab::widgets
 
@@ -42,6 +52,14 @@ class MainWindow : public QMainWindow {
   void cancelJob();
   // Estimates importance on the engine thread; the allocation becomes editable when it is done.
   void estimateImportance();
+  // Sessions and exports run on the engine thread; sessionSaved / sessionOpened / exported follow.
+  void saveSessionAs(const QString& path);
+  void openSession(const QString& path);
+  void exportTo(ExportKind kind, const QString& path);
+  // Opens a dropped or recent file by its kind (.rlab session, .h5 calibration set, else model).
+  void openAnyFile(const QString& path);
+  QString sessionPath() const { return sessionPath_; }
+  QStringList recentFiles() const;
 
   // What the window shows: the model as of the last load or finished run (null before a load).
   const ModelSnapshot* snapshot() const { return snapshot_.get(); }
@@ -53,6 +71,11 @@ class MainWindow : public QMainWindow {
   void setCalibrationPath(const QString& path) { calibration_ = path; }
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
+  widgets::RoundingFlipsView* flipsView() const { return flips_; }
+  widgets::LogConsole* logConsole() const { return log_; }
+  QTabWidget* views() const { return tabs_; }
+  // Where the autosave of the last run goes (removed on a clean exit).
+  static QString autosavePath();
 
  Q_SIGNALS:
   void modelLoaded(const QString& path);
@@ -60,6 +83,9 @@ class MainWindow : public QMainWindow {
   void quantized();
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady();
+  void sessionSaved(const QString& path);
+  void sessionOpened(const QString& path);
+  void exported(const QString& path, const QString& validation);
 
  private Q_SLOTS:
   void onLoaded(roundlab::app::SnapshotPtr snapshot);
@@ -68,9 +94,25 @@ class MainWindow : public QMainWindow {
   void onJobFailed(const QString& message, bool cancelled);
   void onLayerSelected();
   void chooseModelFile();
+  void updateMemory();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   void buildMenus();
+  void buildFileMenu(QMenu* file);
+  void buildExportMenu(QMenu* menu);
+  void buildViewMenu(QMenu* menu);
+  void addRecentFile(const QString& path);
+  void rebuildRecentMenu();
+  void showShortcutSheet();
+  void applyColorScheme(int scheme);  // 0 follow the system, 1 light, 2 dark
+  QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content, Qt::DockWidgetArea area);
+  void setJobText(const QString& text);
   // Checks a model and a calibration set are there and no job runs, then marks one running.
   bool beginJob(const QString& what);
   void showSummary();
@@ -87,7 +129,14 @@ class MainWindow : public QMainWindow {
   widgets::WeightHistogramView* histogram_;
   QTreeWidget* blocks_;
   QTableWidget* notQuantized_;
-  QLabel* status_;
+  QLabel *status_, *device_, *memory_, *job_;
+  QTabWidget* tabs_;
+  widgets::RoundingFlipsView* flips_;
+  widgets::LogConsole* log_;
+  QTableWidget* properties_;
+  QMenu* recentMenu_ = nullptr;
+  QMenu* viewMenu_ = nullptr;
+  QString sessionPath_;
   RunPanel* run_;
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;

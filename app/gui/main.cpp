@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   parser.addPositionalArgument("MODEL.pt", "TorchScript model to open (default: the bundled demo).");
   parser.process(app);
   roundlab::setComputeThreads(std::max(1, threads));
+  app.setProperty("computeThreads", std::max(1, threads));  // shown in the status bar
 
   roundlab::app::MainWindow window;
   window.show();

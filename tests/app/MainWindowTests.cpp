@@ -1,5 +1,6 @@
 // The main window driven offscreen: it opens the bundled demo off the GUI thread, lists every
-// layer, plots the selected layer's weights and survives a bad file.
+// layer, plots the selected layer's weights, runs, saves and reopens sessions, exports with
+// validation, and survives a bad file.
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QElapsedTimer>
@@ -13,7 +14,9 @@
 #include <QUndoStack>
 
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 #include <set>
 
@@ -21,7 +24,10 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "widgets/LogConsole.h"
+#include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/RoundingFlipsView.h"
 #include "widgets/WeightHistogramView.h"
 
 using namespace roundlab;
@@ -29,6 +35,8 @@ using namespace roundlab;
 class MainWindowTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+
   void opensDemoAndShowsLayers() {
     app::MainWindow w;
     w.show();
@@ -215,6 +223,114 @@ class MainWindowTests : public QObject {
     QTest::mouseClick(panel->quantizeButton(), Qt::LeftButton);
     QVERIFY(done.wait(120000));
     for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
+  }
+
+  // Open the demo, run a short AdaRound, check the views against the run, save the session,
+  // reopen it in a fresh window (same weights, bit for bit), export and validate.
+  void endToEndSessionAndExport() {
+    QTemporaryDir dir;
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::AdaRound;
+    r.weights.bits = 3;
+    r.adaround.iterations = 40;
+    r.calibrationCount = 64;
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.startQuantization(r);
+    QVERIFY(done.wait(300000));
+    const app::RunReport& run = *w.lastRun();
+
+    // Rounding flips: the map's +1/-1 cells are the engine's flip counts of the selected layer
+    // (counted independently from the codes); the rate chart has one bar per layer.
+    w.layerView()->selectRow(3);
+    const std::string layer = w.layerView()->model()->index(3, 0).data().toString().toStdString();
+    const LayerOutcome* outcome = nullptr;
+    for (const LayerOutcome& o : run.result.layers)
+      if (o.layer == layer) outcome = &o;
+    QVERIFY(outcome);
+    auto* map = qobject_cast<QCPColorMap*>(w.flipsView()->mapPlot()->plottable(0));
+    QVERIFY(map);
+    int64_t up = 0, down = 0;
+    for (int x = 0; x < map->data()->keySize(); ++x)
+      for (int y = 0; y < map->data()->valueSize(); ++y) {
+        const double v = map->data()->cell(x, y);
+        up += v > 0.5;
+        down += v < -0.5;
+      }
+    QCOMPARE(up, outcome->flipsUp);
+    QCOMPARE(down, outcome->flipsDown);
+    QVERIFY(up + down > 0);
+    QCOMPARE(w.flipsView()->ratesPlot()->plottableCount(), 2);
+    QCOMPARE(qobject_cast<QCPBars*>(w.flipsView()->ratesPlot()->plottable(0))->data()->size(), 10);
+    // Weights: the grid of channel 0 has 2^bits levels, and every dequantized weight of that
+    // channel sits on one of them.
+    const app::LayerQuantData& d = run.layers.at(layer);
+    const std::vector<double>& levels = w.histogram()->shownLevels();
+    QCOMPARE(static_cast<int>(levels.size()), 1 << outcome->bits);
+    for (int64_t c = 0; c < d.columns; ++c) {
+      const double v = d.dequantized[static_cast<size_t>(c)];
+      const double nearest = *std::min_element(levels.begin(), levels.end(),
+                                               [v](double a, double b) { return std::abs(a - v) < std::abs(b - v); });
+      QVERIFY(std::abs(nearest - v) <= 1e-5 * std::max(1.0, std::abs(v)));
+    }
+
+    // Save the session, reopen it in a fresh window: the same per-layer results and weights.
+    const QString session = dir.filePath("run.rlab");
+    QSignalSpy saved(&w, &app::MainWindow::sessionSaved);
+    w.saveSessionAs(session);
+    QVERIFY(saved.wait(60000));
+    QVERIFY(QFile::exists(session));
+    QCOMPARE(w.sessionPath(), session);
+    QVERIFY(w.recentFiles().contains(QFileInfo(session).absoluteFilePath()));
+    {
+      app::MainWindow again;
+      QSignalSpy opened(&again, &app::MainWindow::sessionOpened);
+      QSignalSpy openFailed(&again, &app::MainWindow::jobFailed);
+      again.openSession(session);
+      QTRY_VERIFY_WITH_TIMEOUT(!opened.isEmpty() || !openFailed.isEmpty(), 120000);
+      QVERIFY2(openFailed.isEmpty(), qPrintable(openFailed.value(0).value(0).toString()));
+      QVERIFY(again.lastRun() && again.snapshot());
+      QCOMPARE(again.lastRun()->result.layers.size(), run.result.layers.size());
+      for (size_t i = 0; i < run.result.layers.size(); ++i) {
+        QCOMPARE(again.lastRun()->result.layers[i].bits, run.result.layers[i].bits);
+        QCOMPARE(again.lastRun()->result.layers[i].flipsUp, run.result.layers[i].flipsUp);
+      }
+      QVERIFY(again.snapshot()->weights == w.snapshot()->weights);  // bit for bit
+      QCOMPARE(again.calibrationPath(), QFileInfo(w.calibrationPath()).absoluteFilePath());
+    }
+
+    // Exports: each validated by reloading; the agreement is reported and logged.
+    QSignalSpy exported(&w, &app::MainWindow::exported);
+    w.exportTo(app::ExportKind::TorchScript, dir.filePath("q.pt"));
+    QVERIFY(exported.wait(120000));
+    QVERIFY(exported.last().at(1).toString().contains("identical"));
+    QVERIFY(exported.last().at(1).toString().contains("max |Δ| = 0"));
+    w.exportTo(app::ExportKind::QuantizedHdf5, dir.filePath("q.h5"));
+    QVERIFY(exported.wait(60000));
+    QVERIFY(exported.last().at(1).toString().contains("bit for bit"));
+    w.exportTo(app::ExportKind::ResultsCsv, dir.filePath("layers.csv"));
+    QVERIFY(exported.wait(60000));
+    for (const char* f : {"q.pt", "q.h5", "layers.csv"}) QVERIFY(QFileInfo(dir.filePath(f)).size() > 0);
+    QVERIFY(w.logConsole()->visibleText().contains("Exported " + dir.filePath("q.pt")));
+    // Plots as PNG, SVG and PDF.
+    for (const char* f : {"map.png", "map.svg", "map.pdf"}) {
+      QString error;
+      QVERIFY2(widgets::savePlot(w.flipsView()->mapPlot(), dir.filePath(f), &error), qPrintable(error));
+      QVERIFY(QFileInfo(dir.filePath(f)).size() > 100);
+    }
+    QFile svg(dir.filePath("map.svg"));
+    QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<svg"));
+    // A dropped .h5 becomes the calibration set; a missing session is an error, not a crash.
+    w.openAnyFile(dir.filePath("q.h5"));
+    QCOMPARE(w.calibrationPath(), dir.filePath("q.h5"));
+    QSignalSpy failed(&w, &app::MainWindow::jobFailed);
+    w.openSession(dir.filePath("missing.rlab"));
+    QVERIFY(failed.wait(60000));
+    QVERIFY(w.lastRun());  // the run shown before stays
   }
 
   void badFileKeepsCurrentModel() {

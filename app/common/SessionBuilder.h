@@ -1,0 +1,14 @@
+#pragma once
+// A session document from a finished run: absolute input paths with their SHA-256 hashes and the
+// library versions beside the run's settings, results and weights (shared by the CLI and the
+// workbench).
+#include <string>
+
+#include "engine/session/SessionFile.h"
+
+namespace roundlab::app {
+
+Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
+                    const QuantizedWeights& weights);
+
+}  // namespace roundlab::app

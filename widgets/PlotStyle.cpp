@@ -1,0 +1,97 @@
+#include "widgets/PlotStyle.h"
+
+#include <algorithm>
+
+#include <QApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QPalette>
+#include <QSaveFile>
+#include <QSvgGenerator>
+
+#include "widgets/QCustomPlotInclude.h"
+
+namespace roundlab::widgets {
+
+void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel) {
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot->xAxis->setLabel(xLabel);
+  plot->yAxis->setLabel(yLabel);
+  QFont f = plot->xAxis->labelFont();
+  f.setPointSize(f.pointSize() + 2);
+  plot->xAxis->setLabelFont(f);
+  plot->yAxis->setLabelFont(f);
+  plot->plotLayout()->insertRow(0);
+  QFont title = plot->font();
+  title.setPointSize(title.pointSize() + 3);
+  title.setBold(true);
+  plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, "", title));
+  applyPalette(plot);
+}
+
+void setPlotTitle(QCustomPlot* plot, const QString& title) {
+  if (auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))) t->setText(title);
+}
+
+void applyPalette(QCustomPlot* plot) {
+  const QPalette p = QApplication::palette();
+  const QColor text = p.color(QPalette::WindowText), base = p.color(QPalette::Base);
+  plot->setBackground(base);
+  QColor gridColor = text;
+  gridColor.setAlpha(40);
+  for (QCPAxis* a : {plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2}) {
+    a->setBasePen(QPen(text));
+    a->setTickPen(QPen(text));
+    a->setSubTickPen(QPen(text));
+    a->setTickLabelColor(text);
+    a->setLabelColor(text);
+    a->grid()->setPen(QPen(gridColor, 0, Qt::DotLine));
+  }
+  if (auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))) t->setTextColor(text);
+  if (plot->legend) {
+    plot->legend->setBrush(base);
+    plot->legend->setTextColor(text);
+    plot->legend->setBorderPen(QPen(gridColor));
+  }
+}
+
+bool savePlot(QCustomPlot* plot, const QString& path, QString* error) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  const int w = std::max(plot->width(), 640), h = std::max(plot->height(), 400);
+  auto fail = [&](const QString& why) {
+    if (error) *error = why;
+    return false;
+  };
+  if (suffix == "pdf") {
+    // QCustomPlot writes PDFs by path: write beside the target, then rename over it.
+    const QString tmp = path + ".part";
+    if (!plot->savePdf(tmp, w, h)) return fail("could not write " + tmp);
+    QFile::remove(path);
+    if (!QFile::rename(tmp, path)) return fail("could not move the PDF to " + path);
+    return true;
+  }
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly)) return fail(f.errorString());
+  if (suffix == "svg") {
+    QSvgGenerator svg;
+    svg.setOutputDevice(&f);
+    svg.setSize(QSize(w, h));
+    svg.setViewBox(QRect(0, 0, w, h));
+    svg.setTitle("RoundLab plot");
+    QCPPainter painter;
+    painter.begin(&svg);
+    plot->toPainter(&painter, w, h);
+    painter.end();
+  } else if (!plot->toPixmap(w, h, 2.0).save(&f, "PNG")) {
+    return fail("could not encode the PNG");
+  }
+  if (!f.commit()) return fail(f.errorString());
+  return true;
+}
+
+QColor fpColor() { return {52, 101, 164}; }
+QColor quantizedColor() { return {245, 121, 0}; }
+QColor upColor() { return {204, 0, 0}; }
+QColor downColor() { return {32, 74, 135}; }
+
+}  // namespace roundlab::widgets

@@ -1,0 +1,27 @@
+#pragma once
+// Shared look of RoundLab's plots: fonts large enough to project, a title element, and colours
+// that follow the application palette (light or dark).
+#include <QColor>
+#include <QString>
+
+class QCustomPlot;
+
+namespace roundlab::widgets {
+
+// Axis labels one size up, a bold title row, drag and wheel zoom.
+void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
+void setPlotTitle(QCustomPlot* plot, const QString& title);
+// Background, axes, grid and text from the current palette; call again when it changes.
+void applyPalette(QCustomPlot* plot);
+
+// Saves a plot as PNG (twice the on-screen resolution, for projection), SVG or PDF by the
+// path's suffix, atomically (an existing file is replaced only by a complete one).
+bool savePlot(QCustomPlot* plot, const QString& path, QString* error = nullptr);
+
+// The views' fixed meanings: FP data, quantized data, rounded up, rounded down.
+QColor fpColor();
+QColor quantizedColor();
+QColor upColor();
+QColor downColor();
+
+}  // namespace roundlab::widgets
