@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config
-  qt6-base-dev qt6-base-dev-tools libqt6svg6-dev libgl-dev
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libtorch-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libhdf5-dev zlib1g-dev
   libopenblas0-pthread

@@ -120,7 +120,7 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
     up += f > 0;
     down += f < 0;
   }
-  setPlotTitle(map_, QString("%1 — %2 up (red), %3 down (blue) of %4").arg(name).arg(up).arg(down).arg(flips.size()));
+  setPlotTitle(map_, QString("%1: %2 up (red), %3 down (blue)").arg(name).arg(up).arg(down));
   map_->rescaleAxes();
   map_->replot();
 
@@ -157,7 +157,7 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
     value << std::max(v, 1e-12);
   }
   auto* g1 = loss_->addGraph();
-  g1->setName("batch loss");
+  g1->setName("batch loss (soft rounding)");
   g1->setData(it, value, true);
   g1->setPen(QPen(fpColor(), 2));
   for (const auto& [v, label, color] :
@@ -165,7 +165,7 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
         {lossAfter, "learned rounding", upColor()}}) {
     if (!(v > 0)) continue;
     auto* line = loss_->addGraph();
-    line->setName(QString("%1: %2").arg(label).arg(v, 0, 'g', 4));
+    line->setName(QString("%1, all samples: %2").arg(label).arg(v, 0, 'g', 4));
     const double end = it.isEmpty() ? 1 : it.back();
     line->setData(QVector<double>{0, end}, QVector<double>{v, v}, true);
     line->setPen(QPen(color, 1.5, Qt::DashLine));

@@ -109,20 +109,21 @@ void WeightHistogramView::setWeights(const QString& title, const std::vector<flo
 void WeightHistogramView::setQuantized(const std::vector<float>& dequantized, const std::vector<float>& fp,
                                        int64_t rows, std::function<std::vector<double>(int64_t)> levels) {
   levels_ = std::move(levels);
-  // The dequantized distribution: one bar per grid value in use.
+  // The dequantized distribution on the FP histogram's bins and range, so the two compare
+  // directly: the mass collects on the grid levels (each channel has its own).
   quantized_->clearPlottables();
-  const auto [values, counts] = valueCounts(dequantized);
+  const int bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(dequantized.size()))), 10, 101);
+  const auto [centres, counts] = histogram(dequantized, bins);
   auto* bars = new QCPBars(quantized_->xAxis, quantized_->yAxis);
   bars->setName("quantized");
-  bars->setData(QVector<double>(values.begin(), values.end()), QVector<double>(counts.begin(), counts.end()), true);
-  double minGap = 0;
-  for (size_t i = 1; i < values.size(); ++i)
-    minGap = minGap == 0 ? values[i] - values[i - 1] : std::min(minGap, values[i] - values[i - 1]);
-  bars->setWidth(minGap > 0 ? 0.6 * minGap : 0.01);
+  bars->setData(QVector<double>(centres.begin(), centres.end()), QVector<double>(counts.begin(), counts.end()), true);
+  bars->setWidth(centres.size() > 1 ? centres[1] - centres[0] : 1.0);
   bars->setPen(Qt::NoPen);
   bars->setBrush(quantizedColor());
-  setPlotTitle(quantized_, QString("Dequantized — %1 distinct values").arg(values.size()));
+  const size_t distinct = valueCounts(dequantized).first.size();
+  setPlotTitle(quantized_, QString("Dequantized — %1 distinct values").arg(distinct));
   quantized_->rescaleAxes();
+  quantized_->xAxis->setRange(plot_->xAxis->range());
   quantized_->yAxis->setRangeLower(0);
   quantized_->replot();
   // Per-channel FP ranges as vertical bars from min to max.

@@ -109,7 +109,8 @@ MainWindow::MainWindow(QWidget* parent)
   setAcceptDrops(true);
 
   const int threads = qApp->property("computeThreads").toInt();
-  device_->setText(threads > 0 ? QString("CPU · %1 thread%2").arg(threads).arg(threads > 1 ? "s" : "") : QString("CPU"));
+  device_->setText(threads > 0 ? QString("CPU · %1 thread%2").arg(threads).arg(threads > 1 ? "s" : "")
+                               : QString("CPU"));
   device_->setToolTip("RoundLab computes on the CPU with this many threads");
   job_->setText("idle");
   statusBar()->addWidget(status_, 1);
@@ -169,6 +170,8 @@ MainWindow::MainWindow(QWidget* parent)
     allocation_->setImportance(std::move(report));
     run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
     status_->setText("Importance estimated; the allocation can be edited.");
+    setJobText("idle");
+    log_->log(widgets::LogConsole::Info, "Importance estimated; the allocation can be edited in Mixed precision.");
     Q_EMIT importanceReady();
   });
   connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);

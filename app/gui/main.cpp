@@ -1,10 +1,12 @@
 // roundlab: the RoundLab workbench. Opens the bundled demo on start, or the model given.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QTimer>
 
 #include "app/common/ProcessSetup.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/ScreenshotTour.h"
 #include "engine/Runtime.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +17,8 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName("RoundLab");
   QApplication::setOrganizationDomain("roundlab.org");
   QApplication::setApplicationVersion(ROUNDLAB_VERSION);
+  QApplication::setDesktopFileName("org.roundlab.RoundLab");  // packaging/: .desktop, icon, MIME type
+  QApplication::setWindowIcon(QIcon::fromTheme("org.roundlab.RoundLab"));
 
   QCommandLineParser parser;
   parser.setApplicationDescription("RoundLab — learned-rounding post-training quantization workbench");
@@ -22,6 +26,8 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   parser.addOption({"threads", "LibTorch compute threads (default 1).", "N", "1"});
   parser.addOption({"screenshot", "Save a screenshot of the window once the model is shown, then quit.", "PNG"});
+  parser.addOption(
+      {"screenshots", "Run the demo tour and save a screenshot of every view into DIR, then quit.", "DIR"});
   parser.addPositionalArgument("MODEL.pt", "TorchScript model to open (default: the bundled demo).");
   parser.process(app);
   roundlab::setComputeThreads(std::max(1, threads));
@@ -39,6 +45,11 @@ int main(int argc, char** argv) {
     };
     QObject::connect(&window, &roundlab::app::MainWindow::modelLoaded, &window, grabAndQuit);
     QObject::connect(&window, &roundlab::app::MainWindow::loadFailed, &window, grabAndQuit);
+  }
+  if (parser.isSet("screenshots")) {
+    auto* tour = new roundlab::app::ScreenshotTour(&window, parser.value("screenshots"));
+    tour->start();
+    return app.exec();
   }
   if (parser.positionalArguments().isEmpty())
     window.openDemo();

@@ -1,0 +1,24 @@
+#pragma once
+// Drives the main window through the demo for the documentation's screenshots: open the demo,
+// run a short AdaRound, estimate importance, then save each central view as DIR/<view>.png and
+// the whole window as DIR/main-window.png, and quit. Used by scripts/screenshots.sh (Xvfb).
+#include <QObject>
+#include <QString>
+
+namespace roundlab::app {
+
+class MainWindow;
+
+class ScreenshotTour : public QObject {
+  Q_OBJECT
+ public:
+  ScreenshotTour(MainWindow* window, QString directory);
+  void start();
+
+ private:
+  void saveViews();
+  MainWindow* window_;
+  QString dir_;
+};
+
+}  // namespace roundlab::app
