@@ -97,14 +97,28 @@ void EngineWorker::fillLayerData(RunReport& report, const QuantizedWeights& weig
         layerQuantData(fp_->weight(layer), codes, weights.rtnCodes.at(layer), weights.grids.at(layer));
 }
 
+void EngineWorker::writeSession(const QString& path) const {
+  if (!lastRun_ || !weights_) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet");
+  Session s = makeSession(path_.toStdString(), calibration_.toStdString(), lastRun_->result, *weights_);
+  if (importance_) s.importance.push_back(importance_->table);
+  roundlab::saveSession(path.toStdString(), s);  // atomic: a failure leaves any old file as it was
+}
+
 void EngineWorker::saveSession(const QString& path) {
   runJob([&] {
-    if (!lastRun_ || !weights_) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet");
-    Session s = makeSession(path_.toStdString(), calibration_.toStdString(), lastRun_->result, *weights_);
-    if (importance_) s.importance.push_back(importance_->table);
-    roundlab::saveSession(path.toStdString(), s);  // atomic: a failure leaves any old file as it was
+    writeSession(path);
     Q_EMIT sessionSaved(path);
   });
+}
+
+void EngineWorker::autosave(const QString& path) {
+  // Not a job the user started: its outcome is only logged.
+  try {
+    writeSession(path);
+    Q_EMIT autosaved(path, {});
+  } catch (const std::exception& e) {
+    Q_EMIT autosaved(path, QString::fromStdString(e.what()));
+  }
 }
 
 void EngineWorker::openSession(const QString& path) {
@@ -217,6 +231,11 @@ CancelToken EngineThread::quantize(const QuantizationRequest& request, const QSt
       },
       Qt::QueuedConnection);
   return current_;
+}
+
+void EngineThread::autosave(const QString& path) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, path] { w->autosave(path); }, Qt::QueuedConnection);
 }
 
 void EngineThread::saveSession(const QString& path) {

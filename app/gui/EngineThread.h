@@ -79,6 +79,8 @@ class EngineWorker : public QObject {
   void importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel);
   // The last run (or opened session) as a session file; the calibration set it used is hashed.
   void saveSession(const QString& path);
+  // The same for crash recovery, reported by autosaved (never jobFailed).
+  void autosave(const QString& path);
   // Loads the session's model, applies its weights; loaded + quantized follow.
   void openSession(const QString& path);
   // Writes and validates an export of the current quantized model (probe data for TorchScript).
@@ -92,11 +94,13 @@ class EngineWorker : public QObject {
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::app::ImportancePtr report);
   void sessionSaved(const QString& path);
+  void autosaved(const QString& path, const QString& error);
   void sessionOpened(const QString& path, const QString& modelPath, const QString& calibrationPath);
   void exported(const QString& path, const QString& validation);
 
  private:
   SnapshotPtr snapshot() const;
+  void writeSession(const QString& path) const;
   void fillLayerData(RunReport& report, const QuantizedWeights& weights) const;
   void runJob(const std::function<void()>& job, bool needsModel = true);
   ProgressFn progressSignal();
@@ -119,6 +123,7 @@ class EngineThread : public QObject {
   CancelToken quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation);
   CancelToken importance(const ImportanceRequest& request, const QString& calibration);
   void saveSession(const QString& path);
+  void autosave(const QString& path);
   void openSession(const QString& path);
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
   void cancel() { current_.cancel(); }

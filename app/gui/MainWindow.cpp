@@ -135,13 +135,17 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::sessionSaved, this, [this](const QString& path) {
     jobRunning_ = false;
     setJobText("idle");
-    if (path != autosavePath()) {
-      sessionPath_ = path;
-      addRecentFile(path);
-      status_->setText("Session saved: " + path);
-      log_->log(widgets::LogConsole::Info, "Session saved to " + path);
-      Q_EMIT sessionSaved(path);
-    }
+    sessionPath_ = path;
+    addRecentFile(path);
+    status_->setText("Session saved: " + path);
+    log_->log(widgets::LogConsole::Info, "Session saved to " + path);
+    Q_EMIT sessionSaved(path);
+  });
+  connect(worker, &EngineWorker::autosaved, this, [this](const QString& path, const QString& error) {
+    if (error.isEmpty())
+      log_->log(widgets::LogConsole::Debug, "Run autosaved to " + path);
+    else
+      log_->log(widgets::LogConsole::Warning, "Could not autosave the run: " + error);
   });
   connect(worker, &EngineWorker::sessionOpened, this,
           [this](const QString& path, const QString& modelPath, const QString& calibrationPath) {
@@ -354,7 +358,7 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
   setJobText("idle");
   log_->log(widgets::LogConsole::Info, summary);
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
-  if (report_->sessionPath.isEmpty()) engine_.saveSession(autosavePath());  // crash recovery
+  if (report_->sessionPath.isEmpty()) engine_.autosave(autosavePath());  // crash recovery
   Q_EMIT quantized();
 }
 
