@@ -1,6 +1,7 @@
 #include "widgets/PlotStyle.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <QApplication>
 #include <QFile>
@@ -54,6 +55,19 @@ void applyPalette(QCustomPlot* plot) {
     plot->legend->setBorderPen(QPen(gridColor));
   }
 }
+
+QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<double>& x, const std::vector<double>& y,
+                 double width, const QColor& color) {
+  auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+  bars->setName(name);
+  bars->setData(QVector<double>(x.begin(), x.end()), QVector<double>(y.begin(), y.end()), true);
+  bars->setWidth(width);
+  bars->setPen(Qt::NoPen);
+  bars->setBrush(color);
+  return bars;
+}
+
+int defaultBins(size_t n) { return std::clamp(static_cast<int>(std::sqrt(static_cast<double>(n))), 10, 101); }
 
 bool savePlot(QCustomPlot* plot, const QString& path, QString* error) {
   const QString suffix = QFileInfo(path).suffix().toLower();

@@ -4,6 +4,9 @@
 #include <QColor>
 #include <QString>
 
+#include <vector>
+
+class QCPBars;
 class QCustomPlot;
 
 namespace roundlab::widgets {
@@ -13,6 +16,12 @@ void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
 void setPlotTitle(QCustomPlot* plot, const QString& title);
 // Background, axes, grid and text from the current palette; call again when it changes.
 void applyPalette(QCustomPlot* plot);
+
+// A bar series: no outline, one colour, the given bar width (data sorted by x).
+QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<double>& x, const std::vector<double>& y,
+                 double width, const QColor& color);
+// Histogram bin count for n values: about sqrt(n), between 10 and 101.
+int defaultBins(size_t n);
 
 // Saves a plot as PNG (twice the on-screen resolution, for projection), SVG or PDF by the
 // path's suffix, atomically (an existing file is replaced only by a complete one).

@@ -65,27 +65,18 @@ void RoundingFlipsView::clear() {
 void RoundingFlipsView::setLayers(const QStringList& names, const std::vector<double>& upRate,
                                   const std::vector<double>& downRate) {
   rates_->clearPlottables();
-  QVector<double> x, up, down;
+  std::vector<double> x, up, down;
   QVector<QString> labels;
   for (int i = 0; i < names.size(); ++i) {
-    x << i;
+    x.push_back(i);
     labels << names[i];
-    up << 100 * upRate.at(static_cast<size_t>(i));
-    down << 100 * downRate.at(static_cast<size_t>(i));
+    up.push_back(100 * upRate.at(static_cast<size_t>(i)));
+    down.push_back(100 * downRate.at(static_cast<size_t>(i)));
   }
-  auto* downBars = new QCPBars(rates_->xAxis, rates_->yAxis);
-  downBars->setName("rounded down");
-  downBars->setData(x, down, true);
-  downBars->setBrush(downColor());
-  downBars->setPen(Qt::NoPen);
-  auto* upBars = new QCPBars(rates_->xAxis, rates_->yAxis);
-  upBars->setName("rounded up");
-  upBars->setData(x, up, true);
-  upBars->setBrush(upColor());
-  upBars->setPen(Qt::NoPen);
-  upBars->moveAbove(downBars);
+  QCPBars* downBars = addBars(rates_, "rounded down", x, down, 0.75, downColor());
+  addBars(rates_, "rounded up", x, up, 0.75, upColor())->moveAbove(downBars);
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  ticker->addTicks(x, labels);
+  ticker->addTicks(QVector<double>(x.begin(), x.end()), labels);
   rates_->xAxis->setTicker(ticker);
   rates_->xAxis->setTickLabelRotation(60);
   rates_->rescaleAxes();
@@ -128,21 +119,10 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
   fraction_->clearPlottables();
   const int bins = 20;
   const auto [kept, flipped] = fractionalHistogram(fractional, flips, bins);
-  QVector<double> x;
-  for (int i = 0; i < bins; ++i) x << (i + 0.5) / bins;
-  auto* keptBars = new QCPBars(fraction_->xAxis, fraction_->yAxis);
-  keptBars->setName("kept nearest");
-  keptBars->setData(x, QVector<double>(kept.begin(), kept.end()), true);
-  keptBars->setBrush(fpColor());
-  keptBars->setPen(Qt::NoPen);
-  keptBars->setWidth(1.0 / bins);
-  auto* flippedBars = new QCPBars(fraction_->xAxis, fraction_->yAxis);
-  flippedBars->setName("flipped");
-  flippedBars->setData(x, QVector<double>(flipped.begin(), flipped.end()), true);
-  flippedBars->setBrush(upColor());
-  flippedBars->setPen(Qt::NoPen);
-  flippedBars->setWidth(1.0 / bins);
-  flippedBars->moveAbove(keptBars);
+  std::vector<double> x;
+  for (int i = 0; i < bins; ++i) x.push_back((i + 0.5) / bins);
+  QCPBars* keptBars = addBars(fraction_, "kept nearest", x, kept, 1.0 / bins, fpColor());
+  addBars(fraction_, "flipped", x, flipped, 1.0 / bins, upColor())->moveAbove(keptBars);
   fraction_->rescaleAxes();
   fraction_->xAxis->setRange(0, 1);
   fraction_->yAxis->setRangeLower(0);

@@ -92,14 +92,9 @@ void WeightHistogramView::clear() {
 void WeightHistogramView::setWeights(const QString& title, const std::vector<float>& values, int bins) {
   clear();
   title_ = title;
-  if (bins <= 0) bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(values.size()))), 10, 101);
+  if (bins <= 0) bins = defaultBins(values.size());
   const auto [centres, counts] = histogram(values, bins);
-  auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
-  bars->setName("FP weights");
-  bars->setData(QVector<double>(centres.begin(), centres.end()), QVector<double>(counts.begin(), counts.end()), true);
-  bars->setWidth(centres.size() > 1 ? centres[1] - centres[0] : 1.0);
-  bars->setPen(Qt::NoPen);
-  bars->setBrush(fpColor());
+  addBars(plot_, "FP weights", centres, counts, centres.size() > 1 ? centres[1] - centres[0] : 1.0, fpColor());
   setPlotTitle(plot_, QString("%1 — %2 weights").arg(title).arg(values.size()));
   plot_->rescaleAxes();
   plot_->yAxis->setRangeLower(0);
@@ -112,14 +107,9 @@ void WeightHistogramView::setQuantized(const std::vector<float>& dequantized, co
   // The dequantized distribution on the FP histogram's bins and range, so the two compare
   // directly: the mass collects on the grid levels (each channel has its own).
   quantized_->clearPlottables();
-  const int bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(dequantized.size()))), 10, 101);
-  const auto [centres, counts] = histogram(dequantized, bins);
-  auto* bars = new QCPBars(quantized_->xAxis, quantized_->yAxis);
-  bars->setName("quantized");
-  bars->setData(QVector<double>(centres.begin(), centres.end()), QVector<double>(counts.begin(), counts.end()), true);
-  bars->setWidth(centres.size() > 1 ? centres[1] - centres[0] : 1.0);
-  bars->setPen(Qt::NoPen);
-  bars->setBrush(quantizedColor());
+  const auto [centres, counts] = histogram(dequantized, defaultBins(dequantized.size()));
+  addBars(quantized_, "quantized", centres, counts, centres.size() > 1 ? centres[1] - centres[0] : 1.0,
+          quantizedColor());
   const size_t distinct = valueCounts(dequantized).first.size();
   setPlotTitle(quantized_, QString("Dequantized — %1 distinct values").arg(distinct));
   quantized_->rescaleAxes();
