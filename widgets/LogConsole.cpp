@@ -15,7 +15,6 @@ namespace roundlab::widgets {
 LogConsole::LogConsole(QWidget* parent)
     : QWidget(parent), text_(new QPlainTextEdit), level_(new QComboBox), search_(new QLineEdit) {
   text_->setReadOnly(true);
-  text_->setMaximumBlockCount(0);
   text_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   level_->setObjectName("logLevel");
   search_->setObjectName("logSearch");

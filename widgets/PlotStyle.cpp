@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <QApplication>
 #include <QFile>
@@ -77,11 +78,14 @@ bool savePlot(QCustomPlot* plot, const QString& path, QString* error) {
     return false;
   };
   if (suffix == "pdf") {
-    // QCustomPlot writes PDFs by path: write beside the target, then rename over it.
+    // QCustomPlot writes PDFs by path: write beside the target, then rename(2) over it, which
+    // replaces an existing file atomically.
     const QString tmp = path + ".part";
     if (!plot->savePdf(tmp, w, h)) return fail("could not write " + tmp);
-    QFile::remove(path);
-    if (!QFile::rename(tmp, path)) return fail("could not move the PDF to " + path);
+    if (std::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(path).constData()) != 0) {
+      QFile::remove(tmp);
+      return fail("could not move the PDF to " + path);
+    }
     return true;
   }
   QSaveFile f(path);

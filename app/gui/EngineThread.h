@@ -37,11 +37,10 @@ struct LayerQuantData {
   int64_t rows = 0, columns = 0, groups = 1;
   std::vector<float> scale, zeroPoint;  // [rows * groups]
   int64_t qmin = 0, qmax = 0;
-  double exponent = 1;             // power grid (1: uniform)
-  std::vector<int8_t> flips;       // sign(code - nearest code): +1 rounded up, -1 down, 0 kept
-  std::vector<float> fractional;   // frac(t / s) of the FP weight on its grid (t = w, or |w|^a)
-  std::vector<float> fpWeights;    // the FP values
-  std::vector<float> dequantized;  // the quantized values
+  double exponent = 1;            // power grid (1: uniform)
+  std::vector<int8_t> flips;      // sign(code - nearest code): +1 rounded up, -1 down, 0 kept
+  std::vector<float> fractional;  // frac(t / s) of the FP weight on its grid (t = w, or |w|^a)
+  std::vector<float> fpWeights;   // the FP values (the snapshot holds the quantized ones)
 };
 
 struct RunReport {

@@ -46,7 +46,6 @@ LayerQuantData layerQuantData(const at::Tensor& fpWeight, const at::Tensor& code
   const at::Tensor scaled = grid.view(powerTransform(w, grid.exponent)) / grid.scale;
   d.fractional = values<float>((scaled - scaled.floor()).flatten());
   d.fpWeights = values<float>(w.flatten());
-  d.dequantized = values<float>(dequantize(codes, grid).to(at::kFloat).flatten());
   return d;
 }
 

@@ -152,7 +152,6 @@ MainWindow::MainWindow(QWidget* parent)
             jobRunning_ = false;
             setJobText("idle");
             sessionPath_ = path;
-            pendingPath_ = modelPath;
             calibration_ = calibrationPath;
             addRecentFile(path);
             log_->log(widgets::LogConsole::Info, "Session opened: " + path + " (model " + modelPath + ")");
@@ -293,10 +292,11 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   run_->setModelLoaded(true);
   flips_->clear();
   sessionPath_.clear();
-  addRecentFile(pendingPath_);
+  // The snapshot's path, not the last requested one: a session opens its own model.
+  addRecentFile(snapshot_->path);
   log_->log(widgets::LogConsole::Info,
-            QString("Loaded %1: %2 quantizable layers").arg(pendingPath_).arg(snapshot_->summary.layers.size()));
-  Q_EMIT modelLoaded(pendingPath_);
+            QString("Loaded %1: %2 quantizable layers").arg(snapshot_->path).arg(snapshot_->summary.layers.size()));
+  Q_EMIT modelLoaded(snapshot_->path);
 }
 
 bool MainWindow::beginJob(const QString& what) {
@@ -437,7 +437,7 @@ void MainWindow::onLayerSelected() {
     const auto it = report_->layers.find(l->name);
     if (it == report_->layers.end()) break;
     const LayerQuantData& d = it->second;
-    histogram_->setQuantized(d.dequantized, d.fpWeights, d.rows,
+    histogram_->setQuantized(snapshot_->weights.at(l->name), d.fpWeights, d.rows,
                              [r = report_, n = l->name](int64_t row) { return gridLevels(r->layers.at(n), row); });
     flips_->setLayer(name, d.flips, d.rows, d.columns, d.fractional, o.curve, o.lossBefore, o.lossAfter);
     break;

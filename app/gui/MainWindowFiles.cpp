@@ -191,9 +191,7 @@ void MainWindow::applyColorScheme(int scheme) {
       p.setColor(QPalette::ToolTipText, QColor(230, 230, 230));
     }
     QApplication::setPalette(p);
-  }
-  histogram_->refreshPalette();
-  flips_->refreshPalette();
+  }  // the plots follow in changeEvent (ApplicationPaletteChange)
 }
 
 void MainWindow::showShortcutSheet() {

@@ -173,40 +173,50 @@ std::map<std::string, at::Tensor> perSampleLayerInputs(const Model& model, const
   return out;
 }
 
-// The rows of the calibration set the path's points see: point k its own slice of the first
-// pathRows(c) rows (or every row with fullSetPerPoint).
-int64_t pathRows(const Context& c) {
-  if (c.request.fullSetPerPoint) return c.data.rows();
+// Rows [begin, end) of the calibration set that each path point sees: point k its own slice of
+// the first pathSampleShare of the rows (or every row with fullSetPerPoint). The same for every
+// layer and width.
+using PathSlices = std::vector<std::pair<int64_t, int64_t>>;
+PathSlices pathSlices(const Context& c) {
   const int points = std::max(1, c.request.pathPoints);
-  return std::min(c.data.rows(), std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows())));
+  const int64_t rows =
+      c.request.fullSetPerPoint
+          ? c.data.rows()
+          : std::min(c.data.rows(), std::max<int64_t>(points, std::llround(c.request.pathSampleShare * c.data.rows())));
+  PathSlices slices;
+  for (int k = 0; k < points; ++k) slices.push_back(rowsOf(k, points, rows, c.request.fullSetPerPoint));
+  return slices;
 }
 
-// Loss weight of row i in the path integral: point k's slice averaged, the points averaged.
-std::vector<double> pathRowWeights(const Context& c) {
-  const int points = std::max(1, c.request.pathPoints);
-  std::vector<double> w(static_cast<size_t>(c.data.rows()), 0.0);
-  for (int k = 0; k < points; ++k) {
-    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
-    for (int64_t i = begin; i < end; ++i)
-      w[static_cast<size_t>(i)] += 1.0 / (points * static_cast<double>(end - begin));
+// FP copies of the layers' weights that require gradients, put in the model's slots.
+std::vector<at::Tensor> differentiableWeights(const Context& c, const std::vector<std::string>& layers,
+                                              WeightOverride& slots) {
+  std::vector<at::Tensor> weights;
+  for (const std::string& l : layers) {
+    weights.push_back(c.fp[l].detach().clone().requires_grad_(true));
+    slots.set(l, weights.back());
   }
-  return w;
+  return weights;
 }
 
 // Control variate for a path that sees a subset of the samples: d = ∇L_path(W) − ∇L_all(W) at the
 // FP weights, for every layer from one backward pass. Adding ⟨W − Q, d⟩ to the subset's path
 // integral replaces its first-order term (the sample-noisy part) by the one on every sample, so
 // the estimate keeps the full set's precision where the perturbation is small.
-std::map<std::string, at::Tensor> pathGradientCorrection(Context& c, const std::vector<std::string>& layers) {
+std::map<std::string, at::Tensor> pathGradientCorrection(Context& c, const std::vector<std::string>& layers,
+                                                         const PathSlices& slices) {
   std::map<std::string, at::Tensor> out;
-  if (pathRows(c) >= c.data.rows()) return out;  // the path sees every sample: nothing to correct
-  const std::vector<double> pathWeight = pathRowWeights(c);
+  int64_t seen = 0;
+  for (const auto& [begin, end] : slices) seen = std::max(seen, end);
+  if (seen >= c.data.rows()) return out;  // the path sees every sample: nothing to correct
+  // Loss weight of each row in the path integral: its slice averaged, the points averaged.
+  std::vector<double> pathWeight(static_cast<size_t>(c.data.rows()), 0.0);
+  for (const auto& [begin, end] : slices)
+    for (int64_t i = begin; i < end; ++i)
+      pathWeight[static_cast<size_t>(i)] +=
+          1.0 / (static_cast<double>(slices.size()) * static_cast<double>(end - begin));
   WeightOverride slots(c.model, layers);
-  std::vector<at::Tensor> weights;
-  for (const std::string& l : layers) {
-    weights.push_back(c.fp[l].detach().clone().requires_grad_(true));
-    slots.set(l, weights.back());
-  }
+  const std::vector<at::Tensor> weights = differentiableWeights(c, layers, slots);
   std::vector<at::Tensor> sum(weights.size());
   const double n = static_cast<double>(c.data.rows());
   for (int64_t r = 0; r < c.data.rows(); r += c.request.batch) {
@@ -237,8 +247,8 @@ struct PathPiece {
 // With the layer's FP inputs at hand the points' slices run through the rest of the model
 // together, a batch of rows at a time (each slice through the layer at its own point).
 at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::string& l, int b, const ModelSuffix* suffix,
-                             const at::Tensor& layerInputs) {
-  const int points = std::max(1, c.request.pathPoints);
+                             const at::Tensor& layerInputs, const PathSlices& slices) {
+  const int points = static_cast<int>(slices.size());
   const at::Tensor q = c.quantized[l][b].to(at::kFloat);
   const at::Tensor delta = c.fp[l].to(at::kFloat) - q;
   const LayerInfo& info = c.model.layer(l);
@@ -249,12 +259,11 @@ at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::strin
   std::vector<PathPiece> pieces;
   for (int k = 0; k < points; ++k) {
     point[k] = (q + ((k + 0.5) / points) * delta).detach().requires_grad_(true);  // midpoint rule
-    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
+    const auto [begin, end] = slices[static_cast<size_t>(k)];
     for (int64_t r = begin; r < end; r += c.request.batch) pieces.push_back({k, r, std::min(end, r + c.request.batch)});
   }
   auto sliceSize = [&](int k) {
-    const auto [begin, end] = rowsOf(k, points, pathRows(c), c.request.fullSetPerPoint);
-    return static_cast<double>(end - begin);
+    return static_cast<double>(slices[static_cast<size_t>(k)].second - slices[static_cast<size_t>(k)].first);
   };
   if (!suffix) {  // the whole model per piece, the layer's slot at the piece's point
     for (const PathPiece& p : pieces) {
@@ -304,7 +313,8 @@ at::Tensor layerPathIntegral(Context& c, WeightOverride& slots, const std::strin
 
 void integratedGradients(Context& c, ImportanceTable& t) {
   const std::map<std::string, at::Tensor> inputs = perSampleLayerInputs(c.model, c.data, c.request.batch);
-  const std::map<std::string, at::Tensor> correction = pathGradientCorrection(c, t.layers);
+  const PathSlices slices = pathSlices(c);
+  const std::map<std::string, at::Tensor> correction = pathGradientCorrection(c, t.layers, slices);
   WeightOverride slots(c.model, t.layers);
   const size_t steps = t.layers.size() * t.bits.size();
   size_t done = 0;
@@ -312,7 +322,7 @@ void integratedGradients(Context& c, ImportanceTable& t) {
     std::unique_ptr<ModelSuffix> suffix;
     if (inputs.count(l)) suffix = ModelSuffix::build(c.model, l, false, nullptr);
     for (int b : t.bits) {
-      at::Tensor total = layerPathIntegral(c, slots, l, b, suffix.get(), suffix ? inputs.at(l) : at::Tensor());
+      at::Tensor total = layerPathIntegral(c, slots, l, b, suffix.get(), suffix ? inputs.at(l) : at::Tensor(), slices);
       if (correction.count(l)) total += (c.fp[l].to(at::kFloat) - c.quantized[l][b].to(at::kFloat)) * correction.at(l);
       t.values[l][b] = total.sum().item<double>();
       t.channels[l][b] = toVector(perChannel(total));
@@ -324,11 +334,7 @@ void integratedGradients(Context& c, ImportanceTable& t) {
 void hessian(Context& c, ImportanceTable& t) {
   const int probes = std::max(1, c.request.hutchinsonSamples);
   WeightOverride slots(c.model, t.layers);
-  std::vector<at::Tensor> weights;
-  for (const std::string& l : t.layers) {
-    weights.push_back(c.fp[l].detach().clone().requires_grad_(true));
-    slots.set(l, weights.back());
-  }
+  const std::vector<at::Tensor> weights = differentiableWeights(c, t.layers, slots);
   std::vector<at::Tensor> diag;
   for (const at::Tensor& w : weights) diag.push_back(at::zeros_like(w, at::kDouble));
   auto gen = at::detail::createCPUGenerator(c.request.seed ^ 0x4855'7463ull);

@@ -272,7 +272,7 @@ class MainWindowTests : public QObject {
     const std::vector<double>& levels = w.histogram()->shownLevels();
     QCOMPARE(static_cast<int>(levels.size()), 1 << outcome->bits);
     for (int64_t c = 0; c < d.columns; ++c) {
-      const double v = d.dequantized[static_cast<size_t>(c)];
+      const double v = w.snapshot()->weights.at(layer)[static_cast<size_t>(c)];
       const double nearest = *std::min_element(levels.begin(), levels.end(),
                                                [v](double a, double b) { return std::abs(a - v) < std::abs(b - v); });
       QVERIFY(std::abs(nearest - v) <= 1e-5 * std::max(1.0, std::abs(v)));
