@@ -1,8 +1,10 @@
 #include "widgets/LayerTableModel.h"
 
+#include <QColor>
 #include <QLocale>
 
 #include <algorithm>
+#include <cmath>
 
 namespace roundlab::widgets {
 
@@ -37,7 +39,47 @@ void LayerTableModel::setLayers(std::vector<LayerInfo> layers) {
 
 void LayerTableModel::setMetrics(std::map<std::string, LayerMetrics> metrics) {
   metrics_ = std::move(metrics);
-  if (!layers_.empty()) Q_EMIT dataChanged(index(0, Bits), index(rowCount() - 1, Sqnr));
+  updateShades();
+}
+
+void LayerTableModel::setImportance(std::map<std::string, double> importance) {
+  importance_ = std::move(importance);
+  updateShades();
+}
+
+void LayerTableModel::setShadeColumn(int column) {
+  shadeColumn_ = column;
+  updateShades();
+}
+
+double LayerTableModel::shade(int row) const {
+  return row >= 0 && row < static_cast<int>(shades_.size()) ? shades_[static_cast<size_t>(row)] : -1.0;
+}
+
+void LayerTableModel::updateShades() {
+  // By rank, not value: importance and parameter counts span decades.
+  shades_.assign(layers_.size(), -1.0);
+  std::vector<std::pair<double, size_t>> values;
+  for (size_t r = 0; r < layers_.size(); ++r) {
+    const QVariant v = shadeColumn_ >= 0 ? number(layers_[r], shadeColumn_) : QVariant();
+    if (!v.isNull()) values.emplace_back(v.toDouble(), r);
+  }
+  std::sort(values.begin(), values.end());
+  for (size_t i = 0; i < values.size(); ++i)
+    shades_[values[i].second] = values.size() > 1 ? static_cast<double>(i) / static_cast<double>(values.size() - 1) : 1;
+  if (!layers_.empty()) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
+QVariant LayerTableModel::number(const LayerInfo& l, int column) const {
+  if (column == Params) return static_cast<double>(l.params);
+  if (column == Importance) {
+    const auto it = importance_.find(l.name);
+    return it == importance_.end() ? QVariant() : QVariant(it->second);
+  }
+  if (column < Bits || column > Sqnr) return {};
+  const auto m = metrics_.find(l.name);
+  if (m == metrics_.end()) return {};
+  return column == Bits ? m->second.bits : column == FlipRate ? 100 * m->second.flipRate : m->second.sqnrDb;
 }
 
 const LayerInfo* LayerTableModel::layerAt(int row) const {
@@ -53,15 +95,26 @@ int LayerTableModel::columnCount(const QModelIndex& parent) const { return paren
 QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   const LayerInfo* l = index.isValid() ? layerAt(index.row()) : nullptr;
   if (!l || index.column() >= ColumnCount) return {};
-  if ((role == Qt::DisplayRole || role == SortRole) && index.column() >= Bits && index.column() <= Sqnr) {
-    const auto m = metrics_.find(l->name);
-    if (m == metrics_.end()) return role == SortRole ? QVariant(-1.0) : QVariant(QString("—"));
-    const double v = index.column() == Bits       ? m->second.bits
-                     : index.column() == FlipRate ? 100 * m->second.flipRate
-                                                  : m->second.sqnrDb;
+  const bool result = index.column() >= Bits && index.column() <= Importance;
+  if ((role == Qt::DisplayRole || role == SortRole) && result) {
+    const QVariant v = number(*l, index.column());
+    if (v.isNull()) return role == SortRole ? QVariant(-1e300) : QVariant(QString("—"));
     if (role == SortRole) return v;
-    return index.column() == Bits ? QString::number(m->second.bits)
-                                  : QString::number(v, 'f', index.column() == Sqnr ? 1 : 2);
+    switch (index.column()) {
+      case Bits:
+        return QString::number(v.toInt());
+      case Sqnr:
+        return std::isinf(v.toDouble()) ? QString("∞") : QString::number(v.toDouble(), 'f', 1);
+      case Importance:
+        return QString::number(v.toDouble(), 'g', 3);
+      default:
+        return QString::number(v.toDouble(), 'f', 2);
+    }
+  }
+  if (role == Qt::BackgroundRole && shade(index.row()) >= 0) {
+    QColor c(245, 121, 0);  // the plots' "quantized" orange, faint to strong
+    c.setAlpha(static_cast<int>(20 + 140 * shade(index.row())));
+    return c;
   }
   if (role == Qt::DisplayRole || role == SortRole) {
     switch (index.column()) {
@@ -80,7 +133,7 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
         return attributes(*l);
     }
   }
-  if (role == Qt::TextAlignmentRole && (index.column() == Params || (index.column() >= Bits && index.column() <= Sqnr)))
+  if (role == Qt::TextAlignmentRole && (index.column() == Params || result))
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);
   if (role == Qt::ToolTipRole)
     return QString("%1\nweight %2 %3\nmodule type %4")
@@ -90,10 +143,12 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section == Importance)
+    return "Predicted loss increase of quantizing this layer alone at its allocated width (Mixed precision)";
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
     return QAbstractTableModel::headerData(section, orientation, role);
-  static const char* names[] = {"Layer", "Kind",    "Weight shape", "Weights",   "Block",
-                                "Bits",  "Flips %", "SQNR dB",      "Attributes"};
+  static const char* names[] = {"Layer", "Kind",    "Weight shape", "Weights",    "Block",
+                                "Bits",  "Flips %", "SQNR dB",      "Importance", "Attributes"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }
 

@@ -20,7 +20,7 @@ struct LayerMetrics {
 class LayerTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Name, Kind, Shape, Params, Block, Bits, FlipRate, Sqnr, Attributes, ColumnCount };
+  enum Column { Name, Kind, Shape, Params, Block, Bits, FlipRate, Sqnr, Importance, Attributes, ColumnCount };
   // Sort role: numbers sort as numbers.
   static constexpr int SortRole = Qt::UserRole + 1;
 
@@ -30,6 +30,14 @@ class LayerTableModel : public QAbstractTableModel {
   const LayerInfo* layerAt(int row) const;
   // Results per layer name (an empty map clears them).
   void setMetrics(std::map<std::string, LayerMetrics> metrics);
+  // Predicted loss increase per layer name at its allocated width (an empty map clears them).
+  void setImportance(std::map<std::string, double> importance);
+  // Shades each row's background by its rank in a numeric column (-1: no shading); the column's
+  // largest value is the strongest shade.
+  void setShadeColumn(int column);
+  int shadeColumn() const { return shadeColumn_; }
+  // The row's shade in [0, 1], or -1 where the row has no value in the shaded column.
+  double shade(int row) const;
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -38,7 +46,12 @@ class LayerTableModel : public QAbstractTableModel {
 
  private:
   std::vector<LayerInfo> layers_;
+  QVariant number(const LayerInfo& l, int column) const;  // a column's numeric value, null if absent
+  void updateShades();
   std::map<std::string, LayerMetrics> metrics_;
+  std::map<std::string, double> importance_;
+  int shadeColumn_ = -1;
+  std::vector<double> shades_;
 };
 
 }  // namespace roundlab::widgets

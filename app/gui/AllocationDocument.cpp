@@ -50,29 +50,44 @@ void AllocationDocument::apply(const std::map<std::string, int>& bits) {
   Q_EMIT changed();
 }
 
+void AllocationDocument::push(const std::map<std::string, int>& after, const QString& text, int drag) {
+  if (!model_ || (after == bits_ && !drag)) return;
+  undo_.push(new AllocationCommand(this, bits_, after, text, drag));
+}
+
 void AllocationDocument::setBits(const std::string& layer, int bits) {
-  if (!model_ || !bits_.count(layer) || bits_.at(layer) == bits || bits < 2 || bits > 8) return;
+  if (!bits_.count(layer) || bits < 2 || bits > 8) return;
   auto after = bits_;
   after[layer] = bits;
-  undo_.push(new AllocationCommand(this, bits_, after,
-                                   QString("%1 to %2 bits").arg(QString::fromStdString(layer)).arg(bits), 0));
+  push(after, QString("%1 to %2 bits").arg(QString::fromStdString(layer)).arg(bits));
+}
+
+void AllocationDocument::setBitsOfLayers(const std::vector<std::string>& layers, int bits) {
+  if (bits < 2 || bits > 8) return;
+  auto after = bits_;
+  for (const std::string& l : layers)
+    if (after.count(l)) after[l] = bits;
+  push(after, QString("%1 layers to %2 bits").arg(layers.size()).arg(bits));
 }
 
 void AllocationDocument::setBitsOfKind(LayerKind kind, int bits, const ModelSummary& summary) {
-  if (!model_) return;
   auto after = bits_;
   for (const LayerInfo& l : summary.layers)
     if (l.kind == kind && after.count(l.name)) after[l.name] = bits;
-  if (after == bits_) return;
-  undo_.push(new AllocationCommand(this, bits_, after,
-                                   QString("all %1 layers to %2 bits").arg(layerKindName(kind)).arg(bits), 0));
+  push(after, QString("all %1 layers to %2 bits").arg(layerKindName(kind)).arg(bits));
+}
+
+void AllocationDocument::load(const std::map<std::string, int>& bits, const QString& what) {
+  auto after = bits_;
+  for (const auto& [layer, b] : bits)
+    if (after.count(layer)) after[layer] = b;
+  push(after, what);
 }
 
 void AllocationDocument::autoAllocate(double averageBits, int drag) {
   if (!model_) return;
   const Allocation a = model_->allocate(BudgetKind::AverageBits, averageBits);
-  undo_.push(new AllocationCommand(this, bits_, a.bits, QString("allocate %1 average bits").arg(averageBits, 0, 'f', 2),
-                                   drag));
+  push(a.bits, QString("allocate %1 average bits").arg(averageBits, 0, 'f', 2), drag);
 }
 
 }  // namespace roundlab::app

@@ -31,6 +31,10 @@ class AllocationDocument : public QObject {
   // Edits (each an undoable command).
   void setBits(const std::string& layer, int bits);
   void setBitsOfKind(LayerKind kind, int bits, const ModelSummary& summary);
+  // Several layers (a multi-selection) in one step.
+  void setBitsOfLayers(const std::vector<std::string>& layers, int bits);
+  // A whole allocation (a Pareto point) in one step.
+  void load(const std::map<std::string, int>& bits, const QString& what);
   // The exact allocation for an average-bits budget. Calls with the same non-zero `drag` merge
   // into one undo step (a slider drag).
   void autoAllocate(double averageBits, int drag = 0);
@@ -42,6 +46,8 @@ class AllocationDocument : public QObject {
   void reset();
 
  private:
+  // Pushes the change to `after` as one command (nothing when it changes nothing).
+  void push(const std::map<std::string, int>& after, const QString& text, int drag = 0);
   std::unique_ptr<BitAllocationModel> model_;
   std::map<std::string, int> bits_;
   QUndoStack undo_;

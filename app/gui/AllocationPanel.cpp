@@ -1,17 +1,21 @@
 #include "app/gui/AllocationPanel.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
 
 #include "engine/Error.h"
+#include "widgets/ParetoPlot.h"
 
 namespace roundlab::app {
 
@@ -83,9 +87,12 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
       budgetLabel_(new QLabel),
       budget_(new QSlider(Qt::Horizontal)),
       kind_(new QComboBox),
+      estimator_(new QComboBox),
       kindBits_(new QSpinBox),
       estimate_(new QPushButton("Estimate importance")),
-      quantize_(new QPushButton("Quantize with this allocation")) {
+      quantize_(new QPushButton("Quantize with this allocation")),
+      setSelected_(new QPushButton("Set selected")),
+      pareto_(new widgets::ParetoPlot) {
   table_->setModel(model_);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
@@ -98,26 +105,63 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   quantize_->setToolTip("Quantize the model with these per-layer bits and the Run view's method and settings.");
   for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
     kind_->addItem(layerKindName(k), static_cast<int>(k));
+  estimator_->setObjectName("estimator");
+  estimator_->addItem("Measured", static_cast<int>(ImportanceEstimator::Measured));
+  estimator_->addItem("Integrated gradients", static_cast<int>(ImportanceEstimator::IntegratedGradients));
+  estimator_->addItem("Hessian trace", static_cast<int>(ImportanceEstimator::Hessian));
+  estimator_->setToolTip(
+      "Measured: the calibration loss with each layer alone quantized (exact, one pass per layer and width).\n"
+      "Integrated gradients: the same loss change along the quantization path (cheaper on large models).\n"
+      "Hessian trace: HAWQ-v2's ½·Tr(H)/n·‖W − Q(W)‖² (second order, fastest).\n"
+      "Each estimate is kept; the Importance view compares them, the allocation uses the latest.");
   kindBits_->setRange(2, 8);
   kindBits_->setValue(4);
+  kindBits_->setSuffix(" bits");
+  kindBits_->setToolTip("The width the two buttons beside set");
+  setSelected_->setToolTip("Set the selected layers to this width (or type 2–8 in the table)");
   auto* setKind = new QPushButton("Set all of this kind");
+  setKind->setToolTip("Set every layer of the chosen kind to this width");
   auto* kindRow = new QHBoxLayout;
-  kindRow->addWidget(kind_);
   kindRow->addWidget(kindBits_);
+  kindRow->addWidget(setSelected_);
+  kindRow->addSpacing(16);
+  kindRow->addWidget(kind_);
   kindRow->addWidget(setKind);
+  kindRow->addStretch(1);
   auto* budgetRow = new QHBoxLayout;
   budgetRow->addWidget(new QLabel("Budget"));
   budgetRow->addWidget(budget_, 1);
   budgetRow->addWidget(budgetLabel_);
   auto* buttons = new QHBoxLayout;
+  buttons->addWidget(estimator_);
   buttons->addWidget(estimate_);
   buttons->addWidget(quantize_);
+  buttons->addStretch(1);
+  auto* left = new QWidget;
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  leftLayout->addWidget(table_, 1);
+  leftLayout->addLayout(kindRow);
+  auto* split = new QSplitter(Qt::Horizontal);
+  split->addWidget(left);
+  split->addWidget(pareto_);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(buttons);
-  layout->addWidget(table_, 1);
-  layout->addLayout(kindRow);
+  layout->addWidget(split, 1);
   layout->addLayout(budgetRow);
   layout->addWidget(totals_);
+  totals_->setObjectName("allocationTotals");
+  table_->installEventFilter(this);
+  connect(setSelected_, &QPushButton::clicked, this,
+          [this] { doc_->setBitsOfLayers(selectedLayers(), kindBits_->value()); });
+  connect(pareto_, &widgets::ParetoPlot::pointClicked, this, [this](int i) {
+    if (i < 0 || i >= static_cast<int>(front_.size())) return;
+    const Allocation& a = front_[static_cast<size_t>(i)];
+    doc_->load(a.bits, QString("Pareto point at %1 average bits").arg(a.totals.averageBits, 0, 'f', 2));
+  });
+  connect(doc_, &AllocationDocument::reset, this, &AllocationPanel::rebuildFront);
   connect(estimate_, &QPushButton::clicked, this, &AllocationPanel::estimateRequested);
   connect(quantize_, &QPushButton::clicked, this, &AllocationPanel::quantizeRequested);
   connect(setKind, &QPushButton::clicked, this, [this] {
@@ -138,15 +182,58 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   refresh();
 }
 
+ImportanceEstimator AllocationPanel::estimator() const {
+  return static_cast<ImportanceEstimator>(estimator_->currentData().toInt());
+}
+
+void AllocationPanel::refreshPalette() { pareto_->refreshPalette(); }
+
+std::vector<std::string> AllocationPanel::selectedLayers() const {
+  std::vector<std::string> layers;
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows(AllocationTableModel::Layer))
+    layers.push_back(i.data().toString().toStdString());
+  return layers;
+}
+
+bool AllocationPanel::eventFilter(QObject* watched, QEvent* event) {
+  // An open bit editor gets its own key events; these are keys on the table itself.
+  if (watched == table_ && event->type() == QEvent::KeyPress && doc_->ready()) {
+    const int key = static_cast<QKeyEvent*>(event)->key();
+    if (key >= Qt::Key_2 && key <= Qt::Key_8) {
+      doc_->setBitsOfLayers(selectedLayers(), key - Qt::Key_0);
+      return true;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+void AllocationPanel::rebuildFront() {
+  front_.clear();
+  if (!doc_->ready()) {
+    pareto_->clear();
+    return;
+  }
+  front_ = doc_->model()->paretoFront(BudgetKind::AverageBits, 25);
+  std::vector<double> x, y;
+  for (const Allocation& a : front_) {
+    x.push_back(a.totals.averageBits);
+    y.push_back(a.totals.predictedLoss);
+  }
+  pareto_->setFront(x, y);
+  refresh();
+}
+
 void AllocationPanel::refresh() {
   const bool ready = doc_->ready();
   budget_->setEnabled(ready);
   quantize_->setEnabled(ready);
+  setSelected_->setEnabled(ready);
   if (!ready) {
     totals_->setText("Estimate the layers' importance to edit the allocation.");
     return;
   }
   const AllocationTotals t = doc_->totals();
+  pareto_->setCurrent(t.averageBits, t.predictedLoss);
   totals_->setText(QString("average %1 bits · %2 · %3 GBOPs per sample · predicted loss increase %4")
                        .arg(t.averageBits, 0, 'f', 3)
                        .arg(QLocale().formattedDataSize(t.bytes))

@@ -1,12 +1,17 @@
 #pragma once
-// The Mixed precision view: the allocation table with a bit editor per layer, "set all of this
-// kind", live totals (average bits, size, BOPs, predicted loss), a budget slider that
-// auto-allocates (one undo step per drag), and the buttons that start the importance estimate
-// and a quantization at the allocation.
+// The Mixed precision view: the allocation table with a bit editor per layer (multi-select: "set
+// selected", or type 2–8 over a selection), "set all of this kind", live totals (average bits,
+// size, BOPs, predicted loss), a budget slider that auto-allocates (one undo step per drag), the
+// Pareto front where a click loads that allocation, and the buttons that start the importance
+// estimate (with the chosen estimator) and a quantization at the allocation.
 #include <QAbstractTableModel>
 #include <QWidget>
 
 #include "app/gui/AllocationDocument.h"
+
+namespace roundlab::widgets {
+class ParetoPlot;
+}
 
 class QComboBox;
 class QLabel;
@@ -42,6 +47,14 @@ class AllocationPanel : public QWidget {
   QLabel* totalsLabel() const { return totals_; }
   QPushButton* estimateButton() const { return estimate_; }
   QPushButton* quantizeButton() const { return quantize_; }
+  QPushButton* setSelectedButton() const { return setSelected_; }
+  QSpinBox* bitsBox() const { return kindBits_; }
+  widgets::ParetoPlot* paretoPlot() const { return pareto_; }
+  // The allocations the Pareto plot shows (by average bits, ascending).
+  const std::vector<Allocation>& paretoFront() const { return front_; }
+  // The estimator "Estimate importance" runs.
+  ImportanceEstimator estimator() const;
+  void refreshPalette();
   void setSummary(const ModelSummary* summary) { summary_ = summary; }
 
  Q_SIGNALS:
@@ -50,14 +63,19 @@ class AllocationPanel : public QWidget {
 
  private:
   void refresh();
+  void rebuildFront();
+  bool eventFilter(QObject* watched, QEvent* event) override;  // digits 2–8 set the selected rows
+  std::vector<std::string> selectedLayers() const;
   AllocationDocument* doc_;
   AllocationTableModel* model_;
   QTableView* table_;
   QLabel *totals_, *budgetLabel_;
   QSlider* budget_;
-  QComboBox* kind_;
+  QComboBox *kind_, *estimator_;
   QSpinBox* kindBits_;
-  QPushButton *estimate_, *quantize_;
+  QPushButton *estimate_, *quantize_, *setSelected_;
+  widgets::ParetoPlot* pareto_;
+  std::vector<Allocation> front_;
   const ModelSummary* summary_ = nullptr;
   int drag_ = 0, drags_ = 0;
 };

@@ -100,8 +100,8 @@ void EngineWorker::fillLayerData(RunReport& report, const QuantizedWeights& weig
 void EngineWorker::writeSession(const QString& path) const {
   if (!lastRun_ || !weights_) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet");
   Session s = makeSession(path_.toStdString(), calibration_.toStdString(), lastRun_->result, *weights_);
-  if (importance_) s.importance.push_back(importance_->table);
-  roundlab::saveSession(path.toStdString(), s);  // atomic: a failure leaves any old file as it was
+  if (importance_) s.importance = importance_->estimates;  // the latest first
+  roundlab::saveSession(path.toStdString(), s);            // atomic: a failure leaves any old file as it was
 }
 
 void EngineWorker::saveSession(const QString& path) {
@@ -145,6 +145,7 @@ void EngineWorker::openSession(const QString& path) {
         if (!s.importance.empty()) {
           auto imp = std::make_shared<ImportanceReport>();
           imp->table = s.importance.front();
+          imp->estimates = s.importance;
           importance_ = imp;
         }
         const SnapshotPtr snap = snapshot();
@@ -195,6 +196,11 @@ void EngineWorker::importance(const ImportanceRequest& request, const QString& c
     auto report = std::make_shared<ImportanceReport>();
     report->table = estimateImportance(*fp_, *calib, request, progressSignal(), cancel);
     report->costs = layerCosts(*fp_, *calib);
+    // Earlier estimates of the other estimators stay, for the comparison.
+    report->estimates.push_back(report->table);
+    if (importance_)
+      for (const ImportanceTable& t : importance_->estimates)
+        if (t.estimator != report->table.estimator) report->estimates.push_back(t);
     importance_ = report;
     Q_EMIT importanceReady(report);
   });

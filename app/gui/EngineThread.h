@@ -57,8 +57,9 @@ enum class ExportKind { TorchScript, QuantizedHdf5, Encodings, ResultsCsv };
 
 // Importance of the FP model and the layer costs the allocation needs.
 struct ImportanceReport {
-  ImportanceTable table;
+  ImportanceTable table;  // the latest estimate: the one the allocation uses
   std::map<std::string, LayerCost> costs;
+  std::vector<ImportanceTable> estimates;  // every estimator run on this model, the latest first
 };
 
 using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;

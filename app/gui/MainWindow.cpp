@@ -3,10 +3,12 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -29,9 +31,11 @@
 #include "app/gui/RunPanel.h"
 #include "engine/Error.h"
 #include "engine/Runtime.h"
+#include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
@@ -51,6 +55,9 @@ MainWindow::MainWindow(QWidget* parent)
       job_(new QLabel),
       tabs_(new QTabWidget),
       flips_(new widgets::RoundingFlipsView),
+      importance_(new widgets::ImportanceView),
+      compare_(new widgets::RunComparisonView),
+      shadeBy_(new QComboBox),
       log_(new widgets::LogConsole),
       properties_(new QTableWidget),
       run_(new RunPanel),
@@ -74,10 +81,21 @@ MainWindow::MainWindow(QWidget* parent)
   connect(filter_, &QLineEdit::textChanged, layerProxy_, &QSortFilterProxyModel::setFilterFixedString);
   connect(layerView_->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onLayerSelected);
 
+  shadeBy_->setObjectName("shadeBy");
+  shadeBy_->setToolTip("Colour the layer rows by the rank of a metric (strongest: largest)");
+  shadeBy_->addItem("No colouring", -1);
+  for (int c : {widgets::LayerTableModel::Params, widgets::LayerTableModel::Bits, widgets::LayerTableModel::FlipRate,
+                widgets::LayerTableModel::Sqnr, widgets::LayerTableModel::Importance})
+    shadeBy_->addItem("Colour by " + layerModel_->headerData(c, Qt::Horizontal).toString().toLower(), c);
+  connect(shadeBy_, &QComboBox::currentIndexChanged, this,
+          [this] { layerModel_->setShadeColumn(shadeBy_->currentData().toInt()); });
   auto* left = new QWidget;
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
-  leftLayout->addWidget(filter_);
+  auto* tools = new QHBoxLayout;
+  tools->addWidget(filter_, 1);
+  tools->addWidget(shadeBy_);
+  leftLayout->addLayout(tools);
   leftLayout->addWidget(layerView_);
 
   blocks_->setHeaderLabels({"Block / layer", "Type"});
@@ -97,10 +115,12 @@ MainWindow::MainWindow(QWidget* parent)
   tabs_->setObjectName("views");
   tabs_->addTab(histogram_, "Weights");
   tabs_->addTab(flips_, "Rounding flips");
-  tabs_->addTab(blocks_, "Blocks");
-  tabs_->addTab(notQuantized_, "Not quantized");
+  tabs_->addTab(importance_, "Importance");
   tabs_->addTab(run_, "Run");
   tabs_->addTab(allocationPanel_, "Mixed precision");
+  tabs_->addTab(compare_, "Evaluate");
+  tabs_->addTab(blocks_, "Blocks");
+  tabs_->addTab(notQuantized_, "Not quantized");
   setCentralWidget(tabs_);
   setDockNestingEnabled(true);
   addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
@@ -170,6 +190,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](ImportancePtr report) {
     jobRunning_ = false;
+    showImportance(*report);
     allocation_->setImportance(std::move(report));
     run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
     status_->setText("Importance estimated; the allocation can be edited.");
@@ -178,6 +199,7 @@ MainWindow::MainWindow(QWidget* parent)
     Q_EMIT importanceReady();
   });
   connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);
+  connect(allocation_, &AllocationDocument::changed, this, &MainWindow::updateLayerImportance);
   connect(allocationPanel_, &AllocationPanel::quantizeRequested, this, [this] {
     QuantizationRequest r = run_->request();
     r.bits = allocation_->bits();
@@ -244,6 +266,9 @@ void MainWindow::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
     histogram_->refreshPalette();
     flips_->refreshPalette();
+    importance_->refreshPalette();
+    compare_->refreshPalette();
+    allocationPanel_->refreshPalette();
   }
 }
 
@@ -288,6 +313,10 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   report_.reset();
   allocationPanel_->setSummary(&snapshot_->summary);
   layerModel_->setMetrics({});
+  layerModel_->setImportance({});
+  importance_->clear();
+  runs_.clear();
+  compare_->setRuns({});
   showSummary();
   run_->setModelLoaded(true);
   flips_->clear();
@@ -319,7 +348,10 @@ void MainWindow::startQuantization(const QuantizationRequest& request) {
 }
 
 void MainWindow::estimateImportance() {
-  if (beginJob("Estimating importance")) engine_.importance(ImportanceRequest{}, calibration_);
+  ImportanceRequest r;
+  r.estimator = allocationPanel_->estimator();
+  if (beginJob(QString("Estimating importance (%1)").arg(importanceEstimatorName(r.estimator))))
+    engine_.importance(r, calibration_);
 }
 
 void MainWindow::cancelJob() {
@@ -344,6 +376,7 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
     down.push_back(o.weights ? static_cast<double>(o.flipsDown) / static_cast<double>(o.weights) : 0);
   }
   flips_->setLayers(names, up, down);
+  addRunToComparison(*report_);
   onLayerSelected();  // the views now show the quantized layer
   const QString summary = report_->top1 >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
                                                    .arg(quantMethodName(report_->result.request.method))

@@ -1,7 +1,7 @@
 #pragma once
 // RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
 // selected layer's properties and the log console; central views (Weights, Rounding flips,
-// Blocks, Not quantized, Run, Mixed precision); a status bar with the device, memory and the
+// Importance, Run, Mixed precision, Evaluate, Blocks, Not quantized); a status bar with the device, memory and the
 // running job. The engine thread owns the model; the window composes widgets, holds snapshots
 // and results, and no numerical logic. Menus, sessions and exports: MainWindowFiles.cpp.
 #include <QElapsedTimer>
@@ -10,7 +10,9 @@
 #include <memory>
 
 #include "app/gui/EngineThread.h"
+#include "widgets/RunComparisonModel.h"
 
+class QComboBox;
 class QDockWidget;
 class QLabel;
 class QTabWidget;
@@ -26,9 +28,11 @@ class QEvent;
 class QTreeWidget;
 
 namespace roundlab::widgets {
+class ImportanceView;
 class LayerTableModel;
 class LogConsole;
 class RoundingFlipsView;
+class RunComparisonView;
 class WeightHistogramView;
 }  // namespace roundlab::widgets
 
@@ -72,6 +76,10 @@ class MainWindow : public QMainWindow {
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
   widgets::RoundingFlipsView* flipsView() const { return flips_; }
+  widgets::ImportanceView* importanceView() const { return importance_; }
+  widgets::RunComparisonView* compareView() const { return compare_; }
+  // Colours the layer table's rows by a column of LayerTableModel (-1: none).
+  QComboBox* shadeBox() const { return shadeBy_; }
   widgets::LogConsole* logConsole() const { return log_; }
   QTabWidget* views() const { return tabs_; }
   // Where the autosave of the last run goes (removed on a clean exit).
@@ -116,6 +124,10 @@ class MainWindow : public QMainWindow {
   // Checks a model and a calibration set are there and no job runs, then marks one running.
   bool beginJob(const QString& what);
   void showSummary();
+  // Result views (MainWindowResults.cpp).
+  void showImportance(const ImportanceReport& report);
+  void updateLayerImportance();
+  void addRunToComparison(const RunReport& report);
 
   EngineThread engine_;
   SnapshotPtr snapshot_;
@@ -132,6 +144,10 @@ class MainWindow : public QMainWindow {
   QLabel *status_, *device_, *memory_, *job_;
   QTabWidget* tabs_;
   widgets::RoundingFlipsView* flips_;
+  widgets::ImportanceView* importance_;
+  widgets::RunComparisonView* compare_;
+  QComboBox* shadeBy_;
+  std::vector<widgets::RunSummary> runs_;  // this window's runs, oldest first
   widgets::LogConsole* log_;
   QTableWidget* properties_;
   QMenu* recentMenu_ = nullptr;

@@ -2,7 +2,9 @@
 
 #include <QAbstractItemModel>
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
+#include <QPushButton>
 #include <QSlider>
 #include <QTabWidget>
 #include <QTableView>
@@ -28,9 +30,24 @@ void ScreenshotTour::start() {
     window_->runPanel()->setRequest(r);
     window_->startQuantization(r);
   });
-  connect(window_, &MainWindow::quantized, this, [this] { window_->estimateImportance(); });
-  connect(window_, &MainWindow::importanceReady, this,
-          [this] { QTimer::singleShot(300, this, [this] { saveViews(); }); });
+  // First run: AdaRound at 3 bits; then importance by two estimators; then a second run at a
+  // 3-bit mixed-precision allocation, so the Evaluate view compares two runs.
+  connect(window_, &MainWindow::quantized, this, [this] {
+    if (++runs_ == 1)
+      window_->estimateImportance();
+    else
+      QTimer::singleShot(300, this, [this] { saveViews(); });
+  });
+  connect(window_, &MainWindow::importanceReady, this, [this] {
+    if (++estimates_ == 1) {
+      auto* estimator = window_->allocationPanel()->findChild<QComboBox*>("estimator");
+      estimator->setCurrentIndex(estimator->findData(static_cast<int>(ImportanceEstimator::Hessian)));
+      window_->estimateImportance();
+      return;
+    }
+    window_->allocationPanel()->budgetSlider()->setValue(300);  // an allocation at 3 bits on average
+    window_->allocationPanel()->quantizeButton()->click();
+  });
   auto fail = [](const QString& message) {
     qCritical("screenshot tour failed: %s", qPrintable(message));
     QApplication::exit(1);
@@ -45,7 +62,6 @@ void ScreenshotTour::saveViews() {
   QAbstractItemModel* layers = window_->layerView()->model();
   for (int row = 0; row < layers->rowCount(); ++row)
     if (layers->index(row, 0).data().toString() == "layer2.0.conv2") window_->layerView()->selectRow(row);
-  window_->allocationPanel()->budgetSlider()->setValue(300);  // an allocation at 3 bits on average
   QTabWidget* views = window_->views();
   for (int i = 0; i < views->count(); ++i) {
     views->setCurrentIndex(i);

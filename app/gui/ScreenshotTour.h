@@ -1,6 +1,7 @@
 #pragma once
 // Drives the main window through the demo for the documentation's screenshots: open the demo,
-// run a short AdaRound, estimate importance, then save each central view as DIR/<view>.png and
+// run a short AdaRound, estimate importance (measured and Hessian), quantize at a 3-bit
+// mixed-precision allocation, then save each central view as DIR/<view>.png and
 // the whole window as DIR/main-window.png, and quit. Used by scripts/screenshots.sh (Xvfb).
 #include <QObject>
 #include <QString>
@@ -19,6 +20,7 @@ class ScreenshotTour : public QObject {
   void saveViews();
   MainWindow* window_;
   QString dir_;
+  int runs_ = 0, estimates_ = 0;
 };
 
 }  // namespace roundlab::app

@@ -351,11 +351,14 @@ void hessian(Context& c, ImportanceTable& t) {
       const at::Tensor loss = c.data.loss(forwardWithGrad(c.model, c.data.inputs.slice(0, r, e)), r, e) *
                               (static_cast<double>(e - r) / static_cast<double>(end - begin));
       const auto g = torch::autograd::grad({loss}, weights, {}, /*retain_graph=*/true, /*create_graph=*/true);
-      at::Tensor gv = at::zeros({});
-      for (size_t i = 0; i < g.size(); ++i) gv = gv + (g[i] * v[i]).sum();
-      const auto hv = torch::autograd::grad({gv}, weights, {}, false, false, /*allow_unused=*/true);
-      for (size_t i = 0; i < hv.size(); ++i)
-        if (hv[i].defined()) diag[i] += (v[i] * hv[i]).to(at::kDouble) / probes;  // E[v ⊙ Hv] = diag(H)
+      // One Hessian-vector product per layer (its own block H_ll v_l): with one joint product the
+      // cross-layer terms v_l ⊙ H_lj v_j only vanish in expectation, and their variance swamped
+      // small layers (a negative trace for the convex last layer with 16 probes).
+      for (size_t i = 0; i < g.size(); ++i) {
+        const auto hv = torch::autograd::grad({(g[i] * v[i]).sum()}, {weights[i]}, {}, /*retain_graph=*/true, false,
+                                              /*allow_unused=*/true);
+        if (hv[0].defined()) diag[i] += (v[i] * hv[0]).to(at::kDouble) / probes;  // E[v ⊙ Hv] = diag(H)
+      }
     }
     c.report((k + 1.0) / probes, "probe " + std::to_string(k + 1));
   }

@@ -3,6 +3,8 @@
 // validation, and survives a bad file.
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QApplication>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,6 +18,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <set>
@@ -24,10 +27,14 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "widgets/ImportanceView.h"
+#include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
+#include "widgets/ParetoPlot.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
 
 using namespace roundlab;
@@ -278,6 +285,66 @@ class MainWindowTests : public QObject {
       QVERIFY(std::abs(nearest - v) <= 1e-5 * std::max(1.0, std::abs(v)));
     }
 
+    // Importance by two estimators: the Importance view shows both and how they rank alike.
+    app::AllocationPanel* panel = w.allocationPanel();
+    QSignalSpy ready(&w, &app::MainWindow::importanceReady);
+    w.estimateImportance();  // measured (the default)
+    QVERIFY(ready.wait(300000));
+    auto* estimator = panel->findChild<QComboBox*>("estimator");
+    estimator->setCurrentIndex(estimator->findData(static_cast<int>(ImportanceEstimator::Hessian)));
+    w.estimateImportance();
+    QVERIFY(ready.wait(300000));
+    QCOMPARE(w.importanceView()->estimatorBox()->count(), 2);
+    QCOMPARE(w.importanceView()->estimatorBox()->currentText(), QString("Hessian trace"));  // the latest
+    QCOMPARE(w.importanceView()->agreementTable()->rowCount(), 1);
+    const double rho = w.importanceView()->agreementTable()->item(0, 1)->text().toDouble();
+    QVERIFY(rho >= -1 && rho <= 1);
+    QCOMPARE(w.importanceView()->barsPlot()->plottableCount(), 2);
+
+    // Edit one layer's bits in the allocation, then undo: the layer table's importance column
+    // follows the allocation (the Hessian estimate at the layer's width).
+    app::AllocationDocument* doc = w.allocation();
+    QAbstractItemModel* alloc = panel->table()->model();
+    QAbstractItemModel* layers = w.layerView()->model();
+    auto importanceShown = [&](const std::string& name) {
+      for (int row = 0; row < layers->rowCount(); ++row)
+        if (layers->index(row, 0).data().toString().toStdString() == name)
+          return layers->index(row, widgets::LayerTableModel::Importance).data().toString();
+      return QString();
+    };
+    const std::string edited = alloc->index(4, 0).data().toString().toStdString();
+    QVERIFY(alloc->setData(alloc->index(4, app::AllocationTableModel::Bits), 3));
+    QCOMPARE(doc->bits().at(edited), 3);
+    QCOMPARE(importanceShown(edited), QString::number(doc->model()->importance(edited, 3), 'g', 3));
+    doc->undoStack()->undo();
+    QCOMPARE(doc->bits().at(edited), 8);
+    QCOMPARE(importanceShown(edited), QString::number(doc->model()->importance(edited, 8), 'g', 3));
+    // Several selected layers in one step, and typing a width over the selection.
+    panel->table()->selectionModel()->clearSelection();
+    for (int row : {1, 2})
+      panel->table()->selectionModel()->select(alloc->index(row, 0),
+                                               QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    panel->bitsBox()->setValue(5);
+    const int steps = doc->undoStack()->index();
+    QTest::mouseClick(panel->setSelectedButton(), Qt::LeftButton);
+    QCOMPARE(doc->undoStack()->index(), steps + 1);
+    for (int row : {1, 2}) QCOMPARE(alloc->index(row, app::AllocationTableModel::Bits).data().toInt(), 5);
+    QTest::keyClick(panel->table(), Qt::Key_6);
+    for (int row : {1, 2}) QCOMPARE(alloc->index(row, app::AllocationTableModel::Bits).data().toInt(), 6);
+    QCOMPARE(alloc->index(3, app::AllocationTableModel::Bits).data().toInt(), 8);
+    doc->undoStack()->undo();
+    doc->undoStack()->undo();
+    for (int row : {1, 2}) QCOMPARE(alloc->index(row, app::AllocationTableModel::Bits).data().toInt(), 8);
+    // Clicking a point of the Pareto front loads that allocation (one undo step).
+    w.views()->setCurrentWidget(panel);
+    QApplication::processEvents();
+    panel->paretoPlot()->plot()->replot();
+    const int point = static_cast<int>(panel->paretoFront().size()) / 3;
+    QVERIFY(point > 0);
+    QTest::mouseClick(panel->paretoPlot()->plot(), Qt::LeftButton, {}, panel->paretoPlot()->pointPosition(point));
+    QVERIFY(doc->bits() == panel->paretoFront()[static_cast<size_t>(point)].bits);
+    QCOMPARE(doc->totals().averageBits, panel->paretoFront()[static_cast<size_t>(point)].totals.averageBits);
+
     // Save the session, reopen it in a fresh window: the same per-layer results and weights.
     const QString session = dir.filePath("run.rlab");
     QSignalSpy saved(&w, &app::MainWindow::sessionSaved);
@@ -325,12 +392,43 @@ class MainWindowTests : public QObject {
     QFile svg(dir.filePath("map.svg"));
     QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<svg"));
     // A dropped .h5 becomes the calibration set; a missing session is an error, not a crash.
+    const QString calibration = w.calibrationPath();
     w.openAnyFile(dir.filePath("q.h5"));
     QCOMPARE(w.calibrationPath(), dir.filePath("q.h5"));
     QSignalSpy failed(&w, &app::MainWindow::jobFailed);
     w.openSession(dir.filePath("missing.rlab"));
     QVERIFY(failed.wait(60000));
     QVERIFY(w.lastRun());  // the run shown before stays
+
+    // A second run at the Pareto point's allocation: Evaluate compares it with the first, per
+    // layer, with the deltas of the two runs' own results.
+    w.setCalibrationPath(calibration);
+    const app::RunReport first = *w.lastRun();  // a copy: the window drops it for the new run
+    QuantizationRequest rtn = r;
+    rtn.method = QuantMethod::Rtn;
+    rtn.bits = doc->bits();
+    rtn.firstLastEightBit = false;
+    w.startQuantization(rtn);
+    QVERIFY(done.wait(120000));
+    const widgets::RunComparisonView* compare = w.compareView();
+    QCOMPARE(compare->runA()->count(), 2);
+    QVERIFY(compare->runA()->currentText().startsWith("#1 adaround W3"));
+    QVERIFY(compare->runB()->currentText().startsWith("#2 rtn mixed"));
+    const widgets::RunComparisonModel* cmp = compare->model();
+    QCOMPARE(cmp->rowCount(), static_cast<int>(first.result.layers.size()));
+    for (int row = 0; row < cmp->rowCount(); ++row) {
+      const LayerOutcome& a = first.result.layers[static_cast<size_t>(row)];
+      const LayerOutcome& b = w.lastRun()->result.layers[static_cast<size_t>(row)];
+      QCOMPARE(cmp->index(row, 0).data().toString().toStdString(), a.layer);
+      QCOMPARE(cmp->index(row, widgets::RunComparisonModel::BitsB).data().toInt(), doc->bits().at(a.layer));
+      if (std::isfinite(a.sqnrDb) && std::isfinite(b.sqnrDb))
+        QCOMPARE(cmp->index(row, widgets::RunComparisonModel::SqnrDelta)
+                     .data(widgets::RunComparisonModel::SortRole)
+                     .toDouble(),
+                 b.sqnrDb - a.sqnrDb);
+    }
+    QVERIFY(compare->summary()->text().contains(
+        QString("B − A: %1 points").arg(w.lastRun()->top1 - first.top1, 0, 'f', 2)));
   }
 
   void badFileKeepsCurrentModel() {

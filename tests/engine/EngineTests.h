@@ -147,6 +147,7 @@ class ImportanceTests : public QObject {
   void integratedGradientsMatchExactLossChange();
   void sampleSharedPathKeepsFullSetFirstOrder();
   void estimatorsLeaveTheModelAndCancel();
+  void hessianTraceOfLastLayerMatchesClosedForm();
   void importanceTablesInSessions();
 };
 

@@ -3,6 +3,8 @@
 // interactive estimate without the model).
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/ActivationCapture.h"
+#include "engine/DataBatch.h"
 #include "engine/Dataset.h"
 #include "engine/Model.h"
 #include "engine/importance/BitAllocation.h"
@@ -300,6 +302,44 @@ void ImportanceTests::estimatorsLeaveTheModelAndCancel() {
   QVERIFY(h.values.at("head").at(3) > 0);  // a positive curvature at a trained minimum
   r.bits = {1};
   EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::InvalidArgument);
+}
+
+// The classifier layer's Hessian block has a closed form (cross-entropy is convex in it):
+// H = (1/N) Σ_n (diag(p_n) − p_n p_nᵀ) ⊗ h_n h_nᵀ, so Tr(H) = (1/N) Σ_n Σ_k p_nk (1 − p_nk) ‖h_n‖².
+// The estimate for every layer at once must match it: the probes' cross-layer terms must not
+// leak into the last layer's trace (they once made it negative).
+void ImportanceTests::hessianTraceOfLastLayerMatchesClosedForm() {
+  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  std::shared_ptr<const Dataset> calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  ImportanceRequest r;
+  r.estimator = ImportanceEstimator::Hessian;
+  r.bits = {4};
+  r.calibrationCount = 256;
+  r.hutchinsonSamples = 32;
+  const ImportanceTable t = estimateImportance(m, *calib, r);
+
+  // The same samples; the classifier's inputs and softmax, captured independently.
+  const DataBatch batch = subsetDataset(calib, r.calibrationCount, r.seed)->read(0, r.calibrationCount);
+  ActivationCapture capture(m, {true, false, false});
+  torch::NoGradGuard noGrad;
+  const CaptureResult c = capture.run(batch.inputs);
+  const at::Tensor h = c.layers.at("fc").front().args.front().toTensor().to(at::kDouble);
+  const at::Tensor p = torch::softmax(c.modelOutput.to(at::kDouble), 1);
+  const double trace = ((p * (1 - p)).sum(1) * h.pow(2).sum(1)).mean().item<double>();
+  // ‖W − Q(W)‖² of nearest rounding at 4 bits on the same grid.
+  QuantizationRequest q;
+  q.method = QuantMethod::Rtn;
+  q.firstLastEightBit = false;
+  q.bits = {{"fc", 4}};
+  q.calibrationCount = 16;
+  Model rtn = m.clone();
+  quantizeModel(rtn, *calib, q);
+  const double dw2 = (m.weight("fc") - rtn.weight("fc")).to(at::kDouble).pow(2).sum().item<double>();
+  const double expected = 0.5 * trace / static_cast<double>(m.weight("fc").numel()) * dw2;
+  const double got = t.values.at("fc").at(4);
+  qInfo("fc Hessian term: estimate %.4g, closed form %.4g", got, expected);
+  QVERIFY(dw2 > 0);
+  QVERIFY2(std::abs(got - expected) < 0.25 * expected, qPrintable(QString("%1 vs %2").arg(got).arg(expected)));
 }
 
 void ImportanceTests::importanceTablesInSessions() {

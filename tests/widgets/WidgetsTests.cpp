@@ -1,21 +1,29 @@
-// Widgets over engine value types: the layer table model (QAbstractItemModelTester) and the
-// weight histogram, against direct counts.
+// Widgets over engine value types: the table models (QAbstractItemModelTester), the weight
+// histogram against direct counts, the importance, Pareto and run comparison views.
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QSortFilterProxyModel>
 #include <QTest>
 
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include <QComboBox>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
+#include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 
+#include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
+#include "widgets/ParetoPlot.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
 
 using namespace roundlab;
@@ -170,6 +178,104 @@ class WidgetsTests : public QObject {
     QString error;
     QVERIFY(!log.saveTo(dir.filePath("no/such/dir/log.txt"), &error));
     QVERIFY(!error.isEmpty());
+  }
+
+  // Shading by a column ranks the rows by its values; rows without a value stay unshaded.
+  void layerTableShadesByRankAndShowsImportance() {
+    widgets::LayerTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setLayers(sampleLayers());
+    model.setImportance({{"layer1.0.conv1", 0.5}, {"fc", 2e-4}});
+    QCOMPARE(model.index(2, widgets::LayerTableModel::Importance).data().toString(), QString("0.0002"));
+    QCOMPARE(model.index(1, widgets::LayerTableModel::Importance).data().toString(), QString("—"));
+    QVERIFY(!model.index(0, 0).data(Qt::BackgroundRole).isValid());
+    model.setShadeColumn(widgets::LayerTableModel::Importance);
+    QCOMPARE(model.shade(0), 1.0);
+    QCOMPARE(model.shade(2), 0.0);
+    QCOMPARE(model.shade(1), -1.0);
+    QVERIFY(model.index(0, 0).data(Qt::BackgroundRole).value<QColor>().alpha() >
+            model.index(2, 0).data(Qt::BackgroundRole).value<QColor>().alpha());
+    QVERIFY(!model.index(1, 0).data(Qt::BackgroundRole).isValid());
+    model.setShadeColumn(widgets::LayerTableModel::Params);  // 1152, 288, 640
+    QCOMPARE(model.shade(0), 1.0);
+    QCOMPARE(model.shade(1), 0.0);
+    QCOMPARE(model.shade(2), 0.5);
+    model.setShadeColumn(-1);
+    QCOMPARE(model.shade(0), -1.0);
+  }
+
+  // Two runs side by side: the deltas are B − A per layer, matched by name; a layer only A has
+  // shows no B values.
+  void runComparisonDeltas() {
+    widgets::RunSummary a{"#1", 92.35, 91.6, {{"conv1", 8, 49.0, 0.02, 1e-4}, {"fc", 3, 20.0, 0.03, 2e-3}}};
+    widgets::RunSummary b{"#2", 92.35, 90.9, {{"fc", 5, 31.5, 0.01, 5e-4}}};
+    widgets::RunComparisonModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setRuns(&a, &b);
+    QCOMPARE(model.rowCount(), 2);
+    using M = widgets::RunComparisonModel;
+    QCOMPARE(model.index(1, M::Layer).data().toString(), QString("fc"));
+    QCOMPARE(model.index(1, M::BitsB).data().toInt(), 5);
+    QCOMPARE(model.index(1, M::SqnrDelta).data(M::SortRole).toDouble(), 31.5 - 20.0);
+    QCOMPARE(model.index(1, M::SqnrDelta).data().toString(), QString("+11.5"));
+    QCOMPARE(model.index(1, M::MseA).data(M::SortRole).toDouble(), std::pow(10.0, -2.0));
+    QCOMPARE(model.index(0, M::BitsB).data().toString(), QString("—"));
+    QCOMPARE(model.index(0, M::SqnrDelta).data().toString(), QString("—"));
+    QCOMPARE(widgets::relativeMse(std::numeric_limits<double>::infinity()), 0.0);
+    widgets::RunComparisonView view;
+    view.setRuns({a, b});
+    QCOMPARE(view.runA()->currentText(), QString("#1"));
+    QCOMPARE(view.runB()->currentText(), QString("#2"));
+    QVERIFY(view.summary()->text().contains("-0.70 points top-1"));
+    QCOMPARE(view.sqnrPlot()->plottableCount(), 2);
+    view.runB()->setCurrentIndex(0);  // none: A alone
+    QCOMPARE(view.sqnrPlot()->plottableCount(), 1);
+    QCOMPARE(view.model()->index(1, M::SqnrB).data().toString(), QString("—"));
+  }
+
+  // The heat map holds log10 of the chosen estimator's values; the bars compare every estimator
+  // at one width; the agreement table has one row per pair.
+  void importanceViewShowsEveryEstimator() {
+    widgets::ImportanceSeries m{"measured", {"a", "b", "c"}, {2, 4}, {{1.0, 0.01}, {0.5, -0.002}, {0.1, 0.001}}};
+    widgets::ImportanceSeries h{"Hessian trace", {"a", "b", "c"}, {2, 4}, {{0.2, 0.02}, {0.4, 0.003}, {0.3, 0.0004}}};
+    widgets::RankAgreement agree{"measured", "Hessian trace", {2, 4}, {-0.5, 1.0}, 0.25};
+    widgets::ImportanceView view;
+    view.setEstimates({m, h}, {agree}, 0);
+    auto* map = qobject_cast<QCPColorMap*>(view.heatMapPlot()->plottable(0));
+    QVERIFY(map);
+    QCOMPARE(map->data()->keySize(), 2);
+    QCOMPARE(map->data()->valueSize(), 3);
+    QCOMPARE(map->data()->cell(1, 0), std::log10(0.01));
+    const double floor = std::log10(0.0004) - 1;  // a tenth of the smallest positive value
+    QCOMPARE(map->data()->cell(1, 1), floor);     // a negative loss change sits at the floor
+    view.estimatorBox()->setCurrentIndex(1);
+    map = qobject_cast<QCPColorMap*>(view.heatMapPlot()->plottable(0));
+    QCOMPARE(map->data()->cell(0, 2), std::log10(0.3));
+    QCOMPARE(view.barsPlot()->plottableCount(), 2);
+    view.bitsBox()->setCurrentIndex(view.bitsBox()->findData(2));
+    auto* bars = qobject_cast<QCPBars*>(view.barsPlot()->plottable(1));
+    QCOMPARE(bars->data()->at(1)->value, 0.4);
+    QCOMPARE(view.agreementTable()->rowCount(), 1);
+    QCOMPARE(view.agreementTable()->item(0, 1)->text(), QString("-0.50"));
+    QCOMPARE(view.agreementTable()->item(0, 3)->text(), QString("0.25"));
+    view.clear();
+    QCOMPARE(view.heatMapPlot()->plottableCount(), 0);
+  }
+
+  // Clicking a point of the front reports its index.
+  void paretoPlotReportsClickedPoint() {
+    widgets::ParetoPlot plot;
+    plot.resize(600, 400);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    plot.setFront({2.0, 3.0, 4.0, 8.0}, {1.0, 0.1, 0.01, 0.0});
+    plot.plot()->replot();
+    QSignalSpy clicked(&plot, &widgets::ParetoPlot::pointClicked);
+    QTest::mouseClick(plot.plot(), Qt::LeftButton, {}, plot.pointPosition(2));
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.first().at(0).toInt(), 2);
+    plot.setCurrent(4.0, 0.01);
+    QCOMPARE(plot.plot()->graph(1)->dataCount(), 1);
   }
 };
 

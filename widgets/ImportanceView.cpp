@@ -1,0 +1,204 @@
+#include "widgets/ImportanceView.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QTableWidget>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "widgets/PlotStyle.h"
+#include "widgets/QCustomPlotInclude.h"
+
+namespace roundlab::widgets {
+
+namespace {
+
+QColor seriesColor(size_t i) {
+  const QColor colors[] = {fpColor(), quantizedColor(), upColor(), QColor(78, 154, 6)};
+  return colors[i % 4];
+}
+
+// A tenth of the smallest positive value of every series: where non-positive values are drawn.
+double logFloor(const std::vector<ImportanceSeries>& series) {
+  double smallest = std::numeric_limits<double>::infinity();
+  for (const ImportanceSeries& s : series)
+    for (const auto& row : s.values)
+      for (double v : row)
+        if (v > 0) smallest = std::min(smallest, v);
+  return std::isfinite(smallest) ? std::log10(smallest) - 1 : -9;
+}
+
+QSharedPointer<QCPAxisTickerText> textTicker(const QStringList& labels) {
+  QSharedPointer<QCPAxisTickerText> t(new QCPAxisTickerText);
+  for (int i = 0; i < labels.size(); ++i) t->addTick(i, labels[i]);
+  return t;
+}
+
+}  // namespace
+
+double logImportance(double value, double floor) { return value > 0 ? std::max(std::log10(value), floor) : floor; }
+
+ImportanceView::ImportanceView(QWidget* parent)
+    : QWidget(parent),
+      heat_(new QCustomPlot),
+      bars_(new QCustomPlot),
+      agreement_(new QTableWidget),
+      estimator_(new QComboBox),
+      bits_(new QComboBox) {
+  stylePlot(heat_, "bits", "");
+  stylePlot(bars_, "", "predicted loss increase");
+  setPlotTitle(heat_, "Importance per layer and width");
+  setPlotTitle(bars_, "Importance per layer");
+  heat_->yAxis->setRangeReversed(true);  // model order, top down
+  bars_->yAxis->setScaleType(QCPAxis::stLogarithmic);
+  bars_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  bars_->legend->setVisible(true);
+  estimator_->setObjectName("importanceEstimator");
+  estimator_->setToolTip("The estimator whose table the heat map shows");
+  bits_->setObjectName("importanceBits");
+  bits_->setToolTip("The bit-width the per-layer bars compare the estimators at");
+  agreement_->setObjectName("rankAgreement");
+  agreement_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  agreement_->verticalHeader()->hide();
+  agreement_->setToolTip(
+      "Spearman's rank correlation between two estimators' layer rankings at each width: 1 means they order the "
+      "layers identically (what a bit allocation depends on), 0 unrelated");
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel("Heat map of"));
+  controls->addWidget(estimator_);
+  controls->addSpacing(24);
+  controls->addWidget(new QLabel("Bars at"));
+  controls->addWidget(bits_);
+  controls->addStretch(1);
+  auto* grid = new QGridLayout(this);
+  grid->setContentsMargins(0, 0, 0, 0);
+  grid->addLayout(controls, 0, 0, 1, 2);
+  grid->addWidget(heat_, 1, 0);
+  grid->addWidget(bars_, 1, 1);
+  grid->addWidget(new QLabel("Ranking agreement between estimators (Spearman ρ)"), 2, 0, 1, 2);
+  grid->addWidget(agreement_, 3, 0, 1, 2);
+  grid->setRowStretch(1, 3);
+  grid->setRowStretch(3, 1);
+  connect(estimator_, &QComboBox::currentIndexChanged, this, [this] { showHeatMap(); });
+  connect(bits_, &QComboBox::currentIndexChanged, this, [this] { showBars(); });
+}
+
+void ImportanceView::refreshPalette() {
+  for (QCustomPlot* p : {heat_, bars_}) {
+    applyPalette(p);
+    p->replot();
+  }
+}
+
+void ImportanceView::clear() { setEstimates({}, {}); }
+
+void ImportanceView::setEstimates(std::vector<ImportanceSeries> series, std::vector<RankAgreement> agreement,
+                                  int current) {
+  series_ = std::move(series);
+  const QSignalBlocker b1(estimator_), b2(bits_);
+  const QString bitsBefore = bits_->currentText();
+  estimator_->clear();
+  bits_->clear();
+  for (const ImportanceSeries& s : series_) estimator_->addItem(s.estimator);
+  if (!series_.empty()) {
+    for (int b : series_.front().bits) bits_->addItem(QString("%1 bits").arg(b), b);
+    estimator_->setCurrentIndex(std::clamp(current, 0, static_cast<int>(series_.size()) - 1));
+    const int keep = bits_->findText(bitsBefore);
+    bits_->setCurrentIndex(keep >= 0 ? keep : std::min(2, bits_->count() - 1));  // 4 bits in the default widths
+  }
+  std::vector<int> widths = agreement.empty() ? std::vector<int>{} : agreement.front().bits;
+  agreement_->clear();
+  agreement_->setRowCount(static_cast<int>(agreement.size()));
+  agreement_->setColumnCount(static_cast<int>(widths.size()) + 2);
+  QStringList header{"Estimators"};
+  for (int w : widths) header << QString("%1 bits").arg(w);
+  header << "mean";
+  agreement_->setHorizontalHeaderLabels(header);
+  for (int r = 0; r < static_cast<int>(agreement.size()); ++r) {
+    const RankAgreement& a = agreement[static_cast<size_t>(r)];
+    agreement_->setItem(r, 0, new QTableWidgetItem(a.first + " vs " + a.second));
+    for (size_t c = 0; c < a.rho.size() && c < widths.size(); ++c)
+      agreement_->setItem(r, static_cast<int>(c) + 1, new QTableWidgetItem(QString::number(a.rho[c], 'f', 2)));
+    agreement_->setItem(r, static_cast<int>(widths.size()) + 1, new QTableWidgetItem(QString::number(a.mean, 'f', 2)));
+  }
+  agreement_->resizeColumnsToContents();
+  showHeatMap();
+  showBars();
+}
+
+void ImportanceView::showHeatMap() {
+  heat_->clearPlottables();
+  for (int i = heat_->plotLayout()->elementCount() - 1; i >= 0; --i)
+    if (auto* scale = qobject_cast<QCPColorScale*>(heat_->plotLayout()->elementAt(i)))
+      heat_->plotLayout()->remove(scale);
+  heat_->plotLayout()->simplify();
+  const int current = estimator_->currentIndex();
+  if (current < 0 || current >= static_cast<int>(series_.size())) {
+    heat_->replot();
+    return;
+  }
+  const ImportanceSeries& s = series_[static_cast<size_t>(current)];
+  const double floor = logFloor(series_);
+  const int nb = static_cast<int>(s.bits.size()), nl = static_cast<int>(s.layers.size());
+  auto* cells = new QCPColorMap(heat_->xAxis, heat_->yAxis);
+  cells->data()->setSize(nb, nl);
+  cells->data()->setRange(QCPRange(0, std::max(nb - 1, 1)), QCPRange(0, std::max(nl - 1, 1)));
+  for (int l = 0; l < nl; ++l)
+    for (int b = 0; b < nb; ++b)
+      cells->data()->setCell(b, l, logImportance(s.values[static_cast<size_t>(l)][static_cast<size_t>(b)], floor));
+  cells->setInterpolate(false);
+  cells->setGradient(QCPColorGradient::gpThermal);
+  auto* scale = new QCPColorScale(heat_);
+  heat_->plotLayout()->addElement(1, 1, scale);
+  scale->setLabel("log₁₀ loss increase");
+  cells->setColorScale(scale);
+  cells->rescaleDataRange(true);
+  QStringList widths;
+  for (int b : s.bits) widths << QString::number(b);
+  heat_->xAxis->setTicker(textTicker(widths));
+  heat_->yAxis->setTicker(textTicker(s.layers));
+  setPlotTitle(heat_, s.estimator + ": importance per layer and width");
+  heat_->rescaleAxes();
+  heat_->xAxis->setRange(-0.5, nb - 0.5);
+  heat_->yAxis->setRange(-0.5, nl - 0.5);
+  applyPalette(heat_);
+  heat_->replot();
+}
+
+void ImportanceView::showBars() {
+  bars_->clearPlottables();
+  const int bits = bits_->currentData().toInt();
+  if (series_.empty() || bits_->currentIndex() < 0) {
+    bars_->replot();
+    return;
+  }
+  const double floor = std::pow(10.0, logFloor(series_));
+  auto* group = new QCPBarsGroup(bars_);
+  const double width = 0.8 / static_cast<double>(series_.size());
+  const QStringList& layers = series_.front().layers;
+  for (size_t i = 0; i < series_.size(); ++i) {
+    const ImportanceSeries& s = series_[i];
+    const auto column = std::find(s.bits.begin(), s.bits.end(), bits);
+    if (column == s.bits.end()) continue;  // this estimator did not measure the width
+    std::vector<double> x, y;
+    for (int l = 0; l < s.layers.size(); ++l) {
+      x.push_back(layers.indexOf(s.layers[l]));
+      y.push_back(std::max(s.values[static_cast<size_t>(l)][static_cast<size_t>(column - s.bits.begin())], floor));
+    }
+    addBars(bars_, s.estimator, x, y, width, seriesColor(i))->setBarsGroup(group);
+  }
+  bars_->xAxis->setTicker(textTicker(layers));
+  bars_->xAxis->setTickLabelRotation(60);
+  setPlotTitle(bars_, QString("Importance per layer at %1").arg(bits_->currentText()));
+  bars_->rescaleAxes();
+  bars_->xAxis->setRange(-0.7, layers.size() - 0.3);
+  bars_->yAxis->setRangeLower(floor);
+  bars_->replot();
+}
+
+}  // namespace roundlab::widgets

@@ -1,0 +1,61 @@
+#pragma once
+// The Importance view: how much each layer's quantization costs, per estimator. A layers × bits
+// heat map of the chosen estimator (log scale: the values span decades), per-layer bars at one
+// width for every estimator side by side, and how the estimators rank the layers against each
+// other (Spearman's ρ per width).
+#include <QWidget>
+
+#include <vector>
+
+class QComboBox;
+class QCustomPlot;
+class QTableWidget;
+
+namespace roundlab::widgets {
+
+// One estimator's table: values[layer][bits index] is the predicted loss increase.
+struct ImportanceSeries {
+  QString estimator;
+  QStringList layers;
+  std::vector<int> bits;
+  std::vector<std::vector<double>> values;
+};
+
+// Spearman's ρ between two estimators' layer rankings at each width, and their mean.
+struct RankAgreement {
+  QString first, second;
+  std::vector<int> bits;
+  std::vector<double> rho;
+  double mean = 0;
+};
+
+class ImportanceView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ImportanceView(QWidget* parent = nullptr);
+
+  // `current`: the estimator the heat map shows first (an index into `series`).
+  void setEstimates(std::vector<ImportanceSeries> series, std::vector<RankAgreement> agreement, int current = 0);
+  void clear();
+  void refreshPalette();
+
+  QCustomPlot* heatMapPlot() const { return heat_; }
+  QCustomPlot* barsPlot() const { return bars_; }
+  QTableWidget* agreementTable() const { return agreement_; }
+  QComboBox* estimatorBox() const { return estimator_; }
+  QComboBox* bitsBox() const { return bits_; }
+
+ private:
+  void showHeatMap();
+  void showBars();
+  std::vector<ImportanceSeries> series_;
+  QCustomPlot *heat_, *bars_;
+  QTableWidget* agreement_;
+  QComboBox *estimator_, *bits_;
+};
+
+// log10 of an importance value for the log-scale plots: values at or below zero (a width that
+// did not raise the loss) sit at `floor`.
+double logImportance(double value, double floor);
+
+}  // namespace roundlab::widgets

@@ -1,0 +1,34 @@
+#pragma once
+// The accuracy/size trade-off of mixed precision: the Pareto front of allocations (average bits
+// against predicted loss increase, log scale) and the allocation being edited. Clicking a point
+// of the front asks for that allocation.
+#include <QWidget>
+
+#include <vector>
+
+class QCustomPlot;
+
+namespace roundlab::widgets {
+
+class ParetoPlot : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ParetoPlot(QWidget* parent = nullptr);
+
+  // x ascending; y the predicted loss increase of each point.
+  void setFront(const std::vector<double>& averageBits, const std::vector<double>& loss);
+  void setCurrent(double averageBits, double loss);
+  void clear();
+  void refreshPalette();
+  QCustomPlot* plot() const { return plot_; }
+  // The pixel position of front point i (for tests and tooltips).
+  QPoint pointPosition(int i) const;
+
+ Q_SIGNALS:
+  void pointClicked(int index);
+
+ private:
+  QCustomPlot* plot_;
+};
+
+}  // namespace roundlab::widgets

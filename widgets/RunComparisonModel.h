@@ -1,0 +1,52 @@
+#pragma once
+// Two quantization runs of the same model side by side, per layer: bits, output SQNR, output
+// MSE relative to the signal, flip rate, and the B − A delta of SQNR.
+#include <QAbstractTableModel>
+
+#include <vector>
+
+namespace roundlab::widgets {
+
+struct RunLayerResult {
+  QString layer;
+  int bits = 0;
+  double sqnrDb = 0;  // +inf: the quantized layer reproduced its output exactly
+  double flipRate = 0;
+  double lossAfter = 0;  // reconstruction loss of the final rounding
+};
+
+struct RunSummary {
+  QString label;
+  double top1Fp = -1, top1 = -1;  // -1: not evaluated
+  std::vector<RunLayerResult> layers;
+};
+
+// Output MSE over output power implied by an SQNR in dB: 10^(−SQNR/10).
+double relativeMse(double sqnrDb);
+
+class RunComparisonModel : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  enum Column { Layer, BitsA, BitsB, SqnrA, SqnrB, SqnrDelta, MseA, MseB, FlipsA, FlipsB, ColumnCount };
+  static constexpr int SortRole = Qt::UserRole + 1;
+
+  explicit RunComparisonModel(QObject* parent = nullptr);
+  // b may be null (one run alone: its columns and the deltas are empty). Layers follow a's order.
+  void setRuns(const RunSummary* a, const RunSummary* b);
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+ private:
+  struct Row {
+    QString layer;
+    const RunLayerResult *a = nullptr, *b = nullptr;
+  };
+  QVariant value(const Row& row, int column) const;  // a number, or null when absent
+  std::vector<Row> rows_;
+  RunSummary a_, b_;
+};
+
+}  // namespace roundlab::widgets

@@ -1,0 +1,151 @@
+#include "widgets/RunComparisonView.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+
+#include <algorithm>
+#include <cmath>
+
+#include "widgets/PlotStyle.h"
+#include "widgets/QCustomPlotInclude.h"
+
+namespace roundlab::widgets {
+
+namespace {
+
+QString accuracy(const RunSummary& r) {
+  if (r.top1 < 0) return QString("%1: not evaluated (no validation set)").arg(r.label);
+  return QString("%1: top-1 %2 % (FP %3 %, %4 points)")
+      .arg(r.label)
+      .arg(r.top1, 0, 'f', 2)
+      .arg(r.top1Fp, 0, 'f', 2)
+      .arg(r.top1 - r.top1Fp, 0, 'f', 2);
+}
+
+}  // namespace
+
+RunComparisonView::RunComparisonView(QWidget* parent)
+    : QWidget(parent),
+      a_(new QComboBox),
+      b_(new QComboBox),
+      summary_(new QLabel),
+      model_(new RunComparisonModel(this)),
+      table_(new QTableView),
+      plot_(new QCustomPlot) {
+  a_->setObjectName("compareRunA");
+  b_->setObjectName("compareRunB");
+  a_->setToolTip("The reference run (A)");
+  b_->setToolTip("The run compared with A (B); deltas are B − A");
+  summary_->setObjectName("compareSummary");
+  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  summary_->setWordWrap(true);
+  auto* proxy = new QSortFilterProxyModel(this);
+  proxy->setSourceModel(model_);
+  proxy->setSortRole(RunComparisonModel::SortRole);
+  table_->setModel(proxy);
+  table_->setSortingEnabled(true);
+  table_->sortByColumn(-1, Qt::AscendingOrder);
+  table_->verticalHeader()->hide();
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  stylePlot(plot_, "", "output SQNR dB");
+  setPlotTitle(plot_, "Output SQNR per layer");
+  plot_->legend->setVisible(true);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel("Run A"));
+  controls->addWidget(a_, 1);
+  controls->addWidget(new QLabel("Run B"));
+  controls->addWidget(b_, 1);
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(table_);
+  split->addWidget(plot_);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(controls);
+  layout->addWidget(summary_);
+  layout->addWidget(split, 1);
+  connect(a_, &QComboBox::currentIndexChanged, this, [this] { compare(); });
+  connect(b_, &QComboBox::currentIndexChanged, this, [this] { compare(); });
+  compare();
+}
+
+void RunComparisonView::refreshPalette() {
+  applyPalette(plot_);
+  plot_->replot();
+}
+
+void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
+  runs_ = std::move(runs);
+  const QSignalBlocker ba(a_), bb(b_);
+  a_->clear();
+  b_->clear();
+  b_->addItem("(none)");
+  for (const RunSummary& r : runs_) {
+    a_->addItem(r.label);
+    b_->addItem(r.label);
+  }
+  const int n = static_cast<int>(runs_.size());
+  a_->setCurrentIndex(n >= 2 ? n - 2 : n - 1);
+  b_->setCurrentIndex(n >= 2 ? n : 0);  // index 0 is "(none)"
+  compare();
+}
+
+void RunComparisonView::compare() {
+  const int ia = a_->currentIndex(), ib = b_->currentIndex() - 1;
+  const RunSummary* a = ia >= 0 && ia < static_cast<int>(runs_.size()) ? &runs_[static_cast<size_t>(ia)] : nullptr;
+  const RunSummary* b = ib >= 0 && ib < static_cast<int>(runs_.size()) ? &runs_[static_cast<size_t>(ib)] : nullptr;
+  model_->setRuns(a, b);
+  table_->resizeColumnsToContents();
+  if (!a) {
+    summary_->setText("Run a quantization to see its accuracy and per-layer results here.");
+  } else {
+    QString text = "A — " + accuracy(*a);
+    if (b) {
+      text += "\nB — " + accuracy(*b);
+      if (a->top1 >= 0 && b->top1 >= 0) text += QString("\nB − A: %1 points top-1").arg(b->top1 - a->top1, 0, 'f', 2);
+    }
+    summary_->setText(text);
+  }
+  plot_->clearPlottables();
+  if (a) {
+    QStringList names;
+    for (const RunLayerResult& r : a->layers) names << r.layer;
+    auto* group = new QCPBarsGroup(plot_);
+    // An exact layer (+inf dB) is drawn at the top of the finite ones.
+    double top = 0;
+    for (const RunSummary* run : {a, b})
+      if (run)
+        for (const RunLayerResult& r : run->layers)
+          if (std::isfinite(r.sqnrDb)) top = std::max(top, r.sqnrDb);
+    int series = 0;
+    for (const RunSummary* run : {a, b}) {
+      if (!run) continue;
+      std::vector<double> x, y;
+      for (const RunLayerResult& r : run->layers) {
+        const int i = names.indexOf(r.layer);
+        if (i < 0) continue;
+        x.push_back(i);
+        y.push_back(std::isfinite(r.sqnrDb) ? r.sqnrDb : top);
+      }
+      addBars(plot_, (series == 0 ? "A: " : "B: ") + run->label, x, y, b ? 0.4 : 0.75,
+              series == 0 ? fpColor() : quantizedColor())
+          ->setBarsGroup(group);
+      ++series;
+    }
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int i = 0; i < names.size(); ++i) ticker->addTick(i, names[i]);
+    plot_->xAxis->setTicker(ticker);
+    plot_->xAxis->setTickLabelRotation(60);
+    plot_->rescaleAxes();
+    plot_->xAxis->setRange(-0.7, names.size() - 0.3);
+    plot_->yAxis->setRangeLower(0);
+  }
+  plot_->replot();
+}
+
+}  // namespace roundlab::widgets
