@@ -142,16 +142,24 @@ void EngineWorker::openSession(const QString& path) {
         fillLayerData(*report, *weights_);
         lastRun_ = report;
         importance_.reset();
+        std::shared_ptr<ImportanceReport> imp;
         if (!s.importance.empty()) {
-          auto imp = std::make_shared<ImportanceReport>();
+          imp = std::make_shared<ImportanceReport>();
           imp->table = s.importance.front();
           imp->estimates = s.importance;
+          imp->fromSession = true;
           importance_ = imp;
+          try {  // the allocation needs the layer costs: one sample of the calibration set
+            imp->costs = layerCosts(*fp_, *openDataset(calibration_.toStdString()));
+          } catch (const std::exception&) {
+            imp.reset();  // the tables stay in the session; the views wait for a calibration set
+          }
         }
         const SnapshotPtr snap = snapshot();
         Q_EMIT loaded(snap);
         Q_EMIT quantized(report, snap);
         Q_EMIT sessionOpened(path, modelPath, calibration_);
+        if (imp) Q_EMIT importanceReady(imp);
       },
       /*needsModel=*/false);
 }

@@ -60,6 +60,7 @@ struct ImportanceReport {
   ImportanceTable table;  // the latest estimate: the one the allocation uses
   std::map<std::string, LayerCost> costs;
   std::vector<ImportanceTable> estimates;  // every estimator run on this model, the latest first
+  bool fromSession = false;                // read from an opened session, not estimated now
 };
 
 using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;

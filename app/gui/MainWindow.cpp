@@ -189,13 +189,18 @@ MainWindow::MainWindow(QWidget* parent)
   connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](ImportancePtr report) {
-    jobRunning_ = false;
+    const bool fromSession = report->fromSession;
     showImportance(*report);
     allocation_->setImportance(std::move(report));
-    run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
-    status_->setText("Importance estimated; the allocation can be edited.");
-    setJobText("idle");
-    log_->log(widgets::LogConsole::Info, "Importance estimated; the allocation can be edited in Mixed precision.");
+    if (fromSession) {
+      log_->log(widgets::LogConsole::Info, "The session's importance tables are in the Importance view.");
+    } else {
+      jobRunning_ = false;
+      run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
+      status_->setText("Importance estimated; the allocation can be edited.");
+      setJobText("idle");
+      log_->log(widgets::LogConsole::Info, "Importance estimated; the allocation can be edited in Mixed precision.");
+    }
     Q_EMIT importanceReady();
   });
   connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);

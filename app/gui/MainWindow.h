@@ -25,6 +25,7 @@ class QCloseEvent;
 class QDragEnterEvent;
 class QDropEvent;
 class QEvent;
+class QShowEvent;
 class QTreeWidget;
 
 namespace roundlab::widgets {
@@ -109,6 +110,7 @@ class MainWindow : public QMainWindow {
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
   void changeEvent(QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void buildMenus();
@@ -153,6 +155,7 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
   QString sessionPath_;
+  bool screenFollowed_ = false;
   RunPanel* run_;
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;

@@ -18,6 +18,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QWindow>
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
@@ -166,6 +167,20 @@ void MainWindow::buildViewMenu(QMenu* menu) {
     a->setChecked(i == current);
     group->addAction(a);
   }
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (!windowHandle() || screenFollowed_) return;
+  screenFollowed_ = true;
+  // Plots render into a pixmap buffer at one device pixel ratio; moved to a screen with another
+  // (a high-DPI laptop panel and a projector), they re-render at its ratio instead of blurring.
+  connect(windowHandle(), &QWindow::screenChanged, this, [this] {
+    for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
+      plot->setBufferDevicePixelRatio(devicePixelRatioF());
+      plot->replot();
+    }
+  });
 }
 
 void MainWindow::applyColorScheme(int scheme) {

@@ -225,7 +225,11 @@ void saveSession(const std::string& path, const Session& s) {
     }
     if (!s.importance.empty()) {
       H5::Group importance = f.createGroup("/importance");
-      for (const ImportanceTable& t : s.importance) writeImportance(importance, t);
+      for (size_t i = 0; i < s.importance.size(); ++i) {
+        writeImportance(importance, s.importance[i]);
+        H5::Group g = importance.openGroup(importanceEstimatorName(s.importance[i].estimator));
+        hdf5::writeInt(g, "order", static_cast<int64_t>(i));  // groups list by name; keep the caller's order
+      }
     }
     f.close();
   } catch (const H5::Exception& e) {
@@ -276,10 +280,16 @@ Session loadSession(const std::string& path) {
       throw Error(ErrorCode::BadDataFile, path + " is incomplete: layer results are missing");
     if (f.nameExists("importance")) {  // sessions of runs without importance have none
       const H5::Group importance = f.openGroup("/importance");
-      for (hsize_t i = 0; i < importance.getNumObjs(); ++i)
-        s.importance.push_back(readImportance(importance.openGroup(importance.getObjnameByIdx(i))));
-      std::sort(s.importance.begin(), s.importance.end(),
-                [](const ImportanceTable& a, const ImportanceTable& b) { return a.estimator < b.estimator; });
+      std::vector<std::pair<int64_t, ImportanceTable>> tables;  // (order, table); older files: by estimator
+      for (hsize_t i = 0; i < importance.getNumObjs(); ++i) {
+        const H5::Group g = importance.openGroup(importance.getObjnameByIdx(i));
+        ImportanceTable t = readImportance(g);
+        const int64_t order = g.attrExists("order") ? hdf5::readInt(g, "order") : static_cast<int64_t>(t.estimator);
+        tables.emplace_back(order, std::move(t));
+      }
+      std::stable_sort(tables.begin(), tables.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& [order, t] : tables) s.importance.push_back(std::move(t));
     }
   } catch (const H5::Exception& e) {
     throw Error(ErrorCode::BadDataFile, path + ": unreadable or truncated session file (" + e.getDetailMsg() + ")");

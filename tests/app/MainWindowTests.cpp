@@ -367,6 +367,10 @@ class MainWindowTests : public QObject {
         QCOMPARE(again.lastRun()->result.layers[i].flipsUp, run.result.layers[i].flipsUp);
       }
       QVERIFY(again.snapshot()->weights == w.snapshot()->weights);  // bit for bit
+      // Both importance estimates came back with it, the latest first.
+      QTRY_COMPARE_WITH_TIMEOUT(again.importanceView()->estimatorBox()->count(), 2, 60000);
+      QCOMPARE(again.importanceView()->estimatorBox()->itemText(0), QString("Hessian trace"));
+      QVERIFY(again.allocation()->ready());
       QCOMPARE(again.calibrationPath(), QFileInfo(w.calibrationPath()).absoluteFilePath());
     }
 

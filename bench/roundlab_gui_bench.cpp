@@ -1,0 +1,106 @@
+// roundlab-gui-bench: how responsive the workbench stays while the engine thread works. Drives
+// the real main window (offscreen unless a display is set) through the demo: an AdaRound run,
+// an importance estimate, a cancelled run; a 1 ms timer on the GUI thread records every gap in
+// the event loop. Same line format as roundlab-bench: `bench <what> <metric> <value> <unit>`.
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "app/gui/MainWindow.h"
+#include "app/gui/RunPanel.h"
+#include "engine/Runtime.h"
+
+using namespace roundlab;
+
+namespace {
+
+void line(const char* what, const char* metric, double value, const char* unit) {
+  std::printf("bench %-38s %-24s %12.4f %s\n", what, metric, value, unit);
+  std::fflush(stdout);
+}
+
+// Gaps between ticks of a 1 ms GUI-thread timer while `wait` runs the event loop.
+struct StallProbe {
+  QTimer timer;
+  QElapsedTimer clock;
+  std::vector<double> gaps;
+  StallProbe() {
+    timer.setInterval(1);
+    QObject::connect(&timer, &QTimer::timeout, [this] {
+      if (clock.isValid()) gaps.push_back(static_cast<double>(clock.nsecsElapsed()) / 1e6);
+      clock.start();
+    });
+    timer.start();
+  }
+  void report(const char* what) {
+    timer.stop();
+    std::sort(gaps.begin(), gaps.end());
+    if (gaps.empty()) return;
+    line(what, "gui_stall_max_ms", gaps.back(), "ms");
+    line(what, "gui_stall_p99_ms", gaps[gaps.size() * 99 / 100], "ms");
+    line(what, "gui_ticks", static_cast<double>(gaps.size()), "count");
+  }
+};
+
+bool waitFor(QSignalSpy& spy, int ms) { return !spy.isEmpty() || spy.wait(ms); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+  qputenv("ROUNDLAB_NO_DIALOGS", "1");
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("RoundLab-bench");  // settings apart from the user's
+  setComputeThreads(1);
+  const LibraryVersions v = libraryVersions();
+  std::printf("# roundlab-gui-bench %s, LibTorch %s, Qt %s, 1 engine thread\n", v.roundlab.c_str(), v.torch.c_str(),
+              qVersion());
+  app::MainWindow w;
+  w.resize(1440, 900);
+  w.show();
+  QSignalSpy loaded(&w, &app::MainWindow::modelLoaded), done(&w, &app::MainWindow::quantized),
+      failed(&w, &app::MainWindow::jobFailed), ready(&w, &app::MainWindow::importanceReady);
+  w.openDemo();
+  if (!waitFor(loaded, 120000)) return 1;
+
+  QuantizationRequest r = w.runPanel()->request();
+  r.method = QuantMethod::AdaRound;
+  r.weights.bits = 3;
+  r.adaround.iterations = 200;
+  r.calibrationCount = 256;
+  {
+    StallProbe probe;
+    QElapsedTimer wall;
+    wall.start();
+    w.startQuantization(r);
+    if (!waitFor(done, 600000)) return 1;
+    QApplication::processEvents();  // the finished run's views are drawn
+    probe.report("gui:adaround_w3_200it");
+    line("gui:adaround_w3_200it", "wall_s", static_cast<double>(wall.elapsed()) / 1000, "s");
+  }
+  {
+    StallProbe probe;
+    w.estimateImportance();
+    if (!waitFor(ready, 600000)) return 1;
+    QApplication::processEvents();
+    probe.report("gui:importance_measured");
+  }
+  // Cancel: from the click to the job reported as cancelled.
+  r.adaround.iterations = 100000;
+  w.startQuantization(r);
+  QElapsedTimer settle;
+  settle.start();
+  while (settle.elapsed() < 1500) QApplication::processEvents(QEventLoop::AllEvents, 10);
+  QElapsedTimer cancel;
+  cancel.start();
+  w.cancelJob();
+  if (!waitFor(failed, 60000)) return 1;
+  line("gui:cancel", "cancel_latency_ms", static_cast<double>(cancel.nsecsElapsed()) / 1e6, "ms");
+  return 0;
+}
