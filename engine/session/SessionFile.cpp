@@ -287,8 +287,7 @@ Session loadSession(const std::string& path) {
         const int64_t order = g.attrExists("order") ? hdf5::readInt(g, "order") : static_cast<int64_t>(t.estimator);
         tables.emplace_back(order, std::move(t));
       }
-      std::stable_sort(tables.begin(), tables.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::stable_sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       for (auto& [order, t] : tables) s.importance.push_back(std::move(t));
     }
   } catch (const H5::Exception& e) {
