@@ -33,12 +33,6 @@ double logFloor(const std::vector<ImportanceSeries>& series) {
   return std::isfinite(smallest) ? std::log10(smallest) - 1 : -9;
 }
 
-QSharedPointer<QCPAxisTickerText> textTicker(const QStringList& labels) {
-  QSharedPointer<QCPAxisTickerText> t(new QCPAxisTickerText);
-  for (int i = 0; i < labels.size(); ++i) t->addTick(i, labels[i]);
-  return t;
-}
-
 }  // namespace
 
 double logImportance(double value, double floor) { return value > 0 ? std::max(std::log10(value), floor) : floor; }
@@ -160,8 +154,8 @@ void ImportanceView::showHeatMap() {
   cells->rescaleDataRange(true);
   QStringList widths;
   for (int b : s.bits) widths << QString::number(b);
-  heat_->xAxis->setTicker(textTicker(widths));
-  heat_->yAxis->setTicker(textTicker(s.layers));
+  setNameTicks(heat_->xAxis, widths);
+  setNameTicks(heat_->yAxis, s.layers);
   setPlotTitle(heat_, s.estimator + ": importance per layer and width");
   heat_->rescaleAxes();
   heat_->xAxis->setRange(-0.5, nb - 0.5);
@@ -192,12 +186,8 @@ void ImportanceView::showBars() {
     }
     addBars(bars_, s.estimator, x, y, width, seriesColor(i))->setBarsGroup(group);
   }
-  bars_->xAxis->setTicker(textTicker(layers));
-  bars_->xAxis->setTickLabelRotation(60);
   setPlotTitle(bars_, QString("Importance per layer at %1").arg(bits_->currentText()));
-  bars_->rescaleAxes();
-  bars_->xAxis->setRange(-0.7, layers.size() - 0.3);
-  bars_->yAxis->setRangeLower(floor);
+  fitLayerBars(bars_, layers, floor);
   bars_->replot();
 }
 

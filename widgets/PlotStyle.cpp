@@ -68,6 +68,20 @@ QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<doubl
   return bars;
 }
 
+void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation) {
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (int i = 0; i < names.size(); ++i) ticker->addTick(i, names[i]);
+  axis->setTicker(ticker);
+  axis->setTickLabelRotation(rotation);
+}
+
+void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double yLower) {
+  setNameTicks(plot->xAxis, layers, 60);
+  plot->rescaleAxes();
+  plot->xAxis->setRange(-0.7, layers.size() - 0.3);
+  plot->yAxis->setRangeLower(yLower);
+}
+
 int defaultBins(size_t n) { return std::clamp(static_cast<int>(std::sqrt(static_cast<double>(n))), 10, 101); }
 
 bool savePlot(QCustomPlot* plot, const QString& path, QString* error) {

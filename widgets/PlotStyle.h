@@ -3,9 +3,11 @@
 // that follow the application palette (light or dark).
 #include <QColor>
 #include <QString>
+#include <QStringList>
 
 #include <vector>
 
+class QCPAxis;
 class QCPBars;
 class QCustomPlot;
 
@@ -20,6 +22,11 @@ void applyPalette(QCustomPlot* plot);
 // A bar series: no outline, one colour, the given bar width (data sorted by x).
 QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<double>& x, const std::vector<double>& y,
                  double width, const QColor& color);
+// Names as an axis's tick labels at 0, 1, 2, …
+void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation = 0);
+// The axes of a per-layer bar chart (bar i at x = i): layer names slanted under the bars, the x
+// range around them, the y range fitted to the data from `yLower`.
+void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double yLower);
 // Histogram bin count for n values: about sqrt(n), between 10 and 101.
 int defaultBins(size_t n);
 

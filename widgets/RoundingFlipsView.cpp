@@ -66,22 +66,14 @@ void RoundingFlipsView::setLayers(const QStringList& names, const std::vector<do
                                   const std::vector<double>& downRate) {
   rates_->clearPlottables();
   std::vector<double> x, up, down;
-  QVector<QString> labels;
   for (int i = 0; i < names.size(); ++i) {
     x.push_back(i);
-    labels << names[i];
     up.push_back(100 * upRate.at(static_cast<size_t>(i)));
     down.push_back(100 * downRate.at(static_cast<size_t>(i)));
   }
   QCPBars* downBars = addBars(rates_, "rounded down", x, down, 0.75, downColor());
   addBars(rates_, "rounded up", x, up, 0.75, upColor())->moveAbove(downBars);
-  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  ticker->addTicks(QVector<double>(x.begin(), x.end()), labels);
-  rates_->xAxis->setTicker(ticker);
-  rates_->xAxis->setTickLabelRotation(60);
-  rates_->rescaleAxes();
-  rates_->xAxis->setRange(-0.7, names.size() - 0.3);
-  rates_->yAxis->setRangeLower(0);
+  fitLayerBars(rates_, names, 0);
   rates_->replot();
 }
 

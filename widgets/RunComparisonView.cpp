@@ -137,13 +137,7 @@ void RunComparisonView::compare() {
           ->setBarsGroup(group);
       ++series;
     }
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    for (int i = 0; i < names.size(); ++i) ticker->addTick(i, names[i]);
-    plot_->xAxis->setTicker(ticker);
-    plot_->xAxis->setTickLabelRotation(60);
-    plot_->rescaleAxes();
-    plot_->xAxis->setRange(-0.7, names.size() - 0.3);
-    plot_->yAxis->setRangeLower(0);
+    fitLayerBars(plot_, names, 0);
   }
   plot_->replot();
 }
