@@ -42,6 +42,11 @@ void LayerTableModel::setMetrics(std::map<std::string, LayerMetrics> metrics) {
   updateShades();
 }
 
+void LayerTableModel::setLayerMetrics(const std::string& layer, const LayerMetrics& metrics) {
+  metrics_[layer] = metrics;
+  updateShades();
+}
+
 void LayerTableModel::setImportance(std::map<std::string, double> importance) {
   importance_ = std::move(importance);
   updateShades();

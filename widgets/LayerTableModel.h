@@ -30,6 +30,8 @@ class LayerTableModel : public QAbstractTableModel {
   const LayerInfo* layerAt(int row) const;
   // Results per layer name (an empty map clears them).
   void setMetrics(std::map<std::string, LayerMetrics> metrics);
+  // One layer's results (a run in progress fills the table layer by layer).
+  void setLayerMetrics(const std::string& layer, const LayerMetrics& metrics);
   // Predicted loss increase per layer name at its allocated width (an empty map clears them).
   void setImportance(std::map<std::string, double> importance);
   // Shades each row's background by its rank in a numeric column (-1: no shading); the column's

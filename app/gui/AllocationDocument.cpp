@@ -45,6 +45,14 @@ void AllocationDocument::setImportance(ImportancePtr report) {
   Q_EMIT changed();
 }
 
+void AllocationDocument::clear() {
+  model_.reset();
+  bits_.clear();
+  undo_.clear();
+  Q_EMIT reset();
+  Q_EMIT changed();
+}
+
 void AllocationDocument::apply(const std::map<std::string, int>& bits) {
   bits_ = bits;
   Q_EMIT changed();

@@ -28,6 +28,8 @@ class AllocationDocument : public QObject {
 
   // New importance: every layer back at 8 bits, history cleared.
   void setImportance(ImportancePtr report);
+  // Another model: no importance, nothing to edit, history cleared.
+  void clear();
   // Edits (each an undoable command).
   void setBits(const std::string& layer, int bits);
   void setBitsOfKind(LayerKind kind, int bits, const ModelSummary& summary);

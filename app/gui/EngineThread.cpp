@@ -72,7 +72,10 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
     Model work = fp_->clone();  // every run starts from the FP weights; the shown model changes only on success
     auto report = std::make_shared<RunReport>();
     auto weights = std::make_unique<QuantizedWeights>();
-    report->result = quantizeModel(work, *calib, request, weights.get(), progressSignal(), cancel);
+    report->result =
+        quantizeModel(work, *calib, request, weights.get(), progressSignal(), cancel, [this](const LayerOutcome& o) {
+          Q_EMIT layerFinished(QString::fromStdString(o.layer), o.bits, o.flipRate, o.sqnrDb);
+        });
     fillLayerData(*report, *weights);
     if (!validation.isEmpty()) {
       const auto val = openDataset(validation.toStdString());

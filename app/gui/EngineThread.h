@@ -92,6 +92,8 @@ class EngineWorker : public QObject {
   void loadFailed(const QString& message);
   void progress(const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric);
   void quantized(roundlab::app::ReportPtr report, roundlab::app::SnapshotPtr snapshot);
+  // One layer of the running quantization is done (before `quantized`).
+  void layerFinished(const QString& layer, int bits, double flipRate, double sqnrDb);
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::app::ImportancePtr report);
   void sessionSaved(const QString& path);

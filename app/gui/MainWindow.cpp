@@ -34,6 +34,8 @@
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
+#include "widgets/PlotStyle.h"
+#include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
@@ -147,6 +149,15 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::loadFailed, this, &MainWindow::onLoadFailed);
   connect(worker, &EngineWorker::quantized, this, &MainWindow::onQuantized);
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
+  connect(worker, &EngineWorker::layerFinished, this,
+          [this](const QString& layer, int bits, double flipRate, double sqnrDb) {
+            layerModel_->setLayerMetrics(layer.toStdString(), {bits, flipRate, sqnrDb});
+            log_->log(widgets::LogConsole::Debug, QString("%1 done: %2 bits, %3 % flipped, SQNR %4 dB")
+                                                      .arg(layer)
+                                                      .arg(bits)
+                                                      .arg(100 * flipRate, 0, 'f', 2)
+                                                      .arg(sqnrDb, 0, 'f', 1));
+          });
   connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
   connect(worker, &EngineWorker::progress, this,
           [this](const QString& stage, double fraction, const QString& unit, double, bool) {
@@ -274,6 +285,8 @@ void MainWindow::changeEvent(QEvent* event) {
     importance_->refreshPalette();
     compare_->refreshPalette();
     allocationPanel_->refreshPalette();
+    widgets::applyPalette(run_->lossPlot());
+    run_->lossPlot()->replot();
   }
 }
 
@@ -318,6 +331,7 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   report_.reset();
   allocationPanel_->setSummary(&snapshot_->summary);
   layerModel_->setMetrics({});
+  allocation_->clear();
   layerModel_->setImportance({});
   importance_->clear();
   runs_.clear();
@@ -348,8 +362,9 @@ bool MainWindow::beginJob(const QString& what) {
 }
 
 void MainWindow::startQuantization(const QuantizationRequest& request) {
-  if (beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method))))
-    engine_.quantize(request, calibration_, validation_);
+  if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
+  layerModel_->setMetrics({});  // the table fills as layers finish
+  engine_.quantize(request, calibration_, validation_);
 }
 
 void MainWindow::estimateImportance() {
@@ -370,9 +385,7 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
   report_ = std::move(report);
   snapshot_ = std::move(snapshot);
   allocationPanel_->setSummary(&snapshot_->summary);
-  std::map<std::string, widgets::LayerMetrics> metrics;
-  for (const LayerOutcome& o : report_->result.layers) metrics[o.layer] = {o.bits, o.flipRate, o.sqnrDb};
-  layerModel_->setMetrics(std::move(metrics));
+  showRunMetrics();
   QStringList names;
   std::vector<double> up, down;
   for (const LayerOutcome& o : report_->result.layers) {
@@ -402,6 +415,7 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
   jobRunning_ = false;
+  showRunMetrics();  // a cancelled run's finished layers are not results
   run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message);
   status_->setText(cancelled ? "Cancelled" : "Failed: " + message);
   setJobText("idle");

@@ -129,6 +129,7 @@ class MainWindow : public QMainWindow {
   // Result views (MainWindowResults.cpp).
   void showImportance(const ImportanceReport& report);
   void updateLayerImportance();
+  void showRunMetrics();  // the layer table's results columns from the shown run
   void addRunToComparison(const RunReport& report);
 
   EngineThread engine_;

@@ -42,7 +42,7 @@ widgets::ImportanceSeries series(const ImportanceTable& t) {
 QString runLabel(const RunReport& r, int number) {
   const QuantizationRequest& q = r.result.request;
   QString label = QString("#%1 %2 ").arg(number).arg(quantMethodName(q.method));
-  label += q.bits.empty() ? QString("W%1").arg(q.weights.bits) : QString("mixed W");
+  label += q.bits.empty() ? QString("W%1").arg(q.weights.bits) : QString("mixed W/");
   label += q.activations.bits > 0 ? QString("A%1").arg(q.activations.bits) : QString("A32");
   if (!r.sessionPath.isEmpty()) label += " (" + QFileInfo(r.sessionPath).fileName() + ")";
   return label;
@@ -66,6 +66,13 @@ void MainWindow::showImportance(const ImportanceReport& report) {
       agreement.push_back(std::move(a));
     }
   importance_->setEstimates(std::move(all), std::move(agreement), 0);  // the latest first
+}
+
+void MainWindow::showRunMetrics() {
+  std::map<std::string, widgets::LayerMetrics> metrics;
+  if (report_)
+    for (const LayerOutcome& o : report_->result.layers) metrics[o.layer] = {o.bits, o.flipRate, o.sqnrDb};
+  layerModel_->setMetrics(std::move(metrics));
 }
 
 void MainWindow::updateLayerImportance() {

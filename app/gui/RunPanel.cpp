@@ -10,6 +10,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 
 namespace roundlab::app {
@@ -86,11 +87,11 @@ RunPanel::RunPanel(QWidget* parent)
   progress_->setRange(0, 1000);
   progress_->setFormat("%p%");
   plot_->setMinimumHeight(220);
-  plot_->addGraph();
-  plot_->xAxis->setLabel("progress of the run (%)");
-  plot_->yAxis->setLabel("reconstruction loss (batch)");
+  widgets::stylePlot(plot_, "progress of the run (%)", "reconstruction loss (batch)");
+  widgets::setPlotTitle(plot_, "Loss per layer / block");
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
-  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  plot_->setToolTip("Each layer or block's batch loss while it is reconstructed, one curve per unit");
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
   layout->addLayout(buttons);
@@ -140,7 +141,8 @@ void RunPanel::jobStarted() {
   start_->setEnabled(false);
   cancel_->setEnabled(true);
   progress_->setValue(0);
-  plot_->graph(0)->data()->clear();
+  plot_->clearGraphs();
+  widgets::setPlotTitle(plot_, "Loss per layer / block");
   plot_->replot();
   stage_->setText("starting…");
   eta_->clear();
@@ -156,7 +158,14 @@ void RunPanel::onProgress(const QString& stage, double fraction, const QString& 
                       .arg(elapsed, 0, 'f', 0)
                       .arg(elapsed * (1 - fraction) / fraction, 0, 'f', 0));
   if (hasMetric && metric > 0) {
-    plot_->graph(0)->addData(100 * fraction, metric);
+    // A curve per unit, alternating colours, so each layer's or block's descent stands apart.
+    if (plot_->graphCount() == 0 || plot_->graph()->name() != unit) {
+      QCPGraph* g = plot_->addGraph();
+      g->setName(unit);
+      g->setPen(QPen(plot_->graphCount() % 2 ? widgets::fpColor() : widgets::quantizedColor(), 2));
+      widgets::setPlotTitle(plot_, "Loss per layer / block — now: " + unit);
+    }
+    plot_->graph()->addData(100 * fraction, metric);
     plot_->rescaleAxes();
     plot_->replot(QCustomPlot::rpQueuedReplot);
   }

@@ -217,7 +217,8 @@ double layerSqnr(const Model& model, const std::string& name, const LayerData& f
 }  // namespace
 
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
-                                 QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel) {
+                                 QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel,
+                                 const LayerDoneFn& layerDone) {
   const auto t0 = Clock::now();
   validate(request);
   model.setActivationQuantization({});  // FP activations until a unit has learned its quantizers
@@ -368,6 +369,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       if (auto d = unitFp.layers.find(name); d != unitFp.layers.end())
         o.sqnrDb = layerSqnr(model, name, d->second, o.activation);
       o.seconds = unitSeconds;
+      if (layerDone) layerDone(o);
       result.layers.push_back(std::move(o));
     }
     if (progress) progress({"reconstruct", static_cast<double>(u + 1) / units.size(), unit.name, 0, false});

@@ -4,6 +4,7 @@
 // A cancelled run (Error Cancelled) leaves every layer finished before the cancel quantized,
 // the layer in progress and all later ones untouched at full precision; the model is always
 // usable.
+#include <functional>
 #include <map>
 
 #include <torch/types.h>
@@ -24,8 +25,11 @@ struct QuantizedWeights {
   std::map<std::string, at::Tensor> biases;    // learned biases (float32), where the bias was learned
 };
 
+// Called with each layer's outcome as soon as its unit is finished (the GUI fills its table).
+using LayerDoneFn = std::function<void(const LayerOutcome&)>;
+
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
                                  QuantizedWeights* weightsOut = nullptr, const ProgressFn& progress = {},
-                                 const CancelToken& cancel = {});
+                                 const CancelToken& cancel = {}, const LayerDoneFn& layerDone = {});
 
 }  // namespace roundlab

@@ -101,16 +101,30 @@ class MainWindowTests : public QObject {
         tick.start();
     });
     probe.start();
+    // The layer table fills as layers finish: some moment shows part of the layers done.
+    std::set<int> filledCounts;
+    const QAbstractItemModel* layerTable = w.layerView()->model();
+    const auto watch = QObject::connect(layerTable, &QAbstractItemModel::dataChanged, [&] {
+      int filled = 0;
+      for (int row = 0; row < layerTable->rowCount(); ++row)
+        filled += layerTable->index(row, widgets::LayerTableModel::Bits).data().toString() != "—";
+      filledCounts.insert(filled);
+    });
     QSignalSpy done(&w, &app::MainWindow::quantized);
     QTest::mouseClick(run->startButton(), Qt::LeftButton);
     QVERIFY(!run->startButton()->isEnabled() && run->cancelButton()->isEnabled());
     QVERIFY(done.wait(300000));
     probe.stop();
+    QObject::disconnect(watch);
+    QVERIFY(filledCounts.count(1) && filledCounts.count(5) && filledCounts.count(10));
     qInfo("longest GUI-thread stall while quantizing: %lld ms", static_cast<long long>(longestStall));
     QVERIFY(w.lastRun());
     QCOMPARE(w.lastRun()->result.layers.size(), size_t(10));
     QVERIFY(w.lastRun()->top1 > 50);
     QCOMPARE(run->progressBar()->value(), 1000);
+    // A live loss curve per reconstructed unit (each of the 10 layers here).
+    QCOMPARE(run->lossPlot()->graphCount(), 10);
+    QCOMPARE(run->lossPlot()->graph(0)->name(), QString("conv1"));
     // The table shows each layer's bits; the histogram the quantized weights of the selected layer.
     const QAbstractItemModel* table = w.layerView()->model();
     int bitsColumn = -1;
@@ -230,6 +244,14 @@ class MainWindowTests : public QObject {
     QTest::mouseClick(panel->quantizeButton(), Qt::LeftButton);
     QVERIFY(done.wait(120000));
     for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
+    // Another model: neither the allocation nor the importance carry over.
+    w.openModel(QString(ROUNDLAB_DEMO_DIR) + "/fmnist_transformer.pt");
+    QVERIFY(loaded.wait(120000));
+    QVERIFY(!doc->ready());
+    QCOMPARE(table->rowCount(), 0);
+    QCOMPARE(doc->undoStack()->count(), 0);
+    QVERIFY(!panel->budgetSlider()->isEnabled());
+    QCOMPARE(w.importanceView()->estimatorBox()->count(), 0);
   }
 
   // Open the demo, run a short AdaRound, check the views against the run, save the session,
