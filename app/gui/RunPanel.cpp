@@ -10,6 +10,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "app/gui/AdvancedRunSettings.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 
@@ -48,8 +49,9 @@ RunPanel::RunPanel(QWidget* parent)
                  "same codes bit for bit.")),
       grid_(combo({"uniform", "power", "power-learned"},
                   "Quantization grid: uniform, power exponent searched per layer, or learned in reconstruction.")),
-      freedom_(combo({"rounding", "step", "bias"},
-                     "What reconstruction learns: the rounding only, also the step sizes, also the bias.")),
+      freedom_(combo({"rounding", "step", "bias", "free"},
+                     "What reconstruction learns: the rounding only, also the step sizes, also the bias, or free "
+                     "integer values within the grid.")),
       input_(combo({"quantized", "fp"}, "Reconstruct on the inputs of the already quantized layers, or the FP ones.")),
       lr_(new QDoubleSpinBox),
       start_(new QPushButton("Start")),
@@ -57,7 +59,9 @@ RunPanel::RunPanel(QWidget* parent)
       progress_(new QProgressBar),
       eta_(new QLabel),
       stage_(new QLabel),
-      plot_(new QCustomPlot) {
+      plot_(new QCustomPlot),
+      advanced_(new AdvancedRunSettings) {
+  advanced_->setObjectName("advancedSettings");
   method_->setCurrentText("adaround");
   lr_->setDecimals(5);
   lr_->setRange(1e-5, 1);
@@ -92,8 +96,11 @@ RunPanel::RunPanel(QWidget* parent)
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   plot_->setToolTip("Each layer or block's batch loss while it is reconstructed, one curve per unit");
+  auto* settings = new QHBoxLayout;
+  settings->addLayout(form);
+  settings->addWidget(advanced_, 1);
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(form);
+  layout->addLayout(settings);
   layout->addLayout(buttons);
   layout->addWidget(progress_);
   layout->addWidget(stage_);
@@ -104,7 +111,8 @@ RunPanel::RunPanel(QWidget* parent)
 }
 
 QuantizationRequest RunPanel::request() const {
-  QuantizationRequest r;
+  QuantizationRequest r = base_;  // what the form does not show stays as set
+  advanced_->read(r);
   r.method = parseQuantMethod(method_->currentText().toStdString());
   r.weights.bits = wbits_->value();
   r.activations.bits = abits_->value();
@@ -119,6 +127,8 @@ QuantizationRequest RunPanel::request() const {
 }
 
 void RunPanel::setRequest(const QuantizationRequest& r) {
+  base_ = r;
+  advanced_->write(r);
   method_->setCurrentText(quantMethodName(r.method));
   wbits_->setValue(r.weights.bits);
   abits_->setValue(r.activations.bits);

@@ -1,6 +1,7 @@
 #pragma once
 // The Run view: the method and the main design-space settings with their defaults and
-// tooltips, start and cancel, progress with ETA, and the live reconstruction loss.
+// tooltips (the rest of the design space on AdvancedRunSettings' tabs), start and cancel, progress with ETA, and the
+// live reconstruction loss.
 #include <QElapsedTimer>
 #include <QWidget>
 
@@ -15,6 +16,8 @@ class QSpinBox;
 class QCustomPlot;
 
 namespace roundlab::app {
+
+class AdvancedRunSettings;
 
 class RunPanel : public QWidget {
   Q_OBJECT
@@ -47,6 +50,8 @@ class RunPanel : public QWidget {
   QProgressBar* progress_;
   QLabel *eta_, *stage_;
   QCustomPlot* plot_;
+  AdvancedRunSettings* advanced_;
+  QuantizationRequest base_;
   QElapsedTimer clock_;
   bool running_ = false, loaded_ = false;
 };
