@@ -8,40 +8,17 @@
 #include <QScrollArea>
 #include <QSpinBox>
 
+#include "app/gui/FormFields.h"
 #include "engine/AugmentedDataset.h"
 
 namespace roundlab::app {
 
+using form::check;
+using form::choice;
+using form::integer;
+using form::number;
+
 namespace {
-
-QCheckBox* check(const QString& text, const QString& tip) {
-  auto* c = new QCheckBox(text);
-  c->setToolTip(tip);
-  return c;
-}
-
-QComboBox* choice(const QStringList& items, const QString& tip) {
-  auto* c = new QComboBox;
-  c->addItems(items);
-  c->setToolTip(tip);
-  return c;
-}
-
-QSpinBox* integer(int lo, int hi, const QString& tip) {
-  auto* s = new QSpinBox;
-  s->setRange(lo, hi);
-  s->setToolTip(tip);
-  return s;
-}
-
-QDoubleSpinBox* number(double lo, double hi, int decimals, double step, const QString& tip) {
-  auto* s = new QDoubleSpinBox;
-  s->setRange(lo, hi);
-  s->setDecimals(decimals);
-  s->setSingleStep(step);
-  s->setToolTip(tip);
-  return s;
-}
 
 // A tab's form, scrolling rather than making the window taller than small screens.
 QWidget* page(const std::vector<std::pair<QString, QWidget*>>& rows) {
@@ -83,9 +60,9 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
       blockLoss_(choice({"mse", "fisher"},
                         "Block reconstruction loss (brecq, qdrop): squared error, or weighted by "
                         "BRECQ's Fisher approximation.")),
-      groupSize_(integer(1, 1 << 16, "Input columns per group, for group granularity.")),
-      batch_(integer(1, 4096, "Samples per optimisation step.")),
-      spillMiB_(integer(-1, 1 << 20,
+      groupSize_(integer(1, 1 << 16, 0, "Input columns per group, for group granularity.")),
+      batch_(integer(1, 4096, 0, "Samples per optimisation step.")),
+      spillMiB_(integer(-1, 1 << 20, 2048,
                         "Calibration activations beyond this many MiB go to a temporary HDF5 file (-1: never).")),
       lpNorm_(number(1, 8, 2, 0.1, "p of the L_p range search.")),
       momentum_(number(0, 0.999, 3, 0.05, "SGD momentum.")),

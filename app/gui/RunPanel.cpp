@@ -11,48 +11,33 @@
 #include <QVBoxLayout>
 
 #include "app/gui/AdvancedRunSettings.h"
+#include "app/gui/FormFields.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 
 namespace roundlab::app {
 
-namespace {
-
-QSpinBox* spin(int lo, int hi, int value, const QString& tip) {
-  auto* s = new QSpinBox;
-  s->setRange(lo, hi);
-  s->setValue(value);
-  s->setToolTip(tip);
-  return s;
-}
-
-QComboBox* combo(const QStringList& items, const QString& tip) {
-  auto* c = new QComboBox;
-  c->addItems(items);
-  c->setToolTip(tip);
-  return c;
-}
-
-}  // namespace
+using form::choice;
+using form::integer;
 
 RunPanel::RunPanel(QWidget* parent)
     : QWidget(parent),
-      method_(combo({"rtn", "adaround", "brecq", "qdrop", "gptq"},
-                    "rtn: round to nearest. adaround: learned rounding layer by layer. brecq: blocks jointly. "
-                    "qdrop: blocks with activation dropping (needs activation bits). gptq: Hessian baseline.")),
-      wbits_(spin(2, 8, 4, "Weight bits of every layer (first and last layers stay at 8 bits).")),
-      abits_(spin(0, 16, 0, "Activation bits of every layer's input (0: full precision).")),
-      iters_(spin(10, 100000, 500, "Optimisation steps per layer or block (the reference uses 2000).")),
-      calibCount_(spin(16, 100000, 256, "Calibration samples drawn from the calibration set.")),
-      seed_(spin(0, 1 << 30, 0,
-                 "Seed of the calibration subset and of the batch order: the same seed gives the "
-                 "same codes bit for bit.")),
-      grid_(combo({"uniform", "power", "power-learned"},
-                  "Quantization grid: uniform, power exponent searched per layer, or learned in reconstruction.")),
-      freedom_(combo({"rounding", "step", "bias", "free"},
-                     "What reconstruction learns: the rounding only, also the step sizes, also the bias, or free "
-                     "integer values within the grid.")),
-      input_(combo({"quantized", "fp"}, "Reconstruct on the inputs of the already quantized layers, or the FP ones.")),
+      method_(choice({"rtn", "adaround", "brecq", "qdrop", "gptq"},
+                     "rtn: round to nearest. adaround: learned rounding layer by layer. brecq: blocks jointly. "
+                     "qdrop: blocks with activation dropping (needs activation bits). gptq: Hessian baseline.")),
+      wbits_(integer(2, 8, 4, "Weight bits of every layer (first and last layers stay at 8 bits).")),
+      abits_(integer(0, 16, 0, "Activation bits of every layer's input (0: full precision).")),
+      iters_(integer(10, 100000, 500, "Optimisation steps per layer or block (the reference uses 2000).")),
+      calibCount_(integer(16, 100000, 256, "Calibration samples drawn from the calibration set.")),
+      seed_(integer(0, 1 << 30, 0,
+                    "Seed of the calibration subset and of the batch order: the same seed gives the "
+                    "same codes bit for bit.")),
+      grid_(choice({"uniform", "power", "power-learned"},
+                   "Quantization grid: uniform, power exponent searched per layer, or learned in reconstruction.")),
+      freedom_(choice({"rounding", "step", "bias", "free"},
+                      "What reconstruction learns: the rounding only, also the step sizes, also the bias, or free "
+                      "integer values within the grid.")),
+      input_(choice({"quantized", "fp"}, "Reconstruct on the inputs of the already quantized layers, or the FP ones.")),
       lr_(new QDoubleSpinBox),
       start_(new QPushButton("Start")),
       cancel_(new QPushButton("Cancel")),
