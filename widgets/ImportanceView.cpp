@@ -13,6 +13,7 @@
 
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/TableExport.h"
 
 namespace roundlab::widgets {
 
@@ -59,6 +60,7 @@ ImportanceView::ImportanceView(QWidget* parent)
   agreement_->setObjectName("rankAgreement");
   agreement_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   agreement_->verticalHeader()->hide();
+  addCsvExportMenu(agreement_);
   agreement_->setToolTip(
       "Spearman's rank correlation between two estimators' layer rankings at each width: 1 means they order the "
       "layers identically (what a bit allocation depends on), 0 unrelated");

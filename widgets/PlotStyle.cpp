@@ -12,6 +12,7 @@
 #include <QSvgGenerator>
 
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/TableExport.h"
 
 namespace roundlab::widgets {
 
@@ -29,6 +30,7 @@ void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel) 
   title.setBold(true);
   plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, "", title));
   applyPalette(plot);
+  addPlotExportMenu(plot);  // every plot can be saved on its own
 }
 
 void setPlotTitle(QCustomPlot* plot, const QString& title) {

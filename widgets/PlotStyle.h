@@ -13,7 +13,7 @@ class QCustomPlot;
 
 namespace roundlab::widgets {
 
-// Axis labels one size up, a bold title row, drag and wheel zoom.
+// Axis labels one size up, a bold title row, drag and wheel zoom, a "Save plot as…" context menu.
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
 void setPlotTitle(QCustomPlot* plot, const QString& title);
 // Background, axes, grid and text from the current palette; call again when it changes.

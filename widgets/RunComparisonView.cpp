@@ -14,6 +14,7 @@
 
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/TableExport.h"
 
 namespace roundlab::widgets {
 
@@ -53,6 +54,7 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   table_->sortByColumn(-1, Qt::AscendingOrder);
   table_->verticalHeader()->hide();
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  addCsvExportMenu(table_);
   stylePlot(plot_, "", "output SQNR dB");
   setPlotTitle(plot_, "Output SQNR per layer");
   plot_->legend->setVisible(true);

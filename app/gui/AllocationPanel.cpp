@@ -16,6 +16,7 @@
 
 #include "engine/Error.h"
 #include "widgets/ParetoPlot.h"
+#include "widgets/TableExport.h"
 
 namespace roundlab::app {
 
@@ -98,6 +99,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   table_->verticalHeader()->hide();
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  widgets::addCsvExportMenu(table_);
   budget_->setRange(200, 800);  // average bits × 100
   budget_->setValue(800);
   budget_->setToolTip("Budget in average bits per weight: the exact allocation (DP) for it; a drag is one undo step.");

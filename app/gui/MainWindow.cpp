@@ -38,6 +38,7 @@
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
@@ -113,6 +114,8 @@ MainWindow::MainWindow(QWidget* parent)
   properties_->horizontalHeader()->setStretchLastSection(true);
   properties_->verticalHeader()->hide();
   properties_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  for (QAbstractItemView* table : std::initializer_list<QAbstractItemView*>{layerView_, notQuantized_, properties_})
+    widgets::addCsvExportMenu(table);
 
   tabs_->setObjectName("views");
   tabs_->addTab(histogram_, "Weights");

@@ -8,6 +8,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -16,6 +17,7 @@
 #include <QStyleFactory>
 #include <QStyleHints>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <QWindow>
@@ -27,6 +29,7 @@
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
@@ -126,18 +129,47 @@ void MainWindow::buildExportMenu(QMenu* menu) {
     });
   }
   menu->addSeparator();
-  // The plots of the view in front, as PNG (2× for projection), SVG or PDF.
+  // The table of the view in front (the layer table when it has none), as CSV; every table also
+  // has this in its context menu.
+  menu->addAction("&Table of the current view as CSV…", this, [this] {
+    const QList<QTableView*> tables = tabs_->currentWidget()->findChildren<QTableView*>();
+    QAbstractItemView* table = tables.isEmpty() ? layerView_ : tables.first();
+    if (auto* own = qobject_cast<QAbstractItemView*>(tabs_->currentWidget())) table = own;
+    const QString path = QFileDialog::getSaveFileName(this, "Export table", "table.csv", "CSV (*.csv)");
+    if (path.isEmpty()) return;
+    QString error;
+    if (!widgets::saveTableCsv(table->model(), path, &error)) {
+      log_->log(widgets::LogConsole::Error, "Could not export the table: " + error);
+      return;
+    }
+    log_->log(widgets::LogConsole::Info, "Table exported to " + path);
+    status_->setText("Table exported to " + path);
+  });
+  // A plot of the view in front, as PNG (2× for projection), SVG or PDF; every plot also has
+  // this in its context menu.
   menu->addAction("Current &plot as PNG / SVG / PDF…", this, [this] {
     QList<QCustomPlot*> plots = tabs_->currentWidget()->findChildren<QCustomPlot*>();
     if (plots.isEmpty()) {
       status_->setText("The view in front has no plot.");
       return;
     }
+    QCustomPlot* plot = plots.first();
+    if (plots.size() > 1) {  // which one, by its title
+      QStringList titles;
+      for (QCustomPlot* p : plots) {
+        auto* t = qobject_cast<QCPTextElement*>(p->plotLayout()->element(0, 0));
+        titles << (t && !t->text().isEmpty() ? t->text() : QString("plot %1").arg(titles.size() + 1));
+      }
+      bool ok = false;
+      const QString title = QInputDialog::getItem(this, "Export plot", "Plot", titles, 0, false, &ok);
+      if (!ok) return;
+      plot = plots[static_cast<int>(titles.indexOf(title))];
+    }
     const QString path =
         QFileDialog::getSaveFileName(this, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
     if (path.isEmpty()) return;
     QString error;
-    if (!widgets::savePlot(plots.first(), path, &error)) {
+    if (!widgets::savePlot(plot, path, &error)) {
       log_->log(widgets::LogConsole::Error, "Could not export the plot: " + error);
       return;
     }

@@ -418,6 +418,10 @@ class MainWindowTests : public QObject {
       QVERIFY2(widgets::savePlot(w.flipsView()->mapPlot(), dir.filePath(f), &error), qPrintable(error));
       QVERIFY(QFileInfo(dir.filePath(f)).size() > 100);
     }
+    // Every plot and every table can be saved from its context menu.
+    for (QCustomPlot* plot : w.findChildren<QCustomPlot*>()) QVERIFY(!plot->actions().isEmpty());
+    for (QTableView* table : w.findChildren<QTableView*>())
+      QVERIFY2(!table->actions().isEmpty(), qPrintable(table->objectName()));
     QFile svg(dir.filePath("map.svg"));
     QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<svg"));
     // A dropped .h5 becomes the calibration set; a missing session is an error, not a crash.

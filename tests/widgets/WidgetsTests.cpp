@@ -24,6 +24,7 @@
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
 
 using namespace roundlab;
@@ -260,6 +261,28 @@ class WidgetsTests : public QObject {
     QCOMPARE(view.agreementTable()->item(0, 3)->text(), QString("0.25"));
     view.clear();
     QCOMPARE(view.heatMapPlot()->plottableCount(), 0);
+  }
+
+  // A table as CSV: header first, fields with commas quoted, one line per row; a directory that
+  // does not exist is an error, not a partial file.
+  void tableExportsAsCsv() {
+    widgets::LayerTableModel model;
+    model.setLayers(sampleLayers());
+    QTemporaryDir dir;
+    const QString path = dir.filePath("layers.csv");
+    QString error;
+    QVERIFY2(widgets::saveTableCsv(&model, path, &error), qPrintable(error));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split("\r\n", Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), model.rowCount() + 1);
+    QVERIFY(lines[0].startsWith("Layer,Kind,Weight shape,Weights,Block,Bits"));
+    const QString attributes = model.index(0, widgets::LayerTableModel::Attributes).data().toString();
+    QVERIFY(attributes.contains(','));
+    QVERIFY(lines[1].endsWith(",\"" + attributes + "\""));
+    QVERIFY(lines[1].startsWith("layer1.0.conv1,Conv2d,\"[16,8,3,3]\","));
+    QVERIFY(!widgets::saveTableCsv(&model, dir.filePath("missing/layers.csv"), &error));
+    QVERIFY(!error.isEmpty());
   }
 
   // Clicking a point of the front reports its index.
