@@ -186,6 +186,15 @@ void MainWindow::buildViewMenu(QMenu* menu) {
     a->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
   }
   menu->addSeparator();
+  // Keyboard routes into the layer list: filter it, or move through it with the arrow keys.
+  QAction* find = menu->addAction("&Find layer", this, [this] {
+    filter_->setFocus(Qt::ShortcutFocusReason);
+    filter_->selectAll();
+  });
+  find->setShortcut(QKeySequence::Find);
+  QAction* layers = menu->addAction("&Layer table", this, [this] { layerView_->setFocus(Qt::ShortcutFocusReason); });
+  layers->setShortcut(QKeySequence("Ctrl+L"));
+  menu->addSeparator();
   QMenu* scheme = menu->addMenu("&Colour scheme");
   auto* group = new QActionGroup(this);
   const int current = QSettings().value("appearance/scheme", 0).toInt();

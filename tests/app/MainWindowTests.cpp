@@ -71,6 +71,11 @@ class MainWindowTests : public QObject {
     QVERIFY(filter);
     filter->setText("layer2");
     QCOMPARE(w.layerView()->model()->rowCount(), 3);
+    // Ctrl+L moves to the layer table, Ctrl+F back to the filter.
+    QTest::keyClick(&w, Qt::Key_L, Qt::ControlModifier);
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(w.layerView()));
+    QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
+    QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(filter));
     filter->clear();
     QCOMPARE(w.layerView()->model()->rowCount(), 10);
   }
