@@ -457,47 +457,4 @@ void MainWindow::showSummary() {
   if (layerProxy_->rowCount() > 0) layerView_->selectRow(0);
 }
 
-void MainWindow::onLayerSelected() {
-  const QModelIndexList rows = layerView_->selectionModel()->selectedRows();
-  if (!snapshot_ || rows.isEmpty()) return;
-  const LayerInfo* l = layerModel_->layerAt(layerProxy_->mapToSource(rows.first()).row());
-  if (!l) return;
-  const QString name = QString::fromStdString(l->name);
-  histogram_->setWeights(name, report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
-                                                                         : snapshot_->weights.at(l->name));
-  properties_->setRowCount(0);
-  auto addProperty = [this](const QString& key, const QString& value) {
-    const int row = properties_->rowCount();
-    properties_->insertRow(row);
-    properties_->setItem(row, 0, new QTableWidgetItem(key));
-    properties_->setItem(row, 1, new QTableWidgetItem(value));
-  };
-  addProperty("Layer", name);
-  addProperty("Kind", QString::fromStdString(layerKindName(l->kind)));
-  addProperty("Weight shape", QString::fromStdString(formatShape(l->weightShape)));
-  addProperty("Parameters", QString::number(l->params));
-  addProperty("Block", l->block.empty() ? QString("—") : QString::fromStdString(l->block));
-  if (!report_) return;
-  for (const LayerOutcome& o : report_->result.layers) {
-    if (o.layer != l->name) continue;
-    addProperty("Bits", QString::number(o.bits));
-    addProperty("Grid exponent", QString::number(o.exponent, 'g', 4));
-    addProperty("Flips",
-                QString("%1 up, %2 down (%3 %)").arg(o.flipsUp).arg(o.flipsDown).arg(100 * o.flipRate, 0, 'f', 2));
-    addProperty("Loss RTN → learned", QString("%1 → %2").arg(o.lossBefore, 0, 'g', 4).arg(o.lossAfter, 0, 'g', 4));
-    addProperty("Output SQNR", QString("%1 dB").arg(o.sqnrDb, 0, 'f', 1));
-    addProperty("Input bits", o.activation.enabled() ? QString::number(o.activation.bits) : QString("FP"));
-    addProperty("Reconstructed with", QString::fromStdString(o.unit));
-    addProperty("Seconds", QString::number(o.seconds, 'f', 2));
-    const auto it = report_->layers.find(l->name);
-    if (it == report_->layers.end()) break;
-    const LayerQuantData& d = it->second;
-    histogram_->setQuantized(snapshot_->weights.at(l->name), d.fpWeights, d.rows,
-                             [r = report_, n = l->name](int64_t row) { return gridLevels(r->layers.at(n), row); });
-    flips_->setLayer(name, d.flips, d.rows, d.columns, d.fractional, o.curve, o.lossBefore, o.lossAfter);
-    break;
-  }
-  properties_->resizeColumnToContents(0);
-}
-
 }  // namespace roundlab::app

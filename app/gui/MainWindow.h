@@ -1,9 +1,11 @@
 #pragma once
 // RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
 // selected layer's properties and the log console; central views (Weights, Rounding flips,
-// Importance, Run, Mixed precision, Evaluate, Blocks, Not quantized); a status bar with the device, memory and the
-// running job. The engine thread owns the model; the window composes widgets, holds snapshots
-// and results, and no numerical logic. Menus, sessions and exports: MainWindowFiles.cpp.
+// Importance, Run, Mixed precision, Evaluate, Blocks, Not quantized); a status bar with the
+// device, memory and the running job. The engine thread owns the model; the window composes
+// widgets, holds snapshots and results, and no numerical logic. Menus, sessions and exports:
+// MainWindowFiles.cpp; the result views (layer properties, importance, run comparison):
+// MainWindowResults.cpp.
 #include <QElapsedTimer>
 #include <QMainWindow>
 
