@@ -37,6 +37,11 @@ void setPlotTitle(QCustomPlot* plot, const QString& title) {
   if (auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))) t->setText(title);
 }
 
+QString plotTitle(const QCustomPlot* plot) {
+  auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
+  return t ? t->text() : QString();
+}
+
 void applyPalette(QCustomPlot* plot) {
   const QPalette p = QApplication::palette();
   const QColor text = p.color(QPalette::WindowText), base = p.color(QPalette::Base);

@@ -16,6 +16,7 @@ namespace roundlab::widgets {
 // Axis labels one size up, a bold title row, drag and wheel zoom, a "Save plot as…" context menu.
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
 void setPlotTitle(QCustomPlot* plot, const QString& title);
+QString plotTitle(const QCustomPlot* plot);  // empty when the plot has none
 // Background, axes, grid and text from the current palette; call again when it changes.
 void applyPalette(QCustomPlot* plot);
 

@@ -26,6 +26,15 @@ void reportFailure(QWidget* parent, const QString& what, const QString& error) {
     QMessageBox::warning(parent, "RoundLab", "Could not save the " + what + ": " + error);
 }
 
+// A right-click menu entry on `widget`.
+template <typename Fn>
+void addContextAction(QWidget* widget, const QString& text, Fn fn) {
+  widget->setContextMenuPolicy(Qt::ActionsContextMenu);
+  auto* action = new QAction(text, widget);
+  QObject::connect(action, &QAction::triggered, widget, fn);
+  widget->addAction(action);
+}
+
 }  // namespace
 
 bool saveTableCsv(const QAbstractItemModel* model, const QString& path, QString* error) {
@@ -49,27 +58,28 @@ bool saveTableCsv(const QAbstractItemModel* model, const QString& path, QString*
   return true;
 }
 
+bool saveTableAs(QAbstractItemView* view, QString* path, QString* error) {
+  *path = QFileDialog::getSaveFileName(view, "Export table", "table.csv", "CSV (*.csv)");
+  return path->isEmpty() || saveTableCsv(view->model(), *path, error);
+}
+
+bool savePlotAs(QCustomPlot* plot, QString* path, QString* error) {
+  *path = QFileDialog::getSaveFileName(plot, "Save plot", "plot.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
+  return path->isEmpty() || savePlot(plot, *path, error);
+}
+
 void addCsvExportMenu(QAbstractItemView* view) {
-  view->setContextMenuPolicy(Qt::ActionsContextMenu);
-  auto* action = new QAction("Export table as CSV…", view);
-  QObject::connect(action, &QAction::triggered, view, [view] {
-    const QString path = QFileDialog::getSaveFileName(view, "Export table", "table.csv", "CSV (*.csv)");
-    QString error;
-    if (!path.isEmpty() && !saveTableCsv(view->model(), path, &error)) reportFailure(view, "table", error);
+  addContextAction(view, "Export table as CSV…", [view] {
+    QString path, error;
+    if (!saveTableAs(view, &path, &error)) reportFailure(view, "table", error);
   });
-  view->addAction(action);
 }
 
 void addPlotExportMenu(QCustomPlot* plot) {
-  plot->setContextMenuPolicy(Qt::ActionsContextMenu);
-  auto* action = new QAction("Save plot as PNG / SVG / PDF…", plot);
-  QObject::connect(action, &QAction::triggered, plot, [plot] {
-    const QString path =
-        QFileDialog::getSaveFileName(plot, "Save plot", "plot.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
-    QString error;
-    if (!path.isEmpty() && !savePlot(plot, path, &error)) reportFailure(plot, "plot", error);
+  addContextAction(plot, "Save plot as PNG / SVG / PDF…", [plot] {
+    QString path, error;
+    if (!savePlotAs(plot, &path, &error)) reportFailure(plot, "plot", error);
   });
-  plot->addAction(action);
 }
 
 }  // namespace roundlab::widgets

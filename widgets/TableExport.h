@@ -13,6 +13,11 @@ namespace roundlab::widgets {
 // breaks quoted), header row first, atomically. False, with the reason, when it cannot.
 bool saveTableCsv(const QAbstractItemModel* model, const QString& path, QString* error = nullptr);
 
+// Ask for a path (a file dialog) and save there. False only when saving failed (with the reason);
+// a cancelled dialog leaves `path` empty and returns true.
+bool saveTableAs(QAbstractItemView* view, QString* path, QString* error);
+bool savePlotAs(QCustomPlot* plot, QString* path, QString* error);
+
 // Adds "Export table as CSV…" to the view's context menu.
 void addCsvExportMenu(QAbstractItemView* view);
 // Adds "Save plot as PNG / SVG / PDF…" to the plot's context menu.

@@ -20,6 +20,18 @@
 
 namespace roundlab::app {
 
+QString importanceEstimatorTitle(ImportanceEstimator e) {
+  switch (e) {
+    case ImportanceEstimator::Measured:
+      return "measured";
+    case ImportanceEstimator::IntegratedGradients:
+      return "integrated gradients";
+    case ImportanceEstimator::Hessian:
+      return "Hessian trace";
+  }
+  return {};
+}
+
 AllocationTableModel::AllocationTableModel(AllocationDocument* doc, QObject* parent)
     : QAbstractTableModel(parent), doc_(doc) {
   connect(doc_, &AllocationDocument::reset, this, [this] {
@@ -108,9 +120,9 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
     kind_->addItem(layerKindName(k), static_cast<int>(k));
   estimator_->setObjectName("estimator");
-  estimator_->addItem("Measured", static_cast<int>(ImportanceEstimator::Measured));
-  estimator_->addItem("Integrated gradients", static_cast<int>(ImportanceEstimator::IntegratedGradients));
-  estimator_->addItem("Hessian trace", static_cast<int>(ImportanceEstimator::Hessian));
+  for (ImportanceEstimator e :
+       {ImportanceEstimator::Measured, ImportanceEstimator::IntegratedGradients, ImportanceEstimator::Hessian})
+    estimator_->addItem(importanceEstimatorTitle(e), static_cast<int>(e));
   estimator_->setToolTip(
       "Measured: the calibration loss with each layer alone quantized (exact, one pass per layer and width).\n"
       "Integrated gradients: the same loss change along the quantization path (cheaper on large models).\n"

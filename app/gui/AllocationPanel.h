@@ -22,6 +22,9 @@ class QTableView;
 
 namespace roundlab::app {
 
+// How the views name an estimator ("measured", "integrated gradients", "Hessian trace").
+QString importanceEstimatorTitle(ImportanceEstimator e);
+
 class AllocationTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:

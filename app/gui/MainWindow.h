@@ -122,7 +122,10 @@ class MainWindow : public QMainWindow {
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
   void showShortcutSheet();
-  void applyColorScheme(int scheme);  // 0 follow the system, 1 light, 2 dark
+  void applyColorScheme(int scheme);
+  // Logs (and shows) the outcome of saving a table or a plot from the Export menu.
+  void reportSaved(const QString& what, const QString& path, bool ok,
+                   const QString& error);  // 0 follow the system, 1 light, 2 dark
   QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content, Qt::DockWidgetArea area);
   void setJobText(const QString& text);
   // Checks a model and a calibration set are there and no job runs, then marks one running.

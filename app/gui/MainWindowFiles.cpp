@@ -135,15 +135,8 @@ void MainWindow::buildExportMenu(QMenu* menu) {
     const QList<QTableView*> tables = tabs_->currentWidget()->findChildren<QTableView*>();
     QAbstractItemView* table = tables.isEmpty() ? layerView_ : tables.first();
     if (auto* own = qobject_cast<QAbstractItemView*>(tabs_->currentWidget())) table = own;
-    const QString path = QFileDialog::getSaveFileName(this, "Export table", "table.csv", "CSV (*.csv)");
-    if (path.isEmpty()) return;
-    QString error;
-    if (!widgets::saveTableCsv(table->model(), path, &error)) {
-      log_->log(widgets::LogConsole::Error, "Could not export the table: " + error);
-      return;
-    }
-    log_->log(widgets::LogConsole::Info, "Table exported to " + path);
-    status_->setText("Table exported to " + path);
+    QString path, error;
+    reportSaved("table", path, widgets::saveTableAs(table, &path, &error), error);
   });
   // A plot of the view in front, as PNG (2× for projection), SVG or PDF; every plot also has
   // this in its context menu.
@@ -156,26 +149,25 @@ void MainWindow::buildExportMenu(QMenu* menu) {
     QCustomPlot* plot = plots.first();
     if (plots.size() > 1) {  // which one, by its title
       QStringList titles;
-      for (QCustomPlot* p : plots) {
-        auto* t = qobject_cast<QCPTextElement*>(p->plotLayout()->element(0, 0));
-        titles << (t && !t->text().isEmpty() ? t->text() : QString("plot %1").arg(titles.size() + 1));
-      }
+      for (QCustomPlot* p : plots)
+        titles << (widgets::plotTitle(p).isEmpty() ? QString("plot %1").arg(titles.size() + 1) : widgets::plotTitle(p));
       bool ok = false;
       const QString title = QInputDialog::getItem(this, "Export plot", "Plot", titles, 0, false, &ok);
       if (!ok) return;
       plot = plots[static_cast<int>(titles.indexOf(title))];
     }
-    const QString path =
-        QFileDialog::getSaveFileName(this, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
-    if (path.isEmpty()) return;
-    QString error;
-    if (!widgets::savePlot(plot, path, &error)) {
-      log_->log(widgets::LogConsole::Error, "Could not export the plot: " + error);
-      return;
-    }
-    log_->log(widgets::LogConsole::Info, "Plot exported to " + path);
-    status_->setText("Plot exported to " + path);
+    QString path, error;
+    reportSaved("plot", path, widgets::savePlotAs(plot, &path, &error), error);
   });
+}
+
+void MainWindow::reportSaved(const QString& what, const QString& path, bool ok, const QString& error) {
+  if (!ok) {
+    log_->log(widgets::LogConsole::Error, "Could not export the " + what + ": " + error);
+  } else if (!path.isEmpty()) {  // empty: the dialog was cancelled
+    log_->log(widgets::LogConsole::Info, "The " + what + " was exported to " + path);
+    status_->setText("The " + what + " was exported to " + path);
+  }
 }
 
 void MainWindow::buildViewMenu(QMenu* menu) {

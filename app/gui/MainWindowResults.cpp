@@ -10,6 +10,7 @@
 #include <QTableWidget>
 
 #include "app/gui/AllocationDocument.h"
+#include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
@@ -21,21 +22,9 @@ namespace roundlab::app {
 
 namespace {
 
-QString estimatorTitle(ImportanceEstimator e) {
-  switch (e) {
-    case ImportanceEstimator::Measured:
-      return "measured";
-    case ImportanceEstimator::IntegratedGradients:
-      return "integrated gradients";
-    case ImportanceEstimator::Hessian:
-      return "Hessian trace";
-  }
-  return {};
-}
-
 widgets::ImportanceSeries series(const ImportanceTable& t) {
   widgets::ImportanceSeries s;
-  s.estimator = estimatorTitle(t.estimator);
+  s.estimator = importanceEstimatorTitle(t.estimator);
   s.bits = t.bits;
   for (const std::string& layer : t.layers) {
     s.layers << QString::fromStdString(layer);

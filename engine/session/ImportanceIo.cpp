@@ -8,7 +8,7 @@
 
 namespace roundlab {
 
-void writeImportance(H5::Group& parent, const ImportanceTable& t) {
+H5::Group writeImportance(H5::Group& parent, const ImportanceTable& t) {
   using namespace hdf5;
   H5::Group g = parent.createGroup(importanceEstimatorName(t.estimator));
   std::string layers;
@@ -23,13 +23,14 @@ void writeImportance(H5::Group& parent, const ImportanceTable& t) {
     for (size_t j = 0; j < t.bits.size(); ++j)
       values[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = t.values.at(t.layers[i]).at(t.bits[j]);
   writeTensor(g, "values", values);
-  if (t.channels.empty()) return;
+  if (t.channels.empty()) return g;
   H5::Group channels = g.createGroup("channels");
   for (const auto& [layer, perBits] : t.channels) {
     std::vector<at::Tensor> rows;
     for (int b : t.bits) rows.push_back(at::tensor(perBits.at(b), at::kDouble));
     writeTensor(channels, layer.c_str(), at::stack(rows));  // [bits, channels]
   }
+  return g;
 }
 
 ImportanceTable readImportance(const H5::Group& g) {

@@ -6,7 +6,7 @@
 
 namespace roundlab {
 
-void writeImportance(H5::Group& parent, const ImportanceTable& table);
+H5::Group writeImportance(H5::Group& parent, const ImportanceTable& table);  // returns its group
 ImportanceTable readImportance(const H5::Group& group);
 
 }  // namespace roundlab

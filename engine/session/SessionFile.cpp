@@ -226,8 +226,7 @@ void saveSession(const std::string& path, const Session& s) {
     if (!s.importance.empty()) {
       H5::Group importance = f.createGroup("/importance");
       for (size_t i = 0; i < s.importance.size(); ++i) {
-        writeImportance(importance, s.importance[i]);
-        H5::Group g = importance.openGroup(importanceEstimatorName(s.importance[i].estimator));
+        H5::Group g = writeImportance(importance, s.importance[i]);
         hdf5::writeInt(g, "order", static_cast<int64_t>(i));  // groups list by name; keep the caller's order
       }
     }
