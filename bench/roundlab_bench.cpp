@@ -20,7 +20,9 @@
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
 #include "engine/recon/AdaRoundReconstructor.h"
+#include "engine/recon/IndexedSquaredError.h"
 #include "engine/recon/ModelQuantizer.h"
+#include "engine/recon/ReconstructionKernels.h"
 
 using namespace roundlab;
 
@@ -50,7 +52,7 @@ void line(const char* model, const char* metric, double value, const char* unit)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|methods]
+  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|methods] [--baseline-kernels]
   const std::string dir = argc > 1 ? argv[1] : ROUNDLAB_DEMO_DIR;
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const auto only = std::find(args.begin(), args.end(), "--only");
@@ -58,8 +60,11 @@ int main(int argc, char** argv) {
     return only == args.end() || only + 1 == args.end() || only[1] == section;
   };
   setComputeThreads(1);
+  if (std::find(args.begin(), args.end(), "--baseline-kernels") != args.end())
+    setRoundingKernels(RoundingKernels::Baseline);
   const auto v = libraryVersions();
-  std::printf("# roundlab-bench %s, LibTorch %s, 1 thread\n", v.roundlab.c_str(), v.torch.c_str());
+  std::printf("# roundlab-bench %s, LibTorch %s, 1 thread, %s kernels\n", v.roundlab.c_str(), v.torch.c_str(),
+              roundingKernelsName(roundingKernels()));
   const auto val = openDataset(dir + "/fmnist_val.h5");
   const at::Tensor x = val->read(0, 64).inputs;
   for (const char* name : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
@@ -82,7 +87,7 @@ int main(int argc, char** argv) {
     line(name, "eval_samples_per_s", static_cast<double>(r.samples) / r.wallSeconds, "1/s");
     line(name, "val_top1", r.top1, "%");
   }
-  // AdaRound step against the bare forward+backward of the same op and shapes (batch 32).
+  // AdaRound step against the bare forward+backward of the same op, shapes and loss (batch 32).
   for (const auto& [file, layerName] : {std::pair<const char*, const char*>{"fmnist_resnet.pt", "layer2.0.conv2"},
                                         {"fmnist_transformer.pt", "layers.0.linear1"}}) {
     if (!want("step")) break;
@@ -100,41 +105,36 @@ int main(int argc, char** argv) {
     const at::Tensor w = model.weight(layerName).detach();
     WeightQuantConfig wc;
     wc.bits = 4;
+    const WeightGrid grid = fitUniformGrid(w, wc);
     AdaRoundConfig ac;
     ac.iterations = 300;
     const std::string tag = std::string(file) + ":" + layerName;
-    // Both as the mean over 300 steps (the reconstruction's total includes its set-up), the
-    // median of five repetitions, alternating so that machine noise hits both alike.
-    std::vector<double> recon, bare, gather;
-    const at::Tensor xb = x.slice(0, 0, 32), yb = y.slice(0, 0, 32);
+    // Both as the mean over 300 steps (the reconstruction's includes its set-up: the losses before
+    // and after), the median of five repetitions, alternating so that machine noise hits both
+    // alike. The bare pass reads its batch in place, with the reconstruction's own loss.
+    std::vector<double> recon, bare, draw;
+    const at::Tensor xb = x.slice(0, 0, 32), rows = at::arange(32, at::kLong);
     for (int rep = 0; rep < 5; ++rep) {
-      recon.push_back(seconds(
-          [&] { AdaRoundReconstructor(layer, w, model.bias(layerName), fitUniformGrid(w, wc), ac).run(x, y); }));
+      recon.push_back(seconds([&] { AdaRoundReconstructor(layer, w, model.bias(layerName), grid, ac).run(x, y); }));
       const at::Tensor leaf = w.clone().requires_grad_(true);
       bare.push_back(seconds([&] {
-        for (int i = 0; i < ac.iterations; ++i) {
-          const at::Tensor loss =
-              at::mse_loss(applyLayer(layer, xb, leaf, model.bias(layerName)), yb, at::Reduction::Sum);
-          loss.backward();
-        }
+        for (int i = 0; i < ac.iterations; ++i)
+          indexedReconstructionLoss(applyLayer(layer, xb, leaf, model.bias(layerName)), y, rows).backward();
       }));
-      // The random batch a step draws (inputs and targets), which the bare pass reads in place.
+      // The random batch a step draws (its indices and inputs; the loss reads the targets in place).
       auto gen = at::detail::createCPUGenerator(rep);
-      gather.push_back(seconds([&] {
-        for (int i = 0; i < ac.iterations; ++i) {
-          const at::Tensor idx = at::randperm(x.size(0), gen, at::kLong).slice(0, 0, 32);
-          x.index_select(0, idx);
-          y.index_select(0, idx);
-        }
+      draw.push_back(seconds([&] {
+        for (int i = 0; i < ac.iterations; ++i)
+          x.index_select(0, at::randperm(x.size(0), gen, at::kLong).slice(0, 0, 32));
       }));
     }
     const double step = median(recon) / ac.iterations, bareStep = median(bare) / ac.iterations;
     line(tag.c_str(), "adaround_step_ms", 1e3 * step, "ms");
     line(tag.c_str(), "bare_fwd_bwd_ms", 1e3 * bareStep, "ms");
     line(tag.c_str(), "step_over_bare", step / bareStep, "ratio");
-    const double gatherStep = median(gather) / ac.iterations;
-    line(tag.c_str(), "batch_draw_ms", 1e3 * gatherStep, "ms");
-    line(tag.c_str(), "step_over_bare_and_draw", step / (bareStep + gatherStep), "ratio");
+    const double drawStep = median(draw) / ac.iterations;
+    line(tag.c_str(), "batch_draw_ms", 1e3 * drawStep, "ms");
+    line(tag.c_str(), "step_over_bare_and_draw", step / (bareStep + drawStep), "ratio");
   }
   // Importance: each estimator's time and how it ranks layers against measured (256 samples);
   // the interactive estimate of an edited allocation, the exact DP, the Pareto front, and the

@@ -6,6 +6,7 @@
 
 #include "engine/ActivationCapture.h"
 #include "engine/ActivationFakeQuant.h"
+#include "engine/recon/IndexedSquaredError.h"
 
 namespace roundlab {
 
@@ -52,16 +53,17 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
   r.rtnCodes = quantizeToCodes(weight_, grid_);
   r.lossBefore = datasetLoss(inputs, targets, dequantize(r.rtnCodes, grid_), bias_);
 
-  // The step's batch is gathered into the same two buffers every step: a fresh tensor of this
-  // size each time comes from mmap and pays its page faults again (a third of a small layer's
-  // step). Safe to overwrite: the previous step's graph is released by its backward pass.
-  at::Tensor xBatch = at::empty({0}, inputs.options()), yBatch = at::empty({0}, targets.options());
+  // The step's inputs are gathered into the same buffer every step: a fresh tensor of this size
+  // each time comes from mmap and pays its page faults again (a third of a small layer's step).
+  // Safe to overwrite: the previous step's graph is released by its backward pass. The targets
+  // are read in place by the loss.
+  at::Tensor xBatch = at::empty({0}, inputs.options());
   r.curve = optimiseRounding(
       {&var}, inputs.size(0), config_,
       [&](const at::Tensor& idx) {
         const at::Tensor& x = at::index_select_out(xBatch, inputs, 0, idx);
         const at::Tensor y = apply(x, var.softWeight(), bias());
-        at::Tensor loss = reconstructionLoss(y, at::index_select_out(yBatch, targets, 0, idx));
+        at::Tensor loss = indexedReconstructionLoss(y, targets, idx);
         // The rest of the model reads the op's output (before a ReLU that f may include).
         if (outputLoss_)
           loss = loss + outputLoss_->term(idx, config_.reluAfter ? applyRaw(x, var.softWeight(), bias()) : y);

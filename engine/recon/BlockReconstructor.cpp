@@ -9,6 +9,7 @@
 #include "engine/ActivationFakeQuant.h"
 #include "engine/Model.h"
 #include "engine/ModelInternals.h"
+#include "engine/recon/IndexedSquaredError.h"
 #include "engine/recon/WeightOverride.h"
 
 namespace roundlab {
@@ -54,10 +55,9 @@ at::Tensor BlockReconstructor::forward(const BlockData& data, const at::Tensor& 
 
 at::Tensor BlockReconstructor::loss(const BlockData& data, const at::Tensor& index,
                                     const at::Tensor& prediction) const {
-  const at::Tensor target = data.targets.index_select(0, index);
-  if (!data.fisher.defined()) return reconstructionLoss(prediction, target);
+  if (!data.fisher.defined()) return indexedReconstructionLoss(prediction, data.targets, index);
   const at::Tensor g = data.fisher.index_select(0, index);  // BRECQ: ((g (pred - target))^2)
-  return reconstructionLoss(prediction * g, target * g);
+  return reconstructionLoss(prediction * g, data.targets.index_select(0, index) * g);
 }
 
 double BlockReconstructor::datasetLoss(const BlockData& data) const {

@@ -1,8 +1,8 @@
 #pragma once
-// The rectified-sigmoid rounding of AdaRound (eq. 22-23) and its regulariser, each as one fused
-// autograd operation with a hand-written backward. Composed from tensor ops, a step on a small
-// layer costs about thirty operator dispatches forward and backward for these elementwise terms
-// alone, more than the layer's own matrix product; fused they are one loop each way.
+// The constants of AdaRound's rectified-sigmoid rounding (eq. 22-23) on a fixed grid, and its
+// regulariser (eq. 24) as one fused autograd operation with a hand-written backward (composed
+// from tensor ops it is about fifteen dispatches each way on every step). The soft weight itself
+// is fused with the optimiser: RectifiedSigmoidOptimizer.
 #include <cstdint>
 
 #include <torch/torch.h>
@@ -19,9 +19,6 @@ struct RoundingConstants {
   int64_t qmin = 0, qmax = 0;
 };
 
-// s (clamp(base + mask h(V) + (1 - mask) nearest + z, qmin, qmax) - z), h the rectified sigmoid;
-// differentiable in v.
-at::Tensor rectifiedSigmoidWeight(const at::Tensor& v, const RoundingConstants& c);
 // sum(mask (1 - |2 h(V) - 1|^beta)) (AdaRound eq. 24), differentiable in v.
 at::Tensor rectifiedSigmoidRegularizer(const at::Tensor& v, const RoundingConstants& c, double beta);
 

@@ -66,8 +66,14 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
               grid_.scale.to(at::kFloat).expand_as(scaled_).contiguous(),
               grid_.qmin,
               grid_.qmax};
-    fusedWeight_ = !logStep_.defined() && !logExponent_.defined();
+    fusable_ = !logStep_.defined() && !logExponent_.defined();
   }
+}
+
+bool RoundingVariable::startFusedOptimisation(const AdaRoundConfig& config) {
+  if (!fusable_) return false;
+  fusedOptimizer_ = std::make_unique<RectifiedSigmoidOptimizer>(v_, fused_, shape_, config.optimizer, config.momentum);
+  return true;
 }
 
 at::Tensor RoundingVariable::integerCodes(bool hard) const {
@@ -82,6 +88,7 @@ at::Tensor RoundingVariable::integerCodes(bool hard) const {
 }
 
 std::vector<at::Tensor> RoundingVariable::parameters() const {
+  if (fusedOptimizer_) return {};
   std::vector<at::Tensor> p{v_};
   if (logStep_.defined()) p.push_back(logStep_);
   if (bias_.defined()) p.push_back(bias_);
@@ -101,7 +108,7 @@ at::Tensor RoundingVariable::exponent() const {
 }
 
 at::Tensor RoundingVariable::softWeight() const {
-  if (fusedWeight_) return powerInverse(rectifiedSigmoidWeight(v_, fused_).reshape(shape_), grid_.exponent);
+  if (fusedOptimizer_) return powerInverse(fusedOptimizer_->softWeight(), grid_.exponent);
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
   const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
   const at::Tensor u = ((q - grid_.zeroPoint) * step).reshape(shape_);
@@ -125,10 +132,18 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
                                                      const std::function<void()>& checkCancel,
                                                      const std::vector<at::Tensor>& steps, double stepLearningRate) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
+  std::vector<RoundingVariable*> fused, composed;
+  for (RoundingVariable* v : variables) (v->startFusedOptimisation(config) ? fused : composed).push_back(v);
+  struct StopFused {  // also when cancelled
+    const std::vector<RoundingVariable*>& variables;
+    ~StopFused() {
+      for (RoundingVariable* v : variables) v->stopFusedOptimisation();
+    }
+  } stopFused{fused};
   std::vector<at::Tensor> params;
-  for (RoundingVariable* v : variables)
+  for (RoundingVariable* v : composed)
     for (const at::Tensor& t : v->parameters()) params.push_back(t);
-  const auto optimizer = makeOptimizer(params, config);
+  const auto optimizer = params.empty() ? nullptr : makeOptimizer(params, config);
   std::unique_ptr<torch::optim::Adam> stepOptimizer;
   if (!steps.empty())
     stepOptimizer = std::make_unique<torch::optim::Adam>(steps, torch::optim::AdamOptions(stepLearningRate));
@@ -143,17 +158,22 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
     const at::Tensor idx = at::randperm(samples, gen, at::kLong).slice(0, 0, batch);
     const at::Tensor rec = batchLoss(idx);
     at::Tensor loss = rec;
-    if (const double beta = regularizerBeta(config, it); beta > 0)
-      for (RoundingVariable* v : variables) loss = loss + config.lambda * v->regularizer(beta);
-    scheduleLearningRate(*optimizer, config, it);
-    optimizer->zero_grad();
+    const double beta = regularizerBeta(config, it);
+    if (beta > 0)
+      for (RoundingVariable* v : composed) loss = loss + config.lambda * v->regularizer(beta);
+    const double lr = learningRate(config, it);
+    if (optimizer) {
+      for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+      optimizer->zero_grad();
+    }
     if (stepOptimizer) {
       const double lr = 0.5 * stepLearningRate * (1 + std::cos(kPi * it / std::max(1, iters)));
       for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
       stepOptimizer->zero_grad();
     }
     loss.backward();
-    optimizer->step();
+    if (optimizer) optimizer->step();
+    for (RoundingVariable* v : fused) v->fusedStep(lr, config.lambda, beta);
     if (stepOptimizer) stepOptimizer->step();
     const bool last = it == iters - 1;
     if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
@@ -169,10 +189,8 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Ten
   return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.learningRate));
 }
 
-void scheduleLearningRate(torch::optim::Optimizer& optimizer, const AdaRoundConfig& c, int it) {
-  if (!c.cosineLr) return;
-  const double lr = 0.5 * c.learningRate * (1 + std::cos(kPi * it / std::max(1, c.iterations)));
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+double learningRate(const AdaRoundConfig& c, int it) {
+  return c.cosineLr ? 0.5 * c.learningRate * (1 + std::cos(kPi * it / std::max(1, c.iterations))) : c.learningRate;
 }
 
 double regularizerBeta(const AdaRoundConfig& c, int it) {

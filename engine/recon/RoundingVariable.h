@@ -19,6 +19,7 @@
 
 #include "engine/quant/WeightGrid.h"
 #include "engine/recon/AdaRoundConfig.h"
+#include "engine/recon/RectifiedSigmoidOptimizer.h"
 #include "engine/recon/RectifiedSigmoidRounding.h"
 
 namespace roundlab {
@@ -45,6 +46,13 @@ class RoundingVariable {
   at::Tensor softBias() const { return bias_; }
   at::Tensor learnedBias() const { return bias_.defined() ? bias_.detach().clone() : at::Tensor(); }
 
+  // The rectified-sigmoid variable with fixed steps and exponent can be optimised fused (see
+  // RectifiedSigmoidOptimizer): between start and stop, softWeight() is that optimiser's leaf,
+  // parameters() is empty and fusedStep() updates V. start returns false for other variables.
+  bool startFusedOptimisation(const AdaRoundConfig& config);
+  void fusedStep(double lr, double lambda, double beta) { fusedOptimizer_->step(lr, lambda, beta); }
+  void stopFusedOptimisation() { fusedOptimizer_.reset(); }
+
   static at::Tensor rectifiedSigmoid(const at::Tensor& v);
   static at::Tensor inverseRectifiedSigmoid(const at::Tensor& h);
 
@@ -61,19 +69,19 @@ class RoundingVariable {
   at::Tensor bias_;             // learned with the bias; undefined otherwise
   at::Tensor logExponent_;      // learned with the exponent; undefined otherwise
   at::Tensor exponent() const;  // the current exponent, differentiable (learned) or constant
-  // The fused rectified-sigmoid ops' constants (rectified sigmoid only); the soft weight uses
-  // them when the steps and the exponent are fixed. Read by reference during backward, so a
-  // variable is not moved while a step is in flight.
+  // The fused rectified-sigmoid ops' constants (rectified sigmoid only). The regulariser reads
+  // them by reference during backward, so a variable is not moved while a step is in flight.
   RoundingConstants fused_;
-  bool fusedWeight_ = false;
+  bool fusable_ = false;  // the steps and the exponent are fixed
+  std::unique_ptr<RectifiedSigmoidOptimizer> fusedOptimizer_;
 };
 
 // The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws
 // a batch of `samples` (seeded by config.seed), asks `batchLoss` for the soft model's
 // reconstruction loss on it, adds lambda times the variables' regularisers (after warm-up),
-// and steps the optimiser. Calls `checkCancel` every iteration and `progress(fraction, batch loss)`
-// at most every 1%. `steps` (activation step sizes) get their own Adam at `stepLearningRate`
-// with cosine decay. Returns the loss curve (iteration, batch loss).
+// and steps the optimiser (fused where the variables allow it). Calls `checkCancel` every iteration and
+// `progress(fraction, batch loss)` at most every 1%. `steps` (activation step sizes) get their own Adam at
+// `stepLearningRate` with cosine decay. Returns the loss curve (iteration, batch loss).
 std::vector<std::pair<int, double>> optimiseRounding(
     const std::vector<RoundingVariable*>& variables, int64_t samples, const AdaRoundConfig& config,
     const std::function<at::Tensor(const at::Tensor&)>& batchLoss, const std::function<void(double, double)>& progress,
@@ -83,7 +91,7 @@ std::vector<std::pair<int, double>> optimiseRounding(
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params,
                                                        const AdaRoundConfig& config);
 // Learning rate for an iteration: constant, or cosine decay to 0.
-void scheduleLearningRate(torch::optim::Optimizer& optimizer, const AdaRoundConfig& config, int iteration);
+double learningRate(const AdaRoundConfig& config, int iteration);
 
 // The regulariser schedule: none during warm-up, then beta from betaStart to betaEnd
 // (linear or cosine). Returns a negative value while the regulariser is off.

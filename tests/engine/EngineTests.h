@@ -83,6 +83,8 @@ class ReconstructionTests : public QObject {
  private Q_SLOTS:
   void rectifiedSigmoidInverts();
   void fusedRoundingMatchesComposedOps();
+  void indexedLossMatchesGatheredLoss();
+  void kernelSetsGiveTheSameBits();
   void adaRoundBeatsRtnOnItsObjective();
   void adaRoundIsDeterministic();
   void adaRoundCancels();
