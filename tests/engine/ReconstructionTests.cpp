@@ -65,6 +65,19 @@ WeightQuantConfig bits(int b) {
   return c;
 }
 
+// Codes at and past the range ends, rounding up and down, a fifth of the weights not selected.
+RoundingConstants randomRoundingConstants(int64_t n) {
+  RoundingConstants c;
+  c.qmin = -3;
+  c.qmax = 3;
+  c.base = torch::randint(-4, 4, {n}).to(at::kFloat);
+  c.nearest = (torch::rand({n}) > 0.5).to(at::kFloat);
+  c.mask = (torch::rand({n}) > 0.2).to(at::kFloat);
+  c.zeroPoint = torch::randint(-1, 2, {n}).to(at::kFloat);
+  c.scale = torch::rand({n}) + 0.1;
+  return c;
+}
+
 }  // namespace
 
 void ReconstructionTests::rectifiedSigmoidInverts() {
@@ -84,14 +97,7 @@ void ReconstructionTests::fusedRoundingMatchesComposedOps() {
   // gradient. Saturated sigmoids, codes at the range ends and unselected weights included.
   torch::manual_seed(11);
   const int64_t n = 4000;
-  RoundingConstants c;
-  c.qmin = -3;
-  c.qmax = 3;
-  c.base = torch::randint(-4, 4, {n}).to(at::kFloat);
-  c.nearest = (torch::rand({n}) > 0.5).to(at::kFloat);
-  c.mask = (torch::rand({n}) > 0.2).to(at::kFloat);
-  c.zeroPoint = torch::randint(-1, 2, {n}).to(at::kFloat);
-  c.scale = torch::rand({n}) + 0.1;
+  const RoundingConstants c = randomRoundingConstants(n);
   const at::Tensor v0 = torch::randn({n}) * 4;
   const at::Tensor probe = torch::randn({n});
   const double lambda = 0.3, lr = 0.02;
@@ -177,18 +183,11 @@ void ReconstructionTests::indexedLossMatchesGatheredLoss() {
 void ReconstructionTests::kernelSetsGiveTheSameBits() {
   // A few fused optimiser steps and the indexed loss under every kernel set the processor runs:
   // bit-identical V, soft weights and loss values (runs reproduce across machines).
-  if (!setRoundingKernels(RoundingKernels::Avx2)) QSKIP("this processor has only the baseline kernels");
   const RoundingKernels initial = roundingKernels();
+  if (!setRoundingKernels(RoundingKernels::Avx2)) QSKIP("this processor has only the baseline kernels");
   torch::manual_seed(3);
   const int64_t n = 1003;  // not a multiple of any lane width
-  RoundingConstants c;
-  c.qmin = -4;
-  c.qmax = 3;
-  c.base = torch::randint(-5, 4, {n}).to(at::kFloat);
-  c.nearest = (torch::rand({n}) > 0.5).to(at::kFloat);
-  c.mask = (torch::rand({n}) > 0.1).to(at::kFloat);
-  c.zeroPoint = at::zeros({n});
-  c.scale = torch::rand({n}) + 0.05;
+  const RoundingConstants c = randomRoundingConstants(n);
   const at::Tensor v0 = torch::randn({n}) * 3, probe = torch::randn({n});
   const at::Tensor targets = torch::randn({9, 1003}), index = at::tensor(std::vector<int64_t>{4, 8, 0}, at::kLong);
   const at::Tensor prediction = torch::randn({3, 1003});
