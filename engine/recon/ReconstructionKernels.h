@@ -1,10 +1,10 @@
 #pragma once
 // The loops of a reconstruction step over raw arrays: the fused rounding update
-// (RectifiedSigmoidOptimizer) and the squared error against indexed targets (IndexedSquaredError).
-// Vectorised, with one build per instruction set and the widest the processor runs picked at
-// start; every set gives the same bits (sums included: eight partial sums in every set). Free of Torch: the kernels are
-// built with -fno-math-errno (without it the square roots do not vectorise), which a precompiled Torch header does not
-// allow.
+// (RectifiedSigmoidOptimizer) and the squared error against indexed targets
+// (IndexedSquaredError). Vectorised, with one build per instruction set and the widest the
+// processor runs picked at start; every set gives the same bits (sums too: eight partial sums in
+// every set). Free of Torch: the kernels are built with -fno-math-errno (without it the square
+// roots do not vectorise), which a precompiled Torch header does not allow.
 #include <cstdint>
 
 namespace roundlab {
