@@ -128,6 +128,9 @@ class MainWindow : public QMainWindow {
                    const QString& error);  // 0 follow the system, 1 light, 2 dark
   QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content, Qt::DockWidgetArea area);
   void setJobText(const QString& text);
+  // Starts a job on the last run (labelled `text`): false, with `noRun` reported, before a run,
+  // and false while another job runs.
+  bool startJobOnRun(const QString& noRun, const QString& text);
   // Checks a model and a calibration set are there and no job runs, then marks one running.
   bool beginJob(const QString& what);
   void showSummary();

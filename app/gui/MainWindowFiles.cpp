@@ -301,15 +301,19 @@ void MainWindow::openAnyFile(const QString& path) {
   }
 }
 
-void MainWindow::saveSessionAs(const QString& path) {
+bool MainWindow::startJobOnRun(const QString& noRun, const QString& text) {
   if (!report_) {
-    onJobFailed("There is no run to save yet: quantize first.", false);
-    return;
+    onJobFailed(noRun, false);
+    return false;
   }
-  if (jobRunning_) return;
+  if (jobRunning_) return false;
   jobRunning_ = true;
-  setJobText("Saving session");
-  engine_.saveSession(path);
+  setJobText(text);
+  return true;
+}
+
+void MainWindow::saveSessionAs(const QString& path) {
+  if (startJobOnRun("There is no run to save yet: quantize first.", "Saving session")) engine_.saveSession(path);
 }
 
 void MainWindow::openSession(const QString& path) {
@@ -324,14 +328,8 @@ void MainWindow::openSession(const QString& path) {
 }
 
 void MainWindow::exportTo(ExportKind kind, const QString& path) {
-  if (!report_) {
-    onJobFailed("Quantize the model before exporting it.", false);
-    return;
-  }
-  if (jobRunning_) return;
-  jobRunning_ = true;
-  setJobText("Exporting");
-  engine_.exportModel(kind, path, validation_);
+  if (startJobOnRun("Quantize the model before exporting it.", "Exporting"))
+    engine_.exportModel(kind, path, validation_);
 }
 
 }  // namespace roundlab::app
