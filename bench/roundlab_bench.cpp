@@ -11,18 +11,18 @@
 
 #include <torch/torch.h>
 
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/Model.h"
-#include "engine/Runtime.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/core/Runtime.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/eval/Evaluation.h"
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
+#include "engine/model/Model.h"
+#include "engine/pipeline/ModelQuantizer.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/IndexedSquaredError.h"
-#include "engine/recon/ModelQuantizer.h"
-#include "engine/recon/ReconstructionKernels.h"
+#include "engine/rounding/ReconstructionKernels.h"
 
 using namespace roundlab;
 

@@ -13,7 +13,7 @@
 
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
-#include "engine/Runtime.h"
+#include "engine/core/Runtime.h"
 
 using namespace roundlab;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/LayerInfo.h"
+#include "engine/model/LayerInfo.h"
 
 namespace roundlab::widgets {
 

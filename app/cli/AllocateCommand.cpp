@@ -3,12 +3,6 @@
 #include <QElapsedTimer>
 
 #include "app/cli/ImportanceOptions.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/Model.h"
-#include "engine/importance/BitAllocation.h"
-#include "engine/recon/ModelQuantizer.h"
-#include "engine/session/SessionFile.h"
 
 namespace roundlab::cli {
 
@@ -34,18 +28,11 @@ std::map<std::string, int> parsePins(const QStringList& values) {
   return pins;
 }
 
-// Top-1 of the model quantized at `bits` with the request's method (a fresh copy of `fp`).
-double quantizedTop1(const Model& fp, const Dataset& calib, QuantizationRequest request,
-                     const std::map<std::string, int>& bits, const Dataset& eval, QuantizationResult* result,
-                     QuantizedWeights* weights) {
+// The run of the request's method at `bits` (every layer decided by the allocation), evaluated.
+RunPtr quantizeAt(Workspace& ws, QuantizationRequest request, const std::map<std::string, int>& bits) {
   request.bits = bits;
   request.firstLastEightBit = false;  // the allocation decides every layer
-  Model m = fp.clone();
-  QuantizedWeights w;
-  QuantizationResult r = quantizeModel(m, calib, request, &w, stderrProgress());
-  if (result) *result = std::move(r);
-  if (weights) *weights = std::move(w);
-  return evaluate(m, eval).top1;
+  return ws.quantize(request, stderrHooks());
 }
 
 }  // namespace
@@ -96,15 +83,15 @@ int runAllocate(const QStringList& args) {
 
   QElapsedTimer wall;
   wall.start();
-  Model model = Model::load(p.positionalArguments()[0].toStdString());
-  const auto calib = openDataFromOptions(p, p.value("calib"), false);
-  std::shared_ptr<const Dataset> evalData;
-  if (p.isSet("eval")) evalData = openDataFromOptions(p, p.value("eval"), false);
+  Workspace ws;
+  loadModelArgument(ws, p);
+  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
 
-  const ImportanceTable table = estimateImportance(model, *calib, ir, stderrProgress());
-  const BitAllocationModel allocator(table, layerCosts(model, *calib),
-                                     request.activations.enabled() ? request.activations.bits : 8);
-  const Allocation chosen = allocator.allocate(kind, budget, pins, !p.isSet("greedy"));
+  const ImportanceTable table = ws.estimateImportance(ir, stderrHooks())->table;
+  const int activationBits = request.activations.enabled() ? request.activations.bits : 8;
+  const BitAllocationModel allocator = ws.allocationModel(activationBits);
+  const Allocation chosen = ws.allocate(kind, budget, pins, !p.isSet("greedy"), activationBits);
   std::vector<Allocation> front;
   std::vector<double> frontTop1;
   if (p.isSet("pareto"))
@@ -112,20 +99,14 @@ int runAllocate(const QStringList& args) {
         allocator.paretoFront(kind, static_cast<int>(parseInt(p.value("pareto-points"), "--pareto-points", 2)), pins);
 
   QJsonValue top1Fp, top1Q;
-  QuantizationResult result;
-  QuantizedWeights weights;
-  if (evalData) {
-    top1Fp = evaluate(model, *evalData).top1;
-    top1Q = quantizedTop1(model, *calib, request, chosen.bits, *evalData, &result, &weights);
+  if (p.isSet("eval")) {
     if (p.isSet("pareto-eval"))
-      for (const Allocation& a : front)
-        frontTop1.push_back(quantizedTop1(model, *calib, request, a.bits, *evalData, nullptr, nullptr));
+      for (const Allocation& a : front) frontTop1.push_back(quantizeAt(ws, request, a.bits)->top1());
+    const RunPtr run = quantizeAt(ws, request, chosen.bits);  // last: the current run, the one a session keeps
+    top1Fp = run->top1Fp();
+    top1Q = run->top1();
   }
-  if (p.isSet("session")) {
-    Session s = makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights);
-    s.importance.push_back(table);
-    saveSession(p.value("session").toStdString(), s);
-  }
+  if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());
 
   if (p.isSet("json")) {
     QJsonObject o = allocationToJson(chosen);

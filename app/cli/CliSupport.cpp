@@ -85,4 +85,9 @@ QString formatTable(const QStringList& header, const QList<QStringList>& rows) {
   return out;
 }
 
+void loadModelArgument(Workspace& workspace, const QCommandLineParser& parser) {
+  if (parser.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
+  workspace.loadModel(parser.positionalArguments()[0].toStdString());
+}
+
 }  // namespace roundlab::cli

@@ -10,18 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "app/common/SessionBuilder.h"
-#include "engine/Job.h"
-
-namespace roundlab {
-struct QuantizationRequest;
-struct Session;
-struct QuantizationResult;
-struct QuantizedWeights;
-struct ModelSummary;
-struct EvalReport;
-class Dataset;
-}  // namespace roundlab
+#include "engine/workspace/Workspace.h"
 
 namespace roundlab::cli {
 
@@ -55,16 +44,16 @@ QString summaryToText(const ModelSummary& s);
 QJsonObject evalReportToJson(const EvalReport& r);
 // --mean --std --labels, and with subset also --count --seed (a subset of the data file).
 void addDataOptions(QCommandLineParser& parser, bool subset = true);
-std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& parser, const QString& path,
-                                                   bool subset = true);
-
-using app::makeSession;
+DataSource dataSourceFromOptions(const QCommandLineParser& parser, const QString& path, bool subset = true);
 
 // Quantization settings (method, bits, grid, AdaRound, calibration subset, seed) as options.
 void addQuantizationOptions(QCommandLineParser& parser);
 QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& parser);
 // Progress lines on stderr, at most twice a second, with an ETA.
 ProgressFn stderrProgress();
+JobHooks stderrHooks();
+// The model given as the command's one positional argument, loaded into `workspace`.
+void loadModelArgument(Workspace& workspace, const QCommandLineParser& parser);
 
 int runInfo(const QStringList& args);
 int runEval(const QStringList& args);
@@ -73,6 +62,7 @@ int runDemo(const QStringList& args);
 int runQuantize(const QStringList& args);
 int runSession(const QStringList& args);
 int runRerun(const QStringList& args);
+int runCompare(const QStringList& args);
 int runExperiment(const QStringList& args);
 int runImportance(const QStringList& args);
 int runAllocate(const QStringList& args);

@@ -5,9 +5,6 @@
 
 #include "app/cli/CliSupport.h"
 #include "app/common/DemoAssets.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/Model.h"
 
 namespace roundlab::cli {
 
@@ -20,16 +17,21 @@ int runDemo(const QStringList& args) {
   QJsonObject manifest;
   if (manifestFile.open(QIODevice::ReadOnly)) manifest = QJsonDocument::fromJson(manifestFile.readAll()).object();
 
-  const auto data = std::shared_ptr<const Dataset>(openDataset(demo.validation.toStdString()));
+  Workspace ws;
+  DataSource validation;
+  validation.path = demo.validation.toStdString();
+  const int64_t samples = ws.setEvaluation(validation).samples;
+  EvaluationSettings fpOnly;
+  fpOnly.reference = EvaluationSettings::Reference::None;
   QJsonArray results;
   QList<QStringList> rows;
   for (const QString& path : demo.models()) {
     note("demo: evaluating " + path);
-    const Model model = Model::load(path.toStdString());
-    const EvalReport r = evaluate(model, *data);
+    ws.loadModel(path.toStdString());
+    const EvalReport r = ws.evaluate(fpOnly).report;
     const QString file = QFileInfo(path).fileName();
     const QJsonValue recorded = manifest["models"].toObject()[file].toObject()["val_top1"];
-    const ModelSummary& s = model.summary();
+    const ModelSummary& s = ws.summary();
     results.append(QJsonObject{{"model", file},
                                {"layers", static_cast<qint64>(s.layers.size())},
                                {"blocks", static_cast<qint64>(s.blocks.size())},
@@ -49,9 +51,8 @@ int runDemo(const QStringList& args) {
   if (p.isSet("json")) {
     printJson({{"validation", demo.validation}, {"models", results}});
   } else {
-    printLine(QString("RoundLab demo - Fashion-MNIST validation set %1 (%2 samples)\n")
-                  .arg(demo.validation)
-                  .arg(data->info().samples));
+    printLine(
+        QString("RoundLab demo - Fashion-MNIST validation set %1 (%2 samples)\n").arg(demo.validation).arg(samples));
     printLine(formatTable({"model", "layers", "blocks", "weights", "top1_fp_%", "recorded_%", "eval_s"}, rows));
   }
   return 0;

@@ -3,10 +3,6 @@
 #include <cmath>
 
 #include "app/cli/CliSupport.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/LayerComparison.h"
-#include "engine/Model.h"
 
 namespace roundlab::cli {
 
@@ -34,16 +30,17 @@ void addDataOptions(QCommandLineParser& p, bool subset) {
   p.addOption({"labels", "IDX labels file (default: found next to the images file).", "FILE"});
 }
 
-std::shared_ptr<const Dataset> openDataFromOptions(const QCommandLineParser& p, const QString& path, bool subset) {
-  DataOptions o;
-  if (p.isSet("mean")) o.mean = parseFloatList(p.value("mean"), "--mean");
-  if (p.isSet("std")) o.std = parseFloatList(p.value("std"), "--std");
-  o.labelsPath = p.value("labels").toStdString();
-  std::shared_ptr<const Dataset> data = openDataset(path.toStdString(), o);
-  if (!subset) return data;
-  const int64_t count = parseInt(p.value("count"), "--count", 0);
-  if (count > 0) data = subsetDataset(data, count, static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0)));
-  return data;
+DataSource dataSourceFromOptions(const QCommandLineParser& p, const QString& path, bool subset) {
+  DataSource s;
+  s.path = path.toStdString();
+  if (p.isSet("mean")) s.options.mean = parseFloatList(p.value("mean"), "--mean");
+  if (p.isSet("std")) s.options.std = parseFloatList(p.value("std"), "--std");
+  s.options.labelsPath = p.value("labels").toStdString();
+  if (subset) {
+    s.count = parseInt(p.value("count"), "--count", 0);
+    s.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+  }
+  return s;
 }
 
 int runEval(const QStringList& args) {
@@ -58,27 +55,23 @@ int runEval(const QStringList& args) {
   if (!p.isSet("data")) throw UsageError{"--data DATA is required"};
   if (p.isSet("per-layer") && !p.isSet("reference")) throw UsageError{"--per-layer needs --reference FP.pt"};
 
-  const Model model = Model::load(p.positionalArguments()[0].toStdString());
-  std::optional<Model> reference;
-  if (p.isSet("reference")) reference = Model::load(p.value("reference").toStdString());
-  const auto data = openDataFromOptions(p, p.value("data"));
-  EvalOptions eo;
-  eo.batch = parseInt(p.value("batch"), "--batch", 1);
-  eo.reference = reference ? &*reference : nullptr;
-  const EvalReport r = evaluate(model, *data, eo);
-
-  std::vector<LayerComparison> perLayer;
-  if (p.isSet("per-layer")) {
-    CompareOptions co;
-    co.maxSamples = std::min<int64_t>(data->info().samples, 512);
-    perLayer = compareLayerOutputs(*reference, model, *data, co);
-  }
+  Workspace ws;
+  loadModelArgument(ws, p);
+  ws.setEvaluation(dataSourceFromOptions(p, p.value("data")));
+  EvaluationSettings settings;
+  settings.batch = parseInt(p.value("batch"), "--batch", 1);
+  settings.reference = p.isSet("reference") ? EvaluationSettings::Reference::File : EvaluationSettings::Reference::None;
+  settings.referencePath = p.value("reference").toStdString();
+  if (p.isSet("per-layer")) settings.perLayerSamples = 512;
+  const EvaluationResult result = ws.evaluate(settings);
+  const EvalReport& r = result.report;
+  const std::vector<LayerComparison>& perLayer = result.layers;
 
   if (p.isSet("json")) {
     QJsonObject o = evalReportToJson(r);
     o["model"] = p.positionalArguments()[0];
     o["data"] = p.value("data");
-    if (reference) o["reference"] = p.value("reference");
+    if (p.isSet("reference")) o["reference"] = p.value("reference");
     if (!perLayer.empty()) {
       QJsonArray layers;
       for (const auto& c : perLayer)

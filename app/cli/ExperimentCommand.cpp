@@ -1,8 +1,5 @@
 // roundlab-cli experiment: sweep one design-space axis, holding every other setting.
 #include "app/cli/CliSupport.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
-#include "engine/recon/Experiment.h"
 
 namespace roundlab::cli {
 
@@ -28,20 +25,20 @@ int runExperiment(const QStringList& args) {
   const QuantizationRequest base = quantizationRequestFromOptions(p);
   const std::string axis = p.value("axis").toStdString();
 
-  const Model model = Model::load(p.positionalArguments()[0].toStdString());
-  const auto calib = openDataFromOptions(p, p.value("calib"), false);
-  std::shared_ptr<const Dataset> evalData;
-  if (p.isSet("eval")) evalData = openDataFromOptions(p, p.value("eval"), false);
-  const std::vector<ExperimentRow> rows =
-      runExperiment(model, *calib, evalData.get(), base, axis, values, stderrProgress());
+  Workspace ws;
+  loadModelArgument(ws, p);
+  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
+  const bool evaluated = ws.hasEvaluation();
+  const std::vector<ExperimentRow> rows = ws.runExperiment(base, axis, values, stderrHooks());
 
   if (p.isSet("json")) {
     QJsonArray out;
     for (const ExperimentRow& r : rows)
       out.append(QJsonObject{{"value", QString::fromStdString(r.value)},
                              {"top1", r.evaluated ? QJsonValue(r.top1) : QJsonValue()},
-                             {"kl", evalData ? QJsonValue(r.kl) : QJsonValue()},
-                             {"agreement", evalData ? QJsonValue(r.agreement) : QJsonValue()},
+                             {"kl", evaluated ? QJsonValue(r.kl) : QJsonValue()},
+                             {"agreement", evaluated ? QJsonValue(r.agreement) : QJsonValue()},
                              {"mean_loss_before", r.meanLossBefore},
                              {"mean_loss_after", r.meanLossAfter},
                              {"wall_s", r.seconds}});
@@ -55,7 +52,7 @@ int runExperiment(const QStringList& args) {
   for (const ExperimentRow& r : rows)
     table << QStringList{QString::fromStdString(r.value),
                          r.evaluated ? QString::number(r.top1, 'f', 2) : "-",
-                         evalData ? QString::number(r.kl, 'g', 4) : "-",
+                         evaluated ? QString::number(r.kl, 'g', 4) : "-",
                          QString::number(r.meanLossBefore, 'g', 4),
                          QString::number(r.meanLossAfter, 'g', 4),
                          QString::number(r.seconds, 'f', 1)};

@@ -1,8 +1,6 @@
 // roundlab-cli importance: per-layer, per-bit-width importance of quantization with one or more
 // estimators, and how the cheap ones rank layers compared with the measured one.
 #include "app/cli/ImportanceOptions.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
 
 namespace roundlab::cli {
 
@@ -32,10 +30,11 @@ int runImportance(const QStringList& args) {
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
   if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
   const std::vector<ImportanceRequest> requests = importanceRequestsFromOptions(p, true);
-  Model model = Model::load(p.positionalArguments()[0].toStdString());
-  const auto calib = openDataFromOptions(p, p.value("calib"), false);
+  Workspace ws;
+  loadModelArgument(ws, p);
+  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
   std::vector<ImportanceTable> tables;
-  for (const ImportanceRequest& r : requests) tables.push_back(estimateImportance(model, *calib, r, stderrProgress()));
+  for (const ImportanceRequest& r : requests) tables.push_back(ws.estimateImportance(r, stderrHooks())->table);
   const ImportanceTable* measured = nullptr;
   for (const ImportanceTable& t : tables)
     if (t.estimator == ImportanceEstimator::Measured) measured = &t;

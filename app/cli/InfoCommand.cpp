@@ -1,6 +1,5 @@
 // roundlab-cli info: the layer table of a TorchScript model.
 #include "app/cli/CliSupport.h"
-#include "engine/Model.h"
 
 namespace roundlab::cli {
 
@@ -99,11 +98,12 @@ int runInfo(const QStringList& args) {
   if (!parseCommand(p, args, "List the quantizable layers of a TorchScript model.", "MODEL.pt", "TorchScript model"))
     return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
-  const Model model = Model::load(p.positionalArguments()[0].toStdString());
+  Workspace ws;
+  loadModelArgument(ws, p);
   if (p.isSet("json"))
-    printJson(summaryToJson(model.summary()));
+    printJson(summaryToJson(ws.summary()));
   else
-    std::fputs(summaryToText(model.summary()).toUtf8().constData(), stdout);
+    std::fputs(summaryToText(ws.summary()).toUtf8().constData(), stdout);
   return 0;
 }
 

@@ -4,7 +4,7 @@
 
 #include "app/cli/CliSupport.h"
 #include "app/common/ImageFolderImport.h"
-#include "engine/Dataset.h"
+#include "engine/data/Dataset.h"
 
 namespace roundlab::cli {
 

@@ -1,17 +1,8 @@
 // roundlab-cli quantize: learned-rounding (or RTN) weight quantization of a model, with
 // evaluation and TorchScript export.
-#include <QElapsedTimer>
-
 #include <cmath>
 
 #include "app/cli/CliSupport.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/Model.h"
-#include "engine/export/QuantizedModelExport.h"
-#include "engine/export/TorchScriptExport.h"
-#include "engine/recon/ModelQuantizer.h"
-#include "engine/session/SessionFile.h"
 
 namespace roundlab::cli {
 
@@ -33,55 +24,46 @@ int runQuantize(const QStringList& args) {
   if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
   const QuantizationRequest request = quantizationRequestFromOptions(p);
 
-  Model model = Model::load(p.positionalArguments()[0].toStdString());
-  const Model fp = model.clone();
-  const auto calib = openDataFromOptions(p, p.value("calib"), false);
-  std::shared_ptr<const Dataset> evalData;
-  if (p.isSet("eval")) evalData = openDataFromOptions(p, p.value("eval"), false);
+  Workspace ws;
+  loadModelArgument(ws, p);
+  const int64_t calibSamples = ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false)).samples;
+  if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
 
-  QuantizedWeights weights;
-  const QuantizationResult result = quantizeModel(model, *calib, request, &weights, stderrProgress());
+  const RunPtr run = ws.quantize(request, stderrHooks());
+  const QuantizationResult& result = run->result;
   QJsonObject phases;
   for (const auto& [name, s] : result.phases) phases[QString::fromStdString(name)] = s;
 
   QJsonValue top1Fp, top1Q, kl, agreement;
-  if (evalData) {
-    QElapsedTimer t;
-    t.start();
-    EvalOptions eo;
-    eo.reference = &fp;
-    const EvalReport r = evaluate(model, *evalData, eo);
+  if (run->evaluated) {
+    const EvalReport& r = run->evaluation;
     if (r.hasLabels) top1Fp = r.referenceTop1, top1Q = r.top1;
     kl = r.kl;
     agreement = r.agreement;
-    phases["eval"] = t.elapsed() / 1000.0;
+    phases["eval"] = r.wallSeconds;
   }
   QJsonObject exportInfo;
   if (p.isSet("export-torchscript")) {
-    const ExportReport e =
-        exportTorchScript(model, p.value("export-torchscript").toStdString(), evalData ? *evalData : *calib);
+    const ExportOutcome e = ws.exportRun(ExportKind::TorchScript, p.value("export-torchscript").toStdString());
     exportInfo = {{"torchscript", QString::fromStdString(e.path)},
-                  {"validated", e.validated},
+                  {"validated", true},
                   {"max_abs_diff", e.maxAbsDiff},
                   {"probe_samples", static_cast<qint64>(e.probeSamples)}};
   }
-  if (p.isSet("export-h5")) {
-    exportQuantizedHdf5(p.value("export-h5").toStdString(), model, weights,
-                        {quantMethodName(request.method), request.seed, p.positionalArguments()[0].toStdString()});
-    exportInfo["h5"] = p.value("export-h5");
-  }
-  if (p.isSet("export-encodings")) {
-    exportEncodingsJson(p.value("export-encodings").toStdString(), model, weights);
-    exportInfo["encodings"] = p.value("export-encodings");
+  struct File {
+    const char *key, *option;
+    ExportKind kind;
+  };
+  for (const File& f : {File{"h5", "export-h5", ExportKind::QuantizedHdf5},
+                        File{"encodings", "export-encodings", ExportKind::Encodings},
+                        File{"csv", "export-csv", ExportKind::ResultsCsv}}) {
+    if (!p.isSet(f.option)) continue;
+    ws.exportRun(f.kind, p.value(f.option).toStdString());
+    exportInfo[f.key] = p.value(f.option);
   }
   if (p.isSet("session")) {
-    saveSession(p.value("session").toStdString(),
-                makeSession(p.positionalArguments()[0].toStdString(), p.value("calib").toStdString(), result, weights));
+    ws.saveSession(p.value("session").toStdString());
     exportInfo["session"] = p.value("session");
-  }
-  if (p.isSet("export-csv")) {
-    exportResultsCsv(p.value("export-csv").toStdString(), result);
-    exportInfo["csv"] = p.value("export-csv");
   }
 
   if (p.isSet("json")) {
@@ -108,7 +90,7 @@ int runQuantize(const QStringList& args) {
         {"abits", request.activations.bits},
         {"qdrop_p", request.activations.enabled() ? QJsonValue(effectiveDropProbability(request)) : QJsonValue()},
         {"seed", static_cast<qint64>(request.seed)},
-        {"calib_count", static_cast<qint64>(std::min(request.calibrationCount, calib->info().samples))},
+        {"calib_count", static_cast<qint64>(std::min(request.calibrationCount, calibSamples))},
         {"iters", request.method == QuantMethod::Rtn ? 0 : request.adaround.iterations},
         {"top1_fp", top1Fp},
         {"top1_quantized", top1Q},
@@ -138,7 +120,7 @@ int runQuantize(const QStringList& args) {
                 .arg(quantMethodName(request.method))
                 .arg(request.weights.bits)
                 .arg(request.activations.enabled() ? QString::number(request.activations.bits) : QString("32"))
-                .arg(std::min(request.calibrationCount, calib->info().samples))
+                .arg(std::min(request.calibrationCount, calibSamples))
                 .arg(request.seed));
   printLine(formatTable({"layer", "bits", "input_bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
   if (top1Q.isDouble())

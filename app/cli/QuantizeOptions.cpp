@@ -2,15 +2,24 @@
 #include <QElapsedTimer>
 
 #include "app/cli/CliSupport.h"
-#include "engine/Error.h"
-#include "engine/recon/AdaRoundConfig.h"
-#include "engine/recon/QuantizationRequest.h"
+#include "engine/core/Error.h"
+#include "engine/pipeline/QuantizationRequest.h"
+#include "engine/rounding/AdaRoundConfig.h"
 
 namespace roundlab::cli {
 
+namespace {
+
+// "a (what a is), b, c" from an enum's one table.
+template <typename E>
+QString choices(const EnumTable<E>& table) {
+  return QString::fromStdString(table.namesWithDescriptions());
+}
+
+}  // namespace
+
 void addQuantizationOptions(QCommandLineParser& p) {
-  p.addOption(
-      {"method", "rtn, adaround, brecq, qdrop (needs --abits) or gptq (default adaround).", "METHOD", "adaround"});
+  p.addOption({"method", "One of " + choices(quantMethodTable()) + " (default adaround).", "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
   p.addOption({"abits",
                "Activation bits: quantize every quantized layer's input, per tensor, step learned with LSQ "
@@ -24,35 +33,26 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"bits", "Per-layer bits, repeatable.", "LAYER=N"});
   p.addOption({"no-first-last-8bit", "Do not keep the first and last layers at 8 bits."});
   p.addOption({"symmetric", "Symmetric grid (zero point 0) instead of asymmetric."});
-  p.addOption({"granularity", "channel, tensor or group (default channel).", "G", "channel"});
+  p.addOption({"granularity", "One of " + choices(granularityTable()) + " (default channel).", "G", "channel"});
   p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
-  p.addOption({"range", "Range initialisation: lp or minmax (default lp).", "R", "lp"});
-  p.addOption({"grid",
-               "uniform, power (symmetric power-exponent grid, exponent searched per layer) or power-learned (exponent "
-               "learned in reconstruction, starting from the searched one).",
-               "G", "uniform"});
+  p.addOption({"range", "Range initialisation, one of " + choices(rangeInitTable()) + " (default lp).", "R", "lp"});
+  p.addOption({"grid", "One of " + choices(gridKindTable()) + " (default uniform).", "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
   p.addOption({"iters", "AdaRound iterations per layer (default 2000).", "N", "2000"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
   p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
   p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
   p.addOption({"warmup", "Fraction of iterations without regulariser (default 0.2).", "F", "0.2"});
-  p.addOption({"input", "Reconstruct on the quantized model's inputs (quantized, default) or the FP model's (fp).", "I",
-               "quantized"});
-  p.addOption({"optimizer", "Optimiser of the rounding variables: adam or sgd (momentum 0.9).", "O", "adam"});
+  p.addOption({"input", "Reconstruct on " + choices(reconInputTable()) + " (default quantized).", "I", "quantized"});
+  p.addOption({"optimizer", "Optimiser of the rounding variables: " + choices(optimizerTable()) + ".", "O", "adam"});
   p.addOption({"cosine-lr", "Cosine decay of the learning rate (constant otherwise)."});
-  p.addOption({"variable", "Rounding variable: sigmoid (AdaRound's V) or offset (additive, straight-through).", "V",
-               "sigmoid"});
-  p.addOption({"freedom",
-               "rounding (floor or ceil), step (rounding + learned step sizes), bias (rounding, steps and the layer's "
-               "bias) or free (any grid integer; needs --variable offset).",
-               "F", "rounding"});
+  p.addOption({"variable", "Rounding variable: " + choices(variableTable()) + ".", "V", "sigmoid"});
+  p.addOption({"freedom", "Degrees of freedom: " + choices(freedomTable()) + ".", "F", "rounding"});
   p.addOption({"select",
-               "Weights that learn their rounding: all, boundary (nearest the rounding boundary) or "
-               "magnitude (largest); the rest stay round-to-nearest.",
+               "Weights that learn their rounding: " + choices(selectionTable()) + "; the rest stay round-to-nearest.",
                "RULE", "all"});
   p.addOption({"select-fraction", "Share of weights selected by --select (default 1).", "F", "1"});
-  p.addOption({"block-loss", "BRECQ's block loss: mse, or fisher (weighted by |dKL/d output| + 1).", "L", "mse"});
+  p.addOption({"block-loss", "BRECQ's block loss: " + choices(blockLossTable()) + ".", "L", "mse"});
   p.addOption({"output-kl",
                "Weight of the output-level term (PD-Quant): KL between FP and quantized predictions, the unit's "
                "output run through the rest of the model (default 0 = off; about 10 in the paper).",
@@ -83,7 +83,7 @@ auto asUsage(Parse parse, const QString& value, const QString& option) {
 
 QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) {
   QuantizationRequest r;
-  r.method = parseQuantMethod(p.value("method").toStdString());
+  r.method = asUsage(parseQuantMethod, p.value("method"), "--method");
   r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
   r.activations.bits = static_cast<int>(parseInt(p.value("abits"), "--abits", 0));
   if (p.isSet("qdrop-p")) r.activations.dropProbability = parseFloatList(p.value("qdrop-p"), "--qdrop-p").at(0);
@@ -106,13 +106,13 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.adaround.lambda = parseFloatList(p.value("lambda"), "--lambda").at(0);
   r.adaround.warmup = parseFloatList(p.value("warmup"), "--warmup").at(0);
   r.input = asUsage(parseReconInput, p.value("input"), "--input");
-  r.adaround.optimizer = parseOptimizer(p.value("optimizer").toStdString());
+  r.adaround.optimizer = asUsage(parseOptimizer, p.value("optimizer"), "--optimizer");
   r.adaround.cosineLr = p.isSet("cosine-lr");
-  r.adaround.variable = parseVariable(p.value("variable").toStdString());
-  r.adaround.freedom = parseFreedom(p.value("freedom").toStdString());
-  r.adaround.selection = parseSelection(p.value("select").toStdString());
+  r.adaround.variable = asUsage(parseVariable, p.value("variable"), "--variable");
+  r.adaround.freedom = asUsage(parseFreedom, p.value("freedom"), "--freedom");
+  r.adaround.selection = asUsage(parseSelection, p.value("select"), "--select");
   r.adaround.selectFraction = parseFloatList(p.value("select-fraction"), "--select-fraction").at(0);
-  r.blockLoss = parseBlockLoss(p.value("block-loss").toStdString());
+  r.blockLoss = asUsage(parseBlockLoss, p.value("block-loss"), "--block-loss");
   r.outputKlWeight = parseFloatList(p.value("output-kl"), "--output-kl").at(0);
   r.klTemperature = parseFloatList(p.value("kl-temperature"), "--kl-temperature").at(0);
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
@@ -140,6 +140,12 @@ ProgressFn stderrProgress() {
     line += QString(" ETA %1 s").arg(eta, 0, 'f', 0);
     note(line);
   };
+}
+
+JobHooks stderrHooks() {
+  JobHooks h;
+  h.progress = stderrProgress();
+  return h;
 }
 
 }  // namespace roundlab::cli

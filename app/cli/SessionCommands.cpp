@@ -1,20 +1,14 @@
 // roundlab-cli session / rerun: inspect a saved session, and rerun it to check it reproduces
 // the same integer codes bit for bit.
-#include <QFileInfo>
+#include <cmath>
 
 #include "app/cli/CliSupport.h"
-#include "engine/Dataset.h"
-#include "engine/Error.h"
-#include "engine/Model.h"
-#include "engine/Sha256.h"
-#include "engine/recon/ModelQuantizer.h"
-#include "engine/session/SessionFile.h"
 
 namespace roundlab::cli {
 
 namespace {
 
-QJsonObject sessionJson(const Session& s) {
+QJsonObject sessionJson(const SessionInfo& s) {
   QJsonArray layers;
   for (const LayerOutcome& l : s.result.layers)
     layers.append(QJsonObject{{"name", QString::fromStdString(l.layer)},
@@ -34,22 +28,13 @@ QJsonObject sessionJson(const Session& s) {
           {"layers", layers}};
 }
 
-// The file at `path` must still hash to what the session recorded.
-void checkHash(const std::string& path, const std::string& expected, const char* what) {
-  const std::string actual = sha256File(path);
-  if (actual != expected)
-    throw Error(ErrorCode::BadDataFile, std::string("the ") + what + " " + path +
-                                            " has changed since the session was saved (SHA-256 " +
-                                            actual.substr(0, 12) + "…, recorded " + expected.substr(0, 12) + "…)");
-}
-
 }  // namespace
 
 int runSession(const QStringList& args) {
   QCommandLineParser p;
   if (!parseCommand(p, args, "Show a saved RoundLab session.", "SESSION.rlab", "session file")) return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one SESSION.rlab"};
-  const Session s = loadSession(p.positionalArguments()[0].toStdString());
+  const SessionInfo s = Workspace::readSession(p.positionalArguments()[0].toStdString());
   if (p.isSet("json")) {
     printJson(sessionJson(s));
     return 0;
@@ -78,29 +63,72 @@ int runRerun(const QStringList& args) {
                     "session file"))
     return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one SESSION.rlab"};
-  const Session saved = loadSession(p.positionalArguments()[0].toStdString());
-  checkHash(saved.modelPath, saved.modelSha256, "model");
-  checkHash(saved.calibrationPath, saved.calibrationSha256, "calibration set");
-  Model model = Model::load(saved.modelPath);
-  const auto calib = openDataset(saved.calibrationPath);
-  QuantizedWeights weights;
-  note("rerun: " + QString(quantMethodName(saved.result.request.method)) + " on " +
-       QString::fromStdString(saved.modelPath));
-  quantizeModel(model, *calib, saved.result.request, &weights);
+  Workspace ws;
+  JobHooks hooks = stderrHooks();
+  hooks.progress = [progress = hooks.progress, &ws, started = false](const Progress& p) mutable {
+    if (!started) {  // the inputs' hashes were checked: the rerun begins
+      started = true;
+      note("rerun: the inputs hash as recorded; quantizing " + QString::fromStdString(ws.modelPath()) + " again");
+    }
+    progress(p);
+  };
+  const RerunOutcome r = ws.rerunSession(p.positionalArguments()[0].toStdString(), hooks);
   QJsonArray differing;
-  for (const auto& [name, codes] : saved.weights.codes) {
-    auto it = weights.codes.find(name);
-    if (it == weights.codes.end() || !at::equal(it->second, codes)) differing.append(QString::fromStdString(name));
-  }
-  const bool identical = differing.isEmpty() && weights.codes.size() == saved.weights.codes.size();
+  for (const std::string& name : r.differing) differing.append(QString::fromStdString(name));
+  const bool identical = r.identical;
   if (p.isSet("json"))
-    printJson(
-        {{"identical", identical}, {"layers", static_cast<qint64>(weights.codes.size())}, {"differing", differing}});
+    printJson({{"identical", identical}, {"layers", static_cast<qint64>(r.layers)}, {"differing", differing}});
   else
-    printLine(identical
-                  ? QString("identical: all %1 layers reproduce the saved codes bit for bit").arg(weights.codes.size())
-                  : QString("DIFFERENT: %1 layers differ").arg(differing.size()));
+    printLine(identical ? QString("identical: all %1 layers reproduce the saved codes bit for bit").arg(r.layers)
+                        : QString("DIFFERENT: %1 layers differ").arg(differing.size()));
   return identical ? 0 : kExitError;
+}
+
+int runCompare(const QStringList& args) {
+  QCommandLineParser p;
+  if (!parseCommand(p, args, "Compare two saved runs layer by layer (B minus A).", "A.rlab B.rlab", "two sessions"))
+    return 0;
+  if (p.positionalArguments().size() != 2) throw UsageError{"expects two sessions, A.rlab B.rlab"};
+  RunRecord a, b;
+  for (auto [run, number] : {std::pair{&a, 0}, std::pair{&b, 1}}) {
+    const SessionInfo s = Workspace::readSession(p.positionalArguments()[number].toStdString());
+    run->number = number + 1;
+    run->result = s.result;
+    run->modelPath = s.modelPath;
+  }
+  if (a.modelPath != b.modelPath)
+    note("note: the sessions quantize different model files (" + QString::fromStdString(a.modelPath) + ", " +
+         QString::fromStdString(b.modelPath) + ")");
+  const RunComparison c = compareRuns(a, b);
+  auto number = [](bool has, double v, char format, int precision) {
+    return has ? (std::isfinite(v) ? QString::number(v, format, precision) : QString("inf")) : QString("-");
+  };
+  if (p.isSet("json")) {
+    QJsonArray layers;
+    auto value = [](bool has, double v) { return has && std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
+    for (const LayerDelta& d : c.layers)
+      layers.append(QJsonObject{{"name", QString::fromStdString(d.layer)},
+                                {"bits_a", d.hasA ? QJsonValue(d.bitsA) : QJsonValue()},
+                                {"bits_b", d.hasB ? QJsonValue(d.bitsB) : QJsonValue()},
+                                {"sqnr_db_a", value(d.hasA, d.sqnrA)},
+                                {"sqnr_db_b", value(d.hasB, d.sqnrB)},
+                                {"sqnr_delta_db", value(d.hasA && d.hasB, d.sqnrDelta)},
+                                {"flip_rate_a", value(d.hasA, d.flipRateA)},
+                                {"flip_rate_b", value(d.hasB, d.flipRateB)}});
+    printJson({{"a", p.positionalArguments()[0]}, {"b", p.positionalArguments()[1]}, {"layers", layers}});
+    return 0;
+  }
+  QList<QStringList> rows;
+  for (const LayerDelta& d : c.layers)
+    rows << QStringList{QString::fromStdString(d.layer),           number(d.hasA, d.bitsA, 'f', 0),
+                        number(d.hasB, d.bitsB, 'f', 0),           number(d.hasA, d.sqnrA, 'f', 1),
+                        number(d.hasB, d.sqnrB, 'f', 1),           number(d.hasA && d.hasB, d.sqnrDelta, 'f', 1),
+                        number(d.hasA, 100 * d.flipRateA, 'f', 2), number(d.hasB, 100 * d.flipRateB, 'f', 2)};
+  printLine(QString("A: %1 (%2)\nB: %3 (%4)\n")
+                .arg(p.positionalArguments()[0], QString::fromStdString(c.labelA), p.positionalArguments()[1],
+                     QString::fromStdString(c.labelB)));
+  printLine(formatTable({"layer", "bits_a", "bits_b", "sqnr_a", "sqnr_b", "sqnr_b-a", "flips_a_%", "flips_b_%"}, rows));
+  return 0;
 }
 
 }  // namespace roundlab::cli

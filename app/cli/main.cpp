@@ -3,37 +3,54 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "app/cli/CliSupport.h"
 #include "app/common/ProcessSetup.h"
-#include "engine/Error.h"
-#include "engine/Runtime.h"
+#include "engine/core/Error.h"
+#include "engine/core/Runtime.h"
+#include "engine/importance/Importance.h"
+#include "engine/pipeline/QuantizationRequest.h"
 
 namespace {
 
-const char* kUsage =
-    "usage: roundlab-cli COMMAND [options]   (roundlab-cli COMMAND --help for details)\n"
-    "\n"
-    "commands:\n"
-    "  info MODEL.pt [--json]                      quantizable layers, blocks, unquantized parameters\n"
-    "  eval MODEL.pt --data DATA [--reference FP.pt] [--per-layer] [--batch N] [--json]\n"
-    "                                              top-1 accuracy; KL and agreement against a reference\n"
-    "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
-    "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
-    "  quantize MODEL.pt --calib CALIB.h5 [--method rtn|adaround|brecq|gptq] [--wbits N] [--bits LAYER=N ...]\n"
-    "           [--iters N] [--eval DATA] [--session OUT.rlab] [--export-torchscript OUT.pt] [--json]\n"
-    "                                              learned-rounding weight quantization\n"
-    "  experiment MODEL.pt --calib CALIB.h5 --axis AXIS --values V1,V2,... [--eval DATA] [quantize options]\n"
-    "                                              sweep one setting, tabulate accuracy, loss and time\n"
-    "  importance MODEL.pt --calib CALIB.h5 [--estimator measured|ig|hessian[,...]] [--bits 2,3,4,6,8] [--json]\n"
-    "                                              per-layer importance of quantization at each bit-width\n"
-    "  allocate MODEL.pt --calib CALIB.h5 (--budget-bits X | --budget-bytes N | --budget-bops N) [--pin LAYER=B ...]\n"
-    "           [--estimator E] [--pareto] [--method M] [--eval DATA] [--session OUT.rlab] [--json]\n"
-    "                                              mixed precision from importance under a budget\n"
-    "  session SESSION.rlab [--json]               show a saved session\n"
-    "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
-    "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
-    "  version                                     RoundLab and library versions\n";
+// The usage text; choices come from the enums' tables, so it names what the build has.
+std::string usage() {
+  using namespace roundlab;
+  const std::string methods = quantMethodTable().names("|");
+  const std::string estimators = importanceEstimatorTable().names("|");
+  return "usage: roundlab-cli COMMAND [options]   (roundlab-cli COMMAND --help for details)\n"
+         "\n"
+         "commands:\n"
+         "  info MODEL.pt [--json]                      quantizable layers, blocks, unquantized parameters\n"
+         "  eval MODEL.pt --data DATA [--reference FP.pt] [--per-layer] [--batch N] [--json]\n"
+         "                                              top-1 accuracy; KL and agreement against a reference\n"
+         "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
+         "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
+         "  quantize MODEL.pt --calib CALIB.h5 [--method " +
+         methods +
+         "] [--wbits N] [--abits N]\n"
+         "           [--grid " +
+         gridKindTable().names("|") +
+         "] [--bits LAYER=N ...] [--iters N] [--eval DATA]\n"
+         "           [--session OUT.rlab] [--export-torchscript OUT.pt] [--export-h5 OUT.h5] [--json]\n"
+         "                                              learned-rounding weight quantization\n"
+         "  experiment MODEL.pt --calib CALIB.h5 --axis AXIS --values V1,V2,... [--eval DATA] [quantize options]\n"
+         "                                              sweep one setting, tabulate accuracy, loss and time\n"
+         "  importance MODEL.pt --calib CALIB.h5 [--estimator " +
+         estimators +
+         "[,...]] [--bits 2,3,4,6,8] [--json]\n"
+         "                                              per-layer importance of quantization at each bit-width\n"
+         "  allocate MODEL.pt --calib CALIB.h5 (--budget-bits X | --budget-bytes N | --budget-bops N) [--pin LAYER=B "
+         "...]\n"
+         "           [--estimator E] [--pareto] [--method M] [--eval DATA] [--session OUT.rlab] [--json]\n"
+         "                                              mixed precision from importance under a budget\n"
+         "  session SESSION.rlab [--json]               show a saved session\n"
+         "  compare A.rlab B.rlab [--json]              two sessions' runs side by side, layer by layer\n"
+         "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
+         "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
+         "  version                                     RoundLab and library versions\n";
+}
 
 }  // namespace
 
@@ -45,7 +62,7 @@ int main(int argc, char** argv) {
   QCoreApplication::setApplicationVersion(ROUNDLAB_VERSION);
   QStringList args = app.arguments();
   if (args.size() < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
-    std::fputs(kUsage, args.size() < 2 ? stderr : stdout);
+    std::fputs(usage().c_str(), args.size() < 2 ? stderr : stdout);
     return args.size() < 2 ? roundlab::cli::kExitUsage : 0;
   }
   const QString command = args[1];
@@ -59,6 +76,7 @@ int main(int argc, char** argv) {
     if (command == "quantize") return roundlab::cli::runQuantize(args);
     if (command == "session") return roundlab::cli::runSession(args);
     if (command == "rerun") return roundlab::cli::runRerun(args);
+    if (command == "compare") return roundlab::cli::runCompare(args);
     if (command == "experiment") return roundlab::cli::runExperiment(args);
     if (command == "importance") return roundlab::cli::runImportance(args);
     if (command == "allocate") return roundlab::cli::runAllocate(args);

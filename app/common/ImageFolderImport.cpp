@@ -4,7 +4,7 @@
 #include <QImage>
 #include <QImageReader>
 
-#include "engine/Error.h"
+#include "engine/core/Error.h"
 
 namespace roundlab::app {
 

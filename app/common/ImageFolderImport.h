@@ -4,7 +4,7 @@
 // unlabelled. Files are taken in name order, so the same folder and seed give the same set.
 #include <QString>
 
-#include "engine/Dataset.h"
+#include "engine/data/Dataset.h"
 
 namespace roundlab::app {
 

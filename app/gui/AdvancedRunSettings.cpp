@@ -9,7 +9,7 @@
 #include <QSpinBox>
 
 #include "app/gui/FormFields.h"
-#include "engine/AugmentedDataset.h"
+#include "engine/data/AugmentedDataset.h"
 
 namespace roundlab::app {
 

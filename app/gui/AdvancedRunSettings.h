@@ -6,7 +6,7 @@
 // field has the engine's default and a tooltip saying what it changes.
 #include <QTabWidget>
 
-#include "engine/recon/QuantizationRequest.h"
+#include "engine/pipeline/QuantizationRequest.h"
 
 class QCheckBox;
 class QComboBox;

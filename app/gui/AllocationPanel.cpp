@@ -14,23 +14,13 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include "engine/Error.h"
+#include "engine/core/Error.h"
 #include "widgets/ParetoPlot.h"
 #include "widgets/TableExport.h"
 
 namespace roundlab::app {
 
-QString importanceEstimatorTitle(ImportanceEstimator e) {
-  switch (e) {
-    case ImportanceEstimator::Measured:
-      return "measured";
-    case ImportanceEstimator::IntegratedGradients:
-      return "integrated gradients";
-    case ImportanceEstimator::Hessian:
-      return "Hessian trace";
-  }
-  return {};
-}
+QString importanceEstimatorTitle(ImportanceEstimator e) { return importanceEstimatorTable().description(e); }
 
 AllocationTableModel::AllocationTableModel(AllocationDocument* doc, QObject* parent)
     : QAbstractTableModel(parent), doc_(doc) {
@@ -120,9 +110,8 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
     kind_->addItem(layerKindName(k), static_cast<int>(k));
   estimator_->setObjectName("estimator");
-  for (ImportanceEstimator e :
-       {ImportanceEstimator::Measured, ImportanceEstimator::IntegratedGradients, ImportanceEstimator::Hessian})
-    estimator_->addItem(importanceEstimatorTitle(e), static_cast<int>(e));
+  for (const auto& e : importanceEstimatorTable().entries())
+    estimator_->addItem(e.description, static_cast<int>(e.value));
   estimator_->setToolTip(
       "Measured: the calibration loss with each layer alone quantized (exact, one pass per layer and width).\n"
       "Integrated gradients: the same loss change along the quantization path (cheaper on large models).\n"

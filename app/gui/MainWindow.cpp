@@ -28,9 +28,10 @@
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/JobController.h"
 #include "app/gui/RunPanel.h"
-#include "engine/Error.h"
-#include "engine/Runtime.h"
+#include "engine/core/Error.h"
+#include "engine/core/Runtime.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
@@ -137,7 +138,7 @@ MainWindow::MainWindow(QWidget* parent)
   device_->setText(threads > 0 ? QString("CPU · %1 thread%2").arg(threads).arg(threads > 1 ? "s" : "")
                                : QString("CPU"));
   device_->setToolTip("RoundLab computes on the CPU with this many threads");
-  job_->setText("idle");
+  jobs_ = new JobController(status_, job_, log_, this);
   statusBar()->addWidget(status_, 1);
   statusBar()->addPermanentWidget(job_);
   statusBar()->addPermanentWidget(memory_);
@@ -162,17 +163,14 @@ MainWindow::MainWindow(QWidget* parent)
                                                       .arg(sqnrDb, 0, 'f', 1));
           });
   connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
-  connect(worker, &EngineWorker::progress, this,
+  connect(worker, &EngineWorker::progress, jobs_,
           [this](const QString& stage, double fraction, const QString& unit, double, bool) {
-            setJobText(QString("%1 %2 % %3").arg(stage).arg(static_cast<int>(100 * fraction)).arg(unit));
+            jobs_->progress(stage, fraction, unit);
           });
   connect(worker, &EngineWorker::sessionSaved, this, [this](const QString& path) {
-    jobRunning_ = false;
-    setJobText("idle");
     sessionPath_ = path;
     addRecentFile(path);
-    status_->setText("Session saved: " + path);
-    log_->log(widgets::LogConsole::Info, "Session saved to " + path);
+    jobs_->finish("Session saved to " + path);
     Q_EMIT sessionSaved(path);
   });
   connect(worker, &EngineWorker::autosaved, this, [this](const QString& path, const QString& error) {
@@ -183,37 +181,29 @@ MainWindow::MainWindow(QWidget* parent)
   });
   connect(worker, &EngineWorker::sessionOpened, this,
           [this](const QString& path, const QString& modelPath, const QString& calibrationPath) {
-            jobRunning_ = false;
-            setJobText("idle");
             sessionPath_ = path;
             calibration_ = calibrationPath;
             addRecentFile(path);
-            log_->log(widgets::LogConsole::Info, "Session opened: " + path + " (model " + modelPath + ")");
+            jobs_->finish("Session opened: " + path + " (model " + modelPath + ")");
             Q_EMIT sessionOpened(path);
           });
   connect(worker, &EngineWorker::exported, this, [this](const QString& path, const QString& validation) {
-    jobRunning_ = false;
-    setJobText("idle");
-    status_->setText("Exported " + path + " — " + validation);
-    log_->log(widgets::LogConsole::Info, "Exported " + path + ": " + validation);
+    jobs_->finish("Exported " + path + ": " + validation);
     Q_EMIT exported(path, validation);
     if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
       QMessageBox::information(this, "Export validated", "Exported " + path + "\n\n" + validation);
   });
   connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
-  connect(worker, &EngineWorker::importanceReady, this, [this](ImportancePtr report) {
+  connect(worker, &EngineWorker::importanceReady, this, [this](roundlab::ImportancePtr report) {
     const bool fromSession = report->fromSession;
     showImportance(*report);
     allocation_->setImportance(std::move(report));
     if (fromSession) {
       log_->log(widgets::LogConsole::Info, "The session's importance tables are in the Importance view.");
     } else {
-      jobRunning_ = false;
       run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
-      status_->setText("Importance estimated; the allocation can be edited.");
-      setJobText("idle");
-      log_->log(widgets::LogConsole::Info, "Importance estimated; the allocation can be edited in Mixed precision.");
+      jobs_->finish("Importance estimated; the allocation can be edited in Mixed precision.");
     }
     Q_EMIT importanceReady();
   });
@@ -249,8 +239,6 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& objectName
   addDockWidget(area, dock);
   return dock;
 }
-
-void MainWindow::setJobText(const QString& text) { job_->setText(text); }
 
 void MainWindow::updateMemory() {
   // Resident set size from /proc (Linux); the engine's tensors live in this process.
@@ -312,7 +300,7 @@ void MainWindow::openDemo() {
 }
 
 void MainWindow::openModel(const QString& path) {
-  if (jobRunning_) {
+  if (jobs_->running()) {
     status_->setText("A job is running; cancel it before opening another model.");
     return;
   }
@@ -329,7 +317,7 @@ void MainWindow::onLoadFailed(const QString& message) {
     QMessageBox::warning(this, "Could not open model", message);
 }
 
-void MainWindow::onLoaded(SnapshotPtr snapshot) {
+void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   snapshot_ = std::move(snapshot);
   report_.reset();
   allocationPanel_->setSummary(&snapshot_->summary);
@@ -344,23 +332,21 @@ void MainWindow::onLoaded(SnapshotPtr snapshot) {
   flips_->clear();
   sessionPath_.clear();
   // The snapshot's path, not the last requested one: a session opens its own model.
-  addRecentFile(snapshot_->path);
+  const QString path = QString::fromStdString(snapshot_->path);
+  addRecentFile(path);
   log_->log(widgets::LogConsole::Info,
-            QString("Loaded %1: %2 quantizable layers").arg(snapshot_->path).arg(snapshot_->summary.layers.size()));
-  Q_EMIT modelLoaded(snapshot_->path);
+            QString("Loaded %1: %2 quantizable layers").arg(path).arg(snapshot_->summary.layers.size()));
+  Q_EMIT modelLoaded(path);
 }
 
 bool MainWindow::beginJob(const QString& what) {
-  if (!snapshot_ || jobRunning_) return false;
+  if (!snapshot_ || jobs_->running()) return false;
   if (calibration_.isEmpty()) {
     onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
     return false;
   }
-  jobRunning_ = true;
+  if (!jobs_->begin(what)) return false;
   run_->jobStarted();
-  status_->setText(what + " …");
-  setJobText(what);
-  log_->log(widgets::LogConsole::Info, what);
   return true;
 }
 
@@ -378,14 +364,13 @@ void MainWindow::estimateImportance() {
 }
 
 void MainWindow::cancelJob() {
-  if (!jobRunning_) return;
+  if (!jobs_->running()) return;
   engine_.cancel();
   status_->setText("Cancelling …");
 }
 
-void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
-  jobRunning_ = false;
-  report_ = std::move(report);
+void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot) {
+  report_ = std::move(run);
   snapshot_ = std::move(snapshot);
   allocationPanel_->setSummary(&snapshot_->summary);
   showRunMetrics();
@@ -399,31 +384,26 @@ void MainWindow::onQuantized(ReportPtr report, SnapshotPtr snapshot) {
   flips_->setLayers(names, up, down);
   addRunToComparison(*report_);
   onLayerSelected();  // the views now show the quantized layer
-  const QString summary = report_->top1 >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
-                                                   .arg(quantMethodName(report_->result.request.method))
-                                                   .arg(report_->top1, 0, 'f', 2)
-                                                   .arg(report_->top1Fp, 0, 'f', 2)
-                                                   .arg(report_->result.wallSeconds, 0, 'f', 1)
-                                             : QString("%1 finished in %2 s")
-                                                   .arg(quantMethodName(report_->result.request.method))
-                                                   .arg(report_->result.wallSeconds, 0, 'f', 1);
+  const QString summary = report_->top1() >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
+                                                     .arg(quantMethodName(report_->result.request.method))
+                                                     .arg(report_->top1(), 0, 'f', 2)
+                                                     .arg(report_->top1Fp(), 0, 'f', 2)
+                                                     .arg(report_->result.wallSeconds, 0, 'f', 1)
+                                               : QString("%1 finished in %2 s")
+                                                     .arg(quantMethodName(report_->result.request.method))
+                                                     .arg(report_->result.wallSeconds, 0, 'f', 1);
   run_->jobEnded(summary);
-  status_->setText(summary);
-  setJobText("idle");
-  log_->log(widgets::LogConsole::Info, summary);
+  jobs_->finish(summary);
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
-  if (report_->sessionPath.isEmpty()) engine_.autosave(autosavePath());  // crash recovery
+  if (report_->sessionPath.empty()) engine_.autosave(autosavePath());  // crash recovery
   Q_EMIT quantized();
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
-  jobRunning_ = false;
   showRunMetrics();  // a cancelled run's finished layers are not results
   run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message);
-  status_->setText(cancelled ? "Cancelled" : "Failed: " + message);
-  setJobText("idle");
-  log_->log(cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error,
-            cancelled ? QString("Job cancelled") : "Failed: " + message);
+  jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
+                cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);
   Q_EMIT jobFailed(message, cancelled);
   if (!cancelled && isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
     QMessageBox::warning(this, "RoundLab", message);

@@ -2,10 +2,11 @@
 // RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
 // selected layer's properties and the log console; central views (Weights, Rounding flips,
 // Importance, Run, Mixed precision, Evaluate, Blocks, Not quantized); a status bar with the
-// device, memory and the running job. The engine thread owns the model; the window composes
-// widgets, holds snapshots and results, and no numerical logic. Menus, sessions and exports:
-// MainWindowFiles.cpp; the result views (layer properties, importance, run comparison):
-// MainWindowResults.cpp.
+// device, memory and the running job. The engine thread owns the workspace; the window composes
+// widgets, holds snapshots and runs, and no numerical logic; JobController keeps the job state.
+// File menu, sessions and exports: MainWindowFiles.cpp; View and Help menus, colour scheme,
+// shortcut sheet: MainWindowView.cpp; the result views (layer properties, importance, run
+// comparison): MainWindowResults.cpp.
 #include <QElapsedTimer>
 #include <QMainWindow>
 
@@ -44,6 +45,7 @@ namespace roundlab::app {
 class RunPanel;
 class AllocationDocument;
 class AllocationPanel;
+class JobController;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -70,7 +72,7 @@ class MainWindow : public QMainWindow {
 
   // What the window shows: the model as of the last load or finished run (null before a load).
   const ModelSnapshot* snapshot() const { return snapshot_.get(); }
-  const RunReport* lastRun() const { return report_.get(); }
+  const RunRecord* lastRun() const { return report_.get(); }
   RunPanel* runPanel() const { return run_; }
   AllocationDocument* allocation() const { return allocation_; }
   AllocationPanel* allocationPanel() const { return allocationPanel_; }
@@ -99,9 +101,9 @@ class MainWindow : public QMainWindow {
   void exported(const QString& path, const QString& validation);
 
  private Q_SLOTS:
-  void onLoaded(roundlab::app::SnapshotPtr snapshot);
+  void onLoaded(roundlab::SnapshotPtr snapshot);
   void onLoadFailed(const QString& message);
-  void onQuantized(roundlab::app::ReportPtr report, roundlab::app::SnapshotPtr snapshot);
+  void onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot);
   void onJobFailed(const QString& message, bool cancelled);
   void onLayerSelected();
   void chooseModelFile();
@@ -119,15 +121,14 @@ class MainWindow : public QMainWindow {
   void buildFileMenu(QMenu* file);
   void buildExportMenu(QMenu* menu);
   void buildViewMenu(QMenu* menu);
+  void buildHelpMenu(QMenu* menu);
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
   void showShortcutSheet();
-  void applyColorScheme(int scheme);
+  void applyColorScheme(int scheme);  // 0 follow the system, 1 light, 2 dark
   // Logs (and shows) the outcome of saving a table or a plot from the Export menu.
-  void reportSaved(const QString& what, const QString& path, bool ok,
-                   const QString& error);  // 0 follow the system, 1 light, 2 dark
+  void reportSaved(const QString& what, const QString& path, bool ok, const QString& error);
   QDockWidget* addDock(const QString& title, const QString& objectName, QWidget* content, Qt::DockWidgetArea area);
-  void setJobText(const QString& text);
   // Starts a job on the last run (labelled `text`): false, with `noRun` reported, before a run,
   // and false while another job runs.
   bool startJobOnRun(const QString& noRun, const QString& text);
@@ -138,13 +139,12 @@ class MainWindow : public QMainWindow {
   void showImportance(const ImportanceReport& report);
   void updateLayerImportance();
   void showRunMetrics();  // the layer table's results columns from the shown run
-  void addRunToComparison(const RunReport& report);
+  void addRunToComparison(const RunRecord& run);
 
   EngineThread engine_;
   SnapshotPtr snapshot_;
-  ReportPtr report_;
+  RunPtr report_;  // the run the views show
   QString pendingPath_, calibration_, validation_;
-  bool jobRunning_ = false;
   widgets::LayerTableModel* layerModel_;
   QSortFilterProxyModel* layerProxy_;
   QTableView* layerView_;
@@ -153,6 +153,7 @@ class MainWindow : public QMainWindow {
   QTreeWidget* blocks_;
   QTableWidget* notQuantized_;
   QLabel *status_, *device_, *memory_, *job_;
+  JobController* jobs_ = nullptr;
   QTabWidget* tabs_;
   widgets::RoundingFlipsView* flips_;
   widgets::ImportanceView* importance_;

@@ -1,5 +1,5 @@
-// The main window's menus: files (models, calibration sets, sessions, recent files, autosave
-// recovery), exports with validation, views, appearance and the shortcut sheet.
+// The main window's File, Edit and Export menus: models, calibration sets, sessions, recent
+// files, autosave recovery, and exports with validation.
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
@@ -24,6 +24,7 @@
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
+#include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
 #include "widgets/LogConsole.h"
 #include "widgets/PlotStyle.h"
@@ -56,13 +57,7 @@ void MainWindow::buildMenus() {
   viewMenu_ = menuBar()->addMenu("&View");
   buildViewMenu(viewMenu_);
   buildExportMenu(menuBar()->addMenu("E&xport"));
-  QMenu* help = menuBar()->addMenu("&Help");
-  QAction* sheet = help->addAction("&Keyboard shortcuts", this, &MainWindow::showShortcutSheet);
-  sheet->setShortcut(QKeySequence("Ctrl+/"));
-  help->addAction("&About RoundLab", this, [this] {
-    QMessageBox::about(this, "About RoundLab",
-                       "RoundLab — a workbench for learned-rounding post-training quantization.");
-  });
+  buildHelpMenu(menuBar()->addMenu("&Help"));
 }
 
 void MainWindow::buildFileMenu(QMenu* file) {
@@ -170,101 +165,6 @@ void MainWindow::reportSaved(const QString& what, const QString& path, bool ok, 
   }
 }
 
-void MainWindow::buildViewMenu(QMenu* menu) {
-  for (QDockWidget* dock : findChildren<QDockWidget*>()) menu->addAction(dock->toggleViewAction());
-  menu->addSeparator();
-  for (int i = 0; i < tabs_->count(); ++i) {
-    QAction* a = menu->addAction(tabs_->tabText(i), this, [this, i] { tabs_->setCurrentIndex(i); });
-    a->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
-  }
-  menu->addSeparator();
-  // Keyboard routes into the layer list: filter it, or move through it with the arrow keys.
-  QAction* find = menu->addAction("&Find layer", this, [this] {
-    filter_->setFocus(Qt::ShortcutFocusReason);
-    filter_->selectAll();
-  });
-  find->setShortcut(QKeySequence::Find);
-  QAction* layers = menu->addAction("&Layer table", this, [this] { layerView_->setFocus(Qt::ShortcutFocusReason); });
-  layers->setShortcut(QKeySequence("Ctrl+L"));
-  menu->addSeparator();
-  QMenu* scheme = menu->addMenu("&Colour scheme");
-  auto* group = new QActionGroup(this);
-  const int current = QSettings().value("appearance/scheme", 0).toInt();
-  const char* names[] = {"Follow the system", "Light", "Dark"};
-  for (int i = 0; i < 3; ++i) {
-    QAction* a = scheme->addAction(names[i], this, [this, i] {
-      QSettings().setValue("appearance/scheme", i);
-      applyColorScheme(i);
-    });
-    a->setCheckable(true);
-    a->setChecked(i == current);
-    group->addAction(a);
-  }
-}
-
-void MainWindow::showEvent(QShowEvent* event) {
-  QMainWindow::showEvent(event);
-  if (!windowHandle() || screenFollowed_) return;
-  screenFollowed_ = true;
-  // Plots render into a pixmap buffer at one device pixel ratio; moved to a screen with another
-  // (a high-DPI laptop panel and a projector), they re-render at its ratio instead of blurring.
-  connect(windowHandle(), &QWindow::screenChanged, this, [this] {
-    for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
-      plot->setBufferDevicePixelRatio(devicePixelRatioF());
-      plot->replot();
-    }
-  });
-}
-
-void MainWindow::applyColorScheme(int scheme) {
-  // Qt 6.4 has no colour-scheme API: the system's dark mode reaches us through the platform
-  // theme's palette; the override sets a Fusion palette of our own.
-  static const QPalette systemPalette = QApplication::palette();
-  if (scheme == 0) {
-    QApplication::setPalette(systemPalette);
-  } else {
-    QApplication::setStyle(QStyleFactory::create("Fusion"));
-    QPalette p;
-    if (scheme == 2) {
-      p.setColor(QPalette::Window, QColor(37, 37, 38));
-      p.setColor(QPalette::WindowText, QColor(230, 230, 230));
-      p.setColor(QPalette::Base, QColor(30, 30, 30));
-      p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
-      p.setColor(QPalette::Text, QColor(230, 230, 230));
-      p.setColor(QPalette::Button, QColor(45, 45, 48));
-      p.setColor(QPalette::ButtonText, QColor(230, 230, 230));
-      p.setColor(QPalette::Highlight, QColor(38, 79, 120));
-      p.setColor(QPalette::HighlightedText, Qt::white);
-      p.setColor(QPalette::ToolTipBase, QColor(45, 45, 48));
-      p.setColor(QPalette::ToolTipText, QColor(230, 230, 230));
-    }
-    QApplication::setPalette(p);
-  }  // the plots follow in changeEvent (ApplicationPaletteChange)
-}
-
-void MainWindow::showShortcutSheet() {
-  QDialog dialog(this);
-  dialog.setWindowTitle("Keyboard shortcuts");
-  auto* table = new QTableWidget(&dialog);
-  table->setColumnCount(2);
-  table->setHorizontalHeaderLabels({"Action", "Shortcut"});
-  table->verticalHeader()->hide();
-  table->horizontalHeader()->setStretchLastSection(true);
-  for (QAction* a : findChildren<QAction*>()) {
-    if (a->shortcut().isEmpty()) continue;
-    const int row = table->rowCount();
-    table->insertRow(row);
-    table->setItem(row, 0, new QTableWidgetItem(a->text().remove('&')));
-    table->setItem(row, 1, new QTableWidgetItem(a->shortcut().toString(QKeySequence::NativeText)));
-  }
-  table->sortItems(0);
-  table->resizeColumnsToContents();
-  auto* layout = new QVBoxLayout(&dialog);
-  layout->addWidget(table);
-  dialog.resize(480, 520);
-  if (!qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) dialog.exec();
-}
-
 QStringList MainWindow::recentFiles() const { return QSettings().value("files/recent").toStringList(); }
 
 void MainWindow::addRecentFile(const QString& path) {
@@ -306,10 +206,7 @@ bool MainWindow::startJobOnRun(const QString& noRun, const QString& text) {
     onJobFailed(noRun, false);
     return false;
   }
-  if (jobRunning_) return false;
-  jobRunning_ = true;
-  setJobText(text);
-  return true;
+  return jobs_->begin(text);
 }
 
 void MainWindow::saveSessionAs(const QString& path) {
@@ -317,14 +214,7 @@ void MainWindow::saveSessionAs(const QString& path) {
 }
 
 void MainWindow::openSession(const QString& path) {
-  if (jobRunning_) {
-    status_->setText("A job is running; cancel it before opening a session.");
-    return;
-  }
-  jobRunning_ = true;
-  setJobText("Opening session");
-  status_->setText("Opening session " + path + " …");
-  engine_.openSession(path);
+  if (jobs_->begin("Opening session " + path)) engine_.openSession(path);
 }
 
 void MainWindow::exportTo(ExportKind kind, const QString& path) {

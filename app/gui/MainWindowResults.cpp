@@ -35,12 +35,13 @@ widgets::ImportanceSeries series(const ImportanceTable& t) {
   return s;
 }
 
-QString runLabel(const RunReport& r, int number) {
-  const QuantizationRequest& q = r.result.request;
-  QString label = QString("#%1 %2 ").arg(number).arg(quantMethodName(q.method));
-  label += q.bits.empty() ? QString("W%1").arg(q.weights.bits) : QString("mixed W/");
-  label += q.activations.bits > 0 ? QString("A%1").arg(q.activations.bits) : QString("A32");
-  if (!r.sessionPath.isEmpty()) label += " (" + QFileInfo(r.sessionPath).fileName() + ")";
+// The run's label with its number in this window (runs of opened sessions name the session).
+QString runLabel(const RunRecord& r, int number) {
+  RunRecord numbered;
+  numbered.number = number;
+  numbered.result.request = r.result.request;
+  QString label = QString::fromStdString(numbered.label());
+  if (!r.sessionPath.empty()) label += " (" + QFileInfo(QString::fromStdString(r.sessionPath)).fileName() + ")";
   return label;
 }
 
@@ -78,11 +79,11 @@ void MainWindow::updateLayerImportance() {
   layerModel_->setImportance(std::move(values));
 }
 
-void MainWindow::addRunToComparison(const RunReport& report) {
+void MainWindow::addRunToComparison(const RunRecord& report) {
   widgets::RunSummary s;
   s.label = runLabel(report, static_cast<int>(runs_.size()) + 1);
-  s.top1Fp = report.top1Fp;
-  s.top1 = report.top1;
+  s.top1Fp = report.top1Fp();
+  s.top1 = report.top1();
   for (const LayerOutcome& o : report.result.layers)
     s.layers.push_back({QString::fromStdString(o.layer), o.bits, o.sqnrDb, o.flipRate, o.lossAfter});
   runs_.push_back(std::move(s));
@@ -123,7 +124,7 @@ void MainWindow::onLayerSelected() {
     addProperty("Seconds", QString::number(o.seconds, 'f', 2));
     const auto it = report_->layers.find(l->name);
     if (it == report_->layers.end()) break;
-    const LayerQuantData& d = it->second;
+    const LayerQuantView& d = it->second;
     histogram_->setQuantized(snapshot_->weights.at(l->name), d.fpWeights, d.rows,
                              [r = report_, n = l->name](int64_t row) { return gridLevels(r->layers.at(n), row); });
     flips_->setLayer(name, d.flips, d.rows, d.columns, d.fractional, o.curve, o.lossBefore, o.lossAfter);

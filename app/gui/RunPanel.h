@@ -5,7 +5,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
-#include "engine/recon/QuantizationRequest.h"
+#include "engine/pipeline/QuantizationRequest.h"
 
 class QComboBox;
 class QDoubleSpinBox;

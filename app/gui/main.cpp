@@ -7,7 +7,7 @@
 #include "app/common/ProcessSetup.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/ScreenshotTour.h"
-#include "engine/Runtime.h"
+#include "engine/core/Runtime.h"
 
 int main(int argc, char** argv) {
   const int threads = roundlab::app::threadsFromArgs(argc, argv);

@@ -5,10 +5,11 @@
 //  - an encodings JSON in the per-tensor style other toolchains read (bitwidth, scale, offset,
 //    min, max, is_symmetric; one entry per channel/group);
 //  - a CSV of the per-layer results.
-// Every file is written atomically (engine/AtomicFile.h).
+// Every file is written atomically (engine/core/AtomicFile.h).
 #include <string>
 
-#include "engine/recon/ModelQuantizer.h"
+#include "engine/pipeline/QuantizationRequest.h"
+#include "engine/quant/QuantizedWeights.h"
 
 namespace roundlab {
 

@@ -2,11 +2,11 @@
 
 #include <torch/script.h>
 
-#include "engine/AtomicFile.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Error.h"
-#include "engine/Model.h"
+#include "engine/core/AtomicFile.h"
+#include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
 
 namespace roundlab {
 

@@ -6,24 +6,20 @@
 
 #include <torch/torch.h>
 
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Error.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
 
 namespace roundlab {
 
-const char* budgetKindName(BudgetKind k) {
-  switch (k) {
-    case BudgetKind::AverageBits:
-      return "avg-bits";
-    case BudgetKind::Bytes:
-      return "bytes";
-    case BudgetKind::Bops:
-      return "bops";
-  }
-  return "?";
+const EnumTable<BudgetKind>& budgetKindTable() {
+  static const EnumTable<BudgetKind> t{"budget",
+                                       {{BudgetKind::AverageBits, "avg-bits", "average bits per weight"},
+                                        {BudgetKind::Bytes, "bytes", "total weight bytes"},
+                                        {BudgetKind::Bops, "bops", "bit-operations per sample"}}};
+  return t;
 }
 
 std::map<std::string, LayerCost> layerCosts(const Model& model, const Dataset& data) {

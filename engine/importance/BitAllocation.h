@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/Job.h"
+#include "engine/core/Job.h"
 #include "engine/importance/Importance.h"
 
 namespace roundlab {
@@ -25,7 +25,8 @@ class Model;
 class Dataset;
 
 enum class BudgetKind { AverageBits, Bytes, Bops };
-const char* budgetKindName(BudgetKind k);  // "avg-bits" | "bytes" | "bops"
+const EnumTable<BudgetKind>& budgetKindTable();  // "avg-bits" | "bytes" | "bops"
+inline const char* budgetKindName(BudgetKind k) { return budgetKindTable().name(k); }
 
 struct LayerCost {
   int64_t weights = 0;  // weight elements

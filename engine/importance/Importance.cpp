@@ -9,35 +9,24 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/torch.h>
 
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/EnumNames.h"
-#include "engine/Error.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
+#include "engine/model/ModelSuffix.h"
+#include "engine/model/WeightOverride.h"
 #include "engine/quant/PowerGrid.h"
-#include "engine/recon/ModelSuffix.h"
-#include "engine/recon/WeightOverride.h"
 
 namespace roundlab {
 
-const char* importanceEstimatorName(ImportanceEstimator e) {
-  switch (e) {
-    case ImportanceEstimator::Measured:
-      return "measured";
-    case ImportanceEstimator::IntegratedGradients:
-      return "ig";
-    case ImportanceEstimator::Hessian:
-      return "hessian";
-  }
-  return "?";
-}
-
-ImportanceEstimator parseImportanceEstimator(const std::string& name) {
-  return parseEnumName<ImportanceEstimator>(name, "importance estimator",
-                                            {{"measured", ImportanceEstimator::Measured},
-                                             {"ig", ImportanceEstimator::IntegratedGradients},
-                                             {"hessian", ImportanceEstimator::Hessian}});
+const EnumTable<ImportanceEstimator>& importanceEstimatorTable() {
+  static const EnumTable<ImportanceEstimator> t{
+      "importance estimator",
+      {{ImportanceEstimator::Measured, "measured", "measured"},
+       {ImportanceEstimator::IntegratedGradients, "ig", "integrated gradients"},
+       {ImportanceEstimator::Hessian, "hessian", "Hessian trace"}}};
+  return t;
 }
 
 namespace {

@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/Job.h"
+#include "engine/core/EnumTable.h"
+#include "engine/core/Job.h"
 #include "engine/quant/WeightQuantConfig.h"
 
 namespace roundlab {
@@ -28,8 +29,12 @@ class Model;
 class Dataset;
 
 enum class ImportanceEstimator { Measured, IntegratedGradients, Hessian };
-const char* importanceEstimatorName(ImportanceEstimator e);             // "measured" | "ig" | "hessian"
-ImportanceEstimator parseImportanceEstimator(const std::string& name);  // throws InvalidArgument
+// Names "measured" | "ig" | "hessian"; descriptions are the titles views show.
+const EnumTable<ImportanceEstimator>& importanceEstimatorTable();
+inline const char* importanceEstimatorName(ImportanceEstimator e) { return importanceEstimatorTable().name(e); }
+inline ImportanceEstimator parseImportanceEstimator(const std::string& name) {
+  return importanceEstimatorTable().parse(name);
+}
 
 struct ImportanceRequest {
   ImportanceEstimator estimator = ImportanceEstimator::Measured;

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/Error.h"
+#include "engine/core/Error.h"
 
 namespace roundlab {
 

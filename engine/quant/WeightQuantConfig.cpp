@@ -1,46 +1,29 @@
 #include "engine/quant/WeightQuantConfig.h"
 
-#include "engine/EnumNames.h"
-#include "engine/Error.h"
+#include "engine/core/Error.h"
 
 namespace roundlab {
 
-const char* granularityName(Granularity g) {
-  switch (g) {
-    case Granularity::PerChannel:
-      return "channel";
-    case Granularity::PerTensor:
-      return "tensor";
-    case Granularity::PerGroup:
-      return "group";
-  }
-  return "?";
+const EnumTable<Granularity>& granularityTable() {
+  static const EnumTable<Granularity> t{"granularity",
+                                        {{Granularity::PerChannel, "channel", "one scale per output channel"},
+                                         {Granularity::PerTensor, "tensor", "one scale per layer"},
+                                         {Granularity::PerGroup, "group", "one scale per group of input columns"}}};
+  return t;
 }
-const char* rangeInitName(RangeInit r) { return r == RangeInit::MinMax ? "minmax" : "lp"; }
-const char* gridKindName(GridKind g) {
-  switch (g) {
-    case GridKind::Uniform:
-      return "uniform";
-    case GridKind::PowerSearched:
-      return "power";
-    case GridKind::PowerLearned:
-      return "power-learned";
-  }
-  return "?";
+const EnumTable<RangeInit>& rangeInitTable() {
+  static const EnumTable<RangeInit> t{"range initialisation",
+                                      {{RangeInit::Lp, "lp", "shrink search with the smallest L_p error"},
+                                       {RangeInit::MinMax, "minmax", "the weights' min and max"}}};
+  return t;
 }
-
-Granularity parseGranularity(const std::string& s) {
-  return parseEnumName<Granularity>(
-      s, "granularity",
-      {{"channel", Granularity::PerChannel}, {"tensor", Granularity::PerTensor}, {"group", Granularity::PerGroup}});
-}
-RangeInit parseRangeInit(const std::string& s) {
-  return parseEnumName<RangeInit>(s, "range initialisation", {{"lp", RangeInit::Lp}, {"minmax", RangeInit::MinMax}});
-}
-GridKind parseGridKind(const std::string& s) {
-  return parseEnumName<GridKind>(
-      s, "grid",
-      {{"uniform", GridKind::Uniform}, {"power", GridKind::PowerSearched}, {"power-learned", GridKind::PowerLearned}});
+const EnumTable<GridKind>& gridKindTable() {
+  static const EnumTable<GridKind> t{
+      "grid",
+      {{GridKind::Uniform, "uniform", ""},
+       {GridKind::PowerSearched, "power", "symmetric power-exponent grid, exponent searched per layer"},
+       {GridKind::PowerLearned, "power-learned", "exponent learned in reconstruction from the searched one"}}};
+  return t;
 }
 
 void validate(const WeightQuantConfig& c) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/core/EnumTable.h"
+
 namespace roundlab {
 
 enum class Granularity { PerChannel, PerTensor, PerGroup };
@@ -22,12 +24,15 @@ struct WeightQuantConfig {
   double exponent = 1.0;  // power grid exponent a (1 = uniform)
 };
 
-const char* granularityName(Granularity g);
-const char* rangeInitName(RangeInit r);
-const char* gridKindName(GridKind g);
-Granularity parseGranularity(const std::string& s);  // "channel" | "tensor" | "group"
-RangeInit parseRangeInit(const std::string& s);      // "lp" | "minmax"
-GridKind parseGridKind(const std::string& s);        // "uniform" | "power" | "power-learned"
+const EnumTable<Granularity>& granularityTable();  // "channel" | "tensor" | "group"
+const EnumTable<RangeInit>& rangeInitTable();      // "lp" | "minmax"
+const EnumTable<GridKind>& gridKindTable();        // "uniform" | "power" | "power-learned"
+inline const char* granularityName(Granularity g) { return granularityTable().name(g); }
+inline const char* rangeInitName(RangeInit r) { return rangeInitTable().name(r); }
+inline const char* gridKindName(GridKind g) { return gridKindTable().name(g); }
+inline Granularity parseGranularity(const std::string& s) { return granularityTable().parse(s); }
+inline RangeInit parseRangeInit(const std::string& s) { return rangeInitTable().parse(s); }
+inline GridKind parseGridKind(const std::string& s) { return gridKindTable().parse(s); }
 // Throws InvalidArgument for bits outside 2..8, groupSize < 1, p <= 0, exponent outside (0, 1],
 // and for the learned power exponent, which is not available yet.
 void validate(const WeightQuantConfig& config);

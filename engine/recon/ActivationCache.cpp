@@ -9,8 +9,8 @@
 
 #include <torch/torch.h>
 
-#include "engine/Error.h"
-#include "engine/Hdf5Io.h"
+#include "engine/core/Error.h"
+#include "engine/io/Hdf5Io.h"
 
 namespace roundlab {
 

@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "engine/ActivationCapture.h"
-#include "engine/ActivationFakeQuant.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/model/ActivationFakeQuant.h"
 #include "engine/recon/IndexedSquaredError.h"
 
 namespace roundlab {

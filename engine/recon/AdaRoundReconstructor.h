@@ -9,13 +9,13 @@
 
 #include <torch/types.h>
 
-#include "engine/Job.h"
-#include "engine/LayerInfo.h"
+#include "engine/activation/ActivationSteps.h"
+#include "engine/core/Job.h"
+#include "engine/model/LayerInfo.h"
+#include "engine/model/ModelSuffix.h"
 #include "engine/quant/WeightGrid.h"
-#include "engine/recon/ActivationSteps.h"
-#include "engine/recon/AdaRoundConfig.h"
-#include "engine/recon/ModelSuffix.h"
-#include "engine/recon/RoundingVariable.h"
+#include "engine/rounding/AdaRoundConfig.h"
+#include "engine/rounding/RoundingVariable.h"
 
 namespace roundlab {
 

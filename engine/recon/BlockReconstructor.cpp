@@ -6,11 +6,11 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/torch.h>
 
-#include "engine/ActivationFakeQuant.h"
-#include "engine/Model.h"
-#include "engine/ModelInternals.h"
+#include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/Model.h"
+#include "engine/model/ModelInternals.h"
+#include "engine/model/WeightOverride.h"
 #include "engine/recon/IndexedSquaredError.h"
-#include "engine/recon/WeightOverride.h"
 
 namespace roundlab {
 

@@ -11,11 +11,11 @@
 
 #include <torch/script.h>
 
-#include "engine/Job.h"
-#include "engine/LayerInfo.h"
-#include "engine/recon/ActivationSteps.h"
+#include "engine/activation/ActivationSteps.h"
+#include "engine/core/Job.h"
+#include "engine/model/LayerInfo.h"
+#include "engine/model/ModelSuffix.h"
 #include "engine/recon/AdaRoundReconstructor.h"
-#include "engine/recon/ModelSuffix.h"
 
 namespace torch::jit {
 struct GraphFunction;

@@ -4,10 +4,10 @@
 
 #include <torch/torch.h>
 
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
 #include "engine/recon/ActivationCache.h"
 
 namespace roundlab {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/Job.h"
+#include "engine/core/Job.h"
 #include "engine/recon/BlockReconstructor.h"
 
 namespace roundlab {

@@ -7,7 +7,7 @@
 // Conv inputs are unfolded (im2col); grouped convolutions are not supported (callers use RTN).
 #include <torch/types.h>
 
-#include "engine/LayerInfo.h"
+#include "engine/model/LayerInfo.h"
 #include "engine/quant/WeightGrid.h"
 
 namespace roundlab {

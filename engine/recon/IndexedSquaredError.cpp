@@ -2,8 +2,8 @@
 
 #include <ATen/Parallel.h>
 
-#include "engine/recon/ReconstructionKernels.h"
-#include "engine/recon/RoundingVariable.h"
+#include "engine/rounding/ReconstructionKernels.h"
+#include "engine/rounding/RoundingVariable.h"
 
 namespace roundlab {
 

@@ -7,13 +7,13 @@
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
-#include "engine/ActivationFakeQuant.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Error.h"
-#include "engine/GraphPaths.h"
-#include "engine/Model.h"
-#include "engine/PartialInline.h"
+#include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/GraphPaths.h"
+#include "engine/model/Model.h"
+#include "engine/model/PartialInline.h"
 
 namespace roundlab {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/Job.h"
+#include "engine/core/Job.h"
 #include "engine/recon/CalibrationActivations.h"
 
 namespace roundlab {

@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "engine/Hdf5Io.h"
+#include "engine/io/Hdf5Io.h"
 
 namespace roundlab {
 

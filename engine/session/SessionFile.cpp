@@ -7,10 +7,11 @@
 
 #include <torch/torch.h>
 
-#include "engine/AtomicFile.h"
-#include "engine/Error.h"
-#include "engine/Hdf5Io.h"
-#include "engine/Model.h"
+#include "engine/core/AtomicFile.h"
+#include "engine/core/Error.h"
+#include "engine/io/Hdf5Io.h"
+#include "engine/model/Model.h"
+#include "engine/quant/WeightGridHdf5.h"
 #include "engine/session/ImportanceIo.h"
 
 namespace roundlab {

@@ -8,9 +8,10 @@
 
 #include <vector>
 
-#include "engine/Runtime.h"
+#include "engine/core/Runtime.h"
 #include "engine/importance/Importance.h"
-#include "engine/recon/ModelQuantizer.h"
+#include "engine/pipeline/QuantizationRequest.h"
+#include "engine/quant/QuantizedWeights.h"
 
 namespace roundlab {
 

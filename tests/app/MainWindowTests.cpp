@@ -29,7 +29,7 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
-#include "engine/AugmentedDataset.h"
+#include "engine/data/AugmentedDataset.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
@@ -128,7 +128,7 @@ class MainWindowTests : public QObject {
     qInfo("longest GUI-thread stall while quantizing: %lld ms", static_cast<long long>(longestStall));
     QVERIFY(w.lastRun());
     QCOMPARE(w.lastRun()->result.layers.size(), size_t(10));
-    QVERIFY(w.lastRun()->top1 > 50);
+    QVERIFY(w.lastRun()->top1() > 50);
     QCOMPARE(run->progressBar()->value(), 1000);
     // A live loss curve per reconstructed unit (each of the 10 layers here).
     QCOMPARE(run->lossPlot()->graphCount(), 10);
@@ -279,7 +279,7 @@ class MainWindowTests : public QObject {
     QSignalSpy done(&w, &app::MainWindow::quantized);
     w.startQuantization(r);
     QVERIFY(done.wait(300000));
-    const app::RunReport& run = *w.lastRun();
+    const RunRecord& run = *w.lastRun();
 
     // Rounding flips: the map's +1/-1 cells are the engine's flip counts of the selected layer
     // (counted independently from the codes); the rate chart has one bar per layer.
@@ -305,7 +305,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(qobject_cast<QCPBars*>(w.flipsView()->ratesPlot()->plottable(0))->data()->size(), 10);
     // Weights: the grid of channel 0 has 2^bits levels, and every dequantized weight of that
     // channel sits on one of them.
-    const app::LayerQuantData& d = run.layers.at(layer);
+    const LayerQuantView& d = run.layers.at(layer);
     const std::vector<double>& levels = w.histogram()->shownLevels();
     QCOMPARE(static_cast<int>(levels.size()), 1 << outcome->bits);
     for (int64_t c = 0; c < d.columns; ++c) {
@@ -406,14 +406,14 @@ class MainWindowTests : public QObject {
 
     // Exports: each validated by reloading; the agreement is reported and logged.
     QSignalSpy exported(&w, &app::MainWindow::exported);
-    w.exportTo(app::ExportKind::TorchScript, dir.filePath("q.pt"));
+    w.exportTo(ExportKind::TorchScript, dir.filePath("q.pt"));
     QVERIFY(exported.wait(120000));
     QVERIFY(exported.last().at(1).toString().contains("identical"));
     QVERIFY(exported.last().at(1).toString().contains("max |Δ| = 0"));
-    w.exportTo(app::ExportKind::QuantizedHdf5, dir.filePath("q.h5"));
+    w.exportTo(ExportKind::QuantizedHdf5, dir.filePath("q.h5"));
     QVERIFY(exported.wait(60000));
     QVERIFY(exported.last().at(1).toString().contains("bit for bit"));
-    w.exportTo(app::ExportKind::ResultsCsv, dir.filePath("layers.csv"));
+    w.exportTo(ExportKind::ResultsCsv, dir.filePath("layers.csv"));
     QVERIFY(exported.wait(60000));
     for (const char* f : {"q.pt", "q.h5", "layers.csv"}) QVERIFY(QFileInfo(dir.filePath(f)).size() > 0);
     QVERIFY(w.logConsole()->visibleText().contains("Exported " + dir.filePath("q.pt")));
@@ -441,7 +441,7 @@ class MainWindowTests : public QObject {
     // A second run at the Pareto point's allocation: Evaluate compares it with the first, per
     // layer, with the deltas of the two runs' own results.
     w.setCalibrationPath(calibration);
-    const app::RunReport first = *w.lastRun();  // a copy: the window drops it for the new run
+    const RunRecord first = *w.lastRun();  // a copy: the window drops it for the new run
     QuantizationRequest rtn = r;
     rtn.method = QuantMethod::Rtn;
     rtn.bits = doc->bits();
@@ -466,7 +466,7 @@ class MainWindowTests : public QObject {
                  b.sqnrDb - a.sqnrDb);
     }
     QVERIFY(compare->summary()->text().contains(
-        QString("B − A: %1 points").arg(w.lastRun()->top1 - first.top1, 0, 'f', 2)));
+        QString("B − A: %1 points").arg(w.lastRun()->top1() - first.top1(), 0, 'f', 2)));
   }
 
   // Every design-space setting is in the Run view's form and survives a round trip through it;
@@ -565,7 +565,7 @@ class MainWindowTests : public QObject {
     QSignalSpy failed(&w, &app::MainWindow::loadFailed);
     w.openDemo();
     QVERIFY(loaded.wait(120000));
-    const app::ModelSnapshot* before = w.snapshot();
+    const ModelSnapshot* before = w.snapshot();
     w.openModel(QString(ROUNDLAB_TEST_DATA_DIR) + "/not_a_model.pt");
     QVERIFY(failed.wait(60000));
     QVERIFY(failed.first().first().toString().contains("not a TorchScript file"));

@@ -3,8 +3,8 @@
 // model output being unchanged by capture.
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/ActivationCapture.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/model/Model.h"
 
 using namespace roundlab;
 using testsupport::fixture;

@@ -10,9 +10,9 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/AugmentedDataset.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
+#include "engine/data/AugmentedDataset.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
 
 using namespace roundlab;
 

@@ -8,12 +8,12 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Evaluation.h"
-#include "engine/LayerComparison.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/eval/Evaluation.h"
+#include "engine/eval/LayerComparison.h"
+#include "engine/model/Model.h"
 
 using namespace roundlab;
 using testsupport::fixture;

@@ -3,13 +3,13 @@
 // interactive estimate without the model).
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
-#include "engine/recon/ModelQuantizer.h"
+#include "engine/model/Model.h"
+#include "engine/pipeline/ModelQuantizer.h"
 #include "engine/session/SessionFile.h"
 
 #include <QTemporaryDir>

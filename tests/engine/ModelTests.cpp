@@ -7,7 +7,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/Model.h"
+#include "engine/model/Model.h"
 
 using namespace roundlab;
 using testsupport::fixture;

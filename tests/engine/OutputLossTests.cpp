@@ -2,12 +2,12 @@
 // own forward, and the KL term against LibTorch's kl_div.
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/ActivationCapture.h"
-#include "engine/DataBatch.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
-#include "engine/recon/ModelQuantizer.h"
-#include "engine/recon/ModelSuffix.h"
+#include "engine/capture/ActivationCapture.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
+#include "engine/model/ModelSuffix.h"
+#include "engine/pipeline/ModelQuantizer.h"
 
 using namespace roundlab;
 

@@ -4,14 +4,15 @@
 // to a temporary HDF5 file beyond its memory budget, read back exactly, removed afterwards.
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/ActivationFakeQuant.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
-#include "engine/quant/ActivationQuantizer.h"
+#include "engine/activation/ActivationQuantizer.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/Model.h"
+#include "engine/pipeline/ModelQuantizer.h"
+#include "engine/quant/QuantizedWeights.h"
 #include "engine/quant/WeightGrid.h"
 #include "engine/recon/ActivationCache.h"
 #include "engine/recon/CalibrationActivations.h"
-#include "engine/recon/ModelQuantizer.h"
 #include "engine/recon/QuantizedInputPropagation.h"
 
 #include <QFileInfo>

@@ -3,7 +3,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/quant/ActivationQuantizer.h"
+#include "engine/activation/ActivationQuantizer.h"
 #include "engine/quant/PowerGrid.h"
 #include "engine/quant/WeightGrid.h"
 

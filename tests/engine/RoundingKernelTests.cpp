@@ -3,10 +3,10 @@
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/recon/IndexedSquaredError.h"
-#include "engine/recon/ReconstructionKernels.h"
-#include "engine/recon/RectifiedSigmoidOptimizer.h"
-#include "engine/recon/RectifiedSigmoidRounding.h"
-#include "engine/recon/RoundingVariable.h"
+#include "engine/rounding/ReconstructionKernels.h"
+#include "engine/rounding/RectifiedSigmoidOptimizer.h"
+#include "engine/rounding/RectifiedSigmoidRounding.h"
+#include "engine/rounding/RoundingVariable.h"
 
 using namespace roundlab;
 

@@ -7,9 +7,10 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
-#include "engine/Dataset.h"
-#include "engine/Model.h"
-#include "engine/Sha256.h"
+#include "engine/core/Sha256.h"
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
+#include "engine/pipeline/ModelQuantizer.h"
 #include "engine/session/SessionFile.h"
 
 using namespace roundlab;

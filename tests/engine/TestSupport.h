@@ -8,7 +8,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
-#include "engine/Error.h"
+#include "engine/core/Error.h"
 
 namespace testsupport {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "EngineTests.h"
-#include "engine/Runtime.h"
+#include "engine/core/Runtime.h"
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);

@@ -1,0 +1,249 @@
+// RoundLab's HDF5 data layout (docs/data-format.md): /images (uint8 or float32, N x C x H x W)
+// or /inputs (float32, N x ...), optional /labels (int64, N), normalisation attributes.
+#include <H5Cpp.h>
+
+#include <numeric>
+
+#include "engine/core/AtomicFile.h"
+#include "engine/core/Error.h"
+#include "engine/core/Shape.h"
+#include "engine/data/DatasetInternals.h"
+
+namespace roundlab {
+
+namespace {
+
+std::vector<float> floatAttribute(const H5::H5Object& obj, const char* name) {
+  if (!obj.attrExists(name)) return {};
+  H5::Attribute a = obj.openAttribute(name);
+  const hssize_t n = a.getSpace().getSimpleExtentNpoints();
+  std::vector<float> v(static_cast<size_t>(n));
+  a.read(H5::PredType::NATIVE_FLOAT, v.data());
+  return v;
+}
+
+std::vector<std::string> stringsAttribute(const H5::H5Object& obj, const char* name) {
+  if (!obj.attrExists(name)) return {};
+  H5::Attribute a = obj.openAttribute(name);
+  H5::StrType type = a.getStrType();
+  const hssize_t n = a.getSpace().getSimpleExtentNpoints();
+  std::vector<std::string> out;
+  if (type.isVariableStr()) {
+    std::vector<char*> raw(static_cast<size_t>(n));
+    a.read(type, raw.data());
+    for (char* s : raw) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(type.getId(), a.getSpace().getId(), H5P_DEFAULT, raw.data());
+  } else {
+    const size_t len = type.getSize();
+    std::vector<char> raw(len * static_cast<size_t>(n));
+    a.read(type, raw.data());
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string s(raw.data() + i * len, len);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+  }
+  return out;
+}
+
+class Hdf5Dataset : public Dataset {
+ public:
+  Hdf5Dataset(const std::string& path, const DataOptions& options) {
+    info_.path = path;
+    info_.format = "hdf5";
+    try {
+      file_ = H5::H5File(path, H5F_ACC_RDONLY);
+    } catch (const H5::Exception&) {
+      throw Error(ErrorCode::BadDataFile, path + " cannot be opened as an HDF5 file (corrupt or truncated?)");
+    }
+    try {
+      openInputs(path);
+      openLabels(path);
+      readAttributes();
+    } catch (const H5::Exception& e) {
+      throw Error(ErrorCode::BadDataFile, path + ": unreadable HDF5 content (" + e.getDetailMsg() + ")");
+    }
+    applyNormalisationOptions(info_, options);
+  }
+
+  const DatasetInfo& info() const override { return info_; }
+
+  DataBatch read(int64_t begin, int64_t count) const override {
+    if (begin < 0 || count < 0 || begin + count > info_.samples)
+      throw Error(ErrorCode::InvalidArgument, "read of samples [" + std::to_string(begin) + ", " +
+                                                  std::to_string(begin + count) + ") beyond " + info_.path);
+    std::vector<int64_t> idx(static_cast<size_t>(count));
+    std::iota(idx.begin(), idx.end(), begin);
+    return readSorted(idx);
+  }
+
+  DataBatch readIndices(const std::vector<int64_t>& indices) const override {
+    std::vector<int64_t> sorted = indices;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    if (!sorted.empty() && (sorted.front() < 0 || sorted.back() >= info_.samples))
+      throw Error(ErrorCode::InvalidArgument, "sample index out of range for " + info_.path);
+    DataBatch b = readSorted(sorted);
+    if (sorted == indices) return b;
+    std::vector<int64_t> pos;
+    pos.reserve(indices.size());
+    for (int64_t i : indices) pos.push_back(std::lower_bound(sorted.begin(), sorted.end(), i) - sorted.begin());
+    const at::Tensor p = at::tensor(pos, at::kLong);
+    return {b.inputs.index_select(0, p), b.labels.defined() ? b.labels.index_select(0, p) : at::Tensor()};
+  }
+
+ private:
+  void openInputs(const std::string& path) {
+    const bool images = file_.nameExists("images");
+    if (!images && !file_.nameExists("inputs"))
+      throw Error(ErrorCode::BadDataFile, path + " has neither an /images nor an /inputs dataset");
+    data_ = file_.openDataSet(images ? "images" : "inputs");
+    const H5::DataType t = data_.getDataType();
+    if (t.getClass() == H5T_INTEGER && t.getSize() == 1) {
+      info_.storedType = "uint8";
+      memType_ = H5::PredType::NATIVE_UINT8;
+      dtype_ = at::kByte;
+    } else if (t.getClass() == H5T_FLOAT) {
+      info_.storedType = t.getSize() == 8 ? "float64" : "float32";
+      memType_ = H5::PredType::NATIVE_FLOAT;
+      dtype_ = at::kFloat;
+    } else {
+      throw Error(ErrorCode::BadDataFile, path + ": /" + (images ? "images" : "inputs") + " must be uint8 or float32");
+    }
+    H5::DataSpace space = data_.getSpace();
+    dims_.resize(static_cast<size_t>(space.getSimpleExtentNdims()));
+    space.getSimpleExtentDims(dims_.data());
+    std::vector<int64_t> shape(dims_.begin(), dims_.end());
+    if (images && shape.size() != 4)
+      throw Error(ErrorCode::DataShapeMismatch, path + ": /images must be N x C x H x W, found " + formatShape(shape));
+    if (shape.size() < 2)
+      throw Error(ErrorCode::DataShapeMismatch, path + ": /inputs must be N x ..., found " + formatShape(shape));
+    info_.samples = shape[0];
+    info_.sampleShape.assign(shape.begin() + 1, shape.end());
+  }
+
+  void openLabels(const std::string& path) {
+    if (!file_.nameExists("labels")) return;
+    H5::DataSet labels = file_.openDataSet("labels");
+    H5::DataSpace space = labels.getSpace();
+    hsize_t n = 0;
+    if (space.getSimpleExtentNdims() != 1 || (space.getSimpleExtentDims(&n), static_cast<int64_t>(n) != info_.samples))
+      throw Error(ErrorCode::DataShapeMismatch,
+                  path + ": /labels must hold one integer per sample (" + std::to_string(info_.samples) + ")");
+    if (labels.getDataType().getClass() != H5T_INTEGER)
+      throw Error(ErrorCode::BadDataFile, path + ": /labels must be integers");
+    labels_ = at::empty({info_.samples}, at::kLong);
+    labels.read(labels_.data_ptr<int64_t>(), H5::PredType::NATIVE_INT64);
+    info_.hasLabels = true;
+  }
+
+  void readAttributes() {
+    info_.mean = floatAttribute(file_, "mean");
+    info_.std = floatAttribute(file_, "std");
+    info_.classNames = stringsAttribute(file_, "class_names");
+    auto src = stringsAttribute(file_, "source");
+    if (!src.empty()) info_.source = src[0];
+    const size_t channels = info_.sampleShape.size() == 3 ? static_cast<size_t>(info_.sampleShape[0]) : 0;
+    if ((!info_.mean.empty() || !info_.std.empty()) && (info_.mean.size() != channels || info_.std.size() != channels))
+      throw Error(ErrorCode::BadDataFile, info_.path + ": mean/std attributes must have one value per channel");
+  }
+
+  DataBatch readSorted(const std::vector<int64_t>& idx) const {
+    std::vector<int64_t> shape = info_.sampleShape;
+    shape.insert(shape.begin(), static_cast<int64_t>(idx.size()));
+    at::Tensor raw = at::empty(shape, dtype_);
+    DataBatch out;
+    if (!idx.empty()) {
+      try {
+        H5::DataSpace fileSpace = data_.getSpace();
+        fileSpace.selectNone();
+        std::vector<hsize_t> start(dims_.size(), 0), count = dims_;
+        // Runs of consecutive indices become one hyperslab each.
+        for (size_t i = 0; i < idx.size();) {
+          size_t j = i + 1;
+          while (j < idx.size() && idx[j] == idx[j - 1] + 1) ++j;
+          start[0] = static_cast<hsize_t>(idx[i]);
+          count[0] = j - i;
+          fileSpace.selectHyperslab(H5S_SELECT_OR, count.data(), start.data());
+          i = j;
+        }
+        std::vector<hsize_t> memDims(shape.begin(), shape.end());
+        H5::DataSpace memSpace(static_cast<int>(memDims.size()), memDims.data());
+        data_.read(raw.data_ptr(), memType_, memSpace, fileSpace);
+      } catch (const H5::Exception& e) {
+        throw Error(ErrorCode::BadDataFile, info_.path + ": reading samples failed (" + e.getDetailMsg() + ")");
+      }
+    }
+    out.inputs = normalizeInputs(raw, info_);
+    if (labels_.defined()) out.labels = labels_.index_select(0, at::tensor(idx, at::kLong));
+    return out;
+  }
+
+  H5::H5File file_;
+  H5::DataSet data_;
+  H5::PredType memType_ = H5::PredType::NATIVE_FLOAT;
+  at::ScalarType dtype_ = at::kFloat;
+  std::vector<hsize_t> dims_;
+  at::Tensor labels_;
+  DatasetInfo info_;
+};
+
+void writeFloatAttribute(H5::H5Object& obj, const char* name, const std::vector<float>& v) {
+  if (v.empty()) return;
+  hsize_t n = v.size();
+  obj.createAttribute(name, H5::PredType::NATIVE_FLOAT, H5::DataSpace(1, &n))
+      .write(H5::PredType::NATIVE_FLOAT, v.data());
+}
+
+void writeStringsAttribute(H5::H5Object& obj, const char* name, const std::vector<std::string>& v) {
+  if (v.empty()) return;
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  hsize_t n = v.size();
+  obj.createAttribute(name, type, H5::DataSpace(1, &n)).write(type, ptrs.data());
+}
+
+}  // namespace
+
+std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOptions& options) {
+  H5::Exception::dontPrint();
+  return std::make_unique<Hdf5Dataset>(path, options);
+}
+
+void writeImageSet(const std::string& path, const ImageSet& s) {
+  if (s.n <= 0 || s.pixels.size() != static_cast<size_t>(s.n * s.channels * s.height * s.width))
+    throw Error(ErrorCode::InvalidArgument, "image set is empty or its pixel buffer does not match its shape");
+  if (!s.labels.empty() && s.labels.size() != static_cast<size_t>(s.n))
+    throw Error(ErrorCode::InvalidArgument,
+                "image set has " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.n) + " images");
+  H5::Exception::dontPrint();
+  AtomicFile file(path);
+  try {
+    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
+    hsize_t dims[4] = {static_cast<hsize_t>(s.n), static_cast<hsize_t>(s.channels), static_cast<hsize_t>(s.height),
+                       static_cast<hsize_t>(s.width)};
+    hsize_t chunk[4] = {std::min<hsize_t>(dims[0], 256), dims[1], dims[2], dims[3]};
+    H5::DSetCreatPropList props;
+    props.setChunk(4, chunk);
+    props.setDeflate(4);  // uint8 images compress well; activations would not
+    H5::DataSet images = f.createDataSet("images", H5::PredType::STD_U8LE, H5::DataSpace(4, dims), props);
+    images.write(s.pixels.data(), H5::PredType::NATIVE_UINT8);
+    if (!s.labels.empty()) {
+      hsize_t n = s.labels.size();
+      f.createDataSet("labels", H5::PredType::STD_I64LE, H5::DataSpace(1, &n))
+          .write(s.labels.data(), H5::PredType::NATIVE_INT64);
+    }
+    writeFloatAttribute(f, "mean", s.mean);
+    writeFloatAttribute(f, "std", s.std);
+    writeStringsAttribute(f, "class_names", s.classNames);
+    writeStringsAttribute(f, "source", {s.source.empty() ? std::string("RoundLab") : s.source});
+    writeStringsAttribute(f, "format", {"roundlab-data-1"});
+    f.close();
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::WriteFailed,
+                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+  }
+  file.commit();
+}
+
+}  // namespace roundlab

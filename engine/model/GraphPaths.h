@@ -1,0 +1,45 @@
+#pragma once
+// Naming values in a TorchScript graph by the attribute path they were read from.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace torch::jit {
+struct Value;
+struct Node;
+struct Block;
+struct Graph;
+}  // namespace torch::jit
+
+namespace roundlab {
+
+// Follows a prim::GetAttr chain back to the graph's `self` input: "layer1.0.conv1.weight".
+// nullopt when the value is not such a chain.
+std::optional<std::string> attributePath(const torch::jit::Value* value);
+
+// Where a weight operand comes from: the parameter path, and whether the op sees only a slice
+// or view of it (e.g. nn.MultiheadAttention splitting in_proj_weight for cross-attention).
+struct WeightSource {
+  std::string path;
+  bool derived = false;
+};
+std::optional<WeightSource> weightSource(const torch::jit::Value* value);
+
+// A quantizable layer's op: aten::conv1d / conv2d / _convolution (traced) / linear.
+bool isLayerOp(const torch::jit::Node* node);
+// A fused kernel that hides attention's projections (taken in eval mode without autograd).
+bool isFusedAttentionOp(const torch::jit::Node* node);
+
+// Calls fn(op, layer) for every layer op (any nesting depth) that reads the whole weight of a
+// layer listed in `layersByWeight` (weight attribute path -> layer name).
+void forEachLayerOp(torch::jit::Graph& graph, const std::map<std::string, std::string>& layersByWeight,
+                    const std::function<void(torch::jit::Node*, const std::string&)>& fn);
+
+// Calls fn on every node in block and its nested blocks (prim::If / prim::Loop bodies).
+template <typename Fn>
+void forEachNode(torch::jit::Block* block, Fn&& fn);
+
+}  // namespace roundlab
+
+#include "engine/model/GraphPaths.inl"

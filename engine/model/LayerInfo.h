@@ -1,0 +1,65 @@
+#pragma once
+// Value types describing a loaded model: its quantizable layers, blocks and the parameters that
+// stay in floating point. Torch-free so that widgets and the CLI can use them directly.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/EnumTable.h"
+#include "engine/core/Shape.h"
+
+namespace roundlab {
+
+enum class LayerKind { Conv1d, Conv2d, Linear, AttentionInProj, AttentionOutProj };
+
+const EnumTable<LayerKind>& layerKindTable();
+inline const char* layerKindName(LayerKind kind) { return layerKindTable().name(kind); }
+
+struct ConvAttributes {
+  std::vector<int64_t> stride;
+  std::vector<int64_t> padding;  // empty when paddingString is set
+  std::string paddingString;     // "same" / "valid" for string padding, else empty
+  std::vector<int64_t> dilation;
+  int64_t groups = 1;
+  bool depthwise = false;  // groups == in_channels == out_channels / multiplier
+};
+
+struct LayerInfo {
+  std::string name;  // module path, e.g. "layer1.0.conv1", "layers.0.self_attn.in_proj"
+  LayerKind kind = LayerKind::Linear;
+  std::string moduleType;  // normalised TorchScript type of the owning module
+  std::string weightPath;  // parameter path, e.g. "layer1.0.conv1.weight"
+  std::string biasPath;    // empty when the layer has no bias
+  std::vector<int64_t> weightShape;
+  int64_t params = 0;  // weight elements (bias excluded: it stays in floating point)
+  std::optional<ConvAttributes> conv;
+  std::string block;  // enclosing block for block reconstruction, empty if none
+  int callSites = 1;  // graph call sites that use the whole weight
+};
+
+struct BlockInfo {
+  std::string name;        // module path, e.g. "layer1.0"
+  std::string moduleType;  // e.g. "BasicBlock", "TransformerEncoderLayer"
+  std::vector<std::string> layers;
+};
+
+struct UnquantizedParameter {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string reason;
+};
+
+struct ModelSummary {
+  std::string path;
+  std::string rootType;
+  std::vector<LayerInfo> layers;
+  std::vector<BlockInfo> blocks;
+  std::vector<UnquantizedParameter> notQuantized;
+  int64_t totalParams = 0;  // every parameter
+  int64_t quantizableParams = 0;
+
+  const LayerInfo* findLayer(const std::string& name) const;
+};
+
+}  // namespace roundlab

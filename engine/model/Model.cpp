@@ -1,0 +1,204 @@
+#include "engine/model/Model.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/script.h>
+
+#include "engine/core/Error.h"
+#include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/ModelInternals.h"
+
+namespace roundlab {
+
+struct Model::Impl {
+  torch::jit::Module module;
+  ModelSummary summary;
+  std::map<std::string, ActivationQuantParams> activations;
+  std::unique_ptr<torch::jit::GraphFunction> quantizedForward;  // set when activations are quantized
+};
+
+namespace {
+
+std::string shapeOf(const at::Tensor& t) { return formatShape(t.sizes().vec()); }
+
+}  // namespace
+
+std::string conciseTorchMessage(const std::string& what) {
+  std::istringstream in(what);
+  std::string line, firstLine, errorLine;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.rfind("Exception raised from", 0) == 0) continue;
+    if (firstLine.empty()) firstLine = line;
+    for (const char* prefix : {"RuntimeError: ", "ValueError: ", "AssertionError: ", "IndexError: "}) {
+      if (line.rfind(prefix, 0) == 0) errorLine = line.substr(std::string(prefix).size());
+    }
+  }
+  return errorLine.empty() ? firstLine : errorLine;
+}
+
+Model::Model(std::shared_ptr<Impl> impl) : d(std::move(impl)) {}
+
+Model Model::load(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "model file not found: " + path);
+  if (fs::is_directory(path, ec)) throw Error(ErrorCode::NotTorchScript, path + " is a folder, not a TorchScript file");
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::NotTorchScript,
+                path +
+                    " is not a TorchScript file (save it with torch.jit.script(model).save() "
+                    "or torch.jit.trace): " +
+                    conciseTorchMessage(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::NotTorchScript, path + " is not a TorchScript file: " + conciseTorchMessage(e.what()));
+  }
+  return fromModule(module, path);
+}
+
+Model Model::fromModule(const torch::jit::Module& module, const std::string& origin) {
+  if (!module.find_method("forward"))
+    throw Error(ErrorCode::NoForwardMethod, origin +
+                                                " has no forward method (a C++ torch::save archive or a module saved "
+                                                "without code cannot run; save a scripted or traced module)");
+  auto impl = std::make_shared<Impl>();
+  impl->module = module;
+  impl->module.eval();
+  impl->summary = discoverLayers(impl->module, origin);
+  discoverBlocks(impl->module, impl->summary);
+  return Model(std::move(impl));
+}
+
+const ModelSummary& Model::summary() const { return d->summary; }
+const std::string& Model::path() const { return d->summary.path; }
+
+const LayerInfo& Model::layer(const std::string& name) const {
+  if (const LayerInfo* l = d->summary.findLayer(name)) return *l;
+  throw Error(ErrorCode::UnknownLayer, "model " + d->summary.path + " has no quantizable layer named '" + name + "'");
+}
+
+at::Tensor Model::forward(const at::Tensor& input) const {
+  torch::NoGradGuard noGrad;
+  c10::IValue out;
+  try {
+    if (d->quantizedForward) {
+      torch::jit::Stack stack{d->module._ivalue(), input};
+      d->quantizedForward->run(stack);
+      out = stack.back();
+    } else {
+      out = d->module.forward({input});
+    }
+  } catch (const std::exception& e) {
+    const std::string msg =
+        dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
+    throw Error(ErrorCode::InputShapeMismatch, "input of shape " + shapeOf(input) + " does not fit model " +
+                                                   d->summary.path + ": " + conciseTorchMessage(msg));
+  }
+  if (out.isTensor()) return out.toTensor();
+  if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())
+    return out.toTupleRef().elements()[0].toTensor();
+  throw Error(ErrorCode::InvalidArgument,
+              "model " + d->summary.path + " returns " + out.tagKind() + ", expected a tensor of logits");
+}
+
+at::Tensor Model::weight(const std::string& name) const {
+  return attributeAt(d->module, layer(name).weightPath).toTensor();
+}
+
+at::Tensor Model::bias(const std::string& name) const {
+  const LayerInfo& l = layer(name);
+  if (l.biasPath.empty()) return {};
+  const c10::IValue v = attributeAt(d->module, l.biasPath);
+  return v.isTensor() ? v.toTensor() : at::Tensor();
+}
+
+namespace {
+
+// Copies checked values into a parameter in place ("weight" or "bias" of layer `name`).
+void replaceValues(at::Tensor target, const at::Tensor& values, const std::string& name, const char* what) {
+  if (!values.sizes().equals(target.sizes()))
+    throw Error(ErrorCode::WeightShapeMismatch, "layer '" + name + "' has " + what + " shape " + shapeOf(target) +
+                                                    ", new values have shape " + shapeOf(values));
+  if (!torch::isfinite(values).all().item<bool>())
+    throw Error(ErrorCode::NonFiniteValues,
+                std::string("new ") + what + " values for layer '" + name + "' contain NaN or Inf");
+  torch::NoGradGuard noGrad;
+  target.copy_(values);
+}
+
+}  // namespace
+
+void Model::setWeight(const std::string& name, const at::Tensor& values) {
+  replaceValues(weight(name), values, name, "weight");
+}
+
+void Model::setBias(const std::string& name, const at::Tensor& values) {
+  const at::Tensor b = bias(name);
+  if (!b.defined()) throw Error(ErrorCode::InvalidArgument, "layer '" + name + "' has no bias");
+  replaceValues(b, values, name, "bias");
+}
+
+std::vector<float> Model::weightValues(const std::string& name) const {
+  const at::Tensor w = weight(name).detach().to(torch::kFloat).contiguous();
+  return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+}
+
+void Model::setActivationQuantization(const std::map<std::string, ActivationQuantParams>& params) {
+  d->activations.clear();
+  for (const auto& [name, p] : params) {
+    layer(name);  // throws UnknownLayer
+    if (!p.enabled()) continue;
+    if (!(p.scale > 0) || p.qmin > 0 || p.qmax < 0 || p.qmin >= p.qmax)
+      throw Error(ErrorCode::InvalidArgument, "activation quantizer of layer '" + name + "' has an invalid grid");
+    d->activations[name] = p;
+  }
+  d->quantizedForward.reset();
+  if (d->activations.empty()) return;
+  d->quantizedForward = std::make_unique<torch::jit::GraphFunction>(
+      c10::QualifiedName("roundlab_activation_quantized_forward"),
+      activationQuantizedForward(d->module, d->summary, d->activations), nullptr);
+}
+
+const std::map<std::string, ActivationQuantParams>& Model::activationQuantization() const { return d->activations; }
+
+Model Model::clone() const {
+  auto impl = std::make_shared<Impl>();
+  impl->module = d->module.clone();
+  impl->module.eval();
+  impl->summary = d->summary;
+  Model m(std::move(impl));
+  m.setActivationQuantization(d->activations);
+  return m;
+}
+
+torch::jit::Module Model::exportableModule() const {
+  if (d->activations.empty()) return d->module;
+  torch::jit::Module copy = d->module.clone();
+  copy.eval();
+  // The copy's forward is its own function: rewrite its graph in place (as freezing does).
+  quantizeActivationsInGraph(*copy.get_method("forward").graph(), d->summary, d->activations);
+  return copy;
+}
+
+torch::jit::Module& Model::module() { return d->module; }
+const torch::jit::Module& Model::module() const { return d->module; }
+
+c10::IValue attributeAt(const torch::jit::Module& root, const std::string& path) {
+  torch::jit::Module m = root;
+  std::string::size_type start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!m.hasattr(part)) throw Error(ErrorCode::UnknownLayer, "model has no attribute '" + path + "'");
+    c10::IValue v = m.attr(part);
+    if (dot == std::string::npos) return v;
+    m = v.toModule();
+    start = dot + 1;
+  }
+}
+
+}  // namespace roundlab

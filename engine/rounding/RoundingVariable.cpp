@@ -1,0 +1,213 @@
+#include "engine/rounding/RoundingVariable.h"
+
+#include <cmath>
+
+namespace roundlab {
+
+namespace {
+constexpr double kZeta = 1.1, kGamma = -0.1;
+constexpr double kPi = 3.14159265358979323846;
+
+// Forward: round; backward: identity.
+at::Tensor roundSte(const at::Tensor& x) { return x + (x.round() - x).detach(); }
+
+// sign(u)|u|^(1/a), differentiable in a tensor exponent a, with finite gradients at u = 0.
+at::Tensor powerInverseOf(const at::Tensor& u, const at::Tensor& a) {
+  return u.sign() * u.abs().clamp_min(1e-20).pow(1.0 / a);
+}
+
+constexpr double kMinExponent = 0.1, kMaxExponent = 1.0;  // the grid family of algorithms.md: a in (0, 1]
+}  // namespace
+
+at::Tensor RoundingVariable::rectifiedSigmoid(const at::Tensor& v) {
+  return (torch::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1);
+}
+
+at::Tensor RoundingVariable::inverseRectifiedSigmoid(const at::Tensor& h) {
+  // sigmoid(V) = (h - gamma) / (zeta - gamma), so V = -log(1/that - 1)
+  return -torch::log((kZeta - kGamma) / (h - kGamma) - 1);
+}
+
+RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, const AdaRoundConfig& config,
+                                   const at::Tensor& bias)
+    : grid_(std::move(grid)), kind_(config.variable), freedom_(config.freedom) {
+  validate(config);
+  torch::NoGradGuard noGrad;
+  const at::Tensor w = weight.detach().to(at::kFloat);
+  shape_ = w.sizes().vec();
+  // On a power grid the rounding is learned in the transformed domain t = sign(w)|w|^a.
+  scaled_ = grid_.view(powerTransform(w, grid_.exponent)) / grid_.scale;
+  base_ = torch::floor(scaled_);
+  const at::Tensor frac = scaled_ - base_;
+  nearest_ = (frac >= 0.5).to(at::kFloat);
+  mask_ = at::ones_like(scaled_);
+  if (config.selection != WeightSelection::All && config.selectFraction < 1.0) {
+    // Higher score = selected first.
+    const at::Tensor score =
+        config.selection == WeightSelection::NearestBoundary ? -(frac - 0.5).abs() : grid_.view(w).abs();
+    const int64_t keep =
+        std::max<int64_t>(1, static_cast<int64_t>(std::llround(config.selectFraction * score.numel())));
+    const at::Tensor idx = std::get<1>(score.flatten().topk(keep));
+    mask_ = at::zeros({score.numel()}).index_fill_(0, idx, 1.0).view_as(score);
+  }
+  if (freedom_ == DegreesOfFreedom::RoundingAndStep || freedom_ == DegreesOfFreedom::RoundingStepAndBias)
+    logStep_ = at::zeros_like(grid_.scale).requires_grad_(true);
+  if (freedom_ == DegreesOfFreedom::RoundingStepAndBias && bias.defined())
+    bias_ = bias.detach().to(at::kFloat).clone().requires_grad_(true);
+  if (config.learnExponent) logExponent_ = at::zeros({}, at::kFloat).requires_grad_(true);
+  v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
+           ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
+           : at::zeros_like(scaled_).requires_grad_(true);
+  if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
+    fused_ = {base_.contiguous(),
+              nearest_.contiguous(),
+              mask_.contiguous(),
+              grid_.zeroPoint.to(at::kFloat).expand_as(scaled_).contiguous(),
+              grid_.scale.to(at::kFloat).expand_as(scaled_).contiguous(),
+              grid_.qmin,
+              grid_.qmax};
+    fusable_ = !logStep_.defined() && !logExponent_.defined();
+  }
+}
+
+bool RoundingVariable::startFusedOptimisation(const AdaRoundConfig& config) {
+  if (!fusable_) return false;
+  fusedOptimizer_ = std::make_unique<RectifiedSigmoidOptimizer>(v_, fused_, shape_, config.optimizer, config.momentum);
+  return true;
+}
+
+at::Tensor RoundingVariable::integerCodes(bool hard) const {
+  at::Tensor q;
+  if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
+    q = base_ + (hard ? (v_ >= 0).to(at::kFloat) : rectifiedSigmoid(v_));
+  } else {
+    q = hard ? (scaled_ + v_).round() : roundSte(scaled_ + v_);
+    if (freedom_ != DegreesOfFreedom::FreeIntegers) q = at::minimum(at::maximum(q, base_), base_ + 1);
+  }
+  return mask_ * q + (1 - mask_) * (base_ + nearest_);
+}
+
+std::vector<at::Tensor> RoundingVariable::parameters() const {
+  if (fusedOptimizer_) return {};
+  std::vector<at::Tensor> p{v_};
+  if (logStep_.defined()) p.push_back(logStep_);
+  if (bias_.defined()) p.push_back(bias_);
+  if (logExponent_.defined()) p.push_back(logExponent_);
+  return p;
+}
+
+WeightGrid RoundingVariable::grid() const {
+  WeightGrid g = grid_;
+  if (logStep_.defined()) g.scale = (grid_.scale * logStep_.detach().exp()).contiguous();
+  if (logExponent_.defined()) g.exponent = exponent().item<double>();
+  return g;
+}
+
+at::Tensor RoundingVariable::exponent() const {
+  return (grid_.exponent * logExponent_.exp()).clamp(kMinExponent, kMaxExponent);
+}
+
+at::Tensor RoundingVariable::softWeight() const {
+  if (fusedOptimizer_) return powerInverse(fusedOptimizer_->softWeight(), grid_.exponent);
+  const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
+  const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
+  const at::Tensor u = ((q - grid_.zeroPoint) * step).reshape(shape_);
+  return logExponent_.defined() ? powerInverseOf(u, exponent()) : powerInverse(u, grid_.exponent);
+}
+
+at::Tensor RoundingVariable::regularizer(double beta) const {
+  if (kind_ != RoundingVariableKind::RectifiedSigmoid) return at::zeros({});
+  return rectifiedSigmoidRegularizer(v_, fused_, beta);
+}
+
+at::Tensor RoundingVariable::codes() const {
+  torch::NoGradGuard noGrad;
+  return (integerCodes(true) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax).to(at::kInt).reshape(shape_);
+}
+
+std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
+                                                     const AdaRoundConfig& config,
+                                                     const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
+                                                     const std::function<void(double, double)>& progress,
+                                                     const std::function<void()>& checkCancel,
+                                                     const std::vector<at::Tensor>& steps, double stepLearningRate) {
+  torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
+  std::vector<RoundingVariable*> fused, composed;
+  for (RoundingVariable* v : variables) (v->startFusedOptimisation(config) ? fused : composed).push_back(v);
+  struct StopFused {  // also when cancelled
+    const std::vector<RoundingVariable*>& variables;
+    ~StopFused() {
+      for (RoundingVariable* v : variables) v->stopFusedOptimisation();
+    }
+  } stopFused{fused};
+  std::vector<at::Tensor> params;
+  for (RoundingVariable* v : composed)
+    for (const at::Tensor& t : v->parameters()) params.push_back(t);
+  const auto optimizer = params.empty() ? nullptr : makeOptimizer(params, config);
+  std::unique_ptr<torch::optim::Adam> stepOptimizer;
+  if (!steps.empty())
+    stepOptimizer = std::make_unique<torch::optim::Adam>(steps, torch::optim::AdamOptions(stepLearningRate));
+  auto gen = at::detail::createCPUGenerator(config.seed);
+  const int64_t batch = std::min<int64_t>(config.batch, samples);
+  const int iters = config.iterations;
+  const int curveEvery = std::max(1, iters / std::max(1, config.curvePoints));
+  const int progressEvery = std::max(1, iters / 100);
+  std::vector<std::pair<int, double>> curve;
+  for (int it = 0; it < iters; ++it) {
+    checkCancel();
+    const at::Tensor idx = at::randperm(samples, gen, at::kLong).slice(0, 0, batch);
+    const at::Tensor rec = batchLoss(idx);
+    at::Tensor loss = rec;
+    const double beta = regularizerBeta(config, it);
+    if (beta > 0)
+      for (RoundingVariable* v : composed) loss = loss + config.lambda * v->regularizer(beta);
+    const double lr = learningRate(config, it);
+    if (optimizer) {
+      for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+      optimizer->zero_grad();
+    }
+    if (stepOptimizer) {
+      const double lr = 0.5 * stepLearningRate * (1 + std::cos(kPi * it / std::max(1, iters)));
+      for (auto& group : stepOptimizer->param_groups()) group.options().set_lr(lr);
+      stepOptimizer->zero_grad();
+    }
+    loss.backward();
+    if (optimizer) optimizer->step();
+    for (RoundingVariable* v : fused) v->fusedStep(lr, config.lambda, beta);
+    if (stepOptimizer) stepOptimizer->step();
+    const bool last = it == iters - 1;
+    if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
+    if (progress && (it % progressEvery == 0 || last))
+      progress(static_cast<double>(it + 1) / iters, rec.item<double>());
+  }
+  return curve;
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params, const AdaRoundConfig& c) {
+  if (c.optimizer == OptimizerKind::Sgd)
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.learningRate).momentum(c.momentum));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.learningRate));
+}
+
+double learningRate(const AdaRoundConfig& c, int it) {
+  return c.cosineLr ? 0.5 * c.learningRate * (1 + std::cos(kPi * it / std::max(1, c.iterations))) : c.learningRate;
+}
+
+double regularizerBeta(const AdaRoundConfig& c, int it) {
+  const int iters = c.iterations;
+  const int warm = static_cast<int>(std::round(c.warmup * iters));
+  if (it < warm) return -1;
+  const double t = iters > warm ? static_cast<double>(it - warm) / static_cast<double>(iters - warm) : 1.0;
+  return c.cosineBeta ? c.betaEnd + 0.5 * (c.betaStart - c.betaEnd) * (1 + std::cos(kPi * t))
+                      : c.betaStart + (c.betaEnd - c.betaStart) * t;
+}
+
+at::Tensor reconstructionLoss(const at::Tensor& prediction, const at::Tensor& target) {
+  // One fused squared-error op (one backward node instead of sub/pow/sum/mean): the mean over
+  // every dimension but 1 of the sum over dimension 1 is the total over numel / size(1).
+  const double n =
+      static_cast<double>(prediction.numel()) / static_cast<double>(prediction.dim() > 1 ? prediction.size(1) : 1);
+  return at::mse_loss(prediction, target, at::Reduction::Sum) * (1.0 / n);
+}
+
+}  // namespace roundlab

@@ -1,0 +1,40 @@
+#include "engine/session/SessionBuilder.h"
+
+#include <filesystem>
+
+#include "engine/core/Error.h"
+#include "engine/core/Runtime.h"
+#include "engine/core/Sha256.h"
+
+namespace roundlab {
+
+namespace {
+std::string absolutePath(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+}  // namespace
+
+Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
+                    const QuantizedWeights& weights) {
+  Session s;
+  s.modelPath = absolutePath(modelPath);
+  s.calibrationPath = absolutePath(calibrationPath);
+  s.modelSha256 = sha256File(modelPath);
+  s.calibrationSha256 = sha256File(calibrationPath);
+  s.versions = libraryVersions();
+  s.result = result;
+  s.weights = weights;
+  return s;
+}
+
+void checkRecordedHash(const std::string& path, const std::string& recordedSha256, const std::string& what) {
+  const std::string actual = sha256File(path);
+  if (actual != recordedSha256)
+    throw Error(ErrorCode::BadDataFile,
+                "the " + what + " " + path + " has changed since the session was saved (SHA-256 " +
+                    actual.substr(0, 12) + "…, recorded " + recordedSha256.substr(0, 12) + "…)");
+}
+
+}  // namespace roundlab

@@ -1,0 +1,204 @@
+#include "engine/workspace/Workspace.h"
+
+#include <optional>
+
+#include "engine/core/Error.h"
+#include "engine/eval/Evaluation.h"
+#include "engine/pipeline/Experiment.h"
+#include "engine/pipeline/ModelQuantizer.h"
+#include "engine/workspace/WorkspaceState.h"
+
+namespace roundlab {
+
+std::shared_ptr<const Dataset> openDataSource(const DataSource& source) {
+  std::shared_ptr<const Dataset> data = openDataset(source.path, source.options);
+  if (source.count > 0) data = subsetDataset(data, source.count, source.seed);
+  return data;
+}
+
+void Workspace::State::requireModel() const {
+  if (!fp) throw Error(ErrorCode::InvalidArgument, "open a model first");
+}
+
+void Workspace::State::requireCalibration() const {
+  if (!calibration) throw Error(ErrorCode::InvalidArgument, "open a calibration set first");
+}
+
+void Workspace::State::resetResults() {
+  runs.clear();
+  weights.clear();
+  current.reset();
+  importance.reset();
+  allocation = {};
+}
+
+std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, const QuantizedWeights& w) {
+  auto run = std::make_shared<RunRecord>();
+  run->number = nextRun;
+  run->result = std::move(result);
+  run->modelPath = modelPath;
+  run->calibrationPath = calibrationPath;
+  if (options.layerViews)
+    for (const auto& [layer, codes] : w.codes)
+      run->layers[layer] = layerQuantView(fp->weight(layer), codes, w.rtnCodes.at(layer), w.grids.at(layer));
+  return run;
+}
+
+void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
+  nextRun = run->number + 1;
+  weights[run->number] = std::move(w);
+  runs.push_back(run);
+  current = run;
+}
+
+Workspace::Workspace(WorkspaceOptions options) : d(std::make_unique<State>()) { d->options = options; }
+Workspace::~Workspace() = default;
+
+SnapshotPtr Workspace::loadModel(const std::string& path) {
+  auto model = std::make_unique<Model>(Model::load(path));
+  auto fp = std::make_unique<Model>(model->clone());
+  d->model = std::move(model);
+  d->fp = std::move(fp);
+  d->modelPath = path;
+  d->resetResults();
+  return snapshot();
+}
+
+bool Workspace::hasModel() const { return d->fp != nullptr; }
+
+const ModelSummary& Workspace::summary() const {
+  d->requireModel();
+  return d->fp->summary();
+}
+
+const std::string& Workspace::modelPath() const { return d->modelPath; }
+
+SnapshotPtr Workspace::snapshot() const {
+  d->requireModel();
+  auto s = std::make_shared<ModelSnapshot>();
+  s->path = d->modelPath;
+  s->summary = d->model->summary();
+  for (const LayerInfo& l : s->summary.layers) s->weights[l.name] = d->model->weightValues(l.name);
+  return s;
+}
+
+const DatasetInfo& Workspace::setCalibration(const DataSource& source) {
+  d->calibration = openDataSource(source);
+  d->calibrationPath = source.path;
+  return d->calibration->info();
+}
+
+const DatasetInfo& Workspace::setEvaluation(const DataSource& source) {
+  d->evaluation = openDataSource(source);
+  d->evaluationPath = source.path;
+  return d->evaluation->info();
+}
+
+void Workspace::clearEvaluation() {
+  d->evaluation.reset();
+  d->evaluationPath.clear();
+}
+
+bool Workspace::hasCalibration() const { return d->calibration != nullptr; }
+bool Workspace::hasEvaluation() const { return d->evaluation != nullptr; }
+
+const DatasetInfo& Workspace::calibrationInfo() const {
+  d->requireCalibration();
+  return d->calibration->info();
+}
+
+const DatasetInfo& Workspace::evaluationInfo() const {
+  if (!d->evaluation) throw Error(ErrorCode::InvalidArgument, "open an evaluation set first");
+  return d->evaluation->info();
+}
+
+RunPtr Workspace::quantize(const QuantizationRequest& request, const JobHooks& hooks) {
+  d->requireModel();
+  d->requireCalibration();
+  Model work = d->fp->clone();  // every run starts from the FP weights; the model changes only on success
+  QuantizedWeights weights;
+  QuantizationResult result =
+      quantizeModel(work, *d->calibration, request, &weights, hooks.progress, hooks.cancel, hooks.layerDone);
+  std::shared_ptr<RunRecord> run = d->newRun(std::move(result), weights);
+  if (d->evaluation) {
+    EvalOptions o;
+    o.reference = d->fp.get();
+    o.cancel = hooks.cancel;
+    run->evaluation = roundlab::evaluate(work, *d->evaluation, o);
+    run->evaluated = true;
+  }
+  *d->model = std::move(work);
+  d->addRun(run, std::move(weights));
+  return run;
+}
+
+RunPtr Workspace::currentRun() const { return d->current; }
+const std::vector<RunPtr>& Workspace::runs() const { return d->runs; }
+
+EvaluationResult Workspace::evaluate(const EvaluationSettings& settings, const JobHooks& hooks) const {
+  d->requireModel();
+  if (!d->evaluation) throw Error(ErrorCode::InvalidArgument, "open an evaluation set first");
+  std::optional<Model> file;
+  const Model* reference = nullptr;
+  if (settings.reference == EvaluationSettings::Reference::FpCopy) {
+    reference = d->fp.get();
+  } else if (settings.reference == EvaluationSettings::Reference::File) {
+    file = Model::load(settings.referencePath);
+    reference = &*file;
+  }
+  EvalOptions o;
+  o.batch = settings.batch;
+  o.reference = reference;
+  o.progress = hooks.progress;
+  o.cancel = hooks.cancel;
+  EvaluationResult r;
+  r.report = roundlab::evaluate(*d->model, *d->evaluation, o);
+  if (settings.perLayerSamples > 0 && reference) {
+    CompareOptions co;
+    co.maxSamples = std::min<int64_t>(d->evaluation->info().samples, settings.perLayerSamples);
+    co.cancel = hooks.cancel;
+    r.layers = compareLayerOutputs(*reference, *d->model, *d->evaluation, co);
+  }
+  return r;
+}
+
+ImportancePtr Workspace::estimateImportance(const ImportanceRequest& request, const JobHooks& hooks) {
+  d->requireModel();
+  d->requireCalibration();
+  auto report = std::make_shared<ImportanceReport>();
+  report->table = roundlab::estimateImportance(*d->fp, *d->calibration, request, hooks.progress, hooks.cancel);
+  report->costs = layerCosts(*d->fp, *d->calibration);
+  // Earlier estimates of the other estimators stay, for the comparison.
+  report->estimates.push_back(report->table);
+  if (d->importance)
+    for (const ImportanceTable& t : d->importance->estimates)
+      if (t.estimator != report->table.estimator) report->estimates.push_back(t);
+  d->importance = report;
+  return report;
+}
+
+ImportancePtr Workspace::importance() const { return d->importance; }
+
+BitAllocationModel Workspace::allocationModel(int activationBits) const {
+  if (!d->importance) throw Error(ErrorCode::InvalidArgument, "estimate the importance first");
+  return BitAllocationModel(d->importance->table, d->importance->costs, activationBits);
+}
+
+Allocation Workspace::allocate(BudgetKind kind, double budget, const std::map<std::string, int>& pins, bool exact,
+                               int activationBits) {
+  d->allocation = allocationModel(activationBits).allocate(kind, budget, pins, exact);
+  return d->allocation;
+}
+
+const Allocation& Workspace::allocation() const { return d->allocation; }
+
+std::vector<ExperimentRow> Workspace::runExperiment(const QuantizationRequest& base, const std::string& axis,
+                                                    const std::vector<std::string>& values,
+                                                    const JobHooks& hooks) const {
+  d->requireModel();
+  d->requireCalibration();
+  return roundlab::runExperiment(*d->fp, *d->calibration, d->evaluation.get(), base, axis, values, hooks.progress,
+                                 hooks.cancel);
+}
+
+}  // namespace roundlab

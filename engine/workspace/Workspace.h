@@ -1,0 +1,181 @@
+#pragma once
+// RoundLab's engine facade: the one front door for the workbench's engine thread and for every
+// roundlab-cli command. A Workspace owns the loaded model and its FP copy, the calibration and
+// evaluation sets, the runs made on them, the importance tables and the allocation, and offers
+// each operation as request -> result, with progress and cancel (JobHooks). The header is
+// Torch-free: tensors stay behind it, and what it hands out are plain values, immutable once
+// made (shared_ptr<const ...>), so a GUI thread may keep them while the engine goes on.
+//
+// Not thread-safe: one thread owns a Workspace (the engine thread, the CLI's main thread).
+// Every operation either succeeds or throws Error leaving the workspace as it was.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/Job.h"
+#include "engine/core/Runtime.h"
+#include "engine/data/Dataset.h"
+#include "engine/eval/Evaluation.h"
+#include "engine/eval/LayerComparison.h"
+#include "engine/importance/BitAllocation.h"
+#include "engine/importance/Importance.h"
+#include "engine/model/LayerInfo.h"
+#include "engine/pipeline/Experiment.h"
+#include "engine/pipeline/QuantizationRequest.h"
+#include "engine/workspace/ExportKind.h"
+#include "engine/workspace/LayerQuantView.h"
+#include "engine/workspace/RunRecord.h"
+
+namespace roundlab {
+
+// A data file and how to read it: normalisation overrides, and optionally a seeded subset.
+struct DataSource {
+  std::string path;
+  DataOptions options;
+  int64_t count = 0;  // > 0: a subset of this many samples drawn with `seed`
+  uint64_t seed = 0;
+};
+
+// What views read of the model: its layer table and current weight values (a copy).
+struct ModelSnapshot {
+  std::string path;
+  ModelSummary summary;
+  std::map<std::string, std::vector<float>> weights;  // FP, or the current run's dequantized values
+};
+using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;
+
+// Importance of the FP model and the layer costs an allocation needs.
+struct ImportanceReport {
+  ImportanceTable table;  // the latest estimate: the one an allocation uses
+  std::map<std::string, LayerCost> costs;
+  std::vector<ImportanceTable> estimates;  // one per estimator run on this model, the latest first
+  bool fromSession = false;                // read from an opened session, not estimated now
+};
+using ImportancePtr = std::shared_ptr<const ImportanceReport>;
+
+// Progress, cancel and per-layer results of one operation; every member may be empty.
+struct JobHooks {
+  ProgressFn progress;
+  CancelToken cancel;
+  LayerDoneFn layerDone;  // quantize: each layer as soon as its unit is finished
+};
+
+struct EvaluationSettings {
+  // What the model is compared with (KL, agreement, per-layer outputs).
+  enum class Reference { FpCopy, File, None };
+  Reference reference = Reference::FpCopy;
+  std::string referencePath;  // Reference::File
+  int64_t batch = 256;
+  int64_t perLayerSamples = 0;  // > 0: also every layer's output against the reference's
+};
+
+struct EvaluationResult {
+  EvalReport report;
+  std::vector<LayerComparison> layers;  // with perLayerSamples
+};
+
+struct ExportOutcome {
+  ExportKind kind = ExportKind::TorchScript;
+  std::string path;
+  std::string validation;  // how it was checked, e.g. "outputs on 32 samples identical"
+  double maxAbsDiff = 0;   // TorchScript: reloaded vs in-app output on the probe batch
+  int64_t probeSamples = 0;
+};
+
+// A session as written, without its tensors (what `roundlab-cli session` shows).
+struct SessionInfo {
+  std::string path;
+  std::string modelPath, modelSha256, calibrationPath, calibrationSha256;
+  LibraryVersions versions;
+  QuantizationResult result;
+  std::vector<ImportanceTable> importance;
+};
+
+struct OpenedSession {
+  SnapshotPtr snapshot;
+  RunPtr run;
+  ImportancePtr importance;  // null when the session has none, or no calibration set to cost it
+  std::string calibrationPath;
+};
+
+struct RerunOutcome {
+  bool identical = false;
+  int64_t layers = 0;
+  std::vector<std::string> differing;  // layers whose codes differ from the saved ones
+};
+
+struct WorkspaceOptions {
+  bool layerViews = false;  // build every run's per-layer views (the workbench draws them)
+};
+
+class Workspace {
+ public:
+  explicit Workspace(WorkspaceOptions options = {});
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  // --- Model. Loading replaces the model and forgets its runs, importance and allocation; a
+  // model that fails to load leaves everything as it was.
+  SnapshotPtr loadModel(const std::string& path);
+  bool hasModel() const;
+  const ModelSummary& summary() const;  // throws InvalidArgument without a model
+  const std::string& modelPath() const;
+  SnapshotPtr snapshot() const;
+
+  // --- Data, opened (and checked) now; the previous set stays when opening fails.
+  const DatasetInfo& setCalibration(const DataSource& source);
+  const DatasetInfo& setEvaluation(const DataSource& source);
+  void clearEvaluation();
+  bool hasCalibration() const;
+  bool hasEvaluation() const;
+  const DatasetInfo& calibrationInfo() const;
+  const DatasetInfo& evaluationInfo() const;
+
+  // --- Quantization of the FP weights. On success the model holds the run's weights and the
+  // run is evaluated on the evaluation set (when there is one) against the FP copy; on error or
+  // cancel the model is as it was.
+  RunPtr quantize(const QuantizationRequest& request, const JobHooks& hooks = {});
+  RunPtr currentRun() const;  // the run whose weights the model holds (null: FP)
+  const std::vector<RunPtr>& runs() const;
+  // Two runs side by side: compareRuns() in RunRecord.h.
+
+  // --- Evaluation of the model as it is now, on the evaluation set.
+  EvaluationResult evaluate(const EvaluationSettings& settings = {}, const JobHooks& hooks = {}) const;
+
+  // --- Importance of the FP model on the calibration set; earlier tables of other estimators
+  // are kept beside it.
+  ImportancePtr estimateImportance(const ImportanceRequest& request, const JobHooks& hooks = {});
+  ImportancePtr importance() const;
+  // The allocation model of the latest table (throws InvalidArgument before an estimate).
+  BitAllocationModel allocationModel(int activationBits = 8) const;
+  Allocation allocate(BudgetKind kind, double budget, const std::map<std::string, int>& pins = {}, bool exact = true,
+                      int activationBits = 8);
+  const Allocation& allocation() const;  // the last allocate(), empty before
+
+  // --- Design-space sweep of one axis from the FP model (the model is left as it is).
+  std::vector<ExperimentRow> runExperiment(const QuantizationRequest& base, const std::string& axis,
+                                           const std::vector<std::string>& values, const JobHooks& hooks = {}) const;
+
+  // --- Sessions: the run (default: the current one) with its settings, hashes and weights, and
+  // every importance table; written atomically.
+  void saveSession(const std::string& path, const RunPtr& run = nullptr) const;
+  // Loads the session's model and puts the session's weights into it (the calibration set is
+  // opened when it is still there; its importance tables need it for their costs).
+  OpenedSession openSession(const std::string& path);
+  static SessionInfo readSession(const std::string& path);
+  // Loads the session's model and calibration set (refusing files whose hash changed), reruns its
+  // request and compares the codes bit for bit. The rerun becomes this workspace's current run.
+  RerunOutcome rerunSession(const std::string& path, const JobHooks& hooks = {});
+
+  // --- Exports of the current run, each validated by reading it back. TorchScript is probed on
+  // the evaluation set, else the calibration set.
+  ExportOutcome exportRun(ExportKind kind, const std::string& path) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> d;
+};
+
+}  // namespace roundlab

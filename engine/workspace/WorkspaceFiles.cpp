@@ -1,0 +1,143 @@
+// The workspace's files: sessions (save, open, read, rerun) and validated exports.
+#include <filesystem>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "engine/core/Error.h"
+#include "engine/export/QuantizedModelExport.h"
+#include "engine/export/TorchScriptExport.h"
+#include "engine/session/SessionBuilder.h"
+#include "engine/session/SessionFile.h"
+#include "engine/workspace/WorkspaceState.h"
+
+namespace roundlab {
+
+const EnumTable<ExportKind>& exportKindTable() {
+  static const EnumTable<ExportKind> t{
+      "export",
+      {{ExportKind::TorchScript, "torchscript", "the quantized model as TorchScript, reloaded and compared"},
+       {ExportKind::QuantizedHdf5, "h5", "integer codes and grids per layer (HDF5), read back bit for bit"},
+       {ExportKind::Encodings, "encodings", "per-tensor encodings as JSON"},
+       {ExportKind::ResultsCsv, "csv", "the per-layer result table"}}};
+  return t;
+}
+
+void Workspace::saveSession(const std::string& path, const RunPtr& which) const {
+  const RunPtr run = which ? which : d->current;
+  if (!run) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet: quantize first");
+  const auto w = d->weights.find(run->number);
+  if (w == d->weights.end()) throw Error(ErrorCode::InvalidArgument, "that run is not part of this workspace");
+  Session s = makeSession(run->modelPath, run->calibrationPath, run->result, w->second);
+  if (d->importance) s.importance = d->importance->estimates;  // the latest first
+  roundlab::saveSession(path, s);                              // atomic: a failure leaves any old file as it was
+}
+
+OpenedSession Workspace::openSession(const std::string& path) {
+  const Session s = loadSession(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(s.modelPath, ec))
+    throw Error(ErrorCode::BadDataFile, "the session's model " + s.modelPath + " is not there any more");
+  auto fp = std::make_unique<Model>(Model::load(s.modelPath));
+  auto work = std::make_unique<Model>(fp->clone());
+  applySession(*work, s);  // throws when the model does not match the session; nothing changes then
+  std::shared_ptr<const Dataset> calibration;
+  try {  // the importance tables' costs and later runs need it; a session opens without it
+    calibration = openDataset(s.calibrationPath);
+  } catch (const Error&) {
+  }
+
+  d->fp = std::move(fp);
+  d->model = std::move(work);
+  d->modelPath = s.modelPath;
+  d->resetResults();
+  if (calibration) {
+    d->calibration = calibration;
+    d->calibrationPath = s.calibrationPath;
+  }
+  std::shared_ptr<RunRecord> run = d->newRun(s.result, s.weights);
+  run->calibrationPath = s.calibrationPath;
+  run->sessionPath = path;
+  d->addRun(run, s.weights);
+
+  OpenedSession opened;
+  opened.run = run;
+  opened.calibrationPath = s.calibrationPath;
+  if (!s.importance.empty()) {
+    auto report = std::make_shared<ImportanceReport>();
+    report->table = s.importance.front();
+    report->estimates = s.importance;
+    report->fromSession = true;
+    if (calibration) report->costs = layerCosts(*d->fp, *calibration);
+    d->importance = report;  // the tables stay with the session even without costs
+    if (calibration) opened.importance = report;
+  }
+  opened.snapshot = snapshot();
+  return opened;
+}
+
+SessionInfo Workspace::readSession(const std::string& path) {
+  const Session s = loadSession(path);
+  return {path, s.modelPath, s.modelSha256, s.calibrationPath, s.calibrationSha256, s.versions, s.result, s.importance};
+}
+
+RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& hooks) {
+  const Session saved = loadSession(path);
+  checkRecordedHash(saved.modelPath, saved.modelSha256, "model");
+  checkRecordedHash(saved.calibrationPath, saved.calibrationSha256, "calibration set");
+  loadModel(saved.modelPath);
+  DataSource calibration;
+  calibration.path = saved.calibrationPath;
+  setCalibration(calibration);
+  clearEvaluation();
+  const RunPtr run = quantize(saved.result.request, hooks);
+  const QuantizedWeights& now = d->weights.at(run->number);
+  RerunOutcome out;
+  out.layers = static_cast<int64_t>(now.codes.size());
+  for (const auto& [name, codes] : saved.weights.codes) {
+    const auto it = now.codes.find(name);
+    if (it == now.codes.end() || !at::equal(it->second, codes)) out.differing.push_back(name);
+  }
+  out.identical = out.differing.empty() && now.codes.size() == saved.weights.codes.size();
+  return out;
+}
+
+ExportOutcome Workspace::exportRun(ExportKind kind, const std::string& path) const {
+  const RunPtr run = d->current;
+  if (!run) throw Error(ErrorCode::InvalidArgument, "quantize the model before exporting it");
+  const QuantizedWeights& w = d->weights.at(run->number);
+  ExportOutcome out;
+  out.kind = kind;
+  out.path = path;
+  const std::string layers = std::to_string(w.codes.size());
+  switch (kind) {
+    case ExportKind::TorchScript: {
+      const Dataset* probe = d->evaluation ? d->evaluation.get() : d->calibration.get();
+      if (!probe) throw Error(ErrorCode::InvalidArgument, "a TorchScript export is checked on data: open a data set");
+      const ExportReport e = exportTorchScript(*d->model, path, *probe);
+      out.maxAbsDiff = e.maxAbsDiff;
+      out.probeSamples = e.probeSamples;
+      std::ostringstream text;
+      text << "reloaded in LibTorch: outputs on " << e.probeSamples << " samples identical (max |Δ| = " << e.maxAbsDiff
+           << ")";
+      out.validation = text.str();
+      break;
+    }
+    case ExportKind::QuantizedHdf5:
+      exportQuantizedHdf5(path, *d->model, w,
+                          {quantMethodName(run->result.request.method), run->result.request.seed, run->modelPath});
+      out.validation = "read back: dequantized weights of " + layers + " layers identical to the model's, bit for bit";
+      break;
+    case ExportKind::Encodings:
+      exportEncodingsJson(path, *d->model, w);
+      out.validation = "encodings of " + layers + " layers";
+      break;
+    case ExportKind::ResultsCsv:
+      exportResultsCsv(path, run->result);
+      out.validation = std::to_string(run->result.layers.size()) + " layer rows";
+      break;
+  }
+  return out;
+}
+
+}  // namespace roundlab

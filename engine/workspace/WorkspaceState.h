@@ -1,0 +1,43 @@
+#pragma once
+// What a Workspace holds behind its Torch-free header (engine-internal: Torch types).
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/data/Dataset.h"
+#include "engine/model/Model.h"
+#include "engine/quant/QuantizedWeights.h"
+#include "engine/workspace/Workspace.h"
+
+namespace roundlab {
+
+struct Workspace::State {
+  WorkspaceOptions options;
+  std::unique_ptr<Model> model, fp;  // the working model (the current run's weights) and its FP original
+  std::string modelPath;
+  std::shared_ptr<const Dataset> calibration, evaluation;
+  std::string calibrationPath, evaluationPath;
+  std::vector<RunPtr> runs;
+  std::map<int, QuantizedWeights> weights;  // by run number
+  RunPtr current;
+  ImportancePtr importance;
+  Allocation allocation;
+  int nextRun = 1;
+
+  void requireModel() const;
+  void requireCalibration() const;
+  // Forgets the runs, importance and allocation of the previous model.
+  void resetResults();
+  // A run record of `weights` (built views when the options ask for them), numbered next.
+  std::shared_ptr<RunRecord> newRun(QuantizationResult result, const QuantizedWeights& weights);
+  void addRun(const RunPtr& run, QuantizedWeights weights);
+};
+
+// The views' data of one layer from the FP weight, the codes, the nearest codes and the grid.
+LayerQuantView layerQuantView(const at::Tensor& fpWeight, const at::Tensor& codes, const at::Tensor& rtnCodes,
+                              const WeightGrid& grid);
+
+// Opens a data source: the file, its normalisation overrides, and the seeded subset.
+std::shared_ptr<const Dataset> openDataSource(const DataSource& source);
+
+}  // namespace roundlab
