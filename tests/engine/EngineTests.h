@@ -2,6 +2,31 @@
 // Engine test suites (one executable; ctest runs each suite by name). No Torch here: moc reads it.
 #include <QObject>
 
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace testsupport {
+
+struct Suite {
+  const char* name;
+  std::function<std::unique_ptr<QObject>()> make;
+};
+// Every suite the sources declared, in link order.
+std::vector<Suite>& suites();
+struct SuiteRegistration {
+  SuiteRegistration(const char* name, std::function<std::unique_ptr<QObject>()> make) {
+    suites().push_back({name, std::move(make)});
+  }
+};
+
+}  // namespace testsupport
+
+// Declares a suite, at the start of a line in its source: tests/CMakeLists.txt reads these lines
+// to register one ctest per suite (engine.<name>), so the sources are the only list.
+#define ROUNDLAB_ENGINE_SUITE(name, Class) \
+  static const testsupport::SuiteRegistration Class##Registration(name, [] { return std::make_unique<Class>(); })
+
 class ModelTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -159,4 +184,15 @@ class SessionTests : public QObject {
   void sha256MatchesStandardVectors();
   void sessionRoundTripRestoresEverything();
   void badSessionFiles();
+};
+
+class WorkspaceTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void quantizeMatchesTheEngineDirectly();
+  void failuresLeaveTheWorkspaceAsItWas();
+  void sessionsRoundTripAndRerun();
+  void importanceKeepsOneTablePerEstimator();
+  void exportsOfTheCurrentRun();
+  void compareRunsGivesPerLayerDifferences();
 };

@@ -1,9 +1,40 @@
 #include "TestSupport.h"
 
+#include <filesystem>
+#include <map>
+
 namespace testsupport {
 
 std::string fixture(const char* name) { return std::string(ROUNDLAB_TEST_DATA_DIR) + "/" + name; }
 std::string demoFile(const char* name) { return std::string(ROUNDLAB_DEMO_DIR) + "/" + name; }
+
+namespace {
+std::string demoPath(const std::string& name) {
+  return name.find('/') == std::string::npos ? demoFile(name.c_str()) : name;
+}
+}  // namespace
+
+const roundlab::Model& demoModel(const std::string& name) {
+  static std::map<std::string, roundlab::Model> loaded;
+  const std::string path = demoPath(name);
+  auto it = loaded.find(path);
+  if (it == loaded.end()) it = loaded.emplace(path, roundlab::Model::load(path)).first;
+  return it->second;
+}
+
+std::string fashionMnist(const char* file) { return std::string(FASHION_MNIST_DIR) + "/" + file; }
+
+bool haveFashionMnist() { return std::filesystem::exists(fashionMnist("t10k-images-idx3-ubyte.gz")); }
+
+roundlab::Model demoCopy(const std::string& name) { return demoModel(name).clone(); }
+
+std::shared_ptr<const roundlab::Dataset> demoData(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<const roundlab::Dataset>> opened;
+  const std::string path = demoPath(name);
+  auto it = opened.find(path);
+  if (it == opened.end()) it = opened.emplace(path, roundlab::openDataset(path)).first;
+  return it->second;
+}
 
 at::Tensor images(int64_t n, uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);

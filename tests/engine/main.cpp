@@ -2,10 +2,19 @@
 #include <QCoreApplication>
 #include <QTest>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "EngineTests.h"
 #include "engine/core/Runtime.h"
+
+namespace testsupport {
+std::vector<Suite>& suites() {
+  static std::vector<Suite> all;
+  return all;
+}
+}  // namespace testsupport
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
@@ -16,19 +25,18 @@ int main(int argc, char** argv) {
   for (int i = suite ? 2 : 1; i < argc; ++i) rest.push_back(argv[i]);
   const int n = static_cast<int>(rest.size());
   int failed = 0;
-  auto run = [&](const char* name, QObject&& tests) {
-    if (!suite || std::strcmp(suite, name) == 0) failed += QTest::qExec(&tests, n, rest.data());
-  };
-  run("models", ModelTests());
-  run("capture", CaptureTests());
-  run("data", DataTests());
-  run("evaluation", EvaluationTests());
-  run("quantizers", QuantizerTests());
-  run("reconstruction", ReconstructionTests());
-  run("activations", ActivationQuantizationTests());
-  run("outputloss", OutputLossTests());
-  run("propagation", PropagationTests());
-  run("importance", ImportanceTests());
-  run("session", SessionTests());
+  bool found = false;
+  std::string names;
+  for (const testsupport::Suite& s : testsupport::suites()) {
+    names += std::string(names.empty() ? "" : ", ") + s.name;
+    if (suite && std::strcmp(suite, s.name) != 0) continue;
+    found = true;
+    const std::unique_ptr<QObject> tests = s.make();
+    failed += QTest::qExec(tests.get(), n, rest.data());
+  }
+  if (suite && !found) {
+    std::fprintf(stderr, "no engine suite named '%s' (suites: %s)\n", suite, names.c_str());
+    return 1;
+  }
   return failed;
 }

@@ -6,6 +6,8 @@
 #include "engine/capture/ActivationCapture.h"
 #include "engine/model/Model.h"
 
+ROUNDLAB_ENGINE_SUITE("capture", CaptureTests);
+
 using namespace roundlab;
 using testsupport::fixture;
 using testsupport::maxAbsDiff;

@@ -34,6 +34,13 @@ QString demo(const char* f) { return QString(ROUNDLAB_DEMO_DIR) + "/" + f; }
 QString fixture(const char* f) { return QString(ROUNDLAB_TEST_DATA_DIR) + "/" + f; }
 QString fmnist(const char* f) { return QString(FASHION_MNIST_DIR) + "/" + f; }
 
+// Fashion-MNIST is optional data (Debian's dataset-fashion-mnist): tests that read it skip without it.
+#define SKIP_WITHOUT_FASHION_MNIST()                                                                   \
+  do {                                                                                                 \
+    if (!QFile::exists(fmnist("t10k-images-idx3-ubyte.gz")))                                           \
+      QSKIP("Fashion-MNIST is not installed (apt install dataset-fashion-mnist): this test needs it"); \
+  } while (0)
+
 QJsonObject manifestModels() {
   QFile f(demo("demo.json"));
   f.open(QIODevice::ReadOnly);
@@ -177,6 +184,7 @@ class CliTests : public QObject {
   }
 
   void evalAgainstReferenceAndIdx() {
+    SKIP_WITHOUT_FASHION_MNIST();
     const Run self =
         cli({"eval", demo("fmnist_resnet.pt"), "--data", fmnist("t10k-images-idx3-ubyte.gz"), "--mean", "0.2860",
              "--std", "0.3530", "--count", "500", "--reference", demo("fmnist_resnet.pt"), "--per-layer", "--json"});
@@ -191,6 +199,7 @@ class CliTests : public QObject {
   }
 
   void makeCalibFromIdxIsDeterministicAndExact() {
+    SKIP_WITHOUT_FASHION_MNIST();
     QTemporaryDir dir;
     const QString a = dir.filePath("a.h5"), b = dir.filePath("b.h5"), c = dir.filePath("c.h5");
     const QStringList common{

@@ -9,6 +9,8 @@
 #include "engine/model/ModelSuffix.h"
 #include "engine/pipeline/ModelQuantizer.h"
 
+ROUNDLAB_ENGINE_SUITE("outputloss", OutputLossTests);
+
 using namespace roundlab;
 
 namespace {
@@ -41,9 +43,9 @@ void OutputLossTests::suffixOfFpOutputIsTheModel() {
   QFETCH(QString, file);
   QFETCH(QString, unit);
   QFETCH(bool, isBlock);
-  const Model m = Model::load(testsupport::demoFile(file.toStdString().c_str()));
+  const Model& m = testsupport::demoModel(file.toStdString());
   const std::string name = unit.toStdString();
-  const at::Tensor x = openDataset(testsupport::demoFile("fmnist_calib.h5"))->read(0, 16).inputs;
+  const at::Tensor x = testsupport::demoData("fmnist_calib.h5")->read(0, 16).inputs;
   const CaptureResult r = captureAll(m, x);
   const at::Tensor out = isBlock ? r.blocks.at(name)[0].output : r.layers.at(name)[0].output;
   std::string reason;
@@ -56,8 +58,8 @@ void OutputLossTests::suffixOfFpOutputIsTheModel() {
 }
 
 void OutputLossTests::klTermMatchesKlDiv() {
-  const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const at::Tensor x = openDataset(testsupport::demoFile("fmnist_calib.h5"))->read(0, 24).inputs;
+  const Model& m = testsupport::demoModel("fmnist_resnet.pt");
+  const at::Tensor x = testsupport::demoData("fmnist_calib.h5")->read(0, 24).inputs;
   const CaptureResult r = captureAll(m, x);
   const auto suffix = ModelSuffix::build(m, "layer2.0", true, nullptr);
   QVERIFY(suffix);
@@ -81,8 +83,8 @@ void OutputLossTests::klTermMatchesKlDiv() {
 }
 
 void OutputLossTests::brecqWithOutputTerm() {
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   QuantizationRequest r;
   r.method = QuantMethod::Brecq;
   r.weights.bits = 3;

@@ -13,12 +13,14 @@
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/session/SessionFile.h"
 
+ROUNDLAB_ENGINE_SUITE("session", SessionTests);
+
 using namespace roundlab;
 
 namespace {
 
 Session quantizedSession(Model& m) {
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.method = QuantMethod::Brecq;
   req.weights.bits = 3;
@@ -61,7 +63,7 @@ void SessionTests::sha256MatchesStandardVectors() {
 }
 
 void SessionTests::sessionRoundTripRestoresEverything() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const Session s = quantizedSession(m);
   QTemporaryDir dir;
   const std::string path = dir.filePath("run.rlab").toStdString();
@@ -117,7 +119,7 @@ void SessionTests::badSessionFiles() {
   EXPECT_ERROR(loadSession(dir.filePath("none.rlab").toStdString()), ErrorCode::FileNotFound);
   EXPECT_ERROR(loadSession(testsupport::demoFile("fmnist_val.h5")), ErrorCode::BadDataFile);  // HDF5, not a session
   EXPECT_ERROR(loadSession(testsupport::fixture("not_a_model.pt")), ErrorCode::BadDataFile);
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const std::string path = dir.filePath("cut.rlab").toStdString();
   saveSession(path, quantizedSession(m));
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 3);

@@ -16,6 +16,8 @@
 
 #include <random>
 
+ROUNDLAB_ENGINE_SUITE("importance", ImportanceTests);
+
 using namespace roundlab;
 
 namespace {
@@ -176,8 +178,8 @@ void ImportanceTests::estimateNeedsNoModel() {
   std::map<std::string, LayerCost> costs;
   ImportanceTable table;
   {
-    const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-    costs = layerCosts(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")));
+    const Model& m = testsupport::demoModel("fmnist_resnet.pt");
+    costs = layerCosts(m, *testsupport::demoData("fmnist_calib.h5"));
     QCOMPARE(costs.at("fc").macs, costs.at("fc").weights);                  // a linear layer: once per sample
     QCOMPARE(costs.at("conv1").macs, costs.at("conv1").weights * 28 * 28);  // 3x3, padding 1 on 28x28
     table.bits = {2, 4, 8};
@@ -208,8 +210,8 @@ void ImportanceTests::estimateNeedsNoModel() {
 }
 
 void ImportanceTests::integratedGradientsMatchExactLossChange() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   ImportanceRequest r;
   r.bits = {2, 3};
   r.layers = {"layer3.0.conv2", "fc"};
@@ -239,8 +241,8 @@ void ImportanceTests::sampleSharedPathKeepsFullSetFirstOrder() {
   // A path over a quarter of the samples, corrected by the FP gradient on all of them, against
   // the exact loss change on all of them: at 8 bits (first order dominates) nearly exact; a
   // path on that quarter alone would carry the quarter's sample noise instead.
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   ImportanceRequest r;
   r.bits = {3, 8};
   r.layers = {"layer2.0.conv1", "layer3.0.conv2", "fc"};
@@ -267,9 +269,9 @@ void ImportanceTests::sampleSharedPathKeepsFullSetFirstOrder() {
 }
 
 void ImportanceTests::estimatorsLeaveTheModelAndCancel() {
-  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  Model m = testsupport::demoCopy("fmnist_transformer.pt");
   const Model original = m.clone();
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   ImportanceRequest r;
   r.bits = {3, 6};
   r.calibrationCount = 32;
@@ -309,8 +311,8 @@ void ImportanceTests::estimatorsLeaveTheModelAndCancel() {
 // The estimate for every layer at once must match it: the probes' cross-layer terms must not
 // leak into the last layer's trace (they once made it negative).
 void ImportanceTests::hessianTraceOfLastLayerMatchesClosedForm() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  std::shared_ptr<const Dataset> calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
   ImportanceRequest r;
   r.estimator = ImportanceEstimator::Hessian;
   r.bits = {4};
@@ -343,8 +345,8 @@ void ImportanceTests::hessianTraceOfLastLayerMatchesClosedForm() {
 }
 
 void ImportanceTests::importanceTablesInSessions() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   ImportanceRequest r;
   r.bits = {2, 4};
   r.layers = {"conv1", "fc"};

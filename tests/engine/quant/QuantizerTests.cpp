@@ -7,6 +7,8 @@
 #include "engine/quant/PowerGrid.h"
 #include "engine/quant/WeightGrid.h"
 
+ROUNDLAB_ENGINE_SUITE("quantizers", QuantizerTests);
+
 using namespace roundlab;
 
 namespace {

@@ -14,6 +14,8 @@
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
 
+ROUNDLAB_ENGINE_SUITE("data", DataTests);
+
 using namespace roundlab;
 
 namespace {
@@ -65,7 +67,8 @@ ImageSet smallImageSet(int64_t n) {
 }  // namespace
 
 void DataTests::idxFashionMnistTestSplit() {
-  const std::string images = std::string(FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz";
+  SKIP_WITHOUT_FASHION_MNIST();
+  const std::string images = testsupport::fashionMnist("t10k-images-idx3-ubyte.gz");
   const auto data = openDataset(images);
   QCOMPARE(data->info().samples, int64_t(10000));
   QCOMPARE(data->info().sampleShape, (std::vector<int64_t>{1, 28, 28}));
@@ -122,8 +125,9 @@ void DataTests::idxErrors() {
   DataOptions wrongChannels;
   wrongChannels.mean = {0.1f, 0.2f, 0.3f};
   wrongChannels.std = {1.f, 1.f, 1.f};
-  EXPECT_ERROR(openDataset(std::string(FASHION_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz", wrongChannels),
-               ErrorCode::InvalidArgument);
+  if (testsupport::haveFashionMnist())
+    EXPECT_ERROR(openDataset(testsupport::fashionMnist("t10k-images-idx3-ubyte.gz"), wrongChannels),
+                 ErrorCode::InvalidArgument);
 }
 
 void DataTests::hdf5RoundTripNormalises() {

@@ -15,6 +15,8 @@
 #include "engine/eval/LayerComparison.h"
 #include "engine/model/Model.h"
 
+ROUNDLAB_ENGINE_SUITE("evaluation", EvaluationTests);
+
 using namespace roundlab;
 using testsupport::fixture;
 

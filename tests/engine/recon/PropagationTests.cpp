@@ -18,12 +18,14 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+ROUNDLAB_ENGINE_SUITE("propagation", PropagationTests);
+
 using namespace roundlab;
 
 namespace {
 
 std::shared_ptr<const Dataset> calibration(int64_t n) {
-  return subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), n, 5);
+  return subsetDataset(testsupport::demoData("fmnist_calib.h5"), n, 5);
 }
 
 std::vector<PropagationUnit> unitsOf(const Model& m, bool blocks) {
@@ -55,7 +57,7 @@ void PropagationTests::inputsMatchCaptureOfPartlyQuantizedModel_data() {
 void PropagationTests::inputsMatchCaptureOfPartlyQuantizedModel() {
   QFETCH(QString, model);
   QFETCH(bool, blocks);
-  Model m = Model::load(testsupport::demoFile(model.toStdString().c_str()));
+  Model m = testsupport::demoCopy(model.toStdString());
   const auto calib = calibration(96);
   const std::vector<PropagationUnit> units = unitsOf(m, blocks);
   std::string reason;
@@ -122,7 +124,7 @@ void PropagationTests::runsGiveTheSameCodesAsPerUnitCapture() {
   std::map<std::string, at::Tensor> codes[2];
   QuantizationResult results[2];
   for (int mode = 0; mode < 2; ++mode) {
-    Model m = Model::load(testsupport::demoFile(model.toStdString().c_str()));
+    Model m = testsupport::demoCopy(model.toStdString());
     req.propagateInputs = mode == 0;
     QuantizedWeights qw;
     results[mode] = quantizeModel(m, *calib, req, &qw);
@@ -183,7 +185,7 @@ void PropagationTests::runFromDiskCacheGivesTheSameCodes() {
   std::map<std::string, at::Tensor> codes[2];
   QuantizationResult results[2];
   for (int mode = 0; mode < 2; ++mode) {
-    Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+    Model m = testsupport::demoCopy("fmnist_resnet.pt");
     req.activationMemoryMiB = mode == 0 ? 2048 : 0;
     QuantizedWeights qw;
     results[mode] = quantizeModel(m, *calib, req, &qw);

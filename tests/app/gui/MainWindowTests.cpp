@@ -126,6 +126,8 @@ class MainWindowTests : public QObject {
     QObject::disconnect(watch);
     QVERIFY(filledCounts.count(1) && filledCounts.count(5) && filledCounts.count(10));
     qInfo("longest GUI-thread stall while quantizing: %lld ms", static_cast<long long>(longestStall));
+    // Generous bounds (a loaded 2-core CI machine); roundlab-gui-bench prints the exact figures.
+    QVERIFY2(longestStall < 250, qPrintable(QString("the GUI thread stalled %1 ms").arg(longestStall)));
     QVERIFY(w.lastRun());
     QCOMPARE(w.lastRun()->result.layers.size(), size_t(10));
     QVERIFY(w.lastRun()->top1() > 50);
@@ -167,7 +169,9 @@ class MainWindowTests : public QObject {
     cancelClock.start();
     QTest::mouseClick(run->cancelButton(), Qt::LeftButton);
     QVERIFY(failed.wait(30000));
-    qInfo("cancel took effect after %lld ms", static_cast<long long>(cancelClock.elapsed()));
+    const qint64 cancelMs = cancelClock.elapsed();
+    qInfo("cancel took effect after %lld ms", static_cast<long long>(cancelMs));
+    QVERIFY2(cancelMs < 500, qPrintable(QString("cancel took %1 ms").arg(cancelMs)));
     QCOMPARE(failed.first().at(1).toBool(), true);  // cancelled, not failed
     QVERIFY(w.snapshot()->weights.at(selected) == before);
     QVERIFY(run->startButton()->isEnabled());

@@ -9,6 +9,8 @@
 #include "TestSupport.h"
 #include "engine/model/Model.h"
 
+ROUNDLAB_ENGINE_SUITE("models", ModelTests);
+
 using namespace roundlab;
 using testsupport::fixture;
 using testsupport::submodule;

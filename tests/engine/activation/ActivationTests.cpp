@@ -21,11 +21,13 @@
 
 #include <QTemporaryDir>
 
+ROUNDLAB_ENGINE_SUITE("activations", ActivationQuantizationTests);
+
 using namespace roundlab;
 
 namespace {
 
-std::shared_ptr<const Dataset> calibration() { return openDataset(testsupport::demoFile("fmnist_calib.h5")); }
+std::shared_ptr<const Dataset> calibration() { return testsupport::demoData("fmnist_calib.h5"); }
 
 // Every layer's input as the FP model sees it on `x`.
 std::map<std::string, at::Tensor> layerInputs(const Model& m, const at::Tensor& x) {
@@ -74,7 +76,7 @@ QuantizationRequest qdropRequest(int iterations) {
 }  // namespace
 
 void ActivationQuantizationTests::insertedQuantizerMatchesFormula() {
-  const Model fp = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Model& fp = testsupport::demoModel("fmnist_resnet.pt");
   Model q = fp.clone();
   const at::Tensor x = calibration()->read(0, 64).inputs;
   const std::string name = "layer2.0.conv1";
@@ -116,7 +118,7 @@ void ActivationQuantizationTests::everyLayerInputOnItsGrid_data() {
 
 void ActivationQuantizationTests::everyLayerInputOnItsGrid() {
   QFETCH(QString, file);
-  Model m = Model::load(testsupport::demoFile(file.toStdString().c_str()));
+  Model m = testsupport::demoCopy(file.toStdString());
   const at::Tensor x = calibration()->read(0, 32).inputs;
   const auto params = fittedParams(m, x, 4);
   QCOMPARE(params.size(), m.summary().layers.size());
@@ -139,7 +141,7 @@ void ActivationQuantizationTests::exportCarriesActivationQuantization_data() { e
 
 void ActivationQuantizationTests::exportCarriesActivationQuantization() {
   QFETCH(QString, file);
-  const Model fp = Model::load(testsupport::demoFile(file.toStdString().c_str()));
+  const Model& fp = testsupport::demoModel(file.toStdString());
   Model q = fp.clone();
   const auto calib = calibration();
   const at::Tensor x = calib->read(100, 48).inputs;
@@ -161,7 +163,7 @@ void ActivationQuantizationTests::exportCarriesActivationQuantization() {
 }
 
 void ActivationQuantizationTests::learnedStepsInLayerReconstruction() {
-  const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Model& m = testsupport::demoModel("fmnist_resnet.pt");
   const std::string name = "layer2.0.conv2";
   const at::Tensor x = calibration()->read(0, 128).inputs;
   CaptureOptions o;
@@ -203,7 +205,7 @@ void ActivationQuantizationTests::learnedStepsInLayerReconstruction() {
 }
 
 void ActivationQuantizationTests::learnedStepsInBlockReconstruction() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const BlockInfo* block = nullptr;
   for (const BlockInfo& b : m.summary().blocks)
     if (b.name == "layer2.0") block = &b;
@@ -247,7 +249,7 @@ void ActivationQuantizationTests::learnedStepsInBlockReconstruction() {
 
 void ActivationQuantizationTests::qdropRunQuantizesEveryInput() {
   const auto calib = calibration();
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   QuantizedWeights w;
   const QuantizationResult r = quantizeModel(m, *calib, qdropRequest(10), &w);
   const auto& layers = m.summary().layers;
@@ -258,7 +260,7 @@ void ActivationQuantizationTests::qdropRunQuantizesEveryInput() {
     QCOMPARE(m.activationQuantization().at(o.layer).scale, o.activation.scale);
   }
   // Same request, same seed: same codes and the same steps, bit for bit.
-  Model again = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model again = testsupport::demoCopy("fmnist_resnet.pt");
   QuantizedWeights w2;
   const QuantizationResult r2 = quantizeModel(again, *calib, qdropRequest(10), &w2);
   for (const auto& [name, codes] : w.codes) QVERIFY2(at::equal(codes, w2.codes.at(name)), name.c_str());
@@ -273,7 +275,7 @@ void ActivationQuantizationTests::qdropRunQuantizesEveryInput() {
   saveSession(path, s);
   const Session loaded = loadSession(path);
   QCOMPARE(loaded.result.request.activations.bits, 4);
-  Model fresh = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model fresh = testsupport::demoCopy("fmnist_resnet.pt");
   applySession(fresh, loaded);
   const at::Tensor x = calib->read(500, 32).inputs;
   QCOMPARE(testsupport::maxAbsDiff(fresh.forward(x), m.forward(x)), 0.0);
@@ -289,7 +291,7 @@ void ActivationQuantizationTests::invalidActivationSettingsRejected() {
   r = qdropRequest(1);
   r.activations.dropProbability = 0;
   EXPECT_ERROR(validate(r), ErrorCode::InvalidArgument);
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   ActivationQuantParams bad;
   bad.bits = 4;
   bad.scale = -1;

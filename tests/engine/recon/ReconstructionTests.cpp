@@ -24,6 +24,8 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+ROUNDLAB_ENGINE_SUITE("reconstruction", ReconstructionTests);
+
 using namespace roundlab;
 
 namespace {
@@ -36,9 +38,9 @@ struct LayerCase {
 
 // The demo ResNet's layer2.0.conv1 with its captured inputs/outputs on 128 calibration images.
 LayerCase demoLayer(const char* name = "layer2.0.conv1") {
-  LayerCase c{Model::load(testsupport::demoFile("fmnist_resnet.pt")), {}, {}, {}};
+  LayerCase c{testsupport::demoCopy("fmnist_resnet.pt"), {}, {}, {}};
   c.layer = c.model.layer(name);
-  const auto data = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto data = testsupport::demoData("fmnist_calib.h5");
   CaptureOptions o;
   o.blocks = false;
   ActivationCapture cap(c.model, o);
@@ -117,9 +119,9 @@ void ReconstructionTests::adaRoundCancels() {
 }
 
 void ReconstructionTests::modelRtnPutsEveryWeightOnItsGrid() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const Model fp = m.clone();
-  const std::shared_ptr<const Dataset> calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.method = QuantMethod::Rtn;
   req.weights.bits = 4;
@@ -175,9 +177,9 @@ void ReconstructionTests::bitsResolution() {
 }
 
 void ReconstructionTests::cancelledRunLeavesEarlierLayersQuantized() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const Model fp = m.clone();
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.weights.bits = 4;
   req.calibrationCount = 64;
@@ -214,8 +216,8 @@ const BlockInfo& blockNamed(const Model& m, const std::string& name) {
 }  // namespace
 
 void ReconstructionTests::blockReconstructionLowersBlockLoss() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 128, 1);
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const auto calib = subsetDataset(testsupport::demoData("fmnist_calib.h5"), 128, 1);
   const BlockInfo& block = blockNamed(m, "layer2.0");
   const CalibrationActivations acts = captureActivations(m, *calib, 64, {}, {block.name}, true, {});
   const BlockData& data = acts.blocks.at(block.name);
@@ -247,8 +249,8 @@ void ReconstructionTests::blockReconstructionLowersBlockLoss() {
 }
 
 void ReconstructionTests::transformerBlockReconstruction() {
-  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
-  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 64, 2);
+  Model m = testsupport::demoCopy("fmnist_transformer.pt");
+  const auto calib = subsetDataset(testsupport::demoData("fmnist_calib.h5"), 64, 2);
   const BlockInfo& block = m.summary().blocks.at(0);
   QCOMPARE(block.layers.size(), size_t(4));  // in_proj, out_proj, linear1, linear2
   const CalibrationActivations acts = captureActivations(m, *calib, 32, {}, {block.name}, true, {});
@@ -261,8 +263,8 @@ void ReconstructionTests::transformerBlockReconstruction() {
 }
 
 void ReconstructionTests::brecqQuantizesBlocksTogether() {
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.method = QuantMethod::Brecq;
   req.weights.bits = 3;
@@ -280,8 +282,8 @@ void ReconstructionTests::brecqQuantizesBlocksTogether() {
 }
 
 void ReconstructionTests::exportsReproduceWeights() {
-  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  Model m = testsupport::demoCopy("fmnist_transformer.pt");
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.method = QuantMethod::Rtn;
   req.weights.bits = 3;
@@ -338,14 +340,14 @@ void ReconstructionTests::exportsReproduceWeights() {
 }
 
 void ReconstructionTests::powerGridThroughTheMethods() {
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   QuantizationRequest req;
   req.weights.bits = 3;
   req.weights.grid = GridKind::PowerSearched;
   req.calibrationCount = 64;
   req.adaround.iterations = 60;
   req.input = ReconInput::FloatingPoint;
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   QuantizedWeights qw;
   const QuantizationResult r = quantizeModel(m, *calib, req, &qw);
   int bent = 0;
@@ -397,10 +399,10 @@ void ReconstructionTests::gptqBeatsRtnOnItsObjective() {
 }
 
 void ReconstructionTests::experimentVariesOneAxis() {
-  const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  const Model& m = testsupport::demoModel("fmnist_resnet.pt");
   const at::Tensor before = m.weight("layer1.0.conv1").detach().clone();
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
-  const auto val = subsetDataset(openDataset(testsupport::demoFile("fmnist_val.h5")), 400, 0);
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
+  const auto val = subsetDataset(testsupport::demoData("fmnist_val.h5"), 400, 0);
   QuantizationRequest base;
   base.method = QuantMethod::Rtn;
   base.calibrationCount = 64;
@@ -454,14 +456,14 @@ void ReconstructionTests::designSpaceVariantsOfTheRounding() {
   QVERIFY(!at::equal(st.grid.scale, grid.scale));
   QVERIFY(at::equal(st.weight, dequantize(st.codes, st.grid)));
   {
-    Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+    Model m = testsupport::demoCopy("fmnist_resnet.pt");
     QuantizationRequest req;
     req.weights.bits = 3;
     req.calibrationCount = 32;
     req.adaround.iterations = 20;
     req.adaround.freedom = DegreesOfFreedom::RoundingAndStep;
     QuantizedWeights qw;
-    quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req, &qw);
+    quantizeModel(m, *testsupport::demoData("fmnist_calib.h5"), req, &qw);
     for (const LayerInfo& l : m.summary().layers)
       QVERIFY(at::equal(m.weight(l.name), dequantize(qw.codes.at(l.name), qw.grids.at(l.name))));
   }
@@ -492,8 +494,8 @@ void ReconstructionTests::designSpaceVariantsOfTheRounding() {
 }
 
 void ReconstructionTests::fisherWeightedBlockLoss() {
-  const Model fp = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
-  const auto calib = subsetDataset(openDataset(testsupport::demoFile("fmnist_calib.h5")), 48, 4);
+  const Model& fp = testsupport::demoModel("fmnist_resnet.pt");
+  const auto calib = subsetDataset(testsupport::demoData("fmnist_calib.h5"), 48, 4);
   std::vector<std::string> blocks;
   for (const BlockInfo& b : fp.summary().blocks) blocks.push_back(b.name);
   // On the FP model itself KL(p || p) has zero gradient: every weight is exactly 1.
@@ -530,7 +532,7 @@ void ReconstructionTests::fisherWeightedBlockLoss() {
   req.weights.bits = 3;
   req.calibrationCount = 48;
   req.adaround.iterations = 30;
-  const QuantizationResult r = quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req);
+  const QuantizationResult r = quantizeModel(m, *testsupport::demoData("fmnist_calib.h5"), req);
   bool hasFisherPhase = false;
   for (const auto& [phase, seconds] : r.phases) hasFisherPhase |= phase == "fisher";
   QVERIFY(hasFisherPhase);
@@ -538,10 +540,10 @@ void ReconstructionTests::fisherWeightedBlockLoss() {
 }
 
 void ReconstructionTests::biasAsDegreeOfFreedom() {
-  Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  Model m = testsupport::demoCopy("fmnist_transformer.pt");
   const char* name = "layers.0.linear1";
   const LayerInfo info = m.layer(name);
-  const auto calib = openDataset(testsupport::demoFile("fmnist_calib.h5"));
+  const auto calib = testsupport::demoData("fmnist_calib.h5");
   CaptureOptions o;
   o.blocks = false;
   ActivationCapture cap(m, o);
@@ -583,13 +585,13 @@ void ReconstructionTests::biasAsDegreeOfFreedom() {
     if (l.biasPath.empty()) continue;
     QVERIFY2(s.weights.biases.count(l.name), l.name.c_str());
     QVERIFY(at::equal(m.bias(l.name), s.weights.biases.at(l.name)));
-    learned += testsupport::maxAbsDiff(m.bias(l.name), Model::load(m.path()).bias(l.name)) > 0 ? 1 : 0;
+    learned += testsupport::maxAbsDiff(m.bias(l.name), testsupport::demoModel(m.path()).bias(l.name)) > 0 ? 1 : 0;
   }
   QVERIFY(learned > 0);
   QTemporaryDir dir;
   const std::string path = dir.filePath("b.rlab").toStdString();
   saveSession(path, s);
-  Model fresh = Model::load(m.path());
+  Model fresh = testsupport::demoCopy(m.path());
   applySession(fresh, loadSession(path));
   const at::Tensor input = calib->read(0, 16).inputs;
   QVERIFY(at::equal(fresh.forward(input), m.forward(input)));
@@ -619,20 +621,20 @@ void ReconstructionTests::learnedPowerExponent() {
 
   // Through a whole run: every layer's grid records its learned exponent, and the model's weights
   // are the codes on those grids.
-  Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
   QuantizationRequest req;
   req.weights.bits = 3;
   req.weights.grid = GridKind::PowerLearned;
   req.calibrationCount = 32;
   req.adaround.iterations = 30;
   QuantizedWeights qw;
-  const QuantizationResult result = quantizeModel(m, *openDataset(testsupport::demoFile("fmnist_calib.h5")), req, &qw);
+  const QuantizationResult result = quantizeModel(m, *testsupport::demoData("fmnist_calib.h5"), req, &qw);
   int moved = 0;
   for (const LayerOutcome& o : result.layers) {
     QCOMPARE(o.exponent, qw.grids.at(o.layer).exponent);
     WeightQuantConfig lc = req.weights;
     lc.bits = o.bits;
-    moved += o.exponent != searchPowerGrid(Model::load(m.path()).weight(o.layer), lc).exponent ? 1 : 0;
+    moved += o.exponent != searchPowerGrid(testsupport::demoModel(m.path()).weight(o.layer), lc).exponent ? 1 : 0;
     QVERIFY(at::allclose(m.weight(o.layer), dequantize(qw.codes.at(o.layer), qw.grids.at(o.layer))));
   }
   QVERIFY(moved > 0);

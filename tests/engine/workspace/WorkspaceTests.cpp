@@ -1,0 +1,258 @@
+// The engine facade: a Workspace's operations give what the engine's parts give when called
+// directly (bit for bit), a failed operation leaves it as it was, sessions round-trip and rerun,
+// exports read back, and runs compare layer by layer.
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <cmath>
+
+#include "EngineTests.h"
+#include "TestSupport.h"
+#include "engine/eval/Evaluation.h"
+#include "engine/export/QuantizedModelExport.h"
+#include "engine/pipeline/ModelQuantizer.h"
+#include "engine/quant/QuantizedWeights.h"
+#include "engine/workspace/Workspace.h"
+
+ROUNDLAB_ENGINE_SUITE("workspace", WorkspaceTests);
+
+using namespace roundlab;
+
+namespace {
+
+DataSource demoSource(const char* file, int64_t count = 0, uint64_t seed = 0) {
+  DataSource s;
+  s.path = testsupport::demoFile(file);
+  s.count = count;
+  s.seed = seed;
+  return s;
+}
+
+QuantizationRequest shortAdaRound() {
+  QuantizationRequest r;
+  r.method = QuantMethod::AdaRound;
+  r.weights.bits = 3;
+  r.adaround.iterations = 30;
+  r.calibrationCount = 128;
+  r.seed = 5;
+  return r;
+}
+
+QuantizationRequest rtn(int bits) {
+  QuantizationRequest r;
+  r.method = QuantMethod::Rtn;
+  r.weights.bits = bits;
+  r.calibrationCount = 128;
+  return r;
+}
+
+// A workspace with the demo ResNet, its calibration set and 400 validation samples.
+void openDemo(Workspace& ws) {
+  ws.loadModel(testsupport::demoFile("fmnist_resnet.pt"));
+  ws.setCalibration(demoSource("fmnist_calib.h5"));
+  ws.setEvaluation(demoSource("fmnist_val.h5", 400, 3));
+}
+
+std::vector<float> values(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+void WorkspaceTests::quantizeMatchesTheEngineDirectly() {
+  Workspace ws(WorkspaceOptions{/*layerViews=*/true});
+  openDemo(ws);
+  const QuantizationRequest request = shortAdaRound();
+  const RunPtr run = ws.quantize(request);
+  const SnapshotPtr snap = ws.snapshot();
+
+  // The same request through the engine's parts, on a fresh copy of the model.
+  Model direct = testsupport::demoCopy("fmnist_resnet.pt");
+  QuantizedWeights weights;
+  const QuantizationResult result = quantizeModel(direct, *testsupport::demoData("fmnist_calib.h5"), request, &weights);
+  QCOMPARE(run->result.layers.size(), result.layers.size());
+  for (const LayerInfo& l : direct.summary().layers) QVERIFY(snap->weights.at(l.name) == direct.weightValues(l.name));
+  EvalOptions eo;
+  const Model& fp = testsupport::demoModel("fmnist_resnet.pt");
+  eo.reference = &fp;
+  const EvalReport e = evaluate(direct, *subsetDataset(testsupport::demoData("fmnist_val.h5"), 400, 3), eo);
+  QVERIFY(run->evaluated);
+  QCOMPARE(run->top1(), e.top1);
+  QCOMPARE(run->top1Fp(), e.referenceTop1);
+  QCOMPARE(run->evaluation.kl, e.kl);
+  QCOMPARE(ws.currentRun(), run);
+  QCOMPARE(run->number, 1);
+
+  // The views' per-layer data: flips as the engine counted them, the FP weights, and grid levels
+  // that hold every dequantized value of a row.
+  for (const LayerOutcome& o : run->result.layers) {
+    const LayerQuantView& v = run->layers.at(o.layer);
+    QCOMPARE(std::count(v.flips.begin(), v.flips.end(), int8_t(1)), static_cast<long>(o.flipsUp));
+    QCOMPARE(std::count(v.flips.begin(), v.flips.end(), int8_t(-1)), static_cast<long>(o.flipsDown));
+    QVERIFY(v.fpWeights == values(fp.weight(o.layer)));
+    for (float f : v.fractional) QVERIFY(f >= 0 && f < 1);
+    const std::vector<double> levels = gridLevels(v, 0);
+    QCOMPARE(static_cast<int64_t>(levels.size()), v.qmax - v.qmin + 1);
+    const std::vector<float>& q = snap->weights.at(o.layer);
+    for (int64_t c = 0; c < v.columns; ++c) {
+      const double w = q[static_cast<size_t>(c)];
+      const auto nearest = std::min_element(levels.begin(), levels.end(),
+                                            [w](double a, double b) { return std::abs(a - w) < std::abs(b - w); });
+      QVERIFY2(std::abs(*nearest - w) <= 1e-6 * std::max(1.0, std::abs(w)), o.layer.c_str());
+    }
+  }
+}
+
+void WorkspaceTests::failuresLeaveTheWorkspaceAsItWas() {
+  Workspace empty;
+  EXPECT_ERROR(empty.quantize(shortAdaRound()), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(empty.exportRun(ExportKind::ResultsCsv, "/tmp/never.csv"), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(empty.allocationModel(), ErrorCode::InvalidArgument);
+
+  Workspace ws;
+  openDemo(ws);
+  const RunPtr run = ws.quantize(rtn(4));
+  const SnapshotPtr before = ws.snapshot();
+  EXPECT_ERROR(ws.loadModel(testsupport::fixture("not_a_model.pt")), ErrorCode::NotTorchScript);
+  QCOMPARE(ws.modelPath(), testsupport::demoFile("fmnist_resnet.pt"));
+  QCOMPARE(ws.currentRun(), run);
+  EXPECT_ERROR(ws.setCalibration({testsupport::fixture("not_a_model.pt"), {}, 0, 0}), ErrorCode::BadDataFile);
+  QCOMPARE(ws.calibrationInfo().path, testsupport::demoFile("fmnist_calib.h5"));
+  // A cancelled run: the model keeps the last run's weights, no run is added.
+  JobHooks cancelled;
+  cancelled.cancel.cancel();
+  EXPECT_ERROR(ws.quantize(shortAdaRound(), cancelled), ErrorCode::Cancelled);
+  QCOMPARE(ws.runs().size(), size_t(1));
+  QCOMPARE(ws.currentRun(), run);
+  QVERIFY(ws.snapshot()->weights == before->weights);
+}
+
+void WorkspaceTests::sessionsRoundTripAndRerun() {
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("run.rlab").toStdString();
+  Workspace a;
+  openDemo(a);
+  ImportanceRequest ir;
+  ir.estimator = ImportanceEstimator::Hessian;
+  ir.bits = {2, 4};
+  ir.calibrationCount = 64;
+  ir.hutchinsonSamples = 2;
+  const ImportancePtr importance = a.estimateImportance(ir);
+  const RunPtr run = a.quantize(shortAdaRound());
+  a.saveSession(path);
+
+  const SessionInfo info = Workspace::readSession(path);
+  QCOMPARE(info.result.request.seed, uint64_t(5));
+  QCOMPARE(info.result.layers.size(), run->result.layers.size());
+  QCOMPARE(info.importance.size(), size_t(1));
+
+  Workspace b(WorkspaceOptions{/*layerViews=*/true});
+  const OpenedSession opened = b.openSession(path);
+  QVERIFY(opened.snapshot->weights == a.snapshot()->weights);
+  QCOMPARE(opened.run->sessionPath, path);
+  QCOMPARE(opened.run->layers.size(), run->result.layers.size());
+  for (size_t i = 0; i < run->result.layers.size(); ++i) {
+    QCOMPARE(opened.run->result.layers[i].flipsUp, run->result.layers[i].flipsUp);
+    QCOMPARE(opened.run->result.layers[i].bits, run->result.layers[i].bits);
+  }
+  QVERIFY(opened.importance);
+  QVERIFY(opened.importance->fromSession);
+  QVERIFY(opened.importance->table.values == importance->table.values);
+  QCOMPARE(opened.importance->costs.size(), importance->costs.size());
+
+  Workspace c;
+  const RerunOutcome again = c.rerunSession(path);
+  QVERIFY(again.identical);
+  QCOMPARE(again.layers, static_cast<int64_t>(run->result.layers.size()));
+  QVERIFY(c.snapshot()->weights == a.snapshot()->weights);
+}
+
+void WorkspaceTests::importanceKeepsOneTablePerEstimator() {
+  Workspace ws;
+  openDemo(ws);
+  ImportanceRequest ir;
+  ir.bits = {2, 4, 8};
+  ir.calibrationCount = 64;
+  ir.hutchinsonSamples = 2;
+  ws.estimateImportance(ir);
+  ir.estimator = ImportanceEstimator::Hessian;
+  ws.estimateImportance(ir);
+  ir.estimator = ImportanceEstimator::Measured;
+  const ImportancePtr latest = ws.estimateImportance(ir);
+  QCOMPARE(latest->estimates.size(), size_t(2));
+  QVERIFY(latest->estimates[0].estimator == ImportanceEstimator::Measured);
+  QVERIFY(latest->estimates[1].estimator == ImportanceEstimator::Hessian);
+  QCOMPARE(latest->costs.size(), ws.summary().layers.size());
+  const Allocation a = ws.allocate(BudgetKind::AverageBits, 4.0);
+  QVERIFY(a.totals.averageBits <= 4.0);
+  const AllocationTotals t = ws.allocationModel().totals(a.bits);
+  QCOMPARE(t.averageBits, a.totals.averageBits);
+  QCOMPARE(t.predictedLoss, a.totals.predictedLoss);
+  QCOMPARE(ws.allocation().bits, a.bits);
+  // A new model forgets the old one's importance and allocation.
+  ws.loadModel(testsupport::demoFile("fmnist_transformer.pt"));
+  QVERIFY(!ws.importance());
+  QVERIFY(ws.allocation().bits.empty());
+}
+
+void WorkspaceTests::exportsOfTheCurrentRun() {
+  QTemporaryDir dir;
+  Workspace ws;
+  openDemo(ws);
+  auto file = [&](const char* name) { return dir.filePath(name).toStdString(); };
+  EXPECT_ERROR(ws.exportRun(ExportKind::TorchScript, file("q.pt")), ErrorCode::InvalidArgument);
+  ws.quantize(rtn(4));
+  const SnapshotPtr snap = ws.snapshot();
+  const ExportOutcome ts = ws.exportRun(ExportKind::TorchScript, file("q.pt"));
+  QCOMPARE(ts.probeSamples, int64_t(32));
+  QCOMPARE(ts.maxAbsDiff, 0.0);
+  const Model reloaded = Model::load(file("q.pt"));
+  for (const auto& [layer, w] : snap->weights) QVERIFY(reloaded.weightValues(layer) == w);
+  ws.exportRun(ExportKind::QuantizedHdf5, file("q.h5"));
+  const auto back = readQuantizedHdf5(file("q.h5"));
+  QCOMPARE(back.size(), snap->weights.size());
+  for (const auto& [layer, w] : back) QVERIFY(values(w) == snap->weights.at(layer));
+  const ExportOutcome csv = ws.exportRun(ExportKind::ResultsCsv, file("layers.csv"));
+  QFile f(QString::fromStdString(csv.path));
+  QVERIFY(f.open(QIODevice::ReadOnly));
+  QCOMPARE(f.readAll().trimmed().split('\n').size(), static_cast<int>(snap->weights.size()) + 1);
+  ws.exportRun(ExportKind::Encodings, file("enc.json"));
+  QVERIFY(QFile::exists(dir.filePath("enc.json")));
+  QCOMPARE(exportKindTable().parse("h5"), ExportKind::QuantizedHdf5);
+}
+
+void WorkspaceTests::compareRunsGivesPerLayerDifferences() {
+  Workspace ws;
+  openDemo(ws);
+  QuantizationRequest r = rtn(4);
+  const RunPtr a = ws.quantize(r);
+  r.weights.bits = 3;
+  r.bits = {{"layer1.0.conv1", 2}};
+  const RunPtr b = ws.quantize(r);
+  QCOMPARE(b->number, 2);
+  QCOMPARE(ws.runs().size(), size_t(2));
+  const RunComparison c = compareRuns(*a, *b);
+  QCOMPARE(c.labelA, std::string("#1 rtn W4A32"));
+  QCOMPARE(c.labelB, std::string("#2 rtn mixed W/A32"));
+  QCOMPARE(c.layers.size(), a->result.layers.size());
+  for (const LayerDelta& d : c.layers) {
+    const LayerOutcome* oa = a->outcome(d.layer);
+    const LayerOutcome* ob = b->outcome(d.layer);
+    QVERIFY(oa && ob && d.hasA && d.hasB);
+    QCOMPARE(d.bitsA, oa->bits);
+    QCOMPARE(d.bitsB, ob->bits);
+    if (std::isfinite(oa->sqnrDb) && std::isfinite(ob->sqnrDb)) QCOMPARE(d.sqnrDelta, ob->sqnrDb - oa->sqnrDb);
+  }
+  // Fewer bits, less SQNR: the 2-bit layer lost against its 4-bit self.
+  const auto two =
+      std::find_if(c.layers.begin(), c.layers.end(), [](const LayerDelta& d) { return d.layer == "layer1.0.conv1"; });
+  QCOMPARE(two->bitsB, 2);
+  QVERIFY(two->sqnrDelta < 0);
+  // A layer only one run has is listed with the other side empty.
+  RunRecord partial = *b;
+  partial.result.layers.pop_back();
+  const RunComparison d = compareRuns(partial, *a);
+  QVERIFY(!d.layers.back().hasA && d.layers.back().hasB);
+  QCOMPARE(d.layers.back().layer, a->result.layers.back().layer);
+}
