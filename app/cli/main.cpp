@@ -48,7 +48,7 @@ std::string usage() {
          "  session SESSION.rlab [--json]               show a saved session\n"
          "  compare A.rlab B.rlab [--json]              two sessions' runs side by side, layer by layer\n"
          "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
-         "  demo [--json]                               the bundled Fashion-MNIST demo: layers and accuracy\n"
+         "  demo [--quick] [--json] [--sessions DIR]    quantize the bundled demo models: nearest vs learned rounding\n"
          "  version                                     RoundLab and library versions\n";
 }
 

@@ -1,4 +1,5 @@
-// roundlab: the RoundLab workbench. Opens the bundled demo on start, or the model given.
+// roundlab: the RoundLab workbench. Opens the bundled demo on start, or the model, session or
+// calibration set given.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
@@ -28,7 +29,9 @@ int main(int argc, char** argv) {
   parser.addOption({"screenshot", "Save a screenshot of the window once the model is shown, then quit.", "PNG"});
   parser.addOption(
       {"screenshots", "Run the demo tour and save a screenshot of every view into DIR, then quit.", "DIR"});
-  parser.addPositionalArgument("MODEL.pt", "TorchScript model to open (default: the bundled demo).");
+  parser.addPositionalArgument("FILE",
+                               "A TorchScript model, a session (.rlab) or a calibration set (.h5) to open "
+                               "(default: the bundled demo).");
   parser.process(app);
   roundlab::setComputeThreads(std::max(1, threads));
   app.setProperty("computeThreads", std::max(1, threads));  // shown in the status bar
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     };
     QObject::connect(&window, &roundlab::app::MainWindow::modelLoaded, &window, grabAndQuit);
     QObject::connect(&window, &roundlab::app::MainWindow::loadFailed, &window, grabAndQuit);
+    QObject::connect(&window, &roundlab::app::MainWindow::jobFailed, &window, grabAndQuit);  // a session that fails
   }
   if (parser.isSet("screenshots")) {
     auto* tour = new roundlab::app::ScreenshotTour(&window, parser.value("screenshots"));
@@ -54,6 +58,6 @@ int main(int argc, char** argv) {
   if (parser.positionalArguments().isEmpty())
     window.openDemo();
   else
-    window.openModel(parser.positionalArguments().first());
+    window.openAnyFile(parser.positionalArguments().first());
   return app.exec();
 }

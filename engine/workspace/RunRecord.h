@@ -23,7 +23,10 @@ struct RunRecord {
   std::map<std::string, LayerQuantView> layers;
 
   double top1() const { return evaluated && evaluation.hasLabels ? evaluation.top1 : -1; }
-  double top1Fp() const { return evaluated && evaluation.hasLabels ? evaluation.referenceTop1 : -1; }
+  // The FP model's top-1 on the same data (-1 when the run was evaluated without it).
+  double top1Fp() const {
+    return evaluated && evaluation.hasLabels && evaluation.hasReference ? evaluation.referenceTop1 : -1;
+  }
   const LayerOutcome* outcome(const std::string& layer) const;  // null if the run has no such layer
   // e.g. "#2 adaround W3A32", "#3 brecq mixed W/A4".
   std::string label() const;

@@ -122,7 +122,7 @@ RunPtr Workspace::quantize(const QuantizationRequest& request, const JobHooks& h
   std::shared_ptr<RunRecord> run = d->newRun(std::move(result), weights);
   if (d->evaluation) {
     EvalOptions o;
-    o.reference = d->fp.get();
+    if (d->options.evaluateAgainstFp) o.reference = d->fp.get();
     o.cancel = hooks.cancel;
     run->evaluation = roundlab::evaluate(work, *d->evaluation, o);
     run->evaluated = true;

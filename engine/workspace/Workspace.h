@@ -107,6 +107,9 @@ struct RerunOutcome {
 
 struct WorkspaceOptions {
   bool layerViews = false;  // build every run's per-layer views (the workbench draws them)
+  // Evaluate runs against the FP copy (KL, agreement and the FP top-1 beside the run's; one more
+  // forward pass per batch) or alone (top-1 only).
+  bool evaluateAgainstFp = true;
 };
 
 class Workspace {

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
@@ -81,6 +82,40 @@ QByteArray gunzip(const QString& path) {
   while ((n = gzread(f, buf, sizeof buf)) > 0) all.append(buf, n);
   gzclose(f);
   return all;
+}
+
+// The demo's JSON without wall times and session paths, which differ between runs.
+QJsonObject withoutDemoTimes(QJsonObject demo) {
+  QJsonArray models;
+  for (const auto& v : demo["models"].toArray()) {
+    QJsonObject m = v.toObject();
+    m.remove("session");
+    QJsonArray rows;
+    for (const auto& r : m["rows"].toArray()) {
+      QJsonObject row = r.toObject();
+      row.remove("wall_s");
+      rows.append(row);
+    }
+    m["rows"] = rows;
+    models.append(m);
+  }
+  demo["models"] = models;
+  demo.remove("validation");
+  return demo;
+}
+
+// The demo's text as a user reads it: single spaces, no rule lines, times and session paths out.
+QString comparableDemoText(const QString& text) {
+  QStringList out;
+  for (QString line : text.split('\n')) {
+    line = line.simplified();
+    if (line.startsWith("Session: ") || line.startsWith("Quantization took") ||
+        QString(line).remove('-').remove(' ').isEmpty())
+      continue;
+    line.replace(QRegularExpression("\\d+\\.\\d s$"), "# s");
+    out << line;
+  }
+  return out.join('\n');
 }
 
 // Per-layer results without their wall times, which differ between runs.
@@ -501,18 +536,68 @@ class CliTests : public QObject {
     QCOMPARE(twoBudgets.exitCode, 2);
   }
 
-  void demoCommandPrintsResultTable() {
-    const Run r = cli({"demo", "--json"});
+  // Two saved runs side by side: bits from each session, the SQNR delta b - a per layer.
+  void compareShowsTwoSessionsSideBySide() {
+    QTemporaryDir dir;
+    for (const char* bits : {"4", "3"})
+      QCOMPARE(cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "rtn",
+                    "--calib-count", "128", "--wbits", bits, "--session", dir.filePath(QString("w%1.rlab").arg(bits))})
+                   .exitCode,
+               0);
+    const Run r = cli({"compare", dir.filePath("w4.rlab"), dir.filePath("w3.rlab"), "--json"});
     QCOMPARE(r.exitCode, 0);
-    const QJsonArray models = r.json()["models"].toArray();
-    QCOMPARE(models.size(), 2);
-    for (const auto& v : models) {
-      const QJsonObject m = v.toObject();
-      QVERIFY(std::abs(m["top1_fp"].toDouble() - m["recorded_top1"].toDouble()) <= 0.05 + 1e-9);
+    const QJsonArray a = cli({"session", dir.filePath("w4.rlab"), "--json"}).json()["layers"].toArray();
+    const QJsonArray layers = r.json()["layers"].toArray();
+    QCOMPARE(layers.size(), a.size());
+    for (int i = 0; i < layers.size(); ++i) {
+      const QJsonObject l = layers[i].toObject();
+      QCOMPARE(l["name"].toString(), a[i].toObject()["name"].toString());
+      QCOMPARE(l["bits_a"].toInt(), a[i].toObject()["bits"].toInt());
+      const bool firstOrLast = i == 0 || i == layers.size() - 1;
+      QCOMPARE(l["bits_b"].toInt(), firstOrLast ? 8 : 3);
+      if (!firstOrLast) {
+        QVERIFY(l["sqnr_delta_db"].toDouble() < 0);  // a bit fewer, a worse output
+        QVERIFY(std::abs(l["sqnr_delta_db"].toDouble() - (l["sqnr_db_b"].toDouble() - l["sqnr_db_a"].toDouble())) <
+                1e-9);
+      }
     }
-    const Run text = cli({"demo"});
-    QCOMPARE(text.exitCode, 0);
-    QVERIFY(text.out.contains("fmnist_transformer.pt"));
+    const Run one = cli({"compare", dir.filePath("w4.rlab")});
+    QCOMPARE(one.exitCode, 2);
+  }
+
+  // The headless main job prints the table that the README shows (the wall times aside), and
+  // --quick --json gives the one recorded in tests/data/demo-quick.json: fixed seeds, same bits.
+  void demoPrintsTheRecordedTable() {
+    QTemporaryDir dir;
+    const Run quick = cli({"demo", "--quick", "--json", "--sessions", dir.path()});
+    QCOMPARE(quick.exitCode, 0);
+    QFile recorded(fixture("demo-quick.json"));
+    QVERIFY(recorded.open(QIODevice::ReadOnly));
+    QCOMPARE(withoutDemoTimes(quick.json()), withoutDemoTimes(QJsonDocument::fromJson(recorded.readAll()).object()));
+    const QJsonArray models = quick.json()["models"].toArray();
+    QCOMPARE(models.size(), 2);
+    for (const auto& m : models) {  // each model's session opens
+      const QString session = m.toObject()["session"].toString();
+      QVERIFY(session.startsWith(dir.path()));
+      QCOMPARE(cli({"session", session, "--json"}).exitCode, 0);
+    }
+
+    const Run full = cli({"demo", "--sessions", dir.path()});
+    QCOMPARE(full.exitCode, 0);
+    QFile readme(QString(ROUNDLAB_SOURCE_DIR) + "/README.md");
+    QVERIFY(readme.open(QIODevice::ReadOnly));
+    const QString shown = comparableDemoText(QString::fromUtf8(readme.readAll()));
+    const QString printed = comparableDemoText(QString::fromUtf8(full.out));
+    QVERIFY2(printed.count('\n') > 10 && shown.contains(printed),
+             qPrintable("the README does not show the table the demo prints (scripts/demo-table.sh updates it):\n" +
+                        printed));
+    // FP top-1 as the demo's manifest records it.
+    const QJsonObject manifest = manifestModels();
+    for (const QString& model : {QString("fmnist_resnet.pt"), QString("fmnist_transformer.pt")})
+      QVERIFY(
+          printed.contains(QString("%1 %2 FP top-1 %3 %")
+                               .arg(model, model == "fmnist_resnet.pt" ? "(residual CNN):" : "(vision transformer):")
+                               .arg(manifest[model].toObject()["val_top1"].toDouble(), 0, 'f', 2)));
   }
 };
 
