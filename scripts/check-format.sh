@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 command -v clang-format >/dev/null || { echo "check-format: clang-format is not installed (apt install clang-format)"; exit 2; }
-mapfile -t files < <(git ls-files '*.cpp' '*.h' '*.inl' 2>/dev/null || find engine app widgets tests bench -name '*.cpp' -o -name '*.h' -o -name '*.inl')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.inl' 2>/dev/null || find engine app widgets tests bench -name '*.cpp' -o -name '*.h' -o -name '*.inl')
 bad=()
 for f in "${files[@]}"; do
   [ -f "$f" ] || continue

@@ -83,7 +83,9 @@ int runAllocate(const QStringList& args) {
 
   QElapsedTimer wall;
   wall.start();
-  Workspace ws;
+  WorkspaceOptions options;
+  options.evaluateAgainstFp = false;  // the FP top-1 is measured once, below
+  Workspace ws(options);
   loadModelArgument(ws, p);
   ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
   if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
@@ -98,13 +100,16 @@ int runAllocate(const QStringList& args) {
     front =
         allocator.paretoFront(kind, static_cast<int>(parseInt(p.value("pareto-points"), "--pareto-points", 2)), pins);
 
-  QJsonValue top1Fp, top1Q;
+  QJsonValue top1Fp, top1Q;  // null on data without labels
+  auto top1 = [](double v) { return v >= 0 ? QJsonValue(v) : QJsonValue(); };
   if (p.isSet("eval")) {
+    EvaluationSettings fpAlone;
+    fpAlone.reference = EvaluationSettings::Reference::None;
+    const EvalReport fp = ws.evaluate(fpAlone).report;
+    top1Fp = fp.hasLabels ? QJsonValue(fp.top1) : QJsonValue();
     if (p.isSet("pareto-eval"))
       for (const Allocation& a : front) frontTop1.push_back(quantizeAt(ws, request, a.bits)->top1());
-    const RunPtr run = quantizeAt(ws, request, chosen.bits);  // last: the current run, the one a session keeps
-    top1Fp = run->top1Fp();
-    top1Q = run->top1();
+    top1Q = top1(quantizeAt(ws, request, chosen.bits)->top1());  // last: the current run, the one a session keeps
   }
   if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());
 
@@ -123,7 +128,7 @@ int runAllocate(const QStringList& args) {
       QJsonArray points;
       for (size_t i = 0; i < front.size(); ++i) {
         QJsonObject point = allocationToJson(front[i]);
-        if (i < frontTop1.size()) point["top1_quantized"] = frontTop1[i];
+        if (i < frontTop1.size()) point["top1_quantized"] = top1(frontTop1[i]);
         points.append(point);
       }
       o["pareto"] = points;
@@ -155,10 +160,10 @@ int runAllocate(const QStringList& args) {
   if (!front.empty()) {
     QList<QStringList> points;
     for (size_t i = 0; i < front.size(); ++i)
-      points << QStringList{QString::number(front[i].totals.averageBits, 'f', 3),
-                            QString::number(front[i].totals.bytes), QString::number(front[i].totals.bops, 'g', 4),
-                            QString::number(front[i].totals.predictedLoss, 'g', 4),
-                            i < frontTop1.size() ? QString::number(frontTop1[i], 'f', 2) : QString()};
+      points << QStringList{
+          QString::number(front[i].totals.averageBits, 'f', 3), QString::number(front[i].totals.bytes),
+          QString::number(front[i].totals.bops, 'g', 4), QString::number(front[i].totals.predictedLoss, 'g', 4),
+          i < frontTop1.size() && frontTop1[i] >= 0 ? QString::number(frontTop1[i], 'f', 2) : QString()};
     printLine("Pareto front:");
     printLine(formatTable({"avg_bits", "bytes", "bops", "predicted_loss", "top1_%"}, points));
   }

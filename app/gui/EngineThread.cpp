@@ -32,7 +32,10 @@ void EngineWorker::useData(const QString& calibration, const QString& validation
   DataSource source;
   source.path = calibration.toStdString();
   workspace_.setCalibration(source);
-  if (validation.isEmpty()) return;
+  if (validation.isEmpty()) {
+    workspace_.clearEvaluation();
+    return;
+  }
   source.path = validation.toStdString();
   workspace_.setEvaluation(source);
 }
@@ -118,12 +121,7 @@ void EngineWorker::openSession(const QString& path) {
 void EngineWorker::exportModel(ExportKind kind, const QString& path, const QString& probeData) {
   requireEngineThread("exportModel");
   runJob([&] {
-    if (!probeData.isEmpty() && workspace_.currentRun() && kind == ExportKind::TorchScript) {
-      DataSource probe;
-      probe.path = probeData.toStdString();
-      workspace_.setEvaluation(probe);
-    }
-    const ExportOutcome e = workspace_.exportRun(kind, path.toStdString());
+    const ExportOutcome e = workspace_.exportRun(kind, path.toStdString(), probeData.toStdString());
     Q_EMIT exported(path, QString::fromStdString(e.validation));
   });
 }

@@ -32,7 +32,7 @@ class EngineWorker : public QObject {
   // Loads the session's model, applies its weights; loaded + quantized follow.
   void openSession(const QString& path);
   // Writes and validates an export of the current run (a TorchScript export is probed on
-  // `probeData`, else on the calibration set).
+  // `probeData` when given).
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
 
  Q_SIGNALS:

@@ -18,7 +18,6 @@ bool JobController::begin(const QString& what) {
   job_->setText(what);
   status_->setText(what + " …");
   log_->log(widgets::LogConsole::Info, what);
-  Q_EMIT runningChanged(true);
   return true;
 }
 
@@ -27,11 +26,9 @@ void JobController::progress(const QString& stage, double fraction, const QStrin
 }
 
 void JobController::finish(const QString& message, widgets::LogConsole::Level level) {
-  const bool was = running_;
   running_ = false;
   job_->setText("idle");
   report(message, level);
-  if (was) Q_EMIT runningChanged(false);
 }
 
 void JobController::report(const QString& message, widgets::LogConsole::Level level) {

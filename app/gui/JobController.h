@@ -27,9 +27,6 @@ class JobController : public QObject {
   // A message that is not a job's end: status bar and log.
   void report(const QString& message, widgets::LogConsole::Level level = widgets::LogConsole::Info);
 
- Q_SIGNALS:
-  void runningChanged(bool running);
-
  private:
   QLabel *status_, *job_;
   widgets::LogConsole* log_;

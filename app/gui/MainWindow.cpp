@@ -184,7 +184,8 @@ MainWindow::MainWindow(QWidget* parent)
             sessionPath_ = path;
             calibration_ = calibrationPath;
             addRecentFile(path);
-            jobs_->finish("Session opened: " + path + " (model " + modelPath + ")");
+            // The job ended with the session's run (onQuantized).
+            jobs_->report("Session opened: " + path + " (model " + modelPath + ")");
             Q_EMIT sessionOpened(path);
           });
   connect(worker, &EngineWorker::exported, this, [this](const QString& path, const QString& validation) {

@@ -1,26 +1,17 @@
 // The main window's File, Edit and Export menus: models, calibration sets, sessions, recent
 // files, autosave recovery, and exports with validation.
 #include <QAction>
-#include <QActionGroup>
-#include <QApplication>
-#include <QDialog>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
-#include <QStyleFactory>
-#include <QStyleHints>
 #include <QTabWidget>
 #include <QTableView>
-#include <QTableWidget>
-#include <QVBoxLayout>
-#include <QWindow>
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
@@ -29,9 +20,7 @@
 #include "widgets/LogConsole.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
-#include "widgets/RoundingFlipsView.h"
 #include "widgets/TableExport.h"
-#include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
 
@@ -202,6 +191,7 @@ void MainWindow::openAnyFile(const QString& path) {
 }
 
 bool MainWindow::startJobOnRun(const QString& noRun, const QString& text) {
+  if (jobs_->running()) return jobs_->begin(text);  // refused, and says why
   if (!report_) {
     onJobFailed(noRun, false);
     return false;

@@ -35,12 +35,9 @@ widgets::ImportanceSeries series(const ImportanceTable& t) {
   return s;
 }
 
-// The run's label with its number in this window (runs of opened sessions name the session).
-QString runLabel(const RunRecord& r, int number) {
-  RunRecord numbered;
-  numbered.number = number;
-  numbered.result.request = r.result.request;
-  QString label = QString::fromStdString(numbered.label());
+// The run's label (runs of opened sessions name the session).
+QString runLabel(const RunRecord& r) {
+  QString label = QString::fromStdString(r.label());
   if (!r.sessionPath.empty()) label += " (" + QFileInfo(QString::fromStdString(r.sessionPath)).fileName() + ")";
   return label;
 }
@@ -81,7 +78,7 @@ void MainWindow::updateLayerImportance() {
 
 void MainWindow::addRunToComparison(const RunRecord& report) {
   widgets::RunSummary s;
-  s.label = runLabel(report, static_cast<int>(runs_.size()) + 1);
+  s.label = runLabel(report);
   s.top1Fp = report.top1Fp();
   s.top1 = report.top1();
   for (const LayerOutcome& o : report.result.layers)

@@ -30,9 +30,11 @@ void Workspace::State::resetResults() {
   current.reset();
   importance.reset();
   allocation = {};
+  nextRun = 1;
 }
 
-std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, const QuantizedWeights& w) {
+std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, const QuantizedWeights& w,
+                                                    const Model& fpModel) const {
   auto run = std::make_shared<RunRecord>();
   run->number = nextRun;
   run->result = std::move(result);
@@ -40,12 +42,13 @@ std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, c
   run->calibrationPath = calibrationPath;
   if (options.layerViews)
     for (const auto& [layer, codes] : w.codes)
-      run->layers[layer] = layerQuantView(fp->weight(layer), codes, w.rtnCodes.at(layer), w.grids.at(layer));
+      run->layers[layer] = layerQuantView(fpModel.weight(layer), codes, w.rtnCodes.at(layer), w.grids.at(layer));
   return run;
 }
 
 void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
   nextRun = run->number + 1;
+  weights.clear();
   weights[run->number] = std::move(w);
   runs.push_back(run);
   current = run;
@@ -119,7 +122,7 @@ RunPtr Workspace::quantize(const QuantizationRequest& request, const JobHooks& h
   QuantizedWeights weights;
   QuantizationResult result =
       quantizeModel(work, *d->calibration, request, &weights, hooks.progress, hooks.cancel, hooks.layerDone);
-  std::shared_ptr<RunRecord> run = d->newRun(std::move(result), weights);
+  std::shared_ptr<RunRecord> run = d->newRun(std::move(result), weights, *d->fp);
   if (d->evaluation) {
     EvalOptions o;
     if (d->options.evaluateAgainstFp) o.reference = d->fp.get();

@@ -7,7 +7,8 @@
 // made (shared_ptr<const ...>), so a GUI thread may keep them while the engine goes on.
 //
 // Not thread-safe: one thread owns a Workspace (the engine thread, the CLI's main thread).
-// Every operation either succeeds or throws Error leaving the workspace as it was.
+// Every operation either succeeds or throws (roundlab::Error for bad input and cancel) leaving the
+// workspace as it was.
 #include <map>
 #include <memory>
 #include <string>
@@ -161,11 +162,12 @@ class Workspace {
   std::vector<ExperimentRow> runExperiment(const QuantizationRequest& base, const std::string& axis,
                                            const std::vector<std::string>& values, const JobHooks& hooks = {}) const;
 
-  // --- Sessions: the run (default: the current one) with its settings, hashes and weights, and
-  // every importance table; written atomically.
-  void saveSession(const std::string& path, const RunPtr& run = nullptr) const;
-  // Loads the session's model and puts the session's weights into it (the calibration set is
-  // opened when it is still there; its importance tables need it for their costs).
+  // --- Sessions: the current run with its settings, hashes and weights, and every importance
+  // table; written atomically. (Only the current run's weights are kept.)
+  void saveSession(const std::string& path) const;
+  // Loads the session's model and puts the session's weights into it; the session's calibration
+  // set becomes the workspace's when it still opens (its importance tables need it for their
+  // costs), else the workspace has none.
   OpenedSession openSession(const std::string& path);
   static SessionInfo readSession(const std::string& path);
   // Loads the session's model and calibration set (refusing files whose hash changed), reruns its
@@ -173,8 +175,8 @@ class Workspace {
   RerunOutcome rerunSession(const std::string& path, const JobHooks& hooks = {});
 
   // --- Exports of the current run, each validated by reading it back. TorchScript is probed on
-  // the evaluation set, else the calibration set.
-  ExportOutcome exportRun(ExportKind kind, const std::string& path) const;
+  // `probePath` when given, else the evaluation set, else the calibration set.
+  ExportOutcome exportRun(ExportKind kind, const std::string& path, const std::string& probePath = {}) const;
 
  private:
   struct State;

@@ -23,55 +23,61 @@ const EnumTable<ExportKind>& exportKindTable() {
   return t;
 }
 
-void Workspace::saveSession(const std::string& path, const RunPtr& which) const {
-  const RunPtr run = which ? which : d->current;
+void Workspace::saveSession(const std::string& path) const {
+  const RunPtr run = d->current;
   if (!run) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet: quantize first");
-  const auto w = d->weights.find(run->number);
-  if (w == d->weights.end()) throw Error(ErrorCode::InvalidArgument, "that run is not part of this workspace");
-  Session s = makeSession(run->modelPath, run->calibrationPath, run->result, w->second);
+  Session s = makeSession(run->modelPath, run->calibrationPath, run->result, d->weights.at(run->number));
   if (d->importance) s.importance = d->importance->estimates;  // the latest first
   roundlab::saveSession(path, s);                              // atomic: a failure leaves any old file as it was
 }
 
 OpenedSession Workspace::openSession(const std::string& path) {
+  // Everything is built first; the workspace changes only once nothing can fail any more.
   const Session s = loadSession(path);
   std::error_code ec;
   if (!std::filesystem::exists(s.modelPath, ec))
     throw Error(ErrorCode::BadDataFile, "the session's model " + s.modelPath + " is not there any more");
   auto fp = std::make_unique<Model>(Model::load(s.modelPath));
   auto work = std::make_unique<Model>(fp->clone());
-  applySession(*work, s);  // throws when the model does not match the session; nothing changes then
+  applySession(*work, s);  // throws when the model does not match the session
+  std::shared_ptr<RunRecord> run = d->newRun(s.result, s.weights, *fp);
+  run->number = 1;
+  run->calibrationPath = s.calibrationPath;
+  run->sessionPath = path;
+  // The session's calibration set, for later runs and the importance tables' costs; a session
+  // opens without it (moved, or no longer fitting the model), and then without those costs.
   std::shared_ptr<const Dataset> calibration;
-  try {  // the importance tables' costs and later runs need it; a session opens without it
+  ImportancePtr importance;
+  std::map<std::string, LayerCost> costs;
+  try {
     calibration = openDataset(s.calibrationPath);
-  } catch (const Error&) {
+    if (!s.importance.empty()) costs = layerCosts(*fp, *calibration);
+  } catch (const std::exception&) {
+    calibration.reset();
+    costs.clear();
+  }
+  if (!s.importance.empty()) {
+    auto report = std::make_shared<ImportanceReport>();
+    report->table = s.importance.front();
+    report->estimates = s.importance;
+    report->fromSession = true;
+    report->costs = std::move(costs);
+    importance = report;
   }
 
   d->fp = std::move(fp);
   d->model = std::move(work);
   d->modelPath = s.modelPath;
   d->resetResults();
-  if (calibration) {
-    d->calibration = calibration;
-    d->calibrationPath = s.calibrationPath;
-  }
-  std::shared_ptr<RunRecord> run = d->newRun(s.result, s.weights);
-  run->calibrationPath = s.calibrationPath;
-  run->sessionPath = path;
+  d->calibration = calibration;  // none rather than another model's
+  d->calibrationPath = calibration ? s.calibrationPath : std::string();
+  d->importance = importance;  // the tables stay with the session even without costs
   d->addRun(run, s.weights);
 
   OpenedSession opened;
   opened.run = run;
   opened.calibrationPath = s.calibrationPath;
-  if (!s.importance.empty()) {
-    auto report = std::make_shared<ImportanceReport>();
-    report->table = s.importance.front();
-    report->estimates = s.importance;
-    report->fromSession = true;
-    if (calibration) report->costs = layerCosts(*d->fp, *calibration);
-    d->importance = report;  // the tables stay with the session even without costs
-    if (calibration) opened.importance = report;
-  }
+  if (calibration) opened.importance = importance;
   opened.snapshot = snapshot();
   return opened;
 }
@@ -85,12 +91,14 @@ RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& ho
   const Session saved = loadSession(path);
   checkRecordedHash(saved.modelPath, saved.modelSha256, "model");
   checkRecordedHash(saved.calibrationPath, saved.calibrationSha256, "calibration set");
-  loadModel(saved.modelPath);
+  // In a workspace of its own, which becomes this one only when the rerun is done.
+  Workspace rerun(d->options);
+  rerun.loadModel(saved.modelPath);
   DataSource calibration;
   calibration.path = saved.calibrationPath;
-  setCalibration(calibration);
-  clearEvaluation();
-  const RunPtr run = quantize(saved.result.request, hooks);
+  rerun.setCalibration(calibration);
+  const RunPtr run = rerun.quantize(saved.result.request, hooks);
+  std::swap(d, rerun.d);
   const QuantizedWeights& now = d->weights.at(run->number);
   RerunOutcome out;
   out.layers = static_cast<int64_t>(now.codes.size());
@@ -102,7 +110,7 @@ RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& ho
   return out;
 }
 
-ExportOutcome Workspace::exportRun(ExportKind kind, const std::string& path) const {
+ExportOutcome Workspace::exportRun(ExportKind kind, const std::string& path, const std::string& probePath) const {
   const RunPtr run = d->current;
   if (!run) throw Error(ErrorCode::InvalidArgument, "quantize the model before exporting it");
   const QuantizedWeights& w = d->weights.at(run->number);
@@ -112,7 +120,8 @@ ExportOutcome Workspace::exportRun(ExportKind kind, const std::string& path) con
   const std::string layers = std::to_string(w.codes.size());
   switch (kind) {
     case ExportKind::TorchScript: {
-      const Dataset* probe = d->evaluation ? d->evaluation.get() : d->calibration.get();
+      std::shared_ptr<const Dataset> probe = d->evaluation ? d->evaluation : d->calibration;
+      if (!probePath.empty()) probe = openDataset(probePath);
       if (!probe) throw Error(ErrorCode::InvalidArgument, "a TorchScript export is checked on data: open a data set");
       const ExportReport e = exportTorchScript(*d->model, path, *probe);
       out.maxAbsDiff = e.maxAbsDiff;

@@ -18,7 +18,8 @@ struct Workspace::State {
   std::shared_ptr<const Dataset> calibration, evaluation;
   std::string calibrationPath, evaluationPath;
   std::vector<RunPtr> runs;
-  std::map<int, QuantizedWeights> weights;  // by run number
+  // The current run's weights (what sessions and exports write); earlier runs keep their records.
+  std::map<int, QuantizedWeights> weights;
   RunPtr current;
   ImportancePtr importance;
   Allocation allocation;
@@ -28,8 +29,10 @@ struct Workspace::State {
   void requireCalibration() const;
   // Forgets the runs, importance and allocation of the previous model.
   void resetResults();
-  // A run record of `weights` (built views when the options ask for them), numbered next.
-  std::shared_ptr<RunRecord> newRun(QuantizationResult result, const QuantizedWeights& weights);
+  // A run record of `weights` on FP model `fpModel` (views built when the options ask for them),
+  // numbered next; changes nothing.
+  std::shared_ptr<RunRecord> newRun(QuantizationResult result, const QuantizedWeights& weights,
+                                    const Model& fpModel) const;
   void addRun(const RunPtr& run, QuantizedWeights weights);
 };
 

@@ -126,6 +126,16 @@ void WorkspaceTests::failuresLeaveTheWorkspaceAsItWas() {
   QCOMPARE(ws.runs().size(), size_t(1));
   QCOMPARE(ws.currentRun(), run);
   QVERIFY(ws.snapshot()->weights == before->weights);
+  // A session that does not open, and a rerun that is cancelled, change nothing either.
+  EXPECT_ERROR(ws.openSession(testsupport::fixture("not_a_model.pt")), ErrorCode::BadDataFile);
+  QTemporaryDir dir;
+  const std::string session = dir.filePath("s.rlab").toStdString();
+  ws.saveSession(session);
+  EXPECT_ERROR(ws.rerunSession(session, cancelled), ErrorCode::Cancelled);
+  QCOMPARE(ws.currentRun(), run);
+  QCOMPARE(ws.modelPath(), testsupport::demoFile("fmnist_resnet.pt"));
+  QVERIFY(ws.snapshot()->weights == before->weights);
+  QCOMPARE(ws.evaluationInfo().samples, int64_t(400));
 }
 
 void WorkspaceTests::sessionsRoundTripAndRerun() {
