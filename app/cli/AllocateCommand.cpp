@@ -23,7 +23,7 @@ std::map<std::string, int> parsePins(const QStringList& values) {
   for (const QString& v : values) {
     const int eq = v.lastIndexOf('=');
     if (eq <= 0) throw UsageError{"--pin expects LAYER=BITS, got '" + v + "'"};
-    pins[v.left(eq).toStdString()] = static_cast<int>(parseInt(v.mid(eq + 1), "--pin", 2));
+    pins[v.left(eq).toStdString()] = static_cast<int>(parseInt(v.mid(eq + 1), "--pin", 2, 8));
   }
   return pins;
 }
@@ -80,6 +80,7 @@ int runAllocate(const QStringList& args) {
   ir.seed = request.seed;
   ir.weights = request.weights;
   const std::map<std::string, int> pins = parsePins(p.values("pin"));
+  checkOutputOption(p, "session", {p.positionalArguments()[0], p.value("calib"), p.value("eval")});
 
   QElapsedTimer wall;
   wall.start();

@@ -3,7 +3,10 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <cmath>
 #include <cstdio>
+
+#include "engine/core/FileChecks.h"
 
 namespace roundlab::cli {
 
@@ -21,7 +24,7 @@ bool parseCommand(QCommandLineParser& parser, const QStringList& args, const QSt
     printLine(parser.helpText());
     return false;
   }
-  parseInt(parser.value("threads"), "--threads", 1);
+  parseInt(parser.value("threads"), "--threads", 1, 4096);
   return true;
 }
 
@@ -53,18 +56,42 @@ std::vector<float> parseFloatList(const QString& text, const QString& option) {
   for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
     bool ok = false;
     const float f = part.trimmed().toFloat(&ok);
-    if (!ok) throw UsageError{option + " expects numbers separated by commas, got '" + text + "'"};
+    if (!ok || !std::isfinite(f)) throw UsageError{option + " expects numbers separated by commas, got '" + text + "'"};
+    if (option == "--std" && !(f > 0.f)) throw UsageError{"--std expects values above 0, got '" + text + "'"};
     out.push_back(f);
   }
   return out;
 }
 
-int64_t parseInt(const QString& text, const QString& option, int64_t min) {
+int64_t parseInt(const QString& text, const QString& option, int64_t min, int64_t max) {
   bool ok = false;
-  const qint64 v = text.toLongLong(&ok);
-  if (!ok || v < min)
-    throw UsageError{option + " expects an integer >= " + QString::number(min) + ", got '" + text + "'"};
+  const qint64 v = text.trimmed().toLongLong(&ok);
+  if (!ok || v < min || v > max)
+    throw UsageError{option + " expects a whole number from " + QString::number(min) + " to " + QString::number(max) +
+                     ", got '" + text + "'"};
   return v;
+}
+
+double parseNumber(const QString& text, const QString& option, double min, double max, bool minExclusive) {
+  bool ok = false;
+  const double v = text.trimmed().toDouble(&ok);
+  if (!ok || !std::isfinite(v) || v < min || v > max || (minExclusive && v == min)) {
+    const QString range = (minExclusive ? "a number above " : "a number from ") + QString::number(min) +
+                          (std::isfinite(max) ? " to " + QString::number(max) : QString(" up"));
+    throw UsageError{option + " expects " + range + ", got '" + text + "'"};
+  }
+  return v;
+}
+
+void checkOutputOption(const QCommandLineParser& parser, const QString& option, const QStringList& inputs) {
+  if (!parser.isSet(option)) return;
+  std::vector<std::string> in;
+  for (const QString& i : inputs) in.push_back(i.toStdString());
+  try {
+    requireWritableTarget(parser.value(option).toStdString(), in);
+  } catch (const Error& e) {
+    throw UsageError{"--" + option + ": " + QString::fromStdString(e.what())};
+  }
 }
 
 QString formatTable(const QStringList& header, const QList<QStringList>& rows) {

@@ -6,7 +6,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -33,8 +35,24 @@ void printLine(const QString& line);  // stdout
 void note(const QString& line);       // stderr, for progress and notes
 
 QJsonArray toJsonArray(const std::vector<int64_t>& v);
+// One of an enum's names; an unknown name is a usage error listing the names.
+template <typename E>
+E parseChoice(const EnumTable<E>& table, const QString& value, const QString& option) {
+  try {
+    return table.parse(value.toStdString());
+  } catch (const Error& e) {
+    throw UsageError{option + ": " + QString::fromStdString(e.what())};
+  }
+}
 std::vector<float> parseFloatList(const QString& text, const QString& option);
-int64_t parseInt(const QString& text, const QString& option, int64_t min);
+// An integer in [min, max]; anything else (text, a value that would wrap) is a usage error.
+int64_t parseInt(const QString& text, const QString& option, int64_t min,
+                 int64_t max = std::numeric_limits<int32_t>::max());
+// A finite number in [min, max], or in (min, max] with minExclusive (e.g. a rate that must be > 0).
+double parseNumber(const QString& text, const QString& option, double min, double max, bool minExclusive = false);
+// An output file option: its folder exists and is writable, it is not a folder and not one of
+// `inputs` (checked before any work, so a bad path costs nothing). No-op when the option is unset.
+void checkOutputOption(const QCommandLineParser& parser, const QString& option, const QStringList& inputs);
 // Left-aligned columns for human-readable tables.
 QString formatTable(const QStringList& header, const QList<QStringList>& rows);
 

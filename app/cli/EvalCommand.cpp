@@ -28,6 +28,10 @@ void addDataOptions(QCommandLineParser& p, bool subset) {
   p.addOption({"mean", "Per-channel mean to subtract after scaling to [0,1] (overrides the file's).", "M[,M..]"});
   p.addOption({"std", "Per-channel std to divide by (overrides the file's).", "S[,S..]"});
   p.addOption({"labels", "IDX labels file (default: found next to the images file).", "FILE"});
+  p.addOption({"normalize",
+               QString::fromStdString("How the file's mean/std attributes are used: " +
+                                      normalizationTable().namesWithDescriptions() + ". Default auto."),
+               "HOW", "auto"});
 }
 
 DataSource dataSourceFromOptions(const QCommandLineParser& p, const QString& path, bool subset) {
@@ -36,9 +40,10 @@ DataSource dataSourceFromOptions(const QCommandLineParser& p, const QString& pat
   if (p.isSet("mean")) s.options.mean = parseFloatList(p.value("mean"), "--mean");
   if (p.isSet("std")) s.options.std = parseFloatList(p.value("std"), "--std");
   s.options.labelsPath = p.value("labels").toStdString();
+  s.options.normalization = parseChoice(normalizationTable(), p.value("normalize"), "--normalize");
   if (subset) {
     s.count = parseInt(p.value("count"), "--count", 0);
-    s.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+    s.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
   }
   return s;
 }

@@ -23,8 +23,7 @@ void addImportanceOptions(QCommandLineParser& p, bool several, bool standalone) 
 std::vector<int> parseBitList(const QString& text, const QString& option) {
   std::vector<int> bits;
   for (const QString& b : text.split(',', Qt::SkipEmptyParts)) {
-    const int64_t v = parseInt(b.trimmed(), option, 2);
-    if (v > 8) throw UsageError{option + ": bit-widths must be 2..8"};
+    const int64_t v = parseInt(b.trimmed(), option, 2, 8);
     bits.push_back(static_cast<int>(v));
   }
   if (bits.empty()) throw UsageError{option + " needs at least one bit-width"};
@@ -37,11 +36,11 @@ std::vector<ImportanceRequest> importanceRequestsFromOptions(const QCommandLineP
     r.bits = parseBitList(p.value("bits"), "--bits");
     r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
     r.batch = parseInt(p.value("batch"), "--batch", 1);
-    r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+    r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
   }
   r.pathPoints = static_cast<int>(parseInt(p.value("ig-points"), "--ig-points", 1));
   r.fullSetPerPoint = p.isSet("ig-full-set");
-  r.pathSampleShare = parseFloatList(p.value("ig-share"), "--ig-share").at(0);
+  r.pathSampleShare = parseNumber(p.value("ig-share"), "--ig-share", 0, 1, true);
   r.hutchinsonSamples = static_cast<int>(parseInt(p.value("probes"), "--probes", 1));
   std::vector<ImportanceRequest> out;
   for (const QString& e : p.value("estimator").split(',', Qt::SkipEmptyParts)) {

@@ -24,11 +24,13 @@ int runMakeCalib(const QStringList& args) {
   if (pos.isEmpty() || pos.size() > 2) throw UsageError{"expects IMAGE_DIR, or IMAGES-IDX [LABELS-IDX]"};
   if (!p.isSet("output")) throw UsageError{"-o OUT.h5 is required"};
   const int64_t count = parseInt(p.value("count"), "--count", 0);
-  const uint64_t seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+  const uint64_t seed =
+      static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
   std::vector<float> mean, std;
   if (p.isSet("mean")) mean = parseFloatList(p.value("mean"), "--mean");
   if (p.isSet("std")) std = parseFloatList(p.value("std"), "--std");
   if (mean.size() != std.size()) throw UsageError{"--mean and --std need the same number of values"};
+  checkOutputOption(p, "output", pos);
 
   ImageSet set;
   if (QFileInfo(pos[0]).isDir()) {
@@ -40,8 +42,8 @@ int runMakeCalib(const QStringList& args) {
     if (p.isSet("resize")) {
       const QStringList wh = p.value("resize").toLower().split('x');
       if (wh.size() != 2) throw UsageError{"--resize expects WxH, e.g. 28x28"};
-      o.width = static_cast<int>(parseInt(wh[0], "--resize width", 1));
-      o.height = static_cast<int>(parseInt(wh[1], "--resize height", 1));
+      o.width = static_cast<int>(parseInt(wh[0], "--resize width", 1, 16384));
+      o.height = static_cast<int>(parseInt(wh[1], "--resize height", 1, 16384));
     }
     set = app::importImageFolder(pos[0], o);
   } else {

@@ -23,6 +23,9 @@ int runQuantize(const QStringList& args) {
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
   if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
   const QuantizationRequest request = quantizationRequestFromOptions(p);
+  const QStringList inputs{p.positionalArguments()[0], p.value("calib"), p.value("eval")};
+  for (const char* output : {"export-torchscript", "export-h5", "export-encodings", "export-csv", "session"})
+    checkOutputOption(p, output, inputs);
 
   Workspace ws;
   loadModelArgument(ws, p);

@@ -84,41 +84,43 @@ auto asUsage(Parse parse, const QString& value, const QString& option) {
 QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) {
   QuantizationRequest r;
   r.method = asUsage(parseQuantMethod, p.value("method"), "--method");
-  r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2));
-  r.activations.bits = static_cast<int>(parseInt(p.value("abits"), "--abits", 0));
-  if (p.isSet("qdrop-p")) r.activations.dropProbability = parseFloatList(p.value("qdrop-p"), "--qdrop-p").at(0);
-  r.activations.learningRate = parseFloatList(p.value("act-lr"), "--act-lr").at(0);
+  r.weights.bits = static_cast<int>(parseInt(p.value("wbits"), "--wbits", 2, 8));
+  r.activations.bits = static_cast<int>(parseInt(p.value("abits"), "--abits", 0, 16));
+  if (p.isSet("qdrop-p")) r.activations.dropProbability = parseNumber(p.value("qdrop-p"), "--qdrop-p", 0, 1, true);
+  r.activations.learningRate =
+      parseNumber(p.value("act-lr"), "--act-lr", 0, std::numeric_limits<double>::infinity(), true);
   r.weights.symmetric = p.isSet("symmetric");
   r.weights.granularity = asUsage(parseGranularity, p.value("granularity"), "--granularity");
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
   r.weights.rangeInit = asUsage(parseRangeInit, p.value("range"), "--range");
-  r.weights.lpNorm = parseFloatList(p.value("p"), "--p").at(0);
+  r.weights.lpNorm = parseNumber(p.value("p"), "--p", 0, std::numeric_limits<double>::infinity(), true);
   r.weights.grid = asUsage(parseGridKind, p.value("grid"), "--grid");
   for (const QString& spec : p.values("bits")) {
     const int eq = spec.lastIndexOf('=');
     if (eq <= 0) throw UsageError{"--bits expects LAYER=N, got '" + spec + "'"};
-    r.bits[spec.left(eq).toStdString()] = static_cast<int>(parseInt(spec.mid(eq + 1), "--bits " + spec.left(eq), 2));
+    r.bits[spec.left(eq).toStdString()] = static_cast<int>(parseInt(spec.mid(eq + 1), "--bits " + spec.left(eq), 2, 8));
   }
   r.firstLastEightBit = !p.isSet("no-first-last-8bit");
   r.adaround.iterations = static_cast<int>(parseInt(p.value("iters"), "--iters", 1));
   r.adaround.batch = parseInt(p.value("batch"), "--batch", 1);
-  r.adaround.learningRate = parseFloatList(p.value("lr"), "--lr").at(0);
-  r.adaround.lambda = parseFloatList(p.value("lambda"), "--lambda").at(0);
-  r.adaround.warmup = parseFloatList(p.value("warmup"), "--warmup").at(0);
+  r.adaround.learningRate = parseNumber(p.value("lr"), "--lr", 0, std::numeric_limits<double>::infinity(), true);
+  r.adaround.lambda = parseNumber(p.value("lambda"), "--lambda", 0, std::numeric_limits<double>::infinity());
+  r.adaround.warmup = parseNumber(p.value("warmup"), "--warmup", 0, 1);
   r.input = asUsage(parseReconInput, p.value("input"), "--input");
   r.adaround.optimizer = asUsage(parseOptimizer, p.value("optimizer"), "--optimizer");
   r.adaround.cosineLr = p.isSet("cosine-lr");
   r.adaround.variable = asUsage(parseVariable, p.value("variable"), "--variable");
   r.adaround.freedom = asUsage(parseFreedom, p.value("freedom"), "--freedom");
   r.adaround.selection = asUsage(parseSelection, p.value("select"), "--select");
-  r.adaround.selectFraction = parseFloatList(p.value("select-fraction"), "--select-fraction").at(0);
+  r.adaround.selectFraction = parseNumber(p.value("select-fraction"), "--select-fraction", 0, 1, true);
   r.blockLoss = asUsage(parseBlockLoss, p.value("block-loss"), "--block-loss");
-  r.outputKlWeight = parseFloatList(p.value("output-kl"), "--output-kl").at(0);
-  r.klTemperature = parseFloatList(p.value("kl-temperature"), "--kl-temperature").at(0);
+  r.outputKlWeight = parseNumber(p.value("output-kl"), "--output-kl", 0, std::numeric_limits<double>::infinity());
+  r.klTemperature =
+      parseNumber(p.value("kl-temperature"), "--kl-temperature", 0, std::numeric_limits<double>::infinity(), true);
   r.calibrationCount = parseInt(p.value("calib-count"), "--calib-count", 1);
   r.activationMemoryMiB = parseInt(p.value("activation-memory"), "--activation-memory", 0);
   r.augmentation = parseAugmentation(p.value("augment").toStdString());
-  r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0));
+  r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
   return r;
 }
 

@@ -55,8 +55,17 @@ std::string usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int threads = roundlab::app::threadsFromArgs(argc, argv);
+  const int requestedThreads = roundlab::app::threadsFromArgs(argc, argv);
+  const int threads = roundlab::app::usableThreads(requestedThreads);
   roundlab::app::ensurePassiveOpenMp(threads, argv);
+  roundlab::app::reportFileSizeLimitAsError();
+  // Qt's image plugins print library text ("libpng error: Read Error") as warnings; commands
+  // report every failure themselves, in one line naming the file. ROUNDLAB_QT_MESSAGES shows them.
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+    if (type == QtFatalMsg || qEnvironmentVariableIsSet("ROUNDLAB_QT_MESSAGES"))
+      std::fprintf(stderr, "%s\n", qPrintable(message));
+    if (type == QtFatalMsg) std::abort();
+  });
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName("roundlab-cli");
   QCoreApplication::setApplicationVersion(ROUNDLAB_VERSION);
@@ -68,6 +77,11 @@ int main(int argc, char** argv) {
   const QString command = args[1];
   args.removeAt(0);  // the command name takes the program's place for the parser
   try {
+    if (requestedThreads > threads && threads > 0)
+      roundlab::cli::note(QString("roundlab-cli: note: --threads %1 is more than this machine's %2 hardware threads; "
+                                  "using %2")
+                              .arg(requestedThreads)
+                              .arg(threads));
     if (threads > 0) roundlab::setComputeThreads(threads);
     if (command == "info") return roundlab::cli::runInfo(args);
     if (command == "eval") return roundlab::cli::runEval(args);

@@ -1,5 +1,8 @@
 #include "app/common/ImageFolderImport.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <QDir>
 #include <QImage>
 #include <QImageReader>
@@ -9,6 +12,29 @@
 namespace roundlab::app {
 
 namespace {
+
+constexpr int64_t kMaxPixels = int64_t(64) << 20;
+
+// libpng's default error handler writes "libpng error: ..." straight to stderr, under Qt's PNG
+// reader; the importer reports a failed image itself, naming the file. Silences fd 2 meanwhile.
+class QuietStderr {
+ public:
+  QuietStderr() : saved_(::dup(2)) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_ >= 0 && null >= 0) ::dup2(null, 2);
+    if (null >= 0) ::close(null);
+  }
+  ~QuietStderr() {
+    if (saved_ < 0) return;
+    ::dup2(saved_, 2);
+    ::close(saved_);
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_;
+};
 
 QStringList imageFiles(const QDir& dir) {
   QStringList filters;
@@ -54,10 +80,23 @@ ImageSet importImageFolder(const QString& folder, const ImageImportOptions& o) {
   for (int64_t idx : picked) {
     const auto& [path, label] = files[static_cast<size_t>(idx)];
     QImageReader reader(path);
-    QImage img = reader.read();
+    // A header may claim any size: refuse absurd ones before decoding allocates for them.
+    QSize claimed;
+    QImage img;
+    {
+      const QuietStderr quiet;
+      claimed = reader.size();
+      if (!claimed.isValid() || static_cast<int64_t>(claimed.width()) * claimed.height() <= kMaxPixels)
+        img = reader.read();
+    }
+    if (claimed.isValid() && static_cast<int64_t>(claimed.width()) * claimed.height() > kMaxPixels)
+      throw Error(ErrorCode::BadDataFile, "image " + path.toStdString() + " claims " + std::to_string(claimed.width()) +
+                                              "x" + std::to_string(claimed.height()) +
+                                              " pixels; RoundLab imports images of up to 64 megapixels");
     if (img.isNull())
-      throw Error(ErrorCode::BadDataFile,
-                  "cannot read image " + path.toStdString() + ": " + reader.errorString().toStdString());
+      throw Error(ErrorCode::BadDataFile, "cannot read image " + path.toStdString() +
+                                              ": damaged, or not the image format its name says (" +
+                                              reader.errorString().toStdString() + ")");
     if (o.width > 0 && o.height > 0 && (img.width() != o.width || img.height() != o.height))
       img = img.scaled(o.width, o.height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
     if (s.width == 0) {

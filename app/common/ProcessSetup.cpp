@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace roundlab::app {
 
@@ -14,12 +19,30 @@ void ensurePassiveOpenMp(int threads, char** argv) {
   execv("/proc/self/exe", argv);  // only returns on failure
 }
 
+void reportFileSizeLimitAsError() { std::signal(SIGXFSZ, SIG_IGN); }
+
+namespace {
+// A thread count the option parser will accept (1..4096); anything else counts as 1 here and is
+// reported by the parser.
+int threadCount(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text, &end, 10);
+  return errno == 0 && end != text && *end == '\0' && v >= 1 && v <= 4096 ? static_cast<int>(v) : 1;
+}
+}  // namespace
+
 int threadsFromArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) return std::atoi(argv[i + 1]);
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) return std::atoi(argv[i] + 10);
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) return threadCount(argv[i + 1]);
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) return threadCount(argv[i] + 10);
   }
   return 1;
+}
+
+int usableThreads(int requested) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::min(requested, cores);
 }
 
 }  // namespace roundlab::app

@@ -9,7 +9,13 @@ namespace roundlab::app {
 // no re-exec was needed (or it failed, in which case the run goes on with the current policy).
 void ensurePassiveOpenMp(int threads, char** argv);
 
+// A file-size limit (ulimit -f) must read like a full disk, one clear line, not kill the process
+// with SIGXFSZ half-way through a save.
+void reportFileSizeLimitAsError();
+
 // Parses --threads N / --threads=N from argv without consuming it; 1 when absent.
 int threadsFromArgs(int argc, char** argv);
+// At most the machine's hardware threads: more only adds waiting (150x slower seen with 1000).
+int usableThreads(int requested);
 
 }  // namespace roundlab::app

@@ -11,8 +11,9 @@
 #include "engine/core/Runtime.h"
 
 int main(int argc, char** argv) {
-  const int threads = roundlab::app::threadsFromArgs(argc, argv);
+  const int threads = roundlab::app::usableThreads(roundlab::app::threadsFromArgs(argc, argv));
   roundlab::app::ensurePassiveOpenMp(threads, argv);
+  roundlab::app::reportFileSizeLimitAsError();
   QApplication app(argc, argv);
   QApplication::setApplicationName("RoundLab");
   QApplication::setOrganizationName("RoundLab");

@@ -1,7 +1,12 @@
 #pragma once
-// Atomic replacement of a user's file: write to a temporary file beside the target, then rename
-// it over the target. Until commit() succeeds the target is untouched; a writer destroyed without
-// commit() removes its temporary file.
+// Atomic replacement of a user's file: the bytes go to a temporary file beside the target, are
+// flushed to disk (fsync), and only then renamed over the target. Until commit() succeeds the
+// target is untouched; a writer destroyed without commit() removes its temporary file. A full
+// disk or a kill therefore never leaves a truncated target.
+//
+// Temporary files are named ".NAME.roundlab-tmp.PID.N"; one left by a process that no longer
+// runs (killed during a save) is removed by the next save into the same folder.
+#include <cstddef>
 #include <string>
 
 namespace roundlab {
@@ -16,12 +21,23 @@ class AtomicFile {
 
   const std::string& tempPath() const { return temp_; }
   const std::string& target() const { return target_; }
-  // Renames the temporary file over the target. Throws WriteFailed.
+  // Writes the whole content to the temporary file and flushes it to disk. Throws WriteFailed
+  // naming the target and the reason (e.g. "no space left on device"); the temporary file is gone.
+  void write(const void* data, std::size_t size);
+  void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
+  // Renames the temporary file over the target (keeping an existing target's permissions) and
+  // flushes the folder. Throws WriteFailed.
   void commit();
 
  private:
+  [[noreturn]] void fail(const std::string& what, int error);
+
   std::string target_, temp_;
   bool committed_ = false;
 };
+
+// Removes the temporary files of RoundLab saves in `folder` whose process is no longer running.
+// Returns how many were removed. Called by every AtomicFile; public for tests.
+int removeStaleTemporaryFiles(const std::string& folder);
 
 }  // namespace roundlab

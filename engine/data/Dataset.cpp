@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "engine/core/Error.h"
+#include "engine/core/FileChecks.h"
 #include "engine/data/DatasetInternals.h"
 
 namespace roundlab {
@@ -61,6 +62,15 @@ bool startsWith(const std::string& path, const unsigned char* magic, size_t n) {
 
 }  // namespace
 
+const EnumTable<Normalization>& normalizationTable() {
+  static const EnumTable<Normalization> t{
+      "normalization",
+      {{Normalization::Auto, "auto", "apply the file's mean/std to uint8 images and to float data in [0, 1]"},
+       {Normalization::Apply, "apply", "always subtract the file's mean and divide by its std"},
+       {Normalization::None, "none", "ignore the file's mean/std: float data as stored, uint8 scaled to [0, 1]"}}};
+  return t;
+}
+
 std::vector<int64_t> sampleIndices(int64_t size, int64_t count, uint64_t seed) {
   std::vector<int64_t> idx(static_cast<size_t>(size));
   for (int64_t i = 0; i < size; ++i) idx[static_cast<size_t>(i)] = i;
@@ -83,12 +93,14 @@ std::unique_ptr<Dataset> subsetDataset(std::shared_ptr<const Dataset> base, int6
 
 std::unique_ptr<Dataset> openDataset(const std::string& path, const DataOptions& options) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "data file not found: " + path);
   if (std::filesystem::is_directory(path, ec))
     throw Error(ErrorCode::BadDataFile, path + " is a folder; convert image folders with `roundlab-cli make-calib`");
+  requireReadableFile(path, "data file", ErrorCode::BadDataFile);
   static const unsigned char hdf5Magic[] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   static const unsigned char gzipMagic[] = {0x1f, 0x8b};
-  static const unsigned char idxMagic[] = {0x00, 0x00, 0x08};
+  static const unsigned char idxMagic[] = {0x00, 0x00};  // then the type code and the number of dimensions
+  if (std::filesystem::file_size(path, ec) == 0 && !ec)
+    throw Error(ErrorCode::BadDataFile, path + " is empty (0 bytes), not a data file");
   if (startsWith(path, hdf5Magic, sizeof hdf5Magic)) return openHdf5Dataset(path, options);
   if (startsWith(path, gzipMagic, sizeof gzipMagic) || startsWith(path, idxMagic, sizeof idxMagic))
     return openIdxDataset(path, options);

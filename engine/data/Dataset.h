@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/EnumTable.h"
+
 namespace roundlab {
 
 struct DataBatch;  // DataBatch.h: normalised float inputs + int64 labels (Torch tensors)
@@ -32,7 +34,14 @@ class Dataset {
   virtual DataBatch readIndices(const std::vector<int64_t>& indices) const = 0;
 };
 
+// How a file's mean/std attributes are used (docs/data-format.md, "Normalisation"). Auto: applied
+// to uint8 images and to float data within [0, 1]; float data outside [0, 1] with mean/std is
+// ambiguous (already normalised, or not?) and refused until the user says which.
+enum class Normalization { Auto, Apply, None };
+const EnumTable<Normalization>& normalizationTable();
+
 struct DataOptions {
+  Normalization normalization = Normalization::Auto;
   // Override or supply normalisation (IDX files carry none). Empty = keep the file's.
   std::vector<float> mean, std;
   std::string labelsPath;  // IDX: labels file; default: derived from the images file name

@@ -2,12 +2,15 @@
 // or /inputs (float32, N x ...), optional /labels (int64, N), normalisation attributes.
 #include <H5Cpp.h>
 
+#include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
 #include "engine/core/Shape.h"
 #include "engine/data/DatasetInternals.h"
+#include "engine/io/Hdf5MemoryFile.h"
 
 namespace roundlab {
 
@@ -45,6 +48,12 @@ std::vector<std::string> stringsAttribute(const H5::H5Object& obj, const char* n
   return out;
 }
 
+std::string formatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 class Hdf5Dataset : public Dataset {
  public:
   Hdf5Dataset(const std::string& path, const DataOptions& options) {
@@ -61,6 +70,13 @@ class Hdf5Dataset : public Dataset {
       readAttributes();
     } catch (const H5::Exception& e) {
       throw Error(ErrorCode::BadDataFile, path + ": unreadable HDF5 content (" + e.getDetailMsg() + ")");
+    }
+    if (options.normalization == Normalization::None) {
+      info_.mean.clear();
+      info_.std.clear();
+    } else if (options.normalization == Normalization::Auto && dtype_ == at::kFloat && !info_.mean.empty() &&
+               options.mean.empty() && options.std.empty()) {
+      requireUnitRange();
     }
     applyNormalisationOptions(info_, options);
   }
@@ -98,12 +114,20 @@ class Hdf5Dataset : public Dataset {
       throw Error(ErrorCode::BadDataFile, path + " has neither an /images nor an /inputs dataset");
     data_ = file_.openDataSet(images ? "images" : "inputs");
     const H5::DataType t = data_.getDataType();
+    const std::string object = std::string("/") + (images ? "images" : "inputs");
+    if (t.getClass() == H5T_INTEGER && t.getSize() == 1 && data_.getIntType().getSign() != H5T_SGN_NONE)
+      throw Error(ErrorCode::BadDataFile, path + ": " + object +
+                                              " holds signed int8 values; RoundLab reads uint8 pixels (0..255) or "
+                                              "float32 values (store it as one of those)");
+    if (t.getClass() == H5T_FLOAT && t.getSize() != 4)
+      throw Error(ErrorCode::BadDataFile, path + ": " + object + " holds float" + std::to_string(8 * t.getSize()) +
+                                              " values; RoundLab reads float32 (or uint8): store it as float32");
     if (t.getClass() == H5T_INTEGER && t.getSize() == 1) {
       info_.storedType = "uint8";
       memType_ = H5::PredType::NATIVE_UINT8;
       dtype_ = at::kByte;
     } else if (t.getClass() == H5T_FLOAT) {
-      info_.storedType = t.getSize() == 8 ? "float64" : "float32";
+      info_.storedType = "float32";
       memType_ = H5::PredType::NATIVE_FLOAT;
       dtype_ = at::kFloat;
     } else {
@@ -119,6 +143,7 @@ class Hdf5Dataset : public Dataset {
       throw Error(ErrorCode::DataShapeMismatch, path + ": /inputs must be N x ..., found " + formatShape(shape));
     info_.samples = shape[0];
     info_.sampleShape.assign(shape.begin() + 1, shape.end());
+    if (info_.samples == 0) throw Error(ErrorCode::BadDataFile, path + ": " + object + " holds no samples");
   }
 
   void openLabels(const std::string& path) {
@@ -145,13 +170,48 @@ class Hdf5Dataset : public Dataset {
     const size_t channels = info_.sampleShape.size() == 3 ? static_cast<size_t>(info_.sampleShape[0]) : 0;
     if ((!info_.mean.empty() || !info_.std.empty()) && (info_.mean.size() != channels || info_.std.size() != channels))
       throw Error(ErrorCode::BadDataFile, info_.path + ": mean/std attributes must have one value per channel");
+    for (size_t c = 0; c < info_.mean.size(); ++c) {
+      if (!std::isfinite(info_.mean[c]))
+        throw Error(ErrorCode::BadDataFile, info_.path + ": the mean attribute is not a finite number for channel " +
+                                                std::to_string(c) + " (override it with --mean, or fix the file)");
+      if (!std::isfinite(info_.std[c]) || !(info_.std[c] > 0.f))
+        throw Error(ErrorCode::BadDataFile, info_.path + ": the std attribute is " + formatNumber(info_.std[c]) +
+                                                " for channel " + std::to_string(c) +
+                                                "; a std must be positive and finite (override it with --std, or "
+                                                "fix the file)");
+    }
+  }
+
+  // Float data with mean/std attributes: the attributes may say how to normalise the data or what
+  // was already done to it. Data in [0, 1] are intensities (normalise them); anything else is
+  // ambiguous, and a wrong guess would silently ruin every number.
+  void requireUnitRange() const {
+    const int64_t n = std::min<int64_t>(info_.samples, 256);
+    std::vector<int64_t> first(static_cast<size_t>(n));
+    std::iota(first.begin(), first.end(), 0);
+    const at::Tensor x = readRaw(first);
+    const double lo = x.min().item<double>(), hi = x.max().item<double>();
+    if (lo >= 0.0 && hi <= 1.0) return;
+    char span[96];
+    std::snprintf(span, sizeof span, "span %.3g to %.3g", lo, hi);
+    throw Error(ErrorCode::BadDataFile,
+                info_.path + ": float data with mean/std attributes, and values outside [0, 1] (" + span +
+                    "): already normalised, or to be normalised? Say which with --normalize none (use as stored) "
+                    "or --normalize apply (subtract mean, divide by std)");
   }
 
   DataBatch readSorted(const std::vector<int64_t>& idx) const {
+    DataBatch out;
+    out.inputs = normalizeInputs(readRaw(idx), info_);
+    if (labels_.defined()) out.labels = labels_.index_select(0, at::tensor(idx, at::kLong));
+    return out;
+  }
+
+  // The samples at sorted indices `idx`, as stored (uint8 or float32).
+  at::Tensor readRaw(const std::vector<int64_t>& idx) const {
     std::vector<int64_t> shape = info_.sampleShape;
     shape.insert(shape.begin(), static_cast<int64_t>(idx.size()));
     at::Tensor raw = at::empty(shape, dtype_);
-    DataBatch out;
     if (!idx.empty()) {
       try {
         H5::DataSpace fileSpace = data_.getSpace();
@@ -173,9 +233,7 @@ class Hdf5Dataset : public Dataset {
         throw Error(ErrorCode::BadDataFile, info_.path + ": reading samples failed (" + e.getDetailMsg() + ")");
       }
     }
-    out.inputs = normalizeInputs(raw, info_);
-    if (labels_.defined()) out.labels = labels_.index_select(0, at::tensor(idx, at::kLong));
-    return out;
+    return raw;
   }
 
   H5::H5File file_;
@@ -203,6 +261,27 @@ void writeStringsAttribute(H5::H5Object& obj, const char* name, const std::vecto
   obj.createAttribute(name, type, H5::DataSpace(1, &n)).write(type, ptrs.data());
 }
 
+void writeImageSetContent(H5::H5File& f, const ImageSet& s) {
+  hsize_t dims[4] = {static_cast<hsize_t>(s.n), static_cast<hsize_t>(s.channels), static_cast<hsize_t>(s.height),
+                     static_cast<hsize_t>(s.width)};
+  hsize_t chunk[4] = {std::min<hsize_t>(dims[0], 256), dims[1], dims[2], dims[3]};
+  H5::DSetCreatPropList props;
+  props.setChunk(4, chunk);
+  props.setDeflate(4);  // uint8 images compress well; activations would not
+  H5::DataSet images = f.createDataSet("images", H5::PredType::STD_U8LE, H5::DataSpace(4, dims), props);
+  images.write(s.pixels.data(), H5::PredType::NATIVE_UINT8);
+  if (!s.labels.empty()) {
+    hsize_t n = s.labels.size();
+    f.createDataSet("labels", H5::PredType::STD_I64LE, H5::DataSpace(1, &n))
+        .write(s.labels.data(), H5::PredType::NATIVE_INT64);
+  }
+  writeFloatAttribute(f, "mean", s.mean);
+  writeFloatAttribute(f, "std", s.std);
+  writeStringsAttribute(f, "class_names", s.classNames);
+  writeStringsAttribute(f, "source", {s.source.empty() ? std::string("RoundLab") : s.source});
+  writeStringsAttribute(f, "format", {"roundlab-data-1"});
+}
+
 }  // namespace
 
 std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOptions& options) {
@@ -218,31 +297,15 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
                 "image set has " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.n) + " images");
   H5::Exception::dontPrint();
   AtomicFile file(path);
+  std::string image;
   try {
-    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
-    hsize_t dims[4] = {static_cast<hsize_t>(s.n), static_cast<hsize_t>(s.channels), static_cast<hsize_t>(s.height),
-                       static_cast<hsize_t>(s.width)};
-    hsize_t chunk[4] = {std::min<hsize_t>(dims[0], 256), dims[1], dims[2], dims[3]};
-    H5::DSetCreatPropList props;
-    props.setChunk(4, chunk);
-    props.setDeflate(4);  // uint8 images compress well; activations would not
-    H5::DataSet images = f.createDataSet("images", H5::PredType::STD_U8LE, H5::DataSpace(4, dims), props);
-    images.write(s.pixels.data(), H5::PredType::NATIVE_UINT8);
-    if (!s.labels.empty()) {
-      hsize_t n = s.labels.size();
-      f.createDataSet("labels", H5::PredType::STD_I64LE, H5::DataSpace(1, &n))
-          .write(s.labels.data(), H5::PredType::NATIVE_INT64);
-    }
-    writeFloatAttribute(f, "mean", s.mean);
-    writeFloatAttribute(f, "std", s.std);
-    writeStringsAttribute(f, "class_names", s.classNames);
-    writeStringsAttribute(f, "source", {s.source.empty() ? std::string("RoundLab") : s.source});
-    writeStringsAttribute(f, "format", {"roundlab-data-1"});
-    f.close();
+    hdf5::MemoryFile memory;
+    writeImageSetContent(memory.file(), s);
+    image = memory.image();
   } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::WriteFailed,
-                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed, "cannot build " + path + ": " + e.getDetailMsg());
   }
+  file.write(image);
   file.commit();
 }
 

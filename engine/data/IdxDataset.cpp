@@ -39,6 +39,12 @@ std::vector<uint32_t> readHeader(GzFile& in, const std::string& path, uint32_t e
   if (!in.f || !in.readAll(h, 4 + 4 * dims))
     throw Error(ErrorCode::BadDataFile, path + " is truncated or not an IDX file");
   const uint32_t magic = bigEndian(h);
+  // IDX magic: 0x00 0x00, a type code (0x08 = unsigned byte), the number of dimensions.
+  if (h[0] == 0 && h[1] == 0 && h[2] != 0x08 && h[3] == (expectedMagic & 0xff)) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "stores IDX type 0x%02x; RoundLab reads unsigned byte IDX files (type 0x08)", h[2]);
+    throw Error(ErrorCode::BadDataFile, path + " " + buf);
+  }
   if (magic != expectedMagic) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "magic 0x%08x, expected 0x%08x", magic, expectedMagic);
@@ -48,6 +54,21 @@ std::vector<uint32_t> readHeader(GzFile& in, const std::string& path, uint32_t e
   std::vector<uint32_t> out;
   for (size_t i = 0; i < dims; ++i) out.push_back(bigEndian(h + 4 + 4 * i));
   return out;
+}
+
+// IDX labels carry no class count. A label above classes that have no sample at all (200 among
+// 0..9) is almost surely damage: refuse it rather than train or score against a phantom class.
+void requireContiguousClasses(const std::vector<uint8_t>& labels, const std::string& path) {
+  if (labels.empty()) return;
+  std::vector<int64_t> count(256, 0);
+  for (uint8_t l : labels) ++count[l];
+  const auto top = std::max_element(labels.begin(), labels.end());
+  for (int c = 0; c < *top; ++c)
+    if (count[static_cast<size_t>(c)] == 0)
+      throw Error(ErrorCode::BadDataFile, path + ": label " + std::to_string(*top) + " (sample " +
+                                              std::to_string(top - labels.begin()) +
+                                              ") is out of range: no sample has label " + std::to_string(c) +
+                                              ", so the labels do not number the classes 0.." + std::to_string(*top));
 }
 
 std::string guessLabelsPath(const std::string& images) {
@@ -115,10 +136,23 @@ ImageSet readIdxImages(const std::string& imagesPath, const std::string& labelsP
     s.channels = 1;
     s.height = dims[1];
     s.width = dims[2];
-    s.pixels.resize(static_cast<size_t>(s.n * s.height * s.width));
-    if (!in.readAll(s.pixels.data(), s.pixels.size()))
-      throw Error(ErrorCode::BadDataFile, imagesPath + " is truncated: expected " + std::to_string(s.n) +
-                                              " images of " + std::to_string(s.height) + "x" + std::to_string(s.width));
+    const std::string claim =
+        std::to_string(s.n) + " images of " + std::to_string(s.height) + "x" + std::to_string(s.width);
+    if (s.n == 0 || s.height == 0 || s.width == 0)
+      throw Error(ErrorCode::BadDataFile, imagesPath + " holds no samples (its header says " + claim + ")");
+    // The header's claim is not trusted with memory: the pixels are read in pieces, so a header
+    // that lies about the count ends as "truncated", not as a huge allocation.
+    const uint64_t claimed =
+        static_cast<uint64_t>(s.n) * static_cast<uint64_t>(s.height) * static_cast<uint64_t>(s.width);
+    constexpr uint64_t kPiece = uint64_t(64) << 20;
+    for (uint64_t done = 0; done < claimed;) {
+      const uint64_t piece = std::min(kPiece, claimed - done);
+      s.pixels.resize(static_cast<size_t>(done + piece));
+      if (!in.readAll(s.pixels.data() + done, static_cast<size_t>(piece)))
+        throw Error(ErrorCode::BadDataFile,
+                    imagesPath + " is truncated: its header says " + claim + ", the file ends before that");
+      done += piece;
+    }
   }
   const std::string lp = labelsPath.empty() ? guessLabelsPath(imagesPath) : labelsPath;
   if (!lp.empty()) {
@@ -130,6 +164,7 @@ ImageSet readIdxImages(const std::string& imagesPath, const std::string& labelsP
                                                     std::to_string(s.n) + " images in " + imagesPath);
     std::vector<uint8_t> raw(dims[0]);
     if (!in.readAll(raw.data(), raw.size())) throw Error(ErrorCode::BadDataFile, lp + " is truncated");
+    requireContiguousClasses(raw, lp);
     s.labels.assign(raw.begin(), raw.end());
   }
   s.source = std::filesystem::path(imagesPath).filename().string();

@@ -1,4 +1,5 @@
 #include "engine/eval/Evaluation.h"
+#include "engine/eval/LabelRange.h"
 
 #include <chrono>
 
@@ -30,9 +31,7 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
                                                   "; evaluation expects N x classes logits");
     const at::Tensor pred = logits.argmax(1);
     if (r.hasLabels) {
-      if (b.labels.min().item<int64_t>() < 0 || b.labels.max().item<int64_t>() >= logits.size(1))
-        throw Error(ErrorCode::DataShapeMismatch, data.info().path + " has labels outside the model's " +
-                                                      std::to_string(logits.size(1)) + " classes");
+      requireLabelsInRange(b.labels, logits.size(1), data.info().path);
       r.correct += pred.eq(b.labels).sum().item<int64_t>();
     }
     if (options.reference) {

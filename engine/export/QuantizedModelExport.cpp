@@ -3,7 +3,6 @@
 #include <H5Cpp.h>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include <torch/torch.h>
@@ -12,6 +11,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
 #include "engine/io/Hdf5Io.h"
+#include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
 #include "engine/quant/WeightGridHdf5.h"
 
@@ -30,13 +30,34 @@ std::string number(double v) {
 
 void writeText(const std::string& path, const std::string& text) {
   AtomicFile file(path);
-  {
-    std::ofstream out(file.tempPath(), std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw Error(ErrorCode::WriteFailed, "writing " + path + " failed (disk full or not writable?)");
-  }
+  file.write(text);
   file.commit();
+}
+
+void writeQuantized(H5::H5File& f, const Model& model, const QuantizedWeights& w, const QuantizedExportInfo& info) {
+  hdf5::writeString(f, "format", "roundlab-quantized-1");
+  hdf5::writeString(f, "model", info.modelPath);
+  hdf5::writeString(f, "method", info.method);
+  hdf5::writeInt(f, "seed", static_cast<int64_t>(info.seed));
+  const LibraryVersions v = libraryVersions();
+  hdf5::writeString(f, "roundlab_version", v.roundlab);
+  hdf5::writeString(f, "torch_version", v.torch);
+  f.createGroup("/layers");
+  for (const auto& [name, codes] : w.codes) {
+    const LayerInfo& l = model.layer(name);
+    H5::Group lg = f.createGroup(groupName(name));
+    hdf5::writeString(lg, "kind", layerKindName(l.kind));
+    hdf5::writeString(lg, "weight", l.weightPath);
+    hdf5::writeCodesAndGrid(lg, codes, w.grids.at(name));
+    const at::Tensor bias = model.bias(name);
+    if (bias.defined()) hdf5::writeTensor(lg, "bias", bias.detach().to(at::kFloat));
+    if (auto a = model.activationQuantization().find(name); a != model.activationQuantization().end()) {
+      hdf5::writeInt(lg, "input_bits", a->second.bits);
+      hdf5::writeDouble(lg, "input_scale", a->second.scale);
+      hdf5::writeInt(lg, "input_qmin", a->second.qmin);
+      hdf5::writeInt(lg, "input_qmax", a->second.qmax);
+    }
+  }
 }
 
 }  // namespace
@@ -45,36 +66,15 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
                          const QuantizedExportInfo& info) {
   H5::Exception::dontPrint();
   AtomicFile file(path);
+  std::string image;
   try {
-    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
-    hdf5::writeString(f, "format", "roundlab-quantized-1");
-    hdf5::writeString(f, "model", info.modelPath);
-    hdf5::writeString(f, "method", info.method);
-    hdf5::writeInt(f, "seed", static_cast<int64_t>(info.seed));
-    const LibraryVersions v = libraryVersions();
-    hdf5::writeString(f, "roundlab_version", v.roundlab);
-    hdf5::writeString(f, "torch_version", v.torch);
-    f.createGroup("/layers");
-    for (const auto& [name, codes] : w.codes) {
-      const LayerInfo& l = model.layer(name);
-      H5::Group lg = f.createGroup(groupName(name));
-      hdf5::writeString(lg, "kind", layerKindName(l.kind));
-      hdf5::writeString(lg, "weight", l.weightPath);
-      hdf5::writeCodesAndGrid(lg, codes, w.grids.at(name));
-      const at::Tensor bias = model.bias(name);
-      if (bias.defined()) hdf5::writeTensor(lg, "bias", bias.detach().to(at::kFloat));
-      if (auto a = model.activationQuantization().find(name); a != model.activationQuantization().end()) {
-        hdf5::writeInt(lg, "input_bits", a->second.bits);
-        hdf5::writeDouble(lg, "input_scale", a->second.scale);
-        hdf5::writeInt(lg, "input_qmin", a->second.qmin);
-        hdf5::writeInt(lg, "input_qmax", a->second.qmax);
-      }
-    }
-    f.close();
+    hdf5::MemoryFile memory;
+    writeQuantized(memory.file(), model, w, info);
+    image = memory.image();
   } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::WriteFailed,
-                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed, "cannot build " + path + ": " + e.getDetailMsg());
   }
+  file.write(image);
   // Validate by reading back what was written.
   for (const auto& [name, weight] : readQuantizedHdf5(file.tempPath()))
     if (!at::equal(weight, model.weight(name).detach().to(at::kFloat)))

@@ -1,5 +1,7 @@
 #include "engine/export/TorchScriptExport.h"
 
+#include <sstream>
+
 #include <torch/script.h>
 
 #include "engine/core/AtomicFile.h"
@@ -14,12 +16,15 @@ ExportReport exportTorchScript(const Model& model, const std::string& path, cons
                                int64_t probeSamples) {
   const at::Tensor probe = probeData.read(0, std::min(probeSamples, probeData.info().samples)).inputs;
   AtomicFile file(path);
+  // Serialised in memory: LibTorch's file writer finishes the archive in its destructor, where a
+  // full disk would abort the process. The checked write below is the only disk access.
+  std::ostringstream archive;
   try {
-    model.exportableModule().save(file.tempPath());
+    model.exportableModule().save(archive);
   } catch (const std::exception& e) {
-    throw Error(ErrorCode::WriteFailed,
-                "writing " + path + " failed (disk full or not writable?): " + conciseTorchMessage(e.what()));
+    throw Error(ErrorCode::WriteFailed, "cannot serialise " + path + ": " + conciseTorchMessage(e.what()));
   }
+  file.write(archive.str());
   ExportReport r;
   r.path = path;
   r.probeSamples = probe.size(0);

@@ -13,6 +13,7 @@
 #include "engine/core/Error.h"
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
+#include "engine/eval/LabelRange.h"
 #include "engine/model/Model.h"
 #include "engine/model/ModelSuffix.h"
 #include "engine/model/WeightOverride.h"
@@ -56,6 +57,8 @@ LossData lossData(const Model& model, const Dataset& calibration, const Importan
   LossData d;
   d.inputs = batch.inputs;
   if (batch.labels.defined()) {
+    torch::NoGradGuard noGrad;
+    requireLabelsInRange(batch.labels, model.forward(d.inputs.slice(0, 0, 1)).size(-1), calibration.info().path);
     d.labels = batch.labels;
     return d;
   }
@@ -101,7 +104,12 @@ class WeightRestore {
     for (const std::string& l : layers) original_[l] = model.weight(l).detach().clone();
   }
   ~WeightRestore() {
-    for (const auto& [l, w] : original_) model_.setWeight(l, w);
+    for (const auto& [l, w] : original_) {
+      try {
+        model_.setWeight(l, w);
+      } catch (const Error&) {  // a destructor must not throw; the values were the model's own
+      }
+    }
   }
   const at::Tensor& operator[](const std::string& l) const { return original_.at(l); }
 

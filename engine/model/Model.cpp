@@ -7,7 +7,9 @@
 #include <torch/script.h>
 
 #include "engine/core/Error.h"
+#include "engine/core/FileChecks.h"
 #include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/ModelArchive.h"
 #include "engine/model/ModelInternals.h"
 
 namespace roundlab {
@@ -41,10 +43,8 @@ std::string conciseTorchMessage(const std::string& what) {
 Model::Model(std::shared_ptr<Impl> impl) : d(std::move(impl)) {}
 
 Model Model::load(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "model file not found: " + path);
-  if (fs::is_directory(path, ec)) throw Error(ErrorCode::NotTorchScript, path + " is a folder, not a TorchScript file");
+  requireReadableFile(path, "model file", ErrorCode::NotTorchScript);
+  checkModelArchiveFile(path);
   torch::jit::Module module;
   try {
     module = torch::jit::load(path, torch::kCPU);
@@ -56,6 +56,15 @@ Model Model::load(const std::string& path) {
                     conciseTorchMessage(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     throw Error(ErrorCode::NotTorchScript, path + " is not a TorchScript file: " + conciseTorchMessage(e.what()));
+  }
+  // Weights that are NaN or Inf make every output and every quantization grid meaningless.
+  for (const auto& p : module.named_parameters()) {
+    const at::Tensor bad = ~torch::isfinite(p.value.detach());
+    if (const int64_t count = bad.sum().item<int64_t>(); count > 0)
+      throw Error(ErrorCode::NonFiniteValues, path + ": parameter '" + p.name + "' holds " + std::to_string(count) +
+                                                  " NaN or Inf of its " + std::to_string(p.value.numel()) +
+                                                  " values; RoundLab cannot evaluate or quantize such a model "
+                                                  "(export it again from a healthy checkpoint)");
   }
   return fromModule(module, path);
 }

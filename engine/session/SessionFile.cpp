@@ -9,7 +9,9 @@
 
 #include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
+#include "engine/core/FileChecks.h"
 #include "engine/io/Hdf5Io.h"
+#include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
 #include "engine/quant/WeightGridHdf5.h"
 #include "engine/session/ImportanceIo.h"
@@ -190,66 +192,75 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
   return o;
 }
 
+void writeSession(H5::H5File& f, const Session& s) {
+  using namespace hdf5;
+  writeString(f, "format", kFormat);
+  H5::Group manifest = f.createGroup("/manifest");
+  writeString(manifest, "model_path", s.modelPath);
+  writeString(manifest, "model_sha256", s.modelSha256);
+  writeString(manifest, "calibration_path", s.calibrationPath);
+  writeString(manifest, "calibration_sha256", s.calibrationSha256);
+  writeString(manifest, "roundlab_version", s.versions.roundlab);
+  writeString(manifest, "torch_version", s.versions.torch);
+  writeString(manifest, "hdf5_version", s.versions.hdf5);
+  writeString(manifest, "zlib_version", s.versions.zlib);
+  H5::Group request = f.createGroup("/manifest/request");
+  writeRequest(request, s.result.request);
+  H5::Group allocation = f.createGroup("/manifest/allocation");
+  for (const LayerOutcome& o : s.result.layers) writeInt(allocation, o.layer.c_str(), o.bits);
+  H5::Group results = f.createGroup("/results");
+  writeDouble(results, "wall_s", s.result.wallSeconds);
+  H5::Group phases = f.createGroup("/results/phases");
+  for (const auto& [name, seconds] : s.result.phases) writeDouble(phases, name.c_str(), seconds);
+  H5::Group layers = f.createGroup("/results/layers");
+  writeInt(layers, "count", static_cast<int64_t>(s.result.layers.size()));
+  for (size_t i = 0; i < s.result.layers.size(); ++i) {
+    const LayerOutcome& o = s.result.layers[i];
+    H5::Group g = layers.createGroup(o.layer);
+    writeInt(g, "order", static_cast<int64_t>(i));
+    writeLayer(g, o, s.weights);
+  }
+  if (!s.importance.empty()) {
+    H5::Group importance = f.createGroup("/importance");
+    for (size_t i = 0; i < s.importance.size(); ++i) {
+      H5::Group g = writeImportance(importance, s.importance[i]);
+      hdf5::writeInt(g, "order", static_cast<int64_t>(i));  // groups list by name; keep the caller's order
+    }
+  }
+}
+
 }  // namespace
 
 void saveSession(const std::string& path, const Session& s) {
   H5::Exception::dontPrint();
   AtomicFile file(path);
+  std::string image;
   try {
-    using namespace hdf5;
-    H5::H5File f(file.tempPath(), H5F_ACC_TRUNC);
-    writeString(f, "format", kFormat);
-    H5::Group manifest = f.createGroup("/manifest");
-    writeString(manifest, "model_path", s.modelPath);
-    writeString(manifest, "model_sha256", s.modelSha256);
-    writeString(manifest, "calibration_path", s.calibrationPath);
-    writeString(manifest, "calibration_sha256", s.calibrationSha256);
-    writeString(manifest, "roundlab_version", s.versions.roundlab);
-    writeString(manifest, "torch_version", s.versions.torch);
-    writeString(manifest, "hdf5_version", s.versions.hdf5);
-    writeString(manifest, "zlib_version", s.versions.zlib);
-    H5::Group request = f.createGroup("/manifest/request");
-    writeRequest(request, s.result.request);
-    H5::Group allocation = f.createGroup("/manifest/allocation");
-    for (const LayerOutcome& o : s.result.layers) writeInt(allocation, o.layer.c_str(), o.bits);
-    H5::Group results = f.createGroup("/results");
-    writeDouble(results, "wall_s", s.result.wallSeconds);
-    H5::Group phases = f.createGroup("/results/phases");
-    for (const auto& [name, seconds] : s.result.phases) writeDouble(phases, name.c_str(), seconds);
-    H5::Group layers = f.createGroup("/results/layers");
-    writeInt(layers, "count", static_cast<int64_t>(s.result.layers.size()));
-    for (size_t i = 0; i < s.result.layers.size(); ++i) {
-      const LayerOutcome& o = s.result.layers[i];
-      H5::Group g = layers.createGroup(o.layer);
-      writeInt(g, "order", static_cast<int64_t>(i));
-      writeLayer(g, o, s.weights);
-    }
-    if (!s.importance.empty()) {
-      H5::Group importance = f.createGroup("/importance");
-      for (size_t i = 0; i < s.importance.size(); ++i) {
-        H5::Group g = writeImportance(importance, s.importance[i]);
-        hdf5::writeInt(g, "order", static_cast<int64_t>(i));  // groups list by name; keep the caller's order
-      }
-    }
-    f.close();
+    hdf5::MemoryFile memory;
+    writeSession(memory.file(), s);
+    image = memory.image();
   } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::WriteFailed,
-                "writing " + path + " failed (disk full or not writable?): " + e.getDetailMsg());
+    throw Error(ErrorCode::WriteFailed, "cannot build session " + path + ": " + e.getDetailMsg());
   }
+  file.write(image);
   file.commit();
 }
 
 Session loadSession(const std::string& path) {
   H5::Exception::dontPrint();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw Error(ErrorCode::FileNotFound, "session file not found: " + path);
+  requireReadableFile(path, "session file", ErrorCode::BadDataFile);
+  if (!H5::H5File::isHdf5(path))
+    throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab session (not an HDF5 file)");
   Session s;
+  std::string reading = "the file's start";  // what was being read when a read failed
   try {
     using namespace hdf5;
     H5::H5File f(path, H5F_ACC_RDONLY);
+    reading = "the format marker";
     if (!f.attrExists("format") || readString(f, "format") != kFormat)
       throw Error(ErrorCode::BadDataFile,
                   path + " is not a RoundLab session (no '" + std::string(kFormat) + "' marker)");
+    reading = "/manifest";
     const H5::Group manifest = f.openGroup("/manifest");
     s.modelPath = readString(manifest, "model_path");
     s.modelSha256 = readString(manifest, "model_sha256");
@@ -257,7 +268,9 @@ Session loadSession(const std::string& path) {
     s.calibrationSha256 = readString(manifest, "calibration_sha256");
     s.versions = {readString(manifest, "roundlab_version"), readString(manifest, "torch_version"),
                   readString(manifest, "hdf5_version"), readString(manifest, "zlib_version")};
+    reading = "/manifest/request";
     s.result.request = readRequest(f.openGroup("/manifest/request"));
+    reading = "/results";
     const H5::Group results = f.openGroup("/results");
     s.result.wallSeconds = readDouble(results, "wall_s");
     const H5::Group phases = f.openGroup("/results/phases");
@@ -267,10 +280,12 @@ Session loadSession(const std::string& path) {
       a.read(H5::PredType::NATIVE_DOUBLE, &v);
       s.result.phases.emplace_back(a.getName(), v);
     }
+    reading = "/results/layers (the layer results)";
     const H5::Group layers = f.openGroup("/results/layers");
     std::vector<std::pair<int64_t, LayerOutcome>> ordered;
     for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
       const std::string name = layers.getObjnameByIdx(i);
+      reading = "layer " + name;
       const H5::Group g = layers.openGroup(name);
       ordered.emplace_back(readInt(g, "order"), readLayer(g, name, s.weights));
     }
@@ -278,6 +293,7 @@ Session loadSession(const std::string& path) {
     for (auto& [order, o] : ordered) s.result.layers.push_back(std::move(o));
     if (static_cast<int64_t>(s.result.layers.size()) != readInt(layers, "count"))
       throw Error(ErrorCode::BadDataFile, path + " is incomplete: layer results are missing");
+    reading = "/importance";
     if (f.nameExists("importance")) {  // sessions of runs without importance have none
       const H5::Group importance = f.openGroup("/importance");
       std::vector<std::pair<int64_t, ImportanceTable>> tables;  // (order, table); older files: by estimator
@@ -290,8 +306,13 @@ Session loadSession(const std::string& path) {
       std::stable_sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       for (auto& [order, t] : tables) s.importance.push_back(std::move(t));
     }
-  } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::BadDataFile, path + ": unreadable or truncated session file (" + e.getDetailMsg() + ")");
+  } catch (const H5::Exception&) {
+    throw Error(ErrorCode::BadDataFile, path + " is truncated or damaged: cannot read " + reading);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::BadDataFile && e.code() != ErrorCode::InvalidArgument) throw;
+    const std::string what = e.what();
+    if (what.rfind(path, 0) == 0) throw;  // already names the file
+    throw Error(ErrorCode::BadDataFile, path + ": " + reading + ": " + what);
   }
   return s;
 }

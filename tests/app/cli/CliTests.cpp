@@ -1,9 +1,11 @@
 // roundlab-cli end to end: real processes on the shipped demo, Fashion-MNIST and temp files;
 // HDF5 outputs are read back with the HDF5 C API, not with RoundLab's reader.
 #include <H5Cpp.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -184,6 +186,22 @@ class CliTests : public QObject {
                                               "--count",    "-4"}
                                << 2 << "--count";
     QTest::newRow("no args") << QStringList{} << 2 << "usage";
+    // Numbers that would wrap or make no sense are refused before any work.
+    const QStringList quantize{"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5")};
+    QTest::newRow("wbits wraps") << (quantize + QStringList{"--wbits", "4294967298"}) << 2 << "--wbits";
+    QTest::newRow("iters wraps") << (quantize + QStringList{"--iters", "4294967297"}) << 2 << "--iters";
+    QTest::newRow("negative warmup") << (quantize + QStringList{"--warmup", "-1"}) << 2 << "--warmup";
+    QTest::newRow("zero lr") << (quantize + QStringList{"--lr", "0"}) << 2 << "--lr expects a number above 0";
+    QTest::newRow("nan lambda") << (quantize + QStringList{"--lambda", "nan"}) << 2 << "--lambda";
+    QTest::newRow("threads wrap") << (quantize + QStringList{"--threads", "99999999999"}) << 2 << "--threads";
+    // Outputs are checked before any work: a missing folder, a folder, one of the inputs.
+    QTest::newRow("session into a missing folder")
+        << (quantize + QStringList{"--session", "/nonexistent/dir/s.rlab"}) << 2 << "does not exist";
+    QTest::newRow("export onto a folder") << (quantize + QStringList{"--export-h5", "/tmp"}) << 2 << "is a folder";
+    QTest::newRow("session onto the model")
+        << (quantize + QStringList{"--session", demo("fmnist_resnet.pt")}) << 2 << "also an input";
+    QTest::newRow("export onto the calibration set")
+        << (quantize + QStringList{"--export-h5", demo("fmnist_calib.h5")}) << 2 << "also an input";
   }
 
   void badInputGivesOneClearLine() {
@@ -194,6 +212,28 @@ class CliTests : public QObject {
     QCOMPARE(r.exitCode, exitCode);
     QVERIFY2(r.err.contains(needle.toUtf8()), r.err.constData());
     if (!args.isEmpty()) QCOMPARE(r.stderrLines(), 1);
+  }
+
+  // Special files never hang a run: a FIFO as the model, the data or a session is refused at once.
+  void specialFilesAreRefusedAtOnce() {
+    QTemporaryDir dir;
+    const QString fifo = dir.filePath("pipe");
+    QVERIFY(::mkfifo(fifo.toLocal8Bit().constData(), 0600) == 0);
+    for (const QStringList& args :
+         {QStringList{"info", fifo}, QStringList{"eval", demo("fmnist_resnet.pt"), "--data", fifo},
+          QStringList{"session", fifo}}) {
+      QElapsedTimer clock;
+      clock.start();
+      const Run r = cli(args);
+      QCOMPARE(r.exitCode, 1);
+      QVERIFY2(r.err.contains("not a regular file"), r.err.constData());
+      QCOMPARE(r.stderrLines(), 1);
+      QVERIFY(clock.elapsed() < 60000);
+    }
+    // More threads than the machine has: a note, then the machine's own count.
+    const Run many = cli({"info", demo("fmnist_resnet.pt"), "--threads", "1000"});
+    QCOMPARE(many.exitCode, 0);
+    QVERIFY2(many.err.contains("hardware threads"), many.err.constData());
   }
 
   void evalReproducesRecordedAccuracy() {
@@ -450,8 +490,8 @@ class CliTests : public QObject {
     QVERIFY2(unknownLayer.err.contains("layer9.conv"), unknownLayer.err.constData());
     QCOMPARE(unknownLayer.stderrLines(), 1);
     const Run badBits = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--wbits", "9"});
-    QCOMPARE(badBits.exitCode, 1);
-    QVERIFY2(badBits.err.contains("2..8"), badBits.err.constData());
+    QCOMPARE(badBits.exitCode, 2);
+    QVERIFY2(badBits.err.contains("--wbits expects a whole number from 2 to 8, got '9'"), badBits.err.constData());
     const Run noCalib = cli({"quantize", demo("fmnist_resnet.pt")});
     QCOMPARE(noCalib.exitCode, 2);
     const Run badMethod =
