@@ -89,6 +89,7 @@ int runAllocate(const QStringList& args) {
   Workspace ws(options);
   loadModelArgument(ws, p);
   ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  warnAboutCalibration(ws);
   if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
 
   const ImportanceTable table = ws.estimateImportance(ir, stderrHooks())->table;

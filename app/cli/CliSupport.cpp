@@ -51,6 +51,11 @@ QJsonArray toJsonArray(const std::vector<int64_t>& v) {
   return a;
 }
 
+void warnAboutCalibration(const Workspace& ws) {
+  const std::string warning = ws.calibrationWarning();
+  if (!warning.empty()) note("warning: " + QString::fromStdString(warning));
+}
+
 std::vector<float> parseFloatList(const QString& text, const QString& option) {
   std::vector<float> out;
   for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {

@@ -33,6 +33,8 @@ bool parseCommand(QCommandLineParser& parser, const QStringList& args, const QSt
 void printJson(const QJsonObject& doc);
 void printLine(const QString& line);  // stdout
 void note(const QString& line);       // stderr, for progress and notes
+// Prints the workspace's calibration warning (FP model near chance), if any, as a note.
+void warnAboutCalibration(const Workspace& ws);
 
 QJsonArray toJsonArray(const std::vector<int64_t>& v);
 // One of an enum's names; an unknown name is a usage error listing the names.

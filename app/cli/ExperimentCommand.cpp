@@ -28,6 +28,7 @@ int runExperiment(const QStringList& args) {
   Workspace ws;
   loadModelArgument(ws, p);
   ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  warnAboutCalibration(ws);
   if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
   const bool evaluated = ws.hasEvaluation();
   const std::vector<ExperimentRow> rows = ws.runExperiment(base, axis, values, stderrHooks());

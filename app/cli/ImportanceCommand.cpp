@@ -33,6 +33,7 @@ int runImportance(const QStringList& args) {
   Workspace ws;
   loadModelArgument(ws, p);
   ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  warnAboutCalibration(ws);
   std::vector<ImportanceTable> tables;
   for (const ImportanceRequest& r : requests) tables.push_back(ws.estimateImportance(r, stderrHooks())->table);
   const ImportanceTable* measured = nullptr;

@@ -30,6 +30,7 @@ int runQuantize(const QStringList& args) {
   Workspace ws;
   loadModelArgument(ws, p);
   const int64_t calibSamples = ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false)).samples;
+  warnAboutCalibration(ws);
   if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
 
   const RunPtr run = ws.quantize(request, stderrHooks());

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "app/cli/CliSupport.h"
@@ -53,6 +54,10 @@ std::string usage() {
 }
 
 }  // namespace
+
+const QString kOutOfMemory =
+    "not enough memory for this run: use fewer samples (--calib-count, --count), a smaller --batch, or "
+    "smaller inputs";
 
 int main(int argc, char** argv) {
   const int requestedThreads = roundlab::app::threadsFromArgs(argc, argv);
@@ -108,9 +113,17 @@ int main(int argc, char** argv) {
   } catch (const roundlab::Error& e) {
     roundlab::cli::note("roundlab-cli " + command + ": error: " + QString::fromStdString(e.what()).simplified());
     return roundlab::cli::kExitError;
+  } catch (const std::bad_alloc&) {
+    roundlab::cli::note("roundlab-cli " + command + ": error: " + kOutOfMemory);
+    return roundlab::cli::kExitError;
   } catch (const std::exception& e) {
-    roundlab::cli::note("roundlab-cli " + command +
-                        ": internal error: " + QString::fromStdString(e.what()).section('\n', 0, 0));
+    const QString what = QString::fromStdString(e.what()).section('\n', 0, 0);
+    if (what.contains(
+            "allocate memory")) {  // LibTorch's allocator: "can't allocate memory: you tried to allocate N bytes"
+      roundlab::cli::note("roundlab-cli " + command + ": error: " + kOutOfMemory);
+      return roundlab::cli::kExitError;
+    }
+    roundlab::cli::note("roundlab-cli " + command + ": internal error: " + what);
     return roundlab::cli::kExitError;
   }
 }

@@ -32,6 +32,7 @@ void EngineWorker::useData(const QString& calibration, const QString& validation
   DataSource source;
   source.path = calibration.toStdString();
   workspace_.setCalibration(source);
+  if (const std::string w = workspace_.calibrationWarning(); !w.empty()) Q_EMIT warning(QString::fromStdString(w));
   if (validation.isEmpty()) {
     workspace_.clearEvaluation();
     return;

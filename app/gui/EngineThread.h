@@ -48,6 +48,8 @@ class EngineWorker : public QObject {
   void autosaved(const QString& path, const QString& error);
   void sessionOpened(const QString& path, const QString& modelPath, const QString& calibrationPath);
   void exported(const QString& path, const QString& validation);
+  // Something the user should know about the inputs of a job that goes on (FP model near chance).
+  void warning(const QString& message);
 
  private:
   void requireEngineThread(const char* operation) const;

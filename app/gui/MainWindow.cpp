@@ -194,6 +194,10 @@ MainWindow::MainWindow(QWidget* parent)
     if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
       QMessageBox::information(this, "Export validated", "Exported " + path + "\n\n" + validation);
   });
+  connect(worker, &EngineWorker::warning, this, [this](const QString& message) {
+    log_->log(widgets::LogConsole::Warning, "Calibration set: " + message);
+    statusBar()->showMessage("Warning: " + message, 15000);
+  });
   connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](roundlab::ImportancePtr report) {

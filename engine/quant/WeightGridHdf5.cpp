@@ -37,6 +37,9 @@ void validateCodesAndGrid(const at::Tensor& codes, const WeightGrid& grid) {
   if (lo < grid.qmin || hi > grid.qmax)
     bad("codes lie outside the grid's range [" + std::to_string(grid.qmin) + ", " + std::to_string(grid.qmax) +
         "] (found " + std::to_string(lo < grid.qmin ? lo : hi) + ")");
+  if (codes.sizes().vec() != grid.weightShape)
+    bad("codes of shape " + formatShape(codes.sizes().vec()) + " do not have the grid's weight shape " +
+        formatShape(grid.weightShape));
   std::vector<int64_t> rows;
   try {
     rows = grid.view(codes).sizes().vec();

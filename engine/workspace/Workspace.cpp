@@ -1,8 +1,12 @@
 #include "engine/workspace/Workspace.h"
 
+#include <cstdio>
 #include <optional>
 
+#include <torch/torch.h>
+
 #include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/pipeline/Experiment.h"
 #include "engine/pipeline/ModelQuantizer.h"
@@ -89,6 +93,24 @@ const DatasetInfo& Workspace::setCalibration(const DataSource& source) {
   d->calibration = openDataSource(source);
   d->calibrationPath = source.path;
   return d->calibration->info();
+}
+
+std::string Workspace::calibrationWarning() const {
+  if (!d->fp || !d->calibration || !d->calibration->info().hasLabels) return {};
+  const DatasetInfo& info = d->calibration->info();
+  const int64_t n = std::min<int64_t>(info.samples, 256);
+  const DataBatch b = d->calibration->read(0, n);
+  const at::Tensor logits = d->fp->forward(b.inputs);
+  if (logits.dim() != 2 || logits.size(0) != n || logits.size(1) < 2) return {};
+  const int64_t classes = logits.size(1);
+  const double top1 = logits.argmax(1).eq(b.labels).to(at::kDouble).mean().item<double>();
+  const double chance = 1.0 / static_cast<double>(classes);
+  if (top1 >= chance + 0.2 * (1.0 - chance)) return {};
+  char text[160];
+  std::snprintf(text, sizeof text, "%.1f %% on the first %lld samples, near chance (%.1f %% for %lld classes)",
+                100.0 * top1, static_cast<long long>(n), 100.0 * chance, static_cast<long long>(classes));
+  return "the FP model scores " + std::string(text) + " on " + info.path +
+         ": check the input normalisation (--normalize, --mean/--std) and the labels";
 }
 
 const DatasetInfo& Workspace::setEvaluation(const DataSource& source) {

@@ -135,6 +135,10 @@ class Workspace {
   bool hasCalibration() const;
   bool hasEvaluation() const;
   const DatasetInfo& calibrationInfo() const;
+  // A warning when the FP model scores near chance on the labelled calibration set (the usual
+  // sign of a wrong input normalisation or wrong labels); empty when it does not, or when there
+  // is no model, no calibration set or no labels. Runs the FP model on up to 256 samples.
+  std::string calibrationWarning() const;
   const DatasetInfo& evaluationInfo() const;
 
   // --- Quantization of the FP weights. On success the model holds the run's weights and the

@@ -27,6 +27,16 @@ struct SuiteRegistration {
 #define ROUNDLAB_ENGINE_SUITE(name, Class) \
   static const testsupport::SuiteRegistration Class##Registration(name, [] { return std::make_unique<Class>(); })
 
+class FileSafetyTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void atomicFileReplacesOnlyOnCommit();
+  void staleTemporaryFilesOfDeadProcessesAreRemoved();
+  void modelArchiveChecksCatchEveryDamage();
+  void storedGridsAreValidated();
+  void normalisationRuleRefusesTheAmbiguousCase();
+};
+
 class ModelTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

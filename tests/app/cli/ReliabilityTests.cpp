@@ -21,7 +21,7 @@ namespace {
 struct Run {
   int exitCode = -1;
   QProcess::ExitStatus status = QProcess::NormalExit;
-  QByteArray err;
+  QByteArray err, out;
   // What the user reads: stderr without progress lines ("[phase  40%] ...").
   QList<QByteArray> messageLines() const {
     QList<QByteArray> lines;
@@ -40,7 +40,7 @@ Run cli(const QStringList& args, qint64 fileSizeLimit = 0) {
     });
   p.start(ROUNDLAB_CLI, args);
   p.waitForFinished(600000);
-  return {p.exitCode(), p.exitStatus(), p.readAllStandardError()};
+  return {p.exitCode(), p.exitStatus(), p.readAllStandardError(), p.readAllStandardOutput()};
 }
 
 QString demo(const QString& f) { return QString(ROUNDLAB_DEMO_DIR) + "/" + f; }
@@ -138,6 +138,34 @@ class ReliabilityTests : public QObject {
     QCOMPARE(hashes(ROUNDLAB_DEMO_DIR), demoHashes_);
     QVERIFY2(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty(),
              "a failed run left files behind");
+  }
+
+  // Usable input that is probably wrong gets a warning, and the run goes on: the FP model near
+  // chance on the calibration set (labels shifted by one class here). The right set gets none.
+  void nearChanceCalibrationIsWarned() {
+    const QStringList quantize{"quantize", demo("fmnist_transformer.pt"), "--calib-count", "64", "--method", "rtn",
+                               "--calib"};
+    const Run wrong = cli(quantize + QStringList{corpus_.filePath("data-labels-shifted.h5")});
+    QCOMPARE(wrong.exitCode, 0);
+    QVERIFY2(wrong.err.contains("warning: the FP model scores") && wrong.err.contains("near chance") &&
+                 wrong.err.contains("normalisation"),
+             wrong.err.constData());
+    const Run right = cli(quantize + QStringList{demo("fmnist_calib.h5")});
+    QCOMPARE(right.exitCode, 0);
+    QVERIFY2(!right.err.contains("warning"), right.err.constData());
+    // The ambiguous file, once the user says how to read it: used as stored, it scores as the model should.
+    const Run asStored = cli({"eval", demo("fmnist_resnet.pt"), "--data",
+                              corpus_.filePath("data-float-prenormalised.h5"), "--normalize", "none", "--json"});
+    QVERIFY2(asStored.exitCode == 0, asStored.err.constData());
+    const Run reference =
+        cli({"eval", demo("fmnist_resnet.pt"), "--data", corpus_.filePath("data-good-first64.h5"), "--json"});
+    QCOMPARE(reference.exitCode, 0);
+    const auto correct = [](const Run& r) {
+      const QRegularExpressionMatch m = QRegularExpression("\"correct\": *(\\d+)").match(QString(r.out));
+      return m.hasMatch() ? m.captured(1).toInt() : -1;
+    };
+    QVERIFY(correct(reference) > 48);  // the demo ResNet scores ~90 %
+    QCOMPARE(correct(asStored), correct(reference));
   }
 
   // A disk that fills during a save (a file-size limit stands in for it: every write past the

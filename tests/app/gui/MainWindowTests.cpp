@@ -11,6 +11,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
@@ -23,6 +25,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <functional>
 #include <set>
 
 #include "app/gui/AllocationDocument.h"
@@ -575,6 +578,85 @@ class MainWindowTests : public QObject {
     QVERIFY(failed.first().first().toString().contains("not a TorchScript file"));
     QCOMPARE(w.snapshot(), before);
     QCOMPARE(w.layerView()->model()->rowCount(), 10);
+  }
+
+  // Hostile files through the workbench's doors (open, drop, session open, run, export): one
+  // message box and one error line in the log for each, the window and its model unchanged.
+  void hostileFilesGiveAMessageAndKeepTheModel() {
+    QTemporaryDir corpus;
+    QProcess make;
+    make.start(QString(ROUNDLAB_SOURCE_DIR) + "/tests/data/bad/make-bad-inputs.sh",
+               {corpus.path(), ROUNDLAB_CLI, ROUNDLAB_BAD_INPUT_WRITER, ROUNDLAB_DEMO_DIR});
+    QVERIFY(make.waitForFinished(300000) && make.exitCode() == 0);
+    const auto bad = [&](const char* name) { return corpus.filePath(name); };
+
+    qunsetenv("ROUNDLAB_NO_DIALOGS");  // the boxes are what this test looks for
+    app::MainWindow w;
+    w.show();
+    QStringList boxes;  // the text of every message box, closed as soon as it shows
+    QTimer closer;
+    connect(&closer, &QTimer::timeout, [&] {
+      if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+        boxes << box->text();
+        box->close();
+      }
+    });
+    closer.start(50);
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy loadFailed(&w, &app::MainWindow::loadFailed);
+    QSignalSpy jobFailed(&w, &app::MainWindow::jobFailed);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    const ModelSnapshot* model = w.snapshot();
+    const auto errorLines = [&] {
+      int n = 0;
+      for (const auto& e : w.logConsole()->entries()) n += e.level == widgets::LogConsole::Error;
+      return n;
+    };
+
+    struct Case {
+      std::function<void()> act;
+      QSignalSpy* spy;
+      const char* expected;
+    };
+    const QString h5 = bad("data-std-zero.h5");
+    QuantizationRequest rtn;
+    rtn.method = QuantMethod::Rtn;
+    const std::vector<Case> cases{
+        {[&] { w.openModel(bad("empty.pt")); }, &loadFailed, "is empty"},
+        {[&] { w.openAnyFile(bad("model-corrupt-record.pt")); }, &loadFailed, "CRC-32"},
+        {[&] { w.openModel(bad("model-nan-weight.pt")); }, &loadFailed, "NaN or Inf"},
+        {[&] { w.openModel(bad("fifo.pt")); }, &loadFailed, "not a regular file"},
+        {[&] { w.openSession(bad("session-codes-range.rlab")); }, &jobFailed, "outside the grid's range"},
+        {[&] { w.openAnyFile(bad("session-truncated.rlab")); }, &jobFailed, "truncated or damaged"},
+        {[&] {
+           w.openAnyFile(h5);  // a dropped .h5 becomes the calibration set; the run reads it
+           w.startQuantization(rtn);
+         },
+         &jobFailed, "std attribute"},
+        {[&] {
+           w.setCalibrationPath(bad("data-float-prenormalised.h5"));
+           w.startQuantization(rtn);
+         },
+         &jobFailed, "--normalize"},
+    };
+    for (const Case& c : cases) {
+      const int boxesBefore = static_cast<int>(boxes.size()), linesBefore = errorLines();
+      c.spy->clear();
+      c.act();
+      QVERIFY(c.spy->wait(120000));
+      QTRY_COMPARE_WITH_TIMEOUT(static_cast<int>(boxes.size()), boxesBefore + 1, 5000);
+      QVERIFY2(boxes.last().contains(c.expected), qPrintable(boxes.last()));
+      QVERIFY2(!boxes.last().contains("internal error"), qPrintable(boxes.last()));
+      QCOMPARE(errorLines(), linesBefore + 1);
+      QCOMPARE(w.snapshot(), model);
+    }
+    // The model still runs after all that.
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.setCalibrationPath(QString(ROUNDLAB_DEMO_DIR) + "/fmnist_calib.h5");
+    w.startQuantization(rtn);
+    QVERIFY(done.wait(120000));
+    qputenv("ROUNDLAB_NO_DIALOGS", "1");
   }
 };
 

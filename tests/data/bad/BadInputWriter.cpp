@@ -120,6 +120,10 @@ void dataSets(const std::string& demoDir) {
   wrong[3] = -3;
   wrong[5] = 10;
   uint8Set("data-labels-out-of-range.h5", {mean}, {std}, wrong);
+  uint8Set("data-good-first64.h5", {mean}, {std}, c.labels);  // the same samples, as make-calib writes them
+  std::vector<int64_t> shifted = c.labels;  // every label names the next class: a usable file, wrong labels
+  for (int64_t& l : shifted) l = (l + 1) % 10;
+  uint8Set("data-labels-shifted.h5", {mean}, {std}, shifted);
   uint8Set("data-labels-short.h5", {mean}, {std}, std::vector<int64_t>(c.labels.begin(), c.labels.begin() + 10));
   {  // Already standardised float32 images that record what was done: ambiguous.
     H5::H5File f(at("data-float-prenormalised.h5"), H5F_ACC_TRUNC);
