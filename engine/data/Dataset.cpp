@@ -5,6 +5,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/FileChecks.h"
 #include "engine/data/DatasetInternals.h"
+#include "engine/io/Hdf5MemoryFile.h"
 
 namespace roundlab {
 
@@ -101,7 +102,7 @@ std::unique_ptr<Dataset> openDataset(const std::string& path, const DataOptions&
   static const unsigned char idxMagic[] = {0x00, 0x00};  // then the type code and the number of dimensions
   if (std::filesystem::file_size(path, ec) == 0 && !ec)
     throw Error(ErrorCode::BadDataFile, path + " is empty (0 bytes), not a data file");
-  if (startsWith(path, hdf5Magic, sizeof hdf5Magic)) return openHdf5Dataset(path, options);
+  if (startsWith(path, hdf5Magic, sizeof hdf5Magic) || hdf5::hasSeal(path)) return openHdf5Dataset(path, options);
   if (startsWith(path, gzipMagic, sizeof gzipMagic) || startsWith(path, idxMagic, sizeof idxMagic))
     return openIdxDataset(path, options);
   throw Error(ErrorCode::BadDataFile,

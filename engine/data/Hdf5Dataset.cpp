@@ -286,6 +286,10 @@ void writeImageSetContent(H5::H5File& f, const ImageSet& s) {
 
 std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOptions& options) {
   H5::Exception::dontPrint();
+  if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
+    throw Error(ErrorCode::BadDataFile, path +
+                                            " is damaged: its checksum does not match its content (changed or "
+                                            "corrupted after RoundLab wrote it)");
   return std::make_unique<Hdf5Dataset>(path, options);
 }
 

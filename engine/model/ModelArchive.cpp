@@ -32,7 +32,7 @@ class Reader {
   const char* at(uint64_t offset) const { return p_ + offset; }
   [[noreturn]] void truncated() const {
     throw Error(ErrorCode::NotTorchScript,
-                path_ + " is truncated or damaged: its zip directory points past the end of the file");
+                path_ + " is not a TorchScript file: truncated or damaged (its zip directory points past the end)");
   }
   [[noreturn]] void damaged(const std::string& what) const {
     throw Error(ErrorCode::NotTorchScript, path_ + " is damaged: " + what + " (copy or download it again)");
@@ -99,7 +99,7 @@ void checkModelArchive(const std::string& path, const char* bytes, std::size_t s
   }
   if (end == UINT64_MAX)
     throw Error(ErrorCode::NotTorchScript,
-                path + " is truncated or damaged: the zip directory at the end of the file is missing");
+                path + " is not a TorchScript file: truncated or damaged (the zip directory at its end is missing)");
   uint64_t entries = r.u(end + 10, 2), directorySize = r.u(end + 12, 4), directory = r.u(end + 16, 4);
   if (entries == 0xffff || directory == 0xffffffff) {  // zip64
     if (end < 20 || r.u(end - 20, 4) != kEnd64Locator) r.truncated();

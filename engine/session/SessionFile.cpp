@@ -249,6 +249,9 @@ void saveSession(const std::string& path, const Session& s) {
 Session loadSession(const std::string& path) {
   H5::Exception::dontPrint();
   requireReadableFile(path, "session file", ErrorCode::BadDataFile);
+  if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
+    throw Error(ErrorCode::BadDataFile, path + " is damaged: its checksum does not match its content (changed or "
+                                        "corrupted after RoundLab wrote it)");
   if (!H5::H5File::isHdf5(path))
     throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab session (not an HDF5 file)");
   Session s;

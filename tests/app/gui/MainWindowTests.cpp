@@ -628,7 +628,7 @@ class MainWindowTests : public QObject {
         {[&] { w.openModel(bad("model-nan-weight.pt")); }, &loadFailed, "NaN or Inf"},
         {[&] { w.openModel(bad("fifo.pt")); }, &loadFailed, "not a regular file"},
         {[&] { w.openSession(bad("session-codes-range.rlab")); }, &jobFailed, "outside the grid's range"},
-        {[&] { w.openAnyFile(bad("session-truncated.rlab")); }, &jobFailed, "truncated or damaged"},
+        {[&] { w.openAnyFile(bad("session-truncated.rlab")); }, &jobFailed, "is damaged"},
         {[&] {
            w.openAnyFile(h5);  // a dropped .h5 becomes the calibration set; the run reads it
            w.startQuantization(rtn);

@@ -18,6 +18,8 @@
 
 #include <torch/script.h>
 
+#include "engine/io/Hdf5MemoryFile.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -252,6 +254,11 @@ void imageFolders() {
 template <class F>
 void tamperedSession(const std::string& valid, const std::string& name, F&& change) {
   fs::copy_file(valid, at(name), fs::copy_options::overwrite_existing);
+  // Sealed again afterwards: these stand for files edited on purpose, which only validation catches.
+  struct Reseal {
+    std::string path;
+    ~Reseal() { roundlab::hdf5::resealFile(path); }
+  } reseal{at(name)};
   H5::H5File f(at(name), H5F_ACC_RDWR);
   // The first layer with a narrow grid (the first and last layers keep 8 bits).
   H5::Group layers = f.openGroup("/results/layers");

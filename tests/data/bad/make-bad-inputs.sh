@@ -24,6 +24,11 @@ head -c 100000 "$demo/fmnist_calib.h5" > data-truncated.h5
 head -c 3000 valid.rlab > session-truncated.rlab
 cp "$demo/fmnist_calib.h5" session-is-data.rlab
 printf '\211HDF\r\n\032\n and then garbage' > data-signature-only.h5
+# RoundLab's own files (sealed with a checksum) with one byte changed after they were written.
+cp valid.rlab session-seal-broken.rlab
+printf '\377' | dd of=session-seal-broken.rlab bs=1 seek=6000 conv=notrunc status=none
+"$cli" make-calib idx-ok-images-idx3-ubyte -o data-seal-broken.h5 > /dev/null
+printf '\377' | dd of=data-seal-broken.h5 bs=1 seek=3000 conv=notrunc status=none
 # Special files.
 mkdir -p a-folder.pt
 rm -f fifo.pt && mkfifo fifo.pt
