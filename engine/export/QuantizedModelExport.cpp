@@ -86,8 +86,9 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
 std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
   H5::Exception::dontPrint();
   if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
-    throw Error(ErrorCode::BadDataFile, path + " is damaged: its checksum does not match its content (changed or "
-                                        "corrupted after RoundLab wrote it)");
+    throw Error(ErrorCode::BadDataFile, path +
+                                            " is damaged: its checksum does not match its content (changed or "
+                                            "corrupted after RoundLab wrote it)");
   std::map<std::string, at::Tensor> out;
   try {
     H5::H5File f(path, H5F_ACC_RDONLY);

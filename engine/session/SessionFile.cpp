@@ -250,8 +250,9 @@ Session loadSession(const std::string& path) {
   H5::Exception::dontPrint();
   requireReadableFile(path, "session file", ErrorCode::BadDataFile);
   if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
-    throw Error(ErrorCode::BadDataFile, path + " is damaged: its checksum does not match its content (changed or "
-                                        "corrupted after RoundLab wrote it)");
+    throw Error(ErrorCode::BadDataFile, path +
+                                            " is damaged: its checksum does not match its content (changed or "
+                                            "corrupted after RoundLab wrote it)");
   if (!H5::H5File::isHdf5(path))
     throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab session (not an HDF5 file)");
   Session s;
