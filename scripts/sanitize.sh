@@ -21,6 +21,8 @@ ninja -C "$build" "${targets[@]}"
 export LSAN_OPTIONS="suppressions=$here/tests/fuzz/lsan-suppressions.txt:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_odr_violation=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# Instrumented runs take 5-10x as long: Qt Test's 5-minute limit per test function would cut them.
+export QTEST_FUNCTION_TIMEOUT=7200000
 status=0
 for target in fuzzidxreader fuzzhdf5data fuzzsessionreader fuzzmodelarchive; do
   "$build/tests/fuzz/$target" -runs=0 "$here/tests/fuzz/corpus/$target" > "$build/$target-replay.log" 2>&1 \
