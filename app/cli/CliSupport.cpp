@@ -62,9 +62,15 @@ std::vector<float> parseFloatList(const QString& text, const QString& option) {
     bool ok = false;
     const float f = part.trimmed().toFloat(&ok);
     if (!ok || !std::isfinite(f)) throw UsageError{option + " expects numbers separated by commas, got '" + text + "'"};
-    if (option == "--std" && !(f > 0.f)) throw UsageError{"--std expects values above 0, got '" + text + "'"};
     out.push_back(f);
   }
+  return out;
+}
+
+std::vector<float> parseStdList(const QString& text) {
+  std::vector<float> out = parseFloatList(text, "--std");
+  for (float f : out)
+    if (!(f > 0.f)) throw UsageError{"--std expects values above 0, got '" + text + "'"};
   return out;
 }
 

@@ -47,6 +47,8 @@ E parseChoice(const EnumTable<E>& table, const QString& value, const QString& op
   }
 }
 std::vector<float> parseFloatList(const QString& text, const QString& option);
+// --std: finite numbers above 0 (a std of 0 would divide by zero).
+std::vector<float> parseStdList(const QString& text);
 // An integer in [min, max]; anything else (text, a value that would wrap) is a usage error.
 int64_t parseInt(const QString& text, const QString& option, int64_t min,
                  int64_t max = std::numeric_limits<int32_t>::max());

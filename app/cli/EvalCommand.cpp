@@ -38,7 +38,7 @@ DataSource dataSourceFromOptions(const QCommandLineParser& p, const QString& pat
   DataSource s;
   s.path = path.toStdString();
   if (p.isSet("mean")) s.options.mean = parseFloatList(p.value("mean"), "--mean");
-  if (p.isSet("std")) s.options.std = parseFloatList(p.value("std"), "--std");
+  if (p.isSet("std")) s.options.std = parseStdList(p.value("std"));
   s.options.labelsPath = p.value("labels").toStdString();
   s.options.normalization = parseChoice(normalizationTable(), p.value("normalize"), "--normalize");
   if (subset) {

@@ -28,7 +28,7 @@ int runMakeCalib(const QStringList& args) {
       static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
   std::vector<float> mean, std;
   if (p.isSet("mean")) mean = parseFloatList(p.value("mean"), "--mean");
-  if (p.isSet("std")) std = parseFloatList(p.value("std"), "--std");
+  if (p.isSet("std")) std = parseStdList(p.value("std"));
   if (mean.size() != std.size()) throw UsageError{"--mean and --std need the same number of values"};
   checkOutputOption(p, "output", pos);
 
