@@ -88,9 +88,10 @@ int main(int argc, char** argv) {
     line(name, "val_top1", r.top1, "%");
   }
   // AdaRound step against the bare forward+backward of the same op, shapes and loss (batch 32).
-  for (const auto& [file, layerName] : {std::pair<const char*, const char*>{"fmnist_resnet.pt", "layer2.0.conv2"},
-                                        {"fmnist_transformer.pt", "layers.0.linear1"}}) {
+  for (const auto& [file, layerEntry] : {std::pair<const char*, const char*>{"fmnist_resnet.pt", "layer2.0.conv2"},
+                                         {"fmnist_transformer.pt", "layers.0.linear1"}}) {
     if (!want("step")) break;
+    const std::string layerName = layerEntry;  // lambdas below capture it (C++17: not a binding)
     const Model model = Model::load(dir + "/" + file);
     const LayerInfo& layer = model.layer(layerName);
     CaptureOptions co;

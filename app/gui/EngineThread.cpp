@@ -19,26 +19,42 @@ void EngineWorker::requireEngineThread(const char* operation) const {
 }
 
 void EngineWorker::runJob(const std::function<void()>& job) {
+  openingData_.clear();
   try {
     job();
   } catch (const Error& e) {
-    Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
+    if (e.code() == ErrorCode::AmbiguousNormalization && !openingData_.isEmpty())
+      Q_EMIT normalizationAsked(openingData_, QString::fromStdString(e.what()));
+    else
+      Q_EMIT jobFailed(QString::fromStdString(e.what()), e.code() == ErrorCode::Cancelled);
   } catch (const std::exception& e) {
     Q_EMIT jobFailed(QString::fromStdString(e.what()), false);
   }
 }
 
-void EngineWorker::useData(const QString& calibration, const QString& validation) {
+DataSource EngineWorker::dataSource(const QString& path) const {
   DataSource source;
-  source.path = calibration.toStdString();
-  workspace_.setCalibration(source);
+  source.path = path.toStdString();
+  if (const auto chosen = normalizations_.find(path); chosen != normalizations_.end())
+    source.options.normalization = chosen->second;
+  return source;
+}
+
+void EngineWorker::useData(const QString& calibration, const QString& validation) {
+  openingData_ = calibration;
+  workspace_.setCalibration(dataSource(calibration));
   if (const std::string w = workspace_.calibrationWarning(); !w.empty()) Q_EMIT warning(QString::fromStdString(w));
-  if (validation.isEmpty()) {
+  openingData_ = validation;
+  if (validation.isEmpty())
     workspace_.clearEvaluation();
-    return;
-  }
-  source.path = validation.toStdString();
-  workspace_.setEvaluation(source);
+  else
+    workspace_.setEvaluation(dataSource(validation));
+  openingData_.clear();
+}
+
+void EngineWorker::setNormalization(const QString& path, Normalization normalization) {
+  requireEngineThread("setNormalization");
+  normalizations_[path] = normalization;
 }
 
 JobHooks EngineWorker::hooks(const CancelToken& cancel) {
@@ -181,6 +197,10 @@ void EngineThread::openSession(const QString& path) {
 
 void EngineThread::exportModel(ExportKind kind, const QString& path, const QString& probeData) {
   post([kind, path, probeData](EngineWorker* w) { w->exportModel(kind, path, probeData); });
+}
+
+void EngineThread::setNormalization(const QString& path, Normalization normalization) {
+  post([path, normalization](EngineWorker* w) { w->setNormalization(path, normalization); });
 }
 
 }  // namespace roundlab::app

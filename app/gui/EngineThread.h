@@ -8,6 +8,7 @@
 #include <QThread>
 
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "engine/workspace/Workspace.h"
@@ -34,6 +35,8 @@ class EngineWorker : public QObject {
   // Writes and validates an export of the current run (a TorchScript export is probed on
   // `probeData` when given).
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
+  // How later jobs read the data file at `path` (the user's answer to normalizationAsked).
+  void setNormalization(const QString& path, Normalization normalization);
 
  Q_SIGNALS:
   void loaded(roundlab::SnapshotPtr snapshot);
@@ -50,6 +53,9 @@ class EngineWorker : public QObject {
   void exported(const QString& path, const QString& validation);
   // Something the user should know about the inputs of a job that goes on (FP model near chance).
   void warning(const QString& message);
+  // The job stopped (instead of jobFailed) because the data file at `path` holds float data whose
+  // mean/std attributes may or may not have been applied: only the user knows; `message` says why.
+  void normalizationAsked(const QString& path, const QString& message);
 
  private:
   void requireEngineThread(const char* operation) const;
@@ -58,8 +64,11 @@ class EngineWorker : public QObject {
   // The calibration (and, when given, evaluation) set of a job, opened in the workspace.
   void useData(const QString& calibration, const QString& validation);
   JobHooks hooks(const CancelToken& cancel);
+  DataSource dataSource(const QString& path) const;
 
   Workspace workspace_;
+  std::map<QString, Normalization> normalizations_;  // the user's choices, by data file
+  QString openingData_;                              // the data file useData is opening
 };
 
 class EngineThread : public QObject {
@@ -77,6 +86,7 @@ class EngineThread : public QObject {
   void autosave(const QString& path);
   void openSession(const QString& path);
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
+  void setNormalization(const QString& path, Normalization normalization);
   void cancel() { current_.cancel(); }
 
  private:

@@ -153,6 +153,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::loadFailed, this, &MainWindow::onLoadFailed);
   connect(worker, &EngineWorker::quantized, this, &MainWindow::onQuantized);
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
+  connect(worker, &EngineWorker::normalizationAsked, this, &MainWindow::onNormalizationAsked);
   connect(worker, &EngineWorker::layerFinished, this,
           [this](const QString& layer, int bits, double flipRate, double sqnrDb) {
             layerModel_->setLayerMetrics(layer.toStdString(), {bits, flipRate, sqnrDb});
@@ -357,6 +358,7 @@ bool MainWindow::beginJob(const QString& what) {
 
 void MainWindow::startQuantization(const QuantizationRequest& request) {
   if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
+  retryJob_ = [this, request] { startQuantization(request); };
   layerModel_->setMetrics({});  // the table fills as layers finish
   engine_.quantize(request, calibration_, validation_);
 }
@@ -364,8 +366,9 @@ void MainWindow::startQuantization(const QuantizationRequest& request) {
 void MainWindow::estimateImportance() {
   ImportanceRequest r;
   r.estimator = allocationPanel_->estimator();
-  if (beginJob(QString("Estimating importance (%1)").arg(importanceEstimatorName(r.estimator))))
-    engine_.importance(r, calibration_);
+  if (!beginJob(QString("Estimating importance (%1)").arg(importanceEstimatorName(r.estimator)))) return;
+  retryJob_ = [this] { estimateImportance(); };
+  engine_.importance(r, calibration_);
 }
 
 void MainWindow::cancelJob() {

@@ -78,6 +78,9 @@ class MainWindow : public QMainWindow {
   AllocationPanel* allocationPanel() const { return allocationPanel_; }
   QString calibrationPath() const { return calibration_; }
   void setCalibrationPath(const QString& path) { calibration_ = path; }
+  // How the data file at `path` is read from now on (the user's answer when normalizationAsked);
+  // repeats the job that stopped to ask, if there is one.
+  void setDataNormalization(const QString& path, Normalization normalization);
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
   widgets::RoundingFlipsView* flipsView() const { return flips_; }
@@ -95,6 +98,9 @@ class MainWindow : public QMainWindow {
   void loadFailed(const QString& message);
   void quantized();
   void jobFailed(const QString& message, bool cancelled);
+  // A job stopped because only the user knows whether the float data at `path` are normalised
+  // already; a question box follows (setDataNormalization answers it).
+  void normalizationAsked(const QString& path, const QString& message);
   void importanceReady();
   void sessionSaved(const QString& path);
   void sessionOpened(const QString& path);
@@ -105,6 +111,7 @@ class MainWindow : public QMainWindow {
   void onLoadFailed(const QString& message);
   void onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot);
   void onJobFailed(const QString& message, bool cancelled);
+  void onNormalizationAsked(const QString& path, const QString& message);
   void onLayerSelected();
   void chooseModelFile();
   void updateMemory();
@@ -145,6 +152,8 @@ class MainWindow : public QMainWindow {
   SnapshotPtr snapshot_;
   RunPtr report_;  // the run the views show
   QString pendingPath_, calibration_, validation_;
+  std::function<void()> retryJob_;  // the last job that read data: repeated after the user's answer
+  QString askedPath_;               // the data file the last stopped job asked about
   widgets::LayerTableModel* layerModel_;
   QSortFilterProxyModel* layerProxy_;
   QTableView* layerView_;

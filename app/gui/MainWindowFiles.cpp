@@ -17,6 +17,7 @@
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/RunPanel.h"
 #include "widgets/LogConsole.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
@@ -188,6 +189,37 @@ void MainWindow::openAnyFile(const QString& path) {
   } else {
     openModel(path);
   }
+}
+
+void MainWindow::onNormalizationAsked(const QString& path, const QString& message) {
+  run_->jobEnded("Stopped: how is " + QFileInfo(path).fileName() + " normalised?");
+  jobs_->finish("Stopped: " + message, widgets::LogConsole::Warning);
+  askedPath_ = path;
+  Q_EMIT normalizationAsked(path, message);
+  if (!isVisible() || qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) return;
+  // The engine's message ends with the command-line options; here the buttons are the choice.
+  QMessageBox box(QMessageBox::Question, "RoundLab", message.section(" Say which with", 0, 0), QMessageBox::Cancel,
+                  this);
+  box.setInformativeText(
+      "Reading it the wrong way would quietly ruin every number. The choice holds for this "
+      "file until RoundLab quits, and the job starts again.");
+  const QAbstractButton* asStored = box.addButton("Already normalised: use as stored", QMessageBox::AcceptRole);
+  const QAbstractButton* apply = box.addButton("Normalise it: subtract mean, divide by std", QMessageBox::AcceptRole);
+  box.exec();
+  if (box.clickedButton() == asStored)
+    setDataNormalization(path, Normalization::None);
+  else if (box.clickedButton() == apply)
+    setDataNormalization(path, Normalization::Apply);
+}
+
+void MainWindow::setDataNormalization(const QString& path, Normalization normalization) {
+  engine_.setNormalization(path, normalization);  // queued before the job it repeats
+  log_->log(widgets::LogConsole::Info, QString("%1 is read with normalisation '%2' from now on")
+                                           .arg(path, QString::fromUtf8(normalizationTable().name(normalization))));
+  if (path != askedPath_ || !retryJob_ || jobs_->running()) return;  // only the job that asked repeats
+  askedPath_.clear();
+  const std::function<void()> retry = retryJob_;  // the job sets retryJob_ anew while it starts
+  retry();
 }
 
 bool MainWindow::startJobOnRun(const QString& noRun, const QString& text) {

@@ -47,10 +47,14 @@ void syncFolder(const fs::path& dir) {
 }  // namespace
 
 int removeStaleTemporaryFiles(const std::string& folder) {
+  return removeFilesOfEndedProcesses(folder, temporaryFileOwner);
+}
+
+int removeFilesOfEndedProcesses(const std::string& folder, const std::function<long(const std::string&)>& ownerOf) {
   int removed = 0;
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const long pid = temporaryFileOwner(it->path().filename().string());
+    const long pid = ownerOf(it->path().filename().string());
     if (pid == 0 || pid == static_cast<long>(::getpid())) continue;
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to ask)
     std::error_code removeError;

@@ -7,6 +7,7 @@
 // Temporary files are named ".NAME.roundlab-tmp.PID.N"; one left by a process that no longer
 // runs (killed during a save) is removed by the next save into the same folder.
 #include <cstddef>
+#include <functional>
 #include <string>
 
 namespace roundlab {
@@ -39,5 +40,7 @@ class AtomicFile {
 // Removes the temporary files of RoundLab saves in `folder` whose process is no longer running.
 // Returns how many were removed. Called by every AtomicFile; public for tests.
 int removeStaleTemporaryFiles(const std::string& folder);
+// The same for any naming: `ownerOf` gives the PID a file name carries (0: not such a file).
+int removeFilesOfEndedProcesses(const std::string& folder, const std::function<long(const std::string&)>& ownerOf);
 
 }  // namespace roundlab

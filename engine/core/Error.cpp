@@ -12,6 +12,7 @@ const EnumTable<ErrorCode>& errorCodeTable() {
                                        {ErrorCode::UnknownLayer, "unknown-layer", ""},
                                        {ErrorCode::WeightShapeMismatch, "weight-shape-mismatch", ""},
                                        {ErrorCode::BadDataFile, "bad-data-file", ""},
+                                       {ErrorCode::AmbiguousNormalization, "ambiguous-normalization", ""},
                                        {ErrorCode::DataShapeMismatch, "data-shape-mismatch", ""},
                                        {ErrorCode::NonFiniteValues, "non-finite-values", ""},
                                        {ErrorCode::WriteFailed, "write-failed", ""},

@@ -16,6 +16,7 @@ enum class ErrorCode {
   UnknownLayer,
   WeightShapeMismatch,
   BadDataFile,
+  AmbiguousNormalization,  // float data whose mean/std attributes may or may not be applied yet
   DataShapeMismatch,
   NonFiniteValues,
   WriteFailed,

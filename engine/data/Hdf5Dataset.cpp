@@ -10,6 +10,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/Shape.h"
 #include "engine/data/DatasetInternals.h"
+#include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 
 namespace roundlab {
@@ -60,7 +61,7 @@ class Hdf5Dataset : public Dataset {
     info_.path = path;
     info_.format = "hdf5";
     try {
-      file_ = H5::H5File(path, H5F_ACC_RDONLY);
+      file_ = hdf5::openForReading(path);
     } catch (const H5::Exception&) {
       throw Error(ErrorCode::BadDataFile, path + " cannot be opened as an HDF5 file (corrupt or truncated?)");
     }
@@ -194,7 +195,7 @@ class Hdf5Dataset : public Dataset {
     if (lo >= 0.0 && hi <= 1.0) return;
     char span[96];
     std::snprintf(span, sizeof span, "span %.3g to %.3g", lo, hi);
-    throw Error(ErrorCode::BadDataFile,
+    throw Error(ErrorCode::AmbiguousNormalization,
                 info_.path + ": float data with mean/std attributes, and values outside [0, 1] (" + span +
                     "): already normalised, or to be normalised? Say which with --normalize none (use as stored) "
                     "or --normalize apply (subtract mean, divide by std)");
@@ -286,10 +287,6 @@ void writeImageSetContent(H5::H5File& f, const ImageSet& s) {
 
 std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOptions& options) {
   H5::Exception::dontPrint();
-  if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
-    throw Error(ErrorCode::BadDataFile, path +
-                                            " is damaged: its checksum does not match its content (changed or "
-                                            "corrupted after RoundLab wrote it)");
   return std::make_unique<Hdf5Dataset>(path, options);
 }
 

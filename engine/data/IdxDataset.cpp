@@ -140,6 +140,11 @@ ImageSet readIdxImages(const std::string& imagesPath, const std::string& labelsP
         std::to_string(s.n) + " images of " + std::to_string(s.height) + "x" + std::to_string(s.width);
     if (s.n == 0 || s.height == 0 || s.width == 0)
       throw Error(ErrorCode::BadDataFile, imagesPath + " holds no samples (its header says " + claim + ")");
+    // Bounded so that the product below cannot wrap around (a wrapped claim would read nothing).
+    constexpr uint64_t kMaxPixelsPerImage = uint64_t(1) << 26;  // 64 megapixels, as for image imports
+    if (static_cast<uint64_t>(s.height) * static_cast<uint64_t>(s.width) > kMaxPixelsPerImage)
+      throw Error(ErrorCode::BadDataFile,
+                  imagesPath + ": its header says " + claim + "; RoundLab reads images of at most 64 megapixels");
     // The header's claim is not trusted with memory: the pixels are read in pieces, so a header
     // that lies about the count ends as "truncated", not as a huge allocation.
     const uint64_t claimed =

@@ -11,6 +11,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
 #include "engine/io/Hdf5Io.h"
+#include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
 #include "engine/quant/WeightGridHdf5.h"
@@ -85,13 +86,9 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
 
 std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
   H5::Exception::dontPrint();
-  if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
-    throw Error(ErrorCode::BadDataFile, path +
-                                            " is damaged: its checksum does not match its content (changed or "
-                                            "corrupted after RoundLab wrote it)");
   std::map<std::string, at::Tensor> out;
   try {
-    H5::H5File f(path, H5F_ACC_RDONLY);
+    H5::H5File f = hdf5::openForReading(path);
     if (!f.attrExists("format") || hdf5::readString(f, "format") != "roundlab-quantized-1")
       throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab quantized-model file");
     H5::Group layers = f.openGroup("/layers");

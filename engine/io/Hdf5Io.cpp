@@ -40,6 +40,13 @@ const H5::PredType& memoryType(at::ScalarType t) {
   }
 }
 
+void requireSingle(const H5::Attribute& a, bool text) {
+  const H5T_class_t kind = a.getTypeClass();
+  const bool fits = text ? kind == H5T_STRING : kind == H5T_INTEGER || kind == H5T_FLOAT;
+  if (!fits || a.getSpace().getSimpleExtentNpoints() != 1)
+    throw H5::AttributeIException(a.getName(), text ? "expected one text value" : "expected one number");
+}
+
 }  // namespace
 
 void writeString(H5::H5Object& obj, const char* name, const std::string& value) {
@@ -60,22 +67,29 @@ void writeDouble(H5::H5Object& obj, const char* name, double value) {
 
 std::string readString(const H5::H5Object& obj, const char* name) {
   H5::Attribute a = obj.openAttribute(name);
+  requireSingle(a, true);
   std::string s;
   a.read(a.getStrType(), s);
   return s;
 }
 
-int64_t readInt(const H5::H5Object& obj, const char* name) {
+int64_t readInt(const H5::Attribute& a) {
+  requireSingle(a, false);
   int64_t v = 0;
-  obj.openAttribute(name).read(H5::PredType::NATIVE_INT64, &v);
+  a.read(H5::PredType::NATIVE_INT64, &v);
   return v;
 }
 
-double readDouble(const H5::H5Object& obj, const char* name) {
+double readDouble(const H5::Attribute& a) {
+  requireSingle(a, false);
   double v = 0;
-  obj.openAttribute(name).read(H5::PredType::NATIVE_DOUBLE, &v);
+  a.read(H5::PredType::NATIVE_DOUBLE, &v);
   return v;
 }
+
+int64_t readInt(const H5::H5Object& obj, const char* name) { return readInt(obj.openAttribute(name)); }
+
+double readDouble(const H5::H5Object& obj, const char* name) { return readDouble(obj.openAttribute(name)); }
 
 void writeTensor(H5::Group& g, const char* name, const at::Tensor& tensor) {
   const at::Tensor t = tensor.contiguous();

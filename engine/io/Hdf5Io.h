@@ -12,9 +12,13 @@ namespace roundlab::hdf5 {
 void writeString(H5::H5Object& obj, const char* name, const std::string& value);
 void writeInt(H5::H5Object& obj, const char* name, int64_t value);
 void writeDouble(H5::H5Object& obj, const char* name, double value);
+// The readers throw H5::AttributeIException unless the attribute holds exactly one value of the
+// expected kind (text; a number): a damaged file's N values must never land in room for one.
 std::string readString(const H5::H5Object& obj, const char* name);
 int64_t readInt(const H5::H5Object& obj, const char* name);
 double readDouble(const H5::H5Object& obj, const char* name);
+int64_t readInt(const H5::Attribute& a);
+double readDouble(const H5::Attribute& a);
 
 // Tensor datasets: int8/int16/int32/float32/float64 tensors, chunked and compressed when large.
 void writeTensor(H5::Group& g, const char* name, const at::Tensor& t);

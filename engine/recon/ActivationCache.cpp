@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include <torch/torch.h>
 
+#include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
 #include "engine/io/Hdf5Io.h"
 
@@ -32,12 +35,27 @@ ActivationCache::~ActivationCache() {
   std::filesystem::remove(path_, ignored);
 }
 
+namespace {
+constexpr const char* kSpillPrefix = "roundlab-activations-";
+
+// The PID in "roundlab-activations-PID-N.h5", or 0 when `name` is not a spill file.
+long spillFileOwner(const std::string& name) {
+  const size_t prefix = std::strlen(kSpillPrefix);
+  if (name.compare(0, prefix, kSpillPrefix) != 0 || name.size() < 4 || name.compare(name.size() - 3, 3, ".h5") != 0)
+    return 0;
+  char* end = nullptr;
+  const long pid = std::strtol(name.c_str() + prefix, &end, 10);
+  return end != name.c_str() + prefix && *end == '-' && pid > 0 ? pid : 0;
+}
+}  // namespace
+
 void ActivationCache::spill() {
   static std::atomic<int> counter{0};
   namespace fs = std::filesystem;
   const fs::path dir = directory_.empty() ? fs::temp_directory_path() : fs::path(directory_);
-  path_ =
-      (dir / ("roundlab-activations-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5")).string();
+  // A killed run's cache would stay until the system cleans the folder: the next spill removes it.
+  removeFilesOfEndedProcesses(dir.string(), spillFileOwner);
+  path_ = (dir / (kSpillPrefix + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5")).string();
   H5::Exception::dontPrint();
   try {
     file_ = std::make_unique<File>();

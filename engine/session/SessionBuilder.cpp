@@ -16,9 +16,11 @@ std::string absolutePath(const std::string& path) {
 }
 }  // namespace
 
-Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
+Session makeSession(const std::string& modelPath, const std::string& calibrationPath,
+                    const DataOptions& calibrationOptions, const QuantizationResult& result,
                     const QuantizedWeights& weights) {
   Session s;
+  s.calibrationOptions = calibrationOptions;
   s.modelPath = absolutePath(modelPath);
   s.calibrationPath = absolutePath(calibrationPath);
   s.modelSha256 = sha256File(modelPath);

@@ -7,7 +7,8 @@
 
 namespace roundlab {
 
-Session makeSession(const std::string& modelPath, const std::string& calibrationPath, const QuantizationResult& result,
+Session makeSession(const std::string& modelPath, const std::string& calibrationPath,
+                    const DataOptions& calibrationOptions, const QuantizationResult& result,
                     const QuantizedWeights& weights);
 
 // Throws BadDataFile when the file at `path` no longer hashes to `recordedSha256` (a session's

@@ -3,6 +3,9 @@
 #include <H5Cpp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <torch/torch.h>
@@ -11,6 +14,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/FileChecks.h"
 #include "engine/io/Hdf5Io.h"
+#include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
 #include "engine/quant/WeightGridHdf5.h"
@@ -118,9 +122,7 @@ QuantizationRequest readRequest(const H5::Group& g) {
   const H5::Group overrides = g.openGroup("bit_overrides");
   for (int i = 0; i < overrides.getNumAttrs(); ++i) {
     const H5::Attribute a = overrides.openAttribute(static_cast<unsigned>(i));
-    int64_t bits = 0;
-    a.read(H5::PredType::NATIVE_INT64, &bits);
-    r.bits[a.getName()] = static_cast<int>(bits);
+    r.bits[a.getName()] = static_cast<int>(readInt(a));
   }
   return r;
 }
@@ -192,6 +194,53 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
   return o;
 }
 
+// Per-channel values as text, "%.9g" each: a float survives the round trip exactly.
+std::string joinFloats(const std::vector<float>& values) {
+  std::string out;
+  char buf[32];
+  for (float v : values) {
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+    out += (out.empty() ? "" : ",") + std::string(buf);
+  }
+  return out;
+}
+
+std::vector<float> splitFloats(const std::string& text) {
+  std::vector<float> out;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, end - begin);
+    char* stop = nullptr;
+    const float v = std::strtof(item.c_str(), &stop);
+    if (item.empty() || *stop != '\0' || !std::isfinite(v))
+      throw H5::AttributeIException("calibration_options", "'" + text + "' is not a list of numbers");
+    out.push_back(v);
+    begin = end + 1;
+  }
+  return out;
+}
+
+void writeDataOptions(H5::Group g, const DataOptions& o) {
+  hdf5::writeString(g, "normalize", normalizationTable().name(o.normalization));
+  hdf5::writeString(g, "mean", joinFloats(o.mean));
+  hdf5::writeString(g, "std", joinFloats(o.std));
+  hdf5::writeString(g, "labels_path", o.labelsPath);
+}
+
+DataOptions readDataOptions(const H5::Group& g) {
+  DataOptions o;
+  const std::string normalize = hdf5::readString(g, "normalize");
+  bool known = false;
+  for (Normalization n : {Normalization::Auto, Normalization::Apply, Normalization::None})
+    if (normalize == normalizationTable().name(n)) o.normalization = n, known = true;
+  if (!known) throw H5::AttributeIException("normalize", "unknown normalisation '" + normalize + "'");
+  o.mean = splitFloats(hdf5::readString(g, "mean"));
+  o.std = splitFloats(hdf5::readString(g, "std"));
+  o.labelsPath = hdf5::readString(g, "labels_path");
+  return o;
+}
+
 void writeSession(H5::H5File& f, const Session& s) {
   using namespace hdf5;
   writeString(f, "format", kFormat);
@@ -200,6 +249,7 @@ void writeSession(H5::H5File& f, const Session& s) {
   writeString(manifest, "model_sha256", s.modelSha256);
   writeString(manifest, "calibration_path", s.calibrationPath);
   writeString(manifest, "calibration_sha256", s.calibrationSha256);
+  writeDataOptions(f.createGroup("/manifest/calibration_options"), s.calibrationOptions);
   writeString(manifest, "roundlab_version", s.versions.roundlab);
   writeString(manifest, "torch_version", s.versions.torch);
   writeString(manifest, "hdf5_version", s.versions.hdf5);
@@ -249,17 +299,13 @@ void saveSession(const std::string& path, const Session& s) {
 Session loadSession(const std::string& path) {
   H5::Exception::dontPrint();
   requireReadableFile(path, "session file", ErrorCode::BadDataFile);
-  if (hdf5::checkSeal(path) == hdf5::Seal::Broken)
-    throw Error(ErrorCode::BadDataFile, path +
-                                            " is damaged: its checksum does not match its content (changed or "
-                                            "corrupted after RoundLab wrote it)");
   if (!H5::H5File::isHdf5(path))
     throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab session (not an HDF5 file)");
   Session s;
   std::string reading = "the file's start";  // what was being read when a read failed
   try {
     using namespace hdf5;
-    H5::H5File f(path, H5F_ACC_RDONLY);
+    H5::H5File f = hdf5::openForReading(path);
     reading = "the format marker";
     if (!f.attrExists("format") || readString(f, "format") != kFormat)
       throw Error(ErrorCode::BadDataFile,
@@ -272,6 +318,9 @@ Session loadSession(const std::string& path) {
     s.calibrationSha256 = readString(manifest, "calibration_sha256");
     s.versions = {readString(manifest, "roundlab_version"), readString(manifest, "torch_version"),
                   readString(manifest, "hdf5_version"), readString(manifest, "zlib_version")};
+    reading = "/manifest/calibration_options";
+    if (manifest.nameExists("calibration_options"))  // sessions before it was recorded: the defaults
+      s.calibrationOptions = readDataOptions(manifest.openGroup("calibration_options"));
     reading = "/manifest/request";
     s.result.request = readRequest(f.openGroup("/manifest/request"));
     reading = "/results";
@@ -280,9 +329,7 @@ Session loadSession(const std::string& path) {
     const H5::Group phases = f.openGroup("/results/phases");
     for (int i = 0; i < phases.getNumAttrs(); ++i) {
       const H5::Attribute a = phases.openAttribute(static_cast<unsigned>(i));
-      double v = 0;
-      a.read(H5::PredType::NATIVE_DOUBLE, &v);
-      s.result.phases.emplace_back(a.getName(), v);
+      s.result.phases.emplace_back(a.getName(), readDouble(a));
     }
     reading = "/results/layers (the layer results)";
     const H5::Group layers = f.openGroup("/results/layers");

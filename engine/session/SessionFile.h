@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/core/Runtime.h"
+#include "engine/data/Dataset.h"
 #include "engine/importance/Importance.h"
 #include "engine/pipeline/QuantizationRequest.h"
 #include "engine/quant/QuantizedWeights.h"
@@ -20,6 +21,7 @@ class Model;
 struct Session {
   std::string modelPath, modelSha256;
   std::string calibrationPath, calibrationSha256;
+  DataOptions calibrationOptions;  // how the calibration set was read (normalisation, overrides)
   LibraryVersions versions;
   QuantizationResult result;  // request (settings, seed) and per-layer outcomes
   QuantizedWeights weights;

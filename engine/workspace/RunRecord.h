@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/data/Dataset.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/pipeline/QuantizationRequest.h"
 #include "engine/workspace/LayerQuantView.h"
@@ -17,8 +18,9 @@ struct RunRecord {
   int number = 0;  // 1, 2, ... within its workspace
   QuantizationResult result;
   std::string modelPath, calibrationPath;
-  std::string sessionPath;  // the session it was opened from, if any
-  bool evaluated = false;   // on the workspace's evaluation set, against the FP model
+  DataOptions calibrationOptions;  // how the calibration set was read
+  std::string sessionPath;         // the session it was opened from, if any
+  bool evaluated = false;          // on the workspace's evaluation set, against the FP model
   EvalReport evaluation;
   std::map<std::string, LayerQuantView> layers;
 

@@ -44,6 +44,7 @@ std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, c
   run->result = std::move(result);
   run->modelPath = modelPath;
   run->calibrationPath = calibrationPath;
+  run->calibrationOptions = calibrationOptions;
   if (options.layerViews)
     for (const auto& [layer, codes] : w.codes)
       run->layers[layer] = layerQuantView(fpModel.weight(layer), codes, w.rtnCodes.at(layer), w.grids.at(layer));
@@ -92,6 +93,7 @@ SnapshotPtr Workspace::snapshot() const {
 const DatasetInfo& Workspace::setCalibration(const DataSource& source) {
   d->calibration = openDataSource(source);
   d->calibrationPath = source.path;
+  d->calibrationOptions = source.options;
   return d->calibration->info();
 }
 

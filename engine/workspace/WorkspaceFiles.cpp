@@ -26,7 +26,8 @@ const EnumTable<ExportKind>& exportKindTable() {
 void Workspace::saveSession(const std::string& path) const {
   const RunPtr run = d->current;
   if (!run) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet: quantize first");
-  Session s = makeSession(run->modelPath, run->calibrationPath, run->result, d->weights.at(run->number));
+  Session s = makeSession(run->modelPath, run->calibrationPath, run->calibrationOptions, run->result,
+                          d->weights.at(run->number));
   if (d->importance) s.importance = d->importance->estimates;  // the latest first
   roundlab::saveSession(path, s);                              // atomic: a failure leaves any old file as it was
 }
@@ -43,6 +44,7 @@ OpenedSession Workspace::openSession(const std::string& path) {
   std::shared_ptr<RunRecord> run = d->newRun(s.result, s.weights, *fp);
   run->number = 1;
   run->calibrationPath = s.calibrationPath;
+  run->calibrationOptions = s.calibrationOptions;
   run->sessionPath = path;
   // The session's calibration set, for later runs and the importance tables' costs; a session
   // opens without it (moved, or no longer fitting the model), and then without those costs.
@@ -50,7 +52,7 @@ OpenedSession Workspace::openSession(const std::string& path) {
   ImportancePtr importance;
   std::map<std::string, LayerCost> costs;
   try {
-    calibration = openDataset(s.calibrationPath);
+    calibration = openDataset(s.calibrationPath, s.calibrationOptions);
     if (!s.importance.empty()) costs = layerCosts(*fp, *calibration);
   } catch (const std::exception&) {
     calibration.reset();
@@ -71,6 +73,7 @@ OpenedSession Workspace::openSession(const std::string& path) {
   d->resetResults();
   d->calibration = calibration;  // none rather than another model's
   d->calibrationPath = calibration ? s.calibrationPath : std::string();
+  d->calibrationOptions = s.calibrationOptions;
   d->importance = importance;  // the tables stay with the session even without costs
   d->addRun(run, s.weights);
 
@@ -96,6 +99,7 @@ RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& ho
   rerun.loadModel(saved.modelPath);
   DataSource calibration;
   calibration.path = saved.calibrationPath;
+  calibration.options = saved.calibrationOptions;
   rerun.setCalibration(calibration);
   const RunPtr run = rerun.quantize(saved.result.request, hooks);
   std::swap(d, rerun.d);

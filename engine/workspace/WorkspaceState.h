@@ -17,6 +17,7 @@ struct Workspace::State {
   std::string modelPath;
   std::shared_ptr<const Dataset> calibration, evaluation;
   std::string calibrationPath, evaluationPath;
+  DataOptions calibrationOptions;
   std::vector<RunPtr> runs;
   // The current run's weights (what sessions and exports write); earlier runs keep their records.
   std::map<int, QuantizedWeights> weights;

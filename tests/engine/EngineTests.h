@@ -35,6 +35,8 @@ class FileSafetyTests : public QObject {
   void modelArchiveChecksCatchEveryDamage();
   void storedGridsAreValidated();
   void normalisationRuleRefusesTheAmbiguousCase();
+  void childProcessReportsFinishCrashAndHang();
+  void unsealedHdf5FilesAreReadFromACopyMadeInAChild();
 };
 
 class ModelTests : public QObject {

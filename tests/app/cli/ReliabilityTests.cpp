@@ -168,6 +168,20 @@ class ReliabilityTests : public QObject {
     QCOMPARE(correct(asStored), correct(reference));
   }
 
+  // A session records how its calibration set was read: a rerun reads the ambiguous file the way
+  // the user said (the file alone would be refused), and gets the same bits.
+  void rerunReadsTheCalibrationAsTheRunDid() {
+    QTemporaryDir dir;
+    const QString session = dir.filePath("s.rlab");
+    const Run q = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", corpus_.filePath("data-float-prenormalised.h5"),
+                       "--normalize", "none", "--method", "adaround", "--iters", "20", "--calib-count", "64",
+                       "--session", session});
+    QVERIFY2(q.exitCode == 0, q.err.constData());
+    const Run rerun = cli({"rerun", session, "--json"});
+    QVERIFY2(rerun.exitCode == 0, rerun.err.constData());
+    QVERIFY2(QRegularExpression("\"identical\": *true").match(QString(rerun.out)).hasMatch(), rerun.out.constData());
+  }
+
   // A disk that fills during a save (a file-size limit stands in for it: every write past the
   // limit fails as on a full disk): one line, the previous session intact, no temporary file.
   void fullDiskKeepsThePreviousFile() {

@@ -5,6 +5,7 @@
 set -eu
 mkdir -p "$1"
 out=$(realpath "$1") cli=$(realpath "$2") writer=$(realpath "$3") demo=$(realpath "$4")
+known=$(realpath "$(dirname "$0")/../../fuzz/hdf5-known-crashes")
 cd "$out"
 
 # A valid session to tamper with (the transformer, round to nearest: a second or two).
@@ -29,6 +30,9 @@ cp valid.rlab session-seal-broken.rlab
 printf '\377' | dd of=session-seal-broken.rlab bs=1 seek=6000 conv=notrunc status=none
 "$cli" make-calib idx-ok-images-idx3-ubyte -o data-seal-broken.h5 > /dev/null
 printf '\377' | dd of=data-seal-broken.h5 bs=1 seek=3000 conv=notrunc status=none
+# Files found by fuzzing on which HDF5 1.10.8 itself overflows a buffer or loops for ever.
+cp "$known/session-vlen-heap-overflow" session-hdf5-heap-overflow.rlab
+cp "$known/data-global-heap-hang" data-hdf5-heap-loop.h5
 # Special files.
 mkdir -p a-folder.pt
 rm -f fifo.pt && mkfifo fifo.pt

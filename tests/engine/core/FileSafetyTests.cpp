@@ -1,13 +1,15 @@
 // What RoundLab does with a user's files at the edges: atomic replacement (the target changes only
 // on commit; temporary files of killed processes are cleaned up), the model archive's front checks
 // (every truncation and every damaged byte of a record is caught; the intact archive passes), the
-// validation of stored grids, and the normalisation rule for float data.
+// validation of stored grids, the normalisation rule for float data, and the child process that
+// reads an unsealed HDF5 file first (where a crash or an endless loop of HDF5 cannot reach RoundLab).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <QTemporaryDir>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -17,9 +19,11 @@
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/core/AtomicFile.h"
+#include "engine/core/ChildProcess.h"
 #include "engine/core/Error.h"
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
+#include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/model/Model.h"
 #include "engine/model/ModelArchive.h"
 #include "engine/quant/WeightGrid.h"
@@ -185,9 +189,100 @@ void FileSafetyTests::normalisationRuleRefusesTheAmbiguousCase() {
   QCOMPARE(inputs(rawPath, Normalization::Apply), normalised);
   QCOMPARE(inputs(rawPath, Normalization::None), raw);
   // Data outside [0, 1] with attributes: refused under auto, read as the user says otherwise.
-  QCOMPARE(codeOf([&] { openDataset(normalisedPath); }), ErrorCode::BadDataFile);
+  QCOMPARE(codeOf([&] { openDataset(normalisedPath); }), ErrorCode::AmbiguousNormalization);
   QCOMPARE(inputs(normalisedPath, Normalization::None), normalised);
   std::vector<float> twice;
   for (float v : normalised) twice.push_back((v - mean) / stdev);
   QCOMPARE(inputs(normalisedPath, Normalization::Apply), twice);
+}
+
+void FileSafetyTests::childProcessReportsFinishCrashAndHang() {
+  using Kind = ChildOutcome::Kind;
+  const ChildOutcome done = runInChildProcess([] { return std::string("answer\0with a zero", 18); }, 10);
+  QCOMPARE(done.kind, Kind::Finished);
+  QCOMPARE(done.output, std::string("answer\0with a zero", 18));
+  // A result larger than a pipe holds comes back whole.
+  const std::string big(5 << 20, 'x');
+  QCOMPARE(runInChildProcess([&] { return big; }, 30).output.size(), big.size());
+  QCOMPARE(runInChildProcess([]() -> std::string { throw std::runtime_error("escaped"); }, 10).kind, Kind::Crashed);
+  const ChildOutcome crash = runInChildProcess(
+      []() -> std::string {
+        ::raise(SIGSEGV);
+        return "unreached";
+      },
+      10);
+  QCOMPARE(crash.kind, Kind::Crashed);
+  QCOMPARE(crash.signal, SIGSEGV);
+  QCOMPARE(runInChildProcess([]() -> std::string { ::_exit(0); }, 10).kind, Kind::Crashed);  // gone without an answer
+  const auto start = std::chrono::steady_clock::now();
+  QCOMPARE(runInChildProcess(
+               []() -> std::string {
+                 for (;;) ::pause();
+               },
+               0.5)
+               .kind,
+           Kind::TimedOut);
+  QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  // The work ran in another process: nothing it changed is seen here.
+  int touched = 0;
+  QCOMPARE(runInChildProcess(
+               [&] {
+                 touched = 1;
+                 return std::string();
+               },
+               10)
+               .kind,
+           Kind::Finished);
+  QCOMPARE(touched, 0);
+}
+
+void FileSafetyTests::unsealedHdf5FilesAreReadFromACopyMadeInAChild() {
+  QTemporaryDir dir;
+  // A file another tool wrote (no seal), with what h5py writes: variable-length strings on the
+  // root and on a dataset, a chunked and compressed dataset larger than a pipe holds, a group.
+  const std::string foreign = dir.filePath("foreign.h5").toStdString();
+  const H5::StrType text(H5::PredType::C_S1, H5T_VARIABLE);
+  const char* names[] = {"a", "bb", "ccc"};
+  hsize_t three = 3, dims[2] = {3000, 200};
+  std::vector<float> values(dims[0] * dims[1]);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 977) / 7.0f;
+  {
+    H5::H5File f(foreign, H5F_ACC_TRUNC);
+    f.createAttribute("class_names", text, H5::DataSpace(1, &three)).write(text, names);
+    H5::DSetCreatPropList props;
+    hsize_t chunk[2] = {100, 200};
+    props.setChunk(2, chunk);
+    props.setDeflate(1);
+    H5::DataSet d =
+        f.createGroup("/g").createDataSet("values", H5::PredType::IEEE_F32LE, H5::DataSpace(2, dims), props);
+    d.write(values.data(), H5::PredType::NATIVE_FLOAT);
+    d.createAttribute("unit", text, H5::DataSpace(H5S_SCALAR)).write(text, std::string("volts"));
+  }
+  // What RoundLab reads is the copy: every value and every string as the other tool wrote it.
+  H5::H5File copy = hdf5::openForReading(foreign);
+  QVERIFY(copy.getFileName() != foreign);
+  std::vector<char*> back(3);
+  H5::Attribute classNames = copy.openAttribute("class_names");
+  classNames.read(text, back.data());
+  QCOMPARE(std::string(back[2]), std::string("ccc"));
+  H5Dvlen_reclaim(text.getId(), classNames.getSpace().getId(), H5P_DEFAULT, back.data());
+  H5::DataSet d = copy.openDataSet("/g/values");
+  std::vector<float> read(values.size());
+  d.read(read.data(), H5::PredType::NATIVE_FLOAT);
+  QVERIFY(read == values);
+  std::string unit;
+  d.openAttribute("unit").read(text, unit);
+  QCOMPARE(unit, std::string("volts"));
+  QVERIFY(hdf5::copyToMemory(dir.filePath("none.h5").toStdString()).empty());  // no file: no copy
+
+  // HDF5 1.10.8 loops for ever on this damaged global heap (found by fuzzing): refused in time.
+  const std::string hang = std::string(ROUNDLAB_SOURCE_DIR) + "/tests/fuzz/hdf5-known-crashes/data-global-heap-hang";
+  QCOMPARE(codeOf([&] { openDataset(hang); }), ErrorCode::BadDataFile);
+  try {
+    hdf5::openForReading(hang);
+    QFAIL("the looping file was accepted");
+  } catch (const Error& e) {
+    QVERIFY2(std::string(e.what()).find("still reading it") != std::string::npos, e.what());
+    QVERIFY(std::string(e.what()).find(hang) == 0);
+  }
 }

@@ -1,7 +1,14 @@
 // Calibration activations through a run. Quantized-input propagation: the inputs of each unit,
 // computed segment by segment through the partially quantized model, against a full capture pass
 // of that model; whole runs against runs that capture once per unit. The activation cache: spilled
-// to a temporary HDF5 file beyond its memory budget, read back exactly, removed afterwards.
+// to a temporary HDF5 file beyond its memory budget, read back exactly, removed afterwards (and a
+// killed run's left-over file removed at the next spill).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <QFile>
+#include <QFileInfo>
+
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/activation/ActivationQuantizer.h"
@@ -150,6 +157,13 @@ void PropagationTests::runsGiveTheSameCodesAsPerUnitCapture() {
 void PropagationTests::activationCacheSpillsToDisk() {
   QTemporaryDir dir;
   const at::Tensor a = at::randn({10, 3, 4}), b = at::randn({6, 3, 4}), c = at::randn({5, 7}, at::kDouble);
+  // What a killed run left (its PID is free again) goes at the next spill; a running one's stays.
+  const pid_t ended = ::fork();
+  if (ended == 0) ::_exit(0);
+  ::waitpid(ended, nullptr, 0);
+  const QString leftOver = dir.filePath(QString("roundlab-activations-%1-0.h5").arg(ended));
+  const QString running = dir.filePath(QString("roundlab-activations-%1-0.h5").arg(::getppid()));
+  for (const QString& p : {leftOver, running}) QFile(p).open(QIODevice::WriteOnly);
   std::string path;
   {
     ActivationCache cache(600, dir.path().toStdString());  // a (480 bytes) fits, a + b does not
@@ -159,6 +173,8 @@ void PropagationTests::activationCacheSpillsToDisk() {
     QVERIFY(at::equal(cache.read("a"), a));
     cache.append("b", b);
     QVERIFY(cache.onDisk());
+    QVERIFY(!QFileInfo::exists(leftOver));
+    QVERIFY(QFileInfo::exists(running));
     path = cache.path();
     QVERIFY(QFileInfo::exists(QString::fromStdString(path)));
     cache.append("c", c);

@@ -64,11 +64,20 @@ void SessionTests::sha256MatchesStandardVectors() {
 
 void SessionTests::sessionRoundTripRestoresEverything() {
   Model m = testsupport::demoCopy("fmnist_resnet.pt");
-  const Session s = quantizedSession(m);
+  Session s = quantizedSession(m);
+  // How the calibration set was read; floats that no short decimal holds must come back exactly.
+  s.calibrationOptions.normalization = Normalization::None;
+  s.calibrationOptions.mean = {0.1f, 1.0f / 3.0f, -2.5e-8f};
+  s.calibrationOptions.std = {0.7f};
+  s.calibrationOptions.labelsPath = "/data/labels-idx1-ubyte";
   QTemporaryDir dir;
   const std::string path = dir.filePath("run.rlab").toStdString();
   saveSession(path, s);
   const Session r = loadSession(path);
+  QCOMPARE(int(r.calibrationOptions.normalization), int(Normalization::None));
+  QCOMPARE(r.calibrationOptions.mean, s.calibrationOptions.mean);
+  QCOMPARE(r.calibrationOptions.std, s.calibrationOptions.std);
+  QCOMPARE(r.calibrationOptions.labelsPath, s.calibrationOptions.labelsPath);
   QCOMPARE(r.modelPath, s.modelPath);
   QCOMPARE(r.modelSha256, s.modelSha256);
   QCOMPARE(r.calibrationSha256, s.calibrationSha256);
