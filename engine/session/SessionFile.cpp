@@ -230,11 +230,7 @@ void writeDataOptions(H5::Group g, const DataOptions& o) {
 
 DataOptions readDataOptions(const H5::Group& g) {
   DataOptions o;
-  const std::string normalize = hdf5::readString(g, "normalize");
-  bool known = false;
-  for (Normalization n : {Normalization::Auto, Normalization::Apply, Normalization::None})
-    if (normalize == normalizationTable().name(n)) o.normalization = n, known = true;
-  if (!known) throw H5::AttributeIException("normalize", "unknown normalisation '" + normalize + "'");
+  o.normalization = normalizationTable().parse(hdf5::readString(g, "normalize"));  // unknown: InvalidArgument
   o.mean = splitFloats(hdf5::readString(g, "mean"));
   o.std = splitFloats(hdf5::readString(g, "std"));
   o.labelsPath = hdf5::readString(g, "labels_path");
