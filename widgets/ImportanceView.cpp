@@ -52,7 +52,11 @@ ImportanceView::ImportanceView(QWidget* parent)
   heat_->yAxis->setRangeReversed(true);  // model order, top down
   bars_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   bars_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  bars_->legend->setVisible(true);
+  setEmptyHint(heat_,
+               "Estimate importance (Mixed precision ▸ Estimate importance) to see each layer's loss "
+               "increase at each bit-width.");
+  setEmptyHint(bars_, "Estimate importance to compare the layers (and the estimators) at one bit-width.");
+  showLegendWhenFilled(bars_);
   estimator_->setObjectName("importanceEstimator");
   estimator_->setToolTip("The estimator whose table the heat map shows");
   bits_->setObjectName("importanceBits");
@@ -135,7 +139,7 @@ void ImportanceView::showHeatMap() {
   heat_->plotLayout()->simplify();
   const int current = estimator_->currentIndex();
   if (current < 0 || current >= static_cast<int>(series_.size())) {
-    heat_->replot();
+    clearPlot(heat_, "Importance per layer and width");
     return;
   }
   const ImportanceSeries& s = series_[static_cast<size_t>(current)];
@@ -170,7 +174,7 @@ void ImportanceView::showBars() {
   bars_->clearPlottables();
   const int bits = bits_->currentData().toInt();
   if (series_.empty() || bits_->currentIndex() < 0) {
-    bars_->replot();
+    clearPlot(bars_, "Importance per layer");
     return;
   }
   const double floor = std::pow(10.0, logFloor(series_));

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "widgets/TableExport.h"
+
 namespace roundlab::widgets {
 
 namespace {
@@ -101,6 +103,15 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
   const LayerInfo* l = index.isValid() ? layerAt(index.row()) : nullptr;
   if (!l || index.column() >= ColumnCount) return {};
   const bool result = index.column() >= Bits && index.column() <= Importance;
+  if (role == CsvRole) {
+    if (result) {
+      const QVariant v = number(*l, index.column());
+      return v.isNull() ? QVariant(QString()) : v;
+    }
+    if (index.column() == Params) return static_cast<qlonglong>(l->params);
+    if (index.column() == Block && l->block.empty()) return QString();
+    return {};
+  }
   if ((role == Qt::DisplayRole || role == SortRole) && result) {
     const QVariant v = number(*l, index.column());
     if (v.isNull()) return role == SortRole ? QVariant(-1e300) : QVariant(QString("—"));

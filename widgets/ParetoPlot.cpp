@@ -18,7 +18,8 @@ ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
   setPlotTitle(plot_, "Pareto front — click a point to load it");
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  plot_->legend->setVisible(true);
+  setEmptyHint(plot_, "Estimate the layers' importance to see the best allocation for every budget.");
+  showLegendWhenFilled(plot_);
   plot_->setToolTip("Optimal allocations for each budget (exact knapsack on the importance table)");
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);

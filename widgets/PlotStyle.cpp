@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QLabel>
 #include <QPalette>
 #include <QSaveFile>
 #include <QSvgGenerator>
@@ -40,6 +41,65 @@ void setPlotTitle(QCustomPlot* plot, const QString& title) {
 QString plotTitle(const QCustomPlot* plot) {
   auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
   return t ? t->text() : QString();
+}
+
+namespace {
+
+bool hasData(QCustomPlot* plot) {
+  for (int i = 0; i < plot->plottableCount(); ++i) {
+    QCPPlottableInterface1D* data = plot->plottable(i)->interface1D();
+    if (!data || data->dataCount() > 0) return true;  // a colour map has no 1-D interface: it holds data
+  }
+  return false;
+}
+
+// Before every replot: the hint over an empty plot, the legend only with entries. A label, not a
+// plot item, so that the views' clearItems() never removes it.
+void followContent(QCustomPlot* plot) {
+  if (auto* hint = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly)) {
+    const bool empty = !hasData(plot);
+    hint->setVisible(empty && !hint->text().isEmpty());
+    if (empty) hint->setGeometry(plot->axisRect()->rect().adjusted(8, 8, -8, -8));
+  }
+  if (plot->legend && plot->property("legendWhenFilled").toBool())
+    plot->legend->setVisible(plot->legend->itemCount() > 0);
+}
+
+}  // namespace
+
+void setEmptyHint(QCustomPlot* plot, const QString& hint) {
+  auto* label = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly);
+  if (!label) {
+    label = new QLabel(plot);
+    label->setObjectName("emptyPlotHint");
+    label->setAlignment(Qt::AlignCenter);
+    label->setWordWrap(true);
+    label->setAttribute(Qt::WA_TransparentForMouseEvents);  // zoom and the context menu still work
+    QFont f = label->font();
+    f.setPointSize(f.pointSize() + 2);
+    label->setFont(f);
+    QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
+  }
+  label->setText(hint);
+  followContent(plot);
+}
+
+void showLegendWhenFilled(QCustomPlot* plot) {
+  if (!plot->property("legendWhenFilled").toBool()) {
+    plot->setProperty("legendWhenFilled", true);
+    QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
+  }
+  followContent(plot);
+}
+
+void clearPlot(QCustomPlot* plot, const QString& title) {
+  plot->clearPlottables();
+  plot->clearItems();
+  for (QCPAxisRect* rect : plot->axisRects())
+    for (QCPAxis* axis : rect->axes())
+      if (auto text = qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker())) text->clear();
+  setPlotTitle(plot, title);
+  plot->replot();
 }
 
 void applyPalette(QCustomPlot* plot) {

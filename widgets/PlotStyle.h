@@ -17,6 +17,13 @@ namespace roundlab::widgets {
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
 void setPlotTitle(QCustomPlot* plot, const QString& title);
 QString plotTitle(const QCustomPlot* plot);  // empty when the plot has none
+// What an empty plot says to do ("Run a quantization (Ctrl+R) to see …"): shown over the axis
+// rect while no plottable holds data, hidden as soon as one does.
+void setEmptyHint(QCustomPlot* plot, const QString& hint);
+// The legend shows only while it has entries (no empty legend box over an empty plot).
+void showLegendWhenFilled(QCustomPlot* plot);
+// Back to empty: no plottables, items or text ticks (a previous model's layer names), `title`.
+void clearPlot(QCustomPlot* plot, const QString& title);
 // Background, axes, grid and text from the current palette; call again when it changes.
 void applyPalette(QCustomPlot* plot);
 

@@ -32,13 +32,14 @@ RoundingFlipsView::RoundingFlipsView(QWidget* parent)
   stylePlot(map_, "input (column)", "output channel");
   stylePlot(fraction_, "fractional part of w / s", "weights");
   stylePlot(loss_, "iteration", "reconstruction loss");
-  setPlotTitle(rates_, "Flip rate per layer");
-  setPlotTitle(map_, "Flip map");
-  setPlotTitle(fraction_, "Fractional parts: flipped vs kept");
-  setPlotTitle(loss_, "Loss curve");
+  setEmptyHint(rates_, "Run a quantization (Ctrl+R) to see how many weights each layer rounds away from nearest.");
+  setEmptyHint(map_, "Select a quantized layer in the layer table to see which of its weights flipped.");
+  setEmptyHint(fraction_, "Select a quantized layer to compare the fractional parts of flipped and kept weights.");
+  setEmptyHint(loss_, "Select a layer reconstructed by a run to see its loss curve.");
   loss_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   loss_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  for (QCustomPlot* p : {rates_, fraction_, loss_}) p->legend->setVisible(true);
+  for (QCustomPlot* p : {rates_, fraction_, loss_}) showLegendWhenFilled(p);
+  clear();
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
   grid->addWidget(rates_, 0, 0);
@@ -55,11 +56,10 @@ void RoundingFlipsView::refreshPalette() {
 }
 
 void RoundingFlipsView::clear() {
-  for (QCustomPlot* p : {rates_, map_, fraction_, loss_}) {
-    p->clearPlottables();
-    p->clearItems();
-    p->replot();
-  }
+  clearPlot(rates_, "Flip rate per layer");
+  clearPlot(map_, "Flip map");
+  clearPlot(fraction_, "Fractional parts: flipped vs kept");
+  clearPlot(loss_, "Loss curve");
 }
 
 void RoundingFlipsView::setLayers(const QStringList& names, const std::vector<double>& upRate,

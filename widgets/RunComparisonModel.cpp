@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "widgets/TableExport.h"
+
 namespace roundlab::widgets {
 
 double relativeMse(double sqnrDb) { return std::isinf(sqnrDb) && sqnrDb > 0 ? 0.0 : std::pow(10.0, -sqnrDb / 10); }
@@ -58,6 +60,7 @@ QVariant RunComparisonModel::data(const QModelIndex& index, int role) const {
   if (index.column() == Layer) return role == Qt::DisplayRole || role == SortRole ? QVariant(row.layer) : QVariant();
   const QVariant v = value(row, index.column());
   if (role == SortRole) return v.isNull() ? QVariant(-1e300) : v;
+  if (role == CsvRole) return v.isNull() ? QVariant(QString()) : v;
   if (role == Qt::TextAlignmentRole) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
   if (role == Qt::DisplayRole) {
     if (v.isNull()) return QString("—");

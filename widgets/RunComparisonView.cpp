@@ -57,7 +57,8 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   addCsvExportMenu(table_);
   stylePlot(plot_, "", "output SQNR dB");
   setPlotTitle(plot_, "Output SQNR per layer");
-  plot_->legend->setVisible(true);
+  setEmptyHint(plot_, "Run a quantization (Ctrl+R) to see each layer's output SQNR; two runs compare here.");
+  showLegendWhenFilled(plot_);
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel("Run A"));
   controls->addWidget(a_, 1);
@@ -113,7 +114,7 @@ void RunComparisonView::compare() {
     }
     summary_->setText(text);
   }
-  plot_->clearPlottables();
+  clearPlot(plot_, "Output SQNR per layer");
   if (a) {
     QStringList names;
     for (const RunLayerResult& r : a->layers) names << r.layer;

@@ -48,7 +48,16 @@ bool saveTableCsv(const QAbstractItemModel* model, const QString& path, QString*
   f.write((header.join(',') + "\r\n").toUtf8());
   for (int r = 0; r < model->rowCount(); ++r) {
     QStringList row;
-    for (int c = 0; c < model->columnCount(); ++c) row << csvField(model->index(r, c).data().toString());
+    for (int c = 0; c < model->columnCount(); ++c) {
+      const QModelIndex i = model->index(r, c);
+      const QVariant plain = i.data(CsvRole);
+      if (!plain.isValid())
+        row << csvField(i.data().toString());
+      else if (plain.userType() == QMetaType::Double)
+        row << QString::number(plain.toDouble(), 'g', 10);  // QString::number never uses the locale
+      else
+        row << csvField(plain.toString());
+    }
     f.write((row.join(',') + "\r\n").toUtf8());
   }
   if (!f.commit()) {

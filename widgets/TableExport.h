@@ -9,7 +9,12 @@ class QCustomPlot;
 
 namespace roundlab::widgets {
 
-// Writes the model's DisplayRole text as RFC 4180 CSV (fields with commas, quotes or line
+// The plain value a CSV field holds where the view shows formatted text ("2,304", "—", "+1.5"):
+// a number (written in the C locale, full precision) or an empty string for a missing value.
+// Models answer it for such columns; other columns are written as displayed.
+inline constexpr int CsvRole = 0x0100 + 64;  // Qt::UserRole + 64
+
+// Writes the model's CsvRole value (else its DisplayRole text) as RFC 4180 CSV (fields with commas, quotes or line
 // breaks quoted), header row first, atomically. False, with the reason, when it cannot.
 bool saveTableCsv(const QAbstractItemModel* model, const QString& path, QString* error = nullptr);
 

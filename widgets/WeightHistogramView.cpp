@@ -49,6 +49,9 @@ WeightHistogramView::WeightHistogramView(QWidget* parent)
   stylePlot(plot_, "weight value", "count");
   stylePlot(quantized_, "dequantized value", "count");
   stylePlot(ranges_, "output channel", "FP weight range");
+  setEmptyHint(plot_, "Open a model (Ctrl+O, or File ▸ Open demo) and select a layer to see its weights.");
+  setEmptyHint(quantized_, "Run a quantization (Ctrl+R) to see the dequantized weights on their grid.");
+  setEmptyHint(ranges_, "Select a layer to see each output channel's weight range.");
   channel_->setObjectName("gridChannel");
   channel_->setToolTip("Output channel whose quantization grid is drawn over the histogram");
   channel_->setEnabled(false);
@@ -79,11 +82,9 @@ void WeightHistogramView::refreshPalette() {
 }
 
 void WeightHistogramView::clear() {
-  for (QCustomPlot* p : {plot_, quantized_, ranges_}) {
-    p->clearPlottables();
-    p->clearItems();
-    p->replot();
-  }
+  clearPlot(plot_, "Weights");
+  clearPlot(quantized_, "Dequantized");
+  clearPlot(ranges_, "Per-channel ranges");
   levels_ = nullptr;
   shownLevels_.clear();
   channel_->setEnabled(false);
@@ -116,6 +117,13 @@ void WeightHistogramView::setQuantized(const std::vector<float>& dequantized, co
   quantized_->xAxis->setRange(plot_->xAxis->range());
   quantized_->yAxis->setRangeLower(0);
   quantized_->replot();
+  setChannelRanges(fp, rows);
+  channel_->setRange(0, static_cast<int>(std::max<int64_t>(0, rows - 1)));
+  channel_->setEnabled(rows > 0);
+  drawGrid();
+}
+
+void WeightHistogramView::setChannelRanges(const std::vector<float>& fp, int64_t rows) {
   // Per-channel FP ranges as vertical bars from min to max.
   ranges_->clearPlottables();
   const int64_t cols = rows > 0 ? static_cast<int64_t>(fp.size()) / rows : 0;
@@ -136,9 +144,6 @@ void WeightHistogramView::setQuantized(const std::vector<float>& dequantized, co
   setPlotTitle(ranges_, QString("Per-channel ranges — %1 channels").arg(rows));
   ranges_->rescaleAxes();
   ranges_->replot();
-  channel_->setRange(0, static_cast<int>(std::max<int64_t>(0, rows - 1)));
-  channel_->setEnabled(rows > 0);
-  drawGrid();
 }
 
 void WeightHistogramView::drawGrid() {

@@ -22,6 +22,8 @@ class WeightHistogramView : public QWidget {
   // × columns row-major in `fp`). `levels(row)` gives a channel's grid.
   void setQuantized(const std::vector<float>& dequantized, const std::vector<float>& fp, int64_t rows,
                     std::function<std::vector<double>(int64_t)> levels);
+  // The per-channel [min, max] of FP weights (`rows` output channels, row-major), which needs no run.
+  void setChannelRanges(const std::vector<float>& fp, int64_t rows);
   void clear();
   QCustomPlot* plot() const { return plot_; }
   QCustomPlot* quantizedPlot() const { return quantized_; }

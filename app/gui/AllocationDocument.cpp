@@ -2,6 +2,8 @@
 
 #include <QUndoCommand>
 
+#include <algorithm>
+
 namespace roundlab::app {
 
 namespace {
@@ -36,13 +38,22 @@ AllocationDocument::~AllocationDocument() = default;
 
 AllocationTotals AllocationDocument::totals() const { return model_ ? model_->totals(bits_) : AllocationTotals{}; }
 
-void AllocationDocument::setImportance(ImportancePtr report) {
-  model_ = std::make_unique<BitAllocationModel>(report->table, report->costs);
-  bits_.clear();
-  for (const std::string& l : model_->layers()) bits_[l] = 8;
-  undo_.clear();
+bool AllocationDocument::setImportance(ImportancePtr report) {
+  auto model = std::make_unique<BitAllocationModel>(report->table, report->costs);
+  // A re-estimate for the same layers keeps the allocation the user made, and its history: only
+  // the predictions change. Anything else starts over at 8 bits.
+  bool same = model_ && model->layers().size() == bits_.size();
+  for (const std::string& l : model->layers()) same = same && bits_.count(l);
+  model_ = std::move(model);
+  const bool edited = same && std::any_of(bits_.begin(), bits_.end(), [](const auto& lb) { return lb.second != 8; });
+  if (!same) {
+    bits_.clear();
+    for (const std::string& l : model_->layers()) bits_[l] = 8;
+    undo_.clear();
+  }
   Q_EMIT reset();
   Q_EMIT changed();
+  return edited;
 }
 
 void AllocationDocument::clear() {

@@ -26,8 +26,10 @@ class AllocationDocument : public QObject {
   AllocationTotals totals() const;
   QUndoStack* undoStack() { return &undo_; }
 
-  // New importance: every layer back at 8 bits, history cleared.
-  void setImportance(ImportancePtr report);
+  // New importance. For the layers already allocated (a re-estimate) the allocation and its undo
+  // history stay, and true is returned when it differs from all 8 bits; otherwise every layer
+  // starts at 8 bits with no history.
+  bool setImportance(ImportancePtr report);
   // Another model: no importance, nothing to edit, history cleared.
   void clear();
   // Edits (each an undoable command).

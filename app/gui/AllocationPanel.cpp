@@ -8,6 +8,8 @@
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
+#include <QScopedValueRollback>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
@@ -175,6 +177,9 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   connect(budget_, &QSlider::sliderReleased, this, [this] { drag_ = 0; });
   connect(budget_, &QSlider::valueChanged, this, [this](int v) {
     budgetLabel_->setText(QString("%1 bits").arg(v / 100.0, 0, 'f', 2));
+    // The slider drives this change: it stays where the user put it (the exact allocation's
+    // average may sit just below), rather than following the result.
+    const QScopedValueRollback<bool> driving(sliderDriving_, true);
     try {
       doc_->autoAllocate(v / 100.0, drag_);  // 0 outside a drag: a step of its own
     } catch (const Error& e) {
@@ -231,11 +236,16 @@ void AllocationPanel::refresh() {
   budget_->setEnabled(ready);
   quantize_->setEnabled(ready);
   setSelected_->setEnabled(ready);
+  const AllocationTotals t = doc_->totals();
+  if (!sliderDriving_) {  // any other change (a Pareto point, an edit, undo, new importance) moves it
+    const QSignalBlocker quiet(budget_);
+    budget_->setValue(ready ? qRound(t.averageBits * 100) : budget_->maximum());
+    budgetLabel_->setText(QString("%1 bits").arg(budget_->value() / 100.0, 0, 'f', 2));
+  }
   if (!ready) {
     totals_->setText("Estimate the layers' importance to edit the allocation.");
     return;
   }
-  const AllocationTotals t = doc_->totals();
   pareto_->setCurrent(t.averageBits, t.predictedLoss);
   totals_->setText(QString("average %1 bits · %2 · %3 GBOPs per sample · predicted loss increase %4")
                        .arg(t.averageBits, 0, 'f', 3)

@@ -81,6 +81,7 @@ class AllocationPanel : public QWidget {
   std::vector<Allocation> front_;
   const ModelSummary* summary_ = nullptr;
   int drag_ = 0, drags_ = 0;
+  bool sliderDriving_ = false;  // the change being shown comes from the slider itself
 };
 
 }  // namespace roundlab::app

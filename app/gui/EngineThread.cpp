@@ -43,7 +43,17 @@ DataSource EngineWorker::dataSource(const QString& path) const {
 void EngineWorker::useData(const QString& calibration, const QString& validation) {
   openingData_ = calibration;
   workspace_.setCalibration(dataSource(calibration));
-  if (const std::string w = workspace_.calibrationWarning(); !w.empty()) Q_EMIT warning(QString::fromStdString(w));
+  // The near-chance check runs the FP model over up to 256 samples: once per model, file and
+  // reading, not before every job.
+  const SnapshotPtr model = workspace_.snapshot();
+  const auto chosen = normalizations_.find(calibration);
+  const QString checked = QString("%1|%2|%3")
+                              .arg(model ? QString::fromStdString(model->path) : QString(), calibration)
+                              .arg(chosen == normalizations_.end() ? -1 : static_cast<int>(chosen->second));
+  if (!calibrationChecked_.contains(checked)) {
+    if (const std::string w = workspace_.calibrationWarning(); !w.empty()) Q_EMIT warning(QString::fromStdString(w));
+    calibrationChecked_.insert(checked);
+  }
   openingData_ = validation;
   if (validation.isEmpty())
     workspace_.clearEvaluation();

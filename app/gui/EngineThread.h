@@ -5,6 +5,7 @@
 // ~10 per second) and errors as queued signals. Cancel flips a shared flag the engine polls.
 // The worker only adapts: every operation is the Workspace's.
 #include <QObject>
+#include <QSet>
 #include <QThread>
 
 #include <functional>
@@ -69,6 +70,7 @@ class EngineWorker : public QObject {
   Workspace workspace_;
   std::map<QString, Normalization> normalizations_;  // the user's choices, by data file
   QString openingData_;                              // the data file useData is opening
+  QSet<QString> calibrationChecked_;                 // model|calibration|reading already checked
 };
 
 class EngineThread : public QObject {

@@ -204,7 +204,11 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::importanceReady, this, [this](roundlab::ImportancePtr report) {
     const bool fromSession = report->fromSession;
     showImportance(*report);
-    allocation_->setImportance(std::move(report));
+    if (allocation_->setImportance(std::move(report)))
+      log_->log(widgets::LogConsole::Info,
+                QString("The edited allocation is kept (average %1 bits) with its undo history; its predicted loss "
+                        "now uses the new importance.")
+                    .arg(allocation_->totals().averageBits, 0, 'f', 3));
     if (fromSession) {
       log_->log(widgets::LogConsole::Info, "The session's importance tables are in the Importance view.");
     } else {
@@ -409,7 +413,7 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
   showRunMetrics();  // a cancelled run's finished layers are not results
-  run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message);
+  run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message, false);
   jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
                 cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);
   Q_EMIT jobFailed(message, cancelled);

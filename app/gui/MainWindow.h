@@ -90,6 +90,12 @@ class MainWindow : public QMainWindow {
   QComboBox* shadeBox() const { return shadeBy_; }
   widgets::LogConsole* logConsole() const { return log_; }
   QTabWidget* views() const { return tabs_; }
+  // Every action with a keyboard shortcut, grouped by menu in menu order ("Window" for keys with
+  // no menu entry): what the shortcut sheet (Help ▸ Keyboard shortcuts) lists.
+  struct Shortcut {
+    QString menu, action, keys;
+  };
+  QList<Shortcut> shortcuts() const;
   // Where the autosave of the last run goes (removed on a clean exit).
   static QString autosavePath();
 

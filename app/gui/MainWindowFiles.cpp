@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -46,6 +47,18 @@ void MainWindow::buildMenus() {
   edit->addAction(redo);
   viewMenu_ = menuBar()->addMenu("&View");
   buildViewMenu(viewMenu_);
+  QMenu* runMenu = menuBar()->addMenu("&Run");
+  QAction* start = runMenu->addAction("&Start quantization", this, [this] {
+    if (run_->startButton()->isEnabled())
+      run_->startButton()->click();  // the Run view's settings
+    else
+      statusBar()->showMessage(snapshot_ ? "A job is running: wait for it or cancel it (Esc)."
+                                         : "Open a model first (Ctrl+O, or File ▸ Open demo).",
+                               5000);
+  });
+  start->setShortcut(QKeySequence("Ctrl+R"));
+  QAction* cancel = runMenu->addAction("&Cancel the running job", this, &MainWindow::cancelJob);
+  cancel->setShortcut(QKeySequence(Qt::Key_Escape));
   buildExportMenu(menuBar()->addMenu("E&xport"));
   buildHelpMenu(menuBar()->addMenu("&Help"));
 }
@@ -91,7 +104,7 @@ void MainWindow::buildFileMenu(QMenu* file) {
     const QString path = QFileDialog::getSaveFileName(this, "Save session as", "run.rlab", "RoundLab session (*.rlab)");
     if (!path.isEmpty()) saveSessionAs(path);
   });
-  saveAs->setShortcut(QKeySequence::SaveAs);
+  saveAs->setShortcut(QKeySequence("Ctrl+Shift+S"));  // QKeySequence::SaveAs is empty on some platforms
   file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -192,7 +205,7 @@ void MainWindow::openAnyFile(const QString& path) {
 }
 
 void MainWindow::onNormalizationAsked(const QString& path, const QString& message) {
-  run_->jobEnded("Stopped: how is " + QFileInfo(path).fileName() + " normalised?");
+  run_->jobEnded("Stopped: how is " + QFileInfo(path).fileName() + " normalised?", false);
   jobs_->finish("Stopped: " + message, widgets::LogConsole::Warning);
   askedPath_ = path;
   Q_EMIT normalizationAsked(path, message);

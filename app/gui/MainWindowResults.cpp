@@ -93,8 +93,10 @@ void MainWindow::onLayerSelected() {
   const LayerInfo* l = layerModel_->layerAt(layerProxy_->mapToSource(rows.first()).row());
   if (!l) return;
   const QString name = QString::fromStdString(l->name);
-  histogram_->setWeights(name, report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
-                                                                         : snapshot_->weights.at(l->name));
+  const std::vector<float>& fp = report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
+                                                                           : snapshot_->weights.at(l->name);
+  histogram_->setWeights(name, fp);
+  if (!l->weightShape.empty()) histogram_->setChannelRanges(fp, l->weightShape.front());
   properties_->setRowCount(0);
   auto addProperty = [this](const QString& key, const QString& value) {
     const int row = properties_->rowCount();

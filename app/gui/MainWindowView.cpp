@@ -8,7 +8,9 @@
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
+#include <QSet>
 #include <QSettings>
 #include <QStyleFactory>
 #include <QTabWidget>
@@ -94,26 +96,69 @@ void MainWindow::applyColorScheme(int scheme) {
   }  // the plots follow in changeEvent (ApplicationPaletteChange)
 }
 
+namespace {
+void collectShortcuts(QMenu* menu, const QString& group, QList<MainWindow::Shortcut>& out, QSet<QAction*>& seen) {
+  for (QAction* a : menu->actions()) {
+    if (a->menu()) {
+      collectShortcuts(a->menu(), group + " ▸ " + a->text().remove('&'), out, seen);
+    } else if (!a->shortcuts().isEmpty() && !seen.contains(a)) {
+      seen.insert(a);
+      QStringList keys;
+      for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
+      out.append({group, a->text().remove('&'), keys.join(", ")});
+    }
+  }
+}
+}  // namespace
+
+QList<MainWindow::Shortcut> MainWindow::shortcuts() const {
+  // Generated from the actions themselves, in menu order, so the sheet can never miss one.
+  QList<Shortcut> out;
+  QSet<QAction*> seen;
+  for (QAction* top : menuBar()->actions())
+    if (top->menu()) collectShortcuts(top->menu(), top->text().remove('&'), out, seen);
+  for (QAction* a : findChildren<QAction*>())  // window-wide keys that have no menu entry
+    if (!a->shortcuts().isEmpty() && !seen.contains(a)) {
+      seen.insert(a);
+      QStringList keys;
+      for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
+      out.append({"Window", a->text().remove('&'), keys.join(", ")});
+    }
+  return out;
+}
+
 void MainWindow::showShortcutSheet() {
   QDialog dialog(this);
   dialog.setWindowTitle("Keyboard shortcuts");
+  auto* search = new QLineEdit(&dialog);
+  search->setPlaceholderText("Search actions and keys");
+  search->setClearButtonEnabled(true);
   auto* table = new QTableWidget(&dialog);
-  table->setColumnCount(2);
-  table->setHorizontalHeaderLabels({"Action", "Shortcut"});
+  table->setObjectName("shortcutSheet");
+  table->setColumnCount(3);
+  table->setHorizontalHeaderLabels({"Menu", "Action", "Shortcut"});
   table->verticalHeader()->hide();
   table->horizontalHeader()->setStretchLastSection(true);
-  for (QAction* a : findChildren<QAction*>()) {
-    if (a->shortcut().isEmpty()) continue;
+  table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  for (const Shortcut& s : shortcuts()) {
     const int row = table->rowCount();
     table->insertRow(row);
-    table->setItem(row, 0, new QTableWidgetItem(a->text().remove('&')));
-    table->setItem(row, 1, new QTableWidgetItem(a->shortcut().toString(QKeySequence::NativeText)));
+    table->setItem(row, 0, new QTableWidgetItem(s.menu));
+    table->setItem(row, 1, new QTableWidgetItem(s.action));
+    table->setItem(row, 2, new QTableWidgetItem(s.keys));
   }
-  table->sortItems(0);
   table->resizeColumnsToContents();
+  connect(search, &QLineEdit::textChanged, table, [table](const QString& text) {
+    for (int r = 0; r < table->rowCount(); ++r) {
+      bool match = text.isEmpty();
+      for (int c = 0; c < 3 && !match; ++c) match = table->item(r, c)->text().contains(text, Qt::CaseInsensitive);
+      table->setRowHidden(r, !match);
+    }
+  });
   auto* layout = new QVBoxLayout(&dialog);
+  layout->addWidget(search);
   layout->addWidget(table);
-  dialog.resize(480, 520);
+  dialog.resize(560, 560);
   if (!qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) dialog.exec();
 }
 

@@ -65,9 +65,8 @@ RunPanel::RunPanel(QWidget* parent)
   form->addRow("Calibration samples", calibCount_);
   form->addRow("Seed", seed_);
   auto* buttons = new QHBoxLayout;
-  start_->setShortcut(QKeySequence("Ctrl+R"));
+  // Ctrl+R and Esc are the Run menu's (they work from every view, not only while this one shows).
   start_->setToolTip("Quantize the model with these settings (Ctrl+R).");
-  cancel_->setShortcut(QKeySequence("Esc"));
   cancel_->setToolTip("Stop the running job (Esc); finished layers are discarded, the model stays as it was.");
   cancel_->setEnabled(false);
   start_->setEnabled(false);
@@ -78,6 +77,7 @@ RunPanel::RunPanel(QWidget* parent)
   plot_->setMinimumHeight(220);
   widgets::stylePlot(plot_, "progress of the run (%)", "reconstruction loss (batch)");
   widgets::setPlotTitle(plot_, "Loss per layer / block");
+  widgets::setEmptyHint(plot_, "Start a run (Ctrl+R) to watch each layer's or block's loss as it is reconstructed.");
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   plot_->setToolTip("Each layer or block's batch loss while it is reconstructed, one curve per unit");
@@ -129,6 +129,11 @@ void RunPanel::setRequest(const QuantizationRequest& r) {
 void RunPanel::setModelLoaded(bool loaded) {
   loaded_ = loaded;
   start_->setEnabled(loaded_ && !running_);
+  // Another model: the last run's curves, progress and messages were about the previous one.
+  widgets::clearPlot(plot_, "Loss per layer / block");
+  progress_->setValue(0);
+  stage_->clear();
+  eta_->clear();
 }
 
 void RunPanel::jobStarted() {
@@ -136,9 +141,7 @@ void RunPanel::jobStarted() {
   start_->setEnabled(false);
   cancel_->setEnabled(true);
   progress_->setValue(0);
-  plot_->clearGraphs();
-  widgets::setPlotTitle(plot_, "Loss per layer / block");
-  plot_->replot();
+  widgets::clearPlot(plot_, "Loss per layer / block");
   stage_->setText("starting…");
   eta_->clear();
   clock_.start();
@@ -166,12 +169,16 @@ void RunPanel::onProgress(const QString& stage, double fraction, const QString& 
   }
 }
 
-void RunPanel::jobEnded(const QString& message) {
+void RunPanel::jobEnded(const QString& message, bool completed) {
   running_ = false;
   cancel_->setEnabled(false);
   start_->setEnabled(loaded_);
   stage_->setText(message);
-  eta_->setText(QString("%1 s").arg(clock_.elapsed() / 1000.0, 0, 'f', 1));
+  if (!completed) progress_->setValue(0);  // nothing of a cancelled or failed job remains
+  eta_->setText(
+      QString("%1 after %2 s").arg(completed ? "finished" : "stopped").arg(clock_.elapsed() / 1000.0, 0, 'f', 1));
+  widgets::setPlotTitle(plot_, "Loss per layer / block");  // no unit is running now
+  plot_->replot();
 }
 
 }  // namespace roundlab::app

@@ -35,7 +35,8 @@ class RunPanel : public QWidget {
  public Q_SLOTS:
   void jobStarted();
   void onProgress(const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric);
-  void jobEnded(const QString& message);
+  // `completed` false: cancelled, failed or stopped to ask (the progress goes back to 0).
+  void jobEnded(const QString& message, bool completed = true);
 
  Q_SIGNALS:
   void startRequested(const roundlab::QuantizationRequest& request);

@@ -8,6 +8,7 @@
 
 #include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
+#include "engine/core/NumberText.h"
 #include "engine/core/Shape.h"
 #include "engine/data/DatasetInternals.h"
 #include "engine/io/Hdf5IsolatedOpen.h"
@@ -47,12 +48,6 @@ std::vector<std::string> stringsAttribute(const H5::H5Object& obj, const char* n
     }
   }
   return out;
-}
-
-std::string formatNumber(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 class Hdf5Dataset : public Dataset {
@@ -145,6 +140,20 @@ class Hdf5Dataset : public Dataset {
     info_.samples = shape[0];
     info_.sampleShape.assign(shape.begin() + 1, shape.end());
     if (info_.samples == 0) throw Error(ErrorCode::BadDataFile, path + ": " + object + " holds no samples");
+    // A damaged or hostile header may claim terabytes per sample; the product is bounded as it is
+    // formed so that it can neither wrap around nor reach an allocation (same 64 M limit as IDX).
+    constexpr uint64_t kMaxValuesPerSample = uint64_t(1) << 26;
+    uint64_t perSample = 1;
+    for (size_t d = 1; d < dims_.size(); ++d) {
+      if (dims_[d] == 0)
+        throw Error(ErrorCode::DataShapeMismatch,
+                    path + ": " + object + " is " + formatShape(shape) + ", a sample with no values");
+      if (dims_[d] > kMaxValuesPerSample || perSample * dims_[d] > kMaxValuesPerSample)
+        throw Error(ErrorCode::BadDataFile, path + ": " + object + " claims " + formatShape(shape) +
+                                                ", more than 64 M values per sample; RoundLab reads samples of at "
+                                                "most 64 M values (a damaged header?)");
+      perSample *= dims_[d];
+    }
   }
 
   void openLabels(const std::string& path) {
@@ -176,7 +185,7 @@ class Hdf5Dataset : public Dataset {
         throw Error(ErrorCode::BadDataFile, info_.path + ": the mean attribute is not a finite number for channel " +
                                                 std::to_string(c) + " (override it with --mean, or fix the file)");
       if (!std::isfinite(info_.std[c]) || !(info_.std[c] > 0.f))
-        throw Error(ErrorCode::BadDataFile, info_.path + ": the std attribute is " + formatNumber(info_.std[c]) +
+        throw Error(ErrorCode::BadDataFile, info_.path + ": the std attribute is " + shortNumber(info_.std[c]) +
                                                 " for channel " + std::to_string(c) +
                                                 "; a std must be positive and finite (override it with --std, or "
                                                 "fix the file)");

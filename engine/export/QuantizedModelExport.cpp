@@ -9,6 +9,7 @@
 
 #include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
+#include "engine/core/NumberText.h"
 #include "engine/core/Runtime.h"
 #include "engine/io/Hdf5Io.h"
 #include "engine/io/Hdf5IsolatedOpen.h"
@@ -22,12 +23,6 @@ namespace {
 
 // Layer names contain '.', which HDF5 allows in link names; '/' never appears in them.
 std::string groupName(const std::string& layer) { return "/layers/" + layer; }
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
 
 void writeText(const std::string& path, const std::string& text) {
   AtomicFile file(path);
@@ -116,9 +111,9 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
   for (const auto& [name, a] : model.activationQuantization()) {
     js << (firstLayer ? "\n" : ",\n") << "    \"" << name << ".input\": [{\"bitwidth\": " << a.bits
        << ", \"dtype\": \"int\", \"is_symmetric\": \"" << (a.qmin < 0 ? "True" : "False")
-       << "\", \"min\": " << number(a.scale * static_cast<double>(a.qmin))
-       << ", \"max\": " << number(a.scale * static_cast<double>(a.qmax)) << ", \"offset\": " << a.qmin
-       << ", \"scale\": " << number(a.scale) << "}]";
+       << "\", \"min\": " << exactNumber(a.scale * static_cast<double>(a.qmin))
+       << ", \"max\": " << exactNumber(a.scale * static_cast<double>(a.qmax)) << ", \"offset\": " << a.qmin
+       << ", \"scale\": " << exactNumber(a.scale) << "}]";
     firstLayer = false;
   }
   js << (firstLayer ? "},\n  \"param_encodings\": {" : "\n  },\n  \"param_encodings\": {");
@@ -134,9 +129,9 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
       // w = scale * (u + offset) with unsigned u in [0, qmax - qmin]
       const double offset = static_cast<double>(g.qmin) - zp;
       js << (i ? ", " : "") << "{\"bitwidth\": " << g.bits << ", \"dtype\": \"int\", \"is_symmetric\": \""
-         << (symmetric ? "True" : "False") << "\", \"min\": " << number(scale * offset)
-         << ", \"max\": " << number(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
-         << ", \"offset\": " << number(offset) << ", \"scale\": " << number(scale) << "}";
+         << (symmetric ? "True" : "False") << "\", \"min\": " << exactNumber(scale * offset)
+         << ", \"max\": " << exactNumber(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
+         << ", \"offset\": " << exactNumber(offset) << ", \"scale\": " << exactNumber(scale) << "}";
     }
     js << "]";
   }
@@ -149,10 +144,10 @@ void exportResultsCsv(const std::string& path, const QuantizationResult& r) {
   csv << "layer,unit,bits,input_bits,input_scale,weights,flips_up,flips_down,flip_rate,loss_before,loss_after,"
          "sqnr_db,seconds\n";
   for (const LayerOutcome& l : r.layers)
-    csv << l.layer << ',' << l.unit << ',' << l.bits << ',' << l.activation.bits << ',' << number(l.activation.scale)
-        << ',' << l.weights << ',' << l.flipsUp << ',' << l.flipsDown << ',' << number(l.flipRate) << ','
-        << number(l.lossBefore) << ',' << number(l.lossAfter) << ',' << number(l.sqnrDb) << ',' << number(l.seconds)
-        << '\n';
+    csv << l.layer << ',' << l.unit << ',' << l.bits << ',' << l.activation.bits << ','
+        << exactNumber(l.activation.scale) << ',' << l.weights << ',' << l.flipsUp << ',' << l.flipsDown << ','
+        << exactNumber(l.flipRate) << ',' << exactNumber(l.lossBefore) << ',' << exactNumber(l.lossAfter) << ','
+        << exactNumber(l.sqnrDb) << ',' << exactNumber(l.seconds) << '\n';
   writeText(path, csv.str());
 }
 

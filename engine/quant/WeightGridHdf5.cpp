@@ -1,26 +1,16 @@
 #include "engine/quant/WeightGridHdf5.h"
 
 #include <cmath>
-#include <sstream>
 
 #include <torch/torch.h>
 
 #include "engine/core/Error.h"
+#include "engine/core/NumberText.h"
 #include "engine/core/Shape.h"
 
 #include "engine/io/Hdf5Io.h"
 
 namespace roundlab::hdf5 {
-
-namespace {
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-}  // namespace
 
 void validateCodesAndGrid(const at::Tensor& codes, const WeightGrid& grid) {
   auto bad = [](const std::string& what) { throw Error(ErrorCode::BadDataFile, what); };
@@ -31,7 +21,7 @@ void validateCodesAndGrid(const at::Tensor& codes, const WeightGrid& grid) {
     bad("code range [" + std::to_string(grid.qmin) + ", " + std::to_string(grid.qmax) + "] is not that of a " +
         std::to_string(grid.bits) + "-bit grid");
   if (!(std::isfinite(grid.exponent) && grid.exponent > 0))
-    bad("grid exponent " + number(grid.exponent) + " is not positive");
+    bad("grid exponent " + shortNumber(grid.exponent) + " is not positive");
   if (codes.numel() == 0) bad("has no codes");
   const int64_t lo = codes.min().item<int64_t>(), hi = codes.max().item<int64_t>();
   if (lo < grid.qmin || hi > grid.qmax)

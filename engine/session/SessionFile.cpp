@@ -13,6 +13,7 @@
 #include "engine/core/AtomicFile.h"
 #include "engine/core/Error.h"
 #include "engine/core/FileChecks.h"
+#include "engine/core/NumberText.h"
 #include "engine/io/Hdf5Io.h"
 #include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
@@ -197,11 +198,7 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
 // Per-channel values as text, "%.9g" each: a float survives the round trip exactly.
 std::string joinFloats(const std::vector<float>& values) {
   std::string out;
-  char buf[32];
-  for (float v : values) {
-    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-    out += (out.empty() ? "" : ",") + std::string(buf);
-  }
+  for (float v : values) out += (out.empty() ? "" : ",") + exactNumber(v);
   return out;
 }
 

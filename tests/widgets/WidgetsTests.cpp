@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -283,6 +284,48 @@ class WidgetsTests : public QObject {
     QVERIFY(lines[1].startsWith("layer1.0.conv1,Conv2d,\"[16,8,3,3]\","));
     QVERIFY(!widgets::saveTableCsv(&model, dir.filePath("missing/layers.csv"), &error));
     QVERIFY(!error.isEmpty());
+  }
+
+  // CSV fields are plain numbers whatever the view shows ("1.152" with German grouping, "—",
+  // rounded digits): a missing value is an empty field, a number reads back exactly as the model's.
+  void csvHoldsPlainNumbers() {
+    QLocale::setDefault(QLocale(QLocale::German));
+    widgets::LayerTableModel model;
+    const std::vector<LayerInfo> layers = sampleLayers();
+    model.setLayers(layers);
+    model.setMetrics({{layers[0].name, {3, 0.123456789, 17.0625}}});
+    QCOMPARE(model.index(0, widgets::LayerTableModel::Params).data().toString(), QString("1.152"));  // as shown
+    QTemporaryDir dir;
+    const QString path = dir.filePath("layers.csv");
+    QVERIFY(widgets::saveTableCsv(&model, path, nullptr));
+    QLocale::setDefault(QLocale::c());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split("\r\n", Qt::SkipEmptyParts);
+    const auto fields = [](const QString& line) {  // RFC 4180: quoted fields may hold commas
+      QStringList out{QString()};
+      bool quoted = false;
+      for (QChar c : line) {
+        if (c == '"')
+          quoted = !quoted;
+        else if (c == ',' && !quoted)
+          out << QString();
+        else
+          out.last() += c;
+      }
+      return out;
+    };
+    const QStringList first = fields(lines[1]), second = fields(lines[2]);
+    using M = widgets::LayerTableModel;
+    bool ok = false;
+    QCOMPARE(first[M::Params].toLongLong(&ok), static_cast<qlonglong>(layers[0].params));
+    QVERIFY(ok);
+    QCOMPARE(first[M::Bits].toInt(), 3);
+    QCOMPARE(first[M::FlipRate].toDouble(&ok), model.index(0, M::FlipRate).data(M::SortRole).toDouble());
+    QVERIFY(ok);
+    QCOMPARE(first[M::Sqnr].toDouble(), 17.0625);
+    QVERIFY(second[M::Bits].isEmpty() && second[M::FlipRate].isEmpty() && second[M::Sqnr].isEmpty());
+    QCOMPARE(second[M::Params].toLongLong(), static_cast<qlonglong>(layers[1].params));
   }
 
   // Clicking a point of the front reports its index.

@@ -179,6 +179,15 @@ void dataSets(const std::string& demoDir) {
     const char text[16] = "abcdefgh1234567";
     f.createDataSet("images", type, H5::DataSpace(1, &n)).write(text, type);
   }
+  {
+    // A header claiming ~16 TB per sample: chunked, so the file itself stays a few KB.
+    H5::H5File f(at("data-huge-sample.h5"), H5F_ACC_TRUNC);
+    hsize_t dims[4] = {2, 3, 1u << 21, 1u << 21};
+    hsize_t chunk[4] = {1, 1, 16, 16};
+    H5::DSetCreatPropList plist;
+    plist.setChunk(4, chunk);
+    f.createDataSet("images", H5::PredType::STD_U8LE, H5::DataSpace(4, dims), plist);
+  }
 }
 
 // ---- IDX files

@@ -1,0 +1,192 @@
+// Every view is right after every action: after another model opens, no view shows the first
+// model's layers; the budget slider follows the allocation however it changed; a re-estimate
+// keeps a hand-edited allocation.
+#include <QAbstractItemModel>
+#include <QAction>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTest>
+
+#include "app/gui/AllocationDocument.h"
+#include "app/gui/AllocationPanel.h"
+#include "app/gui/MainWindow.h"
+#include "app/gui/RunPanel.h"
+#include "tests/app/gui/ViewTexts.h"
+#include "widgets/ImportanceView.h"
+#include "widgets/LogConsole.h"
+#include "widgets/ParetoPlot.h"
+#include "widgets/PlotStyle.h"
+#include "widgets/RoundingFlipsView.h"
+#include "widgets/RunComparisonView.h"
+#include "widgets/WeightHistogramView.h"
+
+using namespace roundlab;
+
+class ViewStateTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+
+  // Open the demo, estimate importance, run, look at a layer; then open the other demo model:
+  // no view may still name a layer of the first.
+  void noViewKeepsThePreviousModel() {
+    app::MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy ready(&w, &app::MainWindow::importanceReady);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    QStringList first;
+    for (const LayerInfo& l : w.snapshot()->summary.layers) first << QString::fromStdString(l.name);
+    w.estimateImportance();
+    QVERIFY(ready.wait(300000));
+    w.allocationPanel()->budgetSlider()->setValue(400);
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::AdaRound;
+    r.adaround.iterations = 20;
+    r.calibrationCount = 32;
+    w.startQuantization(r);
+    QVERIFY(done.wait(300000));
+    QVERIFY2(!widgets::plotTitle(w.runPanel()->lossPlot()).contains("now"),
+             qPrintable(widgets::plotTitle(w.runPanel()->lossPlot())));  // nothing runs now
+    w.layerView()->selectRow(3);
+    const auto skipLog = [](QWidget* v) { return qobject_cast<widgets::LogConsole*>(v) != nullptr; };
+    const auto mentions = [&](const QStringList& names) {
+      QStringList where, found;
+      const QStringList texts = testing::viewTexts(&w, skipLog, &where);
+      for (qsizetype i = 0; i < texts.size(); ++i)
+        for (const QString& n : names)
+          if (texts[i].contains(n)) found << QString("\"%1\" in %2").arg(texts[i], where[i]);
+      found.removeDuplicates();
+      return found;
+    };
+    // The check itself sees the first model where it is shown.
+    QVERIFY(!mentions(first).isEmpty());
+
+    w.openModel(QString(ROUNDLAB_DEMO_DIR) + "/fmnist_transformer.pt");
+    QVERIFY(loaded.wait(120000));
+    QStringList second, onlyFirst;
+    for (const LayerInfo& l : w.snapshot()->summary.layers) second << QString::fromStdString(l.name);
+    for (const QString& n : first) {
+      bool inSecond = false;
+      for (const QString& s : second) inSecond = inSecond || s.contains(n);
+      if (!inSecond) onlyFirst << n;
+    }
+    QVERIFY(onlyFirst.size() >= 8);
+    const QStringList stale = mentions(onlyFirst);
+    for (const QString& s : stale) qWarning("stale: %s", qPrintable(s));
+    QVERIFY(stale.isEmpty());
+    // Nor the quantized side of the first model's layer (the channel ranges are checked below).
+    for (const QString& t : testing::viewTexts(&w, skipLog)) QVERIFY2(!t.contains("distinct values"), qPrintable(t));
+    QCOMPARE(w.allocationPanel()->budgetSlider()->isEnabled(), false);
+    // The emptied plots say what to do; a plot with data does not.
+    const auto hint = [](QCustomPlot* p) {
+      auto* label = p->findChild<QLabel*>("emptyPlotHint");
+      return label && !label->isHidden() ? label->text() : QString();
+    };
+    QVERIFY(hint(w.flipsView()->ratesPlot()).contains("Run a quantization"));
+    QVERIFY(hint(w.importanceView()->heatMapPlot()).contains("Estimate importance"));
+    QVERIFY(hint(w.compareView()->sqnrPlot()).contains("Run a quantization"));
+    QVERIFY(hint(w.runPanel()->lossPlot()).contains("Start a run"));
+    QVERIFY(hint(w.histogram()->plot()).isEmpty());  // the selected layer's weights
+    QVERIFY(hint(w.histogram()->quantizedPlot()).contains("Run a quantization"));
+    QVERIFY(hint(w.histogram()->rangesPlot()).isEmpty());  // FP ranges need no run
+    QCOMPARE(widgets::plotTitle(w.histogram()->rangesPlot()),
+             QString("Per-channel ranges — %1 channels").arg(w.snapshot()->summary.layers.front().weightShape.front()));
+  }
+
+  // The slider shows the allocation's average however it changed: a Pareto click, undo, a
+  // re-estimate (which keeps a hand-edited allocation, undoably).
+  void budgetSliderFollowsTheAllocation() {
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy ready(&w, &app::MainWindow::importanceReady);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    app::AllocationPanel* panel = w.allocationPanel();
+    app::AllocationDocument* doc = w.allocation();
+    QSlider* slider = panel->budgetSlider();
+    QTest::mouseClick(panel->estimateButton(), Qt::LeftButton);
+    QVERIFY(ready.wait(300000));
+    QCOMPARE(slider->value(), 800);
+    const auto sliderShowsAverage = [&] { return slider->value() == qRound(doc->totals().averageBits * 100); };
+    // A Pareto point well below the slider's position.
+    const std::vector<Allocation>& front = panel->paretoFront();
+    QVERIFY(front.size() > 3);
+    const int pick = 1;
+    QTest::mouseClick(panel->paretoPlot()->plot(), Qt::LeftButton, {}, panel->paretoPlot()->pointPosition(pick));
+    QVERIFY(doc->bits() == front[pick].bits);
+    QVERIFY2(sliderShowsAverage(), qPrintable(QString::number(slider->value())));
+    QVERIFY(slider->value() < 800);
+    // Undo goes back to 8 bits, and the slider with it.
+    doc->undoStack()->undo();
+    QCOMPARE(slider->value(), 800);
+    // Moving the slider allocates for its value and stays where the user put it.
+    slider->setValue(350);
+    QCOMPARE(slider->value(), 350);
+    QVERIFY(doc->totals().averageBits <= 3.5 + 1e-9);
+    // A hand edit, then a re-estimate: the edited allocation stays, the slider shows it, undo works.
+    const std::string layer = doc->bits().begin()->first;
+    const int edited = doc->bits().begin()->second == 2 ? 3 : 2;
+    doc->setBits(layer, edited);
+    const std::map<std::string, int> handEdited = doc->bits();
+    const int steps = doc->undoStack()->count();
+    w.estimateImportance();
+    QVERIFY(ready.wait(300000));
+    QVERIFY(doc->bits() == handEdited);
+    QVERIFY(sliderShowsAverage());
+    QCOMPARE(doc->undoStack()->count(), steps);
+    doc->undoStack()->undo();
+    QVERIFY(doc->bits().at(layer) != edited);
+    QVERIFY(sliderShowsAverage());
+    bool logged = false;
+    for (const auto& e : w.logConsole()->entries()) logged = logged || e.text.contains("allocation is kept");
+    QVERIFY(logged);
+  }
+
+  // The shortcut sheet lists every action that has a shortcut, with its keys; Ctrl+R starts a
+  // run from any view, not only the Run view.
+  void shortcutSheetListsEveryShortcut() {
+    app::MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    const QList<app::MainWindow::Shortcut> sheet = w.shortcuts();
+    int withKeys = 0;
+    for (QAction* a : w.findChildren<QAction*>()) {
+      if (a->shortcuts().isEmpty()) continue;
+      ++withKeys;
+      const QString keys = a->shortcut().toString(QKeySequence::NativeText);
+      bool listed = false;
+      for (const auto& s : sheet) listed = listed || (s.action == a->text().remove('&') && s.keys.startsWith(keys));
+      QVERIFY2(listed, qPrintable(a->text() + " " + keys));
+    }
+    QCOMPARE(sheet.size(), withKeys);
+    QStringList keys;
+    for (const auto& s : sheet) keys << s.keys;
+    for (const char* k : {"Ctrl+R", "Esc", "Ctrl+Shift+S", "Ctrl+O", "Ctrl+Z"})
+      QVERIFY2(keys.contains(QKeySequence(k).toString(QKeySequence::NativeText)), k);
+
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::Rtn;
+    r.calibrationCount = 32;
+    w.runPanel()->setRequest(r);
+    w.views()->setCurrentIndex(0);  // Weights, not Run
+    QVERIFY(!w.runPanel()->isVisible());
+    QTest::keyClick(&w, Qt::Key_R, Qt::ControlModifier);
+    QVERIFY(done.wait(120000));
+  }
+};
+
+QTEST_MAIN(ViewStateTests)
+#include "ViewStateTests.moc"
