@@ -97,15 +97,19 @@ void MainWindow::applyColorScheme(int scheme) {
 }
 
 namespace {
+QString keysText(const QAction* a) {
+  QStringList keys;
+  for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
+  return keys.join(", ");
+}
+
 void collectShortcuts(QMenu* menu, const QString& group, QList<MainWindow::Shortcut>& out, QSet<QAction*>& seen) {
   for (QAction* a : menu->actions()) {
     if (a->menu()) {
       collectShortcuts(a->menu(), group + " ▸ " + a->text().remove('&'), out, seen);
     } else if (!a->shortcuts().isEmpty() && !seen.contains(a)) {
       seen.insert(a);
-      QStringList keys;
-      for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
-      out.append({group, a->text().remove('&'), keys.join(", ")});
+      out.append({group, a->text().remove('&'), keysText(a)});
     }
   }
 }
@@ -120,9 +124,7 @@ QList<MainWindow::Shortcut> MainWindow::shortcuts() const {
   for (QAction* a : findChildren<QAction*>())  // window-wide keys that have no menu entry
     if (!a->shortcuts().isEmpty() && !seen.contains(a)) {
       seen.insert(a);
-      QStringList keys;
-      for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
-      out.append({"Window", a->text().remove('&'), keys.join(", ")});
+      out.append({"Window", a->text().remove('&'), keysText(a)});
     }
   return out;
 }
