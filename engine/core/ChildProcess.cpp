@@ -40,6 +40,9 @@ bool writeAll(int fd, const char* data, size_t size) {
   }
   // A death here is the parent's to report: not a fuzzer's crash report about the parent's input.
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
+  // A fault ends the child at once with its signal: an inherited handler (a sanitizer's, which
+  // symbolises a report first) could take longer than the watchdog and read as a hang.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
   std::string output;
   try {
     output = work();
