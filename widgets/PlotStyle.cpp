@@ -65,6 +65,13 @@ void followContent(QCustomPlot* plot) {
     plot->legend->setVisible(plot->legend->itemCount() > 0);
 }
 
+// One connection per plot, however many of the helpers below ask for it.
+void followContentOnReplot(QCustomPlot* plot) {
+  if (plot->property("followsContent").toBool()) return;
+  plot->setProperty("followsContent", true);
+  QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
+}
+
 }  // namespace
 
 void setEmptyHint(QCustomPlot* plot, const QString& hint) {
@@ -78,17 +85,15 @@ void setEmptyHint(QCustomPlot* plot, const QString& hint) {
     QFont f = label->font();
     f.setPointSize(f.pointSize() + 2);
     label->setFont(f);
-    QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
+    followContentOnReplot(plot);
   }
   label->setText(hint);
   followContent(plot);
 }
 
 void showLegendWhenFilled(QCustomPlot* plot) {
-  if (!plot->property("legendWhenFilled").toBool()) {
-    plot->setProperty("legendWhenFilled", true);
-    QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
-  }
+  plot->setProperty("legendWhenFilled", true);
+  followContentOnReplot(plot);
   followContent(plot);
 }
 
