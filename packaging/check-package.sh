@@ -17,7 +17,9 @@ done
 for f in usr/bin/roundlab usr/bin/roundlab-cli usr/share/applications/org.roundlab.RoundLab.desktop \
          usr/share/icons/hicolor/scalable/apps/org.roundlab.RoundLab.svg \
          usr/share/metainfo/org.roundlab.RoundLab.metainfo.xml usr/share/mime/packages/org.roundlab.RoundLab.xml \
-         usr/share/roundlab/demo/fmnist_resnet.pt usr/share/roundlab/demo/fmnist_calib.h5; do
+         usr/share/roundlab/demo/fmnist_resnet.pt usr/share/roundlab/demo/fmnist_calib.h5 \
+         usr/share/doc/roundlab/README.md usr/share/doc/roundlab/LICENSE usr/share/doc/roundlab/docs/importance.md \
+         usr/share/doc/roundlab/docs/screenshots/importance.png; do
   [[ -s $root/$f ]] || { echo "missing from the package: $f"; exit 1; }
 done
 grep -q '^Exec=roundlab' "$root/usr/share/applications/org.roundlab.RoundLab.desktop"

@@ -36,7 +36,34 @@ double logFloor(const std::vector<ImportanceSeries>& series) {
 
 }  // namespace
 
-double logImportance(double value, double floor) { return value > 0 ? std::max(std::log10(value), floor) : floor; }
+double logImportance(double value, double floor) {
+  return value > 0 ? std::max(std::log10(value), floor) : std::numeric_limits<double>::quiet_NaN();
+}
+
+QColor lossDecreaseColor() { return {0, 158, 115}; }  // green: on no log scale, apart from the thermal gradient
+
+QString lossDecreaseNote(const std::vector<ImportanceSeries>& series) {
+  QStringList where;
+  int count = 0;
+  for (const ImportanceSeries& s : series)
+    for (size_t l = 0; l < s.values.size(); ++l)
+      for (size_t b = 0; b < s.values[l].size() && b < s.bits.size(); ++b)
+        if (!(s.values[l][b] > 0) && ++count <= 3)
+          where << QString("%1 at %2 bits (%3, %4)")
+                       .arg(s.layers.value(static_cast<int>(l)))
+                       .arg(s.bits[b])
+                       .arg(s.values[l][b], 0, 'g', 2)
+                       .arg(s.estimator);
+  if (count == 0) return {};
+  return QString(
+             "%1 measured value%2 at or below zero: %3%4. Quantizing the layer alone did not raise the "
+             "calibration loss (its noise happened to lower it, within the estimate's noise); drawn green "
+             "in the heat map and as ▼ at the foot of the bars, and treated as the least important.")
+      .arg(count)
+      .arg(count > 1 ? "s" : "")
+      .arg(where.join("; "))
+      .arg(count > 3 ? QString(" and %1 more").arg(count - 3) : QString());
+}
 
 ImportanceView::ImportanceView(QWidget* parent)
     : QWidget(parent),
@@ -44,14 +71,15 @@ ImportanceView::ImportanceView(QWidget* parent)
       bars_(new QCustomPlot),
       agreement_(new QTableWidget),
       estimator_(new QComboBox),
-      bits_(new QComboBox) {
+      bits_(new QComboBox),
+      decreaseNote_(new QLabel) {
   stylePlot(heat_, "bits", "");
-  stylePlot(bars_, "", "predicted loss increase");
+  stylePlot(bars_, "predicted loss increase", "");
   setPlotTitle(heat_, "Importance per layer and width");
   setPlotTitle(bars_, "Importance per layer");
   heat_->yAxis->setRangeReversed(true);  // model order, top down
-  bars_->yAxis->setScaleType(QCPAxis::stLogarithmic);
-  bars_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  bars_->xAxis->setScaleType(QCPAxis::stLogarithmic);
+  bars_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   setEmptyHint(heat_,
                "Estimate importance (Mixed precision ▸ Estimate importance) to see each layer's loss "
                "increase at each bit-width.");
@@ -80,10 +108,16 @@ ImportanceView::ImportanceView(QWidget* parent)
   grid->addLayout(controls, 0, 0, 1, 2);
   grid->addWidget(heat_, 1, 0);
   grid->addWidget(bars_, 1, 1);
-  grid->addWidget(new QLabel("Ranking agreement between estimators (Spearman ρ)"), 2, 0, 1, 2);
-  grid->addWidget(agreement_, 3, 0, 1, 2);
+  decreaseNote_->setObjectName("lossDecreaseNote");
+  decreaseNote_->setWordWrap(true);
+  decreaseNote_->hide();
+  grid->addWidget(decreaseNote_, 2, 0, 1, 2);
+  grid->addWidget(new QLabel("Ranking agreement between estimators (Spearman ρ)"), 3, 0, 1, 2);
+  grid->addWidget(agreement_, 4, 0, 1, 2);
+  grid->setColumnStretch(0, 1);  // the bars as wide as the heat map: their layer names need it
+  grid->setColumnStretch(1, 1);
   grid->setRowStretch(1, 3);
-  grid->setRowStretch(3, 1);
+  grid->setRowStretch(4, 1);
   connect(estimator_, &QComboBox::currentIndexChanged, this, [this] { showHeatMap(); });
   connect(bits_, &QComboBox::currentIndexChanged, this, [this] { showBars(); });
 }
@@ -127,6 +161,9 @@ void ImportanceView::setEstimates(std::vector<ImportanceSeries> series, std::vec
     agreement_->setItem(r, static_cast<int>(widths.size()) + 1, new QTableWidgetItem(QString::number(a.mean, 'f', 2)));
   }
   agreement_->resizeColumnsToContents();
+  const QString note = lossDecreaseNote(series_);
+  decreaseNote_->setText(note);
+  decreaseNote_->setVisible(!note.isEmpty());
   showHeatMap();
   showBars();
 }
@@ -148,16 +185,28 @@ void ImportanceView::showHeatMap() {
   auto* cells = new QCPColorMap(heat_->xAxis, heat_->yAxis);
   cells->data()->setSize(nb, nl);
   cells->data()->setRange(QCPRange(0, std::max(nb - 1, 1)), QCPRange(0, std::max(nl - 1, 1)));
+  double lowest = std::numeric_limits<double>::infinity(), highest = -lowest;  // over the finite cells
   for (int l = 0; l < nl; ++l)
-    for (int b = 0; b < nb; ++b)
-      cells->data()->setCell(b, l, logImportance(s.values[static_cast<size_t>(l)][static_cast<size_t>(b)], floor));
+    for (int b = 0; b < nb; ++b) {
+      const double v = logImportance(s.values[static_cast<size_t>(l)][static_cast<size_t>(b)], floor);
+      cells->data()->setCell(b, l, v);
+      if (std::isfinite(v)) {
+        lowest = std::min(lowest, v);
+        highest = std::max(highest, v);
+      }
+    }
   cells->setInterpolate(false);
-  cells->setGradient(QCPColorGradient::gpThermal);
+  QCPColorGradient gradient(QCPColorGradient::gpThermal);
+  gradient.setNanHandling(QCPColorGradient::nhNanColor);  // a loss that went down: no log, its own colour
+  gradient.setNanColor(lossDecreaseColor());
   auto* scale = new QCPColorScale(heat_);
   heat_->plotLayout()->addElement(1, 1, scale);
   scale->setLabel("log₁₀ loss increase");
   cells->setColorScale(scale);
-  cells->rescaleDataRange(true);
+  cells->setGradient(gradient);  // after the scale: joining a scale takes the scale's gradient
+  // The colour scale over the finite cells only (QCustomPlot's own rescale would see the NaNs).
+  if (!std::isfinite(lowest)) lowest = highest = floor;
+  cells->setDataRange(QCPRange(highest > lowest ? lowest : lowest - 1, highest));
   QStringList widths;
   for (int b : s.bits) widths << QString::number(b);
   setNameTicks(heat_->xAxis, widths);
@@ -179,7 +228,8 @@ void ImportanceView::showBars() {
   }
   const double floor = std::pow(10.0, logFloor(series_));
   auto* group = new QCPBarsGroup(bars_);
-  const double width = 0.8 / static_cast<double>(series_.size());
+  const double n = static_cast<double>(series_.size()), width = 0.8 / n;
+  std::vector<double> decreaseX;
   const QStringList& layers = series_.front().layers;
   for (size_t i = 0; i < series_.size(); ++i) {
     const ImportanceSeries& s = series_[i];
@@ -187,10 +237,25 @@ void ImportanceView::showBars() {
     if (column == s.bits.end()) continue;  // this estimator did not measure the width
     std::vector<double> x, y;
     for (int l = 0; l < s.layers.size(); ++l) {
-      x.push_back(layers.indexOf(s.layers[l]));
-      y.push_back(std::max(s.values[static_cast<size_t>(l)][static_cast<size_t>(column - s.bits.begin())], floor));
+      const double v = s.values[static_cast<size_t>(l)][static_cast<size_t>(column - s.bits.begin())];
+      if (v > 0) {
+        x.push_back(layers.indexOf(s.layers[l]));
+        y.push_back(std::max(v, floor));
+      } else {  // no bar on a log axis: a marker at its foot, in the estimator's slot of the group
+        decreaseX.push_back(layers.indexOf(s.layers[l]) + width * (static_cast<double>(i) - 0.5 * (n - 1)));
+      }
     }
-    addBars(bars_, s.estimator, x, y, width, seriesColor(i))->setBarsGroup(group);
+    addLayerBars(bars_, s.estimator, x, y, width, seriesColor(i))->setBarsGroup(group);
+  }
+  if (!decreaseX.empty()) {
+    QCPGraph* marks = bars_->addGraph(bars_->yAxis, bars_->xAxis);  // keys: layers, like the bars
+    marks->setName("measured loss went down (≤ 0)");
+    marks->setLineStyle(QCPGraph::lsNone);
+    marks->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, lossDecreaseColor(), lossDecreaseColor(), 11));
+    std::sort(decreaseX.begin(), decreaseX.end());
+    marks->setData(QVector<double>(decreaseX.begin(), decreaseX.end()),
+                   QVector<double>(static_cast<qsizetype>(decreaseX.size()), floor * 1.6), true);
   }
   setPlotTitle(bars_, QString("Importance per layer at %1").arg(bits_->currentText()));
   fitLayerBars(bars_, layers, floor);

@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QLabel;
 class QTableWidget;
 
 namespace roundlab::widgets {
@@ -52,10 +53,13 @@ class ImportanceView : public QWidget {
   QCustomPlot *heat_, *bars_;
   QTableWidget* agreement_;
   QComboBox *estimator_, *bits_;
+  QLabel* decreaseNote_;  // which measured values are at or below zero, and what that means
 };
 
-// log10 of an importance value for the log-scale plots: values at or below zero (a width that
-// did not raise the loss) sit at `floor`.
+// log10 of an importance value for the log-scale plots, at least `floor`; NaN for values at or
+// below zero (a measured loss that went down), which the plots mark in a colour of their own.
 double logImportance(double value, double floor);
+// The sentence that names the values at or below zero and explains them; empty when there are none.
+QString lossDecreaseNote(const std::vector<ImportanceSeries>& series);
 
 }  // namespace roundlab::widgets

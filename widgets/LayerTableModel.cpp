@@ -54,6 +54,12 @@ void LayerTableModel::setImportance(std::map<std::string, double> importance) {
   updateShades();
 }
 
+QColor LayerTableModel::shadeColor(double shade) {
+  QColor c(245, 121, 0);  // the plots' "quantized" orange, faint to strong
+  c.setAlpha(static_cast<int>(20 + 140 * std::clamp(shade, 0.0, 1.0)));
+  return c;
+}
+
 void LayerTableModel::setShadeColumn(int column) {
   shadeColumn_ = column;
   updateShades();
@@ -127,11 +133,7 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
         return QString::number(v.toDouble(), 'f', 2);
     }
   }
-  if (role == Qt::BackgroundRole && shade(index.row()) >= 0) {
-    QColor c(245, 121, 0);  // the plots' "quantized" orange, faint to strong
-    c.setAlpha(static_cast<int>(20 + 140 * shade(index.row())));
-    return c;
-  }
+  if (role == Qt::BackgroundRole && shade(index.row()) >= 0) return shadeColor(shade(index.row()));
   if (role == Qt::DisplayRole || role == SortRole) {
     switch (index.column()) {
       case Name:

@@ -1,6 +1,7 @@
 #pragma once
 // Table model over a model's quantizable layers (engine value types, no Torch).
 #include <QAbstractTableModel>
+#include <QColor>
 
 #include <map>
 #include <string>
@@ -40,6 +41,8 @@ class LayerTableModel : public QAbstractTableModel {
   int shadeColumn() const { return shadeColumn_; }
   // The row's shade in [0, 1], or -1 where the row has no value in the shaded column.
   double shade(int row) const;
+  // The background of a row with shade `shade` (what the colour legend under the table shows).
+  static QColor shadeColor(double shade);
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

@@ -12,10 +12,140 @@
 #include <QSaveFile>
 #include <QSvgGenerator>
 
+#include "widgets/PlotNavigation.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/TableExport.h"
 
 namespace roundlab::widgets {
+
+namespace {
+
+QCPTextElement* titleElement(const QCustomPlot* plot) {
+  return plot->plotLayout()->rowCount() > 0 ? qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))
+                                            : nullptr;
+}
+
+// The title broken into lines at spaces (a word longer than a line at any character) so that no
+// line is wider than `width` pixels: a text element's minimum width is its widest line, and a
+// title wider than the plot is cut at both edges.
+QString wrapTitle(const QString& title, const QFontMetrics& metrics, int width) {
+  QStringList lines;
+  QString line;
+  for (const QString& word : title.split(' ')) {
+    const QString candidate = line.isEmpty() ? word : line + ' ' + word;
+    if (line.isEmpty() || metrics.horizontalAdvance(candidate) <= width) {
+      line = candidate;
+      continue;
+    }
+    lines << line;
+    line = word;
+  }
+  lines << line;
+  QStringList fitted;
+  for (QString l : lines) {
+    while (l.size() > 1 && metrics.horizontalAdvance(l) > width) {
+      int n = static_cast<int>(l.size()) - 1;
+      while (n > 1 && metrics.horizontalAdvance(l.left(n)) > width) --n;
+      fitted << l.left(n);
+      l = l.mid(n);
+    }
+    fitted << l;
+  }
+  return fitted.join('\n');
+}
+
+// The width the title's column has: the plot's, less the columns beside it (a colour scale).
+int titleWidth(const QCustomPlot* plot) {
+  QCPLayoutGrid* layout = plot->plotLayout();  // hasElement is not const
+  int beside = 0;
+  for (int c = 1; c < layout->columnCount(); ++c)
+    for (int r = 0; r < layout->rowCount(); ++r)
+      if (layout->hasElement(r, c)) beside = std::max(beside, layout->element(r, c)->outerRect().width());
+  return std::max(plot->width() - beside - 24, 120);
+}
+
+}  // namespace
+
+void setPlotTitle(QCustomPlot* plot, const QString& title) {
+  plot->setProperty("plotTitle", title);  // the whole title; the element shows it wrapped
+  if (QCPTextElement* t = titleElement(plot)) t->setText(wrapTitle(title, QFontMetrics(t->font()), titleWidth(plot)));
+}
+
+QString plotTitle(const QCustomPlot* plot) { return plot->property("plotTitle").toString(); }
+
+namespace {
+
+bool hasData(QCustomPlot* plot) {
+  for (int i = 0; i < plot->plottableCount(); ++i) {
+    QCPPlottableInterface1D* data = plot->plottable(i)->interface1D();
+    if (!data || data->dataCount() > 0) return true;  // a colour map has no 1-D interface: it holds data
+  }
+  return false;
+}
+
+// A legend in a row of its own under the axes, never over the data; out of the layout (no empty
+// row, no empty box) while it has no entries.
+void placeLegendBelow(QCustomPlot* plot) {
+  QCPLegend* legend = plot->legend;
+  QCPLayoutGrid* layout = plot->plotLayout();
+  const bool inLayout =
+      layout->hasElement(layout->rowCount() - 1, 0) && layout->element(layout->rowCount() - 1, 0) == legend;
+  const bool filled = legend->itemCount() > 0;
+  if (!plot->property("legendTakenOut").toBool()) {
+    // First call: out of the axis rect's inset layout, where QCustomPlot puts it.
+    plot->setProperty("legendTakenOut", true);
+    if (QCPLayoutInset* inset = plot->axisRect()->insetLayout(); inset->take(legend)) inset->simplify();
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setBorderPen(Qt::NoPen);
+  }
+  if (filled) {
+    // As many entries side by side as fit the plot's width, the rest on further rows: an entry is
+    // never cut to fit a column.
+    int widest = 1;
+    for (int i = 0; i < legend->itemCount(); ++i)
+      widest = std::max(widest, static_cast<QCPLayoutElement*>(legend->item(i))->minimumOuterSizeHint().width());
+    const int columns =
+        std::clamp((plot->width() - 16) / (widest + legend->columnSpacing()), 1, std::max(legend->itemCount(), 1));
+    if (legend->wrap() != columns) {
+      legend->setWrap(columns);
+      legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // re-flow the entries
+    }
+  }
+  if (filled && !inLayout) {
+    layout->insertRow(layout->rowCount());
+    layout->addElement(layout->rowCount() - 1, 0, legend);
+    layout->setRowStretchFactor(layout->rowCount() - 1, 0.001);
+  } else if (!filled && inLayout) {
+    layout->take(legend);
+    layout->simplify();
+  }
+  legend->setVisible(filled);
+}
+
+// Before every replot: the hint over an empty plot, the legend only with entries. A label, not a
+// plot item, so that the views' clearItems() never removes it.
+void followContent(QCustomPlot* plot) {
+  if (auto* hint = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly)) {
+    const bool empty = !hasData(plot);
+    hint->setVisible(empty && !hint->text().isEmpty());
+    if (empty) hint->setGeometry(plot->axisRect()->rect().adjusted(8, 8, -8, -8));
+  }
+  if (plot->legend && plot->property("legendWhenFilled").toBool()) placeLegendBelow(plot);
+  // The title re-wrapped at the plot's current width.
+  if (QCPTextElement* t = titleElement(plot)) {
+    const QString wrapped = wrapTitle(plotTitle(plot), QFontMetrics(t->font()), titleWidth(plot));
+    if (wrapped != t->text()) t->setText(wrapped);
+  }
+}
+
+// One connection per plot, however many of the helpers below ask for it.
+void followContentOnReplot(QCustomPlot* plot) {
+  if (plot->property("followsContent").toBool()) return;
+  plot->setProperty("followsContent", true);
+  QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
+}
+
+}  // namespace
 
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel) {
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -32,47 +162,9 @@ void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel) 
   plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, "", title));
   applyPalette(plot);
   addPlotExportMenu(plot);  // every plot can be saved on its own
+  enablePlotNavigation(plot);
+  followContentOnReplot(plot);  // the title wraps to the plot's width
 }
-
-void setPlotTitle(QCustomPlot* plot, const QString& title) {
-  if (auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))) t->setText(title);
-}
-
-QString plotTitle(const QCustomPlot* plot) {
-  auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
-  return t ? t->text() : QString();
-}
-
-namespace {
-
-bool hasData(QCustomPlot* plot) {
-  for (int i = 0; i < plot->plottableCount(); ++i) {
-    QCPPlottableInterface1D* data = plot->plottable(i)->interface1D();
-    if (!data || data->dataCount() > 0) return true;  // a colour map has no 1-D interface: it holds data
-  }
-  return false;
-}
-
-// Before every replot: the hint over an empty plot, the legend only with entries. A label, not a
-// plot item, so that the views' clearItems() never removes it.
-void followContent(QCustomPlot* plot) {
-  if (auto* hint = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly)) {
-    const bool empty = !hasData(plot);
-    hint->setVisible(empty && !hint->text().isEmpty());
-    if (empty) hint->setGeometry(plot->axisRect()->rect().adjusted(8, 8, -8, -8));
-  }
-  if (plot->legend && plot->property("legendWhenFilled").toBool())
-    plot->legend->setVisible(plot->legend->itemCount() > 0);
-}
-
-// One connection per plot, however many of the helpers below ask for it.
-void followContentOnReplot(QCustomPlot* plot) {
-  if (plot->property("followsContent").toBool()) return;
-  plot->setProperty("followsContent", true);
-  QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] { followContent(plot); });
-}
-
-}  // namespace
 
 void setEmptyHint(QCustomPlot* plot, const QString& hint) {
   auto* label = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly);
@@ -125,7 +217,7 @@ void applyPalette(QCustomPlot* plot) {
   if (plot->legend) {
     plot->legend->setBrush(base);
     plot->legend->setTextColor(text);
-    plot->legend->setBorderPen(QPen(gridColor));
+    plot->legend->setBorderPen(Qt::NoPen);  // it sits in a row of its own, under the axes
   }
 }
 
@@ -147,11 +239,35 @@ void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation) {
   axis->setTickLabelRotation(rotation);
 }
 
-void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double yLower) {
-  setNameTicks(plot->xAxis, layers, 60);
+QCPBars* addLayerBars(QCustomPlot* plot, const QString& name, const std::vector<double>& layer,
+                      const std::vector<double>& value, double width, const QColor& color) {
+  auto* bars = new QCPBars(plot->yAxis, plot->xAxis);  // layers down the left, values across
+  bars->setName(name);
+  bars->setData(QVector<double>(layer.begin(), layer.end()), QVector<double>(value.begin(), value.end()), true);
+  bars->setWidth(width);
+  bars->setPen(Qt::NoPen);
+  bars->setBrush(color);
+  return bars;
+}
+
+void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double valueLower) {
+  // Layer names read horizontally down the left, in model order from the top: long names take
+  // width, of which a view has plenty, rather than the height under slanted labels.
+  setNameTicks(plot->yAxis, layers, 0);
+  plot->yAxis->setRangeReversed(true);
   plot->rescaleAxes();
-  plot->xAxis->setRange(-0.7, layers.size() - 0.3);
-  plot->yAxis->setRangeLower(yLower);
+  plot->yAxis->setRange(-0.7, layers.size() - 0.3);
+  plot->xAxis->setRangeLower(valueLower);
+  addHeadroom(plot->xAxis);
+}
+
+void addHeadroom(QCPAxis* axis) {
+  // The longest bar ends before the plot's edge: 8 % of the span, a third of a decade on a log axis.
+  const QCPRange r = axis->range();
+  if (axis->scaleType() == QCPAxis::stLogarithmic)
+    axis->setRangeUpper(r.upper * std::pow(10.0, 0.35));
+  else
+    axis->setRangeUpper(r.upper + 0.08 * (r.upper - r.lower > 0 ? r.upper - r.lower : 1.0));
 }
 
 int defaultBins(size_t n) { return std::clamp(static_cast<int>(std::sqrt(static_cast<double>(n))), 10, 101); }

@@ -13,14 +13,17 @@ class QCustomPlot;
 
 namespace roundlab::widgets {
 
-// Axis labels one size up, a bold title row, drag and wheel zoom, a "Save plot as…" context menu.
+// Axis labels one size up, a bold title row, drag and wheel zoom (double-click resets), a context
+// menu that saves, copies and resets the plot.
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
+// The title, wrapped onto more lines whenever it is wider than the plot (never cut at the edges).
 void setPlotTitle(QCustomPlot* plot, const QString& title);
-QString plotTitle(const QCustomPlot* plot);  // empty when the plot has none
+QString plotTitle(const QCustomPlot* plot);  // the whole title, unwrapped; empty when the plot has none
 // What an empty plot says to do ("Run a quantization (Ctrl+R) to see …"): shown over the axis
 // rect while no plottable holds data, hidden as soon as one does.
 void setEmptyHint(QCustomPlot* plot, const QString& hint);
-// The legend shows only while it has entries (no empty legend box over an empty plot).
+// The legend sits in a row of its own under the axes (never over the data) and only while it
+// has entries (no empty legend box over an empty plot).
 void showLegendWhenFilled(QCustomPlot* plot);
 // Back to empty: no plottables, items or text ticks (a previous model's layer names), `title`.
 void clearPlot(QCustomPlot* plot, const QString& title);
@@ -32,9 +35,15 @@ QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<doubl
                  double width, const QColor& color);
 // Names as an axis's tick labels at 0, 1, 2, …
 void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation = 0);
-// The axes of a per-layer bar chart (bar i at x = i): layer names slanted under the bars, the x
-// range around them, the y range fitted to the data from `yLower`.
-void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double yLower);
+// A per-layer bar series: horizontal bars, layer index `layer` on the left axis (yAxis), the
+// values along the bottom one (xAxis).
+QCPBars* addLayerBars(QCustomPlot* plot, const QString& name, const std::vector<double>& layer,
+                      const std::vector<double>& value, double width, const QColor& color);
+// The axes of a per-layer bar chart (addLayerBars): layer names down the left in model order,
+// the values along the bottom fitted to the data from `valueLower`, with headroom.
+void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double valueLower);
+// Room beyond the highest value of `axis`'s range, so that no bar touches the plot's edge.
+void addHeadroom(QCPAxis* axis);
 // Histogram bin count for n values: about sqrt(n), between 10 and 101.
 int defaultBins(size_t n);
 

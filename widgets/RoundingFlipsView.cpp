@@ -22,13 +22,28 @@ std::pair<std::vector<double>, std::vector<double>> fractionalHistogram(const st
   return {kept, flipped};
 }
 
+namespace {
+
+// Down, kept, up: kept weights in the plot's background colour (light or dark).
+QCPColorGradient flipGradient() {
+  QCPColorGradient g;
+  g.clearColorStops();
+  g.setColorStopAt(0, downColor());
+  g.setColorStopAt(0.5, QApplication::palette().color(QPalette::Base));
+  g.setColorStopAt(1, upColor());
+  g.setLevelCount(3);
+  return g;
+}
+
+}  // namespace
+
 RoundingFlipsView::RoundingFlipsView(QWidget* parent)
     : QWidget(parent),
       rates_(new QCustomPlot),
       map_(new QCustomPlot),
       fraction_(new QCustomPlot),
       loss_(new QCustomPlot) {
-  stylePlot(rates_, "", "flipped weights %");
+  stylePlot(rates_, "flipped weights %", "");
   stylePlot(map_, "input (column)", "output channel");
   stylePlot(fraction_, "fractional part of w / s", "weights");
   stylePlot(loss_, "iteration", "reconstruction loss");
@@ -39,6 +54,8 @@ RoundingFlipsView::RoundingFlipsView(QWidget* parent)
   loss_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   loss_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   for (QCustomPlot* p : {rates_, fraction_, loss_}) showLegendWhenFilled(p);
+  // Room for the bars above their slanted layer names: on a small screen the view scrolls instead.
+  for (QCustomPlot* p : {rates_, map_, fraction_, loss_}) p->setMinimumHeight(280);
   clear();
   auto* grid = new QGridLayout(this);
   grid->setContentsMargins(0, 0, 0, 0);
@@ -49,6 +66,8 @@ RoundingFlipsView::RoundingFlipsView(QWidget* parent)
 }
 
 void RoundingFlipsView::refreshPalette() {
+  for (int i = 0; i < map_->plottableCount(); ++i)
+    if (auto* cells = qobject_cast<QCPColorMap*>(map_->plottable(i))) cells->setGradient(flipGradient());
   for (QCustomPlot* p : {rates_, map_, fraction_, loss_}) {
     applyPalette(p);
     p->replot();
@@ -71,8 +90,8 @@ void RoundingFlipsView::setLayers(const QStringList& names, const std::vector<do
     up.push_back(100 * upRate.at(static_cast<size_t>(i)));
     down.push_back(100 * downRate.at(static_cast<size_t>(i)));
   }
-  QCPBars* downBars = addBars(rates_, "rounded down", x, down, 0.75, downColor());
-  addBars(rates_, "rounded up", x, up, 0.75, upColor())->moveAbove(downBars);
+  QCPBars* downBars = addLayerBars(rates_, "rounded down", x, down, 0.75, downColor());
+  addLayerBars(rates_, "rounded up", x, up, 0.75, upColor())->moveAbove(downBars);
   fitLayerBars(rates_, names, 0);
   rates_->replot();
 }
@@ -89,13 +108,7 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < columns; ++c)
       cells->data()->setCell(static_cast<int>(c), static_cast<int>(r), flips.at(static_cast<size_t>(r * columns + c)));
-  QCPColorGradient g;
-  g.clearColorStops();
-  g.setColorStopAt(0, downColor());
-  g.setColorStopAt(0.5, QApplication::palette().color(QPalette::Base));
-  g.setColorStopAt(1, upColor());
-  g.setLevelCount(3);
-  cells->setGradient(g);
+  cells->setGradient(flipGradient());
   cells->setDataRange(QCPRange(-1, 1));
   cells->setInterpolate(false);
   int64_t up = 0, down = 0;
@@ -118,6 +131,7 @@ void RoundingFlipsView::setLayer(const QString& name, const std::vector<int8_t>&
   fraction_->rescaleAxes();
   fraction_->xAxis->setRange(0, 1);
   fraction_->yAxis->setRangeLower(0);
+  addHeadroom(fraction_->yAxis);
   fraction_->replot();
 
   // Loss curve with the losses of nearest rounding and of the result.

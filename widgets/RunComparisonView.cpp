@@ -55,7 +55,7 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   table_->verticalHeader()->hide();
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   addCsvExportMenu(table_);
-  stylePlot(plot_, "", "output SQNR dB");
+  stylePlot(plot_, "output SQNR dB", "");
   setPlotTitle(plot_, "Output SQNR per layer");
   setEmptyHint(plot_, "Run a quantization (Ctrl+R) to see each layer's output SQNR; two runs compare here.");
   showLegendWhenFilled(plot_);
@@ -67,6 +67,10 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(plot_);
+  // A bar per layer and run: the plot gets two thirds of the height.
+  plot_->setMinimumHeight(260);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls);
@@ -135,8 +139,8 @@ void RunComparisonView::compare() {
         x.push_back(i);
         y.push_back(std::isfinite(r.sqnrDb) ? r.sqnrDb : top);
       }
-      addBars(plot_, (series == 0 ? "A: " : "B: ") + run->label, x, y, b ? 0.4 : 0.75,
-              series == 0 ? fpColor() : quantizedColor())
+      addLayerBars(plot_, (series == 0 ? "A: " : "B: ") + run->label, x, y, b ? 0.4 : 0.75,
+                   series == 0 ? fpColor() : quantizedColor())
           ->setBarsGroup(group);
       ++series;
     }

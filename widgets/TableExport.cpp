@@ -73,7 +73,11 @@ bool saveTableAs(QAbstractItemView* view, QString* path, QString* error) {
 }
 
 bool savePlotAs(QCustomPlot* plot, QString* path, QString* error) {
-  *path = QFileDialog::getSaveFileName(plot, "Save plot", "plot.png", "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
+  // Named after its title ("Importance per layer at 4 bits" → importance-per-layer-at-4-bits.png).
+  QString name = plotTitle(plot).toLower().replace(QRegularExpression("[^a-z0-9]+"), "-");
+  name = name.mid(0, 60).remove(QRegularExpression("^-+|-+$"));
+  *path = QFileDialog::getSaveFileName(plot, "Save plot", (name.isEmpty() ? "plot" : name) + ".png",
+                                       "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)");
   return path->isEmpty() || savePlot(plot, *path, error);
 }
 

@@ -28,4 +28,17 @@ DemoAssets findDemoAssets() {
   return {};
 }
 
+QString findDocumentation() {
+  QStringList candidates;
+  const QString env = qEnvironmentVariable("ROUNDLAB_DOCS_DIR");
+  if (!env.isEmpty()) candidates << env;
+  if (QCoreApplication::instance())
+    candidates << QDir(QCoreApplication::applicationDirPath()).filePath("../share/doc/roundlab");
+  candidates << QStringLiteral(ROUNDLAB_SOURCE_DIR);
+  for (const QString& c : candidates)
+    if (QFileInfo::exists(QDir(c).filePath("README.md")) && QFileInfo::exists(QDir(c).filePath("docs")))
+      return QDir(c).canonicalPath();
+  return {};
+}
+
 }  // namespace roundlab::app

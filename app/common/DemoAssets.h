@@ -1,5 +1,6 @@
 #pragma once
-// The bundled demo: Fashion-MNIST models, calibration and validation sets (resources/demo).
+// The bundled demo: Fashion-MNIST models, calibration and validation sets (resources/demo), and
+// the bundled documentation.
 #include <QString>
 #include <QStringList>
 
@@ -14,5 +15,10 @@ struct DemoAssets {
 // Finds the demo folder: $ROUNDLAB_DEMO_DIR, then <exe>/../share/roundlab/demo (installed),
 // then the source tree. Returns an empty dir when none holds the files.
 DemoAssets findDemoAssets();
+
+// The bundled documentation (README.md, LICENSE and docs/*.md with its screenshots): the folder
+// that holds README.md — $ROUNDLAB_DOCS_DIR, then <exe>/../share/doc/roundlab (installed, as the
+// .deb ships it), then the source tree. Empty when none does.
+QString findDocumentation();
 
 }  // namespace roundlab::app

@@ -7,6 +7,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLocale>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScopedValueRollback>
 #include <QSignalBlocker>
@@ -77,9 +78,11 @@ Qt::ItemFlags AllocationTableModel::flags(const QModelIndex& index) const {
 }
 
 QVariant AllocationTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section == Importance)
+    return "The loss increase the importance estimate predicts for this layer at its width";
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
     return QAbstractTableModel::headerData(section, orientation, role);
-  static const char* names[] = {"Layer", "Weights", "Bits", "Predicted loss increase"};
+  static const char* names[] = {"Layer", "Weights", "Bits", "Loss increase"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }
 
@@ -97,12 +100,18 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
       estimate_(new QPushButton("Estimate importance")),
       quantize_(new QPushButton("Quantize with this allocation")),
       setSelected_(new QPushButton("Set selected")),
-      pareto_(new widgets::ParetoPlot) {
+      pareto_(new widgets::ParetoPlot),
+      runSettings_(new QLabel),
+      job_(new QLabel),
+      progress_(new QProgressBar),
+      cancel_(new QPushButton("Cancel")) {
   table_->setModel(model_);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
+  table_->setWordWrap(false);  // "layer2.0.downsample.0" on one line, never broken at its dots
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  connect(model_, &QAbstractItemModel::modelReset, table_, [this] { table_->resizeColumnsToContents(); });
   widgets::addCsvExportMenu(table_);
   budget_->setRange(200, 800);  // average bits × 100
   budget_->setValue(800);
@@ -112,6 +121,8 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
     kind_->addItem(layerKindName(k), static_cast<int>(k));
   estimator_->setObjectName("estimator");
+  estimator_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  estimator_->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);  // its names whole, never "measure"
   for (const auto& e : importanceEstimatorTable().entries())
     estimator_->addItem(e.description, static_cast<int>(e.value));
   estimator_->setToolTip(
@@ -142,6 +153,18 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   buttons->addWidget(estimate_);
   buttons->addWidget(quantize_);
   buttons->addStretch(1);
+  runSettings_->setObjectName("allocationRunSettings");
+  runSettings_->setWordWrap(true);
+  job_->setObjectName("allocationJob");
+  progress_->setRange(0, 1000);
+  progress_->setValue(0);
+  progress_->setFormat("%p%");
+  cancel_->setEnabled(false);
+  cancel_->setToolTip("Stop the running job (Esc); nothing of it is kept");
+  auto* jobRow = new QHBoxLayout;
+  jobRow->addWidget(progress_, 1);
+  jobRow->addWidget(cancel_);
+  jobRow->addWidget(job_, 2);
   auto* left = new QWidget;
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
@@ -150,10 +173,12 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(left);
   split->addWidget(pareto_);
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(buttons);
+  layout->addWidget(runSettings_);
+  layout->addLayout(jobRow);
   layout->addWidget(split, 1);
   layout->addLayout(budgetRow);
   layout->addWidget(totals_);
@@ -169,6 +194,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   connect(doc_, &AllocationDocument::reset, this, &AllocationPanel::rebuildFront);
   connect(estimate_, &QPushButton::clicked, this, &AllocationPanel::estimateRequested);
   connect(quantize_, &QPushButton::clicked, this, &AllocationPanel::quantizeRequested);
+  connect(cancel_, &QPushButton::clicked, this, &AllocationPanel::cancelRequested);
   connect(setKind, &QPushButton::clicked, this, [this] {
     if (summary_)
       doc_->setBitsOfKind(static_cast<LayerKind>(kind_->currentData().toInt()), kindBits_->value(), *summary_);
@@ -195,6 +221,53 @@ ImportanceEstimator AllocationPanel::estimator() const {
 }
 
 void AllocationPanel::refreshPalette() { pareto_->refreshPalette(); }
+
+void AllocationPanel::setRunSettings(std::function<QString()> summary) {
+  runSettingsText_ = std::move(summary);
+  updateRunSettings();
+}
+
+void AllocationPanel::updateRunSettings() {
+  runSettings_->setText(runSettingsText_ ? "Quantize with this allocation runs " + runSettingsText_() +
+                                               " (the Run view's settings: change them there)."
+                                         : QString());
+}
+
+void AllocationPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  updateRunSettings();  // the Run view's form may have changed while this view was hidden
+}
+
+void AllocationPanel::setBusy(bool busy) {
+  busy_ = busy;
+  estimate_->setEnabled(!busy_);
+  refresh();
+}
+
+void AllocationPanel::jobStarted(const QString& what) {
+  setBusy(true);
+  cancel_->setEnabled(true);
+  progress_->setValue(0);
+  job_->setText(what + " …");
+  clock_.start();
+}
+
+void AllocationPanel::onProgress(const QString& stage, double fraction, const QString& unit) {
+  progress_->setValue(static_cast<int>(1000 * fraction));
+  const double elapsed = clock_.elapsed() / 1000.0;
+  QString text = stage + (unit.isEmpty() ? QString() : " — " + unit);
+  if (fraction > 0.01) text += QString(" · about %1 s left").arg(elapsed * (1 - fraction) / fraction, 0, 'f', 0);
+  job_->setText(text);
+}
+
+void AllocationPanel::jobEnded(const QString& message, bool completed) {
+  setBusy(false);
+  cancel_->setEnabled(false);
+  progress_->setValue(completed ? progress_->maximum() : 0);
+  job_->setText(QString("%1 (%2 after %3 s)")
+                    .arg(message, completed ? "finished" : "stopped")
+                    .arg(clock_.elapsed() / 1000.0, 0, 'f', 1));
+}
 
 std::vector<std::string> AllocationPanel::selectedLayers() const {
   std::vector<std::string> layers;
@@ -234,7 +307,7 @@ void AllocationPanel::rebuildFront() {
 void AllocationPanel::refresh() {
   const bool ready = doc_->ready();
   budget_->setEnabled(ready);
-  quantize_->setEnabled(ready);
+  quantize_->setEnabled(ready && !busy_);
   setSelected_->setEnabled(ready);
   const AllocationTotals t = doc_->totals();
   if (!sliderDriving_) {  // any other change (a Pareto point, an edit, undo, new importance) moves it

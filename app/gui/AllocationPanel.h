@@ -3,9 +3,13 @@
 // selected", or type 2–8 over a selection), "set all of this kind", live totals (average bits,
 // size, BOPs, predicted loss), a budget slider that auto-allocates (one undo step per drag), the
 // Pareto front where a click loads that allocation, and the buttons that start the importance
-// estimate (with the chosen estimator) and a quantization at the allocation.
+// estimate (with the chosen estimator) and a quantization at the allocation, with the settings
+// that quantization will use, its progress and a cancel button.
 #include <QAbstractTableModel>
+#include <QElapsedTimer>
 #include <QWidget>
+
+#include <functional>
 
 #include "app/gui/AllocationDocument.h"
 
@@ -15,6 +19,7 @@ class ParetoPlot;
 
 class QComboBox;
 class QLabel;
+class QProgressBar;
 class QPushButton;
 class QSlider;
 class QSpinBox;
@@ -59,15 +64,33 @@ class AllocationPanel : public QWidget {
   ImportanceEstimator estimator() const;
   void refreshPalette();
   void setSummary(const ModelSummary* summary) { summary_ = summary; }
+  // Where "Quantize with this allocation" takes its method and iterations from (the Run view):
+  // asked each time the view shows, so the line under the buttons says what a click will run.
+  void setRunSettings(std::function<QString()> summary);
+  QLabel* runSettingsLabel() const { return runSettings_; }
+  QProgressBar* progressBar() const { return progress_; }
+  QPushButton* cancelButton() const { return cancel_; }
+  QLabel* jobLabel() const { return job_; }
+
+ public Q_SLOTS:
+  // This view's own job (an estimate, or a quantization at the allocation): progress and cancel here.
+  void jobStarted(const QString& what);
+  void onProgress(const QString& stage, double fraction, const QString& unit);
+  void jobEnded(const QString& message, bool completed = true);
+  // Another job runs: the buttons wait.
+  void setBusy(bool busy);
 
  Q_SIGNALS:
   void estimateRequested();
   void quantizeRequested();
+  void cancelRequested();
 
  private:
   void refresh();
   void rebuildFront();
   bool eventFilter(QObject* watched, QEvent* event) override;  // digits 2–8 set the selected rows
+  void showEvent(QShowEvent* event) override;
+  void updateRunSettings();
   std::vector<std::string> selectedLayers() const;
   AllocationDocument* doc_;
   AllocationTableModel* model_;
@@ -82,6 +105,12 @@ class AllocationPanel : public QWidget {
   const ModelSummary* summary_ = nullptr;
   int drag_ = 0, drags_ = 0;
   bool sliderDriving_ = false;  // the change being shown comes from the slider itself
+  QLabel *runSettings_, *job_;
+  QProgressBar* progress_;
+  QPushButton* cancel_;
+  std::function<QString()> runSettingsText_;
+  QElapsedTimer clock_;
+  bool busy_ = false;
 };
 
 }  // namespace roundlab::app

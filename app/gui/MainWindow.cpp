@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -15,6 +16,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -39,6 +42,7 @@
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/ShadeLegend.h"
 #include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
 
@@ -67,7 +71,7 @@ MainWindow::MainWindow(QWidget* parent)
       run_(new RunPanel),
       allocation_(new AllocationDocument(this)),
       allocationPanel_(new AllocationPanel(allocation_)) {
-  setWindowTitle("RoundLab");
+  updateTitle();
   layerProxy_->setSourceModel(layerModel_);
   layerProxy_->setSortRole(widgets::LayerTableModel::SortRole);
   layerProxy_->setFilterKeyColumn(-1);
@@ -79,6 +83,7 @@ MainWindow::MainWindow(QWidget* parent)
   layerView_->setSelectionMode(QAbstractItemView::SingleSelection);
   layerView_->horizontalHeader()->setStretchLastSection(true);
   layerView_->verticalHeader()->hide();
+  layerView_->setWordWrap(false);
   filter_->setObjectName("layerFilter");
   filter_->setPlaceholderText("Filter layers (name, kind, block)…");
   filter_->setClearButtonEnabled(true);
@@ -91,8 +96,13 @@ MainWindow::MainWindow(QWidget* parent)
   for (int c : {widgets::LayerTableModel::Params, widgets::LayerTableModel::Bits, widgets::LayerTableModel::FlipRate,
                 widgets::LayerTableModel::Sqnr, widgets::LayerTableModel::Importance})
     shadeBy_->addItem("Colour by " + layerModel_->headerData(c, Qt::Horizontal).toString().toLower(), c);
-  connect(shadeBy_, &QComboBox::currentIndexChanged, this,
-          [this] { layerModel_->setShadeColumn(shadeBy_->currentData().toInt()); });
+  auto* shadeLegend = new widgets::ShadeLegend;
+  connect(shadeBy_, &QComboBox::currentIndexChanged, this, [this, shadeLegend] {
+    const int column = shadeBy_->currentData().toInt();
+    layerModel_->setShadeColumn(column);
+    shadeLegend->setMetric(column < 0 ? QString()
+                                      : layerModel_->headerData(column, Qt::Horizontal).toString().toLower());
+  });
   auto* left = new QWidget;
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
@@ -101,6 +111,7 @@ MainWindow::MainWindow(QWidget* parent)
   tools->addWidget(shadeBy_);
   leftLayout->addLayout(tools);
   leftLayout->addWidget(layerView_);
+  leftLayout->addWidget(shadeLegend);
 
   blocks_->setHeaderLabels({"Block / layer", "Type"});
   notQuantized_->setColumnCount(3);
@@ -114,23 +125,40 @@ MainWindow::MainWindow(QWidget* parent)
   properties_->setHorizontalHeaderLabels({"Property", "Value"});
   properties_->horizontalHeader()->setStretchLastSection(true);
   properties_->verticalHeader()->hide();
+  properties_->setWordWrap(false);  // a long value is elided, whole in its tooltip
   properties_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   for (QAbstractItemView* table : std::initializer_list<QAbstractItemView*>{layerView_, notQuantized_, properties_})
     widgets::addCsvExportMenu(table);
 
   tabs_->setObjectName("views");
-  tabs_->addTab(histogram_, "Weights");
-  tabs_->addTab(flips_, "Rounding flips");
-  tabs_->addTab(importance_, "Importance");
-  tabs_->addTab(run_, "Run");
-  tabs_->addTab(allocationPanel_, "Mixed precision");
-  tabs_->addTab(compare_, "Evaluate");
-  tabs_->addTab(blocks_, "Blocks");
+  // A view that needs more room than a small screen (or a large scale factor) leaves scrolls
+  // inside the window, instead of making the window larger than the screen.
+  auto scrolled = [](QWidget* view) -> QWidget* {
+    auto* area = new QScrollArea;
+    area->setWidget(view);
+    area->setWidgetResizable(true);
+    area->setFrameShape(QFrame::NoFrame);
+    return area;
+  };
+  tabs_->addTab(scrolled(histogram_), "Weights");
+  tabs_->addTab(scrolled(flips_), "Rounding flips");
+  tabs_->addTab(scrolled(importance_), "Importance");
+  tabs_->addTab(scrolled(run_), "Run");
+  tabs_->addTab(scrolled(allocationPanel_), "Mixed precision");
+  tabs_->addTab(scrolled(compare_), "Evaluate");
+  tabs_->addTab(blocks_, "Blocks");  // item views scroll by themselves
   tabs_->addTab(notQuantized_, "Not quantized");
   setCentralWidget(tabs_);
   setDockNestingEnabled(true);
-  addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
-  addDock("Properties", "propertiesDock", properties_, Qt::RightDockWidgetArea);
+  QDockWidget* layersDock = addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
+  // On a screen narrower than 1600 px the selected layer's properties go under the layer table,
+  // so the views in the middle keep the width their plots need; on wider screens, to the right.
+  const QScreen* screen = QGuiApplication::primaryScreen();
+  if (screen && screen->availableGeometry().width() < 1600)
+    splitDockWidget(layersDock, addDock("Properties", "propertiesDock", properties_, Qt::LeftDockWidgetArea),
+                    Qt::Vertical);
+  else
+    addDock("Properties", "propertiesDock", properties_, Qt::RightDockWidgetArea);
   addDock("Log", "logDock", log_, Qt::BottomDockWidgetArea);
   setAcceptDrops(true);
 
@@ -163,13 +191,18 @@ MainWindow::MainWindow(QWidget* parent)
                                                       .arg(100 * flipRate, 0, 'f', 2)
                                                       .arg(sqnrDb, 0, 'f', 1));
           });
-  connect(worker, &EngineWorker::progress, run_, &RunPanel::onProgress);
+  connect(worker, &EngineWorker::progress, this,
+          [this](const QString& stage, double fraction, const QString& unit, double metric, bool hasMetric) {
+            if (runViewJob_) run_->onProgress(stage, fraction, unit, metric, hasMetric);
+            if (allocationViewJob_) allocationPanel_->onProgress(stage, fraction, unit);
+          });
   connect(worker, &EngineWorker::progress, jobs_,
           [this](const QString& stage, double fraction, const QString& unit, double, bool) {
             jobs_->progress(stage, fraction, unit);
           });
   connect(worker, &EngineWorker::sessionSaved, this, [this](const QString& path) {
     sessionPath_ = path;
+    setUnsaved(false);
     addRecentFile(path);
     jobs_->finish("Session saved to " + path);
     Q_EMIT sessionSaved(path);
@@ -182,7 +215,9 @@ MainWindow::MainWindow(QWidget* parent)
   });
   connect(worker, &EngineWorker::sessionOpened, this,
           [this](const QString& path, const QString& modelPath, const QString& calibrationPath) {
-            sessionPath_ = path;
+            const bool recovered = path == autosavePath();  // a recovered run is saved anew
+            sessionPath_ = recovered ? QString() : path;
+            setUnsaved(recovered);
             calibration_ = calibrationPath;
             addRecentFile(path);
             // The job ended with the session's run (onQuantized).
@@ -199,7 +234,7 @@ MainWindow::MainWindow(QWidget* parent)
     log_->log(widgets::LogConsole::Warning, "Calibration set: " + message);
     statusBar()->showMessage("Warning: " + message, 15000);
   });
-  connect(run_, &RunPanel::startRequested, this, &MainWindow::startQuantization);
+  connect(run_, &RunPanel::startRequested, this, [this](const QuantizationRequest& r) { startQuantization(r); });
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](roundlab::ImportancePtr report) {
     const bool fromSession = report->fromSession;
@@ -209,30 +244,30 @@ MainWindow::MainWindow(QWidget* parent)
                 QString("The edited allocation is kept (average %1 bits) with its undo history; its predicted loss "
                         "now uses the new importance.")
                     .arg(allocation_->totals().averageBits, 0, 'f', 3));
+    if (!fromSession && report_) setUnsaved(true);  // a session keeps the importance tables with its run
     if (fromSession) {
       log_->log(widgets::LogConsole::Info, "The session's importance tables are in the Importance view.");
     } else {
-      run_->jobEnded("Importance ready: edit the allocation in Mixed precision.");
+      endViewJobs("Importance ready: edit the allocation in Mixed precision.", true);
       jobs_->finish("Importance estimated; the allocation can be edited in Mixed precision.");
     }
     Q_EMIT importanceReady();
   });
   connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);
+  connect(allocationPanel_, &AllocationPanel::cancelRequested, this, &MainWindow::cancelJob);
+  allocationPanel_->setRunSettings([this] { return run_->settingsSummary(); });
   connect(allocation_, &AllocationDocument::changed, this, &MainWindow::updateLayerImportance);
   connect(allocationPanel_, &AllocationPanel::quantizeRequested, this, [this] {
     QuantizationRequest r = run_->request();
     r.bits = allocation_->bits();
     r.firstLastEightBit = false;  // the allocation decides every layer
-    startQuantization(r);
+    startQuantization(r, true);
   });
   const DemoAssets demo = findDemoAssets();
   calibration_ = demo.calibration;
   validation_ = demo.validation;
-  resize(1440, 900);
-  QSettings settings;
-  restoreGeometry(settings.value("window/geometry").toByteArray());
-  restoreState(settings.value("window/state").toByteArray());
-  applyColorScheme(settings.value("appearance/scheme", 0).toInt());
+  restoreWindowLayout();
+  applyColorScheme(QSettings().value("appearance/scheme", 0).toInt());
   log_->log(widgets::LogConsole::Info, QString("RoundLab %1, LibTorch %2")
                                            .arg(QString::fromStdString(libraryVersions().roundlab),
                                                 QString::fromStdString(libraryVersions().torch)));
@@ -261,10 +296,54 @@ void MainWindow::updateMemory() {
   memory_->setToolTip("Resident memory of RoundLab (model, calibration data, results)");
 }
 
+void MainWindow::updateTitle() {
+  // The document first, as desktop applications name their windows; [*] becomes "*" while the
+  // window holds results no session file has.
+  QString name;
+  if (!sessionPath_.isEmpty())
+    name = QFileInfo(sessionPath_).fileName();
+  else if (snapshot_)
+    name = QFileInfo(QString::fromStdString(snapshot_->summary.path)).fileName();
+  setWindowTitle(name.isEmpty() ? QString("RoundLab") : name + "[*] — RoundLab");
+}
+
+void MainWindow::setUnsaved(bool unsaved) {
+  setWindowModified(unsaved);
+  updateTitle();
+}
+
+bool MainWindow::askToSaveBeforeClosing() {
+  if (!isWindowModified() || !report_ || qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) return true;
+  if (jobs_->running()) {  // a session is written on the engine thread, after the running job
+    QMessageBox::information(this, "RoundLab", "A job is running: cancel it (Esc) or wait, then close again.");
+    return false;
+  }
+  const auto answer = QMessageBox::question(
+      this, "RoundLab", "Save the session before closing?\n\nThe last run's results are in no session file yet.",
+      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+  if (answer == QMessageBox::Discard) return true;
+  if (answer == QMessageBox::Cancel) return false;
+  QString path = sessionPath_;
+  if (path.isEmpty() || path == autosavePath())
+    path = QFileDialog::getSaveFileName(this, "Save session", "run.rlab", "RoundLab session (*.rlab)");
+  if (path.isEmpty()) return false;
+  // The window closes once the session is written; a failed save leaves it open (and says why).
+  auto* closeAfter = new QObject(this);
+  connect(this, &MainWindow::sessionSaved, closeAfter, [this, closeAfter] {
+    closeAfter->deleteLater();
+    close();
+  });
+  connect(this, &MainWindow::jobFailed, closeAfter, [closeAfter] { closeAfter->deleteLater(); });
+  saveSessionAs(path);
+  return false;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
-  QSettings settings;
-  settings.setValue("window/geometry", saveGeometry());
-  settings.setValue("window/state", saveState());
+  if (!askToSaveBeforeClosing()) {
+    event->ignore();
+    return;
+  }
+  saveWindowLayout();
   QFile::remove(autosavePath());  // a clean exit: nothing to recover
   event->accept();
 }
@@ -341,6 +420,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   run_->setModelLoaded(true);
   flips_->clear();
   sessionPath_.clear();
+  setUnsaved(false);  // a model without results: nothing to save yet
   // The snapshot's path, not the last requested one: a session opens its own model.
   const QString path = QString::fromStdString(snapshot_->path);
   addRecentFile(path);
@@ -355,14 +435,31 @@ bool MainWindow::beginJob(const QString& what) {
     onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
     return false;
   }
-  if (!jobs_->begin(what)) return false;
-  run_->jobStarted();
-  return true;
+  return jobs_->begin(what);  // refused, saying why, while another job runs
 }
 
-void MainWindow::startQuantization(const QuantizationRequest& request) {
+void MainWindow::endViewJobs(const QString& message, bool completed) {
+  if (runViewJob_)
+    run_->jobEnded(message, completed);
+  else
+    run_->setBusy(false);
+  if (allocationViewJob_)
+    allocationPanel_->jobEnded(message, completed);
+  else
+    allocationPanel_->setBusy(false);
+  runViewJob_ = allocationViewJob_ = false;
+}
+
+void MainWindow::startQuantization(const QuantizationRequest& request, bool atAllocation) {
   if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
-  retryJob_ = [this, request] { startQuantization(request); };
+  retryJob_ = [this, request, atAllocation] { startQuantization(request, atAllocation); };
+  runViewJob_ = true;  // the Run view shows every quantization's curve
+  allocationViewJob_ = atAllocation;
+  run_->jobStarted();
+  if (atAllocation)
+    allocationPanel_->jobStarted(QString("Quantizing at this allocation with %1").arg(quantMethodName(request.method)));
+  else
+    allocationPanel_->setBusy(true);
   layerModel_->setMetrics({});  // the table fills as layers finish
   engine_.quantize(request, calibration_, validation_);
 }
@@ -372,6 +469,10 @@ void MainWindow::estimateImportance() {
   r.estimator = allocationPanel_->estimator();
   if (!beginJob(QString("Estimating importance (%1)").arg(importanceEstimatorName(r.estimator)))) return;
   retryJob_ = [this] { estimateImportance(); };
+  // Its progress and cancel in Mixed precision; the Run view keeps the last run's curve.
+  allocationViewJob_ = true;
+  allocationPanel_->jobStarted(QString("Estimating importance (%1)").arg(importanceEstimatorTitle(r.estimator)));
+  run_->setBusy(true);
   engine_.importance(r, calibration_);
 }
 
@@ -404,16 +505,19 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
                                                : QString("%1 finished in %2 s")
                                                      .arg(quantMethodName(report_->result.request.method))
                                                      .arg(report_->result.wallSeconds, 0, 'f', 1);
-  run_->jobEnded(summary);
+  endViewJobs(summary, true);
   jobs_->finish(summary);
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
-  if (report_->sessionPath.empty()) engine_.autosave(autosavePath());  // crash recovery
+  if (report_->sessionPath.empty()) {  // a new run, not one a session opened
+    setUnsaved(true);
+    engine_.autosave(autosavePath());  // crash recovery
+  }
   Q_EMIT quantized();
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
   showRunMetrics();  // a cancelled run's finished layers are not results
-  run_->jobEnded(cancelled ? "Cancelled; the model is as it was before the run." : "Failed: " + message, false);
+  endViewJobs(cancelled ? "Cancelled; the model is as it was before the job." : "Failed: " + message, false);
   jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
                 cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);
   Q_EMIT jobFailed(message, cancelled);
@@ -423,7 +527,7 @@ void MainWindow::onJobFailed(const QString& message, bool cancelled) {
 
 void MainWindow::showSummary() {
   const ModelSummary& s = snapshot_->summary;
-  setWindowTitle(QString("RoundLab — %1").arg(QFileInfo(QString::fromStdString(s.path)).fileName()));
+  updateTitle();
   layerModel_->setLayers(s.layers);
   layerView_->resizeColumnsToContents();
   blocks_->clear();

@@ -56,8 +56,9 @@ class MainWindow : public QMainWindow {
   // Starts loading in the background; modelLoaded / loadFailed follow.
   void openModel(const QString& path);
   void openDemo();
-  // Quantizes the loaded model on the engine thread; quantized / jobFailed follow.
-  void startQuantization(const QuantizationRequest& request);
+  // Quantizes the loaded model on the engine thread; quantized / jobFailed follow. `atAllocation`:
+  // started from Mixed precision, which shows its progress too.
+  void startQuantization(const QuantizationRequest& request, bool atAllocation = false);
   void cancelJob();
   // Estimates importance on the engine thread; the allocation becomes editable when it is done.
   void estimateImportance();
@@ -96,6 +97,8 @@ class MainWindow : public QMainWindow {
     QString menu, action, keys;
   };
   QList<Shortcut> shortcuts() const;
+  // Help ▸ About: version, build, libraries, the CPU kernels and BLAS in use, licence.
+  static QString aboutText();
   // Where the autosave of the last run goes (removed on a clean exit).
   static QString autosavePath();
 
@@ -131,13 +134,25 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
+  // "model.pt — RoundLab" or "session.rlab* — RoundLab": the document, and whether it has results
+  // no session file holds.
+  void updateTitle();
+  void setUnsaved(bool unsaved);
+  // On close with unsaved results: Save (then close once written), Discard or Cancel; true to close now.
+  bool askToSaveBeforeClosing();
   void buildFileMenu(QMenu* file);
   void buildExportMenu(QMenu* menu);
   void buildViewMenu(QMenu* menu);
   void buildHelpMenu(QMenu* menu);
+  // Window size and place fitted to the screen, docks as last left (MainWindowView.cpp).
+  void restoreWindowLayout();
+  void saveWindowLayout();
+  void applyDefaultDockSizes();
+  void resetLayout();  // View ▸ Reset layout
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
   void showShortcutSheet();
+  void showAbout();
   void applyColorScheme(int scheme);  // 0 follow the system, 1 light, 2 dark
   // Logs (and shows) the outcome of saving a table or a plot from the Export menu.
   void reportSaved(const QString& what, const QString& path, bool ok, const QString& error);
@@ -147,6 +162,8 @@ class MainWindow : public QMainWindow {
   bool startJobOnRun(const QString& noRun, const QString& text);
   // Checks a model and a calibration set are there and no job runs, then marks one running.
   bool beginJob(const QString& what);
+  // The views that show the job (Run, Mixed precision) end it; the others stop waiting.
+  void endViewJobs(const QString& message, bool completed);
   void showSummary();
   // Result views (MainWindowResults.cpp).
   void showImportance(const ImportanceReport& report);
@@ -181,6 +198,9 @@ class MainWindow : public QMainWindow {
   QMenu* viewMenu_ = nullptr;
   QString sessionPath_;
   bool screenFollowed_ = false;
+  QByteArray defaultDockState_;                          // the docks as built
+  bool dockSizesPending_ = false;                        // no saved dock layout: default sizes once shown
+  bool runViewJob_ = false, allocationViewJob_ = false;  // which views show the running job
   RunPanel* run_;
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;

@@ -205,7 +205,7 @@ void MainWindow::openAnyFile(const QString& path) {
 }
 
 void MainWindow::onNormalizationAsked(const QString& path, const QString& message) {
-  run_->jobEnded("Stopped: how is " + QFileInfo(path).fileName() + " normalised?", false);
+  endViewJobs("Stopped: how is " + QFileInfo(path).fileName() + " normalised?", false);
   jobs_->finish("Stopped: " + message, widgets::LogConsole::Warning);
   askedPath_ = path;
   Q_EMIT normalizationAsked(path, message);

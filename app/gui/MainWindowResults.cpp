@@ -102,7 +102,9 @@ void MainWindow::onLayerSelected() {
     const int row = properties_->rowCount();
     properties_->insertRow(row);
     properties_->setItem(row, 0, new QTableWidgetItem(key));
-    properties_->setItem(row, 1, new QTableWidgetItem(value));
+    auto* item = new QTableWidgetItem(value);
+    item->setToolTip(value);  // whole, where the column elides it
+    properties_->setItem(row, 1, item);
   };
   addProperty("Layer", name);
   addProperty("Kind", QString::fromStdString(layerKindName(l->kind)));

@@ -5,13 +5,16 @@
 #include <QApplication>
 #include <QDialog>
 #include <QDockWidget>
+#include <QGuiApplication>
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSet>
 #include <QSettings>
+#include <QStatusBar>
 #include <QStyleFactory>
 #include <QTabWidget>
 #include <QTableView>
@@ -19,7 +22,13 @@
 #include <QVBoxLayout>
 #include <QWindow>
 
+#include <algorithm>
+
+#include "app/common/DemoAssets.h"
+#include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
+#include "engine/core/Runtime.h"
+#include "widgets/PlotNavigation.h"
 #include "widgets/QCustomPlotInclude.h"
 
 namespace roundlab::app {
@@ -40,6 +49,13 @@ void MainWindow::buildViewMenu(QMenu* menu) {
   find->setShortcut(QKeySequence::Find);
   QAction* layers = menu->addAction("&Layer table", this, [this] { layerView_->setFocus(Qt::ShortcutFocusReason); });
   layers->setShortcut(QKeySequence("Ctrl+L"));
+  QAction* zoom = menu->addAction("&Reset plot zoom", this, [this] {
+    for (QCustomPlot* plot : tabs_->currentWidget()->findChildren<QCustomPlot*>()) widgets::resetPlotZoom(plot);
+  });
+  zoom->setShortcut(QKeySequence("Ctrl+0"));
+  zoom->setToolTip("Every plot of the view in front back to the ranges it opened with (or double-click a plot)");
+  menu->addAction("Reset &layout", this, &MainWindow::resetLayout)
+      ->setToolTip("Every dock back in its place at its first size, the window fitted to the screen");
   menu->addSeparator();
   QMenu* scheme = menu->addMenu("&Colour scheme");
   auto* group = new QActionGroup(this);
@@ -56,9 +72,96 @@ void MainWindow::buildViewMenu(QMenu* menu) {
   }
 }
 
+namespace {
+
+// Where a window of `wanted` size and place fits on the screen that holds its centre (the primary
+// one when none does): never larger than the screen's available area, never partly off it. An
+// invalid `wanted` is a first start: 1440×900 at most, 95 % of the screen at most, centred.
+// `frame`: the window manager's frame around the client rectangle, which must fit too (known once
+// the window shows).
+QRect fitOnScreen(QRect wanted, const QMargins& frame = {}) {
+  QScreen* screen = wanted.isValid() ? QGuiApplication::screenAt(wanted.center()) : nullptr;
+  if (!screen) screen = QGuiApplication::primaryScreen();
+  if (!screen) return wanted.isValid() ? wanted : QRect(0, 0, 1440, 900);
+  const QRect area = screen->availableGeometry().marginsRemoved(frame);
+  if (!wanted.isValid()) {
+    wanted.setSize(QSize(std::min(1440, area.width() * 95 / 100), std::min(900, area.height() * 95 / 100)));
+    wanted.moveCenter(area.center());
+    return wanted;
+  }
+  wanted.setSize(wanted.size().boundedTo(area.size()));
+  wanted.moveLeft(std::clamp(wanted.left(), area.left(), area.right() + 1 - wanted.width()));
+  wanted.moveTop(std::clamp(wanted.top(), area.top(), area.bottom() + 1 - wanted.height()));
+  return wanted;
+}
+
+}  // namespace
+
+void MainWindow::restoreWindowLayout() {
+  defaultDockState_ = saveState();  // the docks as built: what View ▸ Reset layout returns to
+  QSettings settings;
+  // The client rectangle, not saveGeometry(): restoring that through a window manager's frame
+  // moved the window down by the title bar's height on every start.
+  setGeometry(fitOnScreen(settings.value("window/rect").toRect()));
+  if (settings.value("window/maximized").toBool()) setWindowState(windowState() | Qt::WindowMaximized);
+  dockSizesPending_ = !restoreState(settings.value("window/state").toByteArray());
+}
+
+void MainWindow::saveWindowLayout() {
+  QSettings settings;
+  settings.setValue("window/rect", isMaximized() ? normalGeometry() : geometry());
+  settings.setValue("window/maximized", isMaximized());
+  settings.setValue("window/state", saveState());
+}
+
+void MainWindow::applyDefaultDockSizes() {
+  // Wide enough for the layer table's name, kind and shape columns, and for the properties'
+  // values; the log a few lines high. Docks split what is left between them, not one squeezed.
+  const int w = width();
+  QList<QDockWidget*> side, bottom;
+  QList<int> sideWidths;
+  QDockWidget* layers = findChild<QDockWidget*>("layersDock");
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+    dock->setVisible(true);
+    if (dockWidgetArea(dock) == Qt::BottomDockWidgetArea) {
+      bottom << dock;
+    } else if (dock == layers) {
+      side << dock;
+      sideWidths << std::clamp(w * 27 / 100, 300, 480);
+    } else if (!layers || dockWidgetArea(dock) != dockWidgetArea(layers)) {  // one width per column
+      side << dock;
+      sideWidths << std::clamp(w * 20 / 100, 240, 400);
+    }
+  }
+  resizeDocks(side, sideWidths, Qt::Horizontal);
+  const QList<QDockWidget*> left = {findChild<QDockWidget*>("layersDock"), findChild<QDockWidget*>("propertiesDock")};
+  if (left[0] && left[1] && dockWidgetArea(left[0]) == dockWidgetArea(left[1]))  // stacked: the table gets more
+    resizeDocks(left, {height() * 36 / 100, height() * 28 / 100}, Qt::Vertical);
+  QList<int> heights;
+  for (int i = 0; i < bottom.size(); ++i) heights << std::clamp(height() * 16 / 100, 90, 200);
+  resizeDocks(bottom, heights, Qt::Vertical);
+}
+
+void MainWindow::resetLayout() {
+  setWindowState(windowState() & ~Qt::WindowMaximized);
+  restoreState(defaultDockState_);
+  setGeometry(fitOnScreen(QRect()));
+  applyDefaultDockSizes();
+  saveWindowLayout();
+}
+
 void MainWindow::showEvent(QShowEvent* event) {
   QMainWindow::showEvent(event);
+  if (dockSizesPending_) {  // the first start: docks sized once the window has its size
+    dockSizesPending_ = false;
+    applyDefaultDockSizes();
+  }
   if (!windowHandle() || screenFollowed_) return;
+  // Now the frame is known: the window with its frame on the screen, not only its client area.
+  if (!isMaximized()) {
+    const QRect fitted = fitOnScreen(geometry(), windowHandle()->frameMargins());
+    if (fitted != geometry()) setGeometry(fitted);
+  }
   screenFollowed_ = true;
   // Plots render into a pixmap buffer at one device pixel ratio; moved to a screen with another
   // (a high-DPI laptop panel and a projector), they re-render at its ratio instead of blurring.
@@ -91,6 +194,8 @@ void MainWindow::applyColorScheme(int scheme) {
       p.setColor(QPalette::HighlightedText, Qt::white);
       p.setColor(QPalette::ToolTipBase, QColor(45, 45, 48));
       p.setColor(QPalette::ToolTipText, QColor(230, 230, 230));
+      p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));  // filter and search hints stay legible
+      p.setColor(QPalette::Link, QColor(110, 170, 255));
     }
     QApplication::setPalette(p);
   }  // the plots follow in changeEvent (ApplicationPaletteChange)
@@ -167,10 +272,47 @@ void MainWindow::showShortcutSheet() {
 void MainWindow::buildHelpMenu(QMenu* help) {
   QAction* sheet = help->addAction("&Keyboard shortcuts", this, &MainWindow::showShortcutSheet);
   sheet->setShortcut(QKeySequence("Ctrl+/"));
-  help->addAction("&About RoundLab", this, [this] {
-    QMessageBox::about(this, "About RoundLab",
-                       "RoundLab — a workbench for learned-rounding post-training quantization.");
+  QAction* docs = help->addAction("&Documentation", this, [this] {
+    const QString folder = findDocumentation();
+    if (folder.isEmpty()) {
+      statusBar()->showMessage("The bundled documentation was not found (share/doc/roundlab).", 8000);
+      return;
+    }
+    auto* browser = new DocumentationBrowser(folder, this);  // beside the window, not modal
+    browser->setAttribute(Qt::WA_DeleteOnClose);
+    browser->setObjectName("documentation");
+    browser->show();
   });
+  docs->setShortcut(QKeySequence::HelpContents);
+  help->addAction("&About RoundLab", this, &MainWindow::showAbout);
+}
+
+QString MainWindow::aboutText() {
+  const LibraryVersions v = libraryVersions();
+  return QString(
+             "<h3>RoundLab %1</h3>"
+             "<p>A workbench for learned-rounding post-training quantization: AdaRound, BRECQ, QDrop, "
+             "GPTQ and round-to-nearest on a calibration set, with importance-based mixed precision.</p>"
+             "<table>"
+             "<tr><td>Build</td><td>%2, Qt %3 (running %4)</td></tr>"
+             "<tr><td>LibTorch</td><td>%5</td></tr>"
+             "<tr><td>Compute</td><td>%6</td></tr>"
+             "<tr><td>HDF5</td><td>%7</td></tr>"
+             "<tr><td>zlib</td><td>%8</td></tr>"
+             "<tr><td>QCustomPlot</td><td>%9</td></tr>"
+             "</table>"
+             "<p>MIT licence. roundlab.org · Help ▸ Documentation opens the bundled guides.</p>")
+      .arg(QString::fromStdString(v.roundlab))
+      .arg(QString("GCC-compatible ") + __VERSION__)
+      .arg(QT_VERSION_STR, qVersion(), QString::fromStdString(v.torch), QString::fromStdString(computeKernels()),
+           QString::fromStdString(v.hdf5), QString::fromStdString(v.zlib), QCUSTOMPLOT_VERSION_STR);
+}
+
+void MainWindow::showAbout() {
+  QMessageBox box(QMessageBox::NoIcon, "About RoundLab", aboutText(), QMessageBox::Close, this);
+  box.setIconPixmap(windowIcon().pixmap(64, 64));
+  box.setTextInteractionFlags(Qt::TextSelectableByMouse);  // versions can be copied into a bug report
+  if (!qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) box.exec();
 }
 
 }  // namespace roundlab::app

@@ -136,10 +136,26 @@ void RunPanel::setModelLoaded(bool loaded) {
   eta_->clear();
 }
 
+void RunPanel::setBusy(bool busy) {
+  running_ = busy;
+  start_->setEnabled(loaded_ && !running_);
+  cancel_->setEnabled(running_);
+}
+
+QString RunPanel::settingsSummary() const {
+  const QuantizationRequest r = request();
+  QString text = QString("%1, %2 iterations, %3 calibration samples, seed %4")
+                     .arg(quantMethodName(r.method))
+                     .arg(r.adaround.iterations)
+                     .arg(r.calibrationCount)
+                     .arg(r.seed);
+  if (r.activations.enabled()) text += QString(", activations at %1 bits").arg(r.activations.bits);
+  if (r.weights.grid != GridKind::Uniform) text += QString(", %1 grid").arg(gridKindName(r.weights.grid));
+  return text;
+}
+
 void RunPanel::jobStarted() {
-  running_ = true;
-  start_->setEnabled(false);
-  cancel_->setEnabled(true);
+  setBusy(true);
   progress_->setValue(0);
   widgets::clearPlot(plot_, "Loss per layer / block");
   stage_->setText("starting…");
@@ -156,23 +172,33 @@ void RunPanel::onProgress(const QString& stage, double fraction, const QString& 
                       .arg(elapsed, 0, 'f', 0)
                       .arg(elapsed * (1 - fraction) / fraction, 0, 'f', 0));
   if (hasMetric && metric > 0) {
-    // A curve per unit, alternating colours, so each layer's or block's descent stands apart.
+    // A curve per unit, alternating colours, each named at its start, so each layer's or block's
+    // descent stands apart and says whose it is.
     if (plot_->graphCount() == 0 || plot_->graph()->name() != unit) {
       QCPGraph* g = plot_->addGraph();
       g->setName(unit);
-      g->setPen(QPen(plot_->graphCount() % 2 ? widgets::fpColor() : widgets::quantizedColor(), 2));
+      const QColor color = plot_->graphCount() % 2 ? widgets::fpColor() : widgets::quantizedColor();
+      g->setPen(QPen(color, 2));
+      auto* label = new QCPItemText(plot_);
+      label->setText(unit);
+      label->setColor(color);
+      label->setRotation(-90);  // reading upwards from the bottom edge, just right of the curve's start
+      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+      label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+      label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+      label->position->setCoords(100 * fraction, 0.98);
+      label->setClipToAxisRect(true);
       widgets::setPlotTitle(plot_, "Loss per layer / block — now: " + unit);
     }
     plot_->graph()->addData(100 * fraction, metric);
     plot_->rescaleAxes();
+    widgets::addHeadroom(plot_->yAxis);
     plot_->replot(QCustomPlot::rpQueuedReplot);
   }
 }
 
 void RunPanel::jobEnded(const QString& message, bool completed) {
-  running_ = false;
-  cancel_->setEnabled(false);
-  start_->setEnabled(loaded_);
+  setBusy(false);
   stage_->setText(message);
   if (!completed) progress_->setValue(0);  // nothing of a cancelled or failed job remains
   eta_->setText(

@@ -31,6 +31,11 @@ class RunPanel : public QWidget {
   QProgressBar* progressBar() const { return progress_; }
   QCustomPlot* lossPlot() const { return plot_; }
   void setModelLoaded(bool loaded);
+  // Another job (an importance estimate, a save) runs: Start waits, the curve and progress stay.
+  void setBusy(bool busy);
+  // The settings a run starts with, in a line ("adaround, 500 iterations, 256 calibration samples,
+  // seed 0"): the Mixed precision view quantizes with them and says so.
+  QString settingsSummary() const;
 
  public Q_SLOTS:
   void jobStarted();

@@ -12,5 +12,8 @@ struct LibraryVersions {
   std::string roundlab, torch, hdf5, zlib;
 };
 LibraryVersions libraryVersions();
+// The CPU kernels LibTorch dispatches to, the BLAS it calls and its thread count, e.g.
+// "AVX2 kernels, OpenBLAS, 1 thread" (About, and slow runs explained).
+std::string computeKernels();
 
 }  // namespace roundlab

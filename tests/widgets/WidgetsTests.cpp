@@ -248,12 +248,28 @@ class WidgetsTests : public QObject {
     QCOMPARE(map->data()->keySize(), 2);
     QCOMPARE(map->data()->valueSize(), 3);
     QCOMPARE(map->data()->cell(1, 0), std::log10(0.01));
-    const double floor = std::log10(0.0004) - 1;  // a tenth of the smallest positive value
-    QCOMPARE(map->data()->cell(1, 1), floor);     // a negative loss change sits at the floor
+    // A negative loss change has no logarithm: NaN, drawn in the gradient's own NaN colour (not the
+    // colour of any importance), and named with its meaning under the plots.
+    QVERIFY(std::isnan(map->data()->cell(1, 1)));
+    QCOMPARE(map->gradient().nanHandling(), QCPColorGradient::nhNanColor);
+    QVERIFY(map->gradient().nanColor() != map->gradient().color(map->dataRange().lower, map->dataRange()));
+    QVERIFY(map->gradient().nanColor() != map->gradient().color(map->dataRange().upper, map->dataRange()));
+    QCOMPARE(map->dataRange().lower, std::log10(0.001));  // the colour scale spans the finite cells only
+    const QString note = widgets::lossDecreaseNote({m, h});
+    QVERIFY2(note.contains("b at 4 bits") && note.contains("-0.002") && note.contains("measured"), qPrintable(note));
+    QVERIFY(widgets::lossDecreaseNote({h}).isEmpty());
+    auto* noteLabel = view.findChild<QLabel*>("lossDecreaseNote");
+    QVERIFY(noteLabel && !noteLabel->isHidden() && noteLabel->text() == note);
+    // In the bars at 4 bits: no bar for b from "measured", a marker in its slot instead.
+    QCOMPARE(view.barsPlot()->plottableCount(), 3);
+    auto* measuredBars = qobject_cast<QCPBars*>(view.barsPlot()->plottable(0));
+    QCOMPARE(measuredBars->dataCount(), 2);
+    auto* marks = qobject_cast<QCPGraph*>(view.barsPlot()->plottable(2));
+    QVERIFY(marks && marks->dataCount() == 1);
+    QVERIFY(marks->data()->at(0)->key > 0.5 && marks->data()->at(0)->key < 1.0);  // layer b (x = 1), left slot
     view.estimatorBox()->setCurrentIndex(1);
     map = qobject_cast<QCPColorMap*>(view.heatMapPlot()->plottable(0));
     QCOMPARE(map->data()->cell(0, 2), std::log10(0.3));
-    QCOMPARE(view.barsPlot()->plottableCount(), 2);
     view.bitsBox()->setCurrentIndex(view.bitsBox()->findData(2));
     auto* bars = qobject_cast<QCPBars*>(view.barsPlot()->plottable(1));
     QCOMPARE(bars->data()->at(1)->value, 0.4);

@@ -1,0 +1,162 @@
+// The conventions desktop users expect of the workbench window, on the real window: it opens
+// within the screen and returns where it was left (no drift), View ▸ Reset layout undoes a
+// squeezed dock, the title names the document and marks unsaved results, a job's progress and
+// cancel sit in the view that started it (and an importance estimate leaves the last run's
+// curve alone), About names the versions, Help ▸ Documentation reads the bundled guides.
+#include <QDockWidget>
+#include <QGuiApplication>
+#include <QLabel>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScreen>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextBrowser>
+
+#include "app/common/DemoAssets.h"
+#include "app/gui/AllocationPanel.h"
+#include "app/gui/DocumentationBrowser.h"
+#include "app/gui/MainWindow.h"
+#include "app/gui/RunPanel.h"
+#include "widgets/QCustomPlotInclude.h"
+
+using namespace roundlab;
+
+namespace {
+QDockWidget* dock(app::MainWindow& w, const char* name) { return w.findChild<QDockWidget*>(name); }
+}  // namespace
+
+class WindowConventionsTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void init() { QSettings().clear(); }  // every test starts as a first start
+
+  void firstStartFitsTheScreenAndReturnsWhereLeft() {
+    const QRect area = QGuiApplication::primaryScreen()->availableGeometry();
+    QRect left;
+    {
+      app::MainWindow w;
+      w.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&w));
+      QVERIFY2(
+          area.contains(w.geometry()),
+          qPrintable(QString("%1x%2 on %3x%4").arg(w.width()).arg(w.height()).arg(area.width()).arg(area.height())));
+      // The layer table's dock opens wide enough for its columns, not at its minimum.
+      QVERIFY2(dock(w, "layersDock")->width() >= 250, qPrintable(QString::number(dock(w, "layersDock")->width())));
+      // Squeezed by the user, then View ▸ Reset layout.
+      const int opened = dock(w, "layersDock")->width();
+      w.resizeDocks({dock(w, "layersDock")}, {1}, Qt::Horizontal);
+      QApplication::processEvents();
+      QVERIFY(dock(w, "layersDock")->width() < opened - 50);
+      dock(w, "logDock")->hide();
+      QAction* reset = nullptr;
+      for (QAction* a : w.findChildren<QAction*>())
+        if (a->text().remove('&') == "Reset layout") reset = a;
+      QVERIFY(reset);
+      reset->trigger();
+      QApplication::processEvents();
+      QVERIFY(dock(w, "layersDock")->width() >= 250);
+      QVERIFY(dock(w, "logDock")->isVisible());
+      w.move(area.topLeft() + QPoint(13, 17));
+      w.resize(area.width() * 3 / 4, area.height() * 3 / 4);
+      QApplication::processEvents();
+      left = w.geometry();
+      w.close();  // saves the layout
+    }
+    for (int start = 0; start < 2; ++start) {  // the same place on every start: no drift
+      app::MainWindow again;
+      again.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&again));
+      QCOMPARE(again.geometry(), left);
+      again.close();
+    }
+    // A window saved larger than this screen (another monitor, a scale factor) is fitted to it.
+    QSettings().setValue("window/rect", QRect(area.topLeft() + QPoint(400, 300), area.size() * 2));
+    app::MainWindow big;
+    big.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&big));
+    QVERIFY2(
+        area.contains(big.geometry()),
+        qPrintable(
+            QString("%1,%2 %3x%4").arg(big.geometry().x()).arg(big.geometry().y()).arg(big.width()).arg(big.height()) +
+            QString(" min %1x%2").arg(big.minimumSizeHint().width()).arg(big.minimumSizeHint().height())));
+  }
+
+  // The title names the model, then the session; "*" marks a run no session file holds.
+  // An importance estimate shows its progress and cancel in Mixed precision and leaves the Run
+  // view's loss curve alone; the allocation's quantize button says which settings it runs.
+  void titleProgressAndCurveFollowTheWork() {
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    QSignalSpy ready(&w, &app::MainWindow::importanceReady);
+    QSignalSpy saved(&w, &app::MainWindow::sessionSaved);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    QVERIFY2(w.windowTitle().startsWith("fmnist_resnet.pt"), qPrintable(w.windowTitle()));
+    QVERIFY(!w.isWindowModified());
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::AdaRound;
+    r.adaround.iterations = 20;
+    r.calibrationCount = 32;
+    w.runPanel()->setRequest(r);
+    w.startQuantization(r);
+    QVERIFY(done.wait(300000));
+    QVERIFY(w.isWindowModified());
+    QCustomPlot* curve = w.runPanel()->lossPlot();
+    const int curves = curve->graphCount();
+    QVERIFY(curves > 0);
+    QVERIFY(curve->itemCount() >= curves);  // each curve named at its start
+
+    w.estimateImportance();
+    QVERIFY(w.allocationPanel()->cancelButton()->isEnabled());
+    QVERIFY(!w.runPanel()->startButton()->isEnabled());  // one job at a time, and Start says so by waiting
+    QVERIFY(ready.wait(300000));
+    QCOMPARE(curve->graphCount(), curves);
+    QCOMPARE(w.allocationPanel()->progressBar()->value(), w.allocationPanel()->progressBar()->maximum());
+    QVERIFY(!w.allocationPanel()->cancelButton()->isEnabled());
+    QVERIFY(w.runPanel()->startButton()->isEnabled());
+    QVERIFY2(w.allocationPanel()->jobLabel()->text().contains("Importance ready"),
+             qPrintable(w.allocationPanel()->jobLabel()->text()));
+    w.views()->setCurrentIndex(4);  // Mixed precision: the line is read when the view shows
+    const QString settings = w.allocationPanel()->runSettingsLabel()->text();
+    QVERIFY2(settings.contains("adaround") && settings.contains("20 iterations") && settings.contains("32 calibration"),
+             qPrintable(settings));
+
+    QTemporaryDir dir;
+    w.saveSessionAs(dir.filePath("study.rlab"));
+    QVERIFY(saved.wait(120000));
+    QVERIFY(!w.isWindowModified());
+    QVERIFY2(w.windowTitle().startsWith("study.rlab"), qPrintable(w.windowTitle()));
+  }
+
+  void aboutNamesVersionsAndKernels() {
+    const QString about = app::MainWindow::aboutText();
+    for (const QString& part : {QString("LibTorch"), QString("1.13"), QString(qVersion()), QString("HDF5"),
+                                QString("kernels"), QString("MIT")})
+      QVERIFY2(about.contains(part), qPrintable(part));
+  }
+
+  void documentationReadsTheBundledGuides() {
+    const QString folder = app::findDocumentation();
+    QVERIFY(!folder.isEmpty());
+    app::DocumentationBrowser docs(folder);
+    QVERIFY(docs.documents()->count() >= 5);
+    QCOMPARE(docs.documents()->item(0)->data(Qt::UserRole).toString(), folder + "/README.md");
+    QVERIFY(docs.page()->toPlainText().contains("RoundLab"));
+    QVERIFY(docs.showDocument("docs/importance.md"));
+    QVERIFY(docs.documents()->currentItem()->data(Qt::UserRole).toString().endsWith("docs/importance.md"));
+    QVERIFY2(docs.page()->toPlainText().contains("mportance"), "the importance guide is shown");
+    QVERIFY(!docs.page()->toPlainText().contains("# "));  // rendered, not raw Markdown headings
+    QVERIFY(!docs.showDocument("docs/no-such-guide.md"));
+  }
+};
+
+QTEST_MAIN(WindowConventionsTests)
+#include "WindowConventionsTests.moc"
