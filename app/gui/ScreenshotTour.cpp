@@ -70,7 +70,7 @@ void ScreenshotTour::saveViews() {
     window_->grab().save(dir_ + "/" + slug + ".png");
     if (i == 0) window_->grab().save(dir_ + "/main-window.png");
   }
-  QApplication::quit();
+  QApplication::exit(0);  // not quit(): that would close the window, which asks to save the run
 }
 
 }  // namespace roundlab::app

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     auto grabAndQuit = [&window, screenshot] {
       QTimer::singleShot(500, &window, [&window, screenshot] {
         window.grab().save(screenshot);
-        QApplication::quit();
+        QApplication::exit(0);  // not quit(): closing the window could ask to save
       });
     };
     QObject::connect(&window, &roundlab::app::MainWindow::modelLoaded, &window, grabAndQuit);

@@ -25,7 +25,7 @@ using lanes::Floats;
   t = t < hi ? t : lanes::splat<Floats>(hi);
   lanes::store(a.soft + i, (t - z) * scale, n);
   // The clamp passes the gradient at its bounds.
-  lanes::store(a.dsoft + i, learned & (raw >= lo) & (raw <= hi) ? scale * r.dh : zero, n);
+  lanes::store(a.dsoft + i, (learned & (raw >= lo) & (raw <= hi)) ? scale * r.dh : zero, n);
   lanes::store(a.h + i, r.h, n);
   lanes::store(a.dh + i, r.dh, n);
 }

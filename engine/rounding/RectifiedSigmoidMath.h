@@ -17,7 +17,7 @@ struct RectifiedSigmoid {
     const T zero = lanes::splat<T>(0.0f), one = lanes::splat<T>(1.0f);
     h = raw > zero ? raw : zero;
     h = h < one ? h : one;
-    dh = (raw >= zero) & (raw <= one) ? (kZeta - kGamma) * s * (1.0f - s) : zero;
+    dh = ((raw >= zero) & (raw <= one)) ? (kZeta - kGamma) * s * (1.0f - s) : zero;
   }
 };
 
