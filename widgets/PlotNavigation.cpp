@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QMouseEvent>
 #include <QTimer>
 
 #include "widgets/QCustomPlotInclude.h"
@@ -43,7 +44,10 @@ void enablePlotNavigation(QCustomPlot* plot) {
   if (navigation(plot)) return;
   auto* nav = new Navigation(plot);
   nav->setObjectName("plotNavigation");
-  QObject::connect(plot, &QCustomPlot::mousePress, nav, [plot, nav] { userStarts(plot, nav); });
+  // A left press starts a drag; a right press opens the context menu, which takes its release.
+  QObject::connect(plot, &QCustomPlot::mousePress, nav, [plot, nav](QMouseEvent* event) {
+    if (event->button() == Qt::LeftButton) userStarts(plot, nav);
+  });
   QObject::connect(plot, &QCustomPlot::mouseRelease, nav, [nav] { nav->interacting = false; });
   QObject::connect(plot, &QCustomPlot::mouseWheel, nav, [plot, nav] {
     userStarts(plot, nav);

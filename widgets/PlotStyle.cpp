@@ -101,11 +101,14 @@ void placeLegendBelow(QCustomPlot* plot) {
   if (filled) {
     // As many entries side by side as fit the plot's width, the rest on further rows: an entry is
     // never cut to fit a column.
-    int widest = 1;
+    // itemCount() counts the grid's cells, and a wrapped grid has empty ones: skip them.
+    int widest = 1, entries = 0;
     for (int i = 0; i < legend->itemCount(); ++i)
-      widest = std::max(widest, static_cast<QCPLayoutElement*>(legend->item(i))->minimumOuterSizeHint().width());
-    const int columns =
-        std::clamp((plot->width() - 16) / (widest + legend->columnSpacing()), 1, std::max(legend->itemCount(), 1));
+      if (QCPLayoutElement* entry = legend->item(i)) {
+        ++entries;
+        widest = std::max(widest, entry->minimumOuterSizeHint().width());
+      }
+    const int columns = std::clamp((plot->width() - 16) / (widest + legend->columnSpacing()), 1, std::max(entries, 1));
     if (legend->wrap() != columns) {
       legend->setWrap(columns);
       legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // re-flow the entries
@@ -221,15 +224,24 @@ void applyPalette(QCustomPlot* plot) {
   }
 }
 
-QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<double>& x, const std::vector<double>& y,
-                 double width, const QColor& color) {
-  auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+namespace {
+
+QCPBars* makeBars(QCPAxis* keyAxis, QCPAxis* valueAxis, const QString& name, const std::vector<double>& keys,
+                  const std::vector<double>& values, double width, const QColor& color) {
+  auto* bars = new QCPBars(keyAxis, valueAxis);
   bars->setName(name);
-  bars->setData(QVector<double>(x.begin(), x.end()), QVector<double>(y.begin(), y.end()), true);
+  bars->setData(QVector<double>(keys.begin(), keys.end()), QVector<double>(values.begin(), values.end()), true);
   bars->setWidth(width);
   bars->setPen(Qt::NoPen);
   bars->setBrush(color);
   return bars;
+}
+
+}  // namespace
+
+QCPBars* addBars(QCustomPlot* plot, const QString& name, const std::vector<double>& x, const std::vector<double>& y,
+                 double width, const QColor& color) {
+  return makeBars(plot->xAxis, plot->yAxis, name, x, y, width, color);
 }
 
 void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation) {
@@ -241,13 +253,7 @@ void setNameTicks(QCPAxis* axis, const QStringList& names, double rotation) {
 
 QCPBars* addLayerBars(QCustomPlot* plot, const QString& name, const std::vector<double>& layer,
                       const std::vector<double>& value, double width, const QColor& color) {
-  auto* bars = new QCPBars(plot->yAxis, plot->xAxis);  // layers down the left, values across
-  bars->setName(name);
-  bars->setData(QVector<double>(layer.begin(), layer.end()), QVector<double>(value.begin(), value.end()), true);
-  bars->setWidth(width);
-  bars->setPen(Qt::NoPen);
-  bars->setBrush(color);
-  return bars;
+  return makeBars(plot->yAxis, plot->xAxis, name, layer, value, width, color);  // layers down the left
 }
 
 void fitLayerBars(QCustomPlot* plot, const QStringList& layers, double valueLower) {

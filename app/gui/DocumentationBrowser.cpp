@@ -36,11 +36,14 @@ DocumentationBrowser::DocumentationBrowser(const QString& folder, QWidget* paren
   page_->setObjectName("documentPage");
   page_->setOpenLinks(false);  // documents open here, web links in the browser
   connect(page_, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
+    if (url.isRelative() && url.path().isEmpty()) {  // "#section": within this page
+      page_->scrollToAnchor(url.fragment());
+      return;
+    }
     if (url.isLocalFile() || url.isRelative()) {
-      const QString path = url.isLocalFile() ? url.toLocalFile() : page_->source().resolved(url).toLocalFile();
-      if (path.endsWith(".md") && showDocument(path)) return;
-      if (url.hasFragment() && url.path().isEmpty()) {
-        page_->scrollToAnchor(url.fragment());
+      const QUrl target = url.isLocalFile() ? url : page_->source().resolved(url);
+      if (target.toLocalFile().endsWith(".md") && showDocument(target.toLocalFile())) {
+        if (target.hasFragment()) page_->scrollToAnchor(target.fragment());
         return;
       }
     }

@@ -91,6 +91,8 @@ class MainWindow : public QMainWindow {
   QComboBox* shadeBox() const { return shadeBy_; }
   widgets::LogConsole* logConsole() const { return log_; }
   QTabWidget* views() const { return tabs_; }
+  // Brings the tab that holds `view` (one of the views above, maybe inside its scroll area) to front.
+  void showView(QWidget* view);
   // Every action with a keyboard shortcut, grouped by menu in menu order ("Window" for keys with
   // no menu entry): what the shortcut sheet (Help ▸ Keyboard shortcuts) lists.
   struct Shortcut {

@@ -33,6 +33,11 @@
 
 namespace roundlab::app {
 
+void MainWindow::showView(QWidget* view) {
+  for (int i = 0; i < tabs_->count(); ++i)
+    if (tabs_->widget(i) == view || tabs_->widget(i)->isAncestorOf(view)) tabs_->setCurrentIndex(i);
+}
+
 void MainWindow::buildViewMenu(QMenu* menu) {
   for (QDockWidget* dock : findChildren<QDockWidget*>()) menu->addAction(dock->toggleViewAction());
   menu->addSeparator();

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QFile>
 #include <QPushButton>
 #include <QSlider>
 #include <QTabWidget>
@@ -70,7 +71,10 @@ void ScreenshotTour::saveViews() {
     window_->grab().save(dir_ + "/" + slug + ".png");
     if (i == 0) window_->grab().save(dir_ + "/main-window.png");
   }
-  QApplication::exit(0);  // not quit(): that would close the window, which asks to save the run
+  // Not quit(): that closes the window, which would ask to save the run. Nor leave the tour's
+  // run as an autosave, which the next start would offer to recover.
+  QFile::remove(MainWindow::autosavePath());
+  QApplication::exit(0);
 }
 
 }  // namespace roundlab::app

@@ -1,10 +1,11 @@
 #include "engine/core/Runtime.h"
 
 #include <H5public.h>
-#include <link.h>
+#include <dlfcn.h>
 #include <zlib.h>
 
-#include <cstring>
+#include <climits>
+#include <cstdlib>
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -33,20 +34,22 @@ std::string computeKernels() {
   const std::string key = "CPU capability usage: ";
   if (const size_t at = config.find(key); at != std::string::npos)
     vector = config.substr(at + key.size(), config.find('\n', at) - at - key.size());
-  // Which BLAS the dynamic linker bound libblas.so.3 to (Debian's alternatives decide it).
-  std::string blas = "reference BLAS (slow: see scripts/setup.sh)";
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* out) {
-        const char* name = info->dlpi_name ? info->dlpi_name : "";
-        if (std::strstr(name, "openblas"))
-          *static_cast<std::string*>(out) = "OpenBLAS";
-        else if (std::strstr(name, "blis"))
-          *static_cast<std::string*>(out) = "BLIS";
-        else if (std::strstr(name, "libmkl"))
-          *static_cast<std::string*>(out) = "MKL";
-        return 0;
-      },
-      &blas);
+  // The BLAS that serves LibTorch's sgemm_ calls: the library the dynamic linker resolved it in,
+  // through its symlinks (Debian's alternatives point libblas.so.3 at one implementation).
+  std::string blas = "no BLAS";
+  Dl_info info{};
+  if (void* gemm = dlsym(RTLD_DEFAULT, "sgemm_"); gemm && dladdr(gemm, &info) && info.dli_fname) {
+    char resolved[PATH_MAX];
+    const std::string path = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
+    if (path.find("openblas") != std::string::npos)
+      blas = "OpenBLAS";
+    else if (path.find("blis") != std::string::npos)
+      blas = "BLIS";
+    else if (path.find("mkl") != std::string::npos)
+      blas = "MKL";
+    else
+      blas = "reference BLAS (slow: scripts/setup.sh selects OpenBLAS)";
+  }
   return vector + " kernels, " + blas + ", " + std::to_string(at::get_num_threads()) + " thread" +
          (at::get_num_threads() == 1 ? "" : "s");
 }

@@ -72,6 +72,34 @@ class PlotLayoutTests : public QObject {
     QCOMPARE(rates->plotLayout()->rowCount(), rowsEmpty);
   }
 
+  // Entries too wide for one row wrap onto more rows, whole; a wrapped legend has empty cells,
+  // which the next layout must step over (3 entries in 2 columns once crashed it).
+  void wideLegendsWrapWithoutCuttingEntries() {
+    QCustomPlot plot;
+    widgets::stylePlot(&plot, "iteration", "loss");
+    widgets::showLegendWhenFilled(&plot);
+    for (const char* name : {"batch loss (soft rounding)", "nearest rounding, all samples: 0.3954",
+                             "learned rounding, all samples: 0.3006"}) {
+      QCPGraph* g = plot.addGraph();
+      g->setName(name);
+      g->setData({0, 1}, {1, 2});
+    }
+    plot.resize(650, 400);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    for (int i = 0; i < 3; ++i) plot.replot();
+    QVERIFY(plot.legend->rowCount() >= 2);
+    for (int i = 0; i < plot.legend->itemCount(); ++i)
+      if (QCPAbstractLegendItem* entry = plot.legend->item(i)) {
+        QVERIFY(entry->outerRect().width() >= entry->minimumOuterSizeHint().width());
+        QVERIFY(entry->outerRect().right() <= plot.width());
+      }
+    plot.resize(1600, 400);  // room for all three on one row again
+    plot.replot();
+    plot.replot();
+    QCOMPARE(plot.legend->columnCount(), 3);
+  }
+
   void headroomOnLinearAndLogAxes() {
     QCustomPlot plot;
     plot.yAxis->setRange(0, 50);
@@ -112,6 +140,12 @@ class PlotLayoutTests : public QObject {
     plot.replot();
     QVERIFY(!widgets::resetPlotZoom(&plot));
     QCOMPARE(plot.xAxis->range().lower, 100.0);
+    // A right-click (its release goes to the context menu) is no drag: the view's next ranges
+    // are still home.
+    QTest::mousePress(&plot, Qt::RightButton, Qt::NoModifier, centre.toPoint());
+    plot.xAxis->setRange(300, 400);
+    plot.replot();
+    QVERIFY(!widgets::resetPlotZoom(&plot));
   }
 
   void copyPutsThePlotOnTheClipboard() {

@@ -373,7 +373,8 @@ class MainWindowTests : public QObject {
     doc->undoStack()->undo();
     for (int row : {1, 2}) QCOMPARE(alloc->index(row, app::AllocationTableModel::Bits).data().toInt(), 8);
     // Clicking a point of the Pareto front loads that allocation (one undo step).
-    w.views()->setCurrentWidget(panel);
+    w.showView(panel);
+    QVERIFY(panel->isVisible());
     QApplication::processEvents();
     panel->paretoPlot()->plot()->replot();
     const int point = static_cast<int>(panel->paretoFront().size()) / 3;
