@@ -143,6 +143,10 @@ void WeightHistogramView::setChannelRanges(const std::vector<float>& fp, int64_t
   range->setPen(QPen(fpColor()));
   setPlotTitle(ranges_, QString("Per-channel ranges — %1 channels").arg(rows));
   ranges_->rescaleAxes();
+  // Room at both ends, so that the widest channel's bar touches neither edge.
+  const QCPRange y = ranges_->yAxis->range();
+  ranges_->yAxis->setRange(y.lower - 0.06 * y.size(), y.upper + 0.06 * y.size());
+  ranges_->xAxis->setRange(ranges_->xAxis->range().lower - 0.7, ranges_->xAxis->range().upper + 0.7);
   ranges_->replot();
 }
 
