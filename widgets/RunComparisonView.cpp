@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "widgets/DataFileBar.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/TableExport.h"
@@ -38,7 +39,8 @@ RunComparisonView::RunComparisonView(QWidget* parent)
       summary_(new QLabel),
       model_(new RunComparisonModel(this)),
       table_(new QTableView),
-      plot_(new QCustomPlot) {
+      plot_(new QCustomPlot),
+      validation_(new DataFileBar("Validation set")) {
   a_->setObjectName("compareRunA");
   b_->setObjectName("compareRunB");
   a_->setToolTip("The reference run (A)");
@@ -73,6 +75,7 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(validation_);
   layout->addLayout(controls);
   layout->addWidget(summary_);
   layout->addWidget(split, 1);

@@ -14,6 +14,10 @@ class QLabel;
 class QTableView;
 
 namespace roundlab::widgets {
+class DataFileBar;
+}
+
+namespace roundlab::widgets {
 
 class RunComparisonView : public QWidget {
   Q_OBJECT
@@ -30,6 +34,8 @@ class RunComparisonView : public QWidget {
   QTableView* table() const { return table_; }
   QCustomPlot* sqnrPlot() const { return plot_; }
   const RunComparisonModel* model() const { return model_; }
+  // The validation set the runs are evaluated on (and its Change… button).
+  DataFileBar* validationBar() const { return validation_; }
 
  private:
   void compare();
@@ -39,6 +45,7 @@ class RunComparisonView : public QWidget {
   RunComparisonModel* model_;
   QTableView* table_;
   QCustomPlot* plot_;
+  DataFileBar* validation_;
 };
 
 }  // namespace roundlab::widgets

@@ -35,6 +35,7 @@
 #include "app/gui/RunPanel.h"
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
+#include "widgets/DataFileBar.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
@@ -218,7 +219,7 @@ MainWindow::MainWindow(QWidget* parent)
             const bool recovered = path == autosavePath();  // a recovered run is saved anew
             sessionPath_ = recovered ? QString() : path;
             setUnsaved(recovered);
-            calibration_ = calibrationPath;
+            setCalibrationPath(calibrationPath);
             addRecentFile(path);
             // The job ended with the session's run (onQuantized).
             jobs_->report("Session opened: " + path + " (model " + modelPath + ")");
@@ -264,8 +265,19 @@ MainWindow::MainWindow(QWidget* parent)
     startQuantization(r, true);
   });
   const DemoAssets demo = findDemoAssets();
-  calibration_ = demo.calibration;
-  validation_ = demo.validation;
+  setCalibrationPath(demo.calibration);
+  setValidationPath(demo.validation);
+  auto chooseData = [this](const QString& what, auto set) {
+    const QString path =
+        QFileDialog::getOpenFileName(this, "Open " + what, {}, "RoundLab HDF5 (*.h5 *.hdf5);;All files (*)");
+    if (path.isEmpty()) return;
+    (this->*set)(path);
+    log_->log(widgets::LogConsole::Info, what.left(1).toUpper() + what.mid(1) + ": " + path);
+  };
+  connect(run_->calibrationBar(), &widgets::DataFileBar::changeRequested, this,
+          [chooseData] { chooseData("calibration set", &MainWindow::setCalibrationPath); });
+  connect(compare_->validationBar(), &widgets::DataFileBar::changeRequested, this,
+          [chooseData] { chooseData("validation set", &MainWindow::setValidationPath); });
   restoreWindowLayout();
   applyColorScheme(QSettings().value("appearance/scheme", 0).toInt());
   log_->log(widgets::LogConsole::Info, QString("RoundLab %1, LibTorch %2")
@@ -294,6 +306,16 @@ void MainWindow::updateMemory() {
   const double mib = fields[1].toDouble() * 4096.0 / (1024.0 * 1024.0);
   memory_->setText(QString("%1 MiB").arg(mib, 0, 'f', 0));
   memory_->setToolTip("Resident memory of RoundLab (model, calibration data, results)");
+}
+
+void MainWindow::setCalibrationPath(const QString& path) {
+  calibration_ = path;
+  run_->calibrationBar()->setFile(path);
+}
+
+void MainWindow::setValidationPath(const QString& path) {
+  validation_ = path;
+  compare_->validationBar()->setFile(path);
 }
 
 void MainWindow::updateTitle() {

@@ -78,7 +78,10 @@ class MainWindow : public QMainWindow {
   AllocationDocument* allocation() const { return allocation_; }
   AllocationPanel* allocationPanel() const { return allocationPanel_; }
   QString calibrationPath() const { return calibration_; }
-  void setCalibrationPath(const QString& path) { calibration_ = path; }
+  // The data runs use, shown (and changeable) in the Run and Evaluate views.
+  void setCalibrationPath(const QString& path);
+  QString validationPath() const { return validation_; }
+  void setValidationPath(const QString& path);
   // How the data file at `path` is read from now on (the user's answer when normalizationAsked);
   // repeats the job that stopped to ask, if there is one.
   void setDataNormalization(const QString& path, Normalization normalization);

@@ -195,7 +195,7 @@ void MainWindow::openAnyFile(const QString& path) {
   if (suffix == "rlab") {
     openSession(path);
   } else if (suffix == "h5" || suffix == "hdf5") {
-    calibration_ = path;
+    setCalibrationPath(path);
     addRecentFile(path);
     status_->setText("Calibration set: " + path);
     log_->log(widgets::LogConsole::Info, "Calibration set: " + path);

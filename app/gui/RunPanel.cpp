@@ -12,6 +12,7 @@
 
 #include "app/gui/AdvancedRunSettings.h"
 #include "app/gui/FormFields.h"
+#include "widgets/DataFileBar.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 
@@ -45,7 +46,8 @@ RunPanel::RunPanel(QWidget* parent)
       eta_(new QLabel),
       stage_(new QLabel),
       plot_(new QCustomPlot),
-      advanced_(new AdvancedRunSettings) {
+      advanced_(new AdvancedRunSettings),
+      calibration_(new widgets::DataFileBar("Calibration set")) {
   advanced_->setObjectName("advancedSettings");
   method_->setCurrentText("adaround");
   lr_->setDecimals(5);
@@ -86,6 +88,7 @@ RunPanel::RunPanel(QWidget* parent)
   settings->addWidget(advanced_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(settings);
+  layout->addWidget(calibration_);
   layout->addLayout(buttons);
   layout->addWidget(progress_);
   layout->addWidget(stage_);

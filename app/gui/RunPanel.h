@@ -15,6 +15,10 @@ class QPushButton;
 class QSpinBox;
 class QCustomPlot;
 
+namespace roundlab::widgets {
+class DataFileBar;
+}
+
 namespace roundlab::app {
 
 class AdvancedRunSettings;
@@ -30,6 +34,8 @@ class RunPanel : public QWidget {
   QPushButton* cancelButton() const { return cancel_; }
   QProgressBar* progressBar() const { return progress_; }
   QCustomPlot* lossPlot() const { return plot_; }
+  // The calibration set runs draw their samples from (and its Change… button).
+  widgets::DataFileBar* calibrationBar() const { return calibration_; }
   void setModelLoaded(bool loaded);
   // Another job (an importance estimate, a save) runs: Start waits, the curve and progress stay.
   void setBusy(bool busy);
@@ -57,6 +63,7 @@ class RunPanel : public QWidget {
   QLabel *eta_, *stage_;
   QCustomPlot* plot_;
   AdvancedRunSettings* advanced_;
+  widgets::DataFileBar* calibration_;
   QuantizationRequest base_;
   QElapsedTimer clock_;
   bool running_ = false, loaded_ = false;

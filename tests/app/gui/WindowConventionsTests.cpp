@@ -22,7 +22,9 @@
 #include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "widgets/DataFileBar.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/RunComparisonView.h"
 
 using namespace roundlab;
 
@@ -134,6 +136,23 @@ class WindowConventionsTests : public QObject {
     QVERIFY(saved.wait(120000));
     QVERIFY(!w.isWindowModified());
     QVERIFY2(w.windowTitle().startsWith("study.rlab"), qPrintable(w.windowTitle()));
+  }
+
+  // The Run view names the calibration set and Evaluate the validation set, and follow a change.
+  void runAndEvaluateNameTheirData() {
+    app::MainWindow w;
+    const auto* calibration = w.runPanel()->calibrationBar();
+    const auto* validation = w.compareView()->validationBar();
+    QVERIFY2(calibration->label()->text().contains("fmnist_calib.h5"), qPrintable(calibration->label()->text()));
+    QVERIFY2(validation->label()->text().contains("fmnist_val.h5"), qPrintable(validation->label()->text()));
+    QCOMPARE(calibration->file(), w.calibrationPath());
+    const QString other = QString(ROUNDLAB_TEST_DATA_DIR) + "/other set.h5";
+    w.openAnyFile(other);  // an .h5 opened from File, recent files or a drop becomes the calibration set
+    QCOMPARE(w.calibrationPath(), other);
+    QVERIFY(calibration->label()->text().contains("other set.h5"));
+    QCOMPARE(calibration->label()->toolTip(), other);
+    w.setValidationPath({});
+    QVERIFY(validation->label()->text().contains("none"));
   }
 
   void aboutNamesVersionsAndKernels() {
