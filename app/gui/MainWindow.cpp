@@ -334,14 +334,14 @@ void MainWindow::setUnsaved(bool unsaved) {
   updateTitle();
 }
 
-bool MainWindow::askToSaveBeforeClosing() {
+bool MainWindow::settleUnsavedResults(const QString& before, const std::function<void()>& then) {
   if (!isWindowModified() || !report_ || qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) return true;
   if (jobs_->running()) {  // a session is written on the engine thread, after the running job
-    QMessageBox::information(this, "RoundLab", "A job is running: cancel it (Esc) or wait, then close again.");
+    QMessageBox::information(this, "RoundLab", "A job is running: cancel it (Esc) or wait, then try again.");
     return false;
   }
   const auto answer = QMessageBox::question(
-      this, "RoundLab", "Save the session before closing?\n\nThe last run's results are in no session file yet.",
+      this, "RoundLab", "Save the session before " + before + "?\n\nThe last run's results are in no session file yet.",
       QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
   if (answer == QMessageBox::Discard) return true;
   if (answer == QMessageBox::Cancel) return false;
@@ -349,19 +349,19 @@ bool MainWindow::askToSaveBeforeClosing() {
   if (path.isEmpty() || path == autosavePath())
     path = QFileDialog::getSaveFileName(this, "Save session", "run.rlab", "RoundLab session (*.rlab)");
   if (path.isEmpty()) return false;
-  // The window closes once the session is written; a failed save leaves it open (and says why).
-  auto* closeAfter = new QObject(this);
-  connect(this, &MainWindow::sessionSaved, closeAfter, [this, closeAfter] {
-    closeAfter->deleteLater();
-    close();
+  // `then` follows once the session is written; a failed save stops there (and says why).
+  auto* after = new QObject(this);
+  connect(this, &MainWindow::sessionSaved, after, [after, then] {
+    after->deleteLater();
+    then();
   });
-  connect(this, &MainWindow::jobFailed, closeAfter, [closeAfter] { closeAfter->deleteLater(); });
+  connect(this, &MainWindow::jobFailed, after, [after] { after->deleteLater(); });
   saveSessionAs(path);
   return false;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (!askToSaveBeforeClosing()) {
+  if (!settleUnsavedResults("closing", [this] { close(); })) {
     event->ignore();
     return;
   }
@@ -415,6 +415,7 @@ void MainWindow::openModel(const QString& path) {
     status_->setText("A job is running; cancel it before opening another model.");
     return;
   }
+  if (!settleUnsavedResults("opening another model", [this, path] { openModel(path); })) return;
   pendingPath_ = path;
   status_->setText("Loading " + path + " …");
   engine_.load(path);  // jobs run one after another on the engine thread

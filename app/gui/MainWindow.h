@@ -10,6 +10,8 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+#include <functional>
+
 #include <memory>
 
 #include "app/gui/EngineThread.h"
@@ -143,8 +145,9 @@ class MainWindow : public QMainWindow {
   // no session file holds.
   void updateTitle();
   void setUnsaved(bool unsaved);
-  // On close with unsaved results: Save (then close once written), Discard or Cancel; true to close now.
-  bool askToSaveBeforeClosing();
+  // Before `before` ("closing", "opening another model") with results no session holds: Save
+  // (then `then` once written), Discard or Cancel. True to go on now.
+  bool settleUnsavedResults(const QString& before, const std::function<void()>& then);
   void buildFileMenu(QMenu* file);
   void buildExportMenu(QMenu* menu);
   void buildViewMenu(QMenu* menu);

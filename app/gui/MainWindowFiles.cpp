@@ -249,6 +249,7 @@ void MainWindow::saveSessionAs(const QString& path) {
 }
 
 void MainWindow::openSession(const QString& path) {
+  if (!jobs_->running() && !settleUnsavedResults("opening a session", [this, path] { openSession(path); })) return;
   if (jobs_->begin("Opening session " + path)) engine_.openSession(path);
 }
 

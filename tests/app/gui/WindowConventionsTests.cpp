@@ -7,6 +7,7 @@
 #include <QGuiApplication>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QTimer>
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationPanel.h"
@@ -153,6 +155,48 @@ class WindowConventionsTests : public QObject {
     QCOMPARE(calibration->label()->toolTip(), other);
     w.setValidationPath({});
     QVERIFY(validation->label()->text().contains("none"));
+  }
+
+  // Opening another model over a run no session holds asks first: Cancel keeps everything,
+  // Discard opens it. (The question is a real modal box, answered by clicking its button.)
+  void openingAnotherModelAsksAboutAnUnsavedRun() {
+    qunsetenv("ROUNDLAB_NO_DIALOGS");
+    struct Restore {
+      ~Restore() { qputenv("ROUNDLAB_NO_DIALOGS", "1"); }  // also when a check fails midway
+    } restore;
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::Rtn;
+    r.calibrationCount = 32;
+    w.startQuantization(r);
+    QVERIFY(done.wait(120000));
+    QVERIFY(w.isWindowModified());
+    QString asked;
+    const auto answer = [&asked](QMessageBox::StandardButton button) {
+      QTimer::singleShot(200, [&asked, button] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+          asked = box->text();
+          box->button(button)->click();
+        }
+      });
+    };
+    answer(QMessageBox::Cancel);
+    w.openDemo();
+    QVERIFY2(asked.contains("opening another model"), qPrintable(asked));
+    QVERIFY(!loaded.wait(1500));  // cancelled: nothing opens, the run stays
+    QVERIFY(w.lastRun() && w.isWindowModified());
+    asked.clear();
+    answer(QMessageBox::Discard);
+    w.openDemo();
+    QVERIFY(!asked.isEmpty());
+    QVERIFY(loaded.wait(120000));
+    QVERIFY(!w.lastRun());
+    QVERIFY(!w.isWindowModified());
   }
 
   void aboutNamesVersionsAndKernels() {
