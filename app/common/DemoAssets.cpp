@@ -6,39 +6,39 @@
 
 namespace roundlab::app {
 
-DemoAssets findDemoAssets() {
+namespace {
+
+// The first folder holding `marker`: $`variable`, then <exe>/../`installed` (as the .deb puts
+// it), then `source` (a build tree). Canonical; empty when none does.
+QString bundledFolder(const char* variable, const QString& installed, const QString& source, const QString& marker) {
   QStringList candidates;
-  const QString env = qEnvironmentVariable("ROUNDLAB_DEMO_DIR");
+  const QString env = qEnvironmentVariable(variable);
   if (!env.isEmpty()) candidates << env;
-  if (QCoreApplication::instance())
-    candidates << QDir(QCoreApplication::applicationDirPath()).filePath("../share/roundlab/demo");
-  candidates << QStringLiteral(ROUNDLAB_SOURCE_DEMO_DIR);
-  for (const QString& c : candidates) {
-    QDir d(c);
-    if (!QFileInfo::exists(d.filePath("fmnist_resnet.pt"))) continue;
-    DemoAssets a;
-    a.dir = d.canonicalPath();
-    a.resnet = d.canonicalPath() + "/fmnist_resnet.pt";
-    a.transformer = d.canonicalPath() + "/fmnist_transformer.pt";
-    a.calibration = d.canonicalPath() + "/fmnist_calib.h5";
-    a.validation = d.canonicalPath() + "/fmnist_val.h5";
-    a.manifest = d.canonicalPath() + "/demo.json";
-    return a;
-  }
+  if (QCoreApplication::instance()) candidates << QDir(QCoreApplication::applicationDirPath()).filePath(installed);
+  candidates << source;
+  for (const QString& c : candidates)
+    if (QFileInfo::exists(QDir(c).filePath(marker))) return QDir(c).canonicalPath();
   return {};
 }
 
+}  // namespace
+
+DemoAssets findDemoAssets() {
+  const QString dir = bundledFolder("ROUNDLAB_DEMO_DIR", "../share/roundlab/demo",
+                                    QStringLiteral(ROUNDLAB_SOURCE_DEMO_DIR), "fmnist_resnet.pt");
+  if (dir.isEmpty()) return {};
+  DemoAssets a;
+  a.dir = dir;
+  a.resnet = dir + "/fmnist_resnet.pt";
+  a.transformer = dir + "/fmnist_transformer.pt";
+  a.calibration = dir + "/fmnist_calib.h5";
+  a.validation = dir + "/fmnist_val.h5";
+  a.manifest = dir + "/demo.json";
+  return a;
+}
+
 QString findDocumentation() {
-  QStringList candidates;
-  const QString env = qEnvironmentVariable("ROUNDLAB_DOCS_DIR");
-  if (!env.isEmpty()) candidates << env;
-  if (QCoreApplication::instance())
-    candidates << QDir(QCoreApplication::applicationDirPath()).filePath("../share/doc/roundlab");
-  candidates << QStringLiteral(ROUNDLAB_SOURCE_DIR);
-  for (const QString& c : candidates)
-    if (QFileInfo::exists(QDir(c).filePath("README.md")) && QFileInfo::exists(QDir(c).filePath("docs")))
-      return QDir(c).canonicalPath();
-  return {};
+  return bundledFolder("ROUNDLAB_DOCS_DIR", "../share/doc/roundlab", QStringLiteral(ROUNDLAB_SOURCE_DIR), "README.md");
 }
 
 }  // namespace roundlab::app
