@@ -10,6 +10,7 @@ namespace roundlab::widgets {
 DataFileBar::DataFileBar(const QString& role, QWidget* parent)
     : QWidget(parent), role_(role), label_(new QLabel), change_(new QPushButton("Change…")) {
   label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  label_->setWordWrap(true);  // a long path wraps rather than widening the view
   change_->setToolTip("Choose another " + role.toLower() + " (an HDF5 file of images and labels)");
   auto* layout = new QHBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -21,12 +22,30 @@ DataFileBar::DataFileBar(const QString& role, QWidget* parent)
 
 void DataFileBar::setFile(const QString& path) {
   path_ = path;
-  const QFileInfo info(path);
-  label_->setText(path.isEmpty()
-                      ? QString("%1: none — choose one").arg(role_)
-                      : QString("%1: <b>%2</b> (in %3)")
-                            .arg(role_, info.fileName().toHtmlEscaped(), info.absolutePath().toHtmlEscaped()));
-  label_->setToolTip(path);
+  description_ = path.isEmpty() ? QString() : QString("reading…");
+  sha256_.clear();
+  showText();
+}
+
+void DataFileBar::setDescription(const QString& path, const QString& description, const QString& sha256) {
+  if (path != path_) return;  // a description of a file the bar no longer shows
+  description_ = description;
+  sha256_ = sha256;
+  showText();
+}
+
+void DataFileBar::showText() {
+  if (path_.isEmpty()) {
+    label_->setText(QString("%1: none — choose one").arg(role_));
+    label_->setToolTip({});
+    return;
+  }
+  const QFileInfo info(path_);
+  QString details = description_.toHtmlEscaped();
+  if (!sha256_.isEmpty()) details += " · SHA-256 " + sha256_.left(12) + "…";
+  label_->setText(QString("%1: <b>%2</b> — %3 (in %4)")
+                      .arg(role_, info.fileName().toHtmlEscaped(), details, info.absolutePath().toHtmlEscaped()));
+  label_->setToolTip(path_ + (sha256_.isEmpty() ? QString() : "\nSHA-256 " + sha256_));
 }
 
 }  // namespace roundlab::widgets

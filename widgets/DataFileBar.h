@@ -1,7 +1,8 @@
 #pragma once
-// Which data file a view works on, in one line — "Calibration set: fmnist_calib.h5 (in
-// /usr/share/roundlab/demo)", the whole path in its tooltip — with a Change… button beside it, so
-// the user sees and changes the data where the numbers it makes are shown.
+// Which data file a view works on, in one line — "Calibration set: fmnist_calib.h5 — 1,024
+// samples of 1×28×28, labelled · SHA-256 3f2a9c1e… (in /usr/share/roundlab/demo)", the whole path
+// and hash in its tooltip — with a Change… button beside it, so the user sees and changes the data
+// where the numbers it makes are shown.
 #include <QWidget>
 
 class QLabel;
@@ -14,7 +15,11 @@ class DataFileBar : public QWidget {
  public:
   // `role`: what the file is for ("Calibration set").
   explicit DataFileBar(const QString& role, QWidget* parent = nullptr);
+  // A new file: its description follows (setDescription) once the engine has read it.
   void setFile(const QString& path);
+  // What the file at `path` holds ("1,024 samples of 1×28×28, labelled") and its SHA-256 (empty
+  // when it does not open); ignored unless `path` is still the bar's file.
+  void setDescription(const QString& path, const QString& description, const QString& sha256);
   QString file() const { return path_; }
   QLabel* label() const { return label_; }
   QPushButton* changeButton() const { return change_; }
@@ -23,7 +28,8 @@ class DataFileBar : public QWidget {
   void changeRequested();
 
  private:
-  QString role_, path_;
+  void showText();
+  QString role_, path_, description_, sha256_;
   QLabel* label_;
   QPushButton* change_;
 };

@@ -16,9 +16,15 @@ struct RunLayerResult {
 };
 
 struct RunSummary {
-  QString label;
+  QString label;                  // e.g. "#2 adaround W3A32" or "#2 the user's name"
   double top1Fp = -1, top1 = -1;  // -1: not evaluated
   std::vector<RunLayerResult> layers;
+  int number = 0;       // the run's number in its session
+  QString name;         // the user's name for it (empty: none)
+  QString settings;     // method and widths, e.g. "adaround W3A32"
+  double seconds = 0;   // wall time of the run
+  bool shown = false;   // the run every view shows (and sessions and exports write)
+  bool canShow = true;  // false: its weights were not kept, it cannot be shown again
 };
 
 // Output MSE over output power implied by an SQNR in dB: 10^(−SQNR/10).

@@ -15,6 +15,7 @@
 #include "widgets/DataFileBar.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/RunHistoryTable.h"
 #include "widgets/TableExport.h"
 
 namespace roundlab::widgets {
@@ -40,7 +41,8 @@ RunComparisonView::RunComparisonView(QWidget* parent)
       model_(new RunComparisonModel(this)),
       table_(new QTableView),
       plot_(new QCustomPlot),
-      validation_(new DataFileBar("Validation set")) {
+      validation_(new DataFileBar("Validation set")),
+      history_(new RunHistoryTable) {
   a_->setObjectName("compareRunA");
   b_->setObjectName("compareRunB");
   a_->setToolTip("The reference run (A)");
@@ -66,19 +68,27 @@ RunComparisonView::RunComparisonView(QWidget* parent)
   controls->addWidget(a_, 1);
   controls->addWidget(new QLabel("Run B"));
   controls->addWidget(b_, 1);
+  auto* comparison = new QWidget;
+  auto* comparisonLayout = new QVBoxLayout(comparison);
+  comparisonLayout->setContentsMargins(0, 0, 0, 0);
+  comparisonLayout->addLayout(controls);
+  comparisonLayout->addWidget(summary_);
+  comparisonLayout->addWidget(table_, 1);
   auto* split = new QSplitter(Qt::Vertical);
-  split->addWidget(table_);
+  split->addWidget(history_);
+  split->addWidget(comparison);
   split->addWidget(plot_);
-  // A bar per layer and run: the plot gets two thirds of the height.
+  // A bar per layer and run: the plot gets half the height.
+  history_->setMinimumHeight(110);
   plot_->setMinimumHeight(260);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 2);
+  split->setStretchFactor(2, 3);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(validation_);
-  layout->addLayout(controls);
-  layout->addWidget(summary_);
   layout->addWidget(split, 1);
+  connect(history_, &RunHistoryTable::compareRequested, this, &RunComparisonView::compareRuns);
   connect(a_, &QComboBox::currentIndexChanged, this, [this] { compare(); });
   connect(b_, &QComboBox::currentIndexChanged, this, [this] { compare(); });
   compare();
@@ -90,18 +100,40 @@ void RunComparisonView::refreshPalette() {
 }
 
 void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
+  auto numberAt = [this](int i) { return i >= 0 && i < static_cast<int>(runs_.size()) ? runs_[i].number : 0; };
+  const int keptA = numberAt(a_->currentIndex()), keptB = numberAt(b_->currentIndex() - 1);
+  const bool added = !runs.empty() && std::none_of(runs_.begin(), runs_.end(),
+                                                   [&](const RunSummary& r) { return r.number == runs.back().number; });
   runs_ = std::move(runs);
-  const QSignalBlocker ba(a_), bb(b_);
-  a_->clear();
-  b_->clear();
-  b_->addItem("(none)");
-  for (const RunSummary& r : runs_) {
-    a_->addItem(r.label);
-    b_->addItem(r.label);
+  history_->setRuns(runs_);
+  {
+    const QSignalBlocker ba(a_), bb(b_);
+    a_->clear();
+    b_->clear();
+    b_->addItem("(none)");
+    for (const RunSummary& r : runs_) {
+      a_->addItem(r.label);
+      b_->addItem(r.label);
+    }
   }
   const int n = static_cast<int>(runs_.size());
-  a_->setCurrentIndex(n >= 2 ? n - 2 : n - 1);
-  b_->setCurrentIndex(n >= 2 ? n : 0);  // index 0 is "(none)"
+  const int latest = n ? runs_[n - 1].number : 0, previous = n >= 2 ? runs_[n - 2].number : 0;
+  if (added || !keptA)
+    compareRuns(previous ? previous : latest, previous ? latest : 0);
+  else
+    compareRuns(keptA, keptB);
+}
+
+void RunComparisonView::compareRuns(int a, int b) {
+  auto indexOf = [this](int number) {
+    for (size_t i = 0; i < runs_.size(); ++i)
+      if (runs_[i].number == number) return static_cast<int>(i);
+    return -1;
+  };
+  const QSignalBlocker ba(a_), bb(b_);
+  const int ia = indexOf(a);
+  a_->setCurrentIndex(ia >= 0 ? ia : static_cast<int>(runs_.size()) - 1);
+  b_->setCurrentIndex(indexOf(b) + 1);  // index 0 is "(none)"
   compare();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// The Evaluate / compare view: accuracy before and after quantization, and two runs of this
-// session side by side — top-1 of each, a per-layer table (bits, SQNR, relative MSE, flips and
-// the SQNR delta) and the per-layer SQNR of both as bars.
+// The Evaluate / compare view: every run of the session (RunHistoryTable: show, rename, delete),
+// accuracy before and after quantization, and any two runs side by side — top-1 of each, a
+// per-layer table (bits, SQNR, relative MSE, flips and the SQNR delta) and the per-layer SQNR of
+// both as bars.
 #include <QWidget>
 
 #include <vector>
@@ -15,7 +16,8 @@ class QTableView;
 
 namespace roundlab::widgets {
 class DataFileBar;
-}
+class RunHistoryTable;
+}  // namespace roundlab::widgets
 
 namespace roundlab::widgets {
 
@@ -24,8 +26,11 @@ class RunComparisonView : public QWidget {
  public:
   explicit RunComparisonView(QWidget* parent = nullptr);
 
-  // Runs oldest first; the view compares the previous run (A) with the latest (B).
+  // Runs oldest first. After a new run the view compares the previous run (A) with the latest
+  // (B); otherwise (a rename, a delete, another run shown) it keeps comparing the same two.
   void setRuns(std::vector<RunSummary> runs);
+  // Compares runs number a and b (b = 0: a alone).
+  void compareRuns(int a, int b);
   void refreshPalette();
 
   QComboBox* runA() const { return a_; }
@@ -36,6 +41,7 @@ class RunComparisonView : public QWidget {
   const RunComparisonModel* model() const { return model_; }
   // The validation set the runs are evaluated on (and its Change… button).
   DataFileBar* validationBar() const { return validation_; }
+  RunHistoryTable* history() const { return history_; }
 
  private:
   void compare();
@@ -46,6 +52,7 @@ class RunComparisonView : public QWidget {
   QTableView* table_;
   QCustomPlot* plot_;
   DataFileBar* validation_;
+  RunHistoryTable* history_;
 };
 
 }  // namespace roundlab::widgets

@@ -1,8 +1,10 @@
 #include "app/gui/EngineThread.h"
 
 #include <QElapsedTimer>
+#include <QLocale>
 
 #include "engine/core/Error.h"
+#include "engine/core/Sha256.h"
 
 namespace roundlab::app {
 
@@ -153,10 +155,63 @@ void EngineWorker::exportModel(ExportKind kind, const QString& path, const QStri
   });
 }
 
+RunHistory EngineWorker::history() const {
+  RunHistory h;
+  h.runs = workspace_.runs();
+  for (const RunPtr& r : h.runs)
+    if (workspace_.hasRunWeights(r->number)) h.runsWithWeights.push_back(r->number);
+  h.current = workspace_.currentRun();
+  h.snapshot = workspace_.snapshot();
+  return h;
+}
+
+void EngineWorker::selectRun(int number) {
+  requireEngineThread("selectRun");
+  runJob([&] {
+    workspace_.selectRun(number);
+    Q_EMIT historyChanged(history());
+  });
+}
+
+void EngineWorker::deleteRun(int number) {
+  requireEngineThread("deleteRun");
+  runJob([&] {
+    workspace_.deleteRun(number);
+    Q_EMIT historyChanged(history());
+  });
+}
+
+void EngineWorker::renameRun(int number, const QString& name) {
+  requireEngineThread("renameRun");
+  runJob([&] {
+    workspace_.renameRun(number, name.toStdString());
+    Q_EMIT historyChanged(history());
+  });
+}
+
+void EngineWorker::describeData(const QString& path) {
+  requireEngineThread("describeData");
+  // Read as stored (no normalisation question): only its size, shape and labels are wanted.
+  try {
+    DataOptions asStored;
+    asStored.normalization = Normalization::None;
+    const DatasetInfo info = openDataset(path.toStdString(), asStored)->info();
+    QStringList shape;
+    for (int64_t d : info.sampleShape) shape << QString::number(d);
+    const QString text = QString("%1 samples of %2%3")
+                             .arg(QLocale().toString(static_cast<qlonglong>(info.samples)), shape.join("×"),
+                                  info.hasLabels ? QString(", labelled") : QString(", no labels"));
+    Q_EMIT dataDescribed(path, text, QString::fromStdString(sha256File(path.toStdString())));
+  } catch (const std::exception& e) {
+    Q_EMIT dataDescribed(path, "does not open: " + QString::fromStdString(e.what()), {});
+  }
+}
+
 EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new EngineWorker) {
   qRegisterMetaType<SnapshotPtr>();
   qRegisterMetaType<RunPtr>();
   qRegisterMetaType<ImportancePtr>();
+  qRegisterMetaType<RunHistory>();
   thread_.setObjectName("RoundLab engine");
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -211,6 +266,22 @@ void EngineThread::exportModel(ExportKind kind, const QString& path, const QStri
 
 void EngineThread::setNormalization(const QString& path, Normalization normalization) {
   post([path, normalization](EngineWorker* w) { w->setNormalization(path, normalization); });
+}
+
+void EngineThread::selectRun(int number) {
+  post([number](EngineWorker* w) { w->selectRun(number); });
+}
+
+void EngineThread::deleteRun(int number) {
+  post([number](EngineWorker* w) { w->deleteRun(number); });
+}
+
+void EngineThread::renameRun(int number, const QString& name) {
+  post([number, name](EngineWorker* w) { w->renameRun(number, name); });
+}
+
+void EngineThread::describeData(const QString& path) {
+  post([path](EngineWorker* w) { w->describeData(path); });
 }
 
 }  // namespace roundlab::app

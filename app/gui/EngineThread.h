@@ -16,6 +16,15 @@
 
 namespace roundlab::app {
 
+// The workspace's runs after a change to the history: every run, the one the model holds now
+// (null: FP) and the model as it is now.
+struct RunHistory {
+  std::vector<RunPtr> runs;
+  std::vector<int> runsWithWeights;  // the runs that can become current again
+  RunPtr current;
+  SnapshotPtr snapshot;
+};
+
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
@@ -38,6 +47,12 @@ class EngineWorker : public QObject {
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
   // How later jobs read the data file at `path` (the user's answer to normalizationAsked).
   void setNormalization(const QString& path, Normalization normalization);
+  // The run history: each emits historyChanged (or jobFailed).
+  void selectRun(int number);
+  void deleteRun(int number);
+  void renameRun(int number, const QString& name);
+  // What the data file at `path` holds and its SHA-256: dataDescribed follows.
+  void describeData(const QString& path);
 
  Q_SIGNALS:
   void loaded(roundlab::SnapshotPtr snapshot);
@@ -57,8 +72,12 @@ class EngineWorker : public QObject {
   // The job stopped (instead of jobFailed) because the data file at `path` holds float data whose
   // mean/std attributes may or may not have been applied: only the user knows; `message` says why.
   void normalizationAsked(const QString& path, const QString& message);
+  void historyChanged(roundlab::app::RunHistory history);
+  // `description`: e.g. "1,024 samples of 1×28×28, labelled", or why the file does not open.
+  void dataDescribed(const QString& path, const QString& description, const QString& sha256);
 
  private:
+  RunHistory history() const;
   void requireEngineThread(const char* operation) const;
   // Runs a job; errors (and cancel) become jobFailed, never an escape.
   void runJob(const std::function<void()>& job);
@@ -89,6 +108,10 @@ class EngineThread : public QObject {
   void openSession(const QString& path);
   void exportModel(ExportKind kind, const QString& path, const QString& probeData);
   void setNormalization(const QString& path, Normalization normalization);
+  void selectRun(int number);
+  void deleteRun(int number);
+  void renameRun(int number, const QString& name);
+  void describeData(const QString& path);
   void cancel() { current_.cancel(); }
 
  private:
@@ -105,3 +128,4 @@ class EngineThread : public QObject {
 Q_DECLARE_METATYPE(roundlab::SnapshotPtr)
 Q_DECLARE_METATYPE(roundlab::RunPtr)
 Q_DECLARE_METATYPE(roundlab::ImportancePtr)
+Q_DECLARE_METATYPE(roundlab::app::RunHistory)

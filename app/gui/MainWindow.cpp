@@ -43,6 +43,7 @@
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/RunHistoryTable.h"
 #include "widgets/ShadeLegend.h"
 #include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
@@ -183,6 +184,16 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::quantized, this, &MainWindow::onQuantized);
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
   connect(worker, &EngineWorker::normalizationAsked, this, &MainWindow::onNormalizationAsked);
+  connect(worker, &EngineWorker::historyChanged, this, &MainWindow::onHistoryChanged);
+  connect(worker, &EngineWorker::dataDescribed, this,
+          [this](const QString& path, const QString& description, const QString& sha256) {
+            run_->calibrationBar()->setDescription(path, description, sha256);
+            compare_->validationBar()->setDescription(path, description, sha256);
+          });
+  widgets::RunHistoryTable* history = compare_->history();
+  connect(history, &widgets::RunHistoryTable::showRequested, this, &MainWindow::showRun);
+  connect(history, &widgets::RunHistoryTable::deleteRequested, this, &MainWindow::deleteRun);
+  connect(history, &widgets::RunHistoryTable::renameRequested, this, &MainWindow::renameRun);
   connect(worker, &EngineWorker::layerFinished, this,
           [this](const QString& layer, int bits, double flipRate, double sqnrDb) {
             layerModel_->setLayerMetrics(layer.toStdString(), {bits, flipRate, sqnrDb});
@@ -311,11 +322,13 @@ void MainWindow::updateMemory() {
 void MainWindow::setCalibrationPath(const QString& path) {
   calibration_ = path;
   run_->calibrationBar()->setFile(path);
+  if (!path.isEmpty()) engine_.describeData(path);
 }
 
 void MainWindow::setValidationPath(const QString& path) {
   validation_ = path;
   compare_->validationBar()->setFile(path);
+  if (!path.isEmpty()) engine_.describeData(path);
 }
 
 void MainWindow::updateTitle() {
@@ -437,7 +450,8 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   allocation_->clear();
   layerModel_->setImportance({});
   importance_->clear();
-  runs_.clear();
+  history_.clear();
+  runsWithWeights_.clear();
   compare_->setRuns({});
   showSummary();
   run_->setModelLoaded(true);
@@ -508,18 +522,12 @@ void MainWindow::cancelJob() {
 void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot) {
   report_ = std::move(run);
   snapshot_ = std::move(snapshot);
-  allocationPanel_->setSummary(&snapshot_->summary);
-  showRunMetrics();
-  QStringList names;
-  std::vector<double> up, down;
-  for (const LayerOutcome& o : report_->result.layers) {
-    names << QString::fromStdString(o.layer);
-    up.push_back(o.weights ? static_cast<double>(o.flipsUp) / static_cast<double>(o.weights) : 0);
-    down.push_back(o.weights ? static_cast<double>(o.flipsDown) / static_cast<double>(o.weights) : 0);
-  }
-  flips_->setLayers(names, up, down);
-  addRunToComparison(*report_);
-  onLayerSelected();  // the views now show the quantized layer
+  history_.push_back(report_);
+  runsWithWeights_.push_back(report_->number);
+  // The workspace keeps the integer weights of its last runs only (Workspace::kKeptRunWeights).
+  while (runsWithWeights_.size() > Workspace::kKeptRunWeights) runsWithWeights_.erase(runsWithWeights_.begin());
+  showRunResults();
+  refreshRunHistory();
   const QString summary = report_->top1() >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
                                                      .arg(quantMethodName(report_->result.request.method))
                                                      .arg(report_->top1(), 0, 'f', 2)
@@ -536,6 +544,43 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
     engine_.autosave(autosavePath());  // crash recovery
   }
   Q_EMIT quantized();
+}
+
+void MainWindow::showRun(int number) {
+  if (jobs_->begin(QString("Showing run #%1").arg(number))) engine_.selectRun(number);
+}
+
+void MainWindow::deleteRun(int number) {
+  const auto run =
+      std::find_if(history_.begin(), history_.end(), [number](const RunPtr& r) { return r->number == number; });
+  if (run == history_.end()) return;
+  if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS") &&
+      QMessageBox::question(this, "RoundLab",
+                            QString("Delete run %1? Its results and weights are gone for good.")
+                                .arg(QString::fromStdString((*run)->label()))) != QMessageBox::Yes)
+    return;
+  if (jobs_->begin(QString("Deleting run #%1").arg(number))) engine_.deleteRun(number);
+}
+
+void MainWindow::renameRun(int number, const QString& name) {
+  if (jobs_->begin(QString("Renaming run #%1").arg(number)))
+    engine_.renameRun(number, name);
+  else
+    refreshRunHistory();  // the table shows the run's name as it is
+}
+
+void MainWindow::onHistoryChanged(const RunHistory& history) {
+  history_ = history.runs;
+  runsWithWeights_ = history.runsWithWeights;
+  report_ = history.current;
+  snapshot_ = history.snapshot;
+  showRunResults();
+  refreshRunHistory();
+  // What a session would hold changed (another run, a name, a deletion).
+  setUnsaved(report_ != nullptr);
+  jobs_->finish(report_ ? "Every view shows run " + QString::fromStdString(report_->label())
+                        : QString("No run left: every view shows the FP model"));
+  Q_EMIT runHistoryChanged();
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {

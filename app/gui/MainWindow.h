@@ -75,7 +75,13 @@ class MainWindow : public QMainWindow {
 
   // What the window shows: the model as of the last load or finished run (null before a load).
   const ModelSnapshot* snapshot() const { return snapshot_.get(); }
-  const RunRecord* lastRun() const { return report_.get(); }
+  const RunRecord* lastRun() const { return report_.get(); }  // the run the views show
+  // The run history (Evaluate): every run of the session, oldest first. Showing, deleting and
+  // renaming run on the engine thread; runHistoryChanged follows.
+  const std::vector<RunPtr>& runHistory() const { return history_; }
+  void showRun(int number);
+  void deleteRun(int number);
+  void renameRun(int number, const QString& name);
   RunPanel* runPanel() const { return run_; }
   AllocationDocument* allocation() const { return allocation_; }
   AllocationPanel* allocationPanel() const { return allocationPanel_; }
@@ -121,11 +127,13 @@ class MainWindow : public QMainWindow {
   void sessionSaved(const QString& path);
   void sessionOpened(const QString& path);
   void exported(const QString& path, const QString& validation);
+  void runHistoryChanged();
 
  private Q_SLOTS:
   void onLoaded(roundlab::SnapshotPtr snapshot);
   void onLoadFailed(const QString& message);
   void onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot);
+  void onHistoryChanged(const roundlab::app::RunHistory& history);
   void onJobFailed(const QString& message, bool cancelled);
   void onNormalizationAsked(const QString& path, const QString& message);
   void onLayerSelected();
@@ -177,7 +185,8 @@ class MainWindow : public QMainWindow {
   void showImportance(const ImportanceReport& report);
   void updateLayerImportance();
   void showRunMetrics();  // the layer table's results columns from the shown run
-  void addRunToComparison(const RunRecord& run);
+  void showRunResults();  // every view from the shown run (or the FP model without one)
+  void refreshRunHistory();
 
   EngineThread engine_;
   SnapshotPtr snapshot_;
@@ -199,7 +208,8 @@ class MainWindow : public QMainWindow {
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
   QComboBox* shadeBy_;
-  std::vector<widgets::RunSummary> runs_;  // this window's runs, oldest first
+  std::vector<RunPtr> history_;       // the workspace's runs, oldest first
+  std::vector<int> runsWithWeights_;  // those that can be shown again
   widgets::LogConsole* log_;
   QTableWidget* properties_;
   QMenu* recentMenu_ = nullptr;

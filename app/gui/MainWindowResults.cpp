@@ -3,11 +3,13 @@
 // tables); the Evaluate view's run history. Engine results become the widgets' plain value
 // types here.
 #include <QComboBox>
+
 #include <QFileInfo>
 #include <QItemSelectionModel>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTableWidget>
+#include <algorithm>
 
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
@@ -76,15 +78,40 @@ void MainWindow::updateLayerImportance() {
   layerModel_->setImportance(std::move(values));
 }
 
-void MainWindow::addRunToComparison(const RunRecord& report) {
-  widgets::RunSummary s;
-  s.label = runLabel(report);
-  s.top1Fp = report.top1Fp();
-  s.top1 = report.top1();
-  for (const LayerOutcome& o : report.result.layers)
-    s.layers.push_back({QString::fromStdString(o.layer), o.bits, o.sqnrDb, o.flipRate, o.lossAfter});
-  runs_.push_back(std::move(s));
-  compare_->setRuns(runs_);
+void MainWindow::refreshRunHistory() {
+  std::vector<widgets::RunSummary> runs;
+  for (const RunPtr& run : history_) {
+    widgets::RunSummary s;
+    s.label = runLabel(*run);
+    s.number = run->number;
+    s.name = QString::fromStdString(run->name);
+    s.settings = QString::fromStdString(run->settingsLabel());
+    s.seconds = run->result.wallSeconds;
+    s.shown = report_ && report_->number == run->number;
+    s.canShow = std::count(runsWithWeights_.begin(), runsWithWeights_.end(), run->number) > 0;
+    s.top1Fp = run->top1Fp();
+    s.top1 = run->top1();
+    for (const LayerOutcome& o : run->result.layers)
+      s.layers.push_back({QString::fromStdString(o.layer), o.bits, o.sqnrDb, o.flipRate, o.lossAfter});
+    runs.push_back(std::move(s));
+  }
+  compare_->setRuns(std::move(runs));
+}
+
+void MainWindow::showRunResults() {
+  allocationPanel_->setSummary(&snapshot_->summary);
+  showRunMetrics();
+  QStringList names;
+  std::vector<double> up, down;
+  if (report_)
+    for (const LayerOutcome& o : report_->result.layers) {
+      names << QString::fromStdString(o.layer);
+      up.push_back(o.weights ? static_cast<double>(o.flipsUp) / static_cast<double>(o.weights) : 0);
+      down.push_back(o.weights ? static_cast<double>(o.flipsDown) / static_cast<double>(o.weights) : 0);
+    }
+  flips_->clear();
+  if (report_) flips_->setLayers(names, up, down);
+  onLayerSelected();  // the views now show the run's layer
 }
 
 void MainWindow::onLayerSelected() {

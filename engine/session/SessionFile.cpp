@@ -247,6 +247,7 @@ void writeSession(H5::H5File& f, const Session& s) {
   writeString(manifest, "torch_version", s.versions.torch);
   writeString(manifest, "hdf5_version", s.versions.hdf5);
   writeString(manifest, "zlib_version", s.versions.zlib);
+  if (!s.runName.empty()) writeString(manifest, "run_name", s.runName);
   H5::Group request = f.createGroup("/manifest/request");
   writeRequest(request, s.result.request);
   H5::Group allocation = f.createGroup("/manifest/allocation");
@@ -311,6 +312,7 @@ Session loadSession(const std::string& path) {
     s.calibrationSha256 = readString(manifest, "calibration_sha256");
     s.versions = {readString(manifest, "roundlab_version"), readString(manifest, "torch_version"),
                   readString(manifest, "hdf5_version"), readString(manifest, "zlib_version")};
+    if (manifest.attrExists("run_name")) s.runName = readString(manifest, "run_name");
     reading = "/manifest/calibration_options";
     if (manifest.nameExists("calibration_options"))  // sessions before it was recorded: the defaults
       s.calibrationOptions = readDataOptions(manifest.openGroup("calibration_options"));
@@ -361,11 +363,13 @@ Session loadSession(const std::string& path) {
   return s;
 }
 
-void applySession(Model& model, const Session& s) {
-  for (const auto& [name, codes] : s.weights.codes) model.setWeight(name, dequantize(codes, s.weights.grids.at(name)));
-  for (const auto& [name, bias] : s.weights.biases) model.setBias(name, bias);
+void applySession(Model& model, const Session& s) { applyRun(model, s.result, s.weights); }
+
+void applyRun(Model& model, const QuantizationResult& result, const QuantizedWeights& weights) {
+  for (const auto& [name, codes] : weights.codes) model.setWeight(name, dequantize(codes, weights.grids.at(name)));
+  for (const auto& [name, bias] : weights.biases) model.setBias(name, bias);
   std::map<std::string, ActivationQuantParams> activations;
-  for (const LayerOutcome& o : s.result.layers)
+  for (const LayerOutcome& o : result.layers)
     if (o.activation.enabled()) activations[o.layer] = o.activation;
   model.setActivationQuantization(activations);
 }

@@ -23,6 +23,7 @@ struct Session {
   std::string calibrationPath, calibrationSha256;
   DataOptions calibrationOptions;  // how the calibration set was read (normalisation, overrides)
   LibraryVersions versions;
+  std::string runName;        // the user's name for the run (may be empty)
   QuantizationResult result;  // request (settings, seed) and per-layer outcomes
   QuantizedWeights weights;
   std::vector<ImportanceTable> importance;  // one per estimator (may be empty); loaded in estimator order
@@ -34,5 +35,8 @@ Session loadSession(const std::string& path);
 // Puts the session's quantized weights into a model loaded from the session's model file.
 // Throws UnknownLayer / WeightShapeMismatch when the model does not match the session.
 void applySession(Model& model, const Session& session);
+// Puts a run's quantized weights, learned biases and activation quantizers into a model loaded
+// from the run's model file (its FP weights).
+void applyRun(Model& model, const QuantizationResult& result, const QuantizedWeights& weights);
 
 }  // namespace roundlab

@@ -9,8 +9,12 @@ const LayerOutcome* RunRecord::outcome(const std::string& layer) const {
 }
 
 std::string RunRecord::label() const {
+  return "#" + std::to_string(number) + " " + (name.empty() ? settingsLabel() : name);
+}
+
+std::string RunRecord::settingsLabel() const {
   const QuantizationRequest& q = result.request;
-  std::string s = "#" + std::to_string(number) + " " + quantMethodName(q.method) + " ";
+  std::string s = std::string(quantMethodName(q.method)) + " ";
   s += q.bits.empty() ? "W" + std::to_string(q.weights.bits) : std::string("mixed W/");
   s += q.activations.enabled() ? "A" + std::to_string(q.activations.bits) : std::string("A32");
   return s;

@@ -15,7 +15,8 @@
 namespace roundlab {
 
 struct RunRecord {
-  int number = 0;  // 1, 2, ... within its workspace
+  int number = 0;    // 1, 2, ... within its workspace
+  std::string name;  // the user's name for it (empty: the label says method and bits)
   QuantizationResult result;
   std::string modelPath, calibrationPath;
   DataOptions calibrationOptions;  // how the calibration set was read
@@ -30,8 +31,10 @@ struct RunRecord {
     return evaluated && evaluation.hasLabels && evaluation.hasReference ? evaluation.referenceTop1 : -1;
   }
   const LayerOutcome* outcome(const std::string& layer) const;  // null if the run has no such layer
-  // e.g. "#2 adaround W3A32", "#3 brecq mixed W/A4".
+  // e.g. "#2 adaround W3A32", "#3 brecq mixed W/A4"; "#2 my name" once the user named it.
   std::string label() const;
+  // The method and widths alone, e.g. "adaround W3A32".
+  std::string settingsLabel() const;
 };
 using RunPtr = std::shared_ptr<const RunRecord>;
 

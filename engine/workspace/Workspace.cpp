@@ -1,5 +1,6 @@
 #include "engine/workspace/Workspace.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include "engine/eval/Evaluation.h"
 #include "engine/pipeline/Experiment.h"
 #include "engine/pipeline/ModelQuantizer.h"
+#include "engine/session/SessionFile.h"
 #include "engine/workspace/WorkspaceState.h"
 
 namespace roundlab {
@@ -53,9 +55,28 @@ std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, c
 
 void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
   nextRun = run->number + 1;
-  weights.clear();
   weights[run->number] = std::move(w);
   runs.push_back(run);
+  current = run;
+  // Memory: a run's codes are as large as the model; the oldest beyond the kept ones go.
+  while (weights.size() > kKeptRunWeights) weights.erase(weights.begin());
+}
+
+std::vector<RunPtr>::iterator Workspace::State::findRun(int number) {
+  const auto it = std::find_if(runs.begin(), runs.end(), [number](const RunPtr& r) { return r->number == number; });
+  if (it == runs.end()) throw Error(ErrorCode::InvalidArgument, "there is no run #" + std::to_string(number));
+  return it;
+}
+
+void Workspace::State::makeCurrent(const RunPtr& run) {
+  const auto w = weights.find(run->number);
+  if (w == weights.end())
+    throw Error(ErrorCode::InvalidArgument, "the weights of run #" + std::to_string(run->number) +
+                                                " were not kept (only the last " + std::to_string(kKeptRunWeights) +
+                                                " runs' are): quantize with its settings again");
+  Model work = fp->clone();
+  applyRun(work, run->result, w->second);
+  *model = std::move(work);
   current = run;
 }
 
@@ -161,6 +182,42 @@ RunPtr Workspace::quantize(const QuantizationRequest& request, const JobHooks& h
 
 RunPtr Workspace::currentRun() const { return d->current; }
 const std::vector<RunPtr>& Workspace::runs() const { return d->runs; }
+
+bool Workspace::hasRunWeights(int number) const { return d->weights.count(number) > 0; }
+
+RunPtr Workspace::selectRun(int number) {
+  d->requireModel();
+  d->makeCurrent(*d->findRun(number));
+  return d->current;
+}
+
+RunPtr Workspace::deleteRun(int number) {
+  d->requireModel();
+  const auto it = d->findRun(number);
+  const bool wasCurrent = d->current == *it;
+  // The run that becomes current is ready before anything is forgotten.
+  RunPtr next;
+  if (wasCurrent)
+    for (auto r = d->runs.rbegin(); r != d->runs.rend() && !next; ++r)
+      if (*r != *it && d->weights.count((*r)->number)) next = *r;
+  if (wasCurrent && next) d->makeCurrent(next);
+  if (wasCurrent && !next) {
+    *d->model = d->fp->clone();
+    d->current.reset();
+  }
+  d->weights.erase(number);
+  d->runs.erase(it);
+  return d->current;
+}
+
+RunPtr Workspace::renameRun(int number, const std::string& name) {
+  const auto it = d->findRun(number);
+  auto renamed = std::make_shared<RunRecord>(**it);  // records are immutable: a renamed copy
+  renamed->name = name;
+  if (d->current == *it) d->current = renamed;
+  *it = renamed;
+  return renamed;
+}
 
 EvaluationResult Workspace::evaluate(const EvaluationSettings& settings, const JobHooks& hooks) const {
   d->requireModel();

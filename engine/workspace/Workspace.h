@@ -147,6 +147,18 @@ class Workspace {
   RunPtr quantize(const QuantizationRequest& request, const JobHooks& hooks = {});
   RunPtr currentRun() const;  // the run whose weights the model holds (null: FP)
   const std::vector<RunPtr>& runs() const;
+  // The run history. Integer weights are kept for the last kKeptRunWeights runs (and the current
+  // one): those can become current again; older runs keep their records for the views.
+  static constexpr size_t kKeptRunWeights = 8;
+  bool hasRunWeights(int number) const;
+  // Makes run `number` current: the model holds its weights again (sessions and exports write
+  // it). Throws InvalidArgument for an unknown run or one whose weights were not kept.
+  RunPtr selectRun(int number);
+  // Forgets run `number`; when it was current, the latest run left whose weights are kept
+  // becomes current, else the model is FP again. Returns the current run (maybe null).
+  RunPtr deleteRun(int number);
+  // Names run `number` (an empty name: its settings label again); returns the renamed record.
+  RunPtr renameRun(int number, const std::string& name);
   // Two runs side by side: compareRuns() in RunRecord.h.
 
   // --- Evaluation of the model as it is now, on the evaluation set.

@@ -28,6 +28,7 @@ void Workspace::saveSession(const std::string& path) const {
   if (!run) throw Error(ErrorCode::InvalidArgument, "there is no run to save yet: quantize first");
   Session s = makeSession(run->modelPath, run->calibrationPath, run->calibrationOptions, run->result,
                           d->weights.at(run->number));
+  s.runName = run->name;
   if (d->importance) s.importance = d->importance->estimates;  // the latest first
   roundlab::saveSession(path, s);                              // atomic: a failure leaves any old file as it was
 }
@@ -46,6 +47,7 @@ OpenedSession Workspace::openSession(const std::string& path) {
   run->calibrationPath = s.calibrationPath;
   run->calibrationOptions = s.calibrationOptions;
   run->sessionPath = path;
+  run->name = s.runName;
   // The session's calibration set, for later runs and the importance tables' costs; a session
   // opens without it (moved, or no longer fitting the model), and then without those costs.
   std::shared_ptr<const Dataset> calibration;

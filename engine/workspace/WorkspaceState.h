@@ -19,7 +19,8 @@ struct Workspace::State {
   std::string calibrationPath, evaluationPath;
   DataOptions calibrationOptions;
   std::vector<RunPtr> runs;
-  // The current run's weights (what sessions and exports write); earlier runs keep their records.
+  // The integer weights of the recent runs and the current one, by run number (what sessions and
+  // exports write, and what makes an earlier run current again); older runs keep their records.
   std::map<int, QuantizedWeights> weights;
   RunPtr current;
   ImportancePtr importance;
@@ -35,6 +36,10 @@ struct Workspace::State {
   std::shared_ptr<RunRecord> newRun(QuantizationResult result, const QuantizedWeights& weights,
                                     const Model& fpModel) const;
   void addRun(const RunPtr& run, QuantizedWeights weights);
+  // The run numbered `number` (throws InvalidArgument when there is none).
+  std::vector<RunPtr>::iterator findRun(int number);
+  // Puts run `run`'s weights into a copy of the FP model and makes it current.
+  void makeCurrent(const RunPtr& run);
 };
 
 // The views' data of one layer from the FP weight, the codes, the nearest codes and the grid.

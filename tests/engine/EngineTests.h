@@ -207,4 +207,5 @@ class WorkspaceTests : public QObject {
   void importanceKeepsOneTablePerEstimator();
   void exportsOfTheCurrentRun();
   void compareRunsGivesPerLayerDifferences();
+  void runHistorySelectsRenamesAndDeletes();
 };

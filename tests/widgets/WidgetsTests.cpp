@@ -2,6 +2,7 @@
 // histogram against direct counts, the importance, Pareto and run comparison views.
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTest>
 
@@ -25,6 +26,7 @@
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/RunHistoryTable.h"
 #include "widgets/TableExport.h"
 #include "widgets/WeightHistogramView.h"
 
@@ -209,8 +211,9 @@ class WidgetsTests : public QObject {
   // Two runs side by side: the deltas are B − A per layer, matched by name; a layer only A has
   // shows no B values.
   void runComparisonDeltas() {
-    widgets::RunSummary a{"#1", 92.35, 91.6, {{"conv1", 8, 49.0, 0.02, 1e-4}, {"fc", 3, 20.0, 0.03, 2e-3}}};
-    widgets::RunSummary b{"#2", 92.35, 90.9, {{"fc", 5, 31.5, 0.01, 5e-4}}};
+    widgets::RunSummary a{"#1", 92.35, 91.6,        {{"conv1", 8, 49.0, 0.02, 1e-4}, {"fc", 3, 20.0, 0.03, 2e-3}},
+                          1,    "",    "rtn W3A32", 1.5};
+    widgets::RunSummary b{"#2", 92.35, 90.9, {{"fc", 5, 31.5, 0.01, 5e-4}}, 2, "", "adaround W5A32", 7.25};
     widgets::RunComparisonModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setRuns(&a, &b);
@@ -233,6 +236,76 @@ class WidgetsTests : public QObject {
     view.runB()->setCurrentIndex(0);  // none: A alone
     QCOMPARE(view.sqnrPlot()->plottableCount(), 1);
     QCOMPARE(view.model()->index(1, M::SqnrB).data().toString(), QString("—"));
+  }
+
+  // The run history lists every run with its own numbers, marks the shown one, names a run in
+  // place, compares any two selected rows, and keeps the compared pair when a run is renamed.
+  void runHistoryListsComparesAndRenames() {
+    std::vector<widgets::RunSummary> runs;
+    for (int n = 1; n <= 3; ++n) {
+      widgets::RunSummary r;
+      r.number = n;
+      r.label = QString("#%1 rtn W%2A32").arg(n).arg(n + 1);
+      r.settings = QString("rtn W%1A32").arg(n + 1);
+      r.top1Fp = 92.0;
+      r.top1 = 80.0 + n;
+      r.seconds = 0.5 * n;
+      r.layers = {{"fc", n + 1, 10.0 * n, 0.0, 0.0}};
+      runs.push_back(r);
+    }
+    runs[2].shown = true;
+    runs[0].canShow = false;
+    widgets::RunComparisonView view;
+    widgets::RunHistoryTable* history = view.history();
+    view.setRuns(runs);
+    QTableWidget* table = history->table();
+    QCOMPARE(table->rowCount(), 3);
+    QCOMPARE(table->item(2, widgets::RunHistoryTable::Number)->text(), QString("▶ #3"));
+    QVERIFY(table->item(2, widgets::RunHistoryTable::Number)->font().bold());
+    QCOMPARE(table->item(0, widgets::RunHistoryTable::Top1Change)->text(), QString("-11.00"));
+    QCOMPARE(table->item(1, widgets::RunHistoryTable::Settings)->text(), QString("rtn W3A32"));
+    QCOMPARE(view.runA()->currentText(), runs[1].label);  // a new run: the last two
+    QCOMPARE(view.runB()->currentText(), runs[2].label);
+    // Two rows: compared, the older as A.
+    table->selectRow(2);
+    table->selectionModel()->select(table->model()->index(0, 0),
+                                    QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(view.runA()->currentText(), runs[0].label);
+    QCOMPARE(view.runB()->currentText(), runs[2].label);
+    QVERIFY(!history->showButton()->isEnabled());  // two rows: nothing to show or delete alone
+    // One row whose weights were dropped cannot be shown; another can.
+    table->selectRow(0);
+    QVERIFY(!history->showButton()->isEnabled());
+    QVERIFY(history->deleteButton()->isEnabled());
+    table->selectRow(1);
+    QSignalSpy shown(history, &widgets::RunHistoryTable::showRequested);
+    history->showButton()->click();
+    QCOMPARE(shown.size(), 1);
+    QCOMPARE(shown.first().first().toInt(), 2);
+    QSignalSpy deleted(history, &widgets::RunHistoryTable::deleteRequested);
+    history->deleteButton()->click();
+    QCOMPARE(deleted.first().first().toInt(), 2);
+    // Naming in place asks for the rename; the renamed history keeps the pair compared.
+    QSignalSpy renamed(history, &widgets::RunHistoryTable::renameRequested);
+    table->item(0, widgets::RunHistoryTable::Name)->setText("  baseline ");
+    QCOMPARE(renamed.size(), 1);
+    QCOMPARE(renamed.first().at(0).toInt(), 1);
+    QCOMPARE(renamed.first().at(1).toString(), QString("baseline"));
+    view.compareRuns(1, 3);
+    runs[0].name = "baseline";
+    runs[0].label = "#1 baseline";
+    view.setRuns(runs);
+    QCOMPARE(renamed.size(), 1);  // refilling the table is no rename
+    QCOMPARE(view.runA()->currentText(), QString("#1 baseline"));
+    QCOMPARE(view.runB()->currentText(), runs[2].label);
+    QCOMPARE(history->currentRun(), 2);  // the selected row stays selected
+    // The table exports as numbers.
+    QTemporaryDir dir;
+    QVERIFY(widgets::saveTableCsv(table->model(), dir.filePath("runs.csv")));
+    QFile csv(dir.filePath("runs.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv.readAll().split('\n');
+    QCOMPARE(lines[1].trimmed(), QByteArray("1,baseline,rtn W2A32,81,-11,0.5"));
   }
 
   // The heat map holds log10 of the chosen estimator's values; the bars compare every estimator

@@ -3,10 +3,13 @@
 // squeezed dock, the title names the document and marks unsaved results, a job's progress and
 // cancel sit in the view that started it (and an importance estimate leaves the last run's
 // curve alone), About names the versions, Help ▸ Documentation reads the bundled guides.
+#include <QCryptographicHash>
 #include <QDockWidget>
+#include <QFile>
 #include <QGuiApplication>
 #include <QLabel>
 #include <QListWidget>
+#include <QLocale>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
@@ -14,6 +17,8 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
@@ -24,9 +29,12 @@
 #include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "engine/data/Dataset.h"
 #include "widgets/DataFileBar.h"
+#include "widgets/LayerTableModel.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RunComparisonView.h"
+#include "widgets/RunHistoryTable.h"
 
 using namespace roundlab;
 
@@ -140,6 +148,65 @@ class WindowConventionsTests : public QObject {
     QVERIFY2(w.windowTitle().startsWith("study.rlab"), qPrintable(w.windowTitle()));
   }
 
+  // Every run is in Evaluate's history: any one can be shown in every view again (the model
+  // holds its weights), renamed and deleted; deleting the last leaves the FP model everywhere.
+  void runHistoryShowsRenamesAndDeletesAnyRun() {
+    app::MainWindow w;
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    QSignalSpy changed(&w, &app::MainWindow::runHistoryChanged);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    const auto fpWeights = w.snapshot()->weights;
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::Rtn;
+    r.calibrationCount = 32;
+    r.weights.bits = 4;
+    w.startQuantization(r);
+    QVERIFY(done.wait(120000));
+    const auto fourBitWeights = w.snapshot()->weights;
+    r.weights.bits = 2;
+    w.startQuantization(r);
+    QVERIFY(done.wait(120000));
+    QTableWidget* table = w.compareView()->history()->table();
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(table->item(1, widgets::RunHistoryTable::Number)->text(), QString("▶ #2"));
+    QVERIFY(w.snapshot()->weights != fourBitWeights);
+    // The layer table's bits column and the properties follow the run shown.
+    auto bitsShown = [&w] {
+      const QAbstractItemModel* m = w.layerView()->model();
+      return m->index(1, widgets::LayerTableModel::Bits).data().toString();  // a middle layer: not 8-bit
+    };
+    QCOMPARE(bitsShown(), QString("2"));
+
+    w.showRun(1);
+    QVERIFY(changed.wait(60000));
+    QCOMPARE(w.lastRun()->number, 1);
+    QVERIFY(w.snapshot()->weights == fourBitWeights);
+    QCOMPARE(bitsShown(), QString("4"));
+    QCOMPARE(table->item(0, widgets::RunHistoryTable::Number)->text(), QString("▶ #1"));
+    QVERIFY(w.isWindowModified());  // a session would now hold run 1
+
+    table->item(0, widgets::RunHistoryTable::Name)->setText("baseline");  // named in place
+    QVERIFY(changed.wait(60000));
+    QCOMPARE(QString::fromStdString(w.runHistory().front()->label()), QString("#1 baseline"));
+    QCOMPARE(w.compareView()->runA()->currentText(), QString("#1 baseline"));
+
+    w.deleteRun(1);  // the shown one: the latest left is shown
+    QVERIFY(changed.wait(60000));
+    QCOMPARE(table->rowCount(), 1);
+    QCOMPARE(w.lastRun()->number, 2);
+    QCOMPARE(bitsShown(), QString("2"));
+    w.deleteRun(2);
+    QVERIFY(changed.wait(60000));
+    QVERIFY(!w.lastRun());
+    QVERIFY(w.runHistory().empty());
+    QVERIFY(w.snapshot()->weights == fpWeights);
+    QCOMPARE(bitsShown(), QString("—"));  // no result
+    QCOMPARE(w.compareView()->runA()->count(), 0);
+    QVERIFY(!w.isWindowModified());
+  }
+
   // The Run view names the calibration set and Evaluate the validation set, and follow a change.
   void runAndEvaluateNameTheirData() {
     app::MainWindow w;
@@ -152,7 +219,18 @@ class WindowConventionsTests : public QObject {
     w.openAnyFile(other);  // an .h5 opened from File, recent files or a drop becomes the calibration set
     QCOMPARE(w.calibrationPath(), other);
     QVERIFY(calibration->label()->text().contains("other set.h5"));
-    QCOMPARE(calibration->label()->toolTip(), other);
+    QVERIFY(calibration->label()->toolTip().startsWith(other));
+    // The engine reads each set once: its samples and SHA-256 join the line, the whole hash its
+    // tooltip (compared with a hash of the file's bytes made here).
+    QTRY_VERIFY_WITH_TIMEOUT(validation->label()->text().contains("samples of 1×28×28, labelled"), 60000);
+    QFile file(w.validationPath());
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString sha = QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex();
+    QVERIFY2(validation->label()->toolTip().endsWith("SHA-256 " + sha), qPrintable(validation->label()->toolTip()));
+    QVERIFY(validation->label()->text().contains("SHA-256 " + sha.left(12)));
+    const qlonglong samples = openDataset(w.validationPath().toStdString())->info().samples;
+    QVERIFY(validation->label()->text().contains(QLocale().toString(samples) + " samples"));
+    QTRY_VERIFY_WITH_TIMEOUT(calibration->label()->text().contains("does not open"), 60000);  // not a data file
     w.setValidationPath({});
     QVERIFY(validation->label()->text().contains("none"));
   }

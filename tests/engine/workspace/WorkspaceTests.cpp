@@ -266,3 +266,57 @@ void WorkspaceTests::compareRunsGivesPerLayerDifferences() {
   QVERIFY(!d.layers.back().hasA && d.layers.back().hasB);
   QCOMPARE(d.layers.back().layer, a->result.layers.back().layer);
 }
+
+void WorkspaceTests::runHistorySelectsRenamesAndDeletes() {
+  QTemporaryDir dir;
+  Workspace ws;
+  openDemo(ws);
+  const SnapshotPtr fp = ws.snapshot();
+  const RunPtr four = ws.quantize(rtn(4));
+  const SnapshotPtr atFour = ws.snapshot();
+  const RunPtr three = ws.quantize(rtn(3));
+  const SnapshotPtr atThree = ws.snapshot();
+  const RunPtr two = ws.quantize(rtn(2));
+  QVERIFY(atFour->weights != atThree->weights);
+
+  // An earlier run made current: the model holds its weights again (as right after that run),
+  // evaluates as that run did, and sessions write it.
+  QCOMPARE(ws.selectRun(1), four);
+  QCOMPARE(ws.currentRun(), four);
+  QVERIFY(ws.snapshot()->weights == atFour->weights);
+  QCOMPARE(ws.evaluate().report.top1, four->top1());
+  const std::string path = dir.filePath("first.rlab").toStdString();
+  ws.saveSession(path);
+  QCOMPARE(Workspace::readSession(path).result.request.weights.bits, 4);
+  EXPECT_ERROR(ws.selectRun(7), ErrorCode::InvalidArgument);
+
+  // A name is the label's and the session's; the record handed out before keeps its own.
+  const RunPtr named = ws.renameRun(1, "baseline W4");
+  QCOMPARE(named->label(), std::string("#1 baseline W4"));
+  QCOMPARE(ws.currentRun(), named);
+  QCOMPARE(four->label(), std::string("#1 rtn W4A32"));
+  ws.saveSession(path);
+  Workspace reopened;
+  QCOMPARE(reopened.openSession(path).run->label(), std::string("#1 baseline W4"));
+  QCOMPARE(ws.renameRun(1, "")->label(), std::string("#1 rtn W4A32"));
+
+  // Deleting the current run makes the latest one left current; the last deleted leaves FP.
+  QCOMPARE(ws.deleteRun(1), two);
+  QCOMPARE(ws.runs().size(), size_t(2));
+  QVERIFY(ws.snapshot()->weights != atFour->weights);
+  QCOMPARE(ws.deleteRun(3), three);
+  QVERIFY(ws.snapshot()->weights == atThree->weights);
+  QCOMPARE(ws.deleteRun(2), RunPtr());
+  QVERIFY(!ws.currentRun());
+  QVERIFY(ws.snapshot()->weights == fp->weights);
+  EXPECT_ERROR(ws.saveSession(path), ErrorCode::InvalidArgument);
+  QCOMPARE(ws.quantize(rtn(4))->number, 4);  // numbers are never reused
+
+  // Only the recent runs keep their integer weights; an older one says why it cannot come back.
+  ws.clearEvaluation();
+  for (size_t i = 0; i < Workspace::kKeptRunWeights; ++i) ws.quantize(rtn(8));
+  QVERIFY(!ws.hasRunWeights(4));
+  QVERIFY(ws.hasRunWeights(5));
+  EXPECT_ERROR(ws.selectRun(4), ErrorCode::InvalidArgument);
+  QCOMPARE(ws.selectRun(5)->number, 5);
+}
