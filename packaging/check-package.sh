@@ -26,6 +26,6 @@ grep -q '^Exec=roundlab' "$root/usr/share/applications/org.roundlab.RoundLab.des
 grep -q '\*\.rlab' "$root/usr/share/mime/packages/org.roundlab.RoundLab.xml"
 env -u ROUNDLAB_DEMO_DIR "$root/usr/bin/roundlab-cli" info "$root/usr/share/roundlab/demo/fmnist_resnet.pt" | grep -q conv1
 env -u ROUNDLAB_DEMO_DIR QT_QPA_PLATFORM=offscreen HOME="$root" timeout 120 \
-  "$root/usr/bin/roundlab" --screenshot "$root/shot.png"
+  "$root/usr/bin/roundlab" --demo --screenshot "$root/shot.png"  # the installed demo opens
 [[ -s $root/shot.png ]]
 echo "package $deb: installs $(dpkg-deb -c "$deb" | wc -l) entries, CLI and workbench run from it"

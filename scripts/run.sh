@@ -6,6 +6,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
 build=${ROUNDLAB_BUILD_DIR:-"$here/build"}
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${ROUNDLAB_HEADLESS:-0}" != 1 ]; then
+  [ $# -gt 0 ] || set -- --demo  # the main job is the demo, not the welcome page
   exec "$build/app/roundlab" "$@"
 fi
 echo "No display found: running the headless demo (roundlab-cli demo)." >&2

@@ -131,7 +131,22 @@ void followContent(QCustomPlot* plot) {
   if (auto* hint = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly)) {
     const bool empty = !hasData(plot);
     hint->setVisible(empty && !hint->text().isEmpty());
-    if (empty) hint->setGeometry(plot->axisRect()->rect().adjusted(8, 8, -8, -8));
+    if (empty) {
+      // Over the axes when it fits there; else over the whole (small, or scaled-up) plot, on the
+      // plot's background, its text smaller until it fits: never cut.
+      QRect area = plot->axisRect()->rect().adjusted(8, 8, -8, -8);
+      QFont font = plotFont(2);
+      hint->setFont(font);
+      const bool whole = hint->heightForWidth(area.width()) > area.height();
+      if (whole) area = plot->rect().adjusted(4, 4, -4, -4);
+      while (hint->heightForWidth(area.width()) > area.height() && font.pointSizeF() > 6) {
+        font.setPointSizeF(font.pointSizeF() * 0.9);
+        hint->setFont(font);
+      }
+      hint->setBackgroundRole(QPalette::Base);  // the plot's own background (applyPalette)
+      hint->setAutoFillBackground(whole);
+      hint->setGeometry(area);
+    }
   }
   if (plot->legend && plot->property("legendWhenFilled").toBool()) placeLegendBelow(plot);
   // The title re-wrapped at the plot's current width.
@@ -150,19 +165,47 @@ void followContentOnReplot(QCustomPlot* plot) {
 
 }  // namespace
 
+namespace {
+double fontScale = 1.0;
+}
+
+void setPlotFontScale(double scale) { fontScale = std::clamp(scale, 0.5, 3.0); }
+double plotFontScale() { return fontScale; }
+
+QFont plotFont(int step, bool bold) {
+  QFont f = QApplication::font();
+  const double base = f.pointSizeF() > 0 ? f.pointSizeF() : 9.0;
+  f.setPointSizeF((base + step) * fontScale);
+  f.setBold(bold);
+  return f;
+}
+
+void applyPlotFonts(QCustomPlot* plot) {
+  std::vector<QCPAxis*> axes;
+  for (QCPAxisRect* rect : plot->axisRects())
+    for (QCPAxis* axis : rect->axes()) axes.push_back(axis);
+  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes.push_back(scale->axis());
+  for (QCPAxis* axis : axes) {
+    axis->setTickLabelFont(plotFont(0));
+    axis->setLabelFont(plotFont(2));
+  }
+  if (plot->legend) {
+    plot->legend->setFont(plotFont(0));
+    for (int i = 0; i < plot->legend->itemCount(); ++i)
+      if (QCPAbstractLegendItem* item = plot->legend->item(i)) item->setFont(plotFont(0));
+  }
+  if (QCPTextElement* t = titleElement(plot)) t->setFont(plotFont(3, true));
+  followContent(plot);  // the title re-wraps at its new size
+}
+
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel) {
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot->xAxis->setLabel(xLabel);
   plot->yAxis->setLabel(yLabel);
-  QFont f = plot->xAxis->labelFont();
-  f.setPointSize(f.pointSize() + 2);
-  plot->xAxis->setLabelFont(f);
-  plot->yAxis->setLabelFont(f);
   plot->plotLayout()->insertRow(0);
-  QFont title = plot->font();
-  title.setPointSize(title.pointSize() + 3);
-  title.setBold(true);
-  plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, "", title));
+  plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, "", plotFont(3, true)));
+  applyPlotFonts(plot);
   applyPalette(plot);
   addPlotExportMenu(plot);  // every plot can be saved on its own
   enablePlotNavigation(plot);
@@ -177,9 +220,7 @@ void setEmptyHint(QCustomPlot* plot, const QString& hint) {
     label->setAlignment(Qt::AlignCenter);
     label->setWordWrap(true);
     label->setAttribute(Qt::WA_TransparentForMouseEvents);  // zoom and the context menu still work
-    QFont f = label->font();
-    f.setPointSize(f.pointSize() + 2);
-    label->setFont(f);
+    label->setFont(plotFont(2));
     followContentOnReplot(plot);
   }
   label->setText(hint);

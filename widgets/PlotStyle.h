@@ -2,6 +2,7 @@
 // Shared look of RoundLab's plots: fonts large enough to project, a title element, and colours
 // that follow the application palette (light or dark).
 #include <QColor>
+#include <QFont>
 #include <QString>
 #include <QStringList>
 
@@ -13,7 +14,16 @@ class QCustomPlot;
 
 namespace roundlab::widgets {
 
-// Axis labels one size up, a bold title row, drag and wheel zoom (double-click resets), a context
+// The size of every plot's text relative to the application's font (0.5–3; 1.5 or 2 to project):
+// plots styled later take it at once, existing ones with applyPlotFonts.
+void setPlotFontScale(double scale);
+double plotFontScale();
+// A plot text `step` points above the application's font, at the plot font scale.
+QFont plotFont(int step, bool bold = false);
+// Tick labels, axis labels (one size up), legend, colour scales, title and empty hint at the scale.
+void applyPlotFonts(QCustomPlot* plot);
+
+// Axis labels two sizes up, a bold title row, drag and wheel zoom (double-click resets), a context
 // menu that saves, copies and resets the plot.
 void stylePlot(QCustomPlot* plot, const QString& xLabel, const QString& yLabel);
 // The title, wrapped onto more lines whenever it is wider than the plot (never cut at the edges).

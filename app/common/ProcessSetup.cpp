@@ -32,12 +32,12 @@ int threadCount(const char* text) {
 }
 }  // namespace
 
-int threadsFromArgs(int argc, char** argv) {
+int threadsFromArgs(int argc, char** argv, int absent) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) return threadCount(argv[i + 1]);
     if (std::strncmp(argv[i], "--threads=", 10) == 0) return threadCount(argv[i] + 10);
   }
-  return 1;
+  return absent;
 }
 
 int usableThreads(int requested) {

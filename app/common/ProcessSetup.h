@@ -13,8 +13,8 @@ void ensurePassiveOpenMp(int threads, char** argv);
 // with SIGXFSZ half-way through a save.
 void reportFileSizeLimitAsError();
 
-// Parses --threads N / --threads=N from argv without consuming it; 1 when absent.
-int threadsFromArgs(int argc, char** argv);
+// Parses --threads N / --threads=N from argv without consuming it; `absent` when it is not there.
+int threadsFromArgs(int argc, char** argv, int absent = 1);
 // At most the machine's hardware threads: more only adds waiting (150x slower seen with 1000).
 int usableThreads(int requested);
 

@@ -21,6 +21,7 @@
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -33,6 +34,7 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/JobController.h"
 #include "app/gui/RunPanel.h"
+#include "app/gui/WelcomePage.h"
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
 #include "widgets/DataFileBar.h"
@@ -64,6 +66,8 @@ MainWindow::MainWindow(QWidget* parent)
       memory_(new QLabel),
       job_(new QLabel),
       tabs_(new QTabWidget),
+      central_(new QStackedWidget),
+      welcome_(new WelcomePage),
       flips_(new widgets::RoundingFlipsView),
       importance_(new widgets::ImportanceView),
       compare_(new widgets::RunComparisonView),
@@ -150,7 +154,26 @@ MainWindow::MainWindow(QWidget* parent)
   tabs_->addTab(scrolled(compare_), "Evaluate");
   tabs_->addTab(blocks_, "Blocks");  // item views scroll by themselves
   tabs_->addTab(notQuantized_, "Not quantized");
-  setCentralWidget(tabs_);
+  central_->addWidget(scrolled(welcome_));  // never widens the window on a small screen
+  central_->addWidget(tabs_);
+  central_->setCurrentWidget(tabs_);
+  setCentralWidget(central_);
+  connect(welcome_, &WelcomePage::demoRequested, this, [this](bool transformer) {
+    if (transformer)
+      openModel(findDemoAssets().transformer);
+    else
+      openDemo();
+  });
+  connect(welcome_, &WelcomePage::openModelRequested, this, &MainWindow::chooseModelFile);
+  connect(welcome_, &WelcomePage::openSessionRequested, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open session", preferences_.sessionDirectory(),
+                                                      "RoundLab session (*.rlab)");
+    if (!path.isEmpty()) openSession(path);
+  });
+  connect(welcome_, &WelcomePage::recoverRequested, this, [this] { openSession(autosavePath()); });
+  connect(welcome_, &WelcomePage::fileRequested, this, &MainWindow::openAnyFile);
+  connect(welcome_, &WelcomePage::documentationRequested, this, &MainWindow::showDocumentation);
+  connect(welcome_, &WelcomePage::shortcutsRequested, this, &MainWindow::showShortcutSheet);
   setDockNestingEnabled(true);
   QDockWidget* layersDock = addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
   // On a screen narrower than 1600 px the selected layer's properties go under the layer table,
@@ -246,7 +269,11 @@ MainWindow::MainWindow(QWidget* parent)
     log_->log(widgets::LogConsole::Warning, "Calibration set: " + message);
     statusBar()->showMessage("Warning: " + message, 15000);
   });
-  connect(run_, &RunPanel::startRequested, this, [this](const QuantizationRequest& r) { startQuantization(r); });
+  connect(run_, &RunPanel::startRequested, this, [this](const QuantizationRequest& r) {
+    rememberRunForm(r);
+    startQuantization(r);
+  });
+  connect(run_, &RunPanel::defaultsRequested, this, [this] { run_->setRequest(preferences_.defaultRequest()); });
   connect(run_, &RunPanel::cancelRequested, this, &MainWindow::cancelJob);
   connect(worker, &EngineWorker::importanceReady, this, [this](roundlab::ImportancePtr report) {
     const bool fromSession = report->fromSession;
@@ -290,7 +317,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(compare_->validationBar(), &widgets::DataFileBar::changeRequested, this,
           [chooseData] { chooseData("validation set", &MainWindow::setValidationPath); });
   restoreWindowLayout();
-  applyColorScheme(QSettings().value("appearance/scheme", 0).toInt());
+  applyPreferences(Preferences::load());
+  restoreRunForm();
   log_->log(widgets::LogConsole::Info, QString("RoundLab %1, LibTorch %2")
                                            .arg(QString::fromStdString(libraryVersions().roundlab),
                                                 QString::fromStdString(libraryVersions().torch)));
@@ -360,7 +388,7 @@ bool MainWindow::settleUnsavedResults(const QString& before, const std::function
   if (answer == QMessageBox::Cancel) return false;
   QString path = sessionPath_;
   if (path.isEmpty() || path == autosavePath())
-    path = QFileDialog::getSaveFileName(this, "Save session", "run.rlab", "RoundLab session (*.rlab)");
+    path = QFileDialog::getSaveFileName(this, "Save session", proposedSessionPath(), "RoundLab session (*.rlab)");
   if (path.isEmpty()) return false;
   // `then` follows once the session is written; a failed save stops there (and says why).
   auto* after = new QObject(this);
@@ -454,6 +482,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   runsWithWeights_.clear();
   compare_->setRuns({});
   showSummary();
+  central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);
   flips_->clear();
   sessionPath_.clear();
@@ -541,46 +570,9 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
   if (report_->sessionPath.empty()) {  // a new run, not one a session opened
     setUnsaved(true);
-    engine_.autosave(autosavePath());  // crash recovery
+    if (preferences_.autosave) engine_.autosave(autosavePath());  // crash recovery
   }
   Q_EMIT quantized();
-}
-
-void MainWindow::showRun(int number) {
-  if (jobs_->begin(QString("Showing run #%1").arg(number))) engine_.selectRun(number);
-}
-
-void MainWindow::deleteRun(int number) {
-  const auto run =
-      std::find_if(history_.begin(), history_.end(), [number](const RunPtr& r) { return r->number == number; });
-  if (run == history_.end()) return;
-  if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS") &&
-      QMessageBox::question(this, "RoundLab",
-                            QString("Delete run %1? Its results and weights are gone for good.")
-                                .arg(QString::fromStdString((*run)->label()))) != QMessageBox::Yes)
-    return;
-  if (jobs_->begin(QString("Deleting run #%1").arg(number))) engine_.deleteRun(number);
-}
-
-void MainWindow::renameRun(int number, const QString& name) {
-  if (jobs_->begin(QString("Renaming run #%1").arg(number)))
-    engine_.renameRun(number, name);
-  else
-    refreshRunHistory();  // the table shows the run's name as it is
-}
-
-void MainWindow::onHistoryChanged(const RunHistory& history) {
-  history_ = history.runs;
-  runsWithWeights_ = history.runsWithWeights;
-  report_ = history.current;
-  snapshot_ = history.snapshot;
-  showRunResults();
-  refreshRunHistory();
-  // What a session would hold changed (another run, a name, a deletion).
-  setUnsaved(report_ != nullptr);
-  jobs_->finish(report_ ? "Every view shows run " + QString::fromStdString(report_->label())
-                        : QString("No run left: every view shows the FP model"));
-  Q_EMIT runHistoryChanged();
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "app/gui/EngineThread.h"
+#include "app/gui/Preferences.h"
 #include "widgets/RunComparisonModel.h"
 
 class QComboBox;
@@ -31,6 +32,7 @@ class QDragEnterEvent;
 class QDropEvent;
 class QEvent;
 class QShowEvent;
+class QStackedWidget;
 class QTreeWidget;
 
 namespace roundlab::widgets {
@@ -45,6 +47,7 @@ class WeightHistogramView;
 namespace roundlab::app {
 
 class RunPanel;
+class WelcomePage;
 class AllocationDocument;
 class AllocationPanel;
 class JobController;
@@ -104,6 +107,11 @@ class MainWindow : public QMainWindow {
   QTabWidget* views() const { return tabs_; }
   // Brings the tab that holds `view` (one of the views above, maybe inside its scroll area) to front.
   void showView(QWidget* view);
+  // The welcome page (start without a file, Help ▸ Welcome) instead of the views, until a model
+  // opens or a view is chosen.
+  void showWelcome();
+  WelcomePage* welcomePage() const { return welcome_; }
+  bool welcomeShown() const;
   // Every action with a keyboard shortcut, grouped by menu in menu order ("Window" for keys with
   // no menu entry): what the shortcut sheet (Help ▸ Keyboard shortcuts) lists.
   struct Shortcut {
@@ -114,6 +122,11 @@ class MainWindow : public QMainWindow {
   static QString aboutText();
   // Where the autosave of the last run goes (removed on a clean exit).
   static QString autosavePath();
+  // Edit ▸ Preferences: the values in effect, and applying new ones (saved, then in effect).
+  const Preferences& preferences() const { return preferences_; }
+  void applyPreferences(const Preferences& preferences);
+  // Where Save session proposes to write a session (the preferences' folder).
+  QString proposedSessionPath() const;
 
  Q_SIGNALS:
   void modelLoaded(const QString& path);
@@ -165,9 +178,13 @@ class MainWindow : public QMainWindow {
   void saveWindowLayout();
   void applyDefaultDockSizes();
   void resetLayout();  // View ▸ Reset layout
+  // The Run form's settings as last started, kept in the settings; restored at the next start.
+  void rememberRunForm(const QuantizationRequest& request);
+  void restoreRunForm();
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
   void showShortcutSheet();
+  void showDocumentation(const QString& document = {});  // a guide relative to the folder; empty: README
   void showAbout();
   void applyColorScheme(int scheme);  // 0 follow the system, 1 light, 2 dark
   // Logs (and shows) the outcome of saving a table or a plot from the Export menu.
@@ -204,6 +221,8 @@ class MainWindow : public QMainWindow {
   QLabel *status_, *device_, *memory_, *job_;
   JobController* jobs_ = nullptr;
   QTabWidget* tabs_;
+  QStackedWidget* central_;
+  WelcomePage* welcome_;
   widgets::RoundingFlipsView* flips_;
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
@@ -215,6 +234,7 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
   QString sessionPath_;
+  Preferences preferences_;
   bool screenFollowed_ = false;
   QByteArray defaultDockState_;                          // the docks as built
   bool dockSizesPending_ = false;                        // no saved dock layout: default sizes once shown

@@ -18,7 +18,9 @@
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/PreferencesDialog.h"
 #include "app/gui/RunPanel.h"
+#include "engine/pipeline/RequestFields.h"
 #include "widgets/LogConsole.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
@@ -28,6 +30,47 @@ namespace roundlab::app {
 
 namespace {
 constexpr int kRecentFiles = 8;
+}
+
+QString MainWindow::proposedSessionPath() const {
+  // Beside the open session, else in the preferences' folder.
+  if (!sessionPath_.isEmpty() && sessionPath_ != autosavePath()) return sessionPath_;
+  return QDir(preferences_.sessionDirectory()).filePath("run.rlab");
+}
+
+void MainWindow::applyPreferences(const Preferences& preferences) {
+  preferences_ = preferences;
+  preferences_.save();
+  applyColorScheme(preferences_.colorScheme);
+  for (QAction* a : findChildren<QAction*>("colorScheme")) a->setChecked(a->data().toInt() == preferences_.colorScheme);
+  widgets::setPlotFontScale(preferences_.plotFontScale);
+  for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
+    widgets::applyPlotFonts(plot);
+    plot->replot();
+  }
+  run_->setActivationMemory(preferences_.activationMemoryMiB);
+}
+
+void MainWindow::rememberRunForm(const QuantizationRequest& request) {
+  QSettings s;
+  s.remove("runForm");
+  s.beginGroup("runForm");
+  for (const auto& [key, value] : requestToText(request))
+    s.setValue(QString::fromStdString(key), QString::fromStdString(value));
+}
+
+void MainWindow::restoreRunForm() {
+  QSettings s;
+  s.beginGroup("runForm");
+  std::map<std::string, std::string> fields;
+  for (const QString& key : s.childKeys()) fields[key.toStdString()] = s.value(key).toString().toStdString();
+  try {
+    run_->setRequest(requestFromText(fields, preferences_.defaultRequest()));
+  } catch (const std::exception& e) {  // a settings file edited by hand: say so, start from the defaults
+    run_->setRequest(preferences_.defaultRequest());
+    log_->log(widgets::LogConsole::Warning, "The Run form's saved settings were not read (" +
+                                                QString::fromUtf8(e.what()) + "): it starts from the defaults.");
+  }
 }
 
 QString MainWindow::autosavePath() {
@@ -45,6 +88,13 @@ void MainWindow::buildMenus() {
   redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence::Redo});
   edit->addAction(undo);
   edit->addAction(redo);
+  edit->addSeparator();
+  QAction* preferences = edit->addAction("&Preferences…", this, [this] {
+    PreferencesDialog dialog(preferences_, this);
+    if (dialog.exec() == QDialog::Accepted) applyPreferences(dialog.value());
+  });
+  preferences->setShortcut(QKeySequence("Ctrl+,"));  // QKeySequence::Preferences is empty on some desktops
+  preferences->setMenuRole(QAction::PreferencesRole);
   viewMenu_ = menuBar()->addMenu("&View");
   buildViewMenu(viewMenu_);
   QMenu* runMenu = menuBar()->addMenu("&Run");
@@ -93,7 +143,8 @@ void MainWindow::buildFileMenu(QMenu* file) {
   file->addSeparator();
   QAction* save = file->addAction("&Save session", this, [this] {
     if (sessionPath_.isEmpty()) {
-      const QString path = QFileDialog::getSaveFileName(this, "Save session", "run.rlab", "RoundLab session (*.rlab)");
+      const QString path =
+          QFileDialog::getSaveFileName(this, "Save session", proposedSessionPath(), "RoundLab session (*.rlab)");
       if (!path.isEmpty()) saveSessionAs(path);
     } else {
       saveSessionAs(sessionPath_);
@@ -101,7 +152,8 @@ void MainWindow::buildFileMenu(QMenu* file) {
   });
   save->setShortcut(QKeySequence::Save);
   QAction* saveAs = file->addAction("Save session &as…", this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, "Save session as", "run.rlab", "RoundLab session (*.rlab)");
+    const QString path =
+        QFileDialog::getSaveFileName(this, "Save session as", proposedSessionPath(), "RoundLab session (*.rlab)");
     if (!path.isEmpty()) saveSessionAs(path);
   });
   saveAs->setShortcut(QKeySequence("Ctrl+Shift+S"));  // QKeySequence::SaveAs is empty on some platforms

@@ -1,11 +1,12 @@
 // The main window's result views: the selected layer's properties, weights and flips; the
 // Importance view and the layer table's importance column (from the engine's importance
-// tables); the Evaluate view's run history. Engine results become the widgets' plain value
-// types here.
+// tables); the Evaluate view's run history, and showing, renaming and deleting its runs. Engine results become the
+// widgets' plain value types here.
 #include <QComboBox>
 
 #include <QFileInfo>
 #include <QItemSelectionModel>
+#include <QMessageBox>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTableWidget>
@@ -13,6 +14,7 @@
 
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
@@ -159,6 +161,43 @@ void MainWindow::onLayerSelected() {
     break;
   }
   properties_->resizeColumnToContents(0);
+}
+
+void MainWindow::showRun(int number) {
+  if (jobs_->begin(QString("Showing run #%1").arg(number))) engine_.selectRun(number);
+}
+
+void MainWindow::deleteRun(int number) {
+  const auto run =
+      std::find_if(history_.begin(), history_.end(), [number](const RunPtr& r) { return r->number == number; });
+  if (run == history_.end()) return;
+  if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS") &&
+      QMessageBox::question(this, "RoundLab",
+                            QString("Delete run %1? Its results and weights are gone for good.")
+                                .arg(QString::fromStdString((*run)->label()))) != QMessageBox::Yes)
+    return;
+  if (jobs_->begin(QString("Deleting run #%1").arg(number))) engine_.deleteRun(number);
+}
+
+void MainWindow::renameRun(int number, const QString& name) {
+  if (jobs_->begin(QString("Renaming run #%1").arg(number)))
+    engine_.renameRun(number, name);
+  else
+    refreshRunHistory();  // the table shows the run's name as it is
+}
+
+void MainWindow::onHistoryChanged(const RunHistory& history) {
+  history_ = history.runs;
+  runsWithWeights_ = history.runsWithWeights;
+  report_ = history.current;
+  snapshot_ = history.snapshot;
+  showRunResults();
+  refreshRunHistory();
+  // What a session would hold changed (another run, a name, a deletion).
+  setUnsaved(report_ != nullptr);
+  jobs_->finish(report_ ? "Every view shows run " + QString::fromStdString(report_->label())
+                        : QString("No run left: every view shows the FP model"));
+  Q_EMIT runHistoryChanged();
 }
 
 }  // namespace roundlab::app

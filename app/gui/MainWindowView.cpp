@@ -14,6 +14,7 @@
 #include <QScreen>
 #include <QSet>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTabWidget>
@@ -27,6 +28,7 @@
 #include "app/common/DemoAssets.h"
 #include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/WelcomePage.h"
 #include "engine/core/Runtime.h"
 #include "widgets/PlotNavigation.h"
 #include "widgets/QCustomPlotInclude.h"
@@ -34,6 +36,7 @@
 namespace roundlab::app {
 
 void MainWindow::showView(QWidget* view) {
+  central_->setCurrentWidget(tabs_);
   for (int i = 0; i < tabs_->count(); ++i)
     if (tabs_->widget(i) == view || tabs_->widget(i)->isAncestorOf(view)) tabs_->setCurrentIndex(i);
 }
@@ -42,7 +45,10 @@ void MainWindow::buildViewMenu(QMenu* menu) {
   for (QDockWidget* dock : findChildren<QDockWidget*>()) menu->addAction(dock->toggleViewAction());
   menu->addSeparator();
   for (int i = 0; i < tabs_->count(); ++i) {
-    QAction* a = menu->addAction(tabs_->tabText(i), this, [this, i] { tabs_->setCurrentIndex(i); });
+    QAction* a = menu->addAction(tabs_->tabText(i), this, [this, i] {
+      central_->setCurrentWidget(tabs_);  // also from the welcome page
+      tabs_->setCurrentIndex(i);
+    });
     a->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
   }
   menu->addSeparator();
@@ -68,9 +74,12 @@ void MainWindow::buildViewMenu(QMenu* menu) {
   const char* names[] = {"Follow the system", "Light", "Dark"};
   for (int i = 0; i < 3; ++i) {
     QAction* a = scheme->addAction(names[i], this, [this, i] {
-      QSettings().setValue("appearance/scheme", i);
-      applyColorScheme(i);
+      Preferences p = preferences_;
+      p.colorScheme = i;
+      applyPreferences(p);
     });
+    a->setObjectName("colorScheme");
+    a->setData(i);
     a->setCheckable(true);
     a->setChecked(i == current);
     group->addAction(a);
@@ -274,21 +283,34 @@ void MainWindow::showShortcutSheet() {
   if (!qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) dialog.exec();
 }
 
+void MainWindow::showDocumentation(const QString& document) {
+  const QString folder = findDocumentation();
+  if (folder.isEmpty()) {
+    statusBar()->showMessage("The bundled documentation was not found (share/doc/roundlab).", 8000);
+    return;
+  }
+  auto* browser = new DocumentationBrowser(folder, this);  // beside the window, not modal
+  browser->setAttribute(Qt::WA_DeleteOnClose);
+  browser->setObjectName("documentation");
+  if (!document.isEmpty()) browser->showDocument(document);
+  browser->show();
+}
+
+void MainWindow::showWelcome() {
+  welcome_->setRecentFiles(recentFiles());
+  welcome_->setRecoverable(QFile::exists(autosavePath()));
+  central_->setCurrentIndex(0);  // the welcome page's scroll area
+}
+
+bool MainWindow::welcomeShown() const { return central_->currentWidget()->isAncestorOf(welcome_); }
+
 void MainWindow::buildHelpMenu(QMenu* help) {
   QAction* sheet = help->addAction("&Keyboard shortcuts", this, &MainWindow::showShortcutSheet);
   sheet->setShortcut(QKeySequence("Ctrl+/"));
-  QAction* docs = help->addAction("&Documentation", this, [this] {
-    const QString folder = findDocumentation();
-    if (folder.isEmpty()) {
-      statusBar()->showMessage("The bundled documentation was not found (share/doc/roundlab).", 8000);
-      return;
-    }
-    auto* browser = new DocumentationBrowser(folder, this);  // beside the window, not modal
-    browser->setAttribute(Qt::WA_DeleteOnClose);
-    browser->setObjectName("documentation");
-    browser->show();
-  });
+  QAction* docs = help->addAction("&Documentation", this, [this] { showDocumentation(); });
   docs->setShortcut(QKeySequence::HelpContents);
+  help->addAction("&Welcome page", this, &MainWindow::showWelcome)
+      ->setToolTip("How to start, the recent files and the guides");
   help->addAction("&About RoundLab", this, &MainWindow::showAbout);
 }
 

@@ -2,12 +2,16 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFontMetrics>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QShowEvent>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QVBoxLayout>
 
 #include "app/gui/AdvancedRunSettings.h"
@@ -42,6 +46,7 @@ RunPanel::RunPanel(QWidget* parent)
       lr_(new QDoubleSpinBox),
       start_(new QPushButton("Start")),
       cancel_(new QPushButton("Cancel")),
+      defaults_(new QPushButton("Reset to defaults")),
       progress_(new QProgressBar),
       eta_(new QLabel),
       stage_(new QLabel),
@@ -49,11 +54,9 @@ RunPanel::RunPanel(QWidget* parent)
       advanced_(new AdvancedRunSettings),
       calibration_(new widgets::DataFileBar("Calibration set")) {
   advanced_->setObjectName("advancedSettings");
-  method_->setCurrentText("adaround");
   lr_->setDecimals(5);
   lr_->setRange(1e-5, 1);
   lr_->setSingleStep(1e-4);
-  lr_->setValue(1e-3);
   lr_->setToolTip("Adam learning rate of the rounding variables.");
   auto* form = new QFormLayout;
   form->addRow("Method", method_);
@@ -72,8 +75,13 @@ RunPanel::RunPanel(QWidget* parent)
   cancel_->setToolTip("Stop the running job (Esc); finished layers are discarded, the model stays as it was.");
   cancel_->setEnabled(false);
   start_->setEnabled(false);
+  defaults_->setToolTip(
+      "Every setting back to its default (the default method and iterations are in Edit ▸ "
+      "Preferences); the form otherwise keeps the settings of the last run started.");
   buttons->addWidget(start_);
   buttons->addWidget(cancel_);
+  buttons->addStretch(1);
+  buttons->addWidget(defaults_);
   progress_->setRange(0, 1000);
   progress_->setFormat("%p%");
   plot_->setMinimumHeight(220);
@@ -83,19 +91,69 @@ RunPanel::RunPanel(QWidget* parent)
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   plot_->setToolTip("Each layer or block's batch loss while it is reconstructed, one curve per unit");
-  auto* settings = new QHBoxLayout;
+  // Settings above, the run below, split so that on a small screen (1280×720) the loss plot keeps
+  // its height and the settings scroll; the user moves the split.
+  auto* settingsPage = new QWidget;
+  auto* settings = new QHBoxLayout(settingsPage);
+  settings->setContentsMargins(0, 0, 0, 0);
   settings->addLayout(form);
   settings->addWidget(advanced_, 1);
+  auto* settingsArea = new QScrollArea;
+  settingsArea->setObjectName("runSettings");
+  settingsArea->setWidget(settingsPage);
+  settingsArea->setWidgetResizable(true);
+  settingsArea->setFrameShape(QFrame::NoFrame);
+  auto* runPage = new QWidget;
+  auto* run = new QVBoxLayout(runPage);
+  run->setContentsMargins(0, 0, 0, 0);
+  run->addWidget(calibration_);
+  run->addLayout(buttons);
+  run->addWidget(progress_);
+  run->addWidget(stage_);
+  run->addWidget(eta_);
+  run->addWidget(plot_, 1);
+  split_ = new QSplitter(Qt::Vertical);
+  split_->addWidget(settingsArea);
+  split_->addWidget(runPage);
+  split_->setChildrenCollapsible(false);
+  split_->setStretchFactor(0, 0);
+  split_->setStretchFactor(1, 1);
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(settings);
-  layout->addWidget(calibration_);
-  layout->addLayout(buttons);
-  layout->addWidget(progress_);
-  layout->addWidget(stage_);
-  layout->addWidget(eta_);
-  layout->addWidget(plot_, 1);
+  layout->addWidget(split_);
   connect(start_, &QPushButton::clicked, this, [this] { Q_EMIT startRequested(request()); });
   connect(cancel_, &QPushButton::clicked, this, &RunPanel::cancelRequested);
+  connect(defaults_, &QPushButton::clicked, this, &RunPanel::defaultsRequested);
+  setRequest(builtInRequest());
+}
+
+void RunPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (splitPlaced_) return;
+  // Once, at the first show: the settings get what they need up to 45 % of the height.
+  splitPlaced_ = true;
+  const int total = split_->height();
+  const auto* area = static_cast<QScrollArea*>(split_->widget(0));
+  const int wanted = std::min(static_cast<int>(0.45 * total), area->widget()->sizeHint().height());
+  split_->setSizes({wanted, total - wanted});
+}
+
+void RunPanel::setActivationMemory(int64_t mib) {
+  QuantizationRequest r = request();
+  r.activationMemoryMiB = mib;
+  setRequest(r);
+}
+
+QuantizationRequest RunPanel::builtInRequest() {
+  // Shorter than the reference's 2000 iterations and 1024 samples: a first run on a laptop
+  // finishes in seconds and still shows learned rounding at work.
+  QuantizationRequest r;
+  r.method = QuantMethod::AdaRound;
+  r.weights.bits = 4;
+  r.adaround.iterations = 500;
+  r.adaround.learningRate = 1e-3;
+  r.calibrationCount = 256;
+  r.seed = 0;
+  return r;
 }
 
 QuantizationRequest RunPanel::request() const {
@@ -183,7 +241,9 @@ void RunPanel::onProgress(const QString& stage, double fraction, const QString& 
       const QColor color = plot_->graphCount() % 2 ? widgets::fpColor() : widgets::quantizedColor();
       g->setPen(QPen(color, 2));
       auto* label = new QCPItemText(plot_);
-      label->setText(unit);
+      // Along the plot's height at most: a long block name is shortened in its middle.
+      label->setFont(widgets::plotFont(0));
+      label->setText(QFontMetrics(label->font()).elidedText(unit, Qt::ElideMiddle, plot_->axisRect()->height() - 8));
       label->setColor(color);
       label->setRotation(-90);  // reading upwards from the bottom edge, just right of the curve's start
       label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);

@@ -13,6 +13,7 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QCustomPlot;
 
 namespace roundlab::widgets {
@@ -30,6 +31,11 @@ class RunPanel : public QWidget {
 
   QuantizationRequest request() const;
   void setRequest(const QuantizationRequest& r);
+  // The settings the form holds when RoundLab starts for the first time.
+  static QuantizationRequest builtInRequest();
+  // The preferences' activation memory (the form's "Spill to disk beyond" field).
+  void setActivationMemory(int64_t mib);
+  QPushButton* defaultsButton() const { return defaults_; }
   QPushButton* startButton() const { return start_; }
   QPushButton* cancelButton() const { return cancel_; }
   QProgressBar* progressBar() const { return progress_; }
@@ -52,13 +58,18 @@ class RunPanel : public QWidget {
  Q_SIGNALS:
   void startRequested(const roundlab::QuantizationRequest& request);
   void cancelRequested();
+  // Reset to defaults: the window knows the preferences' defaults.
+  void defaultsRequested();
+
+ protected:
+  void showEvent(QShowEvent* event) override;
 
  private:
   QComboBox* method_;
   QSpinBox *wbits_, *abits_, *iters_, *calibCount_, *seed_;
   QComboBox *grid_, *freedom_, *input_;
   QDoubleSpinBox* lr_;
-  QPushButton *start_, *cancel_;
+  QPushButton *start_, *cancel_, *defaults_;
   QProgressBar* progress_;
   QLabel *eta_, *stage_;
   QCustomPlot* plot_;
@@ -66,7 +77,8 @@ class RunPanel : public QWidget {
   widgets::DataFileBar* calibration_;
   QuantizationRequest base_;
   QElapsedTimer clock_;
-  bool running_ = false, loaded_ = false;
+  QSplitter* split_;
+  bool running_ = false, loaded_ = false, splitPlaced_ = false;
 };
 
 }  // namespace roundlab::app

@@ -55,7 +55,12 @@ void ScreenshotTour::start() {
   };
   connect(window_, &MainWindow::loadFailed, this, fail);
   connect(window_, &MainWindow::jobFailed, this, [fail](const QString& m, bool) { fail(m); });
-  window_->openDemo();
+  // The first start's welcome page, then the demo.
+  window_->showWelcome();
+  QTimer::singleShot(500, this, [this] {
+    window_->grab().save(dir_ + "/welcome.png");
+    window_->openDemo();
+  });
 }
 
 void ScreenshotTour::saveViews() {

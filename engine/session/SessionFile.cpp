@@ -18,6 +18,7 @@
 #include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
+#include "engine/pipeline/RequestFields.h"
 #include "engine/quant/WeightGridHdf5.h"
 #include "engine/session/ImportanceIo.h"
 
@@ -29,46 +30,15 @@ constexpr const char* kFormat = "roundlab-session-1";
 
 void writeRequest(H5::Group& g, const QuantizationRequest& r) {
   using namespace hdf5;
-  writeString(g, "method", quantMethodName(r.method));
-  writeInt(g, "wbits", r.weights.bits);
-  writeInt(g, "symmetric", r.weights.symmetric);
-  writeString(g, "granularity", granularityName(r.weights.granularity));
-  writeInt(g, "group_size", r.weights.groupSize);
-  writeString(g, "range_init", rangeInitName(r.weights.rangeInit));
-  writeDouble(g, "lp_norm", r.weights.lpNorm);
-  writeInt(g, "range_candidates", r.weights.rangeCandidates);
-  writeString(g, "grid", gridKindName(r.weights.grid));
-  writeDouble(g, "exponent", r.weights.exponent);
-  writeInt(g, "first_last_8bit", r.firstLastEightBit);
-  writeInt(g, "iterations", r.adaround.iterations);
-  writeInt(g, "batch", r.adaround.batch);
-  writeDouble(g, "learning_rate", r.adaround.learningRate);
-  writeDouble(g, "lambda", r.adaround.lambda);
-  writeDouble(g, "warmup", r.adaround.warmup);
-  writeDouble(g, "beta_start", r.adaround.betaStart);
-  writeDouble(g, "beta_end", r.adaround.betaEnd);
-  writeInt(g, "cosine_beta", r.adaround.cosineBeta);
-  writeInt(g, "relu_after", r.adaround.reluAfter);
-  writeInt(g, "curve_points", r.adaround.curvePoints);
-  writeString(g, "optimizer", optimizerName(r.adaround.optimizer));
-  writeDouble(g, "momentum", r.adaround.momentum);
-  writeInt(g, "cosine_lr", r.adaround.cosineLr);
-  writeString(g, "variable", variableName(r.adaround.variable));
-  writeString(g, "freedom", freedomName(r.adaround.freedom));
-  writeString(g, "selection", selectionName(r.adaround.selection));
-  writeDouble(g, "select_fraction", r.adaround.selectFraction);
-  writeString(g, "input", reconInputName(r.input));
-  writeString(g, "block_loss", blockLossName(r.blockLoss));
-  writeInt(g, "calibration_count", r.calibrationCount);
-  writeString(g, "augmentation", augmentationName(r.augmentation));
-  writeInt(g, "capture_batch", r.captureBatch);
-  writeInt(g, "seed", static_cast<int64_t>(r.seed));
-  writeInt(g, "abits", r.activations.bits);
-  writeDouble(g, "qdrop_probability", r.activations.dropProbability);
-  writeDouble(g, "act_learning_rate", r.activations.learningRate);
-  writeDouble(g, "act_lp_norm", r.activations.lpNorm);
-  writeDouble(g, "output_kl_weight", r.outputKlWeight);
-  writeDouble(g, "kl_temperature", r.klTemperature);
+  for (const RequestField& f : requestFields()) {  // each setting a typed attribute
+    const FieldValue v = f.get(r);
+    if (const auto* i = std::get_if<int64_t>(&v))
+      writeInt(g, f.key, *i);
+    else if (const auto* d = std::get_if<double>(&v))
+      writeDouble(g, f.key, *d);
+    else
+      writeString(g, f.key, std::get<std::string>(v));
+  }
   H5::Group overrides = g.createGroup("bit_overrides");
   for (const auto& [layer, bits] : r.bits) writeInt(overrides, layer.c_str(), bits);
 }
@@ -76,49 +46,15 @@ void writeRequest(H5::Group& g, const QuantizationRequest& r) {
 QuantizationRequest readRequest(const H5::Group& g) {
   using namespace hdf5;
   QuantizationRequest r;
-  r.method = parseQuantMethod(readString(g, "method"));
-  r.weights.bits = static_cast<int>(readInt(g, "wbits"));
-  r.weights.symmetric = readInt(g, "symmetric") != 0;
-  r.weights.granularity = parseGranularity(readString(g, "granularity"));
-  r.weights.groupSize = readInt(g, "group_size");
-  r.weights.rangeInit = parseRangeInit(readString(g, "range_init"));
-  r.weights.lpNorm = readDouble(g, "lp_norm");
-  r.weights.rangeCandidates = static_cast<int>(readInt(g, "range_candidates"));
-  r.weights.grid = parseGridKind(readString(g, "grid"));
-  r.weights.exponent = readDouble(g, "exponent");
-  r.firstLastEightBit = readInt(g, "first_last_8bit") != 0;
-  r.adaround.iterations = static_cast<int>(readInt(g, "iterations"));
-  r.adaround.batch = readInt(g, "batch");
-  r.adaround.learningRate = readDouble(g, "learning_rate");
-  r.adaround.lambda = readDouble(g, "lambda");
-  r.adaround.warmup = readDouble(g, "warmup");
-  r.adaround.betaStart = readDouble(g, "beta_start");
-  r.adaround.betaEnd = readDouble(g, "beta_end");
-  r.adaround.cosineBeta = readInt(g, "cosine_beta") != 0;
-  r.adaround.reluAfter = readInt(g, "relu_after") != 0;
-  r.adaround.curvePoints = static_cast<int>(readInt(g, "curve_points"));
-  r.adaround.optimizer = parseOptimizer(readString(g, "optimizer"));
-  r.adaround.momentum = readDouble(g, "momentum");
-  r.adaround.cosineLr = readInt(g, "cosine_lr") != 0;
-  r.adaround.variable = parseVariable(readString(g, "variable"));
-  r.adaround.freedom = parseFreedom(readString(g, "freedom"));
-  r.adaround.selection = parseSelection(readString(g, "selection"));
-  r.adaround.selectFraction = readDouble(g, "select_fraction");
-  r.input = parseReconInput(readString(g, "input"));
-  r.blockLoss = parseBlockLoss(readString(g, "block_loss"));
-  r.calibrationCount = readInt(g, "calibration_count");
-  r.augmentation = parseAugmentation(readString(g, "augmentation"));
-  r.captureBatch = readInt(g, "capture_batch");
-  r.seed = static_cast<uint64_t>(readInt(g, "seed"));
-  if (g.attrExists("abits")) {  // sessions written before activation quantization have none
-    r.activations.bits = static_cast<int>(readInt(g, "abits"));
-    r.activations.dropProbability = readDouble(g, "qdrop_probability");
-    r.activations.learningRate = readDouble(g, "act_learning_rate");
-    r.activations.lpNorm = readDouble(g, "act_lp_norm");
-  }
-  if (g.attrExists("output_kl_weight")) {
-    r.outputKlWeight = readDouble(g, "output_kl_weight");
-    r.klTemperature = readDouble(g, "kl_temperature");
+  for (const RequestField& f : requestFields()) {
+    if (f.optional && !g.attrExists(f.key)) continue;  // older sessions: the default
+    const FieldValue kind = f.get(r);                  // the field's type
+    if (std::holds_alternative<int64_t>(kind))
+      f.set(r, readInt(g, f.key));
+    else if (std::holds_alternative<double>(kind))
+      f.set(r, readDouble(g, f.key));
+    else
+      f.set(r, readString(g, f.key));
   }
   const H5::Group overrides = g.openGroup("bit_overrides");
   for (int i = 0; i < overrides.getNumAttrs(); ++i) {

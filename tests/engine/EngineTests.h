@@ -196,6 +196,7 @@ class SessionTests : public QObject {
   void sha256MatchesStandardVectors();
   void sessionRoundTripRestoresEverything();
   void badSessionFiles();
+  void requestFieldsRoundTripAsText();
 };
 
 class WorkspaceTests : public QObject {

@@ -6,6 +6,7 @@
 #include <QClipboard>
 #include <QFontMetrics>
 #include <QImage>
+#include <QLabel>
 #include <QTest>
 #include <QWheelEvent>
 
@@ -44,6 +45,38 @@ class PlotLayoutTests : public QObject {
     plot.resize(metrics.horizontalAdvance(title) + 80, 300);
     plot.replot();
     QCOMPARE(element->text(), title);
+  }
+
+  // An empty plot's hint is never cut: over the axes when it fits there, else over the whole
+  // plot with smaller text; at a larger plot font scale too. It goes when data come.
+  void emptyHintsFitEveryPlotSize() {
+    struct Restore {
+      ~Restore() { widgets::setPlotFontScale(1.0); }
+    } restore;
+    const QString hint = "Run a quantization (Ctrl+R) to see the dequantized weights on their grid.";
+    for (double scale : {1.0, 2.0})
+      for (QSize size : {QSize(600, 400), QSize(260, 140)}) {
+        widgets::setPlotFontScale(scale);
+        QCustomPlot plot;
+        widgets::stylePlot(&plot, "value", "count");
+        widgets::setEmptyHint(&plot, hint);
+        plot.resize(size);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        plot.replot();
+        auto* label = plot.findChild<QLabel*>("emptyPlotHint");
+        QVERIFY(label && label->isVisible());
+        const QString where = QString("%1x%2 at %3").arg(size.width()).arg(size.height()).arg(scale);
+        QVERIFY2(plot.rect().contains(label->geometry()), qPrintable(where));
+        QVERIFY2(label->heightForWidth(label->width()) <= label->height(), qPrintable(where));
+        if (size.width() == 600 && scale == 1.0) {  // room enough: over the axes, at full size
+          QVERIFY(plot.axisRect()->rect().contains(label->geometry()));
+          QCOMPARE(label->font().pointSizeF(), widgets::plotFont(2).pointSizeF());
+        }
+        plot.addGraph()->setData({0.0, 1.0}, {1.0, 2.0});
+        plot.replot();
+        QVERIFY(!label->isVisible());
+      }
   }
 
   // The legend leaves the axis rect for a row of its own under it, and leaves the layout (no

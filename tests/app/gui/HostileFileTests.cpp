@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QMessageBox>
 #include <QProcess>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -23,6 +24,12 @@ class HostileFileTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+  // The Run form remembers the last run started, and preferences persist: each test starts from
+  // the defaults, also when the suite runs again.
+  void init() {
+    QSettings().remove("runForm");
+    QSettings().remove("preferences");
+  }
 
   void badFileKeepsCurrentModel() {
     app::MainWindow w;

@@ -17,6 +17,7 @@
 #include <QTimer>
 #include <QUndoStack>
 
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -46,6 +47,12 @@ class MainWindowTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+  // The Run form remembers the last run started, and preferences persist: each test starts from
+  // the defaults, also when the suite runs again.
+  void init() {
+    QSettings().remove("runForm");
+    QSettings().remove("preferences");
+  }
 
   void opensDemoAndShowsLayers() {
     app::MainWindow w;

@@ -4,6 +4,8 @@
 #include <QAbstractItemModel>
 #include <QAction>
 #include <QLabel>
+#include <QRegularExpression>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
@@ -30,6 +32,12 @@ class ViewStateTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+  // The Run form remembers the last run started, and preferences persist: each test starts from
+  // the defaults, also when the suite runs again.
+  void init() {
+    QSettings().remove("runForm");
+    QSettings().remove("preferences");
+  }
 
   // Open the demo, estimate importance, run, look at a layer; then open the other demo model:
   // no view may still name a layer of the first.
@@ -60,9 +68,11 @@ class ViewStateTests : public QObject {
     const auto mentions = [&](const QStringList& names) {
       QStringList where, found;
       const QStringList texts = testing::viewTexts(&w, skipLog, &where);
+      // A name as a whole token: "fc" in "fc: 3 bits", not inside a hash such as "…10fca70".
       for (qsizetype i = 0; i < texts.size(); ++i)
         for (const QString& n : names)
-          if (texts[i].contains(n)) found << QString("\"%1\" in %2").arg(texts[i], where[i]);
+          if (texts[i].contains(QRegularExpression("(?<![\\w.])" + QRegularExpression::escape(n) + "(?![\\w])")))
+            found << QString("\"%1\" in %2").arg(texts[i], where[i]);
       found.removeDuplicates();
       return found;
     };

@@ -3,11 +3,17 @@
 // squeezed dock, the title names the document and marks unsaved results, a job's progress and
 // cancel sit in the view that started it (and an importance estimate leaves the last run's
 // curve alone), About names the versions, Help ▸ Documentation reads the bundled guides.
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCommandLinkButton>
 #include <QCryptographicHash>
+#include <QDir>
 #include <QDockWidget>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QGuiApplication>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QLocale>
 #include <QMessageBox>
@@ -16,7 +22,9 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
+#include <QStyle>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -28,10 +36,15 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/PreferencesDialog.h"
 #include "app/gui/RunPanel.h"
+#include "app/gui/WelcomePage.h"
 #include "engine/data/Dataset.h"
+#include "engine/pipeline/RequestFields.h"
 #include "widgets/DataFileBar.h"
 #include "widgets/LayerTableModel.h"
+#include "widgets/LogConsole.h"
+#include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RunComparisonView.h"
 #include "widgets/RunHistoryTable.h"
@@ -205,6 +218,118 @@ class WindowConventionsTests : public QObject {
     QCOMPARE(bitsShown(), QString("—"));  // no result
     QCOMPARE(w.compareView()->runA()->count(), 0);
     QVERIFY(!w.isWindowModified());
+  }
+
+  // Started without a file, RoundLab shows the welcome page: its buttons open the demo (and the
+  // views), its recent list opens what was opened, its guides open in the documentation browser,
+  // Help ▸ Welcome page brings it back; whether it shows at start is remembered.
+  void welcomePageStartsANewcomer() {
+    QFile::remove(app::MainWindow::autosavePath());  // no crashed run to recover
+    app::MainWindow w;
+    w.show();
+    w.showWelcome();
+    QVERIFY(w.welcomeShown());
+    app::WelcomePage* page = w.welcomePage();
+    QCOMPARE(page->recentList()->count(), 1);  // "none yet", not clickable
+    QVERIFY(!(page->recentList()->item(0)->flags() & Qt::ItemIsEnabled));
+    QVERIFY(!page->recoverButton()->isVisibleTo(page));
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    page->demoButton()->click();
+    QVERIFY(loaded.wait(120000));
+    QVERIFY(!w.welcomeShown());
+    QAction* welcome = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->text().remove('&') == "Welcome page") welcome = a;
+    QVERIFY(welcome);
+    welcome->trigger();
+    QVERIFY(w.welcomeShown());
+    QCOMPARE(page->recentList()->item(0)->data(Qt::UserRole).toString(), w.recentFiles().first());
+    QVERIFY(w.recentFiles().first().endsWith("fmnist_resnet.pt"));
+    // A view chosen from the View menu leaves the page.
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->text() == "Evaluate") a->trigger();
+    QVERIFY(!w.welcomeShown());
+    w.showWelcome();
+    QListWidgetItem* recent = page->recentList()->item(0);
+    page->recentList()->itemClicked(recent);
+    QVERIFY(loaded.wait(120000));
+    QVERIFY(!w.welcomeShown());
+    // A guide from the page opens in the documentation browser at that guide.
+    w.showWelcome();
+    for (QCommandLinkButton* b : page->findChildren<QCommandLinkButton*>())
+      if (b->text() == "Bring your own data") b->click();
+    auto* docs = w.findChild<app::DocumentationBrowser*>("documentation");
+    QVERIFY(docs);
+    QVERIFY2(docs->page()->toPlainText().contains("calibration", Qt::CaseInsensitive),
+             qPrintable(docs->page()->source().toString()));
+    QVERIFY(docs->page()->source().toString().endsWith("data-format.md"));
+    docs->close();
+    QVERIFY(app::WelcomePage::shownAtStart());
+    page->showAtStart()->setChecked(false);
+    QVERIFY(!app::WelcomePage::shownAtStart());
+  }
+
+  // Edit ▸ Preferences: each value takes effect (plot text size, colours, the Run form's
+  // defaults, activation memory, autosave, the sessions folder) and is there at the next start,
+  // with the Run form as last started.
+  void preferencesTakeEffectAndPersist() {
+    struct Restore {
+      ~Restore() {
+        widgets::setPlotFontScale(1.0);
+        QApplication::setPalette(QApplication::style()->standardPalette());
+      }
+    } restore;
+    QTemporaryDir folder;
+    QuantizationRequest started;
+    {
+      app::MainWindow w;
+      app::PreferencesDialog dialog(w.preferences(), &w);
+      dialog.method()->setCurrentText("brecq");
+      dialog.iterations()->setValue(123);
+      dialog.activationMemory()->setValue(512);
+      dialog.colorScheme()->setCurrentIndex(2);
+      dialog.plotFontScale()->setValue(2.0);
+      dialog.autosave()->setChecked(false);
+      dialog.sessionFolder()->setText(folder.path());
+      w.applyPreferences(dialog.value());
+      const double base = QApplication::font().pointSizeF();
+      for (QCustomPlot* plot : w.findChildren<QCustomPlot*>())
+        QCOMPARE(plot->xAxis->tickLabelFont().pointSizeF(), 2.0 * base);
+      QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 80);
+      QCOMPARE(w.proposedSessionPath(), QDir(folder.path()).filePath("run.rlab"));
+      QCOMPARE(w.runPanel()->request().activationMemoryMiB, int64_t(512));
+      w.runPanel()->defaultsButton()->click();
+      QCOMPARE(w.runPanel()->request().method, QuantMethod::Brecq);
+      QCOMPARE(w.runPanel()->request().adaround.iterations, 123);
+
+      QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+      QSignalSpy done(&w, &app::MainWindow::quantized);
+      w.openDemo();
+      QVERIFY(loaded.wait(120000));
+      QFile::remove(app::MainWindow::autosavePath());
+      started = w.runPanel()->request();
+      started.method = QuantMethod::Rtn;
+      started.weights.bits = 3;
+      started.weights.symmetric = true;
+      started.seed = 7;
+      started.calibrationCount = 32;
+      w.runPanel()->setRequest(started);
+      w.runPanel()->startButton()->click();
+      QVERIFY(done.wait(120000));
+      QCOMPARE(w.lastRun()->result.request.activationMemoryMiB, int64_t(512));
+      QVERIFY(!QFile::exists(app::MainWindow::autosavePath()));  // autosave is off
+    }
+    app::MainWindow again;
+    QCOMPARE(again.preferences().iterations, 123);
+    QCOMPARE(again.preferences().sessionFolder, folder.path());
+    QCOMPARE(requestToText(again.runPanel()->request()), requestToText(started));
+    QCOMPARE(again.runPanel()->lossPlot()->yAxis->tickLabelFont().pointSizeF(),
+             2.0 * QApplication::font().pointSizeF());
+    // A saved form that no longer reads (edited by hand) gives the defaults and says so.
+    QSettings().setValue("runForm/wbits", "four");
+    app::MainWindow edited;
+    QCOMPARE(edited.runPanel()->request().adaround.iterations, 123);
+    QVERIFY(edited.logConsole()->visibleText().contains("setting wbits"));
   }
 
   // The Run view names the calibration set and Evaluate the validation set, and follow a change.

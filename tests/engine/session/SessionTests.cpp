@@ -11,6 +11,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
 #include "engine/pipeline/ModelQuantizer.h"
+#include "engine/pipeline/RequestFields.h"
 #include "engine/session/SessionFile.h"
 
 ROUNDLAB_ENGINE_SUITE("session", SessionTests);
@@ -135,4 +136,82 @@ void SessionTests::badSessionFiles() {
   EXPECT_ERROR(loadSession(path), ErrorCode::BadDataFile);
   // Saving over an existing session into a missing folder fails without touching anything.
   EXPECT_ERROR(saveSession(dir.filePath("no/such.rlab").toStdString(), Session{}), ErrorCode::WriteFailed);
+}
+
+// The settings as text (what the workbench remembers): every field reads back exactly, each
+// field's text reaches its own setting and no other, and bad text names its field.
+void SessionTests::requestFieldsRoundTripAsText() {
+  QuantizationRequest r;
+  r.method = QuantMethod::Qdrop;
+  r.weights.bits = 3;
+  r.weights.symmetric = true;
+  r.weights.granularity = Granularity::PerGroup;
+  r.weights.groupSize = 32;
+  r.weights.rangeInit = RangeInit::MinMax;
+  r.weights.lpNorm = 0.1 + 0.2;  // no short decimal: must come back bit for bit
+  r.weights.rangeCandidates = 33;
+  r.weights.grid = GridKind::PowerLearned;
+  r.weights.exponent = 1.0 / 3.0;
+  r.firstLastEightBit = false;
+  r.adaround.iterations = 777;
+  r.adaround.batch = 48;
+  r.adaround.learningRate = 3e-4;
+  r.adaround.lambda = 0.02;
+  r.adaround.warmup = 0.3;
+  r.adaround.betaStart = 19;
+  r.adaround.betaEnd = 3;
+  r.adaround.cosineBeta = !r.adaround.cosineBeta;
+  r.adaround.reluAfter = !r.adaround.reluAfter;
+  r.adaround.curvePoints = 17;
+  r.adaround.optimizer = OptimizerKind::Sgd;
+  r.adaround.momentum = 0.8;
+  r.adaround.cosineLr = !r.adaround.cosineLr;
+  r.adaround.variable = RoundingVariableKind::AdditiveOffset;
+  r.adaround.freedom = DegreesOfFreedom::RoundingAndStep;
+  r.adaround.selection = WeightSelection::LargestMagnitude;
+  r.adaround.selectFraction = 0.25;
+  r.input = ReconInput::FloatingPoint;
+  r.blockLoss = BlockLoss::Fisher;
+  r.calibrationCount = 333;
+  r.augmentation = parseAugmentation("flip+noise");
+  r.captureBatch = 16;
+  r.seed = 0xfedcba9876543210ull;  // above the largest signed 64-bit integer
+  r.activations.bits = 4;
+  r.activations.dropProbability = 0.7;
+  r.activations.learningRate = 5e-5;
+  r.activations.lpNorm = 2.2;
+  r.outputKlWeight = 10;
+  r.klTemperature = 2;
+  const std::map<std::string, std::string> text = requestToText(r);
+  QCOMPARE(text.size(), requestFields().size());
+  const QuantizationRequest back = requestFromText(text);
+  QCOMPARE(requestToText(back), text);
+  QCOMPARE(back.seed, r.seed);
+  QCOMPARE(back.weights.lpNorm, 0.1 + 0.2);
+  QCOMPARE(back.weights.exponent, 1.0 / 3.0);
+  QCOMPARE(int(back.adaround.freedom), int(DegreesOfFreedom::RoundingAndStep));
+  QCOMPARE(augmentationName(back.augmentation), std::string("flip+noise"));
+  // Each key sets its own member: changing one field's text changes that field alone.
+  const std::map<std::string, std::string> defaults = requestToText(QuantizationRequest{});
+  for (const RequestField& f : requestFields()) {
+    QVERIFY2(text.at(f.key) != defaults.at(f.key), f.key);  // the request above sets every field
+    std::map<std::string, std::string> one = defaults;
+    one[f.key] = text.at(f.key);
+    QCOMPARE(requestToText(requestFromText(one)), one);
+  }
+  // Keys not given keep the base; bad text names the field.
+  QuantizationRequest base;
+  base.adaround.iterations = 123;
+  QCOMPARE(requestFromText({{"wbits", "2"}}, base).adaround.iterations, 123);
+  QCOMPARE(requestFromText({{"wbits", "2"}}, base).weights.bits, 2);
+  for (const auto& [key, bad] : std::map<std::string, std::string>{
+           {"wbits", "four"}, {"learning_rate", "1e-3x"}, {"method", "magic"}, {"iterations", ""}}) {
+    try {
+      requestFromText({{key, bad}});
+      QFAIL(("accepted " + key + " = " + bad).c_str());
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::InvalidArgument);
+      QVERIFY2(std::string(e.what()).find("setting " + key) != std::string::npos, e.what());
+    }
+  }
 }
