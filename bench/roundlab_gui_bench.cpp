@@ -1,19 +1,24 @@
 // roundlab-gui-bench: how responsive the workbench stays while the engine thread works. Drives
-// the real main window (offscreen unless a display is set) through the demo: an AdaRound run,
-// an importance estimate, a cancelled run; a 1 ms timer on the GUI thread records every gap in
-// the event loop. Same line format as roundlab-bench: `bench <what> <metric> <value> <unit>`.
+// the real main window (offscreen unless a display is set) through the demo: the grid playground
+// on the largest layer, an AdaRound run, an importance estimate, a cancelled run; a 1 ms timer on the GUI thread
+// records every gap in the event loop. Same line format as roundlab-bench: `bench <what> <metric> <value> <unit>`.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QSlider>
+#include <QTableView>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
+#include "app/gui/GridPlayground.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
 #include "engine/core/Runtime.h"
+#include "widgets/LayerTableModel.h"
 
 using namespace roundlab;
 
@@ -68,6 +73,38 @@ int main(int argc, char** argv) {
       failed(&w, &app::MainWindow::jobFailed), ready(&w, &app::MainWindow::importanceReady);
   w.openDemo();
   if (!waitFor(loaded, 120000)) return 1;
+
+  {
+    // The grid playground on the demo's largest layer: from a slider move to the redrawn plots.
+    QAbstractItemModel* layers = w.layerView()->model();
+    int largest = 0;
+    using Table = widgets::LayerTableModel;
+    auto params = [layers](int row) { return layers->index(row, Table::Params).data(Table::SortRole).toLongLong(); };
+    for (int row = 0; row < layers->rowCount(); ++row)
+      if (params(row) > params(largest)) largest = row;
+    w.layerView()->selectRow(largest);
+    app::GridPlayground* g = w.playground();
+    w.showView(g);
+    QApplication::processEvents();
+    std::vector<double> ms;
+    auto move = [&](QSlider* s, int value) {
+      QElapsedTimer clock;
+      clock.start();
+      s->setValue(value);
+      QApplication::processEvents();  // the plots painted
+      ms.push_back(static_cast<double>(clock.nsecsElapsed()) / 1e6);
+    };
+    for (int round = 0; round < 3; ++round) {
+      for (int bits = 2; bits <= 8; ++bits) move(g->bitsSlider(), bits);
+      for (int p = 10; p <= 60; p += 5) move(g->pSlider(), p);
+      for (int a = 100; a >= 30; a -= 10) move(g->exponentSlider(), a);
+    }
+    std::sort(ms.begin(), ms.end());
+    const std::string what = "gui:grid_playground_" + layers->index(largest, 0).data().toString().toStdString();
+    line(what.c_str(), "update_ms_median", ms[ms.size() / 2], "ms");
+    line(what.c_str(), "update_ms_max", ms.back(), "ms");
+    w.showView(w.runPanel());
+  }
 
   QuantizationRequest r = w.runPanel()->request();
   r.method = QuantMethod::AdaRound;

@@ -27,9 +27,14 @@ void DataFileBar::setFile(const QString& path) {
   showText();
 }
 
-void DataFileBar::setDescription(const QString& path, const QString& description, const QString& sha256) {
+void DataFileBar::setDescription(const QString& path, const QString& description) {
   if (path != path_) return;  // a description of a file the bar no longer shows
   description_ = description;
+  showText();
+}
+
+void DataFileBar::setSha256(const QString& path, const QString& sha256) {
+  if (path != path_) return;
   sha256_ = sha256;
   showText();
 }

@@ -17,9 +17,10 @@ class DataFileBar : public QWidget {
   explicit DataFileBar(const QString& role, QWidget* parent = nullptr);
   // A new file: its description follows (setDescription) once the engine has read it.
   void setFile(const QString& path);
-  // What the file at `path` holds ("1,024 samples of 1×28×28, labelled") and its SHA-256 (empty
-  // when it does not open); ignored unless `path` is still the bar's file.
-  void setDescription(const QString& path, const QString& description, const QString& sha256);
+  // What the file at `path` holds ("1,024 samples of 1×28×28, labelled"), and its SHA-256 (read
+  // apart: a large file takes a while); each ignored unless `path` is still the bar's file.
+  void setDescription(const QString& path, const QString& description);
+  void setSha256(const QString& path, const QString& sha256);
   QString file() const { return path_; }
   QLabel* label() const { return label_; }
   QPushButton* changeButton() const { return change_; }

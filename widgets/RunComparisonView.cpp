@@ -118,10 +118,22 @@ void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
   }
   const int n = static_cast<int>(runs_.size());
   const int latest = n ? runs_[n - 1].number : 0, previous = n >= 2 ? runs_[n - 2].number : 0;
-  if (added || !keptA)
+  if (added || !keptA) {
     compareRuns(previous ? previous : latest, previous ? latest : 0);
-  else
-    compareRuns(keptA, keptB);
+    return;
+  }
+  // The pair compared so far; a deleted one is replaced by the latest other run (never a run
+  // compared with itself).
+  auto exists = [this](int number) {
+    return std::any_of(runs_.begin(), runs_.end(), [number](const RunSummary& r) { return r.number == number; });
+  };
+  int a = exists(keptA) ? keptA : 0, b = exists(keptB) ? keptB : 0;
+  if (!a)
+    for (auto r = runs_.rbegin(); r != runs_.rend() && !a; ++r)
+      if (r->number != b) a = r->number;
+  if (!a) std::swap(a, b);
+  if (a == b) b = 0;
+  compareRuns(a, b);
 }
 
 void RunComparisonView::compareRuns(int a, int b) {

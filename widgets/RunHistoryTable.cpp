@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -68,7 +69,10 @@ RunHistoryTable::RunHistoryTable(QWidget* parent)
   });
   connect(table_, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
     if (filling_ || item->column() != Name) return;
-    Q_EMIT renameRequested(numberAt(item->row()), item->text().trimmed());
+    // After the edit has closed: the answer refills the table, item included.
+    QTimer::singleShot(0, this, [this, number = numberAt(item->row()), name = item->text().trimmed()] {
+      Q_EMIT renameRequested(number, name);
+    });
   });
   connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
     updateButtons();

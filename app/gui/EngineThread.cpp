@@ -4,7 +4,6 @@
 #include <QLocale>
 
 #include "engine/core/Error.h"
-#include "engine/core/Sha256.h"
 
 namespace roundlab::app {
 
@@ -106,6 +105,7 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
     useData(calibration, validation);
     const RunPtr run = workspace_.quantize(request, hooks(cancel));
     Q_EMIT quantized(run, workspace_.snapshot());
+    Q_EMIT runWeightsKept(keptRunWeights());
   });
 }
 
@@ -142,6 +142,7 @@ void EngineWorker::openSession(const QString& path) {
     const OpenedSession s = workspace_.openSession(path.toStdString());
     Q_EMIT loaded(s.snapshot);
     Q_EMIT quantized(s.run, s.snapshot);
+    Q_EMIT runWeightsKept(keptRunWeights());
     Q_EMIT sessionOpened(path, QString::fromStdString(s.snapshot->path), QString::fromStdString(s.calibrationPath));
     if (s.importance) Q_EMIT importanceReady(s.importance);
   });
@@ -155,11 +156,17 @@ void EngineWorker::exportModel(ExportKind kind, const QString& path, const QStri
   });
 }
 
+QList<int> EngineWorker::keptRunWeights() const {
+  QList<int> numbers;
+  for (const RunPtr& r : workspace_.runs())
+    if (workspace_.hasRunWeights(r->number)) numbers << r->number;
+  return numbers;
+}
+
 RunHistory EngineWorker::history() const {
   RunHistory h;
   h.runs = workspace_.runs();
-  for (const RunPtr& r : h.runs)
-    if (workspace_.hasRunWeights(r->number)) h.runsWithWeights.push_back(r->number);
+  h.runsWithWeights = keptRunWeights();
   h.current = workspace_.currentRun();
   h.snapshot = workspace_.snapshot();
   return h;
@@ -201,9 +208,9 @@ void EngineWorker::describeData(const QString& path) {
     const QString text = QString("%1 samples of %2%3")
                              .arg(QLocale().toString(static_cast<qlonglong>(info.samples)), shape.join("×"),
                                   info.hasLabels ? QString(", labelled") : QString(", no labels"));
-    Q_EMIT dataDescribed(path, text, QString::fromStdString(sha256File(path.toStdString())));
+    Q_EMIT dataDescribed(path, text);
   } catch (const std::exception& e) {
-    Q_EMIT dataDescribed(path, "does not open: " + QString::fromStdString(e.what()), {});
+    Q_EMIT dataDescribed(path, "does not open: " + QString::fromStdString(e.what()));
   }
 }
 

@@ -4,6 +4,7 @@
 // immutable snapshots, runs and importance reports (shared_ptr<const …>), progress (at most
 // ~10 per second) and errors as queued signals. Cancel flips a shared flag the engine polls.
 // The worker only adapts: every operation is the Workspace's.
+#include <QList>
 #include <QObject>
 #include <QSet>
 #include <QThread>
@@ -20,7 +21,7 @@ namespace roundlab::app {
 // (null: FP) and the model as it is now.
 struct RunHistory {
   std::vector<RunPtr> runs;
-  std::vector<int> runsWithWeights;  // the runs that can become current again
+  QList<int> runsWithWeights;  // the runs that can become current again
   RunPtr current;
   SnapshotPtr snapshot;
 };
@@ -51,7 +52,7 @@ class EngineWorker : public QObject {
   void selectRun(int number);
   void deleteRun(int number);
   void renameRun(int number, const QString& name);
-  // What the data file at `path` holds and its SHA-256: dataDescribed follows.
+  // What the data file at `path` holds (HDF5 is read on this thread only): dataDescribed follows.
   void describeData(const QString& path);
 
  Q_SIGNALS:
@@ -73,11 +74,14 @@ class EngineWorker : public QObject {
   // mean/std attributes may or may not have been applied: only the user knows; `message` says why.
   void normalizationAsked(const QString& path, const QString& message);
   void historyChanged(roundlab::app::RunHistory history);
+  // After a new run (or an opened session): the runs whose weights the workspace still keeps.
+  void runWeightsKept(const QList<int>& numbers);
   // `description`: e.g. "1,024 samples of 1×28×28, labelled", or why the file does not open.
-  void dataDescribed(const QString& path, const QString& description, const QString& sha256);
+  void dataDescribed(const QString& path, const QString& description);
 
  private:
   RunHistory history() const;
+  QList<int> keptRunWeights() const;
   void requireEngineThread(const char* operation) const;
   // Runs a job; errors (and cancel) become jobFailed, never an escape.
   void runJob(const std::function<void()>& job);

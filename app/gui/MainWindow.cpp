@@ -4,10 +4,12 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -29,14 +31,17 @@
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
 #include "app/gui/RunPanel.h"
 #include "app/gui/WelcomePage.h"
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
+#include "engine/core/Sha256.h"
 #include "widgets/DataFileBar.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
@@ -59,6 +64,7 @@ MainWindow::MainWindow(QWidget* parent)
       layerView_(new QTableView),
       filter_(new QLineEdit),
       histogram_(new widgets::WeightHistogramView),
+      playground_(new GridPlayground),
       blocks_(new QTreeWidget),
       notQuantized_(new QTableWidget),
       status_(new QLabel),
@@ -147,6 +153,7 @@ MainWindow::MainWindow(QWidget* parent)
     return area;
   };
   tabs_->addTab(scrolled(histogram_), "Weights");
+  tabs_->addTab(scrolled(playground_), "Grid playground");
   tabs_->addTab(scrolled(flips_), "Rounding flips");
   tabs_->addTab(scrolled(importance_), "Importance");
   tabs_->addTab(scrolled(run_), "Run");
@@ -208,11 +215,14 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
   connect(worker, &EngineWorker::normalizationAsked, this, &MainWindow::onNormalizationAsked);
   connect(worker, &EngineWorker::historyChanged, this, &MainWindow::onHistoryChanged);
-  connect(worker, &EngineWorker::dataDescribed, this,
-          [this](const QString& path, const QString& description, const QString& sha256) {
-            run_->calibrationBar()->setDescription(path, description, sha256);
-            compare_->validationBar()->setDescription(path, description, sha256);
-          });
+  connect(worker, &EngineWorker::runWeightsKept, this, [this](const QList<int>& numbers) {
+    runsWithWeights_ = numbers;
+    refreshRunHistory();
+  });
+  connect(worker, &EngineWorker::dataDescribed, this, [this](const QString& path, const QString& description) {
+    run_->calibrationBar()->setDescription(path, description);
+    compare_->validationBar()->setDescription(path, description);
+  });
   widgets::RunHistoryTable* history = compare_->history();
   connect(history, &widgets::RunHistoryTable::showRequested, this, &MainWindow::showRun);
   connect(history, &widgets::RunHistoryTable::deleteRequested, this, &MainWindow::deleteRun);
@@ -322,7 +332,8 @@ MainWindow::MainWindow(QWidget* parent)
   log_->log(widgets::LogConsole::Info, QString("RoundLab %1, LibTorch %2")
                                            .arg(QString::fromStdString(libraryVersions().roundlab),
                                                 QString::fromStdString(libraryVersions().torch)));
-  if (QFile::exists(autosavePath()))
+  crashedLastTime_ = QFile::exists(autosavePath());
+  if (crashedLastTime_)
     log_->log(widgets::LogConsole::Warning,
               "RoundLab did not exit cleanly last time; File ▸ Recover last session reopens its last run.");
 }
@@ -350,13 +361,45 @@ void MainWindow::updateMemory() {
 void MainWindow::setCalibrationPath(const QString& path) {
   calibration_ = path;
   run_->calibrationBar()->setFile(path);
-  if (!path.isEmpty()) engine_.describeData(path);
+  describeData(path);
 }
 
 void MainWindow::setValidationPath(const QString& path) {
   validation_ = path;
   compare_->validationBar()->setFile(path);
-  if (!path.isEmpty()) engine_.describeData(path);
+  describeData(path);
+}
+
+void MainWindow::describeData(const QString& path) {
+  if (path.isEmpty()) return;
+  engine_.describeData(path);
+  const QFileInfo info(path);
+  const QString key = QString("%1|%2|%3").arg(path).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+  auto show = [this, path](const QString& sha) {
+    run_->calibrationBar()->setSha256(path, sha);
+    compare_->validationBar()->setSha256(path, sha);
+  };
+  if (const auto known = sha256s_.constFind(key); known != sha256s_.constEnd()) {
+    show(*known);
+    return;
+  }
+  if (!info.isFile()) return;
+  // Reading a large file takes a while: not on the GUI thread, and not in the engine's queue.
+  auto* watcher = new QFutureWatcher<QString>(this);
+  connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, key, show] {
+    const QString sha = watcher->result();
+    watcher->deleteLater();
+    if (sha.isEmpty()) return;
+    sha256s_.insert(key, sha);
+    show(sha);
+  });
+  watcher->setFuture(QtConcurrent::run([path] {
+    try {
+      return QString::fromStdString(sha256File(path.toStdString()));
+    } catch (const std::exception&) {
+      return QString();  // unreadable: the line says why the file does not open
+    }
+  }));
 }
 
 void MainWindow::updateTitle() {
@@ -456,13 +499,19 @@ void MainWindow::openModel(const QString& path) {
     status_->setText("A job is running; cancel it before opening another model.");
     return;
   }
+  if (loading_) {  // a second click on the same link, or another file while one loads
+    status_->setText("Still opening " + pendingPath_ + " …");
+    return;
+  }
   if (!settleUnsavedResults("opening another model", [this, path] { openModel(path); })) return;
+  loading_ = true;
   pendingPath_ = path;
   status_->setText("Loading " + path + " …");
   engine_.load(path);  // jobs run one after another on the engine thread
 }
 
 void MainWindow::onLoadFailed(const QString& message) {
+  loading_ = false;
   status_->setText("Could not open " + pendingPath_);
   log_->log(widgets::LogConsole::Error, "Could not open " + pendingPath_ + ": " + message);
   Q_EMIT loadFailed(message);
@@ -471,6 +520,7 @@ void MainWindow::onLoadFailed(const QString& message) {
 }
 
 void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
+  loading_ = false;
   snapshot_ = std::move(snapshot);
   report_.reset();
   allocationPanel_->setSummary(&snapshot_->summary);
@@ -481,6 +531,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   history_.clear();
   runsWithWeights_.clear();
   compare_->setRuns({});
+  playground_->setLayer({}, {}, {});  // until showSummary selects the first layer
   showSummary();
   central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);
@@ -552,9 +603,7 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   report_ = std::move(run);
   snapshot_ = std::move(snapshot);
   history_.push_back(report_);
-  runsWithWeights_.push_back(report_->number);
-  // The workspace keeps the integer weights of its last runs only (Workspace::kKeptRunWeights).
-  while (runsWithWeights_.size() > Workspace::kKeptRunWeights) runsWithWeights_.erase(runsWithWeights_.begin());
+  runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
   showRunResults();
   refreshRunHistory();
   const QString summary = report_->top1() >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
@@ -576,7 +625,8 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
-  showRunMetrics();  // a cancelled run's finished layers are not results
+  showRunMetrics();     // a cancelled run's finished layers are not results
+  refreshRunHistory();  // a refused rename shows the name the run has
   endViewJobs(cancelled ? "Cancelled; the model is as it was before the job." : "Failed: " + message, false);
   jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
                 cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);

@@ -8,6 +8,7 @@
 // shortcut sheet: MainWindowView.cpp; the result views (layer properties, importance, run
 // comparison): MainWindowResults.cpp.
 #include <QElapsedTimer>
+#include <QHash>
 #include <QMainWindow>
 
 #include <functional>
@@ -47,6 +48,7 @@ class WeightHistogramView;
 namespace roundlab::app {
 
 class RunPanel;
+class GridPlayground;
 class WelcomePage;
 class AllocationDocument;
 class AllocationPanel;
@@ -93,11 +95,15 @@ class MainWindow : public QMainWindow {
   void setCalibrationPath(const QString& path);
   QString validationPath() const { return validation_; }
   void setValidationPath(const QString& path);
+  // The samples and SHA-256 of a data file for the Run and Evaluate lines (the hash on a pool
+  // thread, remembered by path, size and modification time).
+  void describeData(const QString& path);
   // How the data file at `path` is read from now on (the user's answer when normalizationAsked);
   // repeats the job that stopped to ask, if there is one.
   void setDataNormalization(const QString& path, Normalization normalization);
   QTableView* layerView() const { return layerView_; }
   widgets::WeightHistogramView* histogram() const { return histogram_; }
+  GridPlayground* playground() const { return playground_; }
   widgets::RoundingFlipsView* flipsView() const { return flips_; }
   widgets::ImportanceView* importanceView() const { return importance_; }
   widgets::RunComparisonView* compareView() const { return compare_; }
@@ -216,6 +222,7 @@ class MainWindow : public QMainWindow {
   QTableView* layerView_;
   QLineEdit* filter_;
   widgets::WeightHistogramView* histogram_;
+  GridPlayground* playground_;
   QTreeWidget* blocks_;
   QTableWidget* notQuantized_;
   QLabel *status_, *device_, *memory_, *job_;
@@ -227,15 +234,18 @@ class MainWindow : public QMainWindow {
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
   QComboBox* shadeBy_;
-  std::vector<RunPtr> history_;       // the workspace's runs, oldest first
-  std::vector<int> runsWithWeights_;  // those that can be shown again
+  std::vector<RunPtr> history_;  // the workspace's runs, oldest first
+  QList<int> runsWithWeights_;   // those that can be shown again (the engine says which)
   widgets::LogConsole* log_;
   QTableWidget* properties_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
   QString sessionPath_;
   Preferences preferences_;
+  QHash<QString, QString> sha256s_;  // "path|size|mtime" -> SHA-256 of the file
   bool screenFollowed_ = false;
+  bool loading_ = false;                                 // a model is being loaded (openModel .. loaded / loadFailed)
+  bool crashedLastTime_ = false;                         // an autosave was there at start: the last exit was not clean
   QByteArray defaultDockState_;                          // the docks as built
   bool dockSizesPending_ = false;                        // no saved dock layout: default sizes once shown
   bool runViewJob_ = false, allocationViewJob_ = false;  // which views show the running job

@@ -39,6 +39,8 @@ QString MainWindow::proposedSessionPath() const {
 }
 
 void MainWindow::applyPreferences(const Preferences& preferences) {
+  // The Run form's spill field follows a changed preference only (not a colour-scheme change).
+  const bool memoryChanged = preferences.activationMemoryMiB != preferences_.activationMemoryMiB;
   preferences_ = preferences;
   preferences_.save();
   applyColorScheme(preferences_.colorScheme);
@@ -48,7 +50,7 @@ void MainWindow::applyPreferences(const Preferences& preferences) {
     widgets::applyPlotFonts(plot);
     plot->replot();
   }
-  run_->setActivationMemory(preferences_.activationMemoryMiB);
+  if (memoryChanged) run_->setActivationMemory(preferences_.activationMemoryMiB);
 }
 
 void MainWindow::rememberRunForm(const QuantizationRequest& request) {

@@ -3,6 +3,7 @@
 // tables); the Evaluate view's run history, and showing, renaming and deleting its runs. Engine results become the
 // widgets' plain value types here.
 #include <QComboBox>
+#include <QFile>
 
 #include <QFileInfo>
 #include <QItemSelectionModel>
@@ -14,6 +15,7 @@
 
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
 #include "widgets/ImportanceView.h"
@@ -90,7 +92,7 @@ void MainWindow::refreshRunHistory() {
     s.settings = QString::fromStdString(run->settingsLabel());
     s.seconds = run->result.wallSeconds;
     s.shown = report_ && report_->number == run->number;
-    s.canShow = std::count(runsWithWeights_.begin(), runsWithWeights_.end(), run->number) > 0;
+    s.canShow = runsWithWeights_.contains(run->number);
     s.top1Fp = run->top1Fp();
     s.top1 = run->top1();
     for (const LayerOutcome& o : run->result.layers)
@@ -126,6 +128,7 @@ void MainWindow::onLayerSelected() {
                                                                            : snapshot_->weights.at(l->name);
   histogram_->setWeights(name, fp);
   if (!l->weightShape.empty()) histogram_->setChannelRanges(fp, l->weightShape.front());
+  playground_->setLayer(name, fp, l->weightShape);
   properties_->setRowCount(0);
   auto addProperty = [this](const QString& key, const QString& value) {
     const int row = properties_->rowCount();
@@ -187,14 +190,22 @@ void MainWindow::renameRun(int number, const QString& name) {
 }
 
 void MainWindow::onHistoryChanged(const RunHistory& history) {
+  const RunPtr before = report_;
   history_ = history.runs;
   runsWithWeights_ = history.runsWithWeights;
   report_ = history.current;
   snapshot_ = history.snapshot;
   showRunResults();
   refreshRunHistory();
-  // What a session would hold changed (another run, a name, a deletion).
-  setUnsaved(report_ != nullptr);
+  // What a session would hold (the current run, its name) changed: unsaved, and autosaved anew.
+  const bool changed = report_ != before;  // a rename hands out a new record too
+  if (changed) {
+    setUnsaved(report_ != nullptr);
+    if (!report_)
+      QFile::remove(autosavePath());
+    else if (preferences_.autosave)
+      engine_.autosave(autosavePath());
+  }
   jobs_->finish(report_ ? "Every view shows run " + QString::fromStdString(report_->label())
                         : QString("No run left: every view shows the FP model"));
   Q_EMIT runHistoryChanged();

@@ -298,7 +298,8 @@ void MainWindow::showDocumentation(const QString& document) {
 
 void MainWindow::showWelcome() {
   welcome_->setRecentFiles(recentFiles());
-  welcome_->setRecoverable(QFile::exists(autosavePath()));
+  // Only a run the last (crashed) session left: this session's own autosave is no crash.
+  welcome_->setRecoverable(crashedLastTime_ && QFile::exists(autosavePath()) && !report_);
   central_->setCurrentIndex(0);  // the welcome page's scroll area
 }
 

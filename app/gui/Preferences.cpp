@@ -58,9 +58,8 @@ QuantizationRequest Preferences::defaultRequest() const {
 }
 
 int savedThreadPreference() {
-  // The same file QSettings() opens once the application has its names (main.cpp sets them).
-  const QSettings s(QSettings::NativeFormat, QSettings::UserScope, "RoundLab", "RoundLab");
-  return std::max(1, s.value("preferences/threads", 1).toInt());
+  // QSettings() needs only the application's names, which main.cpp sets before anything else.
+  return std::max(1, QSettings().value("preferences/threads", 1).toInt());
 }
 
 }  // namespace roundlab::app

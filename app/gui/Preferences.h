@@ -27,7 +27,8 @@ struct Preferences {
 };
 
 // The thread count saved in the preferences, read before the application object exists (the
-// process may restart itself for its OpenMP set-up before Qt starts).
+// process may restart itself for its OpenMP set-up before Qt starts); the application's names
+// must be set.
 int savedThreadPreference();
 
 }  // namespace roundlab::app

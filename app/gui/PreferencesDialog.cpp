@@ -23,8 +23,11 @@ PreferencesDialog::PreferencesDialog(const Preferences& preferences, QWidget* pa
       threads_(form::integer(1, std::max(1, QThread::idealThreadCount()), 1,
                              "LibTorch compute threads, from the next start of RoundLab (--threads overrides it).")),
       method_(form::choice({"rtn", "adaround", "brecq", "qdrop", "gptq"},
-                           "The method a new Run form starts with (and Reset to defaults in the Run view).")),
-      iterations_(form::integer(10, 100000, 500, "Optimisation steps per layer or block a new Run form starts with.")),
+                           "The method of the Run form at the first start and after Reset to defaults (otherwise the "
+                           "form keeps the settings of the last run started).")),
+      iterations_(form::integer(10, 100000, 500,
+                                "Optimisation steps per layer or block of the Run form at the first start and after "
+                                "Reset to defaults.")),
       memory_(form::integer(64, 1 << 20, 2048,
                             "Calibration activations beyond this many MiB are kept in a temporary file instead of "
                             "memory (slower, but large models fit).")),

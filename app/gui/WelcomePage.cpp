@@ -1,5 +1,6 @@
 #include "app/gui/WelcomePage.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QCommandLinkButton>
 #include <QFileInfo>
@@ -110,10 +111,12 @@ WelcomePage::WelcomePage(QWidget* parent)
           [this] { Q_EMIT documentationRequested("docs/quantization.md"); });
   connect(data, &QCommandLinkButton::clicked, this, [this] { Q_EMIT documentationRequested("docs/data-format.md"); });
   connect(keys, &QCommandLinkButton::clicked, this, &WelcomePage::shortcutsRequested);
-  connect(recent_, &QListWidget::itemActivated, this,
-          [this](QListWidgetItem* item) { Q_EMIT fileRequested(item->data(Qt::UserRole).toString()); });
+  // One click opens, as a link does; Enter too. A double-click's activation is not a second open.
   connect(recent_, &QListWidget::itemClicked, this,
           [this](QListWidgetItem* item) { Q_EMIT fileRequested(item->data(Qt::UserRole).toString()); });
+  connect(recent_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
+    if (QApplication::mouseButtons() == Qt::NoButton) Q_EMIT fileRequested(item->data(Qt::UserRole).toString());
+  });
   setRecentFiles({});
   setRecoverable(false);
 }

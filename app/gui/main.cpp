@@ -13,15 +13,16 @@
 #include "engine/core/Runtime.h"
 
 int main(int argc, char** argv) {
+  // The names first (static, before the application object): the preferences are read before it.
+  QApplication::setApplicationName("RoundLab");
+  QApplication::setOrganizationName("RoundLab");
+  QApplication::setOrganizationDomain("roundlab.org");
   // --threads, else Edit ▸ Preferences' thread count.
   const int threads =
       roundlab::app::usableThreads(roundlab::app::threadsFromArgs(argc, argv, roundlab::app::savedThreadPreference()));
   roundlab::app::ensurePassiveOpenMp(threads, argv);
   roundlab::app::reportFileSizeLimitAsError();
   QApplication app(argc, argv);
-  QApplication::setApplicationName("RoundLab");
-  QApplication::setOrganizationName("RoundLab");
-  QApplication::setOrganizationDomain("roundlab.org");
   QApplication::setApplicationVersion(ROUNDLAB_VERSION);
   QApplication::setDesktopFileName("org.roundlab.RoundLab");  // packaging/: .desktop, icon, MIME type
   QApplication::setWindowIcon(QIcon::fromTheme("org.roundlab.RoundLab"));

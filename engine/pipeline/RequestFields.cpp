@@ -1,8 +1,6 @@
 #include "engine/pipeline/RequestFields.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
+#include <charconv>
 
 #include "engine/core/Error.h"
 
@@ -103,9 +101,10 @@ std::map<std::string, std::string> requestToText(const QuantizationRequest& requ
     if (const auto* i = std::get_if<int64_t>(&v)) {
       out[f.key] = std::to_string(*i);
     } else if (const auto* d = std::get_if<double>(&v)) {
-      char buffer[40];
-      std::snprintf(buffer, sizeof buffer, "%.17g", *d);  // 17 digits: the same double back
-      out[f.key] = buffer;
+      // The shortest text that reads back as the same double, in no locale ("0.001", never "0,001").
+      char buffer[64];
+      const auto end = std::to_chars(buffer, buffer + sizeof buffer, *d).ptr;
+      out[f.key] = std::string(buffer, end);
     } else {
       out[f.key] = std::get<std::string>(v);
     }
@@ -121,15 +120,18 @@ QuantizationRequest requestFromText(const std::map<std::string, std::string>& fi
     try {
       // The field's own type decides how its text reads.
       const FieldValue kind = f.get(base);
-      errno = 0;
-      char* end = nullptr;
+      const char *first = t.data(), *last = t.data() + t.size();
       if (std::holds_alternative<int64_t>(kind)) {
-        const long long v = std::strtoll(t.c_str(), &end, 10);
-        if (t.empty() || *end != '\0' || errno) throw Error(ErrorCode::InvalidArgument, "expected an integer");
-        f.set(base, static_cast<int64_t>(v));
+        int64_t v = 0;
+        const auto [end, error] = std::from_chars(first, last, v);
+        if (t.empty() || end != last || error != std::errc())
+          throw Error(ErrorCode::InvalidArgument, "expected an integer");
+        f.set(base, v);
       } else if (std::holds_alternative<double>(kind)) {
-        const double v = std::strtod(t.c_str(), &end);
-        if (t.empty() || *end != '\0' || errno) throw Error(ErrorCode::InvalidArgument, "expected a number");
+        double v = 0;
+        const auto [end, error] = std::from_chars(first, last, v);
+        if (t.empty() || end != last || error != std::errc())
+          throw Error(ErrorCode::InvalidArgument, "expected a number");
         f.set(base, v);
       } else {
         f.set(base, t);

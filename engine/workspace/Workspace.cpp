@@ -58,8 +58,16 @@ void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
   weights[run->number] = std::move(w);
   runs.push_back(run);
   current = run;
-  // Memory: a run's codes are as large as the model; the oldest beyond the kept ones go.
-  while (weights.size() > kKeptRunWeights) weights.erase(weights.begin());
+  // Memory: a run's codes (and nearest codes) are twice the model's FP size; the oldest go first.
+  auto bytes = [this] {
+    int64_t total = 0;
+    for (const auto& [number, w] : weights)
+      for (const auto* tensors : {&w.codes, &w.rtnCodes, &w.biases})
+        for (const auto& [layer, t] : *tensors) total += t.numel() * static_cast<int64_t>(t.element_size());
+    return total;
+  };
+  while (weights.size() > 1 && (weights.size() > kKeptRunWeights || bytes() > kKeptRunWeightBytes))
+    weights.erase(weights.begin());  // the lowest number: the oldest, never the current (newest)
 }
 
 std::vector<RunPtr>::iterator Workspace::State::findRun(int number) {

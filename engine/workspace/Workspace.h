@@ -147,9 +147,11 @@ class Workspace {
   RunPtr quantize(const QuantizationRequest& request, const JobHooks& hooks = {});
   RunPtr currentRun() const;  // the run whose weights the model holds (null: FP)
   const std::vector<RunPtr>& runs() const;
-  // The run history. Integer weights are kept for the last kKeptRunWeights runs (and the current
-  // one): those can become current again; older runs keep their records for the views.
+  // The run history. Integer weights are kept for the last kKeptRunWeights runs, as long as they
+  // take at most kKeptRunWeightBytes together (the current run's always): those can become current
+  // again; older runs keep their records for the views.
   static constexpr size_t kKeptRunWeights = 8;
+  static constexpr int64_t kKeptRunWeightBytes = int64_t(2) << 30;
   bool hasRunWeights(int number) const;
   // Makes run `number` current: the model holds its weights again (sessions and exports write
   // it). Throws InvalidArgument for an unknown run or one whose weights were not kept.

@@ -197,6 +197,7 @@ class SessionTests : public QObject {
   void sessionRoundTripRestoresEverything();
   void badSessionFiles();
   void requestFieldsRoundTripAsText();
+  void sessionsOfEarlierVersionsStillOpen();
 };
 
 class WorkspaceTests : public QObject {
@@ -209,4 +210,5 @@ class WorkspaceTests : public QObject {
   void exportsOfTheCurrentRun();
   void compareRunsGivesPerLayerDifferences();
   void runHistorySelectsRenamesAndDeletes();
+  void gridPreviewMatchesAHandComputation();
 };

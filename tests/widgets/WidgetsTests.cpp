@@ -288,17 +288,27 @@ class WidgetsTests : public QObject {
     // Naming in place asks for the rename; the renamed history keeps the pair compared.
     QSignalSpy renamed(history, &widgets::RunHistoryTable::renameRequested);
     table->item(0, widgets::RunHistoryTable::Name)->setText("  baseline ");
-    QCOMPARE(renamed.size(), 1);
+    QTRY_COMPARE(renamed.size(), 1);
     QCOMPARE(renamed.first().at(0).toInt(), 1);
     QCOMPARE(renamed.first().at(1).toString(), QString("baseline"));
     view.compareRuns(1, 3);
     runs[0].name = "baseline";
     runs[0].label = "#1 baseline";
     view.setRuns(runs);
+    QTest::qWait(10);
     QCOMPARE(renamed.size(), 1);  // refilling the table is no rename
     QCOMPARE(view.runA()->currentText(), QString("#1 baseline"));
     QCOMPARE(view.runB()->currentText(), runs[2].label);
     QCOMPARE(history->currentRun(), 2);  // the selected row stays selected
+    // The compared A deleted: the latest other run takes its place, never B itself.
+    std::vector<widgets::RunSummary> left{runs[1], runs[2]};
+    view.setRuns(left);
+    QCOMPARE(view.runA()->currentText(), runs[1].label);
+    QCOMPARE(view.runB()->currentText(), runs[2].label);
+    view.setRuns({runs[2]});  // one run left: A alone
+    QCOMPARE(view.runA()->currentText(), runs[2].label);
+    QCOMPARE(view.runB()->currentIndex(), 0);
+    view.setRuns(runs);
     // The table exports as numbers.
     QTemporaryDir dir;
     QVERIFY(widgets::saveTableCsv(table->model(), dir.filePath("runs.csv")));

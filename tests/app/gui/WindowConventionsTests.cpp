@@ -149,7 +149,7 @@ class WindowConventionsTests : public QObject {
     QVERIFY(w.runPanel()->startButton()->isEnabled());
     QVERIFY2(w.allocationPanel()->jobLabel()->text().contains("Importance ready"),
              qPrintable(w.allocationPanel()->jobLabel()->text()));
-    w.views()->setCurrentIndex(4);  // Mixed precision: the line is read when the view shows
+    w.showView(w.allocationPanel());  // Mixed precision: the line is read when the view shows
     const QString settings = w.allocationPanel()->runSettingsLabel()->text();
     QVERIFY2(settings.contains("adaround") && settings.contains("20 iterations") && settings.contains("32 calibration"),
              qPrintable(settings));
@@ -351,7 +351,8 @@ class WindowConventionsTests : public QObject {
     QFile file(w.validationPath());
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QString sha = QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex();
-    QVERIFY2(validation->label()->toolTip().endsWith("SHA-256 " + sha), qPrintable(validation->label()->toolTip()));
+    QTRY_VERIFY2_WITH_TIMEOUT(validation->label()->toolTip().endsWith("SHA-256 " + sha),
+                              qPrintable(validation->label()->toolTip()), 60000);
     QVERIFY(validation->label()->text().contains("SHA-256 " + sha.left(12)));
     const qlonglong samples = openDataset(w.validationPath().toStdString())->info().samples;
     QVERIFY(validation->label()->text().contains(QLocale().toString(samples) + " samples"));

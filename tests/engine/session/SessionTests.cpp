@@ -184,6 +184,7 @@ void SessionTests::requestFieldsRoundTripAsText() {
   r.klTemperature = 2;
   const std::map<std::string, std::string> text = requestToText(r);
   QCOMPARE(text.size(), requestFields().size());
+  QCOMPARE(text.at("lambda"), std::string("0.02"));  // shortest, and a point in every locale
   const QuantizationRequest back = requestFromText(text);
   QCOMPARE(requestToText(back), text);
   QCOMPARE(back.seed, r.seed);
@@ -214,4 +215,22 @@ void SessionTests::requestFieldsRoundTripAsText() {
       QVERIFY2(std::string(e.what()).find("setting " + key) != std::string::npos, e.what());
     }
   }
+}
+
+// A session written before the settings were read through one field list (commit c5d1a1c, kept as
+// a fuzz seed) reads with the settings it was written with, and writes back unchanged.
+void SessionTests::sessionsOfEarlierVersionsStillOpen() {
+  const Session s = loadSession(ROUNDLAB_SOURCE_DIR "/tests/fuzz/corpus/fuzzsessionreader/depthwise-w2.rlab");
+  const QuantizationRequest& r = s.result.request;
+  QCOMPARE(r.method, QuantMethod::Rtn);
+  QCOMPARE(r.weights.bits, 2);
+  QCOMPARE(r.seed, uint64_t(0));
+  QVERIFY(s.runName.empty());
+  QCOMPARE(s.result.layers.size(), size_t(7));
+  QTemporaryDir dir;
+  const std::string again = dir.filePath("again.rlab").toStdString();
+  saveSession(again, s);
+  const Session back = loadSession(again);
+  QCOMPARE(requestToText(back.result.request), requestToText(r));
+  QCOMPARE(back.result.request.bits, r.bits);
 }

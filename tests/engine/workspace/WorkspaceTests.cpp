@@ -12,6 +12,7 @@
 #include "engine/export/QuantizedModelExport.h"
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/quant/QuantizedWeights.h"
+#include "engine/workspace/GridPreview.h"
 #include "engine/workspace/Workspace.h"
 
 ROUNDLAB_ENGINE_SUITE("workspace", WorkspaceTests);
@@ -277,6 +278,7 @@ void WorkspaceTests::runHistorySelectsRenamesAndDeletes() {
   const RunPtr three = ws.quantize(rtn(3));
   const SnapshotPtr atThree = ws.snapshot();
   const RunPtr two = ws.quantize(rtn(2));
+  const SnapshotPtr atTwo = ws.snapshot();
   QVERIFY(atFour->weights != atThree->weights);
 
   // An earlier run made current: the model holds its weights again (as right after that run),
@@ -303,7 +305,7 @@ void WorkspaceTests::runHistorySelectsRenamesAndDeletes() {
   // Deleting the current run makes the latest one left current; the last deleted leaves FP.
   QCOMPARE(ws.deleteRun(1), two);
   QCOMPARE(ws.runs().size(), size_t(2));
-  QVERIFY(ws.snapshot()->weights != atFour->weights);
+  QVERIFY(ws.snapshot()->weights == atTwo->weights);
   QCOMPARE(ws.deleteRun(3), three);
   QVERIFY(ws.snapshot()->weights == atThree->weights);
   QCOMPARE(ws.deleteRun(2), RunPtr());
@@ -319,4 +321,68 @@ void WorkspaceTests::runHistorySelectsRenamesAndDeletes() {
   QVERIFY(ws.hasRunWeights(5));
   EXPECT_ERROR(ws.selectRun(4), ErrorCode::InvalidArgument);
   QCOMPARE(ws.selectRun(5)->number, 5);
+}
+
+// The playground's grid against numbers worked out by hand, its clipping count against the levels
+// it reports, and synthetic weights that are the same for a seed and have the asked spread.
+void WorkspaceTests::gridPreviewMatchesAHandComputation() {
+  // 2-bit asymmetric min/max grid over [0, 3]: step 1, levels 0..3; 1.4 -> 1 and 2.6 -> 3.
+  WeightQuantConfig c;
+  c.bits = 2;
+  c.granularity = Granularity::PerTensor;
+  c.rangeInit = RangeInit::MinMax;
+  const GridPreview p = previewGrid({0, 1, 2, 3, 1.4f, 2.6f}, {1, 6}, c);
+  const std::vector<double> levels = gridLevels(p.grid, 0);
+  QCOMPARE(levels.size(), size_t(4));
+  for (size_t i = 0; i < 4; ++i) QVERIFY(std::abs(levels[i] - static_cast<double>(i)) < 1e-6);
+  const std::vector<float> expected{0, 1, 2, 3, 1, 3};
+  for (size_t i = 0; i < expected.size(); ++i) QVERIFY(std::abs(p.dequantized[i] - expected[i]) < 1e-6);
+  const double error = 2 * 0.4 * 0.4, signal = 0 + 1 + 4 + 9 + 1.4 * 1.4 + 2.6 * 2.6;
+  QVERIFY(std::abs(p.mse - error / 6) < 1e-6);
+  QVERIFY(std::abs(p.sqnrDb - 10 * std::log10(signal / error)) < 1e-4);
+  QCOMPARE(p.clippedShare, 0.0);  // min/max never clips
+
+  // The L_p range clips outliers: the share is the weights more than half a step beyond the
+  // outermost levels reported (a uniform grid: equal steps); min/max never clips.
+  const std::vector<float> w = syntheticWeights(SyntheticDistribution::GaussianWithOutliers, 20000, 0.05, 7);
+  c.rangeInit = RangeInit::Lp;
+  c.bits = 3;
+  const GridPreview lp = previewGrid(w, {1, 20000}, c);
+  const std::vector<double> l = gridLevels(lp.grid, 0);
+  const double half = (l[1] - l[0]) / 2;
+  const auto outside =
+      std::count_if(w.begin(), w.end(), [&](float x) { return x < l.front() - half || x > l.back() + half; });
+  QVERIFY(outside > 0);
+  QVERIFY(std::abs(lp.clippedShare - static_cast<double>(outside) / 20000.0) <= 2.0 / 20000);  // ties at the edge
+  c.rangeInit = RangeInit::MinMax;
+  QCOMPARE(previewGrid(w, {1, 20000}, c).clippedShare, 0.0);
+  c.rangeInit = RangeInit::Lp;
+  // A fixed power exponent is the grid's; a searched one lies in the search interval.
+  c.exponent = 0.5;
+  QCOMPARE(previewGrid(w, {1, 20000}, c).grid.exponent, 0.5);
+  c.exponent = 1;
+  c.grid = GridKind::PowerSearched;
+  const double found = previewGrid(w, {1, 20000}, c).grid.exponent;
+  QVERIFY(found >= 0.3 && found <= 1.0);
+  EXPECT_ERROR(previewGrid(w, {3, 7}, c), ErrorCode::InvalidArgument);
+
+  // Synthetic weights: one seed, one vector; the spread asked for; the outliers' share.
+  QVERIFY(syntheticWeights(SyntheticDistribution::Laplace, 1000, 1, 3) ==
+          syntheticWeights(SyntheticDistribution::Laplace, 1000, 1, 3));
+  QVERIFY(syntheticWeights(SyntheticDistribution::Laplace, 1000, 1, 3) !=
+          syntheticWeights(SyntheticDistribution::Laplace, 1000, 1, 4));
+  for (SyntheticDistribution d :
+       {SyntheticDistribution::Gaussian, SyntheticDistribution::Laplace, SyntheticDistribution::Uniform}) {
+    const std::vector<float> s = syntheticWeights(d, 100000, 0.02, 1);
+    double sum = 0, squares = 0;
+    for (float x : s) {
+      sum += x;
+      squares += double(x) * x;
+    }
+    const double mean = sum / s.size(), sd = std::sqrt(squares / s.size() - mean * mean);
+    QVERIFY2(std::abs(sd - 0.02) < 0.02 * 0.03, syntheticDistributionTable().name(d));
+    QVERIFY(std::abs(mean) < 0.02 * 0.02);
+  }
+  const auto far = std::count_if(w.begin(), w.end(), [](float x) { return std::abs(x) > 0.05 * 7; });
+  QVERIFY(far > 20000 * 0.003 && far < 20000 * 0.008);
 }
