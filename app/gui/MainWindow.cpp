@@ -37,6 +37,7 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
+#include "app/gui/PresentationMode.h"
 #include "app/gui/RunPanel.h"
 #include "app/gui/WelcomePage.h"
 #include "engine/core/Error.h"
@@ -82,7 +83,8 @@ MainWindow::MainWindow(QWidget* parent)
       properties_(new QTableWidget),
       run_(new RunPanel),
       allocation_(new AllocationDocument(this)),
-      allocationPanel_(new AllocationPanel(allocation_)) {
+      allocationPanel_(new AllocationPanel(allocation_)),
+      presentation_(new PresentationMode(this)) {
   updateTitle();
   layerProxy_->setSourceModel(layerModel_);
   layerProxy_->setSortRole(widgets::LayerTableModel::SortRole);

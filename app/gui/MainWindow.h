@@ -49,6 +49,7 @@ namespace roundlab::app {
 
 class RunPanel;
 class GridPlayground;
+class PresentationMode;
 class WelcomePage;
 class AllocationDocument;
 class AllocationPanel;
@@ -131,6 +132,10 @@ class MainWindow : public QMainWindow {
   // Edit ▸ Preferences: the values in effect, and applying new ones (saved, then in effect).
   const Preferences& preferences() const { return preferences_; }
   void applyPreferences(const Preferences& preferences);
+  // View ▸ Presentation mode (F5): larger text everywhere at the chosen size (View ▸
+  // Presentation size, 1.25–2×, optionally high contrast), only the views and the layer table.
+  void setPresentationMode(bool on);
+  bool presentationMode() const;
   // Where Save session proposes to write a session (the preferences' folder).
   QString proposedSessionPath() const;
 
@@ -179,6 +184,7 @@ class MainWindow : public QMainWindow {
   void buildExportMenu(QMenu* menu);
   void buildViewMenu(QMenu* menu);
   void buildHelpMenu(QMenu* menu);
+  void buildPresentationMenu(QMenu* menu);
   // Window size and place fitted to the screen, docks as last left (MainWindowView.cpp).
   void restoreWindowLayout();
   void saveWindowLayout();
@@ -252,6 +258,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_;
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;
+  PresentationMode* presentation_;
 };
 
 }  // namespace roundlab::app

@@ -28,6 +28,7 @@
 #include "app/common/DemoAssets.h"
 #include "app/gui/DocumentationBrowser.h"
 #include "app/gui/MainWindow.h"
+#include "app/gui/PresentationMode.h"
 #include "app/gui/WelcomePage.h"
 #include "engine/core/Runtime.h"
 #include "widgets/PlotNavigation.h"
@@ -68,6 +69,7 @@ void MainWindow::buildViewMenu(QMenu* menu) {
   menu->addAction("Reset &layout", this, &MainWindow::resetLayout)
       ->setToolTip("Every dock back in its place at its first size, the window fitted to the screen");
   menu->addSeparator();
+  buildPresentationMenu(menu);
   QMenu* scheme = menu->addMenu("&Colour scheme");
   auto* group = new QActionGroup(this);
   const int current = QSettings().value("appearance/scheme", 0).toInt();
@@ -282,6 +284,49 @@ void MainWindow::showShortcutSheet() {
   dialog.resize(560, 560);
   if (!qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS")) dialog.exec();
 }
+
+void MainWindow::buildPresentationMenu(QMenu* menu) {
+  QAction* present = menu->addAction("&Presentation mode");
+  present->setObjectName("presentationMode");
+  present->setCheckable(true);
+  present->setShortcut(QKeySequence(Qt::Key_F5));
+  present->setToolTip("Larger text everywhere, only the views and the layer table; F5 again to leave");
+  QMenu* size = menu->addMenu("Presentation &size");
+  auto* sizes = new QActionGroup(this);
+  const double chosen = QSettings().value("presentation/scale", 1.5).toDouble();
+  for (double scale : {1.25, 1.5, 1.75, 2.0}) {
+    QAction* a = size->addAction(QString("%1×").arg(scale), this, [this, scale] {
+      QSettings().setValue("presentation/scale", scale);
+      if (presentation_->active()) setPresentationMode(true);  // at the new size
+    });
+    a->setCheckable(true);
+    a->setChecked(qFuzzyCompare(scale, chosen));
+    sizes->addAction(a);
+  }
+  QAction* contrast = size->addAction("&High contrast", this, [this](bool on) {
+    QSettings().setValue("presentation/highContrast", on);
+    if (presentation_->active()) setPresentationMode(true);
+  });
+  contrast->setCheckable(true);
+  contrast->setChecked(QSettings().value("presentation/highContrast", false).toBool());
+  connect(present, &QAction::toggled, this, [this](bool on) { setPresentationMode(on); });
+  connect(presentation_, &PresentationMode::toggled, present, [present](bool on) {
+    const QSignalBlocker block(present);
+    present->setChecked(on);
+  });
+}
+
+void MainWindow::setPresentationMode(bool on) {
+  if (!on) {
+    presentation_->leave();
+    return;
+  }
+  const QSettings s;
+  presentation_->enter(s.value("presentation/scale", 1.5).toDouble(),
+                       s.value("presentation/highContrast", false).toBool(), "layersDock");
+}
+
+bool MainWindow::presentationMode() const { return presentation_->active(); }
 
 void MainWindow::showDocumentation(const QString& document) {
   const QString folder = findDocumentation();

@@ -14,11 +14,12 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
 
-ScreenshotTour::ScreenshotTour(MainWindow* window, QString directory)
-    : QObject(window), window_(window), dir_(std::move(directory)) {}
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString directory, bool presentation)
+    : QObject(window), window_(window), dir_(std::move(directory)), presentation_(presentation) {}
 
 void ScreenshotTour::start() {
   QDir().mkpath(dir_);
@@ -68,18 +69,29 @@ void ScreenshotTour::saveViews() {
   QAbstractItemModel* layers = window_->layerView()->model();
   for (int row = 0; row < layers->rowCount(); ++row)
     if (layers->index(row, 0).data().toString() == "layer2.0.conv2") window_->layerView()->selectRow(row);
-  QTabWidget* views = window_->views();
-  for (int i = 0; i < views->count(); ++i) {
-    views->setCurrentIndex(i);
-    QApplication::processEvents();
-    const QString slug = views->tabText(i).toLower().replace(' ', '-');
-    window_->grab().save(dir_ + "/" + slug + ".png");
-    if (i == 0) window_->grab().save(dir_ + "/main-window.png");
+  shootEveryView(dir_);
+  window_->showView(window_->histogram());
+  QApplication::processEvents();
+  window_->grab().save(dir_ + "/main-window.png");
+  if (presentation_) {
+    window_->setPresentationMode(true);
+    QDir().mkpath(dir_ + "/presentation");
+    shootEveryView(dir_ + "/presentation");
+    window_->setPresentationMode(false);
   }
   // Not quit(): that closes the window, which would ask to save the run. Nor leave the tour's
   // run as an autosave, which the next start would offer to recover.
   QFile::remove(MainWindow::autosavePath());
   QApplication::exit(0);
+}
+
+void ScreenshotTour::shootEveryView(const QString& dir) {
+  QTabWidget* views = window_->views();
+  for (int i = 0; i < views->count(); ++i) {
+    views->setCurrentIndex(i);
+    QApplication::processEvents();
+    window_->grab().save(dir + "/" + views->tabText(i).toLower().replace(' ', '-') + ".png");
+  }
 }
 
 }  // namespace roundlab::app

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   parser.addOption({"screenshot", "Save a screenshot of the window once the model is shown, then quit.", "PNG"});
   parser.addOption(
       {"screenshots", "Run the demo tour and save a screenshot of every view into DIR, then quit.", "DIR"});
+  parser.addOption(
+      {"presentation", "With --screenshots: also every view in presentation mode, into DIR/presentation."});
   parser.addPositionalArgument("FILE",
                                "A TorchScript model, a session (.rlab) or a calibration set (.h5) to open "
                                "(default: the welcome page).");
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
     QObject::connect(&window, &roundlab::app::MainWindow::jobFailed, &window, grabAndQuit);  // a session that fails
   }
   if (parser.isSet("screenshots")) {
-    auto* tour = new roundlab::app::ScreenshotTour(&window, parser.value("screenshots"));
+    auto* tour = new roundlab::app::ScreenshotTour(&window, parser.value("screenshots"), parser.isSet("presentation"));
     tour->start();
     return app.exec();
   }

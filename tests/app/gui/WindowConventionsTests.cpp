@@ -269,6 +269,35 @@ class WindowConventionsTests : public QObject {
     QVERIFY(!app::WelcomePage::shownAtStart());
   }
 
+  // Presentation mode (F5): the window's and every plot's text grow by the chosen size, only the
+  // layer table stays docked, high contrast if asked; F5 again puts everything back.
+  void presentationModeEnlargesAndRestores() {
+    app::MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const double font = QApplication::font().pointSizeF();
+    const double tick = w.runPanel()->lossPlot()->xAxis->tickLabelFont().pointSizeF();
+    const QColor window = QApplication::palette().color(QPalette::Window);
+    QSettings().setValue("presentation/scale", 2.0);
+    QSettings().setValue("presentation/highContrast", true);
+    QTest::keyClick(&w, Qt::Key_F5);
+    QVERIFY(w.presentationMode());
+    QCOMPARE(QApplication::font().pointSizeF(), 2 * font);
+    for (QCustomPlot* plot : w.findChildren<QCustomPlot*>())
+      QCOMPARE(plot->xAxis->tickLabelFont().pointSizeF(), 2 * tick);
+    QVERIFY(dock(w, "layersDock")->isVisible());
+    QVERIFY(!dock(w, "propertiesDock")->isVisible());
+    QVERIFY(!dock(w, "logDock")->isVisible());
+    QCOMPARE(QApplication::palette().color(QPalette::Window), QColor(Qt::white));
+    QCOMPARE(QApplication::palette().color(QPalette::Text), QColor(Qt::black));
+    QTest::keyClick(&w, Qt::Key_F5);
+    QVERIFY(!w.presentationMode());
+    QCOMPARE(QApplication::font().pointSizeF(), font);
+    QCOMPARE(w.runPanel()->lossPlot()->xAxis->tickLabelFont().pointSizeF(), tick);
+    QVERIFY(dock(w, "propertiesDock")->isVisible() && dock(w, "logDock")->isVisible());
+    QCOMPARE(QApplication::palette().color(QPalette::Window), window);
+  }
+
   // Edit ▸ Preferences: each value takes effect (plot text size, colours, the Run form's
   // defaults, activation memory, autosave, the sessions folder) and is there at the next start,
   // with the Run form as last started.

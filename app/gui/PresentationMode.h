@@ -1,0 +1,39 @@
+#pragma once
+// View ▸ Presentation mode: the workbench readable from the back of a room. Every text — the
+// window's and every plot's title, axis labels, tick labels and legend — grows by a chosen
+// factor (1.25–2×), the docks a talk does not need (properties, log) hide, and an optional
+// high-contrast palette replaces the colours; leaving puts fonts, palette and docks back as they
+// were.
+#include <QByteArray>
+#include <QFont>
+#include <QObject>
+#include <QPalette>
+
+class QMainWindow;
+
+namespace roundlab::app {
+
+class PresentationMode : public QObject {
+  Q_OBJECT
+ public:
+  explicit PresentationMode(QMainWindow* window);
+  bool active() const { return active_; }
+  // `scale`: 1.25–2; `keepDock`: the dock that stays (the layer table).
+  void enter(double scale, bool highContrast, const QString& keepDock);
+  void leave();
+  // Black on white, strong selection, for projectors that wash colours out.
+  static QPalette highContrastPalette();
+
+ Q_SIGNALS:
+  void toggled(bool active);
+
+ private:
+  void refreshPlots();
+  QMainWindow* window_;
+  QByteArray state_;  // the docks before
+  QFont font_;
+  QPalette palette_;
+  bool active_ = false, paletteChanged_ = false;
+};
+
+}  // namespace roundlab::app
