@@ -451,6 +451,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     event->ignore();
     return;
   }
+  presentation_->leave();  // the docks as the user arranged them are what is saved
   saveWindowLayout();
   QFile::remove(autosavePath());  // a clean exit: nothing to recover
   event->accept();

@@ -296,6 +296,14 @@ class WindowConventionsTests : public QObject {
     QCOMPARE(w.runPanel()->lossPlot()->xAxis->tickLabelFont().pointSizeF(), tick);
     QVERIFY(dock(w, "propertiesDock")->isVisible() && dock(w, "logDock")->isVisible());
     QCOMPARE(QApplication::palette().color(QPalette::Window), window);
+    // Quitting from presentation mode saves the user's own layout, not the talk's.
+    QTest::keyClick(&w, Qt::Key_F5);
+    w.close();
+    QCOMPARE(QApplication::font().pointSizeF(), font);
+    app::MainWindow again;
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QVERIFY(dock(again, "propertiesDock")->isVisible() && dock(again, "logDock")->isVisible());
   }
 
   // Edit ▸ Preferences: each value takes effect (plot text size, colours, the Run form's
