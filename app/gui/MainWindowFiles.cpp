@@ -1,9 +1,12 @@
-// The main window's File, Edit and Export menus: models, calibration sets, sessions, recent
-// files, autosave recovery, and exports with validation.
+// The main window's File, Edit and Export menus: models, calibration and validation sets (with
+// their samples and hashes), sessions, recent files, autosave recovery, preferences, the
+// remembered Run form, and exports with validation.
 #include <QAction>
+#include <QDateTime>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -13,6 +16,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
@@ -20,10 +24,13 @@
 #include "app/gui/MainWindow.h"
 #include "app/gui/PreferencesDialog.h"
 #include "app/gui/RunPanel.h"
+#include "engine/core/Sha256.h"
 #include "engine/pipeline/RequestFields.h"
+#include "widgets/DataFileBar.h"
 #include "widgets/LogConsole.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/RunComparisonView.h"
 #include "widgets/TableExport.h"
 
 namespace roundlab::app {
@@ -310,6 +317,50 @@ void MainWindow::openSession(const QString& path) {
 void MainWindow::exportTo(ExportKind kind, const QString& path) {
   if (startJobOnRun("Quantize the model before exporting it.", "Exporting"))
     engine_.exportModel(kind, path, validation_);
+}
+
+void MainWindow::setCalibrationPath(const QString& path) {
+  calibration_ = path;
+  run_->calibrationBar()->setFile(path);
+  describeData(path);
+}
+
+void MainWindow::setValidationPath(const QString& path) {
+  validation_ = path;
+  compare_->validationBar()->setFile(path);
+  describeData(path);
+}
+
+void MainWindow::describeData(const QString& path) {
+  if (path.isEmpty()) return;
+  engine_.describeData(path);
+  const QFileInfo info(path);
+  const QString key = QString("%1|%2|%3").arg(path).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+  auto show = [this, path](const QString& sha) {
+    run_->calibrationBar()->setSha256(path, sha);
+    compare_->validationBar()->setSha256(path, sha);
+  };
+  if (const auto known = sha256s_.constFind(key); known != sha256s_.constEnd()) {
+    show(*known);
+    return;
+  }
+  if (!info.isFile()) return;
+  // Reading a large file takes a while: not on the GUI thread, and not in the engine's queue.
+  auto* watcher = new QFutureWatcher<QString>(this);
+  connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, key, show] {
+    const QString sha = watcher->result();
+    watcher->deleteLater();
+    if (sha.isEmpty()) return;
+    sha256s_.insert(key, sha);
+    show(sha);
+  });
+  watcher->setFuture(QtConcurrent::run([path] {
+    try {
+      return QString::fromStdString(sha256File(path.toStdString()));
+    } catch (const std::exception&) {
+      return QString();  // unreadable: the line says why the file does not open
+    }
+  }));
 }
 
 }  // namespace roundlab::app

@@ -1,0 +1,107 @@
+// The main window's jobs on the engine thread: quantization and importance (which views show
+// them, what a finished or failed job leaves in the window), and cancel.
+#include <QFile>
+#include <QLabel>
+#include <QMessageBox>
+#include <QStatusBar>
+
+#include "app/gui/AllocationPanel.h"
+#include "app/gui/JobController.h"
+#include "app/gui/MainWindow.h"
+#include "app/gui/RunPanel.h"
+#include "widgets/LayerTableModel.h"
+#include "widgets/LogConsole.h"
+#include "widgets/RoundingFlipsView.h"
+
+namespace roundlab::app {
+
+bool MainWindow::beginJob(const QString& what) {
+  if (!snapshot_ || jobs_->running()) return false;
+  if (calibration_.isEmpty()) {
+    onJobFailed("No calibration set: open one first (File ▸ Open calibration set).", false);
+    return false;
+  }
+  return jobs_->begin(what);  // refused, saying why, while another job runs
+}
+
+void MainWindow::endViewJobs(const QString& message, bool completed) {
+  if (runViewJob_)
+    run_->jobEnded(message, completed);
+  else
+    run_->setBusy(false);
+  if (allocationViewJob_)
+    allocationPanel_->jobEnded(message, completed);
+  else
+    allocationPanel_->setBusy(false);
+  runViewJob_ = allocationViewJob_ = false;
+}
+
+void MainWindow::startQuantization(const QuantizationRequest& request, bool atAllocation) {
+  if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
+  retryJob_ = [this, request, atAllocation] { startQuantization(request, atAllocation); };
+  runViewJob_ = true;  // the Run view shows every quantization's curve
+  allocationViewJob_ = atAllocation;
+  run_->jobStarted();
+  if (atAllocation)
+    allocationPanel_->jobStarted(QString("Quantizing at this allocation with %1").arg(quantMethodName(request.method)));
+  else
+    allocationPanel_->setBusy(true);
+  layerModel_->setMetrics({});  // the table fills as layers finish
+  engine_.quantize(request, calibration_, validation_);
+}
+
+void MainWindow::estimateImportance() {
+  ImportanceRequest r;
+  r.estimator = allocationPanel_->estimator();
+  if (!beginJob(QString("Estimating importance (%1)").arg(importanceEstimatorName(r.estimator)))) return;
+  retryJob_ = [this] { estimateImportance(); };
+  // Its progress and cancel in Mixed precision; the Run view keeps the last run's curve.
+  allocationViewJob_ = true;
+  allocationPanel_->jobStarted(QString("Estimating importance (%1)").arg(importanceEstimatorTitle(r.estimator)));
+  run_->setBusy(true);
+  engine_.importance(r, calibration_);
+}
+
+void MainWindow::cancelJob() {
+  if (!jobs_->running()) return;
+  engine_.cancel();
+  status_->setText("Cancelling …");
+}
+
+void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot) {
+  report_ = std::move(run);
+  snapshot_ = std::move(snapshot);
+  history_.push_back(report_);
+  runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
+  showRunResults();
+  refreshRunHistory();
+  const QString summary = report_->top1() >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
+                                                     .arg(quantMethodName(report_->result.request.method))
+                                                     .arg(report_->top1(), 0, 'f', 2)
+                                                     .arg(report_->top1Fp(), 0, 'f', 2)
+                                                     .arg(report_->result.wallSeconds, 0, 'f', 1)
+                                               : QString("%1 finished in %2 s")
+                                                     .arg(quantMethodName(report_->result.request.method))
+                                                     .arg(report_->result.wallSeconds, 0, 'f', 1);
+  endViewJobs(summary, true);
+  jobs_->finish(summary);
+  for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
+  if (report_->sessionPath.empty()) {  // a new run, not one a session opened
+    setUnsaved(true);
+    if (preferences_.autosave) engine_.autosave(autosavePath());  // crash recovery
+  }
+  Q_EMIT quantized();
+}
+
+void MainWindow::onJobFailed(const QString& message, bool cancelled) {
+  showRunMetrics();     // a cancelled run's finished layers are not results
+  refreshRunHistory();  // a refused rename shows the name the run has
+  endViewJobs(cancelled ? "Cancelled; the model is as it was before the job." : "Failed: " + message, false);
+  jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
+                cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);
+  Q_EMIT jobFailed(message, cancelled);
+  if (!cancelled && isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
+    QMessageBox::warning(this, "RoundLab", message);
+}
+
+}  // namespace roundlab::app
