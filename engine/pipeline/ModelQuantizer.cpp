@@ -65,6 +65,7 @@ LayerOutcome outcomeOf(const std::string& layer, const std::string& unit, int bi
   o.lossBefore = r.lossBefore;
   o.lossAfter = r.lossAfter;
   o.curve = r.curve;
+  o.trace = r.trace;
   return o;
 }
 

@@ -12,6 +12,7 @@
 #include "engine/data/AugmentedDataset.h"
 #include "engine/quant/WeightQuantConfig.h"
 #include "engine/rounding/AdaRoundConfig.h"
+#include "engine/rounding/RoundingTrace.h"
 
 namespace roundlab {
 
@@ -85,6 +86,7 @@ struct LayerOutcome {
   double sqnrDb = 0;  // output SQNR of the quantized layer on its FP calibration inputs (+inf: exact)
   double seconds = 0;
   std::vector<std::pair<int, double>> curve;
+  RoundingTrace trace;  // learned rounding only: how the soft rounding evolved
 };
 
 // Called with each layer's outcome as soon as its unit is finished (the GUI fills its table).

@@ -58,6 +58,7 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
   // Safe to overwrite: the previous step's graph is released by its backward pass. The targets
   // are read in place by the loss.
   at::Tensor xBatch = at::empty({0}, inputs.options());
+  std::vector<RoundingTrace> traces;
   r.curve = optimiseRounding(
       {&var}, inputs.size(0), config_,
       [&](const at::Tensor& idx) {
@@ -72,7 +73,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
       [&](double fraction, double loss) {
         if (progress) progress({"adaround", fraction, layer_.name, loss, true});
       },
-      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); }, acts.parameters(), acts.learningRate());
+      [&] { cancel.throwIfCancelled("AdaRound on " + layer_.name); }, acts.parameters(), acts.learningRate(), &traces);
+  r.trace = std::move(traces.front());
 
   torch::NoGradGuard noGrad;
   r.codes = var.codes();

@@ -32,6 +32,7 @@ struct RoundingResult {
   double lossBefore = 0;                      // reconstruction loss of RTN on the calibration set
   double lossAfter = 0;                       // of the learned rounding
   std::vector<std::pair<int, double>> curve;  // (iteration, reconstruction loss of the batch)
+  RoundingTrace trace;                        // how the soft rounding evolved
 };
 
 // Fills flipsUp/flipsDown/flipRate from codes and rtnCodes.

@@ -92,6 +92,7 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
 
   std::vector<RoundingVariable*> variables;
   for (auto& [name, var] : vars) variables.push_back(&var);
+  std::vector<RoundingTrace> traces;
   r.curve = optimiseRounding(
       variables, data.samples(), config_,
       [&](const at::Tensor& idx) {
@@ -107,7 +108,8 @@ BlockRoundingResult BlockReconstructor::run(const BlockData& data, const Progres
         if (progress) progress({"brecq", fraction, block_.name, loss, true});
       },
       [&] { cancel.throwIfCancelled("block reconstruction of " + block_.name); }, acts.parameters(),
-      acts.learningRate());
+      acts.learningRate(), &traces);
+  for (size_t i = 0; i < vars.size(); ++i) r.layers[vars[i].first].trace = std::move(traces[i]);
 
   torch::NoGradGuard noGrad;
   for (auto& [name, var] : vars) {

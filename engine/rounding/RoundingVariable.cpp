@@ -125,12 +125,46 @@ at::Tensor RoundingVariable::codes() const {
   return (integerCodes(true) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax).to(at::kInt).reshape(shape_);
 }
 
+at::Tensor RoundingVariable::softRounding() const {
+  torch::NoGradGuard noGrad;
+  const at::Tensor h =
+      kind_ == RoundingVariableKind::RectifiedSigmoid ? rectifiedSigmoid(v_) : (scaled_ + v_ - base_).clamp(0, 1);
+  return h.detach().reshape({-1}).to(at::kFloat).contiguous();
+}
+
+at::Tensor RoundingVariable::learned() const { return (mask_ > 0.5).reshape({-1}); }
+
+void recordRoundingTrace(RoundingTrace& trace, const RoundingVariable& variable, int iteration) {
+  torch::NoGradGuard noGrad;
+  const at::Tensor h = variable.softRounding();
+  const at::Tensor selected = variable.learned();
+  const at::Tensor hs = h.masked_select(selected);
+  const int64_t n = hs.numel();
+  if (trace.empty()) {
+    // The weights that start most undecided (h nearest 0.5), in weight order; a stable sort so
+    // that ties pick the same weights on every machine.
+    const at::Tensor indices = selected.nonzero().reshape({-1});
+    const int64_t k = std::min<int64_t>(RoundingTrace::kTracked, n);
+    const at::Tensor order = std::get<1>((hs - 0.5).abs().sort(/*stable=*/true, 0, false));
+    const at::Tensor chosen = std::get<0>(indices.index_select(0, order.slice(0, 0, k)).sort());
+    trace.tracked.assign(chosen.data_ptr<int64_t>(), chosen.data_ptr<int64_t>() + chosen.numel());
+  }
+  trace.iterations.push_back(iteration);
+  const at::Tensor bins =
+      n > 0 ? at::histc(hs, RoundingTrace::kBins, 0, 1) / static_cast<double>(n) : at::zeros({RoundingTrace::kBins});
+  const at::Tensor b = bins.to(at::kFloat).contiguous();
+  trace.histogram.insert(trace.histogram.end(), b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+  trace.undecided.push_back(n > 0 ? ((hs > 0.1) & (hs < 0.9)).to(at::kFloat).mean().item<float>() : 0.f);
+  for (int64_t i : trace.tracked) trace.trajectories.push_back(h[i].item<float>());
+}
+
 std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
                                                      const AdaRoundConfig& config,
                                                      const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
                                                      const std::function<void(double, double)>& progress,
                                                      const std::function<void()>& checkCancel,
-                                                     const std::vector<at::Tensor>& steps, double stepLearningRate) {
+                                                     const std::vector<at::Tensor>& steps, double stepLearningRate,
+                                                     std::vector<RoundingTrace>* traces) {
   torch::AutoGradMode enableGrad(true);  // whatever guard the calling thread holds
   std::vector<RoundingVariable*> fused, composed;
   for (RoundingVariable* v : variables) (v->startFusedOptimisation(config) ? fused : composed).push_back(v);
@@ -152,6 +186,11 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
   const int iters = config.iterations;
   const int curveEvery = std::max(1, iters / std::max(1, config.curvePoints));
   const int progressEvery = std::max(1, iters / 100);
+  const int traceEvery = std::max(1, iters / RoundingTrace::kSnapshots);
+  if (traces) {
+    traces->assign(variables.size(), {});
+    for (size_t i = 0; i < variables.size(); ++i) recordRoundingTrace((*traces)[i], *variables[i], 0);
+  }
   std::vector<std::pair<int, double>> curve;
   for (int it = 0; it < iters; ++it) {
     checkCancel();
@@ -177,6 +216,8 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
     if (stepOptimizer) stepOptimizer->step();
     const bool last = it == iters - 1;
     if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
+    if (traces && ((it + 1) % traceEvery == 0 || last))  // after the step of iteration it
+      for (size_t i = 0; i < variables.size(); ++i) recordRoundingTrace((*traces)[i], *variables[i], it + 1);
     if (progress && (it % progressEvery == 0 || last))
       progress(static_cast<double>(it + 1) / iters, rec.item<double>());
   }

@@ -21,6 +21,7 @@
 #include "engine/rounding/AdaRoundConfig.h"
 #include "engine/rounding/RectifiedSigmoidOptimizer.h"
 #include "engine/rounding/RectifiedSigmoidRounding.h"
+#include "engine/rounding/RoundingTrace.h"
 
 namespace roundlab {
 
@@ -41,6 +42,11 @@ class RoundingVariable {
   at::Tensor regularizer(double beta) const;
   // Final integer codes, int32, in the weight's shape.
   at::Tensor codes() const;
+  // The soft rounding value of every weight, flat in the weight's order (detached): h(V) for the
+  // rectified sigmoid, the position between floor and floor + 1 for the offset (clamped to [0, 1]).
+  at::Tensor softRounding() const;
+  // Which weights learn their rounding (the selection), flat, bool.
+  at::Tensor learned() const;
   // The learned bias: differentiable while optimising / a detached copy; undefined when the bias
   // is not learned.
   at::Tensor softBias() const { return bias_; }
@@ -81,11 +87,16 @@ class RoundingVariable {
 // reconstruction loss on it, adds lambda times the variables' regularisers (after warm-up),
 // and steps the optimiser (fused where the variables allow it). Calls `checkCancel` every iteration and
 // `progress(fraction, batch loss)` at most every 1%. `steps` (activation step sizes) get their own Adam at
-// `stepLearningRate` with cosine decay. Returns the loss curve (iteration, batch loss).
+// `stepLearningRate` with cosine decay. Returns the loss curve (iteration, batch loss); `traces`
+// (one per variable, when given) receive how each variable's rounding evolved.
 std::vector<std::pair<int, double>> optimiseRounding(
     const std::vector<RoundingVariable*>& variables, int64_t samples, const AdaRoundConfig& config,
     const std::function<at::Tensor(const at::Tensor&)>& batchLoss, const std::function<void(double, double)>& progress,
-    const std::function<void()>& checkCancel, const std::vector<at::Tensor>& steps = {}, double stepLearningRate = 0);
+    const std::function<void()>& checkCancel, const std::vector<at::Tensor>& steps = {}, double stepLearningRate = 0,
+    std::vector<RoundingTrace>* traces = nullptr);
+
+// Adds one snapshot of `variable` at `iteration` to `trace` (the first picks the tracked weights).
+void recordRoundingTrace(RoundingTrace& trace, const RoundingVariable& variable, int iteration);
 
 // The optimiser of the settings (Adam or SGD with momentum) over the variables.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<at::Tensor>& params,

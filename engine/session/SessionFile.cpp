@@ -64,6 +64,41 @@ QuantizationRequest readRequest(const H5::Group& g) {
   return r;
 }
 
+// The rounding trace as a group of five small datasets (shapes say the snapshot count).
+void writeTrace(H5::Group& layer, const RoundingTrace& t) {
+  H5::Group g = layer.createGroup("rounding_trace");
+  const auto snapshots = static_cast<int64_t>(t.iterations.size());
+  const auto tracked = static_cast<int64_t>(t.tracked.size());
+  auto copy = [](auto* data, std::vector<int64_t> shape, at::ScalarType type) {
+    return at::from_blob(const_cast<void*>(static_cast<const void*>(data)), shape, type).clone();
+  };
+  hdf5::writeTensor(g, "iterations", copy(t.iterations.data(), {snapshots}, at::kInt));
+  hdf5::writeTensor(g, "histogram", copy(t.histogram.data(), {snapshots, RoundingTrace::kBins}, at::kFloat));
+  hdf5::writeTensor(g, "undecided", copy(t.undecided.data(), {snapshots}, at::kFloat));
+  hdf5::writeTensor(g, "tracked", copy(t.tracked.data(), {tracked}, at::kLong));
+  hdf5::writeTensor(g, "trajectories", copy(t.trajectories.data(), {snapshots, tracked}, at::kFloat));
+}
+
+RoundingTrace readTrace(const H5::Group& layer) {
+  const H5::Group g = layer.openGroup("rounding_trace");
+  auto values = [&g](const char* name, auto sample) {
+    using T = decltype(sample);
+    const at::Tensor t = hdf5::readTensor(g, name).to(c10::CppTypeToScalarType<T>::value).contiguous();
+    return std::vector<T>(t.data_ptr<T>(), t.data_ptr<T>() + t.numel());
+  };
+  RoundingTrace t;
+  t.iterations = values("iterations", int32_t{});
+  t.histogram = values("histogram", float{});
+  t.undecided = values("undecided", float{});
+  t.tracked = values("tracked", int64_t{});
+  t.trajectories = values("trajectories", float{});
+  const size_t n = t.iterations.size();
+  if (t.histogram.size() != n * RoundingTrace::kBins || t.undecided.size() != n ||
+      t.trajectories.size() != n * t.tracked.size())
+    throw H5::DataSetIException("rounding_trace", "its datasets' sizes do not agree");
+  return t;
+}
+
 void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) {
   using namespace hdf5;
   writeString(g, "unit", o.unit);
@@ -93,6 +128,7 @@ void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) 
     curve[static_cast<int64_t>(i)][1] = o.curve[i].second;
   }
   if (!o.curve.empty()) writeTensor(g, "loss_curve", curve);
+  if (!o.trace.empty()) writeTrace(g, o.trace);
 }
 
 LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWeights& w) {
@@ -128,6 +164,7 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
     for (int64_t i = 0; i < c.size(0); ++i)
       o.curve.emplace_back(static_cast<int>(c[i][0].item<double>()), c[i][1].item<double>());
   }
+  if (g.nameExists("rounding_trace")) o.trace = readTrace(g);  // sessions before it have none
   return o;
 }
 

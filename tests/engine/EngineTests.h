@@ -211,4 +211,5 @@ class WorkspaceTests : public QObject {
   void compareRunsGivesPerLayerDifferences();
   void runHistorySelectsRenamesAndDeletes();
   void gridPreviewMatchesAHandComputation();
+  void roundingTraceFollowsTheLearning();
 };

@@ -386,3 +386,56 @@ void WorkspaceTests::gridPreviewMatchesAHandComputation() {
   const auto far = std::count_if(w.begin(), w.end(), [](float x) { return std::abs(x) > 0.05 * 7; });
   QVERIFY(far > 20000 * 0.003 && far < 20000 * 0.008);
 }
+
+// Every learned layer carries how its rounding evolved: shares that sum to one, tracked weights
+// that start at their fractional part and end on the side their final code took, fewer undecided
+// weights at the end, and the same trace back from a session. Round to nearest has none.
+void WorkspaceTests::roundingTraceFollowsTheLearning() {
+  Workspace ws(WorkspaceOptions{/*layerViews=*/true});
+  openDemo(ws);
+  const RunPtr run = ws.quantize(shortAdaRound());  // 30 iterations: a snapshot after each
+  for (const LayerOutcome& o : run->result.layers) {
+    const RoundingTrace& t = o.trace;
+    QVERIFY2(!t.empty(), o.layer.c_str());
+    QCOMPARE(t.iterations.size(), size_t(31));
+    QCOMPARE(t.iterations.front(), 0);
+    QCOMPARE(t.iterations.back(), 30);
+    const size_t k = t.tracked.size();
+    QCOMPARE(k, size_t(RoundingTrace::kTracked));
+    for (size_t s = 0; s < t.iterations.size(); ++s) {
+      double sum = 0;
+      for (int b = 0; b < RoundingTrace::kBins; ++b) sum += t.histogram[s * RoundingTrace::kBins + b];
+      QVERIFY(std::abs(sum - 1) < 1e-5);
+    }
+    QVERIFY(t.undecided.back() <= t.undecided.front());
+    const LayerQuantView& v = run->layers.at(o.layer);
+    const size_t last = (t.iterations.size() - 1) * k;
+    for (size_t j = 0; j < k; ++j) {
+      const auto w = static_cast<size_t>(t.tracked[j]);
+      QVERIFY(std::abs(t.trajectories[j] - v.fractional[w]) < 1e-3);  // h(V) starts at frac(w / s)
+      QVERIFY(std::abs(t.trajectories[j] - 0.5f) < 0.5f);
+      // Rounded up from the floor where h ended at 1/2 or more: the flip against nearest follows.
+      const int up = t.trajectories[last + j] >= 0.5f, nearestUp = v.fractional[w] >= 0.5f;
+      QCOMPARE(int(v.flips[w]), up - nearestUp);
+    }
+  }
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("traced.rlab").toStdString();
+  ws.saveSession(path);
+  const SessionInfo back = Workspace::readSession(path);
+  for (size_t i = 0; i < back.result.layers.size(); ++i) {
+    const RoundingTrace &a = run->result.layers[i].trace, &b = back.result.layers[i].trace;
+    QVERIFY(a.iterations == b.iterations && a.histogram == b.histogram && a.undecided == b.undecided);
+    QVERIFY(a.tracked == b.tracked && a.trajectories == b.trajectories);
+  }
+  QVERIFY(ws.quantize(rtn(4))->result.layers.front().trace.empty());
+  // Block reconstruction traces each layer of a block with the block's iterations.
+  QuantizationRequest brecq = shortAdaRound();
+  brecq.method = QuantMethod::Brecq;
+  brecq.adaround.iterations = 10;
+  brecq.calibrationCount = 64;
+  for (const LayerOutcome& o : ws.quantize(brecq)->result.layers) {
+    QVERIFY2(!o.trace.empty(), o.layer.c_str());
+    QCOMPARE(o.trace.iterations.back(), 10);
+  }
+}
