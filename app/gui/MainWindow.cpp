@@ -46,6 +46,7 @@
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RoundingTraceView.h"
 #include "widgets/RunComparisonView.h"
 #include "widgets/RunHistoryTable.h"
 #include "widgets/ShadeLegend.h"
@@ -72,6 +73,7 @@ MainWindow::MainWindow(QWidget* parent)
       central_(new QStackedWidget),
       welcome_(new WelcomePage),
       flips_(new widgets::RoundingFlipsView),
+      trace_(new widgets::RoundingTraceView),
       importance_(new widgets::ImportanceView),
       compare_(new widgets::RunComparisonView),
       shadeBy_(new QComboBox),
@@ -153,6 +155,7 @@ MainWindow::MainWindow(QWidget* parent)
   tabs_->addTab(scrolled(histogram_), "Weights");
   tabs_->addTab(scrolled(playground_), "Grid playground");
   tabs_->addTab(scrolled(flips_), "Rounding flips");
+  tabs_->addTab(scrolled(trace_), "Rounding learned");
   tabs_->addTab(scrolled(importance_), "Importance");
   tabs_->addTab(scrolled(run_), "Run");
   tabs_->addTab(scrolled(allocationPanel_), "Mixed precision");
@@ -423,6 +426,7 @@ void MainWindow::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
     histogram_->refreshPalette();
     flips_->refreshPalette();
+    trace_->refreshPalette();
     importance_->refreshPalette();
     compare_->refreshPalette();
     allocationPanel_->refreshPalette();

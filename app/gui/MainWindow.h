@@ -1,8 +1,8 @@
 #pragma once
 // RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
 // selected layer's properties and the log console; the welcome page, then the central views
-// (Weights, Grid playground, Rounding flips, Importance, Run, Mixed precision, Evaluate, Blocks,
-// Not quantized); a status bar with the device, memory and the running job. The engine thread
+// (Weights, Grid playground, Rounding flips, Rounding learned, Importance, Run, Mixed precision,
+// Evaluate, Blocks, Not quantized); a status bar with the device, memory and the running job. The engine thread
 // owns the workspace; the window composes widgets, holds snapshots and runs, and no numerical
 // logic; JobController keeps the job state. File and Edit menus, data files, sessions,
 // preferences and exports: MainWindowFiles.cpp; View and Help menus, colour scheme, presentation
@@ -43,6 +43,7 @@ class ImportanceView;
 class LayerTableModel;
 class LogConsole;
 class RoundingFlipsView;
+class RoundingTraceView;
 class RunComparisonView;
 class WeightHistogramView;
 }  // namespace roundlab::widgets
@@ -108,6 +109,7 @@ class MainWindow : public QMainWindow {
   widgets::WeightHistogramView* histogram() const { return histogram_; }
   GridPlayground* playground() const { return playground_; }
   widgets::RoundingFlipsView* flipsView() const { return flips_; }
+  widgets::RoundingTraceView* traceView() const { return trace_; }
   widgets::ImportanceView* importanceView() const { return importance_; }
   widgets::RunComparisonView* compareView() const { return compare_; }
   // Colours the layer table's rows by a column of LayerTableModel (-1: none).
@@ -217,6 +219,8 @@ class MainWindow : public QMainWindow {
   void updateLayerImportance();
   void showRunMetrics();  // the layer table's results columns from the shown run
   void showRunResults();  // every view from the shown run (or the FP model without one)
+  // The Rounding learned view for `layer` of the shown run (`outcome` null: not in it, or no run).
+  void showRoundingTrace(const QString& layer, const LayerOutcome* outcome);
   void refreshRunHistory();
 
   EngineThread engine_;
@@ -239,6 +243,7 @@ class MainWindow : public QMainWindow {
   QStackedWidget* central_;
   WelcomePage* welcome_;
   widgets::RoundingFlipsView* flips_;
+  widgets::RoundingTraceView* trace_;
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
   QComboBox* shadeBy_;

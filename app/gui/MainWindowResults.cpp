@@ -21,6 +21,7 @@
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RoundingTraceView.h"
 #include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
 
@@ -80,6 +81,29 @@ void MainWindow::updateLayerImportance() {
   if (allocation_->ready())
     for (const auto& [layer, bits] : allocation_->bits()) values[layer] = allocation_->model()->importance(layer, bits);
   layerModel_->setImportance(std::move(values));
+}
+
+void MainWindow::showRoundingTrace(const QString& layer, const LayerOutcome* outcome) {
+  if (!outcome) {
+    trace_->clear(report_ ? layer + " is not in the run shown." : QString());
+    return;
+  }
+  const RoundingTrace& t = outcome->trace;
+  if (t.empty()) {
+    trace_->clear(QString("%1 was rounded without learning in this run (%2): run AdaRound, BRECQ or QDrop to "
+                          "watch its rounding being learned.")
+                      .arg(layer, QString::fromUtf8(quantMethodName(report_->result.request.method))));
+    return;
+  }
+  widgets::RoundingTraceSeries s;
+  s.layer = layer;
+  s.iterations = t.iterations;
+  s.bins = RoundingTrace::kBins;
+  s.histogram = t.histogram;
+  s.undecided = t.undecided;
+  s.tracked.assign(t.tracked.begin(), t.tracked.end());
+  s.trajectories = t.trajectories;
+  trace_->setTrace(s);
 }
 
 void MainWindow::refreshRunHistory() {
@@ -143,6 +167,7 @@ void MainWindow::onLayerSelected() {
   addProperty("Weight shape", QString::fromStdString(formatShape(l->weightShape)));
   addProperty("Parameters", QString::number(l->params));
   addProperty("Block", l->block.empty() ? QString("—") : QString::fromStdString(l->block));
+  showRoundingTrace(name, report_ ? report_->outcome(l->name) : nullptr);
   if (!report_) return;
   for (const LayerOutcome& o : report_->result.layers) {
     if (o.layer != l->name) continue;

@@ -27,7 +27,9 @@
 #include "widgets/LogConsole.h"
 #include "widgets/ParetoPlot.h"
 #include "widgets/PlotStyle.h"
+#include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
+#include "widgets/RoundingTraceView.h"
 #include "widgets/RunComparisonView.h"
 #include "widgets/WeightHistogramView.h"
 
@@ -219,6 +221,48 @@ class ViewStateTests : public QObject {
     QVERIFY(loaded.wait(120000));
     const QString first = QString::fromStdString(w.snapshot()->summary.layers.front().name);
     QCOMPARE(g->sourceBox()->itemText(0), "Selected layer: " + first);
+  }
+
+  // Rounding learned: after a learned-rounding run the selected layer's trace is drawn (a cell per
+  // snapshot and bin, the undecided share, the tracked weights); after round to nearest the view
+  // says the layer was not learned.
+  void roundingLearnedViewDrawsTheTrace() {
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    w.openDemo();
+    QVERIFY(loaded.wait(120000));
+    widgets::RoundingTraceView* view = w.traceView();
+    auto hint = [](QCustomPlot* p) {
+      auto* label = p->findChild<QLabel*>("emptyPlotHint");
+      return label && !label->isHidden() ? label->text() : QString();
+    };
+    QVERIFY(hint(view->heatPlot()).contains("Run a learned-rounding method"));
+    QuantizationRequest r = w.runPanel()->request();
+    r.method = QuantMethod::AdaRound;
+    r.adaround.iterations = 20;
+    r.calibrationCount = 32;
+    w.startQuantization(r);
+    QVERIFY(done.wait(300000));
+    w.layerView()->selectRow(2);
+    w.showView(view);
+    const QString layer = w.layerView()->model()->index(2, 0).data().toString();
+    const RoundingTrace& trace = w.lastRun()->outcome(layer.toStdString())->trace;
+    auto* cells = qobject_cast<QCPColorMap*>(view->heatPlot()->plottable(0));
+    QVERIFY(cells);
+    QCOMPARE(cells->data()->keySize(), static_cast<int>(trace.iterations.size()));
+    QCOMPARE(cells->data()->valueSize(), RoundingTrace::kBins);
+    QCOMPARE(cells->data()->cell(0, 3), 100.0 * trace.histogram[3]);
+    QCOMPARE(view->undecidedPlot()->graph(0)->dataCount(), static_cast<int>(trace.iterations.size()));
+    QCOMPARE(view->pathsPlot()->graphCount(), static_cast<int>(trace.tracked.size()));
+    QVERIFY(widgets::plotTitle(view->heatPlot()).startsWith(layer));
+    QVERIFY(hint(view->heatPlot()).isEmpty());
+    r.method = QuantMethod::Rtn;
+    w.startQuantization(r);
+    QVERIFY(done.wait(300000));
+    QCOMPARE(view->heatPlot()->plottableCount(), 0);
+    QVERIFY2(hint(view->heatPlot()).contains("without learning"), qPrintable(hint(view->heatPlot())));
   }
 
   // The shortcut sheet lists every action that has a shortcut, with its keys; Ctrl+R starts a
