@@ -202,7 +202,8 @@ void ImportanceView::showHeatMap() {
   auto* scale = new QCPColorScale(heat_);
   heat_->plotLayout()->addElement(1, 1, scale);
   scale->setLabel("log₁₀ loss increase");
-  applyPlotFonts(heat_);  // the new scale's text at the plots' size
+  applyPlotFonts(heat_);  // the new scale's text at the plots' size and in the palette's colours
+  applyPalette(heat_);
   cells->setColorScale(scale);
   cells->setGradient(gradient);  // after the scale: joining a scale takes the scale's gradient
   // The colour scale over the finite cells only (QCustomPlot's own rescale would see the NaNs).

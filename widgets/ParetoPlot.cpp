@@ -14,7 +14,7 @@ constexpr double kLossFloor = 1e-9;  // a log axis cannot show zero
 }
 
 ParetoPlot::ParetoPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot) {
-  stylePlot(plot_, "average bits per weight", "predicted loss increase");
+  stylePlot(plot_, "average bits", "predicted loss increase");  // short: the plot is narrow
   setPlotTitle(plot_, "Pareto front — click a point to load it");
   plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));

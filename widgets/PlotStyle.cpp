@@ -249,7 +249,10 @@ void applyPalette(QCustomPlot* plot) {
   plot->setBackground(base);
   QColor gridColor = text;
   gridColor.setAlpha(40);
-  for (QCPAxis* a : {plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2}) {
+  std::vector<QCPAxis*> axes{plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2};
+  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes.push_back(scale->axis());  // heat maps' scales too
+  for (QCPAxis* a : axes) {
     a->setBasePen(QPen(text));
     a->setTickPen(QPen(text));
     a->setSubTickPen(QPen(text));

@@ -82,6 +82,7 @@ void RoundingTraceView::setTrace(const RoundingTraceSeries& t) {
   heat_->plotLayout()->addElement(1, 1, scale);
   scale->setLabel("weights %");
   applyPlotFonts(heat_);
+  applyPalette(heat_);
   cells->setColorScale(scale);
   cells->setGradient(QCPColorGradient::gpThermal);
   cells->rescaleDataRange();

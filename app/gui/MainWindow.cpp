@@ -495,6 +495,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);
   flips_->clear();
+  trace_->clear({});  // also for a model without layers, where no layer gets selected
   sessionPath_.clear();
   setUnsaved(false);  // a model without results: nothing to save yet
   // The snapshot's path, not the last requested one: a session opens its own model.

@@ -90,9 +90,15 @@ void MainWindow::showRoundingTrace(const QString& layer, const LayerOutcome* out
   }
   const RoundingTrace& t = outcome->trace;
   if (t.empty()) {
-    trace_->clear(QString("%1 was rounded without learning in this run (%2): run AdaRound, BRECQ or QDrop to "
-                          "watch its rounding being learned.")
-                      .arg(layer, QString::fromUtf8(quantMethodName(report_->result.request.method))));
+    const QuantMethod method = report_->result.request.method;
+    const QString name = QString::fromUtf8(quantMethodName(method));
+    trace_->clear(method == QuantMethod::Rtn || method == QuantMethod::Gptq
+                      ? QString("%1 was rounded without learning in this run (%2): run AdaRound, BRECQ or QDrop to "
+                                "watch its rounding being learned.")
+                            .arg(layer, name)
+                      : QString("This run (%1) holds no record of how %2's rounding was learned: a session saved "
+                                "before RoundLab recorded it. Run it again to watch.")
+                            .arg(name, layer));
     return;
   }
   widgets::RoundingTraceSeries s;

@@ -215,6 +215,8 @@ void MainWindow::applyColorScheme(int scheme) {
     }
     QApplication::setPalette(p);
   }  // the plots follow in changeEvent (ApplicationPaletteChange)
+  // A presentation in high contrast keeps it; the scheme chosen shows once it ends.
+  if (presentation_ && presentation_->highContrast()) QApplication::setPalette(PresentationMode::highContrastPalette());
 }
 
 namespace {
@@ -319,6 +321,7 @@ void MainWindow::buildPresentationMenu(QMenu* menu) {
 void MainWindow::setPresentationMode(bool on) {
   if (!on) {
     presentation_->leave();
+    applyColorScheme(preferences_.colorScheme);  // also a scheme chosen during the talk
     return;
   }
   const QSettings s;

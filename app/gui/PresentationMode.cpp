@@ -13,6 +13,12 @@ namespace roundlab::app {
 
 PresentationMode::PresentationMode(QMainWindow* window) : QObject(window), window_(window) {}
 
+PresentationMode::~PresentationMode() {
+  if (!active_) return;
+  QApplication::setFont(font_);
+  if (paletteChanged_) QApplication::setPalette(palette_);
+}
+
 QPalette PresentationMode::highContrastPalette() {
   QPalette p;
   for (QPalette::ColorRole role :

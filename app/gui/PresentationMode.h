@@ -17,7 +17,9 @@ class PresentationMode : public QObject {
   Q_OBJECT
  public:
   explicit PresentationMode(QMainWindow* window);
+  ~PresentationMode() override;  // the application's font and palette back (the window is going)
   bool active() const { return active_; }
+  bool highContrast() const { return active_ && paletteChanged_; }
   // `scale`: 1.25–2; `keepDock`: the dock that stays (the layer table).
   void enter(double scale, bool highContrast, const QString& keepDock);
   void leave();

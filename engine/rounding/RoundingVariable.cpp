@@ -186,7 +186,7 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
   const int iters = config.iterations;
   const int curveEvery = std::max(1, iters / std::max(1, config.curvePoints));
   const int progressEvery = std::max(1, iters / 100);
-  const int traceEvery = std::max(1, iters / RoundingTrace::kSnapshots);
+  const int traceEvery = std::max(1, (iters + RoundingTrace::kSnapshots - 1) / RoundingTrace::kSnapshots);
   if (traces) {
     traces->assign(variables.size(), {});
     for (size_t i = 0; i < variables.size(); ++i) recordRoundingTrace((*traces)[i], *variables[i], 0);

@@ -93,9 +93,15 @@ RoundingTrace readTrace(const H5::Group& layer) {
   t.tracked = values("tracked", int64_t{});
   t.trajectories = values("trajectories", float{});
   const size_t n = t.iterations.size();
+  auto bad = [](const std::string& why) { return Error(ErrorCode::BadDataFile, "rounding_trace: " + why); };
   if (t.histogram.size() != n * RoundingTrace::kBins || t.undecided.size() != n ||
-      t.trajectories.size() != n * t.tracked.size())
-    throw H5::DataSetIException("rounding_trace", "its datasets' sizes do not agree");
+      t.trajectories.size() != n * t.tracked.size() || t.tracked.size() > 64)
+    throw bad("its datasets' sizes do not agree");
+  for (size_t i = 1; i < n; ++i)
+    if (t.iterations[i] <= t.iterations[i - 1]) throw bad("its iterations do not increase");
+  for (const std::vector<float>* v : {&t.histogram, &t.undecided, &t.trajectories})
+    for (float x : *v)
+      if (!(x >= 0 && x <= 1)) throw bad("a share or a rounding value outside [0, 1]");
   return t;
 }
 
@@ -128,7 +134,11 @@ void writeLayer(H5::Group& g, const LayerOutcome& o, const QuantizedWeights& w) 
     curve[static_cast<int64_t>(i)][1] = o.curve[i].second;
   }
   if (!o.curve.empty()) writeTensor(g, "loss_curve", curve);
-  if (!o.trace.empty()) writeTrace(g, o.trace);
+  const RoundingTrace& t = o.trace;
+  const size_t n = t.iterations.size();
+  if (n > 0 && t.histogram.size() == n * RoundingTrace::kBins && t.undecided.size() == n &&
+      t.trajectories.size() == n * t.tracked.size())  // a trace that does not hold together is not written
+    writeTrace(g, t);
 }
 
 LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWeights& w) {
@@ -332,6 +342,10 @@ Session loadSession(const std::string& path) {
     const std::string what = e.what();
     if (what.rfind(path, 0) == 0) throw;  // already names the file
     throw Error(ErrorCode::BadDataFile, path + ": " + reading + ": " + what);
+  } catch (const std::bad_alloc&) {  // a damaged shape asking for more memory than there is
+    throw Error(ErrorCode::BadDataFile, path + " is damaged: " + reading + " declares an impossible size");
+  } catch (const c10::Error&) {  // a dataset of the wrong type or rank for what it holds
+    throw Error(ErrorCode::BadDataFile, path + " is damaged: cannot read " + reading);
   }
   return s;
 }

@@ -290,6 +290,17 @@ class WindowConventionsTests : public QObject {
     QVERIFY(!dock(w, "logDock")->isVisible());
     QCOMPARE(QApplication::palette().color(QPalette::Window), QColor(Qt::white));
     QCOMPARE(QApplication::palette().color(QPalette::Text), QColor(Qt::black));
+    // A colour scheme chosen during the talk waits for its end (then it holds).
+    auto scheme = [&w](int i) {
+      for (QAction* a : w.findChildren<QAction*>("colorScheme"))
+        if (a->data().toInt() == i) a->trigger();
+    };
+    scheme(2);
+    QCOMPARE(QApplication::palette().color(QPalette::Window), QColor(Qt::white));
+    QTest::keyClick(&w, Qt::Key_F5);
+    QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 80);
+    scheme(0);
+    QTest::keyClick(&w, Qt::Key_F5);
     QTest::keyClick(&w, Qt::Key_F5);
     QVERIFY(!w.presentationMode());
     QCOMPARE(QApplication::font().pointSizeF(), font);

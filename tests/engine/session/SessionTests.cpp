@@ -134,6 +134,31 @@ void SessionTests::badSessionFiles() {
   saveSession(path, quantizedSession(m));
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 3);
   EXPECT_ERROR(loadSession(path), ErrorCode::BadDataFile);
+  // A rounding trace with a value outside [0, 1], or iterations that go back: one clear line.
+  Session traced = quantizedSession(m);
+  RoundingTrace& t = traced.result.layers.front().trace;
+  t.iterations = {0, 10};
+  t.histogram.assign(2 * RoundingTrace::kBins, 0.05f);
+  t.undecided = {0.5f, 0.4f};
+  t.tracked = {3};
+  t.trajectories = {0.5f, 1.5f};
+  const std::string damaged = dir.filePath("trace.rlab").toStdString();
+  saveSession(damaged, traced);
+  try {
+    loadSession(damaged);
+    QFAIL("a rounding value of 1.5 was accepted");
+  } catch (const Error& e) {
+    QCOMPARE(e.code(), ErrorCode::BadDataFile);
+    QVERIFY2(std::string(e.what()).find("rounding_trace") != std::string::npos, e.what());
+    QVERIFY2(std::string(e.what()).find(damaged) == 0, e.what());
+  }
+  t.trajectories = {0.5f, 1.0f};
+  t.iterations = {10, 0};
+  saveSession(damaged, traced);
+  EXPECT_ERROR(loadSession(damaged), ErrorCode::BadDataFile);
+  t.iterations = {0, 10};
+  saveSession(damaged, traced);
+  QVERIFY(loadSession(damaged).result.layers.front().trace.trajectories == t.trajectories);
   // Saving over an existing session into a missing folder fails without touching anything.
   EXPECT_ERROR(saveSession(dir.filePath("no/such.rlab").toStdString(), Session{}), ErrorCode::WriteFailed);
 }
