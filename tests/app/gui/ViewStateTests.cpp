@@ -35,6 +35,14 @@
 
 using namespace roundlab;
 
+namespace {
+// What an empty plot says to do (empty while it shows data).
+QString hint(QCustomPlot* plot) {
+  auto* label = plot->findChild<QLabel*>("emptyPlotHint");
+  return label && !label->isHidden() ? label->text() : QString();
+}
+}  // namespace
+
 class ViewStateTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -108,10 +116,6 @@ class ViewStateTests : public QObject {
       QVERIFY2(!t.contains("distinct values"), qPrintable(t));
     QCOMPARE(w.allocationPanel()->budgetSlider()->isEnabled(), false);
     // The emptied plots say what to do; a plot with data does not.
-    const auto hint = [](QCustomPlot* p) {
-      auto* label = p->findChild<QLabel*>("emptyPlotHint");
-      return label && !label->isHidden() ? label->text() : QString();
-    };
     QVERIFY(hint(w.flipsView()->ratesPlot()).contains("Run a quantization"));
     QVERIFY(hint(w.importanceView()->heatMapPlot()).contains("Estimate importance"));
     QVERIFY(hint(w.compareView()->sqnrPlot()).contains("Run a quantization"));
@@ -234,10 +238,6 @@ class ViewStateTests : public QObject {
     w.openDemo();
     QVERIFY(loaded.wait(120000));
     widgets::RoundingTraceView* view = w.traceView();
-    auto hint = [](QCustomPlot* p) {
-      auto* label = p->findChild<QLabel*>("emptyPlotHint");
-      return label && !label->isHidden() ? label->text() : QString();
-    };
     QVERIFY(hint(view->heatPlot()).contains("Run a learned-rounding method"));
     QuantizationRequest r = w.runPanel()->request();
     r.method = QuantMethod::AdaRound;
