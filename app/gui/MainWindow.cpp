@@ -152,16 +152,32 @@ MainWindow::MainWindow(QWidget* parent)
     area->setFrameShape(QFrame::NoFrame);
     return area;
   };
+  // Short names, so that every tab fits beside the docks of a 1440-pixel window.
   tabs_->addTab(scrolled(histogram_), "Weights");
-  tabs_->addTab(scrolled(playground_), "Grid playground");
+  tabs_->addTab(scrolled(playground_), "Grid");
+  tabs_->setTabToolTip(tabs_->count() - 1, "Grid playground: round a layer to nearest while moving the settings");
   tabs_->addTab(scrolled(flips_), "Rounding flips");
-  tabs_->addTab(scrolled(trace_), "Rounding learned");
+  tabs_->addTab(scrolled(trace_), "Learning");
+  tabs_->setTabToolTip(tabs_->count() - 1, "The rounding as it is learned, layer by layer");
   tabs_->addTab(scrolled(importance_), "Importance");
   tabs_->addTab(scrolled(run_), "Run");
   tabs_->addTab(scrolled(allocationPanel_), "Mixed precision");
   tabs_->addTab(scrolled(compare_), "Evaluate");
-  tabs_->addTab(blocks_, "Blocks");  // item views scroll by themselves
-  tabs_->addTab(notQuantized_, "Not quantized");
+  // The model's structure: the blocks block reconstruction uses, and what stays in floating point.
+  auto* structure = new QSplitter(Qt::Vertical);
+  auto titled = [](const QString& title, QWidget* view) {
+    auto* box = new QWidget;
+    auto* layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* label = new QLabel("<b>" + title + "</b>");
+    label->setWordWrap(true);
+    layout->addWidget(label);
+    layout->addWidget(view, 1);
+    return box;
+  };
+  structure->addWidget(titled("Blocks: the units block reconstruction (BRECQ, QDrop) learns together", blocks_));
+  structure->addWidget(titled("Not quantized: parameters kept in floating point, and why", notQuantized_));
+  tabs_->addTab(structure, "Structure");    // item views scroll by themselves
   central_->addWidget(scrolled(welcome_));  // never widens the window on a small screen
   central_->addWidget(tabs_);
   central_->setCurrentWidget(tabs_);
@@ -517,6 +533,7 @@ void MainWindow::showSummary() {
     for (const auto& l : b.layers) new QTreeWidgetItem(item, {QString::fromStdString(l)});
     item->setExpanded(true);
   }
+  blocks_->resizeColumnToContents(0);  // whole layer names, never elided
   notQuantized_->setRowCount(static_cast<int>(s.notQuantized.size()));
   for (int i = 0; i < notQuantized_->rowCount(); ++i) {
     const auto& p = s.notQuantized[static_cast<size_t>(i)];

@@ -50,7 +50,7 @@ void MainWindow::buildViewMenu(QMenu* menu) {
       central_->setCurrentWidget(tabs_);  // also from the welcome page
       tabs_->setCurrentIndex(i);
     });
-    if (i < 10) a->setShortcut(QKeySequence(QString("Alt+%1").arg((i + 1) % 10)));  // Alt+1 … Alt+9, Alt+0
+    if (i < 9) a->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
   }
   menu->addSeparator();
   // Keyboard routes into the layer list: filter it, or move through it with the arrow keys.
