@@ -2,13 +2,12 @@
 // RoundLab's main window: docks for the layer table (with per-layer results once quantized), the
 // selected layer's properties and the log console; the welcome page, then the central views
 // (Weights, Grid (playground), Rounding flips, Learning (the rounding as it is learned),
-// Importance, Run, Mixed precision, Evaluate, Structure (blocks, what stays FP)); a status bar with the device, memory and the running job. The engine thread
-// owns the workspace; the window composes widgets, holds snapshots and runs, and no numerical
-// logic; JobController keeps the job state. File and Edit menus, data files, sessions,
-// preferences and exports: MainWindowFiles.cpp; View and Help menus, colour scheme, presentation
-// mode, welcome page, shortcut sheet: MainWindowView.cpp; quantization and importance jobs:
-// MainWindowJobs.cpp; the result views (layer properties, importance, run history):
-// MainWindowResults.cpp.
+// Importance, Run, Mixed precision, Evaluate, Structure (blocks, what stays FP)); a status bar with the device, memory
+// and the running job. The engine thread owns the workspace; the window composes widgets, holds snapshots and runs, and
+// no numerical logic; JobController keeps the job state. File and Edit menus, data files, sessions, preferences and
+// exports: MainWindowFiles.cpp; View and Help menus, colour scheme, presentation mode, welcome page, shortcut sheet:
+// MainWindowView.cpp; quantization and importance jobs: MainWindowJobs.cpp; the result views (layer properties,
+// importance, run history): MainWindowResults.cpp.
 #include <QElapsedTimer>
 #include <QHash>
 #include <QMainWindow>
