@@ -85,6 +85,7 @@ JobHooks EngineWorker::hooks(const CancelToken& cancel) {
   };
   h.layerDone = [this](const LayerOutcome& o) {
     Q_EMIT layerFinished(QString::fromStdString(o.layer), o.bits, o.flipRate, o.sqnrDb);
+    if (!o.trace.empty()) Q_EMIT layerTraced(QString::fromStdString(o.layer), std::make_shared<RoundingTrace>(o.trace));
   };
   return h;
 }
@@ -219,6 +220,7 @@ EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new Engin
   qRegisterMetaType<RunPtr>();
   qRegisterMetaType<ImportancePtr>();
   qRegisterMetaType<RunHistory>();
+  qRegisterMetaType<RoundingTracePtr>();
   thread_.setObjectName("RoundLab engine");
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);

@@ -17,6 +17,8 @@
 
 namespace roundlab::app {
 
+using RoundingTracePtr = std::shared_ptr<const RoundingTrace>;
+
 // The workspace's runs after a change to the history: every run, the one the model holds now
 // (null: FP) and the model as it is now.
 struct RunHistory {
@@ -62,6 +64,8 @@ class EngineWorker : public QObject {
   void quantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot);
   // One layer of the running quantization is done (before `quantized`).
   void layerFinished(const QString& layer, int bits, double flipRate, double sqnrDb);
+  // How that layer's rounding was learned (learned rounding only), as soon as it is done.
+  void layerTraced(const QString& layer, roundlab::app::RoundingTracePtr trace);
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::ImportancePtr report);
   void sessionSaved(const QString& path);
@@ -133,3 +137,4 @@ Q_DECLARE_METATYPE(roundlab::SnapshotPtr)
 Q_DECLARE_METATYPE(roundlab::RunPtr)
 Q_DECLARE_METATYPE(roundlab::ImportancePtr)
 Q_DECLARE_METATYPE(roundlab::app::RunHistory)
+Q_DECLARE_METATYPE(roundlab::app::RoundingTracePtr)

@@ -244,6 +244,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(history, &widgets::RunHistoryTable::showRequested, this, &MainWindow::showRun);
   connect(history, &widgets::RunHistoryTable::deleteRequested, this, &MainWindow::deleteRun);
   connect(history, &widgets::RunHistoryTable::renameRequested, this, &MainWindow::renameRun);
+  connect(worker, &EngineWorker::layerTraced, this, [this](const QString& layer, RoundingTracePtr trace) {
+    liveTraces_[layer] = std::move(trace);
+    if (selectedLayer() == layer) showRoundingTrace(layer, nullptr);  // live, while the run goes on
+  });
   connect(worker, &EngineWorker::layerFinished, this,
           [this](const QString& layer, int bits, double flipRate, double sqnrDb) {
             layerModel_->setLayerMetrics(layer.toStdString(), {bits, flipRate, sqnrDb});

@@ -13,6 +13,7 @@
 #include <QMainWindow>
 
 #include <functional>
+#include <map>
 
 #include <memory>
 
@@ -218,8 +219,11 @@ class MainWindow : public QMainWindow {
   void updateLayerImportance();
   void showRunMetrics();  // the layer table's results columns from the shown run
   void showRunResults();  // every view from the shown run (or the FP model without one)
-  // The Rounding learned view for `layer` of the shown run (`outcome` null: not in it, or no run).
+  // The Learning view for `layer`: while a quantization runs, the trace of its finished layer (or
+  // a line saying it is still to come); else the shown run's (`outcome` null: not in it, no run).
   void showRoundingTrace(const QString& layer, const LayerOutcome* outcome);
+  void drawRoundingTrace(const QString& layer, const RoundingTrace& trace);
+  QString selectedLayer() const;  // the layer table's selected layer (empty: none)
   void refreshRunHistory();
 
   EngineThread engine_;
@@ -246,8 +250,10 @@ class MainWindow : public QMainWindow {
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
   QComboBox* shadeBy_;
-  std::vector<RunPtr> history_;  // the workspace's runs, oldest first
-  QList<int> runsWithWeights_;   // those that can be shown again (the engine says which)
+  std::vector<RunPtr> history_;                     // the workspace's runs, oldest first
+  std::map<QString, RoundingTracePtr> liveTraces_;  // the running quantization's finished layers
+  bool liveTracing_ = false;                        // a quantization runs: Learning shows its layers
+  QList<int> runsWithWeights_;                      // those that can be shown again (the engine says which)
   widgets::LogConsole* log_;
   QTableWidget* properties_;
   QMenu* recentMenu_ = nullptr;

@@ -40,6 +40,9 @@ void MainWindow::startQuantization(const QuantizationRequest& request, bool atAl
   if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
   retryJob_ = [this, request, atAllocation] { startQuantization(request, atAllocation); };
   runViewJob_ = true;  // the Run view shows every quantization's curve
+  liveTraces_.clear();
+  liveTracing_ = true;
+  showRoundingTrace(selectedLayer(), nullptr);  // the Learning view waits for the layer
   allocationViewJob_ = atAllocation;
   run_->jobStarted();
   if (atAllocation)
@@ -69,6 +72,8 @@ void MainWindow::cancelJob() {
 }
 
 void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot) {
+  liveTracing_ = false;  // the run's own record from now on
+  liveTraces_.clear();
   report_ = std::move(run);
   snapshot_ = std::move(snapshot);
   history_.push_back(report_);
@@ -94,6 +99,12 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
 }
 
 void MainWindow::onJobFailed(const QString& message, bool cancelled) {
+  if (liveTracing_) {  // a stopped run's layers are not results: the shown run's trace again
+    liveTracing_ = false;
+    liveTraces_.clear();
+    const QString layer = selectedLayer();
+    showRoundingTrace(layer, report_ ? report_->outcome(layer.toStdString()) : nullptr);
+  }
   showRunMetrics();     // a cancelled run's finished layers are not results
   refreshRunHistory();  // a refused rename shows the name the run has
   endViewJobs(cancelled ? "Cancelled; the model is as it was before the job." : "Failed: " + message, false);

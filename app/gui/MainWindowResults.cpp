@@ -83,7 +83,19 @@ void MainWindow::updateLayerImportance() {
   layerModel_->setImportance(std::move(values));
 }
 
+QString MainWindow::selectedLayer() const {
+  const QModelIndexList rows = layerView_->selectionModel()->selectedRows();
+  return rows.isEmpty() ? QString() : rows.first().data().toString();
+}
+
 void MainWindow::showRoundingTrace(const QString& layer, const LayerOutcome* outcome) {
+  if (liveTracing_) {  // a quantization runs: its own layers, as they finish
+    if (const auto live = liveTraces_.find(layer); live != liveTraces_.end())
+      drawRoundingTrace(layer, *live->second);
+    else
+      trace_->clear(layer + " is still to come in the running quantization (or is not learned in it).");
+    return;
+  }
   if (!outcome) {
     trace_->clear(report_ ? layer + " is not in the run shown." : QString());
     return;
@@ -101,6 +113,10 @@ void MainWindow::showRoundingTrace(const QString& layer, const LayerOutcome* out
                             .arg(name, layer));
     return;
   }
+  drawRoundingTrace(layer, t);
+}
+
+void MainWindow::drawRoundingTrace(const QString& layer, const RoundingTrace& t) {
   widgets::RoundingTraceSeries s;
   s.layer = layer;
   s.iterations = t.iterations;

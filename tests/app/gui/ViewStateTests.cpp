@@ -227,9 +227,9 @@ class ViewStateTests : public QObject {
     QCOMPARE(g->sourceBox()->itemText(0), "Selected layer: " + first);
   }
 
-  // Rounding learned: after a learned-rounding run the selected layer's trace is drawn (a cell per
-  // snapshot and bin, the undecided share, the tracked weights); after round to nearest the view
-  // says the layer was not learned.
+  // Learning: during a learned-rounding run each finished layer's trace is drawn at once; after it,
+  // the selected layer's (a cell per snapshot and bin, the undecided share, the tracked weights);
+  // after round to nearest the view says the layer was not learned.
   void roundingLearnedViewDrawsTheTrace() {
     app::MainWindow w;
     w.show();
@@ -239,11 +239,16 @@ class ViewStateTests : public QObject {
     QVERIFY(loaded.wait(120000));
     widgets::RoundingTraceView* view = w.traceView();
     QVERIFY(hint(view->heatPlot()).contains("Run a learned-rounding method"));
+    // While the run goes on, the selected first layer's trace shows as soon as that layer is done.
+    w.layerView()->selectRow(0);
     QuantizationRequest r = w.runPanel()->request();
     r.method = QuantMethod::AdaRound;
-    r.adaround.iterations = 20;
+    r.adaround.iterations = 200;
     r.calibrationCount = 32;
     w.startQuantization(r);
+    QVERIFY(hint(view->heatPlot()).contains("still to come"));
+    QTRY_VERIFY_WITH_TIMEOUT(view->heatPlot()->plottableCount() == 1 || !done.isEmpty(), 300000);
+    QVERIFY2(done.isEmpty(), "the first layer's trace came only with the whole run");
     QVERIFY(done.wait(300000));
     w.layerView()->selectRow(2);
     w.showView(view);
