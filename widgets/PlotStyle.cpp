@@ -20,6 +20,16 @@ namespace roundlab::widgets {
 
 namespace {
 
+// Every axis of a plot: those of its axis rects and those of its colour scales (heat maps).
+std::vector<QCPAxis*> allAxes(const QCustomPlot* plot) {
+  std::vector<QCPAxis*> axes;
+  for (QCPAxisRect* rect : plot->axisRects())
+    for (QCPAxis* axis : rect->axes()) axes.push_back(axis);
+  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes.push_back(scale->axis());
+  return axes;
+}
+
 QCPTextElement* titleElement(const QCustomPlot* plot) {
   return plot->plotLayout()->rowCount() > 0 ? qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0))
                                             : nullptr;
@@ -181,12 +191,7 @@ QFont plotFont(int step, bool bold) {
 }
 
 void applyPlotFonts(QCustomPlot* plot) {
-  std::vector<QCPAxis*> axes;
-  for (QCPAxisRect* rect : plot->axisRects())
-    for (QCPAxis* axis : rect->axes()) axes.push_back(axis);
-  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
-    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes.push_back(scale->axis());
-  for (QCPAxis* axis : axes) {
+  for (QCPAxis* axis : allAxes(plot)) {
     axis->setTickLabelFont(plotFont(0));
     axis->setLabelFont(plotFont(2));
   }
@@ -249,10 +254,7 @@ void applyPalette(QCustomPlot* plot) {
   plot->setBackground(base);
   QColor gridColor = text;
   gridColor.setAlpha(40);
-  std::vector<QCPAxis*> axes{plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2};
-  for (QCPLayoutElement* e : plot->plotLayout()->elements(true))
-    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes.push_back(scale->axis());  // heat maps' scales too
-  for (QCPAxis* a : axes) {
+  for (QCPAxis* a : allAxes(plot)) {
     a->setBasePen(QPen(text));
     a->setTickPen(QPen(text));
     a->setSubTickPen(QPen(text));

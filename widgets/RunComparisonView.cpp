@@ -102,8 +102,7 @@ void RunComparisonView::refreshPalette() {
 void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
   auto numberAt = [this](int i) { return i >= 0 && i < static_cast<int>(runs_.size()) ? runs_[i].number : 0; };
   const int keptA = numberAt(a_->currentIndex()), keptB = numberAt(b_->currentIndex() - 1);
-  const bool added = !runs.empty() && std::none_of(runs_.begin(), runs_.end(),
-                                                   [&](const RunSummary& r) { return r.number == runs.back().number; });
+  const bool added = !runs.empty() && indexOfRun(runs.back().number) < 0;  // a new run: compare the last two
   runs_ = std::move(runs);
   history_->setRuns(runs_);
   {
@@ -124,10 +123,7 @@ void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
   }
   // The pair compared so far; a deleted one is replaced by the latest other run (never a run
   // compared with itself).
-  auto exists = [this](int number) {
-    return std::any_of(runs_.begin(), runs_.end(), [number](const RunSummary& r) { return r.number == number; });
-  };
-  int a = exists(keptA) ? keptA : 0, b = exists(keptB) ? keptB : 0;
+  int a = indexOfRun(keptA) >= 0 ? keptA : 0, b = indexOfRun(keptB) >= 0 ? keptB : 0;
   if (!a)
     for (auto r = runs_.rbegin(); r != runs_.rend() && !a; ++r)
       if (r->number != b) a = r->number;
@@ -136,16 +132,17 @@ void RunComparisonView::setRuns(std::vector<RunSummary> runs) {
   compareRuns(a, b);
 }
 
+int RunComparisonView::indexOfRun(int number) const {
+  for (size_t i = 0; i < runs_.size(); ++i)
+    if (runs_[i].number == number) return static_cast<int>(i);
+  return -1;
+}
+
 void RunComparisonView::compareRuns(int a, int b) {
-  auto indexOf = [this](int number) {
-    for (size_t i = 0; i < runs_.size(); ++i)
-      if (runs_[i].number == number) return static_cast<int>(i);
-    return -1;
-  };
   const QSignalBlocker ba(a_), bb(b_);
-  const int ia = indexOf(a);
+  const int ia = indexOfRun(a);
   a_->setCurrentIndex(ia >= 0 ? ia : static_cast<int>(runs_.size()) - 1);
-  b_->setCurrentIndex(indexOf(b) + 1);  // index 0 is "(none)"
+  b_->setCurrentIndex(indexOfRun(b) + 1);  // index 0 is "(none)"
   compare();
 }
 

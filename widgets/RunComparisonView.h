@@ -45,6 +45,7 @@ class RunComparisonView : public QWidget {
 
  private:
   void compare();
+  int indexOfRun(int number) const;  // the run's index in runs_ (-1: none)
   std::vector<RunSummary> runs_;
   QComboBox *a_, *b_;
   QLabel* summary_;

@@ -182,19 +182,10 @@ MainWindow::MainWindow(QWidget* parent)
   central_->addWidget(tabs_);
   central_->setCurrentWidget(tabs_);
   setCentralWidget(central_);
-  connect(welcome_, &WelcomePage::demoRequested, this, [this](bool transformer) {
-    if (transformer)
-      openModel(findDemoAssets().transformer);
-    else
-      openDemo();
-  });
+  connect(welcome_, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
   connect(welcome_, &WelcomePage::openModelRequested, this, &MainWindow::chooseModelFile);
-  connect(welcome_, &WelcomePage::openSessionRequested, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, "Open session", preferences_.sessionDirectory(),
-                                                      "RoundLab session (*.rlab)");
-    if (!path.isEmpty()) openSession(path);
-  });
-  connect(welcome_, &WelcomePage::recoverRequested, this, [this] { openSession(autosavePath()); });
+  connect(welcome_, &WelcomePage::openSessionRequested, this, &MainWindow::chooseSessionFile);
+  connect(welcome_, &WelcomePage::recoverRequested, this, &MainWindow::recoverLastSession);
   connect(welcome_, &WelcomePage::fileRequested, this, &MainWindow::openAnyFile);
   connect(welcome_, &WelcomePage::documentationRequested, this, &MainWindow::showDocumentation);
   connect(welcome_, &WelcomePage::shortcutsRequested, this, &MainWindow::showShortcutSheet);
@@ -463,14 +454,27 @@ void MainWindow::chooseModelFile() {
   if (!path.isEmpty()) openModel(path);
 }
 
-void MainWindow::openDemo() {
+void MainWindow::chooseSessionFile() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, "Open session", preferences_.sessionDirectory(), "RoundLab session (*.rlab)");
+  if (!path.isEmpty()) openSession(path);
+}
+
+void MainWindow::recoverLastSession() {
+  if (QFile::exists(autosavePath()))
+    openSession(autosavePath());
+  else
+    status_->setText("There is no autosaved run to recover.");
+}
+
+void MainWindow::openDemo(bool transformer) {
   const DemoAssets demo = findDemoAssets();
   if (demo.dir.isEmpty()) {
     Q_EMIT loadFailed("The bundled demo was not found.");
     status_->setText("The bundled demo was not found.");
     return;
   }
-  openModel(demo.resnet);
+  openModel(transformer ? demo.transformer : demo.resnet);
 }
 
 void MainWindow::openModel(const QString& path) {

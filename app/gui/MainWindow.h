@@ -66,7 +66,8 @@ class MainWindow : public QMainWindow {
 
   // Starts loading in the background; modelLoaded / loadFailed follow.
   void openModel(const QString& path);
-  void openDemo();
+  // The bundled residual CNN, or (`transformer`) the bundled vision transformer.
+  void openDemo(bool transformer = false);
   // Quantizes the loaded model on the engine thread; quantized / jobFailed follow. `atAllocation`:
   // started from Mixed precision, which shows its progress too.
   void startQuantization(const QuantizationRequest& request, bool atAllocation = false);
@@ -166,6 +167,8 @@ class MainWindow : public QMainWindow {
   void onNormalizationAsked(const QString& path, const QString& message);
   void onLayerSelected();
   void chooseModelFile();
+  void chooseSessionFile();   // File ▸ Open session, the welcome page
+  void recoverLastSession();  // File ▸ Recover last session, the welcome page
   void updateMemory();
 
  protected:

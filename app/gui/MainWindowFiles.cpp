@@ -18,7 +18,6 @@
 #include <QTableView>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
@@ -126,29 +125,18 @@ void MainWindow::buildFileMenu(QMenu* file) {
   QAction* open = file->addAction("&Open model…", this, &MainWindow::chooseModelFile);
   open->setShortcut(QKeySequence::Open);
   QMenu* demo = file->addMenu("Open &demo");
-  demo->addAction("Residual CNN (Fashion-MNIST)", this, &MainWindow::openDemo);
-  demo->addAction("Transformer (Fashion-MNIST)", this, [this] {
-    const DemoAssets d = findDemoAssets();
-    if (!d.dir.isEmpty()) openModel(d.transformer);
-  });
+  demo->addAction("Residual CNN (Fashion-MNIST)", this, [this] { openDemo(); });
+  demo->addAction("Transformer (Fashion-MNIST)", this, [this] { openDemo(true); });
   file->addAction("Open &calibration set…", this, [this] {
     const QString path =
         QFileDialog::getOpenFileName(this, "Open calibration set", {}, "RoundLab HDF5 (*.h5);;All files (*)");
     if (!path.isEmpty()) openAnyFile(path);
   });
-  QAction* openSessionAction = file->addAction("Open &session…", this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, "Open session", {}, "RoundLab session (*.rlab)");
-    if (!path.isEmpty()) openSession(path);
-  });
+  QAction* openSessionAction = file->addAction("Open &session…", this, &MainWindow::chooseSessionFile);
   openSessionAction->setShortcut(QKeySequence("Ctrl+Shift+O"));
   recentMenu_ = file->addMenu("Open &recent");
   rebuildRecentMenu();
-  file->addAction("Recover last session", this, [this] {
-    if (QFile::exists(autosavePath()))
-      openSession(autosavePath());
-    else
-      status_->setText("There is no autosaved run to recover.");
-  });
+  file->addAction("Recover last session", this, &MainWindow::recoverLastSession);
   file->addSeparator();
   QAction* save = file->addAction("&Save session", this, [this] {
     if (sessionPath_.isEmpty()) {
