@@ -18,6 +18,7 @@ for f in usr/bin/roundlab usr/bin/roundlab-cli usr/share/applications/org.roundl
          usr/share/icons/hicolor/scalable/apps/org.roundlab.RoundLab.svg \
          usr/share/metainfo/org.roundlab.RoundLab.metainfo.xml usr/share/mime/packages/org.roundlab.RoundLab.xml \
          usr/share/roundlab/demo/fmnist_resnet.pt usr/share/roundlab/demo/fmnist_calib.h5 \
+         usr/share/roundlab/lessons/lessons.json usr/share/roundlab/lessons/figures/grid.svg \
          usr/share/doc/roundlab/README.md usr/share/doc/roundlab/LICENSE usr/share/doc/roundlab/docs/importance.md \
          usr/share/doc/roundlab/docs/screenshots/importance.png; do
   [[ -s $root/$f ]] || { echo "missing from the package: $f"; exit 1; }

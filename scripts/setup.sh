@@ -12,6 +12,7 @@ pkgs=(
   libopenblas0-pthread
   dataset-fashion-mnist
   xvfb xauth
+  poppler-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -137,7 +137,44 @@ void placeLegendBelow(QCustomPlot* plot) {
 
 // Before every replot: the hint over an empty plot, the legend only with entries. A label, not a
 // plot item, so that the views' clearItems() never removes it.
+double lineScale = 1.0;
+
+// `pen` at the line scale. The width the view gave it is kept in `owner`'s properties: a pen the
+// view sets anew (its width differs from the one last scaled here) becomes the new base.
+QPen scaledPen(QObject* owner, QPen pen) {
+  const bool ours =
+      owner->property("basePenWidth").isValid() && pen.widthF() == owner->property("scaledPenWidth").toDouble();
+  const double base = ours ? owner->property("basePenWidth").toDouble() : pen.widthF();
+  owner->setProperty("basePenWidth", base);
+  // Unscaled, the view's own width (0: a cosmetic one-pixel pen) comes back exactly.
+  pen.setWidthF(lineScale == 1.0 ? base : std::max(base, 1.0) * lineScale);
+  owner->setProperty("scaledPenWidth", pen.widthF());
+  return pen;
+}
+
+void scaleLines(QCustomPlot* plot) {
+  if (lineScale == 1.0 && !plot->property("linesScaled").toBool()) return;  // never scaled: as drawn
+  plot->setProperty("linesScaled", lineScale != 1.0);
+  for (int i = 0; i < plot->plottableCount(); ++i) {
+    QCPAbstractPlottable* p = plot->plottable(i);
+    if (p->pen().style() != Qt::NoPen) p->setPen(scaledPen(p, p->pen()));
+    if (auto* g = qobject_cast<QCPGraph*>(p); g && g->scatterStyle().shape() != QCPScatterStyle::ssNone) {
+      QCPScatterStyle style = g->scatterStyle();
+      if (!g->property("baseScatterSize").isValid() || style.size() != g->property("scaledScatterSize").toDouble())
+        g->setProperty("baseScatterSize", style.size());
+      style.setSize(g->property("baseScatterSize").toDouble() * lineScale);
+      g->setProperty("scaledScatterSize", style.size());
+      g->setScatterStyle(style);
+    }
+  }
+  for (int i = 0; i < plot->itemCount(); ++i) {
+    if (auto* line = qobject_cast<QCPItemStraightLine*>(plot->item(i))) line->setPen(scaledPen(line, line->pen()));
+    if (auto* line = qobject_cast<QCPItemLine*>(plot->item(i))) line->setPen(scaledPen(line, line->pen()));
+  }
+}
+
 void followContent(QCustomPlot* plot) {
+  scaleLines(plot);
   if (auto* hint = plot->findChild<QLabel*>("emptyPlotHint", Qt::FindDirectChildrenOnly)) {
     const bool empty = !hasData(plot);
     hint->setVisible(empty && !hint->text().isEmpty());
@@ -178,6 +215,9 @@ void followContentOnReplot(QCustomPlot* plot) {
 namespace {
 double fontScale = 1.0;
 }
+
+void setPlotLineScale(double scale) { lineScale = std::clamp(scale, 0.5, 3.0); }
+double plotLineScale() { return lineScale; }
 
 void setPlotFontScale(double scale) { fontScale = std::clamp(scale, 0.5, 3.0); }
 double plotFontScale() { return fontScale; }

@@ -18,6 +18,10 @@ namespace roundlab::widgets {
 // plots styled later take it at once, existing ones with applyPlotFonts.
 void setPlotFontScale(double scale);
 double plotFontScale();
+// The width of every plot's lines and the size of its markers relative to how the views draw
+// them (presentation mode: 1.25–2), applied before each replot, so it holds for data drawn later.
+void setPlotLineScale(double scale);
+double plotLineScale();
 // A plot text `step` points above the application's font, at the plot font scale.
 QFont plotFont(int step, bool bold = false);
 // Tick labels, axis labels (one size up), legend, colour scales, title and empty hint at the scale.

@@ -41,4 +41,9 @@ QString findDocumentation() {
   return bundledFolder("ROUNDLAB_DOCS_DIR", "../share/doc/roundlab", QStringLiteral(ROUNDLAB_SOURCE_DIR), "README.md");
 }
 
+QString findLessons() {
+  return bundledFolder("ROUNDLAB_LESSONS_DIR", "../share/roundlab/lessons",
+                       QStringLiteral(ROUNDLAB_SOURCE_DIR) + "/resources/lessons", "lessons.json");
+}
+
 }  // namespace roundlab::app

@@ -21,4 +21,8 @@ DemoAssets findDemoAssets();
 // .deb ships it), then the source tree. Empty when none does.
 QString findDocumentation();
 
+// The workshop's lessons (lessons.json and the texts it names): $ROUNDLAB_LESSONS_DIR, then
+// <exe>/../share/roundlab/lessons, then the source tree's resources/lessons. Empty when none.
+QString findLessons();
+
 }  // namespace roundlab::app

@@ -146,6 +146,22 @@ WeightQuantConfig GridPlayground::config() const {
   return c;
 }
 
+void GridPlayground::apply(const WeightQuantConfig& c, const QString& source) {
+  int sourceIndex = 0;
+  if (!source.isEmpty())
+    sourceIndex = source_->findData(static_cast<int>(syntheticDistributionTable().parse(source.toStdString())));
+  source_->setCurrentIndex(std::max(sourceIndex, 0));
+  bits_->setValue(c.bits);
+  symmetric_->setChecked(c.symmetric);
+  granularity_->setCurrentIndex(granularity_->findData(static_cast<int>(c.granularity)));
+  groupSize_->setValue(static_cast<int>(c.groupSize));
+  range_->setCurrentIndex(range_->findData(static_cast<int>(c.rangeInit)));
+  p_->setValue(static_cast<int>(std::lround(c.lpNorm * 10)));
+  search_->setChecked(c.grid == GridKind::PowerSearched);
+  exponent_->setValue(static_cast<int>(std::lround(c.exponent * 100)));
+  update();
+}
+
 void GridPlayground::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
   if (dirty_) update();

@@ -30,6 +30,9 @@ class GridPlayground : public QWidget {
   // The selected layer's FP weights (empty name: no model); the source "Selected layer" uses them.
   void setLayer(const QString& name, std::vector<float> weights, std::vector<int64_t> shape);
   WeightQuantConfig config() const;
+  // Sets every control to `config` (p and the exponent to the sliders' steps), the source to the
+  // selected layer (empty) or a synthetic distribution by name.
+  void apply(const WeightQuantConfig& config, const QString& source);
   // The grid shown now (none before a first update, or when the settings make no grid).
   const GridPreview* preview() const { return ok_ ? &preview_ : nullptr; }
   // Milliseconds of the last update, from the changed setting to the redrawn plots.

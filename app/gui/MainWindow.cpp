@@ -34,6 +34,7 @@
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
+#include "app/gui/LessonsPanel.h"
 #include "app/gui/PresentationMode.h"
 #include "app/gui/RunPanel.h"
 #include "app/gui/WelcomePage.h"
@@ -189,6 +190,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(welcome_, &WelcomePage::fileRequested, this, &MainWindow::openAnyFile);
   connect(welcome_, &WelcomePage::documentationRequested, this, &MainWindow::showDocumentation);
   connect(welcome_, &WelcomePage::shortcutsRequested, this, &MainWindow::showShortcutSheet);
+  connect(welcome_, &WelcomePage::lessonsRequested, this, [this] {
+    showLessons();
+    if (!snapshot_) openDemo();  // every lesson is on the demo
+  });
   setDockNestingEnabled(true);
   QDockWidget* layersDock = addDock("Layers", "layersDock", left, Qt::LeftDockWidgetArea);
   // On a screen narrower than 1600 px the selected layer's properties go under the layer table,
@@ -200,6 +205,7 @@ MainWindow::MainWindow(QWidget* parent)
   else
     addDock("Properties", "propertiesDock", properties_, Qt::RightDockWidgetArea);
   addDock("Log", "logDock", log_, Qt::BottomDockWidgetArea);
+  buildLessons();
   setAcceptDrops(true);
 
   const int threads = qApp->property("computeThreads").toInt();
@@ -283,6 +289,7 @@ MainWindow::MainWindow(QWidget* parent)
           });
   connect(worker, &EngineWorker::exported, this, [this](const QString& path, const QString& validation) {
     jobs_->finish("Exported " + path + ": " + validation);
+    if (!exportedKinds_.contains(exportingKind_)) exportedKinds_ << exportingKind_;
     Q_EMIT exported(path, validation);
     if (isVisible() && !qEnvironmentVariableIsSet("ROUNDLAB_NO_DIALOGS"))
       QMessageBox::information(this, "Export validated", "Exported " + path + "\n\n" + validation);
@@ -506,6 +513,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   loading_ = false;
   snapshot_ = std::move(snapshot);
   report_.reset();
+  exportedKinds_.clear();
   allocationPanel_->setSummary(&snapshot_->summary);
   layerModel_->setMetrics({});
   allocation_->clear();
@@ -516,6 +524,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   compare_->setRuns({});
   playground_->setLayer({}, {}, {});  // until showSummary selects the first layer
   showSummary();
+  lessons_->modelChanged();
   central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);
   flips_->clear();

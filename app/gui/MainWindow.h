@@ -19,6 +19,7 @@
 
 #include "app/gui/EngineThread.h"
 #include "app/gui/Preferences.h"
+#include "app/lessons/LessonChecks.h"
 #include "widgets/RunComparisonModel.h"
 
 class QComboBox;
@@ -57,6 +58,8 @@ class WelcomePage;
 class AllocationDocument;
 class AllocationPanel;
 class JobController;
+class LessonDirector;
+class LessonsPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -143,6 +146,19 @@ class MainWindow : public QMainWindow {
   bool presentationMode() const;
   // Where Save session proposes to write a session (the preferences' folder).
   QString proposedSessionPath() const;
+  bool jobRunning() const;
+  // The view a lesson names ("grid", "evaluate", ...; lessonViewNames()), null for none.
+  QWidget* viewNamed(const QString& name) const;
+
+  // Help ▸ Lessons (MainWindowLessons.cpp): the lessons dock, its steps performed on this window,
+  // its exercises checked against this window's results.
+  LessonsPanel* lessonsPanel() const { return lessons_; }
+  LessonDirector* lessonDirector() const { return director_; }
+  void showLessons();
+  LessonFacts lessonFacts() const;
+  // File ▸ Export handout: the PDF at `pdfPath` and the HTML beside it; false with `error`.
+  bool exportHandout(const QString& pdfPath, QString* error);
+  QString proposedHandoutPath() const;
 
  Q_SIGNALS:
   void modelLoaded(const QString& path);
@@ -192,6 +208,8 @@ class MainWindow : public QMainWindow {
   void buildViewMenu(QMenu* menu);
   void buildHelpMenu(QMenu* menu);
   void buildPresentationMenu(QMenu* menu);
+  void buildLessons();       // the dock, Help ▸ Lessons, File ▸ Export handout
+  void chooseHandoutFile();  // File ▸ Export handout
   // Window size and place fitted to the screen, docks as last left (MainWindowView.cpp).
   void restoreWindowLayout();
   void saveWindowLayout();
@@ -274,6 +292,10 @@ class MainWindow : public QMainWindow {
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;
   PresentationMode* presentation_;
+  LessonsPanel* lessons_ = nullptr;
+  LessonDirector* director_ = nullptr;
+  QString exportingKind_;      // the export under way ("torchscript", ...)
+  QStringList exportedKinds_;  // exported (and validated) since the model opened
 };
 
 }  // namespace roundlab::app

@@ -155,6 +155,9 @@ void MainWindow::buildFileMenu(QMenu* file) {
   });
   saveAs->setShortcut(QKeySequence("Ctrl+Shift+S"));  // QKeySequence::SaveAs is empty on some platforms
   file->addSeparator();
+  file->addAction("Export &handout…", this, &MainWindow::chooseHandoutFile)
+      ->setToolTip("The lessons with your own answers, plots and runs, as PDF and HTML");
+  file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
 }
@@ -303,8 +306,10 @@ void MainWindow::openSession(const QString& path) {
 }
 
 void MainWindow::exportTo(ExportKind kind, const QString& path) {
-  if (startJobOnRun("Quantize the model before exporting it.", "Exporting"))
+  if (startJobOnRun("Quantize the model before exporting it.", "Exporting")) {
+    exportingKind_ = exportKindName(kind);
     engine_.exportModel(kind, path, validation_);
+  }
 }
 
 void MainWindow::setCalibrationPath(const QString& path) {

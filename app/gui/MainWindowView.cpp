@@ -326,7 +326,7 @@ void MainWindow::setPresentationMode(bool on) {
   }
   const QSettings s;
   presentation_->enter(s.value("presentation/scale", 1.5).toDouble(),
-                       s.value("presentation/highContrast", false).toBool(), "layersDock");
+                       s.value("presentation/highContrast", false).toBool(), {"layersDock"});
 }
 
 bool MainWindow::presentationMode() const { return presentation_->active(); }
@@ -358,6 +358,9 @@ void MainWindow::buildHelpMenu(QMenu* help) {
   sheet->setShortcut(QKeySequence("Ctrl+/"));
   QAction* docs = help->addAction("&Documentation", this, [this] { showDocumentation(); });
   docs->setShortcut(QKeySequence::HelpContents);
+  QAction* lessons = help->addAction("&Lessons", this, &MainWindow::showLessons);
+  lessons->setShortcut(QKeySequence("Ctrl+Shift+L"));
+  lessons->setToolTip("The workshop's guided lessons, in a dock beside the views");
   help->addAction("&Welcome page", this, &MainWindow::showWelcome)
       ->setToolTip("How to start, the recent files and the guides");
   help->addAction("&About RoundLab", this, &MainWindow::showAbout);

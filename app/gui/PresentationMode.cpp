@@ -16,6 +16,7 @@ PresentationMode::PresentationMode(QMainWindow* window) : QObject(window), windo
 PresentationMode::~PresentationMode() {
   if (!active_) return;
   QApplication::setFont(font_);
+  widgets::setPlotLineScale(1.0);
   if (paletteChanged_) QApplication::setPalette(palette_);
 }
 
@@ -35,17 +36,18 @@ QPalette PresentationMode::highContrastPalette() {
   return p;
 }
 
-void PresentationMode::enter(double scale, bool highContrast, const QString& keepDock) {
+void PresentationMode::enter(double scale, bool highContrast, const QStringList& keepDocks) {
   if (active_) leave();
   active_ = true;
   state_ = window_->saveState();
   font_ = QApplication::font();
   palette_ = QApplication::palette();
   for (QDockWidget* dock : window_->findChildren<QDockWidget*>())
-    if (dock->objectName() != keepDock) dock->hide();
+    if (!keepDocks.contains(dock->objectName())) dock->hide();
   QFont larger = font_;
   larger.setPointSizeF((font_.pointSizeF() > 0 ? font_.pointSizeF() : 9.0) * std::clamp(scale, 1.0, 2.5));
   QApplication::setFont(larger);
+  widgets::setPlotLineScale(std::clamp(scale, 1.0, 2.5));
   paletteChanged_ = highContrast;
   if (highContrast) QApplication::setPalette(highContrastPalette());
   refreshPlots();
@@ -56,6 +58,7 @@ void PresentationMode::leave() {
   if (!active_) return;
   active_ = false;
   QApplication::setFont(font_);
+  widgets::setPlotLineScale(1.0);
   if (paletteChanged_) QApplication::setPalette(palette_);
   window_->restoreState(state_);
   refreshPlots();

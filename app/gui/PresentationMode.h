@@ -8,6 +8,7 @@
 #include <QFont>
 #include <QObject>
 #include <QPalette>
+#include <QStringList>
 
 class QMainWindow;
 
@@ -20,8 +21,8 @@ class PresentationMode : public QObject {
   ~PresentationMode() override;  // the application's font and palette back (the window is going)
   bool active() const { return active_; }
   bool highContrast() const { return active_ && paletteChanged_; }
-  // `scale`: 1.25–2; `keepDock`: the dock that stays (the layer table).
-  void enter(double scale, bool highContrast, const QString& keepDock);
+  // `scale`: 1.25–2; `keepDocks`: the docks that stay as they are (the layer table, the lessons).
+  void enter(double scale, bool highContrast, const QStringList& keepDocks);
   void leave();
   // Black on white, strong selection, for projectors that wash colours out.
   static QPalette highContrastPalette();

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QPushButton>
 #include <QSlider>
@@ -12,8 +13,10 @@
 #include <QTimer>
 
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/LessonsPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
+#include "widgets/RoundingFlipsView.h"
 #include "widgets/WeightHistogramView.h"
 
 namespace roundlab::app {
@@ -73,6 +76,16 @@ void ScreenshotTour::saveViews() {
   window_->showView(window_->histogram());
   QApplication::processEvents();
   window_->grab().save(dir_ + "/main-window.png");
+  // The lessons dock beside the view its lesson uses: learned rounding, on Rounding flips.
+  auto shootLessons = [this](const QString& dir) {
+    window_->showLessons();
+    window_->lessonsPanel()->setCurrentLesson(2);
+    window_->showView(window_->flipsView());
+    QApplication::processEvents();
+    window_->grab().save(dir + "/lessons.png");
+    window_->findChild<QDockWidget*>("lessonsDock")->hide();
+  };
+  shootLessons(dir_);
   if (presentation_) {
     window_->setPresentationMode(true);
     QDir().mkpath(dir_ + "/presentation");

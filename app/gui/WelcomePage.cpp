@@ -69,6 +69,9 @@ WelcomePage::WelcomePage(QWidget* parent)
 
   auto* learn = new QVBoxLayout;
   learn->addWidget(heading("Learn"));
+  QCommandLinkButton* lessons = link(
+      "Take the lessons", "Eight guided lessons on the demo, with exercises checked on your results (Ctrl+Shift+L)");
+  learn->addWidget(lessons);
   QCommandLinkButton* guide = link("Read the guide", "What RoundLab does, its views and its command line (F1)");
   learn->addWidget(guide);
   QCommandLinkButton* methods =
@@ -111,6 +114,7 @@ WelcomePage::WelcomePage(QWidget* parent)
           [this] { Q_EMIT documentationRequested("docs/quantization.md"); });
   connect(data, &QCommandLinkButton::clicked, this, [this] { Q_EMIT documentationRequested("docs/data-format.md"); });
   connect(keys, &QCommandLinkButton::clicked, this, &WelcomePage::shortcutsRequested);
+  connect(lessons, &QCommandLinkButton::clicked, this, &WelcomePage::lessonsRequested);
   // One click opens, as a link does; Enter too. A double-click's activation is not a second open.
   connect(recent_, &QListWidget::itemClicked, this,
           [this](QListWidgetItem* item) { Q_EMIT fileRequested(item->data(Qt::UserRole).toString()); });

@@ -35,6 +35,7 @@ class WelcomePage : public QWidget {
   // A bundled guide by its path relative to the documentation folder (empty: the README).
   void documentationRequested(const QString& document);
   void shortcutsRequested();
+  void lessonsRequested();
 
  private:
   QListWidget* recent_;

@@ -133,6 +133,37 @@ class PlotLayoutTests : public QObject {
     QCOMPARE(plot.legend->columnCount(), 3);
   }
 
+  // Presentation mode's line scale: lines and markers grow, also for data drawn later, never
+  // compound over replots, and come back exactly (a cosmetic pen too) when it ends.
+  void linesScaleWithoutCompounding() {
+    QCustomPlot plot;
+    widgets::stylePlot(&plot, "x", "y");
+    QCPGraph* thick = plot.addGraph();
+    thick->setPen(QPen(Qt::blue, 2));
+    thick->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
+    thick->setData({0, 1}, {0, 1});
+    QCPGraph* cosmetic = plot.addGraph();
+    cosmetic->setPen(QPen(Qt::red, 0));
+    widgets::setPlotLineScale(2);
+    for (int i = 0; i < 3; ++i) plot.replot();
+    QCOMPARE(thick->pen().widthF(), 4.0);
+    QCOMPARE(thick->scatterStyle().size(), 12.0);
+    QCOMPARE(cosmetic->pen().widthF(), 2.0);
+    QCPGraph* later = plot.addGraph();  // data drawn while presenting
+    later->setPen(QPen(Qt::green, 1.5));
+    plot.replot();
+    QCOMPARE(later->pen().widthF(), 3.0);
+    thick->setPen(QPen(Qt::blue, 3));  // the view sets a new pen: the new width is the base
+    plot.replot();
+    QCOMPARE(thick->pen().widthF(), 6.0);
+    widgets::setPlotLineScale(1);
+    plot.replot();
+    QCOMPARE(thick->pen().widthF(), 3.0);
+    QCOMPARE(thick->scatterStyle().size(), 6.0);
+    QCOMPARE(cosmetic->pen().widthF(), 0.0);
+    QCOMPARE(later->pen().widthF(), 1.5);
+  }
+
   void headroomOnLinearAndLogAxes() {
     QCustomPlot plot;
     plot.yAxis->setRange(0, 50);
