@@ -13,6 +13,7 @@ pkgs=(
   dataset-fashion-mnist
   xvfb xauth
   poppler-utils
+  libgraphviz-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -51,13 +51,17 @@ QJsonObject summaryToJson(const ModelSummary& s) {
     notQuantized.append(QJsonObject{{"name", QString::fromStdString(p.name)},
                                     {"shape", toJsonArray(p.shape)},
                                     {"reason", QString::fromStdString(p.reason)}});
+  QJsonArray dataflow;  // which layer's output each layer reads; "(input)" / "(output)": the model's
+  for (const DataflowEdge& e : s.dataflow)
+    dataflow.append(QJsonObject{{"from", QString::fromStdString(e.from)}, {"to", QString::fromStdString(e.to)}});
   return {{"model", QString::fromStdString(s.path)},
           {"root_type", QString::fromStdString(s.rootType)},
           {"total_params", static_cast<qint64>(s.totalParams)},
           {"quantizable_params", static_cast<qint64>(s.quantizableParams)},
           {"layers", layers},
           {"blocks", blocks},
-          {"not_quantized", notQuantized}};
+          {"not_quantized", notQuantized},
+          {"dataflow", dataflow}};
 }
 
 QString summaryToText(const ModelSummary& s) {

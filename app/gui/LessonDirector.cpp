@@ -121,13 +121,7 @@ void LessonDirector::perform() {
       if (!view) return fail("No view " + text + ".");
       window_->showView(view);
     } else if (a.kind == "select_layer") {
-      QTableView* table = window_->layerView();
-      const QModelIndexList found = table->model()->match(table->model()->index(0, widgets::LayerTableModel::Name),
-                                                          Qt::DisplayRole, text, 1, Qt::MatchExactly);
-      if (found.isEmpty()) return fail("The layer table shows no layer " + text + " (is it filtered?).");
-      table->selectionModel()->setCurrentIndex(found.first(),
-                                               QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-      table->scrollTo(found.first());
+      if (!window_->selectLayer(text)) return fail("The layer table shows no layer " + text + " (is it filtered?).");
     } else if (a.kind == "run_form") {
       window_->runPanel()->setRequest(lessonRequest(a.value.toObject()));
     } else if (a.kind == "playground") {

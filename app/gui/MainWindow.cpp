@@ -44,6 +44,7 @@
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
+#include "widgets/ModelGraphView.h"
 #include "widgets/PlotStyle.h"
 #include "widgets/QCustomPlotInclude.h"
 #include "widgets/RoundingFlipsView.h"
@@ -78,6 +79,7 @@ MainWindow::MainWindow(QWidget* parent)
       importance_(new widgets::ImportanceView),
       compare_(new widgets::RunComparisonView),
       shadeBy_(new QComboBox),
+      graph_(new widgets::ModelGraphView),
       log_(new widgets::LogConsole),
       properties_(new QTableWidget),
       run_(new RunPanel),
@@ -109,12 +111,24 @@ MainWindow::MainWindow(QWidget* parent)
   for (int c : {widgets::LayerTableModel::Params, widgets::LayerTableModel::Bits, widgets::LayerTableModel::FlipRate,
                 widgets::LayerTableModel::Sqnr, widgets::LayerTableModel::Importance})
     shadeBy_->addItem("Colour by " + layerModel_->headerData(c, Qt::Horizontal).toString().toLower(), c);
+  for (int i = 0; i < shadeBy_->count(); ++i) graph_->colorBox()->addItem(shadeBy_->itemText(i), shadeBy_->itemData(i));
   auto* shadeLegend = new widgets::ShadeLegend;
   connect(shadeBy_, &QComboBox::currentIndexChanged, this, [this, shadeLegend] {
     const int column = shadeBy_->currentData().toInt();
     layerModel_->setShadeColumn(column);
     shadeLegend->setMetric(column < 0 ? QString()
                                       : layerModel_->headerData(column, Qt::Horizontal).toString().toLower());
+    graph_->colorBox()->setCurrentIndex(shadeBy_->currentIndex());
+    colorGraph();
+  });
+  // The graph's colouring is the table's: either box sets both.
+  connect(graph_->colorBox(), &QComboBox::currentIndexChanged, shadeBy_, &QComboBox::setCurrentIndex);
+  connect(layerModel_, &QAbstractItemModel::dataChanged, this, &MainWindow::colorGraph);
+  connect(layerModel_, &QAbstractItemModel::modelReset, this, &MainWindow::colorGraph);
+  connect(graph_, &widgets::ModelGraphView::layerClicked, this, &MainWindow::selectLayer);
+  connect(graph_, &widgets::ModelGraphView::laidOut, this, [this] {
+    colorGraph();
+    graph_->setSelectedLayer(selectedLayer());
   });
   auto* left = new QWidget;
   auto* leftLayout = new QVBoxLayout(left);
@@ -178,7 +192,13 @@ MainWindow::MainWindow(QWidget* parent)
   };
   structure->addWidget(titled("Blocks: the units block reconstruction (BRECQ, QDrop) learns together", blocks_));
   structure->addWidget(titled("Not quantized: parameters kept in floating point, and why", notQuantized_));
-  tabs_->addTab(structure, "Structure");    // item views scroll by themselves
+  // The dataflow graph above the lists (stacked, so that a narrow window still fits them all).
+  structure->insertWidget(0, graph_);
+  structure->setStretchFactor(0, 6);
+  structure->setStretchFactor(1, 1);
+  structure->setStretchFactor(2, 1);
+  tabs_->addTab(structure, "Structure");  // item views scroll by themselves
+  tabs_->setTabToolTip(tabs_->count() - 1, "The dataflow graph, the blocks, and what stays in floating point");
   central_->addWidget(scrolled(welcome_));  // never widens the window on a small screen
   central_->addWidget(tabs_);
   central_->setCurrentWidget(tabs_);
@@ -524,6 +544,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   compare_->setRuns({});
   playground_->setLayer({}, {}, {});  // until showSummary selects the first layer
   showSummary();
+  graph_->setSummary(&snapshot_->summary);
   lessons_->modelChanged();
   central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);

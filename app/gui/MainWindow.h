@@ -42,6 +42,7 @@ class QTreeWidget;
 namespace roundlab::widgets {
 class ImportanceView;
 class LayerTableModel;
+class ModelGraphView;
 class LogConsole;
 class RoundingFlipsView;
 class RoundingTraceView;
@@ -118,6 +119,11 @@ class MainWindow : public QMainWindow {
   widgets::RunComparisonView* compareView() const { return compare_; }
   // Colours the layer table's rows by a column of LayerTableModel (-1: none).
   QComboBox* shadeBox() const { return shadeBy_; }
+  // The model's dataflow graph (Structure view), coloured as the layer table.
+  widgets::ModelGraphView* graphView() const { return graph_; }
+  // Selects `layer` in the layer table (every view follows); false when the table shows no such
+  // layer (none loaded, or the filter hides it).
+  bool selectLayer(const QString& layer);
   widgets::LogConsole* logConsole() const { return log_; }
   QTabWidget* views() const { return tabs_; }
   // Brings the tab that holds `view` (one of the views above, maybe inside its scroll area) to front.
@@ -245,6 +251,7 @@ class MainWindow : public QMainWindow {
   void showRoundingTrace(const QString& layer, const LayerOutcome* outcome);
   void drawRoundingTrace(const QString& layer, const RoundingTrace& trace);
   QString selectedLayer() const;  // the layer table's selected layer (empty: none)
+  void colorGraph();              // the graph's node colours from the layer table's shades
   void refreshRunHistory();
 
   EngineThread engine_;
@@ -271,6 +278,7 @@ class MainWindow : public QMainWindow {
   widgets::ImportanceView* importance_;
   widgets::RunComparisonView* compare_;
   QComboBox* shadeBy_;
+  widgets::ModelGraphView* graph_;
   std::vector<RunPtr> history_;                     // the workspace's runs, oldest first
   std::map<QString, RoundingTracePtr> liveTraces_;  // the running quantization's finished layers
   bool liveTracing_ = false;                        // a quantization runs: Learning shows its layers

@@ -20,6 +20,7 @@
 #include "app/gui/MainWindow.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
+#include "widgets/ModelGraphView.h"
 #include "widgets/RoundingFlipsView.h"
 #include "widgets/RoundingTraceView.h"
 #include "widgets/RunComparisonView.h"
@@ -81,6 +82,28 @@ void MainWindow::updateLayerImportance() {
   if (allocation_->ready())
     for (const auto& [layer, bits] : allocation_->bits()) values[layer] = allocation_->model()->importance(layer, bits);
   layerModel_->setImportance(std::move(values));
+}
+
+bool MainWindow::selectLayer(const QString& layer) {
+  QAbstractItemModel* m = layerView_->model();
+  const QModelIndexList found =
+      m->match(m->index(0, widgets::LayerTableModel::Name), Qt::DisplayRole, layer, 1, Qt::MatchExactly);
+  if (found.isEmpty()) return false;
+  layerView_->selectionModel()->setCurrentIndex(found.first(),
+                                                QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  layerView_->scrollTo(found.first());
+  return true;
+}
+
+void MainWindow::colorGraph() {
+  QHash<QString, QColor> colors;
+  const int column = layerModel_->shadeColumn();
+  for (int row = 0; row < layerModel_->rowCount(); ++row)
+    if (const double shade = layerModel_->shade(row); column >= 0 && shade >= 0)
+      if (const LayerInfo* l = layerModel_->layerAt(row))
+        colors[QString::fromStdString(l->name)] = widgets::LayerTableModel::shadeColor(shade);
+  graph_->setNodeColors(colors,
+                        column < 0 ? QString() : layerModel_->headerData(column, Qt::Horizontal).toString().toLower());
 }
 
 QString MainWindow::selectedLayer() const {
@@ -170,6 +193,7 @@ void MainWindow::onLayerSelected() {
   const LayerInfo* l = layerModel_->layerAt(layerProxy_->mapToSource(rows.first()).row());
   if (!l) return;
   const QString name = QString::fromStdString(l->name);
+  graph_->setSelectedLayer(name);
   const std::vector<float>& fp = report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
                                                                            : snapshot_->weights.at(l->name);
   histogram_->setWeights(name, fp);

@@ -50,13 +50,25 @@ struct UnquantizedParameter {
   std::string reason;
 };
 
+// A dataflow edge between quantizable layers: `to` reads a tensor computed from `from`'s output
+// through ops that are not quantizable layers (activations, additions, pooling, reshapes).
+// kModelInput and kModelOutput stand for the model's inputs and outputs.
+struct DataflowEdge {
+  std::string from, to;
+  bool operator==(const DataflowEdge& o) const { return from == o.from && to == o.to; }
+  bool operator<(const DataflowEdge& o) const { return from != o.from ? from < o.from : to < o.to; }
+};
+inline const char* const kModelInput = "(input)";
+inline const char* const kModelOutput = "(output)";
+
 struct ModelSummary {
   std::string path;
   std::string rootType;
   std::vector<LayerInfo> layers;
   std::vector<BlockInfo> blocks;
   std::vector<UnquantizedParameter> notQuantized;
-  int64_t totalParams = 0;  // every parameter
+  std::vector<DataflowEdge> dataflow;  // sorted, each edge once
+  int64_t totalParams = 0;             // every parameter
   int64_t quantizableParams = 0;
 
   const LayerInfo* findLayer(const std::string& name) const;

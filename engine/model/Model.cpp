@@ -79,6 +79,7 @@ Model Model::fromModule(const torch::jit::Module& module, const std::string& ori
   impl->module.eval();
   impl->summary = discoverLayers(impl->module, origin);
   discoverBlocks(impl->module, impl->summary);
+  discoverDataflow(impl->module, impl->summary);
   return Model(std::move(impl));
 }
 

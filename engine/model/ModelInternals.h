@@ -16,6 +16,10 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
 // Fills summary.blocks and each layer's `block` from the module tree and the forward graph.
 void discoverBlocks(const torch::jit::Module& module, ModelSummary& summary);
 
+// Fills summary.dataflow from the forward graph: which layers' outputs each layer (and the
+// model's output) reads.
+void discoverDataflow(const torch::jit::Module& module, ModelSummary& summary);
+
 // Module path -> normalised short type name, for every submodule ("" is the root).
 std::map<std::string, std::string> moduleTypes(const torch::jit::Module& module);
 

@@ -62,6 +62,10 @@ class ModelTests : public QObject {
   void inputShapeMismatchError();
   void unknownLayerError();
   void demoModelsListEveryWeight();
+  void demoResNetDataflowFollowsItsArchitecture();
+  void dataflowSameScriptedAndTraced();
+  void attentionOutputReadsOnlyItsProjection();
+  void dataflowFollowsTuplesAndDicts();
 };
 
 class CaptureTests : public QObject {

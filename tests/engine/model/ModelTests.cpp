@@ -284,3 +284,109 @@ void ModelTests::demoModelsListEveryWeight() {
     QCOMPARE(m.summary().layers.size(), size_t(10));
   }
 }
+
+// The demo ResNet (stem conv, three BasicBlocks, the second and third with a 1×1 downsample, a
+// linear head), written out by hand from its architecture: each block's output is the sum of its
+// second conv and its shortcut (the block's input, or the downsample), so the next block's convs
+// read both.
+void ModelTests::demoResNetDataflowFollowsItsArchitecture() {
+  const Model m = Model::load(testsupport::demoFile("fmnist_resnet.pt"));
+  std::vector<DataflowEdge> expected{
+      {kModelInput, "conv1"}, {"conv1", "layer1.0.conv1"}, {"layer1.0.conv1", "layer1.0.conv2"}};
+  const std::vector<std::pair<std::string, std::string>> blockOutputs{{"layer1.0.conv2", "conv1"},
+                                                                      {"layer2.0.conv2", "layer2.0.downsample.0"}};
+  const std::vector<std::string> nextBlocks{"layer2.0", "layer3.0"};
+  for (size_t b = 0; b < 2; ++b)
+    for (const std::string& from : {blockOutputs[b].first, blockOutputs[b].second})
+      for (const std::string& to : {nextBlocks[b] + ".conv1", nextBlocks[b] + ".downsample.0"})
+        expected.push_back({from, to});
+  for (const char* b : {"layer2.0", "layer3.0"})
+    expected.push_back({std::string(b) + ".conv1", std::string(b) + ".conv2"});
+  expected.push_back({"layer3.0.conv2", "fc"});
+  expected.push_back({"layer3.0.downsample.0", "fc"});
+  expected.push_back({"fc", kModelOutput});
+  std::sort(expected.begin(), expected.end());
+  std::vector<std::string> got;
+  for (const DataflowEdge& e : m.summary().dataflow) got.push_back(e.from + " -> " + e.to);
+  std::vector<std::string> want;
+  for (const DataflowEdge& e : expected) want.push_back(e.from + " -> " + e.to);
+  QCOMPARE(got, want);
+}
+
+// A scripted and a traced export of the same network describe the same dataflow, although their
+// graphs differ (calls inlined or recorded, _convolution or conv2d).
+void ModelTests::dataflowSameScriptedAndTraced() {
+  const Model scripted = Model::load(fixture("resnet_scripted.pt"));
+  const Model traced = Model::load(fixture("resnet_traced.pt"));
+  QVERIFY(scripted.summary().dataflow.size() >= scripted.summary().layers.size());
+  QCOMPARE(scripted.summary().dataflow, traced.summary().dataflow);
+  // Every layer is reached from the input and reaches the output.
+  for (const LayerInfo& l : scripted.summary().layers) {
+    bool in = false, out = false;
+    for (const DataflowEdge& e : scripted.summary().dataflow) {
+      in = in || e.to == l.name;
+      out = out || e.from == l.name;
+    }
+    QVERIFY2(in && out, l.name.c_str());
+  }
+}
+
+// Attention's output projection reads the attention of its own q, k and v — in_proj's output —
+// and nothing else, although TorchScript's nn.MultiheadAttention code also holds branches (separate
+// q/k/v weights, raising paths) that would read the block's input directly.
+void ModelTests::attentionOutputReadsOnlyItsProjection() {
+  const Model m = Model::load(testsupport::demoFile("fmnist_transformer.pt"));
+  int checked = 0;
+  for (const LayerInfo& l : m.summary().layers) {
+    if (l.kind != LayerKind::AttentionOutProj) continue;
+    const std::string inProj = l.name.substr(0, l.name.rfind('.')) + ".in_proj";
+    std::vector<std::string> sources;
+    for (const DataflowEdge& e : m.summary().dataflow)
+      if (e.to == l.name) sources.push_back(e.from);
+    QCOMPARE(sources, std::vector<std::string>{inProj});
+    ++checked;
+  }
+  QCOMPARE(checked, 2);
+}
+
+namespace {
+
+torch::jit::Module linearModule(int64_t features) {
+  torch::jit::Module m("Lin");
+  m.register_parameter("weight", torch::randn({features, features}), false);
+  m.register_parameter("bias", torch::randn({features}), false);
+  m.define("def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n");
+  return m;
+}
+
+std::vector<std::string> edgesOf(const Model& m) {
+  std::vector<std::string> out;
+  for (const DataflowEdge& e : m.summary().dataflow) out.push_back(e.from + " -> " + e.to);
+  return out;
+}
+
+}  // namespace
+
+// A submodule returning a tuple feeds each consumer only the element it takes, and a dict passes
+// its values on: (h, k, v) with only h used has no k/v edge onward; {"out": ...} reaches the output.
+void ModelTests::dataflowFollowsTuplesAndDicts() {
+  torch::jit::Module qkv("Qkv");
+  for (const char* n : {"q", "k", "v"}) qkv.register_module(n, linearModule(4));
+  qkv.define("def forward(self, x):\n    return (self.q.forward(x), self.k.forward(x), self.v.forward(x))\n");
+  torch::jit::Module tuple("TupleTop");
+  tuple.register_module("attn", qkv);
+  tuple.register_module("fc2", linearModule(4));
+  tuple.define("def forward(self, x):\n    h, k, v = self.attn.forward(x)\n    return self.fc2.forward(h)\n");
+  QCOMPARE(edgesOf(Model::fromModule(tuple, "tuple")),
+           (std::vector<std::string>{"(input) -> attn.k", "(input) -> attn.q", "(input) -> attn.v", "attn.q -> fc2",
+                                     "fc2 -> (output)"}));
+
+  torch::jit::Module dict("DictTop");
+  dict.register_module("fc", linearModule(4));
+  dict.register_module("fc2", linearModule(4));
+  dict.define(
+      "def forward(self, x):\n    feats = {'out': self.fc.forward(x)}\n"
+      "    return {'out': self.fc2.forward(feats['out'])}\n");
+  QCOMPARE(edgesOf(Model::fromModule(dict, "dict")),
+           (std::vector<std::string>{"(input) -> fc", "fc -> fc2", "fc2 -> (output)"}));
+}
