@@ -185,11 +185,8 @@ void LessonsPanel::showLesson() {
       combo->setEditable(kind == "layer");  // a layer's name can be typed as well as chosen
       if (kind == "choice")
         combo->addItems(e.choices);
-      else if (facts_) {
-        const LessonFacts facts = facts_();
-        if (facts.snapshot)
-          for (const LayerInfo& l : facts.snapshot->summary.layers) combo->addItem(QString::fromStdString(l.name));
-      }
+      else
+        fillLayers(combo);
       combo->setCurrentIndex(solved.isEmpty() ? -1 : combo->findText(solved));
       if (kind == "layer" && !solved.isEmpty()) combo->setCurrentText(solved);
       input = combo;
@@ -282,16 +279,20 @@ bool LessonsPanel::eventFilter(QObject* watched, QEvent* event) {
   return QWidget::eventFilter(watched, event);
 }
 
+void LessonsPanel::fillLayers(QComboBox* combo) const {
+  const LessonFacts facts = facts_ ? facts_() : LessonFacts{};
+  if (facts.snapshot)
+    for (const LayerInfo& l : facts.snapshot->summary.layers) combo->addItem(QString::fromStdString(l.name));
+}
+
 void LessonsPanel::modelChanged() {
   // The layer choices follow the model; typed answers and verdicts stay.
-  const LessonFacts facts = facts_ ? facts_() : LessonFacts{};
-  for (int x = 0; x < inputs_.size(); ++x) {
-    auto* combo = qobject_cast<QComboBox*>(inputs_[x]);
+  for (QWidget* input : inputs_) {
+    auto* combo = qobject_cast<QComboBox*>(input);
     if (!combo || !combo->isEditable()) continue;
     const QString text = combo->currentText();
     combo->clear();
-    if (facts.snapshot)
-      for (const LayerInfo& l : facts.snapshot->summary.layers) combo->addItem(QString::fromStdString(l.name));
+    fillLayers(combo);
     combo->setCurrentText(text);
   }
 }

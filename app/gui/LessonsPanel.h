@@ -64,6 +64,7 @@ class LessonsPanel : public QWidget {
   bool eventFilter(QObject* watched, QEvent* event) override;
   void updateTitles();
   LessonVerdict check(int index);
+  void fillLayers(QComboBox* combo) const;  // the open model's layer names
   LessonBook book_;
   QString error_;
   int current_ = -1;

@@ -118,8 +118,7 @@ MainWindow::MainWindow(QWidget* parent)
     layerModel_->setShadeColumn(column);
     shadeLegend->setMetric(column < 0 ? QString()
                                       : layerModel_->headerData(column, Qt::Horizontal).toString().toLower());
-    graph_->colorBox()->setCurrentIndex(shadeBy_->currentIndex());
-    colorGraph();
+    graph_->colorBox()->setCurrentIndex(shadeBy_->currentIndex());  // colours follow the model's dataChanged
   });
   // The graph's colouring is the table's: either box sets both.
   connect(graph_->colorBox(), &QComboBox::currentIndexChanged, shadeBy_, &QComboBox::setCurrentIndex);

@@ -46,6 +46,7 @@ void MainWindow::buildLessons() {
   auto* properties = findChild<QDockWidget*>("propertiesDock");
   if (properties && dockWidgetArea(properties) == Qt::RightDockWidgetArea) tabifyDockWidget(properties, dock);
   dock->hide();  // until Help ▸ Lessons; then as the user leaves it
+  dock->setProperty("hiddenByDefault", true);
   connect(lessons_, &LessonsPanel::showMeRequested, this,
           [this](int lesson, int step) { director_->start(lessons_->book().lessons[lesson].steps[step]); });
   connect(lessons_, &LessonsPanel::stopRequested, director_, &LessonDirector::stop);

@@ -194,8 +194,7 @@ void MainWindow::onLayerSelected() {
   if (!l) return;
   const QString name = QString::fromStdString(l->name);
   graph_->setSelectedLayer(name);
-  const std::vector<float>& fp = report_ && report_->layers.count(l->name) ? report_->layers.at(l->name).fpWeights
-                                                                           : snapshot_->weights.at(l->name);
+  const std::vector<float>& fp = *fpWeightsOf(*snapshot_, report_.get(), l->name);
   histogram_->setWeights(name, fp);
   if (!l->weightShape.empty()) histogram_->setChannelRanges(fp, l->weightShape.front());
   playground_->setLayer(name, fp, l->weightShape);

@@ -138,6 +138,7 @@ void MainWindow::applyDefaultDockSizes() {
   QList<int> sideWidths;
   QDockWidget* layers = findChild<QDockWidget*>("layersDock");
   for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+    if (dock->property("hiddenByDefault").toBool()) continue;  // opened on request (Help ▸ Lessons)
     dock->setVisible(true);
     if (dockWidgetArea(dock) == Qt::BottomDockWidgetArea) {
       bottom << dock;

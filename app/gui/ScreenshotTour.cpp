@@ -1,6 +1,5 @@
 #include "app/gui/ScreenshotTour.h"
 
-#include <QAbstractItemModel>
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
@@ -69,9 +68,7 @@ void ScreenshotTour::start() {
 
 void ScreenshotTour::saveViews() {
   // A mid-network conv layer shows a full flip map and a many-level grid.
-  QAbstractItemModel* layers = window_->layerView()->model();
-  for (int row = 0; row < layers->rowCount(); ++row)
-    if (layers->index(row, 0).data().toString() == "layer2.0.conv2") window_->layerView()->selectRow(row);
+  window_->selectLayer("layer2.0.conv2");
   shootEveryView(dir_);
   window_->showView(window_->histogram());
   QApplication::processEvents();

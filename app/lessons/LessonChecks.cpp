@@ -50,17 +50,10 @@ QString describeRun(const QJsonObject& fields) {
 const std::vector<float>* fpWeights(const LessonFacts& facts, const QString& layer, std::vector<int64_t>* shape) {
   if (!facts.snapshot) return nullptr;
   const std::string name = layer.toStdString();
-  for (const LayerInfo& l : facts.snapshot->summary.layers)
-    if (l.name == name) *shape = l.weightShape;
-  if (shape->empty()) return nullptr;
-  // With a run shown the snapshot holds its dequantized weights, and the run keeps the FP ones of
-  // the layers it quantized; a layer it left alone is FP in the snapshot.
-  if (facts.shown) {
-    const auto it = facts.shown->layers.find(name);
-    if (it != facts.shown->layers.end()) return &it->second.fpWeights;
-  }
-  const auto it = facts.snapshot->weights.find(name);
-  return it != facts.snapshot->weights.end() ? &it->second : nullptr;
+  const LayerInfo* l = facts.snapshot->summary.findLayer(name);
+  if (!l) return nullptr;
+  *shape = l->weightShape;
+  return fpWeightsOf(*facts.snapshot, facts.shown, name);
 }
 
 LessonAnswer gridAnswer(const LessonExercise& e, const LessonFacts& facts) {

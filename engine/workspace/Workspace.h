@@ -46,6 +46,16 @@ struct ModelSnapshot {
 };
 using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;
 
+// A layer's floating-point weights while `shown` (may be null) is the run the snapshot holds: the
+// run keeps those of the layers it quantized; the others are FP in the snapshot. Null: no such layer.
+inline const std::vector<float>* fpWeightsOf(const ModelSnapshot& snapshot, const RunRecord* shown,
+                                             const std::string& layer) {
+  if (shown)
+    if (const auto it = shown->layers.find(layer); it != shown->layers.end()) return &it->second.fpWeights;
+  const auto it = snapshot.weights.find(layer);
+  return it != snapshot.weights.end() ? &it->second : nullptr;
+}
+
 // Importance of the FP model and the layer costs an allocation needs.
 struct ImportanceReport {
   ImportanceTable table;  // the latest estimate: the one an allocation uses

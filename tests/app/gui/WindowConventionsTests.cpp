@@ -71,6 +71,8 @@ class WindowConventionsTests : public QObject {
       QVERIFY2(
           area.contains(w.geometry()),
           qPrintable(QString("%1x%2 on %3x%4").arg(w.width()).arg(w.height()).arg(area.width()).arg(area.height())));
+      // The lessons wait to be asked for (Help ▸ Lessons).
+      QVERIFY(dock(w, "lessonsDock")->isHidden());
       // The layer table's dock opens wide enough for its columns, not at its minimum.
       QVERIFY2(dock(w, "layersDock")->width() >= 250, qPrintable(QString::number(dock(w, "layersDock")->width())));
       // Squeezed by the user, then View ▸ Reset layout.
