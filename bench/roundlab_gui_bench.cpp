@@ -110,7 +110,9 @@ int main(int argc, char** argv) {
 
   {
     // Graph layout: a 150-layer model (50 residual blocks of three layers, a shortcut around each),
-    // laid out by Graphviz on a pool thread; the GUI thread only draws the result.
+    // every edge with room for its tensor's shape (e.g. "1×64×56×56"), laid out by Graphviz on a
+    // pool thread; the GUI thread only draws the result.
+    const double labelWidth = 72, labelHeight = 14;
     widgets::GraphSpec spec;
     std::string previous = kModelInput;
     spec.nodes.push_back({kModelInput, 60, 30, {}});
@@ -121,14 +123,15 @@ int main(int argc, char** argv) {
       for (int l = 0; l < 3; ++l) {
         const std::string name = block + ".conv" + std::to_string(l);
         spec.nodes.push_back({name, 150, 34, block});
-        spec.edges.push_back({in, name});
+        spec.edges.push_back({in, name, labelWidth, labelHeight});
         in = name;
       }
-      spec.edges.push_back({previous, block + ".conv2"});  // the shortcut into the block's last layer
+      // The shortcut into the block's last layer.
+      spec.edges.push_back({previous, block + ".conv2", labelWidth, labelHeight});
       previous = block + ".conv2";
     }
     spec.nodes.push_back({kModelOutput, 60, 30, {}});
-    spec.edges.push_back({previous, kModelOutput});
+    spec.edges.push_back({previous, kModelOutput, labelWidth, labelHeight});
     std::vector<double> ms;
     for (int i = 0; i < 3; ++i) ms.push_back(widgets::layoutGraph(spec).milliseconds);
     std::sort(ms.begin(), ms.end());

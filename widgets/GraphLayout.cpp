@@ -4,6 +4,7 @@
 #include <QByteArray>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -54,9 +55,22 @@ GraphLayout layoutGraph(const GraphSpec& spec) {
     if (const auto c = clusters.find(n.cluster); c != clusters.end()) agsubnode(c->second, node, 1);
     nodes[n.id] = node;
   }
+  // A label is an empty table of the size Qt's text needs: dot leaves exactly that room beside the
+  // edge whatever fonts Graphviz itself would measure with (or estimate, without a text plugin).
+  Agsym_t* label = nullptr;
   for (const GraphSpec::Edge& e : spec.edges) {
     const auto a = nodes.find(e.from), b = nodes.find(e.to);
-    if (a != nodes.end() && b != nodes.end()) agedge(g, a->second, b->second, nullptr, 1);
+    if (a == nodes.end() || b == nodes.end()) continue;
+    Agedge_t* edge = agedge(g, a->second, b->second, nullptr, 1);
+    if (e.labelWidth <= 0 || e.labelHeight <= 0) continue;
+    if (!label) label = agattr(g, AGEDGE, const_cast<char*>("label"), const_cast<char*>(""));
+    const std::string table = "<TABLE BORDER=\"0\" CELLPADDING=\"0\" CELLSPACING=\"0\" FIXEDSIZE=\"TRUE\" WIDTH=\"" +
+                              std::to_string(static_cast<int>(std::ceil(e.labelWidth))) + "\" HEIGHT=\"" +
+                              std::to_string(static_cast<int>(std::ceil(e.labelHeight))) +
+                              "\"><TR><TD></TD></TR></TABLE>";
+    char* html = agstrdup_html(g, const_cast<char*>(table.c_str()));
+    agxset(edge, label, html);
+    agstrfree(g, html);
   }
   if (gvLayout(gvc, g, "dot") != 0) {
     const char* reason = aglasterr();
@@ -84,6 +98,10 @@ GraphLayout layoutGraph(const GraphSpec& spec) {
         for (int i = 0; i < bz.size; ++i) edge.spline.push_back(flip(bz.list[i]));
         edge.arrowAtEnd = bz.eflag != 0;
         if (bz.eflag) edge.arrowTip = flip(bz.ep);
+      }
+      if (const textlabel_t* l = ED_label(e); l && l->set) {
+        edge.hasLabel = true;
+        edge.labelCenter = flip(l->pos);
       }
       out.edges.push_back(std::move(edge));
     }

@@ -1,6 +1,7 @@
 #pragma once
 // A directed graph laid out by Graphviz's dot (cgraph + gvc): nodes of given sizes, optionally in
-// clusters, and the edges between them as Bézier splines. Plain values in points with y growing
+// clusters, and the edges between them as Bézier splines, each with room for a label of a given
+// size beside it (dot places it clear of the nodes; Qt draws the text). Plain values in points with y growing
 // downwards, so a Qt scene draws them as they are. Thread-safe: layouts run one at a time.
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@ struct GraphSpec {
   };
   struct Edge {
     std::string from, to;
+    double labelWidth = 0, labelHeight = 0;  // points; 0: no label
   };
   struct Cluster {
     std::string id, label;
@@ -35,6 +37,8 @@ struct GraphLayout {
     std::vector<std::pair<double, double>> spline;  // cubic Bézier: p0, then (c1, c2, p) triples
     bool arrowAtEnd = false;
     std::pair<double, double> arrowTip{0, 0};
+    bool hasLabel = false;
+    std::pair<double, double> labelCenter{0, 0};  // where dot put the label's centre
   };
   struct Cluster {
     std::string id, label;

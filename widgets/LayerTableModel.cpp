@@ -39,6 +39,16 @@ void LayerTableModel::setLayers(std::vector<LayerInfo> layers) {
   endResetModel();
 }
 
+void LayerTableModel::setShapes(const ModelSummary& shaped) {
+  for (LayerInfo& l : layers_) {
+    const LayerInfo* s = shaped.findLayer(l.name);
+    l.inputShape = s ? s->inputShape : std::vector<int64_t>();
+    l.outputShape = s ? s->outputShape : std::vector<int64_t>();
+    l.macs = s ? s->macs : -1;
+  }
+  updateShades();
+}
+
 void LayerTableModel::setMetrics(std::map<std::string, LayerMetrics> metrics) {
   metrics_ = std::move(metrics);
   updateShades();
@@ -85,6 +95,7 @@ void LayerTableModel::updateShades() {
 
 QVariant LayerTableModel::number(const LayerInfo& l, int column) const {
   if (column == Params) return static_cast<double>(l.params);
+  if (column == Macs) return l.macs >= 0 ? QVariant(static_cast<double>(l.macs)) : QVariant();
   if (column == Importance) {
     const auto it = importance_.find(l.name);
     return it == importance_.end() ? QVariant() : QVariant(it->second);
@@ -115,6 +126,7 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       return v.isNull() ? QVariant(QString()) : v;
     }
     if (index.column() == Params) return static_cast<qlonglong>(l->params);
+    if (index.column() == Macs) return l->macs >= 0 ? QVariant(static_cast<qlonglong>(l->macs)) : QVariant(QString());
     if (index.column() == Block && l->block.empty()) return QString();
     return {};
   }
@@ -145,28 +157,41 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       case Params:
         return role == SortRole ? QVariant(static_cast<qlonglong>(l->params))
                                 : QVariant(QLocale().toString(static_cast<qlonglong>(l->params)));
+      case Macs:
+        if (l->macs < 0) return role == SortRole ? QVariant(-1e300) : QVariant(QString("—"));
+        return role == SortRole ? QVariant(static_cast<qlonglong>(l->macs))
+                                : QVariant(QLocale().toString(static_cast<qlonglong>(l->macs)));
       case Block:
         return l->block.empty() ? QString("—") : QString::fromStdString(l->block);
       case Attributes:
         return attributes(*l);
     }
   }
-  if (role == Qt::TextAlignmentRole && (index.column() == Params || result))
+  if (role == Qt::TextAlignmentRole && (index.column() == Params || index.column() == Macs || result))
     return QVariant(Qt::AlignRight | Qt::AlignVCenter);
-  if (role == Qt::ToolTipRole)
-    return QString("%1\nweight %2 %3\nmodule type %4")
-        .arg(QString::fromStdString(l->name), QString::fromStdString(l->weightPath),
-             QString::fromStdString(formatShape(l->weightShape)), QString::fromStdString(l->moduleType));
+  if (role == Qt::ToolTipRole) {
+    QString tip = QString("%1\nweight %2 %3\nmodule type %4")
+                      .arg(QString::fromStdString(l->name), QString::fromStdString(l->weightPath),
+                           QString::fromStdString(formatShape(l->weightShape)), QString::fromStdString(l->moduleType));
+    if (!l->inputShape.empty() && !l->outputShape.empty())
+      tip += QString("\none sample: reads %1, writes %2")
+                 .arg(QString::fromStdString(formatShape(l->inputShape)),
+                      QString::fromStdString(formatShape(l->outputShape)));
+    return tip;
+  }
   return {};
 }
 
 QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section == Importance)
     return "Predicted loss increase of quantizing this layer alone at its allocated width (Mixed precision)";
+  if (orientation == Qt::Horizontal && role == Qt::ToolTipRole && section == Macs)
+    return "Multiply-accumulates of this layer for one sample (half its FLOPs), from the shapes one sample of the "
+           "calibration set makes flow";
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
     return QAbstractTableModel::headerData(section, orientation, role);
-  static const char* names[] = {"Layer", "Kind",    "Weight shape", "Weights",    "Block",
-                                "Bits",  "Flips %", "SQNR dB",      "Importance", "Attributes"};
+  static const char* names[] = {"Layer",   "Kind",    "Weight shape", "Weights", "Block",     "Bits",
+                                "Flips %", "SQNR dB", "Importance",   "MACs",    "Attributes"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }
 

@@ -21,13 +21,16 @@ struct LayerMetrics {
 class LayerTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Name, Kind, Shape, Params, Block, Bits, FlipRate, Sqnr, Importance, Attributes, ColumnCount };
+  // Macs: multiply-accumulates for one sample (half the FLOPs), once the layers hold their shapes.
+  enum Column { Name, Kind, Shape, Params, Block, Bits, FlipRate, Sqnr, Importance, Macs, Attributes, ColumnCount };
   // Sort role: numbers sort as numbers.
   static constexpr int SortRole = Qt::UserRole + 1;
 
   explicit LayerTableModel(QObject* parent = nullptr);
 
   void setLayers(std::vector<LayerInfo> layers);
+  // Takes the tensor shapes and multiply-accumulates `shaped` (the same model) records, keeping the rows.
+  void setShapes(const ModelSummary& shaped);
   const LayerInfo* layerAt(int row) const;
   // Results per layer name (an empty map clears them).
   void setMetrics(std::map<std::string, LayerMetrics> metrics);

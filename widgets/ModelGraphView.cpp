@@ -11,6 +11,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPdfWriter>
@@ -48,6 +49,22 @@ QString shapeText(const std::vector<int64_t>& shape) {
   for (int64_t d : shape) parts << QString::number(d);
   return "[" + parts.join(",") + "]";
 }
+
+// A tensor's shape as an edge shows it, e.g. "1×16×28×28" (batch dimension 1: one sample).
+QString tensorText(const std::vector<int64_t>& shape) {
+  QStringList parts;
+  for (int64_t d : shape) parts << QString::number(d);
+  return parts.join("×");
+}
+
+// Edge labels: smaller than the nodes' text, never unreadably small.
+QFont labelFont(const QFont& base) {
+  QFont f = base;
+  if (f.pointSizeF() > 0) f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.85));
+  return f;
+}
+
+QString edgeKey(const std::string& from, const std::string& to) { return QString::fromStdString(from + " -> " + to); }
 
 }  // namespace
 
@@ -233,6 +250,21 @@ void ModelGraphView::setSummary(const ModelSummary* summary) {
   relayout();
 }
 
+void ModelGraphView::setShapes(const ModelSummary& shaped) {
+  if (!model_) return;
+  ModelSummary updated = *model_;
+  updated.copyShapes(shaped);
+  bool same = updated.inputShape == model_->inputShape && updated.outputShape == model_->outputShape;
+  for (size_t i = 0; same && i < updated.layers.size(); ++i) {
+    const LayerInfo &a = updated.layers[i], &b = model_->layers[i];
+    same = a.inputShape == b.inputShape && a.outputShape == b.outputShape && a.macs == b.macs;
+  }
+  if (same) return;
+  model_ = std::move(updated);
+  summary_ = &*model_;
+  relayout();
+}
+
 void ModelGraphView::relayout() {
   ++generation_;
   scene_->clear();
@@ -274,13 +306,43 @@ void ModelGraphView::relayout() {
     addNode(l.name, QString::fromStdString(l.name),
             QString("%1 %2").arg(layerKindName(l.kind), shapeText(l.weightShape)), l.block);
   }
-  std::set<std::pair<std::string, std::string>> edges;
+  // Each edge carries what its head reads: the data's sample from the input, the model's output
+  // into the output, else the input of the layer it leads to (a collapsed block's edges: of each
+  // layer inside that reads it).
+  std::map<std::pair<std::string, std::string>, QStringList> edges;  // -> the shapes it carries
+  edgeLabels_.clear();
+  edgeTips_.clear();
   for (const DataflowEdge& e : summary_->dataflow) {
     const std::string from = nodeOf.count(e.from) ? nodeOf.at(e.from) : e.from;
     const std::string to = nodeOf.count(e.to) ? nodeOf.at(e.to) : e.to;
-    if (from != to || from == e.from) edges.insert({from, to});  // a block's inner edges are inside its node
+    if (from == to && from != e.from) continue;  // a block's inner edges are inside its node
+    QStringList& shapes = edges[{from, to}];
+    const LayerInfo* head = summary_->findLayer(e.to);
+    const std::vector<int64_t>& carried = e.from == kModelInput  ? summary_->inputShape
+                                          : e.to == kModelOutput ? summary_->outputShape
+                                          : head                 ? head->inputShape
+                                                                 : std::vector<int64_t>();
+    if (!carried.empty() && !shapes.contains(tensorText(carried))) shapes << tensorText(carried);
+    QString tip = QString::fromStdString(e.from + " → " + e.to);
+    if (!carried.empty()) tip += "\ncarries " + tensorText(carried) + " (one sample)";
+    if (const LayerInfo* tail = summary_->findLayer(e.from);
+        tail && !tail->outputShape.empty() && tail->outputShape != carried)
+      tip += QString("\n%1 writes %2").arg(QString::fromStdString(tail->name), tensorText(tail->outputShape));
+    QString& tips = edgeTips_[edgeKey(from, to)];
+    tips += (tips.isEmpty() ? "" : "\n\n") + tip;
   }
-  for (const auto& [from, to] : edges) spec.edges.push_back({from, to});
+  const QFont small = labelFont(font());
+  const QFontMetricsF smallMetrics(small);
+  for (const auto& [ends, shapes] : edges) {
+    GraphSpec::Edge edge{ends.first, ends.second};
+    if (!shapes.isEmpty()) {
+      const QString label = shapes.join(" / ");
+      edgeLabels_[edgeKey(ends.first, ends.second)] = label;
+      edge.labelWidth = smallMetrics.horizontalAdvance(label) + 6;
+      edge.labelHeight = smallMetrics.height() + 2;
+    }
+    spec.edges.push_back(edge);
+  }
   watcher_.setProperty("generation", generation_);
   latest_->store(generation_);
   // Errors come back in the result (an exception from a pool thread would only say "unhandled").
@@ -298,7 +360,9 @@ void ModelGraphView::relayout() {
 
 void ModelGraphView::draw() {
   scene_->clear();
+  labelRects_.clear();
   const QPalette pal = palette();
+  const QFont small = labelFont(font());
   QFont bold = font();
   bold.setBold(true);
   for (const GraphLayout::Cluster& c : layout_.clusters) {
@@ -324,7 +388,16 @@ void ModelGraphView::draw() {
                    QPointF(e.spline[i + 1].first, e.spline[i + 1].second),
                    QPointF(e.spline[i + 2].first, e.spline[i + 2].second));
     auto* line = scene_->addPath(path, edgePen);
-    line->setToolTip(QString::fromStdString(e.from + " → " + e.to));
+    const QString key = edgeKey(e.from, e.to);
+    line->setToolTip(edgeTips_.value(key, QString::fromStdString(e.from + " → " + e.to)));
+    if (const QString label = edgeLabels_.value(key); !label.isEmpty() && e.hasLabel) {
+      auto* text = scene_->addSimpleText(label, small);
+      text->setBrush(pal.color(QPalette::WindowText));
+      const QRectF r = text->boundingRect();
+      text->setPos(e.labelCenter.first - r.width() / 2, e.labelCenter.second - r.height() / 2);
+      text->setToolTip(line->toolTip());
+      labelRects_[key] = text->sceneBoundingRect();
+    }
     // The arrowhead: from the spline's end to dot's tip (or along the last segment).
     const QPointF end(e.spline.back().first, e.spline.back().second);
     QPointF tip = e.arrowAtEnd ? QPointF(e.arrowTip.first, e.arrowTip.second) : end;
@@ -351,10 +424,15 @@ void ModelGraphView::draw() {
     if (id == kModelOutput) title = "output";
     if (const LayerInfo* l = summary_ ? summary_->findLayer(n.id) : nullptr) {
       detail = QString("%1 %2").arg(layerKindName(l->kind), shapeText(l->weightShape));
-      box->setToolTip(QString("%1\n%2, %3 weights%4")
-                          .arg(id, detail)
-                          .arg(l->params)
-                          .arg(l->block.empty() ? QString() : "\nblock " + QString::fromStdString(l->block)));
+      QString tip =
+          QString("%1\n%2, %3 weights").arg(id, detail, QLocale().toString(static_cast<qlonglong>(l->params)));
+      if (!l->inputShape.empty() && !l->outputShape.empty())
+        tip += QString("\nreads %1, writes %2").arg(tensorText(l->inputShape), tensorText(l->outputShape));
+      if (l->macs >= 0)
+        tip += QString("\n%1 MACs (multiply-accumulates) per sample")
+                   .arg(QLocale().toString(static_cast<qlonglong>(l->macs)));
+      if (!l->block.empty()) tip += "\nblock " + QString::fromStdString(l->block);
+      box->setToolTip(tip);
     } else if (id.startsWith(kBlockPrefix)) {
       title = id.mid(kBlockPrefix.size());
       for (const BlockInfo& b : summary_->blocks)
@@ -378,10 +456,17 @@ void ModelGraphView::draw() {
   }
   scene_->setSceneRect(QRectF(-8, -8, layout_.width + 16, layout_.height + 16));
   applyColors();
-  status_->setText(QString("%1 layers, %2 edges · laid out by Graphviz dot in %3 ms")
-                       .arg(summary_ ? summary_->layers.size() : 0)
-                       .arg(layout_.edges.size())
-                       .arg(layout_.milliseconds, 0, 'f', 0));
+  int64_t macs = 0;
+  for (const LayerInfo& l : summary_ ? summary_->layers : std::vector<LayerInfo>())
+    macs += std::max<int64_t>(l.macs, 0);
+  status_->setText(
+      QString("%1 layers, %2 edges%3 · laid out by Graphviz dot in %4 ms")
+          .arg(summary_ ? summary_->layers.size() : 0)
+          .arg(layout_.edges.size())
+          .arg(summary_ && summary_->hasShapes()
+                   ? QString(", shapes of one sample, %1 MACs").arg(QLocale().toString(static_cast<qlonglong>(macs)))
+                   : QString(" · no tensor shapes (they need a calibration set that fits the model)"))
+          .arg(layout_.milliseconds, 0, 'f', 0));
   userZoomed_ = false;
   placeGraph();
   updateMinimap();
@@ -514,6 +599,18 @@ QColor ModelGraphView::nodeColor(const QString& node) const {
   for (QGraphicsItem* item : scene_->items())
     if (auto* box = dynamic_cast<QGraphicsPathItem*>(item); box && box->zValue() == 1 && box->data(kNodeKey) == node)
       return box->brush().color();
+  return {};
+}
+
+QString ModelGraphView::edgeLabel(const QString& edge) const {
+  return labelRects_.contains(edge) ? edgeLabels_.value(edge) : QString();
+}
+
+QRectF ModelGraphView::edgeLabelRect(const QString& edge) const { return labelRects_.value(edge); }
+
+QRectF ModelGraphView::nodeRect(const QString& node) const {
+  for (const GraphLayout::Node& n : layout_.nodes)
+    if (QString::fromStdString(n.id) == node) return QRectF(n.x - n.width / 2, n.y - n.height / 2, n.width, n.height);
   return {};
 }
 

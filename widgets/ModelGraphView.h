@@ -1,7 +1,8 @@
 #pragma once
 // The model as a dataflow graph: one node per quantizable layer (its name, kind and weight
 // shape), the model's input and output, an edge wherever a layer reads another's output (through
-// activations, additions, reshapes), and the blocks block reconstruction learns together as
+// activations, additions, reshapes), labelled with the shape of the tensor it carries once the
+// summary holds the shapes one sample makes flow (recordShapes), and the blocks block reconstruction learns together as
 // boxes around their layers — each can be collapsed to one node (double-click the box or the
 // node). Laid out by Graphviz's dot on a pool thread; zoom with the wheel, pan by dragging, a
 // minimap while the graph is larger than the view, search by name, nodes coloured by a metric
@@ -41,6 +42,9 @@ class ModelGraphView : public QWidget {
   // Another model (null: none), copied (a run replaces the window's snapshot); the layout starts
   // at once, laidOut follows.
   void setSummary(const ModelSummary* summary);
+  // The tensor shapes `shaped` (the same model) records, drawn on the edges: laid out again when
+  // they change, the collapsed blocks and the selection kept.
+  void setShapes(const ModelSummary& shaped);
   // Node fills by layer name (missing: the plain fill) and the metric they show (empty: none).
   void setNodeColors(const QHash<QString, QColor>& colors, const QString& metric);
   void setSelectedLayer(const QString& layer);
@@ -53,6 +57,11 @@ class ModelGraphView : public QWidget {
   QStringList edgeNames() const;
   QColor nodeColor(const QString& node) const;
   QPoint nodeCenter(const QString& node) const;
+  // An edge's ("from -> to") label as drawn (empty: none), and where it and a node are drawn, in
+  // scene coordinates (empty when not drawn).
+  QString edgeLabel(const QString& edge) const;
+  QRectF edgeLabelRect(const QString& edge) const;
+  QRectF nodeRect(const QString& node) const;
   bool minimapShown() const;
   double layoutMilliseconds() const { return layout_.milliseconds; }
   bool layingOut() const { return watcher_.isRunning(); }
@@ -81,6 +90,9 @@ class ModelGraphView : public QWidget {
   std::optional<ModelSummary> model_;
   const ModelSummary* summary_ = nullptr;  // &*model_, or null
   QSet<QString> collapsed_;
+  QHash<QString, QString> edgeLabels_;  // "from -> to" as laid out -> the shape it carries
+  QHash<QString, QString> edgeTips_;    // "from -> to" -> what its tooltip says
+  QHash<QString, QRectF> labelRects_;   // "from -> to" -> where its label is drawn
   QHash<QString, QColor> colors_;
   QString selected_;
   GraphLayout layout_;

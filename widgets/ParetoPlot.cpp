@@ -52,6 +52,7 @@ void ParetoPlot::setFront(const std::vector<double>& averageBits, const std::vec
   current->setName("this allocation");
   current->setLineStyle(QCPGraph::lsNone);
   current->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(upColor(), 3), Qt::NoBrush, 16));
+  plot_->yAxis2->setVisible(false);
   plot_->rescaleAxes();
   plot_->xAxis->scaleRange(1.1);
   plot_->yAxis->scaleRange(2.0);
@@ -62,6 +63,37 @@ void ParetoPlot::setCurrent(double averageBits, double loss) {
   if (plot_->plottableCount() < 2) return;
   plot_->graph(1)->setData(QVector<double>{averageBits}, QVector<double>{std::max(loss, kLossFloor)});
   plot_->replot();
+}
+
+void ParetoPlot::setMeasured(const std::vector<double>& averageBits, const std::vector<double>& top1) {
+  if (plot_->graphCount() < 2) return;  // no front to measure
+  while (plot_->graphCount() > 2) plot_->removeGraph(2);
+  plot_->yAxis2->setVisible(!top1.empty());
+  if (top1.empty()) {
+    plot_->replot();
+    return;
+  }
+  auto* measured = plot_->addGraph(plot_->xAxis, plot_->yAxis2);  // graph 2: measured
+  measured->setName("measured top-1 % (right axis)");
+  measured->setData(QVector<double>(averageBits.begin(), averageBits.end()), QVector<double>(top1.begin(), top1.end()),
+                    true);
+  measured->setPen(QPen(quantizedColor(), 2, Qt::DashLine));
+  measured->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, quantizedColor(), quantizedColor(), 9));
+  plot_->yAxis2->setLabel("measured top-1 %");
+  plot_->yAxis2->setTickLabels(true);
+  measured->rescaleValueAxis(false, true);
+  plot_->yAxis2->scaleRange(1.2);
+  applyPlotFonts(plot_);
+  applyPalette(plot_);
+  plot_->replot();
+}
+
+std::vector<double> ParetoPlot::measuredTop1() const {
+  std::vector<double> out;
+  if (plot_->graphCount() < 3) return out;
+  for (auto it = plot_->graph(2)->data()->constBegin(); it != plot_->graph(2)->data()->constEnd(); ++it)
+    out.push_back(it->value);
+  return out;
 }
 
 QPoint ParetoPlot::pointPosition(int i) const {

@@ -1,7 +1,7 @@
 #pragma once
 // The accuracy/size trade-off of mixed precision: the Pareto front of allocations (average bits
-// against predicted loss increase, log scale) and the allocation being edited. Clicking a point
-// of the front asks for that allocation.
+// against predicted loss increase, log scale), the allocation being edited, and — once measured —
+// each point's accuracy on the right axis. Clicking a point of the front asks for that allocation.
 #include <QWidget>
 
 #include <vector>
@@ -18,6 +18,10 @@ class ParetoPlot : public QWidget {
   // x ascending; y the predicted loss increase of each point.
   void setFront(const std::vector<double>& averageBits, const std::vector<double>& loss);
   void setCurrent(double averageBits, double loss);
+  // Measured top-1 (%) at average bits, on the right axis; empty vectors hide it. A new front
+  // clears it (its points are other allocations).
+  void setMeasured(const std::vector<double>& averageBits, const std::vector<double>& top1);
+  std::vector<double> measuredTop1() const;
   void clear();
   void refreshPalette();
   QCustomPlot* plot() const { return plot_; }

@@ -2,6 +2,7 @@
 // Pareto front, then quantization with any method at the chosen bit-widths and evaluation.
 #include <QElapsedTimer>
 
+#include "app/cli/ExperimentJobs.h"
 #include "app/cli/ImportanceOptions.h"
 
 namespace roundlab::cli {
@@ -48,7 +49,13 @@ int runAllocate(const QStringList& args) {
   p.addOption({"greedy", "Greedy allocation (best loss drop per extra cost) instead of the exact DP."});
   p.addOption({"pareto", "Also the whole Pareto front (predicted loss against size)."});
   p.addOption({"pareto-points", "Budgets along the Pareto front (default 25).", "N", "25"});
-  p.addOption({"pareto-eval", "Quantize and evaluate every Pareto point with --method (needs --eval)."});
+  p.addOption({{"measure", "pareto-eval"},
+               "With --pareto: quantize every point with --method and evaluate it (needs --eval): measured accuracy "
+               "beside the predicted loss, saved with --session as an experiment."});
+  p.addOption({"jobs-dir",
+               "With --pareto --measure: write each point's measurement as a job into DIR instead of running it "
+               "(roundlab-cli run-job, then merge; see experiment --jobs-dir).",
+               "DIR"});
   p.addOption({"importance-count", "Calibration samples for the importance (default 256).", "N", "256"});
   addImportanceOptions(p, /*several=*/false, /*standalone=*/false);
   addQuantizationOptions(p);
@@ -71,8 +78,10 @@ int runAllocate(const QStringList& args) {
   bool ok = false;
   const double budget = budgetText.toDouble(&ok);
   if (!ok || !(budget > 0)) throw UsageError{"the budget must be a positive number, got '" + budgetText + "'"};
-  if ((p.isSet("pareto-eval") || p.isSet("session")) && !p.isSet("eval"))
-    throw UsageError{"--pareto-eval and --session need --eval DATA"};
+  if ((p.isSet("measure") || p.isSet("session")) && !p.isSet("eval"))
+    throw UsageError{"--measure and --session need --eval DATA"};
+  if (p.isSet("measure") && !p.isSet("pareto")) throw UsageError{"--measure measures the Pareto front: add --pareto"};
+  if (p.isSet("jobs-dir") && !p.isSet("measure")) throw UsageError{"--jobs-dir writes the measurements: add --measure"};
   const QuantizationRequest request = quantizationRequestFromOptions(p);
   ImportanceRequest ir = importanceRequestsFromOptions(p, false).at(0);
   ir.bits = parseBitList(p.value("candidates"), "--candidates");
@@ -88,9 +97,14 @@ int runAllocate(const QStringList& args) {
   options.evaluateAgainstFp = false;  // the FP top-1 is measured once, below
   Workspace ws(options);
   loadModelArgument(ws, p);
-  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  const DataSource calibration = dataSourceFromOptions(p, p.value("calib"), false);
+  ws.setCalibration(calibration);
   warnAboutCalibration(ws);
-  if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
+  DataSource evaluation;
+  if (p.isSet("eval")) {
+    evaluation = dataSourceFromOptions(p, p.value("eval"), false);
+    ws.setEvaluation(evaluation);
+  }
 
   const ImportanceTable table = ws.estimateImportance(ir, stderrHooks())->table;
   const int activationBits = request.activations.enabled() ? request.activations.bits : 8;
@@ -109,8 +123,27 @@ int runAllocate(const QStringList& args) {
     fpAlone.reference = EvaluationSettings::Reference::None;
     const EvalReport fp = ws.evaluate(fpAlone).report;
     top1Fp = fp.hasLabels ? QJsonValue(fp.top1) : QJsonValue();
-    if (p.isSet("pareto-eval"))
-      for (const Allocation& a : front) frontTop1.push_back(quantizeAt(ws, request, a.bits)->top1());
+    if (p.isSet("measure")) {
+      std::vector<std::map<std::string, int>> bits;
+      std::vector<double> averageBits;
+      for (const Allocation& a : front) {
+        bits.push_back(a.bits);
+        averageBits.push_back(a.totals.averageBits);
+      }
+      const ExperimentPlan plan = paretoPlan(request, bits, averageBits);
+      if (p.isSet("jobs-dir")) {
+        const JobsWritten w = writeExperimentJobs(plan, ws.modelPath(), calibration, &evaluation, p.value("jobs-dir"),
+                                                  /*slurm=*/false);
+        printLine(QString("wrote %1 jobs measuring %2 Pareto points into %3: run each with roundlab-cli run-job "
+                          "(e.g. xargs -P 2 -n 1 roundlab-cli run-job < %4), then roundlab-cli merge %3 -o OUT.rlab")
+                      .arg(w.jobs)
+                      .arg(front.size())
+                      .arg(w.dir, w.list));
+        return 0;
+      }
+      const ExperimentPtr measured = ws.runExperiment(plan, stderrHooks());
+      for (const ExperimentRow& r : measured->rows) frontTop1.push_back(r.evaluated ? r.top1 : -1);
+    }
     top1Q = top1(quantizeAt(ws, request, chosen.bits)->top1());  // last: the current run, the one a session keeps
   }
   if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());

@@ -1,7 +1,21 @@
-// roundlab-cli experiment: sweep one design-space axis, holding every other setting.
+// roundlab-cli experiment: sweep one or two design-space axes, or run the founding paper's study,
+// holding every other setting; in this process, or written out as jobs for other processes.
 #include "app/cli/CliSupport.h"
+#include "app/cli/ExperimentJobs.h"
+#include "app/cli/ExperimentTable.h"
 
 namespace roundlab::cli {
+
+namespace {
+
+std::vector<std::string> valueList(const QCommandLineParser& p, const QString& option) {
+  std::vector<std::string> values;
+  for (const QString& v : p.value(option).split(',', Qt::SkipEmptyParts)) values.push_back(v.trimmed().toStdString());
+  if (values.empty()) throw UsageError{"--" + option + " lists no value"};
+  return values;
+}
+
+}  // namespace
 
 int runExperiment(const QStringList& args) {
   QCommandLineParser p;
@@ -11,55 +25,80 @@ int runExperiment(const QStringList& args) {
   for (const std::string& a : experimentAxes()) axes << QString::fromStdString(a);
   p.addOption({"axis", "The setting to vary: " + axes.join(", ") + ".", "AXIS"});
   p.addOption({"values", "Comma-separated values of the axis, e.g. 4,3,2 or rtn,adaround,brecq,gptq.", "V1,V2,..."});
+  p.addOption({"axis2", "A second setting, crossed with the first (a grid of runs).", "AXIS"});
+  p.addOption({"values2", "Comma-separated values of the second axis.", "V1,V2,..."});
+  p.addOption({"study",
+               "The founding paper's study: loss, loss weighting, degrees of freedom, grid, variable, optimizer, "
+               "weight selection, augmentation and calibration size, each varied alone around the given settings "
+               "(--iters sets the iterations per unit)."});
+  p.addOption({"session", "Save the experiment and its first run as a session the workbench opens.", "OUT.rlab"});
+  p.addOption({"jobs-dir",
+               "Write one self-contained job file per run into DIR instead of running them (run each with "
+               "roundlab-cli run-job, then roundlab-cli merge DIR).",
+               "DIR"});
+  p.addOption({"slurm", "With --jobs-dir: also write DIR/run-jobs.sbatch, a Slurm job array over the jobs."});
   addQuantizationOptions(p);
   addDataOptions(p, /*subset=*/false);
-  if (!parseCommand(p, args, "Sweep one quantization setting and tabulate accuracy, loss and time.", "MODEL.pt",
+  if (!parseCommand(p, args, "Sweep quantization settings and tabulate accuracy, loss and time.", "MODEL.pt",
                     "TorchScript model"))
     return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
   if (!p.isSet("calib")) throw UsageError{"--calib CALIB.h5 is required"};
-  if (!p.isSet("axis") || !p.isSet("values")) throw UsageError{"--axis AXIS and --values V1,V2,... are required"};
-  std::vector<std::string> values;
-  for (const QString& v : p.value("values").split(',', Qt::SkipEmptyParts)) values.push_back(v.trimmed().toStdString());
-  if (values.empty()) throw UsageError{"--values lists no value"};
+  const bool study = p.isSet("study");
+  if (study && (p.isSet("axis") || p.isSet("axis2")))
+    throw UsageError{"--study chooses its own axes: leave out --axis and --axis2"};
+  if (!study && (!p.isSet("axis") || !p.isSet("values")))
+    throw UsageError{"--axis AXIS and --values V1,V2,... (or --study) are required"};
+  if (p.isSet("axis2") != p.isSet("values2")) throw UsageError{"--axis2 and --values2 go together"};
+  if (p.isSet("slurm") && !p.isSet("jobs-dir")) throw UsageError{"--slurm writes a job array: give --jobs-dir DIR"};
+  checkOutputOption(p, "session", {p.positionalArguments()[0], p.value("calib"), p.value("eval")});
   const QuantizationRequest base = quantizationRequestFromOptions(p);
-  const std::string axis = p.value("axis").toStdString();
 
   Workspace ws;
   loadModelArgument(ws, p);
-  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  const DataSource calibration = dataSourceFromOptions(p, p.value("calib"), false);
+  ws.setCalibration(calibration);
   warnAboutCalibration(ws);
-  if (p.isSet("eval")) ws.setEvaluation(dataSourceFromOptions(p, p.value("eval"), false));
-  const bool evaluated = ws.hasEvaluation();
-  const std::vector<ExperimentRow> rows = ws.runExperiment(base, axis, values, stderrHooks());
+  DataSource evaluation;
+  if (p.isSet("eval")) {
+    evaluation = dataSourceFromOptions(p, p.value("eval"), false);
+    ws.setEvaluation(evaluation);
+  }
+  ExperimentPlan plan;
+  if (study)
+    plan = paperStudyPlan(base, base.adaround.iterations, ws.calibrationInfo().samples);
+  else if (p.isSet("axis2"))
+    plan = gridPlan(base, p.value("axis").toStdString(), valueList(p, "values"), p.value("axis2").toStdString(),
+                    valueList(p, "values2"));
+  else
+    plan = sweepPlan(base, p.value("axis").toStdString(), valueList(p, "values"));
 
-  if (p.isSet("json")) {
-    QJsonArray out;
-    for (const ExperimentRow& r : rows)
-      out.append(QJsonObject{{"value", QString::fromStdString(r.value)},
-                             {"top1", r.evaluated ? QJsonValue(r.top1) : QJsonValue()},
-                             {"kl", evaluated ? QJsonValue(r.kl) : QJsonValue()},
-                             {"agreement", evaluated ? QJsonValue(r.agreement) : QJsonValue()},
-                             {"mean_loss_before", r.meanLossBefore},
-                             {"mean_loss_after", r.meanLossAfter},
-                             {"wall_s", r.seconds}});
-    printJson({{"model", p.positionalArguments()[0]},
-               {"axis", QString::fromStdString(axis)},
-               {"seed", static_cast<qint64>(base.seed)},
-               {"rows", out}});
+  if (p.isSet("jobs-dir")) {
+    const JobsWritten w =
+        writeExperimentJobs(plan, ws.modelPath(), calibration, p.isSet("eval") ? &evaluation : nullptr,
+                            p.value("jobs-dir"), p.isSet("slurm"));
+    if (p.isSet("json")) {
+      printJson({{"jobs_dir", w.dir}, {"jobs", w.jobs}, {"cells", static_cast<qint64>(plan.cells.size())}});
+      return 0;
+    }
+    printLine(
+        QString("wrote %1 jobs for %2 cells into %3 (list: %4)").arg(w.jobs).arg(plan.cells.size()).arg(w.dir, w.list));
+    printLine("run them, e.g.:  xargs -P 2 -n 1 roundlab-cli run-job < " + w.list);
+    if (!w.sbatch.isEmpty()) printLine("or on Slurm:     sbatch " + w.sbatch);
+    printLine("then:            roundlab-cli merge " + w.dir + " -o study.rlab");
     return 0;
   }
-  QList<QStringList> table;
-  for (const ExperimentRow& r : rows)
-    table << QStringList{QString::fromStdString(r.value),
-                         r.evaluated ? QString::number(r.top1, 'f', 2) : "-",
-                         evaluated ? QString::number(r.kl, 'g', 4) : "-",
-                         QString::number(r.meanLossBefore, 'g', 4),
-                         QString::number(r.meanLossAfter, 'g', 4),
-                         QString::number(r.seconds, 'f', 1)};
-  printLine(
-      QString("experiment over %1 (other settings fixed, seed %2)").arg(QString::fromStdString(axis)).arg(base.seed));
-  printLine(formatTable({QString::fromStdString(axis), "top1_%", "kl", "loss_rtn", "loss_final", "wall_s"}, table));
+
+  const ExperimentPtr e = ws.runExperiment(plan, stderrHooks());
+  if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());
+  if (p.isSet("json")) {
+    QJsonObject out = experimentToJson(*e);
+    out["model"] = p.positionalArguments()[0];
+    printJson(out);
+    return 0;
+  }
+  printLine(experimentToText(*e));
+  if (p.isSet("session")) printLine("session saved to " + p.value("session"));
   return 0;
 }
 

@@ -3,12 +3,15 @@
 #include <cmath>
 
 #include "app/cli/CliSupport.h"
+#include "app/cli/ExperimentTable.h"
 
 namespace roundlab::cli {
 
 namespace {
 
 QJsonObject sessionJson(const SessionInfo& s) {
+  QJsonArray experiments;
+  for (const ExperimentRecord& e : s.experiments) experiments.append(experimentToJson(e));
   QJsonArray layers;
   for (const LayerOutcome& l : s.result.layers)
     layers.append(QJsonObject{{"name", QString::fromStdString(l.layer)},
@@ -25,7 +28,8 @@ QJsonObject sessionJson(const SessionInfo& s) {
           {"seed", static_cast<qint64>(s.result.request.seed)},
           {"roundlab_version", QString::fromStdString(s.versions.roundlab)},
           {"torch_version", QString::fromStdString(s.versions.torch)},
-          {"layers", layers}};
+          {"layers", layers},
+          {"experiments", experiments}};
 }
 
 }  // namespace
@@ -54,6 +58,7 @@ int runSession(const QStringList& args) {
                         QString::number(l.flipRate * 100, 'f', 2), QString::number(l.lossBefore, 'g', 4),
                         QString::number(l.lossAfter, 'g', 4)};
   printLine("\n" + formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final"}, rows));
+  for (const ExperimentRecord& e : s.experiments) printLine("\n" + experimentToText(e));
   return 0;
 }
 

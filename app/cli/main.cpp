@@ -7,6 +7,8 @@
 #include <string>
 
 #include "app/cli/CliSupport.h"
+#include "app/cli/ExperimentJobs.h"
+#include "app/cli/ReportCommand.h"
 #include "app/common/ProcessSetup.h"
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
@@ -36,8 +38,13 @@ std::string usage() {
          "] [--bits LAYER=N ...] [--iters N] [--eval DATA]\n"
          "           [--session OUT.rlab] [--export-torchscript OUT.pt] [--export-h5 OUT.h5] [--json]\n"
          "                                              learned-rounding weight quantization\n"
-         "  experiment MODEL.pt --calib CALIB.h5 --axis AXIS --values V1,V2,... [--eval DATA] [quantize options]\n"
-         "                                              sweep one setting, tabulate accuracy, loss and time\n"
+         "  experiment MODEL.pt --calib CALIB.h5 (--axis AXIS --values V1,... [--axis2 AXIS --values2 V1,...] | "
+         "--study)\n"
+         "           [--eval DATA] [--session OUT.rlab] [--jobs-dir DIR [--slurm]] [quantize options]\n"
+         "                                              sweep settings or run the founding paper's study: accuracy, "
+         "loss, time\n"
+         "  run-job JOB.json [-o OUT.rlab]              run one job written by experiment --jobs-dir\n"
+         "  merge DIR -o OUT.rlab                       merge an experiment's job results into one session\n"
          "  importance MODEL.pt --calib CALIB.h5 [--estimator " +
          estimators +
          "[,...]] [--bits 2,3,4,6,8] [--json]\n"
@@ -48,6 +55,8 @@ std::string usage() {
          "                                              mixed precision from importance under a budget\n"
          "  session SESSION.rlab [--json]               show a saved session\n"
          "  compare A.rlab B.rlab [--json]              two sessions' runs side by side, layer by layer\n"
+         "  report SESSION.rlab -o REPORT.html|REPORT.pdf [--eval DATA] [--json]\n"
+         "                                              a report of a session: settings, hashes, results, plots\n"
          "  rerun SESSION.rlab [--json]                 rerun a session, check the codes reproduce bit for bit\n"
          "  demo [--quick] [--json] [--sessions DIR]    quantize the bundled demo models: nearest vs learned rounding\n"
          "  version                                     RoundLab and library versions\n";
@@ -71,7 +80,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", qPrintable(message));
     if (type == QtFatalMsg) std::abort();
   });
-  QCoreApplication app(argc, argv);
+  const std::unique_ptr<QCoreApplication> application = roundlab::cli::makeApplication(argc, argv);  // report: Gui
+  QCoreApplication& app = *application;
   QCoreApplication::setApplicationName("roundlab-cli");
   QCoreApplication::setApplicationVersion(ROUNDLAB_VERSION);
   QStringList args = app.arguments();
@@ -97,8 +107,11 @@ int main(int argc, char** argv) {
     if (command == "rerun") return roundlab::cli::runRerun(args);
     if (command == "compare") return roundlab::cli::runCompare(args);
     if (command == "experiment") return roundlab::cli::runExperiment(args);
+    if (command == "run-job") return roundlab::cli::runRunJob(args);
+    if (command == "merge") return roundlab::cli::runMerge(args);
     if (command == "importance") return roundlab::cli::runImportance(args);
     if (command == "allocate") return roundlab::cli::runAllocate(args);
+    if (command == "report") return roundlab::cli::runReport(args);
     if (command == "version" || command == "--version") {
       const auto v = roundlab::libraryVersions();
       std::printf("RoundLab %s (LibTorch %s, HDF5 %s, zlib %s)\n", v.roundlab.c_str(), v.torch.c_str(), v.hdf5.c_str(),

@@ -45,6 +45,7 @@ bool AllocationDocument::setImportance(ImportancePtr report) {
   bool same = model_ && model->layers().size() == bits_.size();
   for (const std::string& l : model->layers()) same = same && bits_.count(l);
   model_ = std::move(model);
+  importance_ = std::move(report);
   const bool edited = same && std::any_of(bits_.begin(), bits_.end(), [](const auto& lb) { return lb.second != 8; });
   if (!same) {
     bits_.clear();
@@ -58,6 +59,7 @@ bool AllocationDocument::setImportance(ImportancePtr report) {
 
 void AllocationDocument::clear() {
   model_.reset();
+  importance_.reset();
   bits_.clear();
   undo_.clear();
   Q_EMIT reset();

@@ -22,6 +22,8 @@ class AllocationDocument : public QObject {
 
   bool ready() const { return model_ != nullptr; }
   const BitAllocationModel* model() const { return model_.get(); }
+  // The importance the model was made from (null before an estimate): what reports list.
+  const ImportancePtr& importance() const { return importance_; }
   const std::map<std::string, int>& bits() const { return bits_; }
   AllocationTotals totals() const;
   QUndoStack* undoStack() { return &undo_; }
@@ -53,6 +55,7 @@ class AllocationDocument : public QObject {
   // Pushes the change to `after` as one command (nothing when it changes nothing).
   void push(const std::map<std::string, int>& after, const QString& text, int drag = 0);
   std::unique_ptr<BitAllocationModel> model_;
+  ImportancePtr importance_;
   std::map<std::string, int> bits_;
   QUndoStack undo_;
 };

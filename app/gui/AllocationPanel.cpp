@@ -100,6 +100,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
       estimate_(new QPushButton("Estimate importance")),
       quantize_(new QPushButton("Quantize with this allocation")),
       setSelected_(new QPushButton("Set selected")),
+      measure_(new QPushButton("Measure the front")),
       pareto_(new widgets::ParetoPlot),
       runSettings_(new QLabel),
       job_(new QLabel),
@@ -152,7 +153,11 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   buttons->addWidget(estimator_);
   buttons->addWidget(estimate_);
   buttons->addWidget(quantize_);
+  buttons->addWidget(measure_);
   buttons->addStretch(1);
+  measure_->setToolTip(
+      "Quantize at every point of the Pareto front with the Run view's settings and evaluate each: measured "
+      "accuracy beside the predicted loss (an experiment: its runs and table are in Experiments)");
   runSettings_->setObjectName("allocationRunSettings");
   runSettings_->setWordWrap(true);
   job_->setObjectName("allocationJob");
@@ -194,6 +199,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   connect(doc_, &AllocationDocument::reset, this, &AllocationPanel::rebuildFront);
   connect(estimate_, &QPushButton::clicked, this, &AllocationPanel::estimateRequested);
   connect(quantize_, &QPushButton::clicked, this, &AllocationPanel::quantizeRequested);
+  connect(measure_, &QPushButton::clicked, this, &AllocationPanel::measureRequested);
   connect(cancel_, &QPushButton::clicked, this, &AllocationPanel::cancelRequested);
   connect(setKind, &QPushButton::clicked, this, [this] {
     if (summary_)
@@ -308,6 +314,7 @@ void AllocationPanel::refresh() {
   const bool ready = doc_->ready();
   budget_->setEnabled(ready);
   quantize_->setEnabled(ready && !busy_);
+  measure_->setEnabled(ready && !busy_ && !front_.empty());
   setSelected_->setEnabled(ready);
   const AllocationTotals t = doc_->totals();
   if (!sliderDriving_) {  // any other change (a Pareto point, an edit, undo, new importance) moves it

@@ -55,6 +55,7 @@ class AllocationPanel : public QWidget {
   QLabel* totalsLabel() const { return totals_; }
   QPushButton* estimateButton() const { return estimate_; }
   QPushButton* quantizeButton() const { return quantize_; }
+  QPushButton* measureButton() const { return measure_; }
   QPushButton* setSelectedButton() const { return setSelected_; }
   QSpinBox* bitsBox() const { return kindBits_; }
   widgets::ParetoPlot* paretoPlot() const { return pareto_; }
@@ -83,6 +84,7 @@ class AllocationPanel : public QWidget {
  Q_SIGNALS:
   void estimateRequested();
   void quantizeRequested();
+  void measureRequested();  // quantize and evaluate every point of the front
   void cancelRequested();
 
  private:
@@ -99,7 +101,7 @@ class AllocationPanel : public QWidget {
   QSlider* budget_;
   QComboBox *kind_, *estimator_;
   QSpinBox* kindBits_;
-  QPushButton *estimate_, *quantize_, *setSelected_;
+  QPushButton *estimate_, *quantize_, *setSelected_, *measure_;
   widgets::ParetoPlot* pareto_;
   std::vector<Allocation> front_;
   const ModelSummary* summary_ = nullptr;

@@ -1,5 +1,7 @@
 #include "app/gui/EngineThread.h"
 
+#include "app/gui/ExperimentPanel.h"
+
 #include <QElapsedTimer>
 #include <QLocale>
 
@@ -90,10 +92,17 @@ JobHooks EngineWorker::hooks(const CancelToken& cancel) {
   return h;
 }
 
-void EngineWorker::load(const QString& path) {
+void EngineWorker::load(const QString& path, const QString& calibration) {
   requireEngineThread("load");
   try {  // the current model stays when the new one does not load
+    // The calibration set the next job uses anyway: the snapshot then holds the tensor shapes of
+    // one of its samples. One that does not open (or asks how to normalise it) waits for that job.
+    try {
+      if (!calibration.isEmpty()) workspace_.setCalibration(dataSource(calibration));
+    } catch (const std::exception&) {
+    }
     Q_EMIT loaded(workspace_.loadModel(path.toStdString()));
+    Q_EMIT experimentsChanged(workspace_.experiments());  // none: they belonged to the previous model
   } catch (const std::exception& e) {
     Q_EMIT loadFailed(QString::fromStdString(e.what()));
   }
@@ -115,6 +124,29 @@ void EngineWorker::importance(const ImportanceRequest& request, const QString& c
   runJob([&] {
     useData(calibration, {});
     Q_EMIT importanceReady(workspace_.estimateImportance(request, hooks(cancel)));
+  });
+}
+
+void EngineWorker::experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation,
+                              const CancelToken& cancel) {
+  requireEngineThread("experiment");
+  runJob([&] {
+    useData(calibration, validation);
+    const ExperimentPlan plan = setup.makePlan(workspace_.calibrationInfo().samples);
+    JobHooks h = hooks(cancel);
+    h.layerDone = {};  // cells are the news, not their layers
+    h.experimentRow = [this](const ExperimentRow&, const RunPtr&) {
+      Q_EMIT experimentCellDone(workspace_.experiments(), history());
+    };
+    try {
+      const ExperimentPtr e = workspace_.runExperiment(plan, h);
+      Q_EMIT runWeightsKept(keptRunWeights());
+      Q_EMIT experimentFinished(e);
+    } catch (...) {
+      Q_EMIT experimentsChanged(workspace_.experiments());  // the cells finished before stay
+      Q_EMIT runWeightsKept(keptRunWeights());
+      throw;
+    }
   });
 }
 
@@ -146,6 +178,7 @@ void EngineWorker::openSession(const QString& path) {
     Q_EMIT runWeightsKept(keptRunWeights());
     Q_EMIT sessionOpened(path, QString::fromStdString(s.snapshot->path), QString::fromStdString(s.calibrationPath));
     if (s.importance) Q_EMIT importanceReady(s.importance);
+    Q_EMIT experimentsChanged(workspace_.experiments());
   });
 }
 
@@ -221,6 +254,8 @@ EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new Engin
   qRegisterMetaType<ImportancePtr>();
   qRegisterMetaType<RunHistory>();
   qRegisterMetaType<RoundingTracePtr>();
+  qRegisterMetaType<ExperimentPtr>();
+  qRegisterMetaType<ExperimentList>();
   thread_.setObjectName("RoundLab engine");
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -238,8 +273,8 @@ void EngineThread::post(std::function<void(EngineWorker*)> fn) {
       worker_, [w = worker_, fn = std::move(fn)] { fn(w); }, Qt::QueuedConnection);
 }
 
-void EngineThread::load(const QString& path) {
-  post([path](EngineWorker* w) { w->load(path); });
+void EngineThread::load(const QString& path, const QString& calibration) {
+  post([path, calibration](EngineWorker* w) { w->load(path, calibration); });
 }
 
 CancelToken EngineThread::quantize(const QuantizationRequest& request, const QString& calibration,
@@ -254,6 +289,15 @@ CancelToken EngineThread::quantize(const QuantizationRequest& request, const QSt
 CancelToken EngineThread::importance(const ImportanceRequest& request, const QString& calibration) {
   current_ = CancelToken();
   post([request, calibration, c = current_](EngineWorker* w) { w->importance(request, calibration, c); });
+  return current_;
+}
+
+CancelToken EngineThread::experiment(const ExperimentSetup& setup, const QString& calibration,
+                                     const QString& validation) {
+  current_ = CancelToken();
+  post([setup, calibration, validation, c = current_](EngineWorker* w) {
+    w->experiment(setup, calibration, validation, c);
+  });
   return current_;
 }
 

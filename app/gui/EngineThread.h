@@ -17,6 +17,8 @@
 
 namespace roundlab::app {
 
+struct ExperimentSetup;
+using ExperimentList = std::vector<ExperimentPtr>;
 using RoundingTracePtr = std::shared_ptr<const RoundingTrace>;
 
 // The workspace's runs after a change to the history: every run, the one the model holds now
@@ -35,10 +37,15 @@ class EngineWorker : public QObject {
   ~EngineWorker() override;
 
   // Run on the engine thread (posted by EngineThread); each one checks that it is.
-  void load(const QString& path);
+  // With the calibration set (may be empty) that the snapshot's tensor shapes come from.
+  void load(const QString& path, const QString& calibration = {});
   void quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
                 const CancelToken& cancel);
   void importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel);
+  // A design-space experiment: experimentsChanged and historyChanged after every cell, then
+  // experimentFinished (or jobFailed; the finished cells stay).
+  void experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation,
+                  const CancelToken& cancel);
   // The current run (or opened session) as a session file; the calibration set it used is hashed.
   void saveSession(const QString& path);
   // The same for crash recovery, reported by autosaved (never jobFailed).
@@ -68,6 +75,11 @@ class EngineWorker : public QObject {
   void layerTraced(const QString& layer, roundlab::app::RoundingTracePtr trace);
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::ImportancePtr report);
+  // Every experiment of the workspace (after each cell, an opened session, a new model).
+  void experimentsChanged(roundlab::app::ExperimentList experiments);
+  // A cell of the running experiment is done: the experiments and the run history (its run added).
+  void experimentCellDone(roundlab::app::ExperimentList experiments, roundlab::app::RunHistory history);
+  void experimentFinished(roundlab::ExperimentPtr experiment);
   void sessionSaved(const QString& path);
   void autosaved(const QString& path, const QString& error);
   void sessionOpened(const QString& path, const QString& modelPath, const QString& calibrationPath);
@@ -107,10 +119,12 @@ class EngineThread : public QObject {
   ~EngineThread() override;  // cancels the running job and joins the thread
 
   EngineWorker* worker() const { return worker_; }
-  void load(const QString& path);
+  // With the calibration set (may be empty) that the snapshot's tensor shapes come from.
+  void load(const QString& path, const QString& calibration = {});
   // Starts a quantization of the loaded model (from its FP weights); returns the job's cancel token.
   CancelToken quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation);
   CancelToken importance(const ImportanceRequest& request, const QString& calibration);
+  CancelToken experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation);
   void saveSession(const QString& path);
   void autosave(const QString& path);
   void openSession(const QString& path);
@@ -137,4 +151,6 @@ Q_DECLARE_METATYPE(roundlab::SnapshotPtr)
 Q_DECLARE_METATYPE(roundlab::RunPtr)
 Q_DECLARE_METATYPE(roundlab::ImportancePtr)
 Q_DECLARE_METATYPE(roundlab::app::RunHistory)
+Q_DECLARE_METATYPE(roundlab::ExperimentPtr)
+Q_DECLARE_METATYPE(roundlab::app::ExperimentList)
 Q_DECLARE_METATYPE(roundlab::app::RoundingTracePtr)

@@ -32,6 +32,7 @@
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/ExperimentPanel.h"
 #include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
 #include "app/gui/LessonsPanel.h"
@@ -41,6 +42,7 @@
 #include "engine/core/Error.h"
 #include "engine/core/Runtime.h"
 #include "widgets/DataFileBar.h"
+#include "widgets/ExperimentView.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
@@ -108,8 +110,9 @@ MainWindow::MainWindow(QWidget* parent)
   shadeBy_->setObjectName("shadeBy");
   shadeBy_->setToolTip("Colour the layer rows by the rank of a metric (strongest: largest)");
   shadeBy_->addItem("No colouring", -1);
-  for (int c : {widgets::LayerTableModel::Params, widgets::LayerTableModel::Bits, widgets::LayerTableModel::FlipRate,
-                widgets::LayerTableModel::Sqnr, widgets::LayerTableModel::Importance})
+  for (int c :
+       {widgets::LayerTableModel::Params, widgets::LayerTableModel::Macs, widgets::LayerTableModel::Bits,
+        widgets::LayerTableModel::FlipRate, widgets::LayerTableModel::Sqnr, widgets::LayerTableModel::Importance})
     shadeBy_->addItem("Colour by " + layerModel_->headerData(c, Qt::Horizontal).toString().toLower(), c);
   for (int i = 0; i < shadeBy_->count(); ++i) graph_->colorBox()->addItem(shadeBy_->itemText(i), shadeBy_->itemData(i));
   auto* shadeLegend = new widgets::ShadeLegend;
@@ -177,6 +180,9 @@ MainWindow::MainWindow(QWidget* parent)
   tabs_->addTab(scrolled(run_), "Run");
   tabs_->addTab(scrolled(allocationPanel_), "Mixed precision");
   tabs_->addTab(scrolled(compare_), "Evaluate");
+  experiments_ = new ExperimentPanel;
+  tabs_->addTab(scrolled(experiments_), "Experiments");
+  tabs_->setTabToolTip(tabs_->count() - 1, "Vary settings, or run the founding paper's study, and compare the runs");
   // The model's structure: the blocks block reconstruction uses, and what stays in floating point.
   auto* structure = new QSplitter(Qt::Vertical);
   auto titled = [](const QString& title, QWidget* view) {
@@ -248,6 +254,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(worker, &EngineWorker::jobFailed, this, &MainWindow::onJobFailed);
   connect(worker, &EngineWorker::normalizationAsked, this, &MainWindow::onNormalizationAsked);
   connect(worker, &EngineWorker::historyChanged, this, &MainWindow::onHistoryChanged);
+  buildExperiments();
   connect(worker, &EngineWorker::runWeightsKept, this, [this](const QList<int>& numbers) {
     runsWithWeights_ = numbers;
     refreshRunHistory();
@@ -467,6 +474,7 @@ void MainWindow::changeEvent(QEvent* event) {
     importance_->refreshPalette();
     compare_->refreshPalette();
     allocationPanel_->refreshPalette();
+    experiments_->view()->refreshPalette();
     widgets::applyPalette(run_->lossPlot());
     run_->lossPlot()->replot();
   }
@@ -516,7 +524,7 @@ void MainWindow::openModel(const QString& path) {
   loading_ = true;
   pendingPath_ = path;
   status_->setText("Loading " + path + " …");
-  engine_.load(path);  // jobs run one after another on the engine thread
+  engine_.load(path, calibration_);  // jobs run one after another on the engine thread
 }
 
 void MainWindow::onLoadFailed(const QString& message) {
@@ -547,6 +555,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   lessons_->modelChanged();
   central_->setCurrentWidget(tabs_);  // from the welcome page to the views
   run_->setModelLoaded(true);
+  experiments_->setModelLoaded(true);
   flips_->clear();
   trace_->clear({});  // also for a model without layers, where no layer gets selected
   sessionPath_.clear();

@@ -53,6 +53,7 @@ class WeightHistogramView;
 namespace roundlab::app {
 
 class RunPanel;
+class ExperimentPanel;
 class GridPlayground;
 class PresentationMode;
 class WelcomePage;
@@ -99,6 +100,8 @@ class MainWindow : public QMainWindow {
   RunPanel* runPanel() const { return run_; }
   AllocationDocument* allocation() const { return allocation_; }
   AllocationPanel* allocationPanel() const { return allocationPanel_; }
+  ExperimentPanel* experimentPanel() const { return experiments_; }
+  const ExperimentList& experimentList() const { return experimentList_; }
   QString calibrationPath() const { return calibration_; }
   // The data runs use, shown (and changeable) in the Run and Evaluate views.
   void setCalibrationPath(const QString& path);
@@ -165,6 +168,9 @@ class MainWindow : public QMainWindow {
   // File ▸ Export handout: the PDF at `pdfPath` and the HTML beside it; false with `error`.
   bool exportHandout(const QString& pdfPath, QString* error);
   QString proposedHandoutPath() const;
+  // Export ▸ Report (MainWindowReport.cpp): the shown run with the run history, experiments,
+  // importance and allocation, as `path` (.html or .pdf) and the other format beside it.
+  bool exportReport(const QString& path, QString* error);
 
  Q_SIGNALS:
   void modelLoaded(const QString& path);
@@ -179,6 +185,7 @@ class MainWindow : public QMainWindow {
   void sessionOpened(const QString& path);
   void exported(const QString& path, const QString& validation);
   void runHistoryChanged();
+  void experimentFinished();
 
  private Q_SLOTS:
   void onLoaded(roundlab::SnapshotPtr snapshot);
@@ -216,6 +223,7 @@ class MainWindow : public QMainWindow {
   void buildPresentationMenu(QMenu* menu);
   void buildLessons();       // the dock, Help ▸ Lessons, File ▸ Export handout
   void chooseHandoutFile();  // File ▸ Export handout
+  void chooseReportFile();   // Export ▸ Report
   // Window size and place fitted to the screen, docks as last left (MainWindowView.cpp).
   void restoreWindowLayout();
   void saveWindowLayout();
@@ -240,6 +248,14 @@ class MainWindow : public QMainWindow {
   bool beginJob(const QString& what);
   // The views that show the job (Run, Mixed precision) end it; the others stop waiting.
   void endViewJobs(const QString& message, bool completed);
+  // The run history from the engine (the views follow when the current run changed).
+  void applyHistory(const RunHistory& history);
+  // The Experiments view: building it, starting an experiment, what a finished cell changes.
+  void buildExperiments();
+  void startExperiment(const ExperimentSetup& setup, bool atAllocation = false);
+  void measureParetoFront();  // Mixed precision ▸ Measure the front: an experiment of its points
+  void experimentsArrived(const ExperimentList& experiments);
+  void onExperimentFinished(const roundlab::ExperimentPtr& experiment);
   void showSummary();
   // Result views (MainWindowResults.cpp).
   void showImportance(const ImportanceReport& report);
@@ -296,6 +312,9 @@ class MainWindow : public QMainWindow {
   QByteArray defaultDockState_;                          // the docks as built
   bool dockSizesPending_ = false;                        // no saved dock layout: default sizes once shown
   bool runViewJob_ = false, allocationViewJob_ = false;  // which views show the running job
+  bool experimentViewJob_ = false;
+  ExperimentPanel* experiments_ = nullptr;
+  ExperimentList experimentList_;  // the workspace's experiments, as the engine last sent them
   RunPanel* run_;
   AllocationDocument* allocation_;
   AllocationPanel* allocationPanel_;

@@ -178,6 +178,10 @@ void MainWindow::buildExportMenu(QMenu* menu) {
       if (!path.isEmpty()) exportTo(i.kind, path);
     });
   }
+  menu->addAction("&Report (HTML and PDF)…", this, &MainWindow::chooseReportFile)
+      ->setToolTip(
+          "The run with its settings, input hashes, results, runs, experiments and importance, and the "
+          "commands that reproduce it");
   menu->addSeparator();
   // The table of the view in front (the layer table when it has none), as CSV; every table also
   // has this in its context menu.

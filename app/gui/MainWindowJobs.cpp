@@ -6,11 +6,13 @@
 #include <QStatusBar>
 
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/ExperimentPanel.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/LogConsole.h"
+#include "widgets/ModelGraphView.h"
 #include "widgets/RoundingFlipsView.h"
 
 namespace roundlab::app {
@@ -33,7 +35,11 @@ void MainWindow::endViewJobs(const QString& message, bool completed) {
     allocationPanel_->jobEnded(message, completed);
   else
     allocationPanel_->setBusy(false);
-  runViewJob_ = allocationViewJob_ = false;
+  if (experimentViewJob_)
+    experiments_->jobEnded(message, completed);
+  else
+    experiments_->setBusy(false);
+  runViewJob_ = allocationViewJob_ = experimentViewJob_ = false;
 }
 
 void MainWindow::startQuantization(const QuantizationRequest& request, bool atAllocation) {
@@ -49,6 +55,7 @@ void MainWindow::startQuantization(const QuantizationRequest& request, bool atAl
     allocationPanel_->jobStarted(QString("Quantizing at this allocation with %1").arg(quantMethodName(request.method)));
   else
     allocationPanel_->setBusy(true);
+  experiments_->setBusy(true);
   layerModel_->setMetrics({});  // the table fills as layers finish
   engine_.quantize(request, calibration_, validation_);
 }
@@ -62,6 +69,7 @@ void MainWindow::estimateImportance() {
   allocationViewJob_ = true;
   allocationPanel_->jobStarted(QString("Estimating importance (%1)").arg(importanceEstimatorTitle(r.estimator)));
   run_->setBusy(true);
+  experiments_->setBusy(true);
   engine_.importance(r, calibration_);
 }
 
@@ -76,6 +84,10 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   liveTraces_.clear();
   report_ = std::move(run);
   snapshot_ = std::move(snapshot);
+  if (snapshot_->summary.hasShapes()) {  // of a calibration set chosen after the model was opened
+    graph_->setShapes(snapshot_->summary);
+    layerModel_->setShapes(snapshot_->summary);
+  }
   history_.push_back(report_);
   runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
   showRunResults();
@@ -107,7 +119,9 @@ void MainWindow::onJobFailed(const QString& message, bool cancelled) {
   }
   showRunMetrics();     // a cancelled run's finished layers are not results
   refreshRunHistory();  // a refused rename shows the name the run has
-  endViewJobs(cancelled ? "Cancelled; the model is as it was before the job." : "Failed: " + message, false);
+  const QString stopped = experimentViewJob_ ? "Cancelled; the cells finished so far are kept (Experiments, Evaluate)."
+                                             : "Cancelled; the model is as it was before the job.";
+  endViewJobs(cancelled ? stopped : "Failed: " + message, false);
   jobs_->finish(cancelled ? QString("Cancelled") : "Failed: " + message,
                 cancelled ? widgets::LogConsole::Warning : widgets::LogConsole::Error);
   Q_EMIT jobFailed(message, cancelled);

@@ -259,14 +259,20 @@ void MainWindow::renameRun(int number, const QString& name) {
     refreshRunHistory();  // the table shows the run's name as it is
 }
 
-void MainWindow::onHistoryChanged(const RunHistory& history) {
+void MainWindow::applyHistory(const RunHistory& history) {
   const RunPtr before = report_;
   history_ = history.runs;
   runsWithWeights_ = history.runsWithWeights;
   report_ = history.current;
   snapshot_ = history.snapshot;
-  showRunResults();
+  if (report_ != before) showRunResults();
   refreshRunHistory();
+}
+
+void MainWindow::onHistoryChanged(const RunHistory& history) {
+  const RunPtr before = report_;
+  applyHistory(history);
+  if (report_ == before) showRunResults();  // the views as they were: redrawn anyway
   // What a session would hold (the current run, its name) changed: unsaved, and autosaved anew.
   const bool changed = report_ != before;  // a rename hands out a new record too
   if (changed) {

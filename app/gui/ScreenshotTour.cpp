@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSlider>
 #include <QTabWidget>
@@ -12,6 +13,7 @@
 #include <QTimer>
 
 #include "app/gui/AllocationPanel.h"
+#include "app/gui/ExperimentPanel.h"
 #include "app/gui/LessonsPanel.h"
 #include "app/gui/MainWindow.h"
 #include "app/gui/RunPanel.h"
@@ -35,13 +37,23 @@ void ScreenshotTour::start() {
     window_->startQuantization(r);
   });
   // First run: AdaRound at 3 bits; then importance by two estimators; then a second run at a
-  // 3-bit mixed-precision allocation, so the Evaluate view compares two runs.
+  // 3-bit mixed-precision allocation, so the Evaluate view compares two runs; then an experiment
+  // crossing widths and methods, for the Experiments view's heat map.
   connect(window_, &MainWindow::quantized, this, [this] {
-    if (++runs_ == 1)
+    if (++runs_ == 1) {
       window_->estimateImportance();
-    else
-      QTimer::singleShot(300, this, [this] { saveViews(); });
+      return;
+    }
+    ExperimentPanel* experiments = window_->experimentPanel();
+    experiments->kindBox()->setCurrentIndex(experiments->kindBox()->findData(static_cast<int>(ExperimentKind::Grid)));
+    experiments->axisBox(0)->setCurrentText("wbits");
+    experiments->valuesEdit(0)->setText("4,3,2");
+    experiments->axisBox(1)->setCurrentText("method");
+    experiments->valuesEdit(1)->setText("rtn,adaround,brecq");
+    experiments->runButton()->click();
   });
+  connect(window_, &MainWindow::experimentFinished, this,
+          [this] { QTimer::singleShot(300, this, [this] { saveViews(); }); });
   connect(window_, &MainWindow::importanceReady, this, [this] {
     if (++estimates_ == 1) {
       auto* estimator = window_->allocationPanel()->findChild<QComboBox*>("estimator");

@@ -7,6 +7,8 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include "engine/core/Error.h"
+#include "engine/data/DataBatch.h"
+#include "engine/data/Dataset.h"
 #include "engine/model/ActivationFakeQuant.h"
 #include "engine/model/GraphPaths.h"
 #include "engine/model/PartialInline.h"
@@ -184,6 +186,49 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
   for (auto& [key, calls] : blockCalls)
     for (auto& c : calls) r.blocks[key.first].push_back(std::move(c));
   return r;
+}
+
+void recordShapes(const Model& model, const at::Tensor& sample, ModelSummary& summary) {
+  const at::Tensor one = sample.dim() > 0 && sample.size(0) > 1 ? sample.narrow(0, 0, 1) : sample;
+  CaptureOptions options;
+  options.blocks = false;
+  ActivationCapture capture(model, options);
+  const CaptureResult r = capture.run(one);
+  std::vector<int64_t> outputShape;
+  if (r.modelOutput.defined()) {
+    outputShape = r.modelOutput.sizes().vec();
+  } else {
+    try {  // a model returning a tuple: its logits, as forward gives them
+      outputShape = model.forward(one).sizes().vec();
+    } catch (const Error&) {  // no tensor (a dict): the output's shape stays unknown
+    }
+  }
+  std::vector<LayerInfo> layers = summary.layers;
+  for (LayerInfo& l : layers) {
+    l.inputShape.clear();
+    l.outputShape.clear();
+    l.macs = -1;
+    const auto calls = r.layers.find(l.name);
+    if (calls == r.layers.end() || calls->second.empty()) continue;
+    const CapturedCall& first = calls->second.front();
+    if (!first.args.empty() && first.args[0].isTensor()) l.inputShape = first.args[0].toTensor().sizes().vec();
+    l.outputShape = first.output.sizes().vec();
+    l.macs = 0;
+    for (const CapturedCall& c : calls->second) l.macs += layerMacs(l, c.output.sizes().vec());
+  }
+  summary.layers = std::move(layers);
+  summary.inputShape = one.sizes().vec();
+  summary.outputShape = std::move(outputShape);
+}
+
+bool recordShapes(const Model& model, const Dataset& data, ModelSummary& summary) {
+  if (data.info().samples < 1) return false;
+  try {
+    recordShapes(model, data.read(0, 1).inputs, summary);
+    return true;
+  } catch (const std::exception&) {  // unreadable, or not the model's input: no shapes
+    return false;
+  }
 }
 
 at::Tensor applyLayer(const LayerInfo& layer, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {

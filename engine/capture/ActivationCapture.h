@@ -25,6 +25,8 @@
 
 namespace roundlab {
 
+class Dataset;
+
 struct CapturedCall {
   int site = 0;                   // static call site in the forward graph
   std::vector<c10::IValue> args;  // layer: {input}; block: forward arguments without self
@@ -65,6 +67,17 @@ class ActivationCapture {
   struct Impl;
   std::unique_ptr<Impl> d;
 };
+
+// Records in `summary` (the model's own, or a copy) the shapes of the tensors one sample makes
+// flow: the model's input and output, each layer's input and output (of its first call), and each
+// layer's multiply-accumulates (every call); a layer no call of which ran keeps none (macs -1).
+// `sample` is one sample with its batch dimension (a larger batch is cut to its first sample);
+// shapes are recorded with batch dimension 1. Throws InputShapeMismatch when the sample does not
+// fit the model, leaving `summary` as it was.
+void recordShapes(const Model& model, const at::Tensor& sample, ModelSummary& summary);
+// The same with the first sample of `data`; false (and `summary` as it was) when the data is
+// empty, cannot be read or does not fit the model.
+bool recordShapes(const Model& model, const Dataset& data, ModelSummary& summary);
 
 // Applies a quantizable layer's op (conv1d/conv2d/linear with its recorded attributes) to x.
 at::Tensor applyLayer(const LayerInfo& layer, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);

@@ -103,4 +103,13 @@ std::string sha256File(const std::string& path) {
   return s.hex();
 }
 
+void checkRecordedHash(const std::string& path, const std::string& recordedSha256, const std::string& what,
+                       const std::string& when) {
+  const std::string actual = sha256File(path);
+  if (actual != recordedSha256)
+    throw Error(ErrorCode::BadDataFile, "the " + what + " " + path + " has changed since " + when + " (SHA-256 " +
+                                            actual.substr(0, 12) + "…, recorded " + recordedSha256.substr(0, 12) +
+                                            "…)");
+}
+
 }  // namespace roundlab

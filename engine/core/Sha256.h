@@ -8,5 +8,9 @@ namespace roundlab {
 std::string sha256File(const std::string& path);
 // Of a byte string (tests check it against the standard's examples).
 std::string sha256Hex(const std::string& bytes);
+// Refuses (BadDataFile) a file whose bytes changed since `when`, e.g. "the session was saved",
+// naming the file and both digests' starts; FileNotFound when it is gone.
+void checkRecordedHash(const std::string& path, const std::string& recordedSha256, const std::string& what,
+                       const std::string& when = "the session was saved");
 
 }  // namespace roundlab

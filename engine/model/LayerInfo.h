@@ -36,7 +36,16 @@ struct LayerInfo {
   std::optional<ConvAttributes> conv;
   std::string block;  // enclosing block for block reconstruction, empty if none
   int callSites = 1;  // graph call sites that use the whole weight
+  // The tensors one sample (batch dimension 1) makes the layer read and write, and its
+  // multiply-accumulates for that sample (every call counted): recorded by running the model
+  // (recordShapes, engine/capture/ActivationCapture.h); empty and -1 until then.
+  std::vector<int64_t> inputShape, outputShape;
+  int64_t macs = -1;
 };
+
+// Multiply-accumulates of one call of `layer` that writes a tensor of shape `output` for one
+// sample: each output element sums weight-in-features products (conv: in/groups × kernel).
+int64_t layerMacs(const LayerInfo& layer, const std::vector<int64_t>& output);
 
 struct BlockInfo {
   std::string name;        // module path, e.g. "layer1.0"
@@ -70,8 +79,14 @@ struct ModelSummary {
   std::vector<DataflowEdge> dataflow;  // sorted, each edge once
   int64_t totalParams = 0;             // every parameter
   int64_t quantizableParams = 0;
+  // The model's input (one sample of the data the shapes were recorded with, batch dimension 1)
+  // and output; empty until recordShapes, as are the layers' shapes.
+  std::vector<int64_t> inputShape, outputShape;
 
   const LayerInfo* findLayer(const std::string& name) const;
+  bool hasShapes() const { return !inputShape.empty(); }
+  // Takes the recorded shapes and multiply-accumulates of `shaped` (the same model), layer by name.
+  void copyShapes(const ModelSummary& shaped);
 };
 
 }  // namespace roundlab

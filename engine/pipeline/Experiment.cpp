@@ -1,13 +1,14 @@
 #include "engine/pipeline/Experiment.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 
 #include "engine/core/EnumTable.h"
 #include "engine/core/Error.h"
-#include "engine/data/Dataset.h"
-#include "engine/eval/Evaluation.h"
-#include "engine/model/Model.h"
-#include "engine/pipeline/ModelQuantizer.h"
+#include "engine/pipeline/RequestFields.h"
 
 namespace roundlab {
 
@@ -93,57 +94,169 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.adaround.selectFraction = toDouble(axis, v);
   else if (axis == "input")
     r.input = parseReconInput(v);
-  else {
+  else if (axis == "bits") {
+    if (v.find_first_of("\t\n\r\v\f") != std::string::npos)
+      throw Error(ErrorCode::InvalidArgument, "axis bits expects LAYER=BITS pairs separated by spaces");
+    std::istringstream in(v);
+    std::map<std::string, int> bits;
+    for (std::string pair; in >> pair;) {
+      const size_t eq = pair.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        throw Error(ErrorCode::InvalidArgument, "axis bits expects LAYER=BITS pairs, got '" + pair + "'");
+      bits[pair.substr(0, eq)] = static_cast<int>(toInt(axis, pair.substr(eq + 1)));
+    }
+    r.bits = bits;
+  } else {
     std::string names;
     for (const auto& a : experimentAxes()) names += (names.empty() ? "" : ", ") + a;
     throw Error(ErrorCode::InvalidArgument, "unknown experiment axis '" + axis + "' (axes: " + names + ")");
   }
 }
 
-std::vector<ExperimentRow> runExperiment(const Model& model, const Dataset& calibration, const Dataset* evaluation,
-                                         const QuantizationRequest& base, const std::string& axis,
-                                         const std::vector<std::string>& values, const ProgressFn& progress,
-                                         const CancelToken& cancel) {
-  // Validate every value before the first (long) run.
-  std::vector<QuantizationRequest> requests;
-  for (const std::string& v : values) {
-    QuantizationRequest r = base;
-    setAxis(r, axis, v);
-    validate(r);
-    requests.push_back(r);
+std::string layerBitsText(const std::map<std::string, int>& bits) {
+  std::string text;
+  for (const auto& [layer, b] : bits) text += (text.empty() ? "" : " ") + layer + "=" + std::to_string(b);
+  return text;
+}
+
+std::string ExperimentCell::label() const {
+  if (!title.empty()) return title;
+  if (settings.empty()) return "base";
+  std::string text;
+  for (const auto& [axis, value] : settings) text += (text.empty() ? "" : " ") + axis + "=" + value;
+  return text;
+}
+
+namespace {
+const EnumTable<ExperimentKind> kinds{"experiment kind",
+                                      {{ExperimentKind::Sweep, "sweep", "one axis"},
+                                       {ExperimentKind::Grid, "grid", "two axes crossed"},
+                                       {ExperimentKind::Study, "study", "the founding paper's study"},
+                                       {ExperimentKind::Pareto, "pareto", "measured Pareto points"}}};
+}  // namespace
+
+const char* experimentKindName(ExperimentKind kind) { return kinds.name(kind); }
+ExperimentKind parseExperimentKind(const std::string& name) { return kinds.parse(name); }
+
+QuantizationRequest ExperimentPlan::request(size_t cell) const {
+  QuantizationRequest r = base;
+  const ExperimentCell& c = cells.at(cell);
+  try {
+    for (const auto& [axis, value] : c.settings) setAxis(r, axis, value);
+    roundlab::validate(r);
+  } catch (const Error& e) {
+    throw Error(e.code(), "experiment cell " + c.label() + ": " + e.what());
   }
-  std::vector<ExperimentRow> rows;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    Model copy = model.clone();
-    const double done = static_cast<double>(i) / static_cast<double>(requests.size());
-    const QuantizationResult q = quantizeModel(
-        copy, calibration, requests[i], nullptr,
-        [&](const Progress& p) {
-          if (progress)
-            progress({"experiment", done + p.fraction / requests.size(), axis + "=" + values[i] + " " + p.message,
-                      p.metric, p.hasMetric});
-        },
-        cancel);
-    ExperimentRow row;
-    row.value = values[i];
-    row.seconds = q.wallSeconds;
-    for (const LayerOutcome& l : q.layers) {
-      row.meanLossBefore += l.lossBefore / static_cast<double>(q.layers.size());
-      row.meanLossAfter += l.lossAfter / static_cast<double>(q.layers.size());
-    }
-    if (evaluation) {
-      EvalOptions eo;
-      eo.reference = &model;
-      eo.cancel = cancel;
-      const EvalReport e = evaluate(copy, *evaluation, eo);
-      row.evaluated = e.hasLabels;
-      row.top1 = e.top1;
-      row.kl = e.kl;
-      row.agreement = e.agreement;
-    }
-    rows.push_back(row);
+  return r;
+}
+
+std::vector<size_t> ExperimentPlan::firstEqualCell() const {
+  std::vector<std::map<std::string, std::string>> texts;
+  std::vector<size_t> first;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const QuantizationRequest r = request(i);
+    std::map<std::string, std::string> text = requestToText(r);
+    for (const auto& [layer, bits] : r.bits) text["bits:" + layer] = std::to_string(bits);
+    const auto same = std::find(texts.begin(), texts.end(), text);
+    first.push_back(same == texts.end() ? i : static_cast<size_t>(same - texts.begin()));
+    texts.push_back(std::move(text));
   }
-  return rows;
+  return first;
+}
+
+void validate(const ExperimentPlan& plan) {
+  if (plan.cells.empty()) throw Error(ErrorCode::InvalidArgument, "the experiment has no cell to run");
+  for (size_t i = 0; i < plan.cells.size(); ++i) plan.request(i);
+}
+
+ExperimentPlan sweepPlan(const QuantizationRequest& base, const std::string& axis,
+                         const std::vector<std::string>& values) {
+  ExperimentPlan plan;
+  plan.kind = ExperimentKind::Sweep;
+  plan.title = axis;
+  plan.base = base;
+  plan.axes = {axis};
+  for (const std::string& v : values) plan.cells.push_back({"", {{axis, v}}, ""});
+  validate(plan);
+  return plan;
+}
+
+ExperimentPlan gridPlan(const QuantizationRequest& base, const std::string& rowAxis,
+                        const std::vector<std::string>& rowValues, const std::string& columnAxis,
+                        const std::vector<std::string>& columnValues) {
+  if (rowAxis == columnAxis) throw Error(ErrorCode::InvalidArgument, "the two axes must differ (both " + rowAxis + ")");
+  ExperimentPlan plan;
+  plan.kind = ExperimentKind::Grid;
+  plan.title = rowAxis + " x " + columnAxis;
+  plan.base = base;
+  plan.axes = {rowAxis, columnAxis};
+  for (const std::string& r : rowValues)
+    for (const std::string& c : columnValues) plan.cells.push_back({"", {{rowAxis, r}, {columnAxis, c}}, ""});
+  validate(plan);
+  return plan;
+}
+
+ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t calibrationSamples) {
+  if (iterations < 1) throw Error(ErrorCode::InvalidArgument, "the study needs at least one iteration per unit");
+  // Every axis below acts on learned rounding; a study around RTN or GPTQ would measure nothing.
+  if (base.method == QuantMethod::Rtn || base.method == QuantMethod::Gptq) base.method = QuantMethod::Brecq;
+  base.adaround.iterations = iterations;
+  ExperimentPlan plan;
+  plan.kind = ExperimentKind::Study;
+  plan.title = "the founding paper's study";
+  plan.base = base;
+  const std::string block = base.method == QuantMethod::Qdrop ? "qdrop" : "brecq";
+  auto add = [&plan](const std::string& group, std::vector<AxisSetting> settings) {
+    if (plan.axes.empty() || plan.axes.back() != group) plan.axes.push_back(group);
+    plan.cells.push_back({group, std::move(settings), ""});
+  };
+  // algorithms.md §3, in its order.
+  add("loss", {{"method", "adaround"}});
+  add("loss", {{"method", block}});
+  add("loss", {{"method", block}, {"output-kl", "0.1"}});
+  add("loss weighting", {{"method", block}, {"block-loss", "mse"}});
+  add("loss weighting", {{"method", block}, {"block-loss", "fisher"}});
+  for (const char* f : {"rounding", "step", "bias"}) add("degrees of freedom", {{"freedom", f}});
+  add("degrees of freedom", {{"freedom", "free"}, {"variable", "offset"}});
+  for (const char* g : {"uniform", "power", "power-learned"}) add("grid", {{"grid", g}});
+  if (base.adaround.freedom != DegreesOfFreedom::FreeIntegers) add("variable", {{"variable", "sigmoid"}});
+  add("variable", {{"variable", "offset"}});
+  for (const char* o : {"adam", "sgd"}) add("optimizer", {{"optimizer", o}});
+  add("weight selection", {{"select", "all"}, {"select-fraction", "1"}});
+  add("weight selection", {{"select", "boundary"}, {"select-fraction", "0.5"}});
+  add("weight selection", {{"select", "magnitude"}, {"select-fraction", "0.5"}});
+  add("augmentation", {{"augment", "none"}});
+  add("augmentation", {{"augment", "flip+crop"}});
+  add("augmentation", {{"augment", "noise"}});
+  for (const int64_t n : {128, 256, 512, 1024, 2048, 4096})
+    if (n <= calibrationSamples) add("calibration size", {{"calib-count", std::to_string(n)}});
+  validate(plan);
+  return plan;
+}
+
+ExperimentPlan paretoPlan(const QuantizationRequest& base, const std::vector<std::map<std::string, int>>& allocations,
+                          const std::vector<double>& averageBits) {
+  if (allocations.size() != averageBits.size())
+    throw Error(ErrorCode::InvalidArgument, "each Pareto point needs its average bits");
+  ExperimentPlan plan;
+  plan.kind = ExperimentKind::Pareto;
+  plan.title = "Pareto front, measured";
+  plan.base = base;
+  plan.base.firstLastEightBit = false;  // the allocation decides every layer
+  plan.axes = {"average bits"};
+  for (size_t i = 0; i < allocations.size(); ++i) {
+    char title[32];
+    std::snprintf(title, sizeof title, "%.3f bits", averageBits[i]);
+    plan.cells.push_back({"", {{"bits", layerBitsText(allocations[i])}}, title});
+  }
+  validate(plan);
+  return plan;
+}
+
+const ExperimentRow* ExperimentRecord::row(size_t cell) const {
+  for (const ExperimentRow& r : rows)
+    if (r.cell == cell) return &r;
+  return nullptr;
 }
 
 }  // namespace roundlab

@@ -31,12 +31,4 @@ Session makeSession(const std::string& modelPath, const std::string& calibration
   return s;
 }
 
-void checkRecordedHash(const std::string& path, const std::string& recordedSha256, const std::string& what) {
-  const std::string actual = sha256File(path);
-  if (actual != recordedSha256)
-    throw Error(ErrorCode::BadDataFile,
-                "the " + what + " " + path + " has changed since the session was saved (SHA-256 " +
-                    actual.substr(0, 12) + "…, recorded " + recordedSha256.substr(0, 12) + "…)");
-}
-
 }  // namespace roundlab

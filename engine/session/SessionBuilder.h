@@ -11,8 +11,4 @@ Session makeSession(const std::string& modelPath, const std::string& calibration
                     const DataOptions& calibrationOptions, const QuantizationResult& result,
                     const QuantizedWeights& weights);
 
-// Throws BadDataFile when the file at `path` no longer hashes to `recordedSha256` (a session's
-// input changed since it was saved); `what` names it ("model", "calibration set").
-void checkRecordedHash(const std::string& path, const std::string& recordedSha256, const std::string& what);
-
 }  // namespace roundlab

@@ -18,51 +18,16 @@
 #include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
-#include "engine/pipeline/RequestFields.h"
 #include "engine/quant/WeightGridHdf5.h"
+#include "engine/session/ExperimentIo.h"
 #include "engine/session/ImportanceIo.h"
+#include "engine/session/RequestIo.h"
 
 namespace roundlab {
 
 namespace {
 
 constexpr const char* kFormat = "roundlab-session-1";
-
-void writeRequest(H5::Group& g, const QuantizationRequest& r) {
-  using namespace hdf5;
-  for (const RequestField& f : requestFields()) {  // each setting a typed attribute
-    const FieldValue v = f.get(r);
-    if (const auto* i = std::get_if<int64_t>(&v))
-      writeInt(g, f.key, *i);
-    else if (const auto* d = std::get_if<double>(&v))
-      writeDouble(g, f.key, *d);
-    else
-      writeString(g, f.key, std::get<std::string>(v));
-  }
-  H5::Group overrides = g.createGroup("bit_overrides");
-  for (const auto& [layer, bits] : r.bits) writeInt(overrides, layer.c_str(), bits);
-}
-
-QuantizationRequest readRequest(const H5::Group& g) {
-  using namespace hdf5;
-  QuantizationRequest r;
-  for (const RequestField& f : requestFields()) {
-    if (f.optional && !g.attrExists(f.key)) continue;  // older sessions: the default
-    const FieldValue kind = f.get(r);                  // the field's type
-    if (std::holds_alternative<int64_t>(kind))
-      f.set(r, readInt(g, f.key));
-    else if (std::holds_alternative<double>(kind))
-      f.set(r, readDouble(g, f.key));
-    else
-      f.set(r, readString(g, f.key));
-  }
-  const H5::Group overrides = g.openGroup("bit_overrides");
-  for (int i = 0; i < overrides.getNumAttrs(); ++i) {
-    const H5::Attribute a = overrides.openAttribute(static_cast<unsigned>(i));
-    r.bits[a.getName()] = static_cast<int>(readInt(a));
-  }
-  return r;
-}
 
 // The rounding trace as a group of five small datasets (shapes say the snapshot count).
 void writeTrace(H5::Group& layer, const RoundingTrace& t) {
@@ -254,6 +219,10 @@ void writeSession(H5::H5File& f, const Session& s) {
       hdf5::writeInt(g, "order", static_cast<int64_t>(i));  // groups list by name; keep the caller's order
     }
   }
+  if (!s.experiments.empty()) {
+    H5::Group experiments = f.createGroup("/experiments");
+    for (const ExperimentRecord& e : s.experiments) writeExperiment(experiments, e);
+  }
 }
 
 }  // namespace
@@ -335,6 +304,8 @@ Session loadSession(const std::string& path) {
       std::stable_sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       for (auto& [order, t] : tables) s.importance.push_back(std::move(t));
     }
+    reading = "/experiments";
+    if (f.nameExists("experiments")) s.experiments = readExperiments(f.openGroup("/experiments"));
   } catch (const H5::Exception&) {
     throw Error(ErrorCode::BadDataFile, path + " is truncated or damaged: cannot read " + reading);
   } catch (const Error& e) {

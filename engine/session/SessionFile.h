@@ -11,6 +11,7 @@
 #include "engine/core/Runtime.h"
 #include "engine/data/Dataset.h"
 #include "engine/importance/Importance.h"
+#include "engine/pipeline/Experiment.h"
 #include "engine/pipeline/QuantizationRequest.h"
 #include "engine/quant/QuantizedWeights.h"
 
@@ -26,7 +27,8 @@ struct Session {
   std::string runName;        // the user's name for the run (may be empty)
   QuantizationResult result;  // request (settings, seed) and per-layer outcomes
   QuantizedWeights weights;
-  std::vector<ImportanceTable> importance;  // one per estimator (may be empty); loaded in estimator order
+  std::vector<ImportanceTable> importance;    // one per estimator (may be empty); loaded in estimator order
+  std::vector<ExperimentRecord> experiments;  // plans and rows (their runs are not in the file)
 };
 
 void saveSession(const std::string& path, const Session& session);

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/capture/ActivationCapture.h"
 #include "engine/core/Error.h"
 #include "engine/data/DataBatch.h"
 #include "engine/eval/Evaluation.h"
@@ -36,6 +37,9 @@ void Workspace::State::resetResults() {
   current.reset();
   importance.reset();
   allocation = {};
+  experiments.clear();
+  shapes.reset();
+  shapesTried = false;
   nextRun = 1;
 }
 
@@ -53,11 +57,11 @@ std::shared_ptr<RunRecord> Workspace::State::newRun(QuantizationResult result, c
   return run;
 }
 
-void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
+void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w, bool makeCurrent) {
   nextRun = run->number + 1;
   weights[run->number] = std::move(w);
   runs.push_back(run);
-  current = run;
+  if (makeCurrent) current = run;
   // Memory: a run's codes (and nearest codes) are twice the model's FP size; the oldest go first.
   auto bytes = [this] {
     int64_t total = 0;
@@ -66,8 +70,27 @@ void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w) {
         for (const auto& [layer, t] : *tensors) total += t.numel() * static_cast<int64_t>(t.element_size());
     return total;
   };
-  while (weights.size() > 1 && (weights.size() > kKeptRunWeights || bytes() > kKeptRunWeightBytes))
-    weights.erase(weights.begin());  // the lowest number: the oldest, never the current (newest)
+  while (weights.size() > 1 && (weights.size() > kKeptRunWeights || bytes() > kKeptRunWeightBytes)) {
+    auto oldest = weights.begin();  // the lowest number: the oldest, never the current one
+    if (current && oldest->first == current->number) ++oldest;
+    weights.erase(oldest);
+  }
+}
+
+std::shared_ptr<RunRecord> Workspace::State::quantizeCopy(const QuantizationRequest& request, const JobHooks& hooks,
+                                                          std::optional<Model>& work, QuantizedWeights& w) const {
+  work.emplace(fp->clone());  // every run starts from the FP weights
+  QuantizationResult result =
+      quantizeModel(*work, *calibration, request, &w, hooks.progress, hooks.cancel, hooks.layerDone);
+  std::shared_ptr<RunRecord> run = newRun(std::move(result), w, *fp);
+  if (evaluation) {
+    EvalOptions o;
+    if (options.evaluateAgainstFp) o.reference = fp.get();
+    o.cancel = hooks.cancel;
+    run->evaluation = roundlab::evaluate(*work, *evaluation, o);
+    run->evaluated = true;
+  }
+  return run;
 }
 
 std::vector<RunPtr>::iterator Workspace::State::findRun(int number) {
@@ -115,12 +138,20 @@ SnapshotPtr Workspace::snapshot() const {
   auto s = std::make_shared<ModelSnapshot>();
   s->path = d->modelPath;
   s->summary = d->model->summary();
+  if (d->calibration && !d->shapesTried) {
+    d->shapesTried = true;
+    auto shaped = std::make_shared<ModelSummary>(d->fp->summary());
+    if (recordShapes(*d->fp, *d->calibration, *shaped)) d->shapes = shaped;
+  }
+  if (d->shapes) s->summary.copyShapes(*d->shapes);
   for (const LayerInfo& l : s->summary.layers) s->weights[l.name] = d->model->weightValues(l.name);
   return s;
 }
 
 const DatasetInfo& Workspace::setCalibration(const DataSource& source) {
   d->calibration = openDataSource(source);
+  d->shapes.reset();  // recorded again on the new set's first sample
+  d->shapesTried = false;
   d->calibrationPath = source.path;
   d->calibrationOptions = source.options;
   return d->calibration->info();
@@ -171,19 +202,10 @@ const DatasetInfo& Workspace::evaluationInfo() const {
 RunPtr Workspace::quantize(const QuantizationRequest& request, const JobHooks& hooks) {
   d->requireModel();
   d->requireCalibration();
-  Model work = d->fp->clone();  // every run starts from the FP weights; the model changes only on success
+  std::optional<Model> work;  // the model changes only on success
   QuantizedWeights weights;
-  QuantizationResult result =
-      quantizeModel(work, *d->calibration, request, &weights, hooks.progress, hooks.cancel, hooks.layerDone);
-  std::shared_ptr<RunRecord> run = d->newRun(std::move(result), weights, *d->fp);
-  if (d->evaluation) {
-    EvalOptions o;
-    if (d->options.evaluateAgainstFp) o.reference = d->fp.get();
-    o.cancel = hooks.cancel;
-    run->evaluation = roundlab::evaluate(work, *d->evaluation, o);
-    run->evaluated = true;
-  }
-  *d->model = std::move(work);
+  const RunPtr run = d->quantizeCopy(request, hooks, work, weights);
+  *d->model = std::move(*work);
   d->addRun(run, std::move(weights));
   return run;
 }
@@ -283,14 +305,5 @@ Allocation Workspace::allocate(BudgetKind kind, double budget, const std::map<st
 }
 
 const Allocation& Workspace::allocation() const { return d->allocation; }
-
-std::vector<ExperimentRow> Workspace::runExperiment(const QuantizationRequest& base, const std::string& axis,
-                                                    const std::vector<std::string>& values,
-                                                    const JobHooks& hooks) const {
-  d->requireModel();
-  d->requireCalibration();
-  return roundlab::runExperiment(*d->fp, *d->calibration, d->evaluation.get(), base, axis, values, hooks.progress,
-                                 hooks.cancel);
-}
 
 }  // namespace roundlab

@@ -70,7 +70,11 @@ struct JobHooks {
   ProgressFn progress;
   CancelToken cancel;
   LayerDoneFn layerDone;  // quantize: each layer as soon as its unit is finished
+  // runExperiment: each cell as soon as it is finished, with the run it made (or reused).
+  std::function<void(const ExperimentRow&, const RunPtr&)> experimentRow;
 };
+
+using ExperimentPtr = std::shared_ptr<const ExperimentRecord>;
 
 struct EvaluationSettings {
   // What the model is compared with (KL, agreement, per-layer outputs).
@@ -98,9 +102,12 @@ struct ExportOutcome {
 struct SessionInfo {
   std::string path;
   std::string modelPath, modelSha256, calibrationPath, calibrationSha256;
+  DataOptions calibrationOptions;  // how the calibration set was read
+  std::string runName;             // the user's name for the run (may be empty)
   LibraryVersions versions;
   QuantizationResult result;
   std::vector<ImportanceTable> importance;
+  std::vector<ExperimentRecord> experiments;
 };
 
 struct OpenedSession {
@@ -186,18 +193,30 @@ class Workspace {
                       int activationBits = 8);
   const Allocation& allocation() const;  // the last allocate(), empty before
 
-  // --- Design-space sweep of one axis from the FP model (the model is left as it is).
-  std::vector<ExperimentRow> runExperiment(const QuantizationRequest& base, const std::string& axis,
-                                           const std::vector<std::string>& values, const JobHooks& hooks = {}) const;
+  // --- Design-space experiments from the FP model. Each cell with a request of its own is a
+  // run of the history (named "E<n> <cell>", evaluated like quantize()'s; cells with equal requests
+  // share one), added as soon as it is finished; the current run and the model stay as they were
+  // (without a current run, the first cell's becomes current).
+  // On cancel or error the finished runs stay, and so does the experiment with their rows.
+  // `onlyCells` (empty: all) runs a part of the plan: one job of an experiment fanned out over
+  // processes, each cell with the cells repeating it.
+  ExperimentPtr runExperiment(const ExperimentPlan& plan, const JobHooks& hooks = {},
+                              const std::vector<size_t>& onlyCells = {});
+  const std::vector<ExperimentPtr>& experiments() const;  // the latest last; a session's too
 
-  // --- Sessions: the current run with its settings, hashes and weights, and every importance
-  // table; written atomically. (Only the current run's weights are kept.)
+  // --- Sessions: the current run with its settings, hashes and weights, every importance table
+  // and every experiment's plan and rows; written atomically. (Only the current run's weights are
+  // kept: an opened session's experiment rows have no runs.)
   void saveSession(const std::string& path) const;
   // Loads the session's model and puts the session's weights into it; the session's calibration
   // set becomes the workspace's when it still opens (its importance tables need it for their
   // costs), else the workspace has none.
   OpenedSession openSession(const std::string& path);
   static SessionInfo readSession(const std::string& path);
+  // The sessions of an experiment's jobs (each ran some of its cells) as one session at `output`:
+  // the first job's run, and the experiment with every job's rows. Throws InvalidArgument for
+  // jobs of different experiments or inputs and for a cell run twice.
+  static ExperimentRecord mergeExperimentSessions(const std::vector<std::string>& sessions, const std::string& output);
   // Loads the session's model and calibration set (refusing files whose hash changed), reruns its
   // request and compares the codes bit for bit. The rerun becomes this workspace's current run.
   RerunOutcome rerunSession(const std::string& path, const JobHooks& hooks = {});

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "engine/core/Error.h"
+#include "engine/core/Sha256.h"
 #include "engine/export/QuantizedModelExport.h"
 #include "engine/export/TorchScriptExport.h"
 #include "engine/session/SessionBuilder.h"
@@ -30,7 +31,8 @@ void Workspace::saveSession(const std::string& path) const {
                           d->weights.at(run->number));
   s.runName = run->name;
   if (d->importance) s.importance = d->importance->estimates;  // the latest first
-  roundlab::saveSession(path, s);                              // atomic: a failure leaves any old file as it was
+  for (const ExperimentPtr& e : d->experiments) s.experiments.push_back(*e);
+  roundlab::saveSession(path, s);  // atomic: a failure leaves any old file as it was
 }
 
 OpenedSession Workspace::openSession(const std::string& path) {
@@ -78,6 +80,10 @@ OpenedSession Workspace::openSession(const std::string& path) {
   d->calibrationOptions = s.calibrationOptions;
   d->importance = importance;  // the tables stay with the session even without costs
   d->addRun(run, s.weights);
+  for (ExperimentRecord e : s.experiments) {
+    for (ExperimentRow& row : e.rows) row.run = 0;  // their runs are not in the file
+    d->experiments.push_back(std::make_shared<const ExperimentRecord>(std::move(e)));
+  }
 
   OpenedSession opened;
   opened.run = run;
@@ -89,7 +95,19 @@ OpenedSession Workspace::openSession(const std::string& path) {
 
 SessionInfo Workspace::readSession(const std::string& path) {
   const Session s = loadSession(path);
-  return {path, s.modelPath, s.modelSha256, s.calibrationPath, s.calibrationSha256, s.versions, s.result, s.importance};
+  SessionInfo info;
+  info.path = path;
+  info.modelPath = s.modelPath;
+  info.modelSha256 = s.modelSha256;
+  info.calibrationPath = s.calibrationPath;
+  info.calibrationSha256 = s.calibrationSha256;
+  info.calibrationOptions = s.calibrationOptions;
+  info.runName = s.runName;
+  info.versions = s.versions;
+  info.result = s.result;
+  info.importance = s.importance;
+  info.experiments = s.experiments;
+  return info;
 }
 
 RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& hooks) {

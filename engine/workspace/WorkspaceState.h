@@ -2,6 +2,7 @@
 // What a Workspace holds behind its Torch-free header (engine-internal: Torch types).
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/data/Dataset.h"
@@ -25,6 +26,11 @@ struct Workspace::State {
   RunPtr current;
   ImportancePtr importance;
   Allocation allocation;
+  std::vector<ExperimentPtr> experiments;
+  // One sample's tensor shapes per layer (the graph's edges, MACs), recorded once per model and
+  // calibration set; null until recorded or when the set does not fit the model.
+  std::shared_ptr<const ModelSummary> shapes;
+  bool shapesTried = false;
   int nextRun = 1;
 
   void requireModel() const;
@@ -35,7 +41,12 @@ struct Workspace::State {
   // numbered next; changes nothing.
   std::shared_ptr<RunRecord> newRun(QuantizationResult result, const QuantizedWeights& weights,
                                     const Model& fpModel) const;
-  void addRun(const RunPtr& run, QuantizedWeights weights);
+  // Adds a run to the history (current unless `makeCurrent` is false) and forgets the weights of
+  // the oldest runs beyond the limits (never the current run's).
+  void addRun(const RunPtr& run, QuantizedWeights weights, bool makeCurrent = true);
+  // Quantizes a copy of the FP model and evaluates it (as quantize() does); changes nothing.
+  std::shared_ptr<RunRecord> quantizeCopy(const QuantizationRequest& request, const JobHooks& hooks,
+                                          std::optional<Model>& work, QuantizedWeights& weights) const;
   // The run numbered `number` (throws InvalidArgument when there is none).
   std::vector<RunPtr>::iterator findRun(int number);
   // Puts run `run`'s weights into a copy of the FP model and makes it current.

@@ -66,6 +66,9 @@ class ModelTests : public QObject {
   void dataflowSameScriptedAndTraced();
   void attentionOutputReadsOnlyItsProjection();
   void dataflowFollowsTuplesAndDicts();
+  void demoResNetShapesFollowItsArchitecture();
+  void demoTransformerShapesFollowItsArchitecture();
+  void macsFollowTheConvAndLinearFormulas();
 };
 
 class CaptureTests : public QObject {
@@ -202,6 +205,7 @@ class SessionTests : public QObject {
   void badSessionFiles();
   void requestFieldsRoundTripAsText();
   void sessionsOfEarlierVersionsStillOpen();
+  void experimentsRoundTripAndDamageIsNamed();
 };
 
 class WorkspaceTests : public QObject {

@@ -17,23 +17,13 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "CliRun.h"
+
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QByteArray out, err;
-  QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-  int stderrLines() const { return err.trimmed().isEmpty() ? 0 : static_cast<int>(err.trimmed().split('\n').size()); }
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(ROUNDLAB_CLI, args);
-  p.waitForFinished(600000);
-  return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
-
-QString demo(const char* f) { return QString(ROUNDLAB_DEMO_DIR) + "/" + f; }
+using clitest::cli;
+using clitest::demo;
+using clitest::Run;
 QString fixture(const char* f) { return QString(ROUNDLAB_TEST_DATA_DIR) + "/" + f; }
 QString fmnist(const char* f) { return QString(FASHION_MNIST_DIR) + "/" + f; }
 
@@ -483,6 +473,88 @@ class CliTests : public QObject {
     QVERIFY(bad.err.contains("unknown experiment axis"));
   }
 
+  // An experiment fanned out as jobs over separate processes (xargs -P 2) and merged gives the
+  // same rows, bit for bit, as the same experiment in one process; the merged session holds it.
+  void experimentJobsMergeToTheSameBits() {
+    QTemporaryDir dir;
+    const QStringList common{demo("fmnist_resnet.pt"),
+                             "--calib",
+                             demo("fmnist_calib.h5"),
+                             "--eval",
+                             demo("fmnist_val.h5"),
+                             "--axis",
+                             "wbits",
+                             "--values",
+                             "4,3,4",
+                             "--axis2",
+                             "method",
+                             "--values2",
+                             "rtn,adaround",
+                             "--iters",
+                             "20",
+                             "--calib-count",
+                             "128"};
+    const Run one = cli(QStringList{"experiment"} + common + QStringList{"--json"});
+    QCOMPARE(one.exitCode, 0);
+    const QJsonArray rows = one.json()["rows"].toArray();
+    QCOMPARE(rows.size(), 6);  // wbits 4, 3, 4 x rtn, adaround; the repeated 4 is run once
+    QCOMPARE(rows[4].toObject()["run"].toInt(), rows[0].toObject()["run"].toInt());
+
+    const QString jobs = dir.filePath("jobs");
+    const Run written = cli(QStringList{"experiment"} + common + QStringList{"--jobs-dir", jobs, "--slurm", "--json"});
+    QCOMPARE(written.exitCode, 0);
+    QCOMPARE(written.json()["jobs"].toInt(), 4);  // one per distinct request
+    QFile sbatch(jobs + "/run-jobs.sbatch");
+    QVERIFY(sbatch.open(QIODevice::ReadOnly));
+    const QByteArray script = sbatch.readAll();
+    QVERIFY2(script.contains("#SBATCH --array=1-4") && script.contains("roundlab-cli\" run-job --threads 1"),
+             script.constData());
+    // Writing into a folder that has jobs already is refused (nothing is overwritten).
+    const Run again = cli(QStringList{"experiment"} + common + QStringList{"--jobs-dir", jobs});
+    QCOMPARE(again.exitCode, 1);
+    QVERIFY2(again.err.contains("already holds job files"), again.err.constData());
+    // Merging before every job ran names what is missing.
+    const Run early = cli({"merge", jobs, "-o", dir.filePath("study.rlab")});
+    QCOMPARE(early.exitCode, 1);
+    QVERIFY2(early.err.contains("4 of 4 jobs have no result yet"), early.err.constData());
+
+    QProcess xargs;
+    xargs.setStandardInputFile(jobs + "/jobs.txt");
+    xargs.start("xargs", {"-P", "2", "-n", "1", ROUNDLAB_CLI, "run-job"});
+    QVERIFY(xargs.waitForFinished(600000));
+    QCOMPARE(xargs.exitCode(), 0);
+    const Run merged = cli({"merge", jobs, "-o", dir.filePath("study.rlab"), "--json"});
+    QCOMPARE(merged.exitCode, 0);
+    const Run shown = cli({"session", dir.filePath("study.rlab"), "--json"});
+    QCOMPARE(shown.exitCode, 0);
+    const QJsonArray experiments = shown.json()["experiments"].toArray();
+    QCOMPARE(experiments.size(), 1);
+    for (const QJsonArray& mergedRows :
+         {merged.json()["rows"].toArray(), experiments[0].toObject()["rows"].toArray()}) {
+      QCOMPARE(mergedRows.size(), rows.size());
+      for (int i = 0; i < rows.size(); ++i) {
+        const QJsonObject a = rows[i].toObject(), b = mergedRows[i].toObject();
+        QCOMPARE(b["settings"].toObject(), a["settings"].toObject());
+        for (const char* key : {"top1", "kl", "agreement", "mean_loss_before", "mean_loss_after"})
+          QVERIFY2(a[key].toDouble() == b[key].toDouble(),  // exactly: the same bits
+                   qPrintable(QString("row %1 %2: %3 vs %4")
+                                  .arg(i)
+                                  .arg(key)
+                                  .arg(a[key].toDouble(), 0, 'g', 17)
+                                  .arg(b[key].toDouble(), 0, 'g', 17)));
+      }
+    }
+    // A job file that is not one is one clear line.
+    QFile bogus(dir.filePath("bogus.json"));
+    QVERIFY(bogus.open(QIODevice::WriteOnly));
+    bogus.write("{\"format\": \"something else\"}");
+    bogus.close();
+    const Run bad = cli({"run-job", dir.filePath("bogus.json")});
+    QCOMPARE(bad.exitCode, 1);
+    QCOMPARE(bad.stderrLines(), 1);
+    QVERIFY2(bad.err.contains("bogus.json is not a RoundLab job file"), bad.err.constData());
+  }
+
   void quantizeBadInput() {
     const Run unknownLayer = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
                                   "rtn", "--bits", "layer9.conv=4"});
@@ -547,6 +619,7 @@ class CliTests : public QObject {
                        "--pareto",
                        "--pareto-points",
                        "6",
+                       "--measure",
                        "--session",
                        session,
                        "--json"});
@@ -561,10 +634,27 @@ class CliTests : public QObject {
     QVERIFY(front.size() >= 2);
     for (int i = 1; i < front.size(); ++i)
       QVERIFY(front[i].toObject()["predicted_loss"].toDouble() < front[i - 1].toObject()["predicted_loss"].toDouble());
+    // Measured beside predicted: each point's top-1 equals an independent quantize run at its widths.
+    const QJsonObject widest = front.last().toObject();
+    QStringList bits;
+    const QJsonObject allocation = widest["allocation"].toObject();
+    for (auto it = allocation.begin(); it != allocation.end(); ++it)
+      bits << "--bits" << it.key() + "=" + QString::number(it.value().toInt());
+    const Run alone =
+        cli(QStringList{"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--calib-count", "32",
+                        "--method", "rtn", "--eval", demo("fmnist_val.h5"), "--json"} +
+            bits);
+    QVERIFY2(alone.exitCode == 0, alone.err.constData());
+    QCOMPARE(widest["top1_quantized"].toDouble(), alone.json()["top1_quantized"].toDouble());
+    QVERIFY(widest["top1_quantized"].toDouble() >= front.first().toObject()["top1_quantized"].toDouble());
     // The session holds the allocation as its per-layer bits, and the importance table.
     const Run shown = cli({"session", session, "--json"});
     QVERIFY2(shown.exitCode == 0, shown.err.constData());
     QCOMPARE(shown.json()["layers"].toArray().size(), 10);
+    const QJsonArray experiments = shown.json()["experiments"].toArray();
+    QCOMPARE(experiments.size(), 1);  // the measured front, with its top-1 per point
+    QCOMPARE(experiments[0].toObject()["kind"].toString(), QString("pareto"));
+    QCOMPARE(experiments[0].toObject()["rows"].toArray().size(), front.size());
     for (const QJsonValue& l : shown.json()["layers"].toArray())
       QCOMPARE(l.toObject()["bits"].toInt(), o["allocation"].toObject()[l.toObject()["name"].toString()].toInt());
     const Run tooSmall = cli({"allocate", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--budget-bits",

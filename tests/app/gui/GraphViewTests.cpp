@@ -1,7 +1,9 @@
 // The Structure view's dataflow graph on the real window: one node per quantizable layer of each
-// demo model (and of a depthwise model), every dataflow edge the engine found, a click on a node
-// selects that layer everywhere and a selection in the table shows in the graph, colouring by a
-// metric orders the nodes' colours like the metric, blocks collapse, and the export writes files.
+// demo model (and of a depthwise model), every dataflow edge the engine found, labelled with the
+// shape of the tensor it carries (clear of the nodes), a click on a node selects that layer
+// everywhere and a selection in the table shows in the graph, colouring by a metric (parameters,
+// multiply-accumulates) orders the nodes' colours like the metric, blocks collapse, and the export
+// writes files.
 #include <QComboBox>
 #include <QFile>
 #include <QLineEdit>
@@ -20,6 +22,13 @@
 using namespace roundlab;
 
 namespace {
+
+// "1×16×28×28": how an edge shows a shape (written here independently of the view).
+QString shapeLabel(const std::vector<int64_t>& shape) {
+  QStringList parts;
+  for (int64_t d : shape) parts << QString::number(d);
+  return parts.join(QChar(0x00D7));
+}
 
 QString selectedLayer(const app::MainWindow& w) {
   const QModelIndexList rows = w.layerView()->selectionModel()->selectedRows(widgets::LayerTableModel::Name);
@@ -74,6 +83,25 @@ class GraphViewTests : public QObject {
       QVERIFY2(std::any_of(edges.begin(), edges.end(), [&](const QString& e) { return e.startsWith(name + " -> "); }),
                qPrintable(name));
     }
+    // Every edge carries a tensor whose shape it shows, one sample of the calibration set (the
+    // window's default, the demo's): what its head reads, from the input the sample, into the
+    // output the logits; no label lies on a node.
+    QVERIFY(s.hasShapes());
+    QCOMPARE(s.inputShape, (std::vector<int64_t>{1, 1, 28, 28}));
+    QCOMPARE(s.outputShape, (std::vector<int64_t>{1, 10}));
+    for (const DataflowEdge& e : s.dataflow) {
+      const QString edge = QString::fromStdString(e.from + " -> " + e.to);
+      const LayerInfo* head = s.findLayer(e.to);
+      const std::vector<int64_t>& carried = e.from == kModelInput ? s.inputShape
+                                            : head                ? head->inputShape
+                                                                  : s.outputShape;
+      QVERIFY2(!carried.empty(), qPrintable(edge));
+      QCOMPARE(w.graphView()->edgeLabel(edge), shapeLabel(carried));
+      const QRectF label = w.graphView()->edgeLabelRect(edge);
+      QVERIFY2(label.isValid(), qPrintable(edge));
+      for (const QString& node : w.graphView()->nodeNames())
+        QVERIFY2(!label.intersects(w.graphView()->nodeRect(node)), qPrintable(edge + " over " + node));
+    }
   }
 
   void clickSelectsAndColoursFollowTheMetric() {
@@ -105,6 +133,37 @@ class GraphViewTests : public QObject {
           QVERIFY2(g->nodeColor(QString::fromStdString(a.name)).alpha() <
                        g->nodeColor(QString::fromStdString(b.name)).alpha(),
                    qPrintable(QString::fromStdString(a.name + " vs " + b.name)));
+    // The edges show the shapes of the architecture (tools/train_demo_models.py): the stem at
+    // 28×28, stride 2 into layer2 and layer3, global pooling before fc.
+    QCOMPARE(g->edgeLabel("(input) -> conv1"), QString("1×1×28×28"));
+    QCOMPARE(g->edgeLabel("conv1 -> layer1.0.conv1"), QString("1×16×28×28"));
+    QCOMPARE(g->edgeLabel("layer2.0.conv1 -> layer2.0.conv2"), QString("1×32×14×14"));
+    QCOMPARE(g->edgeLabel("layer3.0.conv1 -> layer3.0.conv2"), QString("1×64×7×7"));
+    QCOMPARE(g->edgeLabel("layer3.0.conv2 -> fc"), QString("1×64"));
+    QCOMPARE(g->edgeLabel("fc -> (output)"), QString("1×10"));
+
+    // Colour by multiply-accumulates: the more work a layer does per sample, the stronger its fill;
+    // the table shows the same numbers, out_h·out_w·out_c·in_c·kh·kw for a conv.
+    g->colorBox()->setCurrentIndex(g->colorBox()->findData(widgets::LayerTableModel::Macs));
+    QCOMPARE(w.shadeBox()->currentData().toInt(), int(widgets::LayerTableModel::Macs));
+    QCOMPARE(s.findLayer("layer2.0.conv2")->macs, int64_t(14 * 14 * 32 * 32 * 3 * 3));
+    for (const LayerInfo& a : s.layers) {
+      QVERIFY2(a.macs > 0, a.name.c_str());
+      for (const LayerInfo& b : s.layers)
+        if (a.macs < b.macs)
+          QVERIFY2(g->nodeColor(QString::fromStdString(a.name)).alpha() <
+                       g->nodeColor(QString::fromStdString(b.name)).alpha(),
+                   qPrintable(QString::fromStdString(a.name + " vs " + b.name)));
+    }
+    QAbstractItemModel* table = w.layerView()->model();
+    for (int row = 0; row < table->rowCount(); ++row) {
+      const LayerInfo* l =
+          s.findLayer(table->index(row, widgets::LayerTableModel::Name).data().toString().toStdString());
+      QVERIFY(l);
+      QCOMPARE(table->index(row, widgets::LayerTableModel::Macs).data(widgets::LayerTableModel::SortRole).toLongLong(),
+               qlonglong(l->macs));
+    }
+
     // The table's box sets the graph's too; no colouring leaves the plain fill.
     w.shadeBox()->setCurrentIndex(0);
     QCOMPARE(g->colorBox()->currentIndex(), 0);

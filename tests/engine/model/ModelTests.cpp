@@ -7,6 +7,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/capture/ActivationCapture.h"
 #include "engine/model/Model.h"
 
 ROUNDLAB_ENGINE_SUITE("models", ModelTests);
@@ -389,4 +390,154 @@ void ModelTests::dataflowFollowsTuplesAndDicts() {
       "    return {'out': self.fc2.forward(feats['out'])}\n");
   QCOMPARE(edgesOf(Model::fromModule(dict, "dict")),
            (std::vector<std::string>{"(input) -> fc", "fc -> fc2", "fc2 -> (output)"}));
+}
+
+namespace {
+
+std::vector<int64_t> convOutput(int64_t size, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation = 1) {
+  return {(size + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1};
+}
+
+}  // namespace
+
+// The shapes one sample makes flow through the demo ResNet, and each layer's multiply-accumulates,
+// against its definition in tools/train_demo_models.py: 28×28 inputs; 3×3 convs with padding 1,
+// stride 2 at the first conv of layer2 and layer3 and at their 1×1 downsample convs; global
+// average pooling; fc 64 → 10. The strides and paddings written here are checked against the
+// scripted module's constants, the channels against the weights.
+void ModelTests::demoResNetShapesFollowItsArchitecture() {
+  const Model& m = testsupport::demoModel("fmnist_resnet.pt");
+  struct Conv {
+    const char* name;
+    int64_t in, out, kernel, stride, pad, size;  // size: the input's height and width
+  };
+  const std::vector<Conv> convs{{"conv1", 1, 16, 3, 1, 1, 28},
+                                {"layer1.0.conv1", 16, 16, 3, 1, 1, 28},
+                                {"layer1.0.conv2", 16, 16, 3, 1, 1, 28},
+                                {"layer2.0.conv1", 16, 32, 3, 2, 1, 28},
+                                {"layer2.0.conv2", 32, 32, 3, 1, 1, 14},
+                                {"layer2.0.downsample.0", 16, 32, 1, 2, 0, 28},
+                                {"layer3.0.conv1", 32, 64, 3, 2, 1, 14},
+                                {"layer3.0.conv2", 64, 64, 3, 1, 1, 7},
+                                {"layer3.0.downsample.0", 32, 64, 1, 2, 0, 14}};
+  ModelSummary s = m.summary();
+  QVERIFY(!s.hasShapes());
+  recordShapes(m, testsupport::images(4, 3), s);  // a batch: its first sample
+  QVERIFY(s.hasShapes());
+  QCOMPARE(s.inputShape, (std::vector<int64_t>{1, 1, 28, 28}));
+  QCOMPARE(s.outputShape, (std::vector<int64_t>{1, 10}));
+  QCOMPARE(s.layers.size(), convs.size() + 1);
+  for (const Conv& c : convs) {
+    const LayerInfo* l = s.findLayer(c.name);
+    QVERIFY2(l, c.name);
+    const auto type = submodule(m.module(), c.name).type();
+    QCOMPARE(intsFromConstant(type->getConstant("stride")), (std::vector<int64_t>{c.stride, c.stride}));
+    QCOMPARE(intsFromConstant(type->getConstant("padding")), (std::vector<int64_t>{c.pad, c.pad}));
+    QCOMPARE(type->getConstant("groups").toInt(), int64_t(1));
+    QCOMPARE(l->weightShape, (std::vector<int64_t>{c.out, c.in, c.kernel, c.kernel}));
+    const int64_t size = convOutput(c.size, c.kernel, c.stride, c.pad)[0];
+    QCOMPARE(l->inputShape, (std::vector<int64_t>{1, c.in, c.size, c.size}));
+    QCOMPARE(l->outputShape, (std::vector<int64_t>{1, c.out, size, size}));
+    QCOMPARE(l->macs, size * size * c.out * c.in * c.kernel * c.kernel);  // out_h·out_w·out_c·in_c·kh·kw
+  }
+  const LayerInfo* fc = s.findLayer("fc");
+  QVERIFY(fc);
+  QCOMPARE(fc->inputShape, (std::vector<int64_t>{1, 64}));
+  QCOMPARE(fc->outputShape, (std::vector<int64_t>{1, 10}));
+  QCOMPARE(fc->macs, int64_t(10 * 64));
+
+  // The first sample of the calibration set says the same; a sample the model cannot read leaves
+  // the summary as it was.
+  ModelSummary fromData = m.summary();
+  QVERIFY(recordShapes(m, *testsupport::demoData("fmnist_calib.h5"), fromData));
+  QCOMPARE(fromData.inputShape, s.inputShape);
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    QCOMPARE(fromData.layers[i].outputShape, s.layers[i].outputShape);
+    QCOMPARE(fromData.layers[i].macs, s.layers[i].macs);
+  }
+  ModelSummary untouched = m.summary();
+  EXPECT_ERROR(recordShapes(m, torch::randn({1, 3, 28, 28}), untouched), ErrorCode::InputShapeMismatch);
+  QVERIFY(!untouched.hasShapes());
+  QCOMPARE(untouched.layers.front().macs, int64_t(-1));
+}
+
+// The demo transformer (tools/train_demo_models.py): 4×4 patches of 28×28 make 49 tokens and a
+// class token, 64 features, feed-forward 128; nn.MultiheadAttention runs its projections over the
+// 50 tokens, the head over the class token alone.
+void ModelTests::demoTransformerShapesFollowItsArchitecture() {
+  const Model& m = testsupport::demoModel("fmnist_transformer.pt");
+  ModelSummary s = m.summary();
+  recordShapes(m, testsupport::images(1, 4), s);
+  QCOMPARE(s.outputShape, (std::vector<int64_t>{1, 10}));
+  const int64_t tokens = 7 * 7 + 1, dim = 64, ff = 128;
+  const LayerInfo* patches = s.findLayer("patch_embed");
+  QVERIFY(patches);
+  QCOMPARE(patches->outputShape, (std::vector<int64_t>{1, dim, 7, 7}));
+  QCOMPARE(patches->macs, 7 * 7 * dim * 1 * 4 * 4);
+  auto numel = [](const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  };
+  int encoderLayers = 0;
+  for (const LayerInfo& l : s.layers) {
+    if (l.name.rfind("layers.", 0) != 0) continue;
+    ++encoderLayers;
+    const int64_t in = l.kind == LayerKind::AttentionInProj || l.kind == LayerKind::AttentionOutProj ||
+                               l.name.find("linear1") != std::string::npos
+                           ? dim
+                           : ff;
+    const int64_t out = l.kind == LayerKind::AttentionInProj          ? 3 * dim
+                        : l.name.find("linear1") != std::string::npos ? ff
+                                                                      : dim;
+    QVERIFY2(numel(l.inputShape) == tokens * in && l.inputShape.back() == in, l.name.c_str());
+    QVERIFY2(numel(l.outputShape) == tokens * out && l.outputShape.back() == out, l.name.c_str());
+    QCOMPARE(l.macs, tokens * out * in);
+  }
+  QCOMPARE(encoderLayers, 2 * 4);  // in_proj, out_proj, linear1, linear2 of each of two layers
+  const LayerInfo* head = s.findLayer("head");
+  QVERIFY(head);
+  QCOMPARE(head->inputShape, (std::vector<int64_t>{1, dim}));
+  QCOMPARE(head->macs, 10 * dim);
+}
+
+// Multiply-accumulates by the textbook formulas, from the recorded shapes and the module's own
+// constants: conv out_h·out_w·out_c·(in_c/groups)·kh·kw (grouped, depthwise, dilated, Conv1d),
+// linear out·in per token; a layer called twice counts twice, one on a branch not taken has none.
+void ModelTests::macsFollowTheConvAndLinearFormulas() {
+  const Model dw = Model::load(fixture("depthwise_scripted.pt"));
+  ModelSummary s = dw.summary();
+  recordShapes(dw, testsupport::images(1, 5), s);
+  for (const LayerInfo& l : s.layers) {
+    QVERIFY2(!l.inputShape.empty() && !l.outputShape.empty(), l.name.c_str());
+    int64_t expected = 0;
+    if (l.conv) {
+      const auto type = submodule(dw.module(), l.name).type();
+      const int64_t groups = type->getConstant("groups").toInt();
+      const std::vector<int64_t> stride = intsFromConstant(type->getConstant("stride"));
+      const std::vector<int64_t> pad = intsFromConstant(type->getConstant("padding"));
+      const std::vector<int64_t> dilation = intsFromConstant(type->getConstant("dilation"));
+      expected = l.outputShape[1] * (l.inputShape[1] / groups);
+      for (size_t d = 2; d < l.outputShape.size(); ++d) {
+        const int64_t kernel = l.weightShape[d];
+        QCOMPARE(l.outputShape[d], convOutput(l.inputShape[d], kernel, stride[d - 2], pad[d - 2], dilation[d - 2])[0]);
+        expected *= l.outputShape[d] * kernel;
+      }
+    } else {
+      expected = l.outputShape.back() * l.inputShape.back();
+    }
+    QCOMPARE(l.macs, expected);
+  }
+  const LayerInfo* depthwise = s.findLayer("block.depthwise");  // one input channel per output
+  QCOMPARE(depthwise->macs, depthwise->outputShape[1] * depthwise->outputShape[2] * depthwise->outputShape[3] * 9);
+
+  const Model mlp = Model::load(fixture("mlp_scripted.pt"));
+  ModelSummary b = mlp.summary();
+  recordShapes(mlp, testsupport::images(1, 6), b);
+  QCOMPARE(b.findLayer("fc1")->macs, int64_t(784 * 64));
+  QCOMPARE(b.findLayer("shared")->macs, int64_t(2 * 64 * 64));
+  const LayerInfo *pos = b.findLayer("pos"), *neg = b.findLayer("neg");
+  QVERIFY((pos->macs == 64 * 32) != (neg->macs == 64 * 32));  // one branch ran
+  QCOMPARE(std::min(pos->macs, neg->macs), int64_t(-1));      // the other did not: nothing known of it
+  QVERIFY(pos->inputShape.empty() != neg->inputShape.empty());
 }

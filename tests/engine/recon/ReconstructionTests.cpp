@@ -16,6 +16,7 @@
 #include "engine/recon/GptqQuantizer.h"
 #include "engine/rounding/RoundingVariable.h"
 #include "engine/session/SessionFile.h"
+#include "engine/workspace/Workspace.h"
 
 #include <H5Cpp.h>
 #include <QFile>
@@ -399,32 +400,77 @@ void ReconstructionTests::gptqBeatsRtnOnItsObjective() {
 }
 
 void ReconstructionTests::experimentVariesOneAxis() {
-  const Model& m = testsupport::demoModel("fmnist_resnet.pt");
-  const at::Tensor before = m.weight("layer1.0.conv1").detach().clone();
-  const auto calib = testsupport::demoData("fmnist_calib.h5");
-  const auto val = subsetDataset(testsupport::demoData("fmnist_val.h5"), 400, 0);
+  Workspace ws;
+  ws.loadModel(testsupport::demoFile("fmnist_resnet.pt"));
+  DataSource calib, val;
+  calib.path = testsupport::demoFile("fmnist_calib.h5");
+  val.path = testsupport::demoFile("fmnist_val.h5");
+  val.count = 400;
+  ws.setCalibration(calib);
+  ws.setEvaluation(val);
+  const std::vector<float> before = ws.snapshot()->weights.at("layer1.0.conv1");
   QuantizationRequest base;
   base.method = QuantMethod::Rtn;
   base.calibrationCount = 64;
-  const auto rows = runExperiment(m, *calib, val.get(), base, "wbits", {"8", "2"});
-  QCOMPARE(rows.size(), size_t(2));
-  QCOMPARE(rows[0].value, std::string("8"));
+  std::vector<int> rowsSeen;
+  JobHooks hooks;
+  hooks.experimentRow = [&](const ExperimentRow& row, const RunPtr& run) {
+    rowsSeen.push_back(static_cast<int>(row.cell));
+    QCOMPARE(row.run, run->number);
+  };
+  // "8" twice: equal requests run once and share their run.
+  const ExperimentPtr e = ws.runExperiment(sweepPlan(base, "wbits", {"8", "2", "8"}), hooks);
+  QCOMPARE(rowsSeen, (std::vector<int>{0, 1, 2}));
+  QVERIFY(e->complete());
+  const auto& rows = e->rows;
+  QCOMPARE(e->plan.cells[0].label(), std::string("wbits=8"));
   QVERIFY(rows[0].evaluated && rows[1].evaluated);
   QVERIFY2(rows[0].top1 > rows[1].top1 + 20,
            (std::to_string(rows[0].top1) + " vs " + std::to_string(rows[1].top1)).c_str());
   QVERIFY(rows[0].kl < rows[1].kl);
   QVERIFY(rows[0].meanLossAfter < rows[1].meanLossAfter);
-  // Each variant was quantized on a copy: the model itself is untouched.
-  QVERIFY(at::equal(m.weight("layer1.0.conv1"), before));
+  QCOMPARE(rows[2].run, rows[0].run);
+  QCOMPARE(rows[2].top1, rows[0].top1);
+  // Every distinct cell is a run of the history, named after its cell; the first became current
+  // (there was none), and the model holds its weights, not the last cell's.
+  QCOMPARE(ws.runs().size(), size_t(2));
+  QCOMPARE(ws.runs()[1]->name, std::string("E1 wbits=2"));
+  QCOMPARE(ws.currentRun()->number, rows[0].run);
+  QVERIFY(ws.snapshot()->weights.at("layer1.0.conv1") != before);
+  // With a current run, an experiment leaves it and the model as they are.
+  const std::vector<float> current = ws.snapshot()->weights.at("layer1.0.conv1");
+  ws.runExperiment(sweepPlan(base, "wbits", {"3"}));
+  QCOMPARE(ws.currentRun()->number, rows[0].run);
+  QVERIFY(ws.snapshot()->weights.at("layer1.0.conv1") == current);
+  QCOMPARE(ws.experiments().size(), size_t(2));
   // Bad axes and values are rejected before anything runs.
-  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "colour", {"red"}), ErrorCode::InvalidArgument);
-  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "wbits", {"4", "x"}), ErrorCode::InvalidArgument);
-  EXPECT_ERROR(runExperiment(m, *calib, nullptr, base, "wbits", {"4", "12"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(sweepPlan(base, "colour", {"red"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(sweepPlan(base, "wbits", {"4", "x"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(sweepPlan(base, "wbits", {"4", "12"}), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(gridPlan(base, "wbits", {"4"}, "wbits", {"3"}), ErrorCode::InvalidArgument);
+  QCOMPARE(ws.runs().size(), size_t(3));
   QuantizationRequest r;
   setAxis(r, "grid", "power");
   QCOMPARE(int(r.weights.grid), int(GridKind::PowerSearched));
   setAxis(r, "input", "fp");
   QCOMPARE(int(r.input), int(ReconInput::FloatingPoint));
+  // Two axes cross row-major; the study covers every axis group of algorithms.md §3 and leaves out
+  // calibration sizes the set does not have.
+  const ExperimentPlan grid = gridPlan(base, "wbits", {"4", "3"}, "grid", {"uniform", "power"});
+  QCOMPARE(grid.cells.size(), size_t(4));
+  QCOMPARE(grid.cells[1].label(), std::string("wbits=4 grid=power"));
+  const ExperimentPlan study = paperStudyPlan(base, 50, 600);
+  QCOMPARE(int(study.base.method), int(QuantMethod::Brecq));
+  QCOMPARE(study.base.adaround.iterations, 50);
+  QCOMPARE(study.axes, (std::vector<std::string>{"loss", "loss weighting", "degrees of freedom", "grid", "variable",
+                                                 "optimizer", "weight selection", "augmentation", "calibration size"}));
+  std::vector<std::string> sizes;
+  for (const ExperimentCell& c : study.cells)
+    if (c.group == "calibration size") sizes.push_back(c.settings.at(0).second);
+  QCOMPARE(sizes, (std::vector<std::string>{"128", "256", "512"}));
+  // Cells equal to the base (block loss MSE, uniform grid, Adam, ...) are run once.
+  const std::vector<size_t> first = study.firstEqualCell();
+  QCOMPARE(first[3], size_t(1));  // loss weighting: mse == loss: brecq
 }
 
 void ReconstructionTests::designSpaceVariantsOfTheRounding() {

@@ -10,6 +10,7 @@
 #include "engine/core/Sha256.h"
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
+#include "engine/pipeline/Experiment.h"
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/pipeline/RequestFields.h"
 #include "engine/session/SessionFile.h"
@@ -258,4 +259,79 @@ void SessionTests::sessionsOfEarlierVersionsStillOpen() {
   const Session back = loadSession(again);
   QCOMPARE(requestToText(back.result.request), requestToText(r));
   QCOMPARE(back.result.request.bits, r.bits);
+}
+
+// Experiments in a session: plans (a grid, a Pareto measurement whose cells hold whole
+// allocations, "=" inside the value) and rows read back exactly; a plan whose cells do not fit its
+// kind, or two experiments with one number, is a damaged file named as such, never a crash later.
+void SessionTests::experimentsRoundTripAndDamageIsNamed() {
+  QTemporaryDir dir;
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  Session s = quantizedSession(m);
+  QuantizationRequest base;
+  base.method = QuantMethod::Rtn;
+  ExperimentRecord grid;
+  grid.number = 1;
+  grid.plan = gridPlan(base, "wbits", {"4", "3"}, "granularity", {"channel", "tensor"});
+  for (size_t c = 0; c < 3; ++c) {  // the last cell unfinished (a cancelled experiment)
+    ExperimentRow r;
+    r.cell = c;
+    r.evaluated = true;
+    r.compared = c != 1;
+    r.top1 = 90.0 + 0.1 * static_cast<double>(c);
+    r.kl = 0.01 / (1.0 + static_cast<double>(c));
+    r.meanLossAfter = 1.0 / 3.0;
+    r.seconds = 0.25;
+    grid.rows.push_back(r);
+  }
+  ExperimentRecord pareto;
+  pareto.number = 2;
+  pareto.plan = paretoPlan(base, {{{"conv1", 8}, {"fc", 4}}, {{"conv1", 8}, {"fc", 2}}}, {6.0, 5.0});
+  QCOMPARE(pareto.plan.cells[0].settings[0].second, std::string("conv1=8 fc=4"));
+  QCOMPARE(pareto.plan.request(1).bits.at("fc"), 2);
+  s.experiments = {grid, pareto};
+  const std::string path = dir.filePath("experiments.rlab").toStdString();
+  saveSession(path, s);
+  const Session back = loadSession(path);
+  QCOMPARE(back.experiments.size(), size_t(2));
+  const ExperimentRecord& g = back.experiments[0];
+  QCOMPARE(int(g.plan.kind), int(ExperimentKind::Grid));
+  QCOMPARE(g.plan.axes, grid.plan.axes);
+  QCOMPARE(g.plan.cells.size(), size_t(4));
+  QVERIFY(!g.complete() && g.row(3) == nullptr);
+  for (size_t c = 0; c < 3; ++c) {
+    QCOMPARE(g.plan.cells[c].settings, grid.plan.cells[c].settings);
+    QCOMPARE(g.row(c)->top1, grid.rows[c].top1);  // exactly
+    QCOMPARE(g.row(c)->kl, grid.rows[c].kl);
+    QCOMPARE(g.row(c)->compared, grid.rows[c].compared);
+    QCOMPARE(g.row(c)->meanLossAfter, grid.rows[c].meanLossAfter);
+  }
+  QCOMPARE(requestToText(g.plan.base), requestToText(grid.plan.base));
+  const ExperimentRecord& p = back.experiments[1];
+  QCOMPARE(p.plan.cells[1].label(), std::string("5.000 bits"));
+  QCOMPARE(p.plan.request(0).bits, (std::map<std::string, int>{{"conv1", 8}, {"fc", 4}}));
+  QVERIFY(!p.plan.base.firstLastEightBit);  // the allocation decides every layer
+
+  // Damaged: a sweep cell that does not set its axis; two experiments with one number.
+  Session damaged = s;
+  damaged.experiments[0].plan.kind = ExperimentKind::Sweep;
+  const std::string bad = dir.filePath("damaged.rlab").toStdString();
+  saveSession(bad, damaged);
+  try {
+    loadSession(bad);
+    QFAIL("a sweep with two axes was accepted");
+  } catch (const Error& e) {
+    QCOMPARE(e.code(), ErrorCode::BadDataFile);
+    QVERIFY2(std::string(e.what()).find(bad) == 0 && std::string(e.what()).find("experiment 1") != std::string::npos,
+             e.what());
+  }
+  damaged = s;
+  damaged.experiments[1].number = 1;
+  const std::string before = sha256File(bad);
+  EXPECT_ERROR(saveSession(bad, damaged), ErrorCode::WriteFailed);  // one group per number: refused whole
+  QCOMPARE(sha256File(bad), before);                                // the file there is untouched
+  // An allocation written across lines is refused when it is set, not when a session is read.
+  QuantizationRequest r;
+  EXPECT_ERROR(setAxis(r, "bits", "conv1=8\nfc=4"), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(setAxis(r, "bits", "conv1"), ErrorCode::InvalidArgument);
 }

@@ -1,0 +1,294 @@
+#include "app/cli/ExperimentJobs.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
+
+#include "app/cli/CliSupport.h"
+#include "app/cli/ExperimentTable.h"
+#include "engine/core/Sha256.h"
+#include "engine/pipeline/RequestFields.h"
+
+namespace roundlab::cli {
+
+namespace {
+
+constexpr const char* kJobFormat = "roundlab-job-1";
+
+QString absolute(const std::string& path) { return QFileInfo(QString::fromStdString(path)).absoluteFilePath(); }
+
+QJsonObject requestJson(const QuantizationRequest& r) {
+  QJsonObject fields;
+  for (const auto& [key, text] : requestToText(r)) fields[QString::fromStdString(key)] = QString::fromStdString(text);
+  QJsonObject bits;
+  for (const auto& [layer, b] : r.bits) bits[QString::fromStdString(layer)] = b;
+  fields["bit_overrides"] = bits;
+  return fields;
+}
+
+QuantizationRequest requestFromJson(const QJsonObject& o) {
+  std::map<std::string, std::string> fields;
+  for (auto it = o.begin(); it != o.end(); ++it)
+    if (it.key() != "bit_overrides") fields[it.key().toStdString()] = it.value().toString().toStdString();
+  QuantizationRequest r = requestFromText(fields);
+  const QJsonObject bits = o["bit_overrides"].toObject();
+  for (auto it = bits.begin(); it != bits.end(); ++it) r.bits[it.key().toStdString()] = it.value().toInt();
+  return r;
+}
+
+QJsonArray floats(const std::vector<float>& v) {
+  QJsonArray a;
+  for (const float f : v) a.append(static_cast<double>(f));
+  return a;
+}
+
+QJsonObject sourceJson(const DataSource& s) {
+  return {{"path", absolute(s.path)},
+          {"sha256", QString::fromStdString(sha256File(s.path))},
+          {"normalize", normalizationTable().name(s.options.normalization)},
+          {"mean", floats(s.options.mean)},
+          {"std", floats(s.options.std)},
+          {"labels", s.options.labelsPath.empty() ? QString() : absolute(s.options.labelsPath)}};
+}
+
+DataSource sourceFromJson(const QJsonObject& o, const QString& job, const std::string& what) {
+  DataSource s;
+  s.path = o["path"].toString().toStdString();
+  checkRecordedHash(s.path, o["sha256"].toString().toStdString(), what, "the job was written");
+  s.options.normalization = normalizationTable().parse(o["normalize"].toString().toStdString());
+  for (const auto& v : o["mean"].toArray()) s.options.mean.push_back(static_cast<float>(v.toDouble()));
+  for (const auto& v : o["std"].toArray()) s.options.std.push_back(static_cast<float>(v.toDouble()));
+  s.options.labelsPath = o["labels"].toString().toStdString();
+  (void)job;
+  return s;
+}
+
+QJsonObject planJson(const ExperimentPlan& plan) {
+  QJsonArray axes, cells;
+  for (const std::string& a : plan.axes) axes.append(QString::fromStdString(a));
+  for (const ExperimentCell& c : plan.cells) {
+    QJsonArray settings;
+    for (const auto& [axis, value] : c.settings)
+      settings.append(QJsonArray{QString::fromStdString(axis), QString::fromStdString(value)});
+    cells.append(QJsonObject{{"group", QString::fromStdString(c.group)},
+                             {"title", QString::fromStdString(c.title)},
+                             {"settings", settings}});
+  }
+  return {{"kind", experimentKindName(plan.kind)},
+          {"title", QString::fromStdString(plan.title)},
+          {"axes", axes},
+          {"base", requestJson(plan.base)},
+          {"cells", cells}};
+}
+
+ExperimentPlan planFromJson(const QJsonObject& o) {
+  ExperimentPlan plan;
+  plan.kind = parseExperimentKind(o["kind"].toString().toStdString());
+  plan.title = o["title"].toString().toStdString();
+  for (const auto& a : o["axes"].toArray()) plan.axes.push_back(a.toString().toStdString());
+  plan.base = requestFromJson(o["base"].toObject());
+  for (const auto& c : o["cells"].toArray()) {
+    ExperimentCell cell;
+    cell.group = c.toObject()["group"].toString().toStdString();
+    cell.title = c.toObject()["title"].toString().toStdString();
+    for (const auto& s : c.toObject()["settings"].toArray())
+      cell.settings.emplace_back(s.toArray().at(0).toString().toStdString(),
+                                 s.toArray().at(1).toString().toStdString());
+    plan.cells.push_back(cell);
+  }
+  validate(plan);
+  return plan;
+}
+
+void writeFileAtomically(const QString& path, const QByteArray& bytes) {
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
+    throw Error(ErrorCode::WriteFailed, "cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
+}
+
+QJsonObject readJob(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly))
+    throw Error(ErrorCode::FileNotFound,
+                "cannot open job file " + path.toStdString() + ": " + f.errorString().toStdString());
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(f.read(1 << 24), &error);
+  if (doc.isNull() || !doc.isObject())
+    throw Error(ErrorCode::BadDataFile, path.toStdString() + " is not a RoundLab job file (not JSON: " +
+                                            error.errorString().toStdString() + ")");
+  const QJsonObject job = doc.object();
+  if (job["format"].toString() != kJobFormat)
+    throw Error(ErrorCode::BadDataFile,
+                path.toStdString() + " is not a RoundLab job file (no \"format\": \"" + kJobFormat + "\")");
+  return job;
+}
+
+// The session a job writes: beside its job file unless it names an absolute path.
+QString jobOutput(const QString& jobPath, const QJsonObject& job) {
+  return QFileInfo(jobPath).absoluteDir().absoluteFilePath(job["output"].toString());
+}
+
+}  // namespace
+
+JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
+                                const DataSource* evaluation, const QString& dirName, bool slurm) {
+  QDir dir(dirName);
+  if (!dir.exists() && !QDir().mkpath(dirName))
+    throw Error(ErrorCode::WriteFailed, "cannot create the jobs folder " + dirName.toStdString());
+  if (!dir.entryList({"job-*.json"}, QDir::Files).isEmpty())
+    throw Error(ErrorCode::InvalidArgument,
+                dirName.toStdString() + " already holds job files: give an empty folder (or remove them)");
+  const std::vector<size_t> first = plan.firstEqualCell();
+  std::vector<std::vector<size_t>> jobs;  // each distinct request with the cells that repeat it
+  for (size_t i = 0; i < first.size(); ++i) {
+    if (first[i] == i) jobs.push_back({});
+    for (auto& j : jobs)
+      if (!j.empty() && j.front() == first[i]) j.push_back(i);
+    if (first[i] == i) jobs.back().push_back(i);
+  }
+  const QJsonObject model{{"path", absolute(modelPath)}, {"sha256", QString::fromStdString(sha256File(modelPath))}};
+  const QJsonObject calib = sourceJson(calibration);
+  const QJsonObject experiment = planJson(plan);
+  JobsWritten out;
+  out.dir = dir.absolutePath();
+  QStringList list;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const QString name = QString("job-%1").arg(j + 1, 3, 10, QChar('0'));
+    QJsonArray cells;
+    for (const size_t c : jobs[j]) cells.append(static_cast<qint64>(c));
+    QJsonObject job{{"format", kJobFormat},
+                    {"job", static_cast<qint64>(j + 1)},
+                    {"of", static_cast<qint64>(jobs.size())},
+                    {"model", model},
+                    {"calibration", calib},
+                    {"experiment", experiment},
+                    {"cells", cells},
+                    {"label", QString::fromStdString(plan.cells[jobs[j].front()].label())},
+                    {"request", requestJson(plan.request(jobs[j].front()))},
+                    {"output", name + ".rlab"}};
+    if (evaluation) job["evaluation"] = sourceJson(*evaluation);
+    const QString path = dir.absoluteFilePath(name + ".json");
+    writeFileAtomically(path, QJsonDocument(job).toJson());
+    list << path;
+  }
+  out.jobs = static_cast<int>(jobs.size());
+  out.list = dir.absoluteFilePath("jobs.txt");
+  writeFileAtomically(out.list, (list.join('\n') + '\n').toUtf8());
+  if (slurm) {
+    out.sbatch = dir.absoluteFilePath("run-jobs.sbatch");
+    const QString script = QString(R"(#!/bin/bash
+# RoundLab experiment "%1": one Slurm array task per job file of %2.
+# Submit with:  sbatch %3
+# Then merge:   roundlab-cli merge %2 -o study.rlab
+#SBATCH --job-name=roundlab-experiment
+#SBATCH --array=1-%4
+#SBATCH --cpus-per-task=1
+#SBATCH --output=%2/logs/job-%a.log
+set -euo pipefail
+job=$(sed -n "${SLURM_ARRAY_TASK_ID}p" "%5")
+# One thread, as the jobs were written for: every process then gives the same bits.
+exec "%6" run-job --threads 1 "$job"
+)")
+                               .arg(QString::fromStdString(plan.title), out.dir, out.sbatch)
+                               .arg(out.jobs)
+                               .arg(out.list, QCoreApplication::applicationFilePath());
+    QDir().mkpath(dir.absoluteFilePath("logs"));
+    writeFileAtomically(out.sbatch, script.toUtf8());
+  }
+  return out;
+}
+
+int runRunJob(const QStringList& args) {
+  QCommandLineParser p;
+  p.addOption(
+      {{"o", "output"}, "Where to write the result session (default: as the job file says, beside it).", "OUT.rlab"});
+  if (!parseCommand(p, args, "Run one job of an experiment written by 'experiment --jobs-dir'.", "JOB.json",
+                    "job file"))
+    return 0;
+  if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one JOB.json"};
+  const QString jobPath = p.positionalArguments()[0];
+  const QJsonObject job = readJob(jobPath);
+  const QString output = p.isSet("output") ? p.value("output") : jobOutput(jobPath, job);
+  const std::string where = jobPath.toStdString();
+  ExperimentPlan plan;
+  std::vector<size_t> cells;
+  DataSource calibration, evaluation;
+  std::string modelPath;
+  try {
+    plan = planFromJson(job["experiment"].toObject());
+    for (const auto& c : job["cells"].toArray()) {
+      if (c.toInteger(-1) < 0) throw Error(ErrorCode::BadDataFile, "its cells are not cell numbers");
+      cells.push_back(static_cast<size_t>(c.toInteger()));
+    }
+    modelPath = job["model"].toObject()["path"].toString().toStdString();
+    checkRecordedHash(modelPath, job["model"].toObject()["sha256"].toString().toStdString(), "model",
+                      "the job was written");
+    calibration = sourceFromJson(job["calibration"].toObject(), jobPath, "calibration set");
+    if (job.contains("evaluation"))
+      evaluation = sourceFromJson(job["evaluation"].toObject(), jobPath, "evaluation set");
+  } catch (const Error& e) {
+    throw Error(e.code(), where + ": " + e.what());
+  }
+  if (cells.empty()) throw Error(ErrorCode::BadDataFile, where + " names no cell to run");
+  Workspace ws;
+  ws.loadModel(modelPath);
+  ws.setCalibration(calibration);
+  if (!evaluation.path.empty()) ws.setEvaluation(evaluation);
+  note(QString("job %1 of %2: %3").arg(job["job"].toInt()).arg(job["of"].toInt()).arg(job["label"].toString()));
+  const ExperimentPtr e = ws.runExperiment(plan, stderrHooks(), cells);
+  ws.saveSession(output.toStdString());
+  if (p.isSet("json")) {
+    QJsonObject out = experimentToJson(*e);
+    out["session"] = output;
+    printJson(out);
+  } else {
+    printLine("wrote " + output);
+  }
+  return 0;
+}
+
+int runMerge(const QStringList& args) {
+  QCommandLineParser p;
+  p.addOption({{"o", "output"}, "The merged session.", "OUT.rlab"});
+  if (!parseCommand(p, args, "Merge the results of an experiment's jobs into one session.", "DIR",
+                    "the jobs folder written by 'experiment --jobs-dir'"))
+    return 0;
+  if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one jobs folder"};
+  if (!p.isSet("output")) throw UsageError{"-o OUT.rlab is required"};
+  const QDir dir(p.positionalArguments()[0]);
+  if (!dir.exists()) throw Error(ErrorCode::FileNotFound, "no jobs folder " + dir.path().toStdString());
+  const QStringList jobFiles = dir.entryList({"job-*.json"}, QDir::Files, QDir::Name);
+  if (jobFiles.isEmpty())
+    throw Error(ErrorCode::InvalidArgument, dir.path().toStdString() + " holds no job files (job-*.json)");
+  checkOutputOption(p, "output", {});
+  std::vector<std::string> sessions;
+  QStringList missing;
+  for (const QString& name : jobFiles) {
+    const QString path = dir.absoluteFilePath(name);
+    const QString out = jobOutput(path, readJob(path));
+    if (QFileInfo::exists(out))
+      sessions.push_back(out.toStdString());
+    else
+      missing << name;
+  }
+  if (!missing.isEmpty())
+    throw Error(ErrorCode::InvalidArgument,
+                std::to_string(missing.size()) + " of " + std::to_string(jobFiles.size()) +
+                    " jobs have no result yet: " + missing.mid(0, 5).join(", ").toStdString() +
+                    (missing.size() > 5 ? ", ..." : ""));
+  const ExperimentRecord merged = Workspace::mergeExperimentSessions(sessions, p.value("output").toStdString());
+  if (p.isSet("json")) {
+    QJsonObject out = experimentToJson(merged);
+    out["session"] = p.value("output");
+    printJson(out);
+    return 0;
+  }
+  printLine(experimentToText(merged));
+  printLine(QString("merged %1 jobs into %2").arg(sessions.size()).arg(p.value("output")));
+  return 0;
+}
+
+}  // namespace roundlab::cli

@@ -1,0 +1,24 @@
+#pragma once
+// An experiment fanned out over processes (docs/experiments.md): one self-contained job file per
+// distinct run (model and data paths with their SHA-256, every setting, the seed, the cells it
+// fills), run by `roundlab-cli run-job` anywhere the files are, and merged into one session.
+#include <QString>
+
+#include "engine/workspace/Workspace.h"
+
+namespace roundlab::cli {
+
+struct JobsWritten {
+  QString dir, list, sbatch;  // the folder, jobs.txt (one job file per line), the Slurm script (or empty)
+  int jobs = 0;
+};
+
+// Writes DIR/job-NNN.json per distinct request of the plan and DIR/jobs.txt, and with `slurm`
+// DIR/run-jobs.sbatch (an array job over jobs.txt). Refuses a folder that already holds jobs.
+JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
+                                const DataSource* evaluation, const QString& dir, bool slurm);
+
+int runRunJob(const QStringList& args);
+int runMerge(const QStringList& args);
+
+}  // namespace roundlab::cli
