@@ -17,9 +17,8 @@ namespace roundlab::cli {
 
 std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "report") != 0) return std::make_unique<QCoreApplication>(argc, argv);
-  if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY") &&
-      qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
-    qputenv("QT_QPA_PLATFORM", "offscreen");
+  // A report draws into files only: no display needed, and none used (a stale DISPLAY would abort).
+  if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   return std::make_unique<QGuiApplication>(argc, argv);
 }
 

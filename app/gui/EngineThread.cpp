@@ -97,11 +97,12 @@ void EngineWorker::load(const QString& path, const QString& calibration) {
   try {  // the current model stays when the new one does not load
     // The calibration set the next job uses anyway: the snapshot then holds the tensor shapes of
     // one of its samples. One that does not open (or asks how to normalise it) waits for that job.
+    workspace_.loadModel(path.toStdString());  // first: a model that fails to load changes nothing
     try {
       if (!calibration.isEmpty()) workspace_.setCalibration(dataSource(calibration));
     } catch (const std::exception&) {
     }
-    Q_EMIT loaded(workspace_.loadModel(path.toStdString()));
+    Q_EMIT loaded(workspace_.snapshot());
     Q_EMIT experimentsChanged(workspace_.experiments());  // none: they belonged to the previous model
   } catch (const std::exception& e) {
     Q_EMIT loadFailed(QString::fromStdString(e.what()));

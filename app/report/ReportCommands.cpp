@@ -185,8 +185,8 @@ ReproductionCommands reproductionCommands(const ReportContent& c) {
                            kCommandWidth);
   out.withoutOption = settingsWithoutOption(c.result.request);
   for (const ExperimentRecord& e : c.experiments)
-    if (!e.plan.axes.empty() || e.plan.kind == ExperimentKind::Study)
-      if (const QString command = experimentCommand(c, e.plan); !command.isEmpty()) out.experiments << command;
+    out.experiments << (!e.plan.axes.empty() || e.plan.kind == ExperimentKind::Study ? experimentCommand(c, e.plan)
+                                                                                     : QString());
   return out;
 }
 

@@ -100,8 +100,9 @@ ReportBlock reproduce(const ReportContent& c) {
                       "reproduces them: " +
                       commands.withoutOption.join(", ") + "."));
   for (int i = 0; i < commands.experiments.size(); ++i)
-    html += paragraph(esc(QString("Experiment %1 again:").arg(c.experiments[static_cast<size_t>(i)].number))) +
-            command(commands.experiments[i]);
+    if (!commands.experiments[i].isEmpty())  // one per experiment, in order; empty: no command makes it
+      html += paragraph(esc(QString("Experiment %1 again:").arg(c.experiments[static_cast<size_t>(i)].number))) +
+              command(commands.experiments[i]);
   return {html, {}};
 }
 

@@ -227,8 +227,8 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
       }
       rows << QStringList{label,
                           r->evaluated ? fixed(r->top1, 2) : "–",
-                          r->evaluated ? significant(r->kl) : "–",
-                          r->evaluated ? fixed(r->agreement, 2) : "–",
+                          r->compared ? significant(r->kl) : "–",
+                          r->compared ? fixed(r->agreement, 2) : "–",
                           significant(r->meanLossBefore),
                           significant(r->meanLossAfter),
                           fixed(r->seconds, 1),
