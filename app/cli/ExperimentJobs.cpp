@@ -5,10 +5,12 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSaveFile>
 
 #include "app/cli/CliSupport.h"
 #include "app/cli/ExperimentTable.h"
+#include "app/cli/ImportanceOptions.h"
 #include "engine/core/Sha256.h"
 #include "engine/pipeline/RequestFields.h"
 
@@ -131,6 +133,69 @@ QString jobOutput(const QString& jobPath, const QJsonObject& job) {
   return QFileInfo(jobPath).absoluteDir().absoluteFilePath(job["output"].toString());
 }
 
+QJsonObject importanceRequestJson(const ImportanceRequest& r) {
+  QJsonArray bits, layers;
+  for (const int b : r.bits) bits.append(b);
+  QuantizationRequest grid;
+  grid.weights = r.weights;
+  return {{"estimator", importanceEstimatorName(r.estimator)},
+          {"bits", bits},
+          {"calibration_count", static_cast<qint64>(r.calibrationCount)},
+          {"batch", static_cast<qint64>(r.batch)},
+          {"path_points", r.pathPoints},
+          {"path_sample_share", r.pathSampleShare},
+          {"full_set_per_point", r.fullSetPerPoint},
+          {"hutchinson_samples", r.hutchinsonSamples},
+          {"seed", QString::number(r.seed)},
+          {"grid", requestJson(grid)}};
+}
+
+ImportanceRequest importanceRequestFromJson(const QJsonObject& o) {
+  ImportanceRequest r;
+  r.estimator = parseImportanceEstimator(o["estimator"].toString().toStdString());
+  r.bits.clear();
+  for (const auto& b : o["bits"].toArray()) r.bits.push_back(b.toInt());
+  r.calibrationCount = o["calibration_count"].toInteger();
+  r.batch = o["batch"].toInteger();
+  r.pathPoints = o["path_points"].toInt();
+  r.pathSampleShare = o["path_sample_share"].toDouble();
+  r.fullSetPerPoint = o["full_set_per_point"].toBool();
+  r.hutchinsonSamples = o["hutchinson_samples"].toInt();
+  r.seed = o["seed"].toString().toULongLong();
+  r.weights = requestFromJson(o["grid"].toObject()).weights;
+  return r;
+}
+
+// A part of an importance table as a job writes it (doubles in JSON read back bit for bit).
+ImportanceTable importancePartFromJson(const QJsonObject& o, const std::string& where) {
+  ImportanceTable t;
+  t.estimator = parseImportanceEstimator(o["estimator"].toString().toStdString());
+  for (const auto& b : o["bits"].toArray()) t.bits.push_back(b.toInt());
+  t.fpLoss = o["fp_loss"].toDouble();
+  t.seconds = o["wall_s"].toDouble();
+  for (const auto& l : o["layers"].toArray()) {
+    const std::string name = l.toObject()["name"].toString().toStdString();
+    const QJsonObject values = l.toObject()["importance"].toObject();
+    t.layers.push_back(name);
+    for (const int b : t.bits) {
+      if (!values.contains(QString::number(b)))
+        throw Error(ErrorCode::BadDataFile,
+                    where + " has no importance of " + name + " at " + std::to_string(b) + " bits");
+      t.values[name][b] = values[QString::number(b)].toDouble();
+    }
+  }
+  return t;
+}
+
+QJsonObject readJsonFile(const QString& path, const char* what) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly))
+    throw Error(ErrorCode::FileNotFound, std::string("cannot open ") + what + " " + path.toStdString());
+  const QJsonDocument doc = QJsonDocument::fromJson(f.read(1 << 26));
+  if (!doc.isObject()) throw Error(ErrorCode::BadDataFile, path.toStdString() + " is not a " + what + " (not JSON)");
+  return doc.object();
+}
+
 }  // namespace
 
 JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
@@ -201,6 +266,133 @@ exec "%6" run-job --threads 1 "$job"
   return out;
 }
 
+JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vector<std::string>& layers,
+                                const std::string& modelPath, const DataSource& calibration, const QString& dirName) {
+  QDir dir(dirName);
+  if (!dir.exists() && !QDir().mkpath(dirName))
+    throw Error(ErrorCode::WriteFailed, "cannot create the jobs folder " + dirName.toStdString());
+  if (!dir.entryList({"job-*.json"}, QDir::Files).isEmpty())
+    throw Error(ErrorCode::InvalidArgument,
+                dirName.toStdString() + " already holds job files: give an empty folder (or remove them)");
+  const QJsonObject model{{"path", absolute(modelPath)}, {"sha256", QString::fromStdString(sha256File(modelPath))}};
+  const QJsonObject calib = sourceJson(calibration);
+  JobsWritten out;
+  out.dir = dir.absolutePath();
+  QStringList list;
+  for (size_t j = 0; j < layers.size(); ++j) {
+    const QString name = QString("job-%1").arg(j + 1, 3, 10, QChar('0'));
+    const QJsonObject job{{"format", kJobFormat},
+                          {"kind", "importance"},
+                          {"job", static_cast<qint64>(j + 1)},
+                          {"of", static_cast<qint64>(layers.size())},
+                          {"model", model},
+                          {"calibration", calib},
+                          {"importance", importanceRequestJson(request)},
+                          {"layers", QJsonArray{QString::fromStdString(layers[j])}},
+                          {"label", QString::fromStdString(layers[j])},
+                          {"output", name + ".importance.json"}};
+    const QString path = dir.absoluteFilePath(name + ".json");
+    writeFileAtomically(path, QJsonDocument(job).toJson());
+    list << path;
+  }
+  out.jobs = static_cast<int>(layers.size());
+  out.list = dir.absoluteFilePath("jobs.txt");
+  writeFileAtomically(out.list, (list.join('\n') + '\n').toUtf8());
+  return out;
+}
+
+namespace {
+
+// run-job for a job of an importance sweep: the importance of its layers, as JSON beside the job.
+int runImportanceJob(const QCommandLineParser& p, const QString& jobPath, const QJsonObject& job,
+                     const QString& output) {
+  const std::string where = jobPath.toStdString();
+  ImportanceRequest request;
+  DataSource calibration;
+  std::string modelPath;
+  try {
+    request = importanceRequestFromJson(job["importance"].toObject());
+    for (const auto& l : job["layers"].toArray()) request.layers.push_back(l.toString().toStdString());
+    if (request.layers.empty()) throw Error(ErrorCode::BadDataFile, "it names no layer");
+    modelPath = job["model"].toObject()["path"].toString().toStdString();
+    checkRecordedHash(modelPath, job["model"].toObject()["sha256"].toString().toStdString(), "model",
+                      "the job was written");
+    calibration = sourceFromJson(job["calibration"].toObject(), jobPath, "calibration set");
+  } catch (const Error& e) {
+    throw Error(e.code(), where + ": " + e.what());
+  }
+  Workspace ws;
+  ws.loadModel(modelPath);
+  ws.setCalibration(calibration);
+  note(QString("job %1 of %2: importance of %3")
+           .arg(job["job"].toInt())
+           .arg(job["of"].toInt())
+           .arg(job["label"].toString()));
+  QJsonObject part = importanceToJson(ws.estimateImportance(request, stderrHooks())->table);
+  part["format"] = "roundlab-importance-part-1";
+  writeFileAtomically(output, QJsonDocument(part).toJson());
+  if (p.isSet("json"))
+    printJson({{"output", output}});
+  else
+    printLine("wrote " + output);
+  return 0;
+}
+
+// merge for an importance sweep: the parts in the jobs' (model) order, as one table added to a
+// session of the same model (--into), which the workbench opens with it.
+int mergeImportance(const QCommandLineParser& p, const QDir& dir, const QStringList& jobFiles) {
+  if (!p.isSet("into"))
+    throw UsageError{"an importance sweep merges into a session of the same model: give --into RUN.rlab"};
+  ImportanceTable table;
+  std::string modelSha;
+  QStringList missing;
+  for (const QString& name : jobFiles) {
+    const QString path = dir.absoluteFilePath(name);
+    const QJsonObject job = readJob(path);
+    if (job["kind"].toString() != "importance")
+      throw Error(ErrorCode::InvalidArgument, path.toStdString() + " is not a job of the importance sweep");
+    const QString out = jobOutput(path, job);
+    if (!QFileInfo::exists(out)) {
+      missing << name;
+      continue;
+    }
+    const ImportanceTable part = importancePartFromJson(readJsonFile(out, "importance part"), out.toStdString());
+    if (table.layers.empty() && table.bits.empty()) {
+      table.estimator = part.estimator;
+      table.bits = part.bits;
+      table.fpLoss = part.fpLoss;
+      modelSha = job["model"].toObject()["sha256"].toString().toStdString();
+    } else if (part.estimator != table.estimator || part.bits != table.bits || part.fpLoss != table.fpLoss) {
+      throw Error(ErrorCode::InvalidArgument, out.toStdString() + " is a part of another importance estimate");
+    }
+    for (const std::string& l : part.layers) {
+      if (table.values.count(l)) throw Error(ErrorCode::InvalidArgument, "layer " + l + " is in two jobs");
+      table.layers.push_back(l);
+      table.values[l] = part.values.at(l);
+    }
+    table.seconds += part.seconds;
+  }
+  if (!missing.isEmpty())
+    throw Error(ErrorCode::InvalidArgument,
+                std::to_string(missing.size()) + " of " + std::to_string(jobFiles.size()) +
+                    " jobs have no result yet: " + missing.mid(0, 5).join(", ").toStdString() +
+                    (missing.size() > 5 ? ", ..." : ""));
+  Workspace::addImportanceToSession(p.value("into").toStdString(), modelSha, table, p.value("output").toStdString());
+  if (p.isSet("json")) {
+    QJsonObject out = importanceToJson(table);
+    out["session"] = p.value("output");
+    printJson(out);
+  } else {
+    printLine(QString("merged the importance of %1 layers (%2) into %3")
+                  .arg(table.layers.size())
+                  .arg(importanceEstimatorName(table.estimator))
+                  .arg(p.value("output")));
+  }
+  return 0;
+}
+
+}  // namespace
+
 int runRunJob(const QStringList& args) {
   QCommandLineParser p;
   p.addOption(
@@ -212,6 +404,7 @@ int runRunJob(const QStringList& args) {
   const QString jobPath = p.positionalArguments()[0];
   const QJsonObject job = readJob(jobPath);
   const QString output = p.isSet("output") ? p.value("output") : jobOutput(jobPath, job);
+  if (job["kind"].toString() == "importance") return runImportanceJob(p, jobPath, job, output);
   const std::string where = jobPath.toStdString();
   ExperimentPlan plan;
   std::vector<size_t> cells;
@@ -253,17 +446,23 @@ int runRunJob(const QStringList& args) {
 int runMerge(const QStringList& args) {
   QCommandLineParser p;
   p.addOption({{"o", "output"}, "The merged session.", "OUT.rlab"});
-  if (!parseCommand(p, args, "Merge the results of an experiment's jobs into one session.", "DIR",
-                    "the jobs folder written by 'experiment --jobs-dir'"))
+  p.addOption(
+      {"into", "An importance sweep's jobs: the session (same model) the merged table is added to.", "RUN.rlab"});
+  if (!parseCommand(p, args, "Merge the results of an experiment's (or importance sweep's) jobs into one session.",
+                    "DIR", "the jobs folder written by 'experiment --jobs-dir'"))
     return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one jobs folder"};
   if (!p.isSet("output")) throw UsageError{"-o OUT.rlab is required"};
   const QDir dir(p.positionalArguments()[0]);
   if (!dir.exists()) throw Error(ErrorCode::FileNotFound, "no jobs folder " + dir.path().toStdString());
-  const QStringList jobFiles = dir.entryList({"job-*.json"}, QDir::Files, QDir::Name);
+  // job-001.json, …: not the results beside them (job-001.importance.json)
+  const QStringList jobFiles =
+      dir.entryList({"job-*.json"}, QDir::Files, QDir::Name).filter(QRegularExpression("^job-[0-9]+\\.json$"));
   if (jobFiles.isEmpty())
     throw Error(ErrorCode::InvalidArgument, dir.path().toStdString() + " holds no job files (job-*.json)");
-  checkOutputOption(p, "output", {});
+  checkOutputOption(p, "output", {p.value("into")});
+  if (readJob(dir.absoluteFilePath(jobFiles.front()))["kind"].toString() == "importance")
+    return mergeImportance(p, dir, jobFiles);
   std::vector<std::string> sessions;
   QStringList missing;
   for (const QString& name : jobFiles) {

@@ -18,6 +18,11 @@ struct JobsWritten {
 JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
                                 const DataSource* evaluation, const QString& dir, bool slurm);
 
+// An importance sweep as jobs: one per layer (the measured estimate of a layer does not depend on
+// the others'), into DIR like writeExperimentJobs; merge adds the whole table to a session.
+JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vector<std::string>& layers,
+                                const std::string& modelPath, const DataSource& calibration, const QString& dir);
+
 int runRunJob(const QStringList& args);
 int runMerge(const QStringList& args);
 

@@ -1,5 +1,6 @@
 // roundlab-cli importance: per-layer, per-bit-width importance of quantization with one or more
 // estimators, and how the cheap ones rank layers compared with the measured one.
+#include "app/cli/ExperimentJobs.h"
 #include "app/cli/ImportanceOptions.h"
 
 namespace roundlab::cli {
@@ -24,6 +25,10 @@ int runImportance(const QStringList& args) {
   p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
   addImportanceOptions(p, /*several=*/true, /*standalone=*/true);
   addDataOptions(p, /*subset=*/false);
+  p.addOption({"jobs-dir",
+               "Write one job per layer into DIR instead of estimating here (roundlab-cli run-job each, then "
+               "roundlab-cli merge DIR --into RUN.rlab -o OUT.rlab).",
+               "DIR"});
   if (!parseCommand(p, args, "Per-layer importance of quantization at each bit-width.", "MODEL.pt",
                     "TorchScript model"))
     return 0;
@@ -32,8 +37,24 @@ int runImportance(const QStringList& args) {
   const std::vector<ImportanceRequest> requests = importanceRequestsFromOptions(p, true);
   Workspace ws;
   loadModelArgument(ws, p);
-  ws.setCalibration(dataSourceFromOptions(p, p.value("calib"), false));
+  const DataSource calibration = dataSourceFromOptions(p, p.value("calib"), false);
+  ws.setCalibration(calibration);
   warnAboutCalibration(ws);
+  if (p.isSet("jobs-dir")) {
+    if (requests.size() != 1) throw UsageError{"--jobs-dir writes the jobs of one estimator: give one --estimator"};
+    std::vector<std::string> layers;
+    for (const LayerInfo& l : ws.summary().layers) layers.push_back(l.name);
+    const JobsWritten w = writeImportanceJobs(requests[0], layers, ws.modelPath(), calibration, p.value("jobs-dir"));
+    if (p.isSet("json")) {
+      printJson({{"jobs_dir", w.dir}, {"jobs", w.jobs}});
+      return 0;
+    }
+    printLine(QString("wrote %1 jobs (one per layer) into %2; run them, e.g.: xargs -P 2 -n 1 roundlab-cli run-job "
+                      "< %3; then: roundlab-cli merge %2 --into RUN.rlab -o OUT.rlab")
+                  .arg(w.jobs)
+                  .arg(w.dir, w.list));
+    return 0;
+  }
   std::vector<ImportanceTable> tables;
   for (const ImportanceRequest& r : requests) tables.push_back(ws.estimateImportance(r, stderrHooks())->table);
   const ImportanceTable* measured = nullptr;

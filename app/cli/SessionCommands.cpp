@@ -4,14 +4,16 @@
 
 #include "app/cli/CliSupport.h"
 #include "app/cli/ExperimentTable.h"
+#include "app/cli/ImportanceOptions.h"
 
 namespace roundlab::cli {
 
 namespace {
 
 QJsonObject sessionJson(const SessionInfo& s) {
-  QJsonArray experiments;
+  QJsonArray experiments, importance;
   for (const ExperimentRecord& e : s.experiments) experiments.append(experimentToJson(e));
+  for (const ImportanceTable& t : s.importance) importance.append(importanceToJson(t));
   QJsonArray layers;
   for (const LayerOutcome& l : s.result.layers)
     layers.append(QJsonObject{{"name", QString::fromStdString(l.layer)},
@@ -29,7 +31,8 @@ QJsonObject sessionJson(const SessionInfo& s) {
           {"roundlab_version", QString::fromStdString(s.versions.roundlab)},
           {"torch_version", QString::fromStdString(s.versions.torch)},
           {"layers", layers},
-          {"experiments", experiments}};
+          {"experiments", experiments},
+          {"importance", importance}};
 }
 
 }  // namespace

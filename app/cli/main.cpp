@@ -44,10 +44,12 @@ std::string usage() {
          "                                              sweep settings or run the founding paper's study: accuracy, "
          "loss, time\n"
          "  run-job JOB.json [-o OUT.rlab]              run one job written by experiment --jobs-dir\n"
-         "  merge DIR -o OUT.rlab                       merge an experiment's job results into one session\n"
+         "  merge DIR -o OUT.rlab [--into RUN.rlab]     merge an experiment's (importance sweep's) job results into "
+         "one "
+         "session\n"
          "  importance MODEL.pt --calib CALIB.h5 [--estimator " +
          estimators +
-         "[,...]] [--bits 2,3,4,6,8] [--json]\n"
+         "[,...]] [--bits 2,3,4,6,8] [--jobs-dir DIR] [--json]\n"
          "                                              per-layer importance of quantization at each bit-width\n"
          "  allocate MODEL.pt --calib CALIB.h5 (--budget-bits X | --budget-bytes N | --budget-bops N) [--pin LAYER=B "
          "...]\n"

@@ -217,6 +217,11 @@ class Workspace {
   // the first job's run, and the experiment with every job's rows. Throws InvalidArgument for
   // jobs of different experiments or inputs and for a cell run twice.
   static ExperimentRecord mergeExperimentSessions(const std::vector<std::string>& sessions, const std::string& output);
+  // Writes `output`: the session at `session` with `table` as its latest importance table
+  // (replacing one of the same estimator). Throws InvalidArgument when the session's model does
+  // not hash to `modelSha256` (the table belongs to another model).
+  static void addImportanceToSession(const std::string& session, const std::string& modelSha256,
+                                     const ImportanceTable& table, const std::string& output);
   // Loads the session's model and calibration set (refusing files whose hash changed), reruns its
   // request and compares the codes bit for bit. The rerun becomes this workspace's current run.
   RerunOutcome rerunSession(const std::string& path, const JobHooks& hooks = {});

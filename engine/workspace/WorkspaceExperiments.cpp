@@ -136,4 +136,16 @@ ExperimentRecord Workspace::mergeExperimentSessions(const std::vector<std::strin
   return record;
 }
 
+void Workspace::addImportanceToSession(const std::string& session, const std::string& modelSha256,
+                                       const ImportanceTable& table, const std::string& output) {
+  Session s = loadSession(session);
+  if (s.modelSha256 != modelSha256)
+    throw Error(ErrorCode::InvalidArgument, session + " is a session of another model than the importance sweep's");
+  std::vector<ImportanceTable> tables{table};
+  for (const ImportanceTable& t : s.importance)
+    if (t.estimator != table.estimator) tables.push_back(t);
+  s.importance = tables;
+  roundlab::saveSession(output, s);
+}
+
 }  // namespace roundlab

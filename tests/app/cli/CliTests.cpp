@@ -555,6 +555,41 @@ class CliTests : public QObject {
     QVERIFY2(bad.err.contains("bogus.json is not a RoundLab job file"), bad.err.constData());
   }
 
+  // A per-layer importance sweep as jobs (one per layer, xargs -P 2), merged into a session of
+  // the same model, equals the estimate made in one process, bit for bit.
+  void importanceJobsMergeToTheSameBits() {
+    QTemporaryDir dir;
+    const QStringList common{
+        demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator", "measured", "--bits", "2,4",
+        "--calib-count",          "64"};
+    const Run one = cli(QStringList{"importance"} + common + QStringList{"--json"});
+    QCOMPARE(one.exitCode, 0);
+    const QString jobs = dir.filePath("jobs");
+    const Run written = cli(QStringList{"importance"} + common + QStringList{"--jobs-dir", jobs, "--json"});
+    QCOMPARE(written.exitCode, 0);
+    QCOMPARE(written.json()["jobs"].toInt(), one.json()["layers"].toArray().size());
+    QProcess xargs;
+    xargs.setStandardInputFile(jobs + "/jobs.txt");
+    xargs.start("xargs", {"-P", "2", "-n", "1", ROUNDLAB_CLI, "run-job"});
+    QVERIFY(xargs.waitForFinished(600000));
+    QCOMPARE(xargs.exitCode(), 0);
+    const QString run = dir.filePath("run.rlab"), merged = dir.filePath("merged.rlab");
+    QCOMPARE(cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "rtn",
+                  "--calib-count", "64", "--session", run})
+                 .exitCode,
+             0);
+    const Run noInto = cli({"merge", jobs, "-o", merged});
+    QCOMPARE(noInto.exitCode, 2);
+    QVERIFY2(noInto.err.contains("--into"), noInto.err.constData());
+    QCOMPARE(cli({"merge", jobs, "--into", run, "-o", merged}).exitCode, 0);
+    const Run shown = cli({"session", merged, "--json"});
+    QCOMPARE(shown.exitCode, 0);
+    const QJsonObject table = shown.json()["importance"].toArray().at(0).toObject();
+    QCOMPARE(table["estimator"].toString(), QString("measured"));
+    QCOMPARE(table["fp_loss"].toDouble(), one.json()["fp_loss"].toDouble());
+    QCOMPARE(table["layers"].toArray(), one.json()["layers"].toArray());  // names and values, exactly
+  }
+
   void quantizeBadInput() {
     const Run unknownLayer = cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method",
                                   "rtn", "--bits", "layer9.conv=4"});
