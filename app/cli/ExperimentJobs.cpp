@@ -111,6 +111,35 @@ void writeFileAtomically(const QString& path, const QByteArray& bytes) {
     throw Error(ErrorCode::WriteFailed, "cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
 }
 
+// A folder for new job files: made if need be, refused when it holds jobs already (nothing is
+// overwritten).
+QDir emptyJobsDir(const QString& dirName) {
+  QDir dir(dirName);
+  if (!dir.exists() && !QDir().mkpath(dirName))
+    throw Error(ErrorCode::WriteFailed, "cannot create the jobs folder " + dirName.toStdString());
+  if (!dir.entryList({"job-*.json"}, QDir::Files).isEmpty())
+    throw Error(ErrorCode::InvalidArgument,
+                dirName.toStdString() + " already holds job files: give an empty folder (or remove them)");
+  return dir;
+}
+
+QString jobName(size_t index) { return QString("job-%1").arg(index + 1, 3, 10, QChar('0')); }
+
+// DIR/jobs.txt: one job file per line (for xargs, GNU parallel, the Slurm array); its path.
+QString writeJobList(const QDir& dir, const QStringList& jobs) {
+  const QString path = dir.absoluteFilePath("jobs.txt");
+  writeFileAtomically(path, (jobs.join('\n') + '\n').toUtf8());
+  return path;
+}
+
+// merge needs every job's result; names the first few missing.
+void requireEveryResult(const QStringList& missing, qsizetype jobs) {
+  if (missing.isEmpty()) return;
+  throw Error(ErrorCode::InvalidArgument,
+              std::to_string(missing.size()) + " of " + std::to_string(jobs) + " jobs have no result yet: " +
+                  missing.mid(0, 5).join(", ").toStdString() + (missing.size() > 5 ? ", ..." : ""));
+}
+
 QJsonObject readJob(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly))
@@ -200,12 +229,7 @@ QJsonObject readJsonFile(const QString& path, const char* what) {
 
 JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
                                 const DataSource* evaluation, const QString& dirName, bool slurm) {
-  QDir dir(dirName);
-  if (!dir.exists() && !QDir().mkpath(dirName))
-    throw Error(ErrorCode::WriteFailed, "cannot create the jobs folder " + dirName.toStdString());
-  if (!dir.entryList({"job-*.json"}, QDir::Files).isEmpty())
-    throw Error(ErrorCode::InvalidArgument,
-                dirName.toStdString() + " already holds job files: give an empty folder (or remove them)");
+  const QDir dir = emptyJobsDir(dirName);
   const std::vector<size_t> first = plan.firstEqualCell();
   std::vector<std::vector<size_t>> jobs;  // each distinct request with the cells that repeat it
   for (size_t i = 0; i < first.size(); ++i) {
@@ -221,7 +245,7 @@ JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& m
   out.dir = dir.absolutePath();
   QStringList list;
   for (size_t j = 0; j < jobs.size(); ++j) {
-    const QString name = QString("job-%1").arg(j + 1, 3, 10, QChar('0'));
+    const QString name = jobName(j);
     QJsonArray cells;
     for (const size_t c : jobs[j]) cells.append(static_cast<qint64>(c));
     QJsonObject job{{"format", kJobFormat},
@@ -240,8 +264,7 @@ JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& m
     list << path;
   }
   out.jobs = static_cast<int>(jobs.size());
-  out.list = dir.absoluteFilePath("jobs.txt");
-  writeFileAtomically(out.list, (list.join('\n') + '\n').toUtf8());
+  out.list = writeJobList(dir, list);
   if (slurm) {
     out.sbatch = dir.absoluteFilePath("run-jobs.sbatch");
     const QString script = QString(R"(#!/bin/bash
@@ -268,19 +291,14 @@ exec "%6" run-job --threads 1 "$job"
 
 JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vector<std::string>& layers,
                                 const std::string& modelPath, const DataSource& calibration, const QString& dirName) {
-  QDir dir(dirName);
-  if (!dir.exists() && !QDir().mkpath(dirName))
-    throw Error(ErrorCode::WriteFailed, "cannot create the jobs folder " + dirName.toStdString());
-  if (!dir.entryList({"job-*.json"}, QDir::Files).isEmpty())
-    throw Error(ErrorCode::InvalidArgument,
-                dirName.toStdString() + " already holds job files: give an empty folder (or remove them)");
+  const QDir dir = emptyJobsDir(dirName);
   const QJsonObject model{{"path", absolute(modelPath)}, {"sha256", QString::fromStdString(sha256File(modelPath))}};
   const QJsonObject calib = sourceJson(calibration);
   JobsWritten out;
   out.dir = dir.absolutePath();
   QStringList list;
   for (size_t j = 0; j < layers.size(); ++j) {
-    const QString name = QString("job-%1").arg(j + 1, 3, 10, QChar('0'));
+    const QString name = jobName(j);
     const QJsonObject job{{"format", kJobFormat},
                           {"kind", "importance"},
                           {"job", static_cast<qint64>(j + 1)},
@@ -296,8 +314,7 @@ JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vec
     list << path;
   }
   out.jobs = static_cast<int>(layers.size());
-  out.list = dir.absoluteFilePath("jobs.txt");
-  writeFileAtomically(out.list, (list.join('\n') + '\n').toUtf8());
+  out.list = writeJobList(dir, list);
   return out;
 }
 
@@ -372,11 +389,7 @@ int mergeImportance(const QCommandLineParser& p, const QDir& dir, const QStringL
     }
     table.seconds += part.seconds;
   }
-  if (!missing.isEmpty())
-    throw Error(ErrorCode::InvalidArgument,
-                std::to_string(missing.size()) + " of " + std::to_string(jobFiles.size()) +
-                    " jobs have no result yet: " + missing.mid(0, 5).join(", ").toStdString() +
-                    (missing.size() > 5 ? ", ..." : ""));
+  requireEveryResult(missing, jobFiles.size());
   Workspace::addImportanceToSession(p.value("into").toStdString(), modelSha, table, p.value("output").toStdString());
   if (p.isSet("json")) {
     QJsonObject out = importanceToJson(table);
@@ -473,11 +486,7 @@ int runMerge(const QStringList& args) {
     else
       missing << name;
   }
-  if (!missing.isEmpty())
-    throw Error(ErrorCode::InvalidArgument,
-                std::to_string(missing.size()) + " of " + std::to_string(jobFiles.size()) +
-                    " jobs have no result yet: " + missing.mid(0, 5).join(", ").toStdString() +
-                    (missing.size() > 5 ? ", ..." : ""));
+  requireEveryResult(missing, jobFiles.size());
   const ExperimentRecord merged = Workspace::mergeExperimentSessions(sessions, p.value("output").toStdString());
   if (p.isSet("json")) {
     QJsonObject out = experimentToJson(merged);
