@@ -65,6 +65,13 @@ def main():
             "test_samples": test["samples"], "test_top1": round(test["top1"], 4),
         }
         print(f"{model}: val {val['top1']:.2f}% test {test['top1']:.2f}%")
+    # The character GPT's entry is written by hand from tools/train_char_gpt.py's summary: kept.
+    previous = os.path.join(DEMO, "demo.json")
+    if os.path.exists(previous):
+        with open(previous) as f:
+            kept = json.load(f).get("language_model")
+        if kept:
+            manifest["language_model"] = kept
     with open(os.path.join(DEMO, "demo.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -9,6 +9,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -36,10 +37,7 @@ ExperimentView::ExperimentView(QWidget* parent)
       table_(new QTableView),
       model_(new QStandardItemModel(this)),
       plot_(new QCustomPlot) {
-  metric_->addItem("Top-1 accuracy (%)", Top1);
-  metric_->addItem("KL to the FP model", Kl);
-  metric_->addItem("Reconstruction loss (final)", Loss);
-  metric_->addItem("Quantization time (s)", Seconds);
+  offerMetrics(false);
   metric_->setToolTip("What the plot shows per cell");
   empty_->setWordWrap(true);
   empty_->setText(
@@ -81,10 +79,34 @@ ExperimentView::ExperimentView(QWidget* parent)
   setExperiment(nullptr);
 }
 
+void ExperimentView::offerMetrics(bool languageModel) {
+  const bool first = metric_->count() == 0;
+  if (!first && languageModel == languageModel_) return;
+  // The headline metric follows (top-1 ↔ perplexity); the others stay chosen.
+  Metric chosen = first ? Top1 : metric();
+  if (!first && chosen == (languageModel ? Top1 : Perplexity)) chosen = languageModel ? Perplexity : Top1;
+  languageModel_ = languageModel;
+  const QSignalBlocker block(metric_);
+  metric_->clear();
+  if (languageModel) {
+    metric_->addItem("Perplexity (lower is better)", Perplexity);
+    metric_->addItem("Next-token top-1 (%)", Top1);
+    metric_->addItem("KL to the FP model (per token)", Kl);
+  } else {
+    metric_->addItem("Top-1 accuracy (%)", Top1);
+    metric_->addItem("KL to the FP model", Kl);
+  }
+  metric_->addItem("Reconstruction loss (final)", Loss);
+  metric_->addItem("Quantization time (s)", Seconds);
+  metric_->setCurrentIndex(std::max(0, metric_->findData(chosen)));
+}
+
 void ExperimentView::setExperiment(const ExperimentData* data) {
   hasData_ = data != nullptr;
   data_ = data ? *data : ExperimentData{};
   empty_->setVisible(!hasData_);
+  offerMetrics(
+      std::any_of(data_.cells.begin(), data_.cells.end(), [](const ExperimentCellData& c) { return c.languageModel; }));
   fillTable();
   drawPlot();
 }
@@ -102,6 +124,8 @@ double ExperimentView::valueOf(const ExperimentCellData& c) const {
   switch (metric()) {
     case Top1:
       return c.evaluated ? c.top1 : kNaN;
+    case Perplexity:
+      return c.evaluated && c.languageModel && c.perplexity > 0 ? c.perplexity : kNaN;
     case Kl:
       return c.compared ? c.kl : kNaN;
     case Loss:
@@ -113,6 +137,15 @@ double ExperimentView::valueOf(const ExperimentCellData& c) const {
 }
 
 QString ExperimentView::metricTitle() const { return metric_->currentText(); }
+
+QString ExperimentView::plotTitle() const {
+  QString title = data_.title + ": " + metricTitle();
+  if (metric() == Perplexity)
+    for (const ExperimentCellData& c : data_.cells)
+      if (c.finished && c.languageModel && c.perplexityFp > 0)
+        return title + QString(" (FP model %1)").arg(c.perplexityFp, 0, 'f', 2);
+  return title;
+}
 
 QList<double> ExperimentView::plottedValues() const {
   QList<double> out;
@@ -129,18 +162,34 @@ void ExperimentView::fillTable() {
            << "setting";
   else
     header << data_.axes;
-  header << "top-1 %"
-         << "KL"
+  if (languageModel_)
+    header << "perplexity"
+           << "next-token top-1 %";
+  else
+    header << "top-1 %";
+  header << "KL"
          << "loss (nearest)"
          << "loss (final)"
          << "time s"
          << "run";
   model_->setHorizontalHeaderLabels(header);
+  if (languageModel_) {
+    const int column = static_cast<int>(header.indexOf("perplexity"));
+    QString tip = "Perplexity on the validation set (exp of the mean cross-entropy per token): lower is better";
+    for (const ExperimentCellData& c : data_.cells)
+      if (c.finished && c.languageModel && c.perplexityFp > 0) {
+        tip += QString("; the FP model's: %1").arg(c.perplexityFp, 0, 'f', 2);
+        break;
+      }
+    model_->horizontalHeaderItem(column)->setToolTip(tip);
+  }
   int row = 0;
   for (const ExperimentCellData& c : data_.cells) {
     QList<QStandardItem*> items;
     if (data_.kind == ExperimentData::Kind::Study) items << new QStandardItem(c.group);
     for (const QString& v : c.values) items << new QStandardItem(v);
+    if (languageModel_)
+      items << numberItem(c.perplexity, 2, c.finished && c.evaluated && c.languageModel && c.perplexity > 0);
     items << numberItem(c.top1, 2, c.finished && c.evaluated) << numberItem(c.kl, 4, c.finished && c.compared)
           << numberItem(c.lossBefore, 4, c.finished) << numberItem(c.lossAfter, 4, c.finished)
           << numberItem(c.seconds, 1, c.finished);
@@ -178,7 +227,7 @@ void ExperimentView::drawPlot() {
 }
 
 void ExperimentView::drawBars() {
-  clearPlot(plot_, data_.title + ": " + metricTitle());
+  clearPlot(plot_, plotTitle());
   // Horizontal bars, the cells down the left in plan order: long study labels stay readable.
   QStringList names;
   std::vector<double> position, value;
@@ -192,15 +241,16 @@ void ExperimentView::drawBars() {
   }
   if (!value.empty()) {
     double lower = *std::min_element(value.begin(), value.end());
-    // Accuracy bars start near the lowest value (differences of tenths are the point); the others at 0.
-    lower = metric() == Top1 ? std::max(0.0, std::floor(lower - 1)) : 0.0;
+    // Accuracy and perplexity bars start near the lowest value (differences of tenths are the
+    // point); the others at 0.
+    lower = metric() == Top1 || metric() == Perplexity ? std::max(0.0, std::floor(lower - 1)) : 0.0;
     addLayerBars(plot_, metricTitle(), position, value, 0.7, quantizedColor());
     fitLayerBars(plot_, names, lower);
     for (size_t i = 0; i < value.size(); ++i) {
       auto* label = new QCPItemText(plot_);
       label->position->setCoords(value[i], position[i]);
       label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-      label->setText(" " + QString::number(value[i], 'g', metric() == Top1 ? 4 : 3));
+      label->setText(" " + QString::number(value[i], 'g', metric() == Top1 || metric() == Perplexity ? 4 : 3));
       label->setFont(plotFont(-1));
       label->setColor(palette().color(QPalette::Text));
       label->setClipToAxisRect(false);
@@ -217,7 +267,7 @@ void ExperimentView::drawBars() {
 }
 
 void ExperimentView::drawHeatMap() {
-  clearPlot(plot_, data_.title + ": " + metricTitle());
+  clearPlot(plot_, plotTitle());
   plot_->yAxis->setRangeReversed(false);
   QStringList rows, columns;
   for (const ExperimentCellData& c : data_.cells) {
@@ -243,7 +293,7 @@ void ExperimentView::drawHeatMap() {
     highest = std::max(highest, v);
     auto* label = new QCPItemText(plot_);
     label->position->setCoords(c, r);
-    label->setText(QString::number(v, 'g', metric() == Top1 ? 4 : 3));
+    label->setText(QString::number(v, 'g', metric() == Top1 || metric() == Perplexity ? 4 : 3));
     label->setFont(plotFont(0, true));
     label->setColor(Qt::white);
     label->setBrush(QColor(0, 0, 0, 110));
@@ -251,7 +301,8 @@ void ExperimentView::drawHeatMap() {
   }
   cells->setInterpolate(false);
   QCPColorGradient gradient(QCPColorGradient::gpThermal);
-  if (metric() != Top1) gradient = gradient.inverted();  // dark: the worse cells, whichever the metric
+  // Dark: the worse cells, whichever the metric (higher perplexity, KL, loss and time are worse).
+  if (metric() != Top1) gradient = gradient.inverted();
   gradient.setNanHandling(QCPColorGradient::nhTransparent);
   auto* scale = new QCPColorScale(plot_);
   plot_->plotLayout()->addElement(1, 1, scale);

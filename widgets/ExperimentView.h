@@ -1,9 +1,10 @@
 #pragma once
 // The results of a design-space experiment as they arrive: a table with a row per cell (its
-// setting(s), top-1, KL to FP, reconstruction loss, time, the run it made) and a plot of the
-// chosen metric — bars per value for one setting, bars grouped by axis for the founding paper's
-// study, a heat map for two settings crossed. Cells not finished yet show as pending. Double-click
-// a row (or press Enter on it) to open its run in every view (runActivated).
+// setting(s), top-1 — for a language model perplexity, then next-token top-1 —, KL to FP,
+// reconstruction loss, time, the run it made) and a plot of the chosen metric (for a language
+// model perplexity first, lower is better) — bars per value for one setting, bars grouped by axis for the founding
+// paper's study, a heat map for two settings crossed. Cells not finished yet show as pending. Double-click a row (or
+// press Enter on it) to open its run in every view (runActivated).
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -23,6 +24,10 @@ struct ExperimentCellData {
   bool finished = false, evaluated = false, compared = false;  // top-1; KL to FP
   double top1 = 0, kl = 0, lossBefore = 0, lossAfter = 0, seconds = 0;
   int run = 0;  // 0: no run in this window (an opened session's experiment)
+  // A language model's cell: top1 is next-token top-1; perplexity of the run and of the FP model
+  // (exp of the mean cross-entropy per token, lower is better; -1: none).
+  bool languageModel = false;
+  double perplexity = -1, perplexityFp = -1;
 };
 
 struct ExperimentData {
@@ -36,7 +41,7 @@ struct ExperimentData {
 class ExperimentView : public QWidget {
   Q_OBJECT
  public:
-  enum Metric { Top1, Kl, Loss, Seconds };
+  enum Metric { Top1, Kl, Loss, Seconds, Perplexity };  // Perplexity: offered for language-model cells
   explicit ExperimentView(QWidget* parent = nullptr);
   // Null: no experiment (the view says how to start one).
   void setExperiment(const ExperimentData* data);
@@ -61,9 +66,13 @@ class ExperimentView : public QWidget {
   void drawHeatMap();
   double valueOf(const ExperimentCellData& cell) const;
   QString metricTitle() const;
+  QString plotTitle() const;  // the experiment's and the metric's (with the FP model's perplexity)
+  // The metrics offered: a language model's perplexity first, else top-1 (the choice follows).
+  void offerMetrics(bool languageModel);
 
   ExperimentData data_;
   bool hasData_ = false;
+  bool languageModel_ = false;  // the cells are a language model's: the metrics offered say so
   QLabel* empty_;
   QComboBox* metric_;
   QTableView* table_;

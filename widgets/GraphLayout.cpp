@@ -37,6 +37,10 @@ GraphLayout layoutGraph(const GraphSpec& spec) {
   set(g, "rankdir", "TB");
   set(g, "nodesep", "0.25");
   set(g, "ranksep", "0.35");
+  // The global ranking: Graphviz 2.42's per-cluster ranking frees memory twice (and takes the
+  // process down) on some graphs whose labelled edges pass clusters by — a transformer's residual
+  // stream, which feeds every later block (the bundled character GPT's graph is one).
+  set(g, "newrank", "true");
   std::map<std::string, Agraph_t*> clusters;
   for (const GraphSpec::Cluster& c : spec.clusters) {
     Agraph_t* sub = agsubg(g, const_cast<char*>(("cluster_" + c.id).c_str()), 1);

@@ -151,7 +151,7 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
       case Name:
         return QString::fromStdString(l->name);
       case Kind:
-        return QString(layerKindName(l->kind));
+        return QString::fromStdString(layerKindText(*l));
       case Shape:
         return QString::fromStdString(formatShape(l->weightShape));
       case Params:

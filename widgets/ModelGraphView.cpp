@@ -304,7 +304,7 @@ void ModelGraphView::relayout() {
     if (nodeOf.count(l.name)) continue;
     nodeOf[l.name] = l.name;
     addNode(l.name, QString::fromStdString(l.name),
-            QString("%1 %2").arg(layerKindName(l.kind), shapeText(l.weightShape)), l.block);
+            QString("%1 %2").arg(QString::fromStdString(layerKindText(l)), shapeText(l.weightShape)), l.block);
   }
   // Each edge carries what its head reads: the data's sample from the input, the model's output
   // into the output, else the input of the layer it leads to (a collapsed block's edges: of each
@@ -423,7 +423,7 @@ void ModelGraphView::draw() {
     if (id == kModelInput) title = "input";
     if (id == kModelOutput) title = "output";
     if (const LayerInfo* l = summary_ ? summary_->findLayer(n.id) : nullptr) {
-      detail = QString("%1 %2").arg(layerKindName(l->kind), shapeText(l->weightShape));
+      detail = QString("%1 %2").arg(QString::fromStdString(layerKindText(*l)), shapeText(l->weightShape));
       QString tip =
           QString("%1\n%2, %3 weights").arg(id, detail, QLocale().toString(static_cast<qlonglong>(l->params)));
       if (!l->inputShape.empty() && !l->outputShape.empty())

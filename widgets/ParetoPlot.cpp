@@ -65,21 +65,23 @@ void ParetoPlot::setCurrent(double averageBits, double loss) {
   plot_->replot();
 }
 
-void ParetoPlot::setMeasured(const std::vector<double>& averageBits, const std::vector<double>& top1) {
+void ParetoPlot::setMeasured(const std::vector<double>& averageBits, const std::vector<double>& values,
+                             bool perplexity) {
   if (plot_->graphCount() < 2) return;  // no front to measure
   while (plot_->graphCount() > 2) plot_->removeGraph(2);
-  plot_->yAxis2->setVisible(!top1.empty());
-  if (top1.empty()) {
+  plot_->yAxis2->setVisible(!values.empty());
+  measuredPerplexity_ = perplexity && !values.empty();
+  if (values.empty()) {
     plot_->replot();
     return;
   }
   auto* measured = plot_->addGraph(plot_->xAxis, plot_->yAxis2);  // graph 2: measured
-  measured->setName("measured top-1 % (right axis)");
-  measured->setData(QVector<double>(averageBits.begin(), averageBits.end()), QVector<double>(top1.begin(), top1.end()),
-                    true);
+  measured->setName(perplexity ? "measured perplexity (right axis)" : "measured top-1 % (right axis)");
+  measured->setData(QVector<double>(averageBits.begin(), averageBits.end()),
+                    QVector<double>(values.begin(), values.end()), true);
   measured->setPen(QPen(quantizedColor(), 2, Qt::DashLine));
   measured->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, quantizedColor(), quantizedColor(), 9));
-  plot_->yAxis2->setLabel("measured top-1 %");
+  plot_->yAxis2->setLabel(perplexity ? "measured perplexity (lower is better)" : "measured top-1 %");
   plot_->yAxis2->setTickLabels(true);
   measured->rescaleValueAxis(false, true);
   plot_->yAxis2->scaleRange(1.2);
@@ -88,7 +90,7 @@ void ParetoPlot::setMeasured(const std::vector<double>& averageBits, const std::
   plot_->replot();
 }
 
-std::vector<double> ParetoPlot::measuredTop1() const {
+std::vector<double> ParetoPlot::measuredValues() const {
   std::vector<double> out;
   if (plot_->graphCount() < 3) return out;
   for (auto it = plot_->graph(2)->data()->constBegin(); it != plot_->graph(2)->data()->constEnd(); ++it)

@@ -25,6 +25,10 @@ struct RunSummary {
   double seconds = 0;   // wall time of the run
   bool shown = false;   // the run every view shows (and sessions and exports write)
   bool canShow = true;  // false: its weights were not kept, it cannot be shown again
+  // A language model's run: top-1 is next-token top-1, and perplexity (exp of the mean
+  // cross-entropy per token; lower is better) says more. -1: not evaluated (or without the FP model).
+  bool languageModel = false;
+  double perplexityFp = -1, perplexity = -1;
 };
 
 // Output MSE over output power implied by an SQNR in dB: 10^(−SQNR/10).

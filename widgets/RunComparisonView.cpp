@@ -23,6 +23,19 @@ namespace roundlab::widgets {
 namespace {
 
 QString accuracy(const RunSummary& r) {
+  if (r.languageModel && r.perplexity > 0) {  // perplexity first: next-token top-1 says less
+    QString text = r.perplexityFp > 0 ? QString("%1: perplexity %2 → %3 (FP → quantized, %4)")
+                                            .arg(r.label)
+                                            .arg(r.perplexityFp, 0, 'f', 2)
+                                            .arg(r.perplexity, 0, 'f', 2)
+                                            .arg(QString::asprintf("%+.2f", r.perplexity - r.perplexityFp))
+                                      : QString("%1: perplexity %2").arg(r.label).arg(r.perplexity, 0, 'f', 2);
+    if (r.top1 >= 0)
+      text += r.top1Fp >= 0
+                  ? QString("; next-token top-1 %1 % (FP %2 %)").arg(r.top1, 0, 'f', 2).arg(r.top1Fp, 0, 'f', 2)
+                  : QString("; next-token top-1 %1 %").arg(r.top1, 0, 'f', 2);
+    return text;
+  }
   if (r.top1 < 0) return QString("%1: not evaluated (no validation set)").arg(r.label);
   return QString("%1: top-1 %2 % (FP %3 %, %4 points)")
       .arg(r.label)
@@ -158,7 +171,13 @@ void RunComparisonView::compare() {
     QString text = "A — " + accuracy(*a);
     if (b) {
       text += "\nB — " + accuracy(*b);
-      if (a->top1 >= 0 && b->top1 >= 0) text += QString("\nB − A: %1 points top-1").arg(b->top1 - a->top1, 0, 'f', 2);
+      if (a->languageModel && b->languageModel) {
+        if (a->perplexity > 0 && b->perplexity > 0)
+          text += QString("\nB − A: %1 perplexity (lower is better)")
+                      .arg(QString::asprintf("%+.2f", b->perplexity - a->perplexity));
+      } else if (a->top1 >= 0 && b->top1 >= 0) {
+        text += QString("\nB − A: %1 points top-1").arg(b->top1 - a->top1, 0, 'f', 2);
+      }
     }
     summary_->setText(text);
   }

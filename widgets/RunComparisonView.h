@@ -1,6 +1,7 @@
 #pragma once
 // The Evaluate / compare view: every run of the session (RunHistoryTable: show, rename, delete),
-// accuracy before and after quantization, and any two runs side by side — top-1 of each, a
+// accuracy before and after quantization, and any two runs side by side — top-1 of each (for a
+// language model perplexity, FP → quantized, then next-token top-1), a
 // per-layer table (bits, SQNR, relative MSE, flips and the SQNR delta) and the per-layer SQNR of
 // both as bars.
 #include <QWidget>

@@ -114,6 +114,20 @@ void RunHistoryTable::updateButtons() {
 void RunHistoryTable::setRuns(const std::vector<RunSummary>& runs) {
   const int current = currentRun();
   filling_ = true;
+  // The headers say which measure the rows hold: top-1, or a language model's perplexity.
+  const bool someLm = std::any_of(runs.begin(), runs.end(), [](const RunSummary& r) { return r.languageModel; });
+  const bool allLm =
+      someLm && std::all_of(runs.begin(), runs.end(), [](const RunSummary& r) { return r.languageModel; });
+  table_->horizontalHeaderItem(Top1)->setText(allLm ? "Perplexity" : someLm ? "Top-1 % / perplexity" : "Top-1 %");
+  table_->horizontalHeaderItem(Top1)->setToolTip(
+      someLm ? "A language model's perplexity on the validation set (exp of the mean cross-entropy per token): lower "
+               "is better"
+             : QString());
+  table_->horizontalHeaderItem(Top1Change)
+      ->setToolTip(allLm    ? "Perplexity of the run minus the FP model's (lower is better)"
+                   : someLm ? "Top-1 of the run minus the FP model's, in points; for a language model, its perplexity "
+                              "minus the FP model's (lower is better)"
+                            : "Top-1 of the run minus the FP model's, in points");
   table_->setRowCount(static_cast<int>(runs.size()));
   for (int row = 0; row < table_->rowCount(); ++row) {
     const RunSummary& r = runs[static_cast<size_t>(row)];
@@ -126,13 +140,20 @@ void RunHistoryTable::setRuns(const std::vector<RunSummary>& runs) {
     name->setToolTip("Double-click to name the run");
     table_->setItem(row, Name, name);
     table_->setItem(row, Settings, cell(r.settings, r.settings));
-    const bool evaluated = r.top1 >= 0, compared = evaluated && r.top1Fp >= 0;
+    // A language model's runs: perplexity (lower is better) where others have top-1.
+    const double value = r.languageModel ? r.perplexity : r.top1, fp = r.languageModel ? r.perplexityFp : r.top1Fp;
+    const bool evaluated = r.languageModel ? value > 0 : value >= 0, compared = evaluated && fp >= 0;
     table_->setItem(row, Top1,
-                    cell(evaluated ? QString::number(r.top1, 'f', 2) : QString("not evaluated"),
-                         evaluated ? QVariant(r.top1) : QVariant(QString())));
+                    cell(evaluated ? QString::number(value, 'f', 2) : QString("not evaluated"),
+                         evaluated ? QVariant(value) : QVariant(QString())));
     table_->setItem(row, Top1Change,
-                    cell(compared ? QString::asprintf("%+.2f", r.top1 - r.top1Fp) : QString(),
-                         compared ? QVariant(r.top1 - r.top1Fp) : QVariant(QString())));
+                    cell(compared ? QString::asprintf("%+.2f", value - fp) : QString(),
+                         compared ? QVariant(value - fp) : QVariant(QString())));
+    if (r.languageModel && compared) {
+      table_->item(row, Top1)->setToolTip(
+          QString("Perplexity %1 (FP %2)").arg(value, 0, 'f', 3).arg(fp, 0, 'f', 3) +
+          (r.top1 >= 0 ? QString("; next-token top-1 %1 %").arg(r.top1, 0, 'f', 2) : QString()));
+    }
     table_->setItem(row, Seconds, cell(QString::number(r.seconds, 'f', 1), r.seconds));
     for (int c = 0; c < ColumnCount; ++c) {
       QFont font = table_->item(row, c)->font();

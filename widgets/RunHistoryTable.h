@@ -1,6 +1,7 @@
 #pragma once
-// Every run of the session in one table — number, name, settings, top-1 and its change from FP,
-// wall time — with the run the views show marked. The user names a run in place (double-click
+// Every run of the session in one table — number, name, settings, top-1 and its change from FP
+// (for a language model's runs perplexity and its change: lower is better), wall time — with the
+// run the views show marked. The user names a run in place (double-click
 // or Rename), shows any run in every view, deletes runs, and selects two rows to compare them.
 // The view asks; the window does (on the engine thread) and hands the new history back.
 #include <QWidget>
@@ -17,6 +18,7 @@ namespace roundlab::widgets {
 class RunHistoryTable : public QWidget {
   Q_OBJECT
  public:
+  // Top1 and Top1Change hold perplexity and its change for a language model's runs.
   enum Column { Number, Name, Settings, Top1, Top1Change, Seconds, ColumnCount };
   explicit RunHistoryTable(QWidget* parent = nullptr);
 

@@ -117,6 +117,7 @@ int runAllocate(const QStringList& args) {
         allocator.paretoFront(kind, static_cast<int>(parseInt(p.value("pareto-points"), "--pareto-points", 2)), pins);
 
   QJsonValue top1Fp, top1Q;  // null on data without labels
+  RunPtr chosenRun;
   auto top1 = [](double v) { return v >= 0 ? QJsonValue(v) : QJsonValue(); };
   if (p.isSet("eval")) {
     EvaluationSettings fpAlone;
@@ -144,7 +145,8 @@ int runAllocate(const QStringList& args) {
       const ExperimentPtr measured = ws.runExperiment(plan, stderrHooks());
       for (const ExperimentRow& r : measured->rows) frontTop1.push_back(r.evaluated ? r.top1 : -1);
     }
-    top1Q = top1(quantizeAt(ws, request, chosen.bits)->top1());  // last: the current run, the one a session keeps
+    chosenRun = quantizeAt(ws, request, chosen.bits);  // last: the current run, the one a session keeps
+    top1Q = top1(chosenRun->top1());
   }
   if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());
 
@@ -157,6 +159,7 @@ int runAllocate(const QStringList& args) {
     o["method"] = quantMethodName(request.method);
     o["top1_fp"] = top1Fp;
     o["top1_quantized"] = top1Q;
+    if (chosenRun && chosenRun->evaluated) addLanguageModelKeys(o, chosenRun->evaluation);
     o["importance_s"] = table.seconds;
     o["wall_s"] = wall.elapsed() / 1000.0;
     if (p.isSet("pareto")) {
@@ -187,6 +190,8 @@ int runAllocate(const QStringList& args) {
                 .arg(chosen.totals.bytes)
                 .arg(chosen.totals.bops, 0, 'g', 4)
                 .arg(chosen.totals.predictedLoss, 0, 'g', 4));
+  if (chosenRun && chosenRun->evaluated && !perplexityLine(chosenRun->evaluation).isEmpty())
+    printLine(perplexityLine(chosenRun->evaluation));
   if (top1Q.isDouble())
     printLine(QString("top-1: FP %1 %, %2 at this allocation %3 %")
                   .arg(top1Fp.toDouble(), 0, 'f', 2)

@@ -64,6 +64,11 @@ QString formatTable(const QStringList& header, const QList<QStringList>& rows);
 QJsonObject summaryToJson(const ModelSummary& s);
 QString summaryToText(const ModelSummary& s);
 QJsonObject evalReportToJson(const EvalReport& r);
+// A language model's figures of a quantized run's evaluation against the FP model: loss_fp,
+// loss_quantized, perplexity_fp, perplexity_quantized (nothing for classification).
+void addLanguageModelKeys(QJsonObject& o, const EvalReport& r);
+// "FP perplexity 4.10, quantized 4.35" (empty for classification or without labels).
+QString perplexityLine(const EvalReport& r);
 // --mean --std --labels, and with subset also --count --seed (a subset of the data file).
 void addDataOptions(QCommandLineParser& parser, bool subset = true);
 DataSource dataSourceFromOptions(const QCommandLineParser& parser, const QString& path, bool subset = true);

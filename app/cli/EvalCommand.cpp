@@ -7,16 +7,52 @@
 namespace roundlab::cli {
 
 QJsonObject evalReportToJson(const EvalReport& r) {
-  QJsonObject o{{"samples", static_cast<qint64>(r.samples)},
+  QJsonObject o{{"task", evalTaskTable().name(r.task)},
+                {"samples", static_cast<qint64>(r.samples)},
                 {"top1", r.hasLabels ? QJsonValue(r.top1) : QJsonValue()},
                 {"correct", r.hasLabels ? QJsonValue(static_cast<qint64>(r.correct)) : QJsonValue()},
                 {"wall_s", r.wallSeconds}};
+  if (r.languageModel() && r.hasLabels) {
+    o["tokens"] = static_cast<qint64>(r.scored);
+    o["loss"] = r.loss;
+    o["perplexity"] = r.perplexity();
+    o["token_top1"] = r.top1;
+  }
   if (r.hasReference) {
     o["kl"] = r.kl;
     o["agreement"] = r.agreement;
     o["reference_top1"] = r.hasLabels ? QJsonValue(r.referenceTop1) : QJsonValue();
+    if (r.languageModel() && r.hasLabels) {
+      o["reference_loss"] = r.referenceLoss;
+      o["reference_perplexity"] = r.referencePerplexity();
+    }
   }
   return o;
+}
+
+void addLanguageModelKeys(QJsonObject& o, const EvalReport& r) {
+  if (!r.languageModel() || !r.hasLabels) return;
+  o["task"] = evalTaskTable().name(r.task);
+  o["loss_quantized"] = r.loss;
+  o["perplexity_quantized"] = r.perplexity();
+  if (r.hasReference) {
+    o["loss_fp"] = r.referenceLoss;
+    o["perplexity_fp"] = r.referencePerplexity();
+  }
+}
+
+QString perplexityLine(const EvalReport& r) {
+  if (!r.languageModel() || !r.hasLabels) return {};
+  const QString q = QString::number(r.perplexity(), 'f', 3);
+  return r.hasReference ? QString("perplexity: FP %1, quantized %2").arg(r.referencePerplexity(), 0, 'f', 3).arg(q)
+                        : QString("perplexity: quantized %1").arg(q);
+}
+
+QString labelsNote(const DatasetInfo& data) {
+  return data.labelsShifted ? QString(
+                                  "labels: the next token of each position (the file has no /labels; the last "
+                                  "position of each sequence is not scored)")
+                            : QString();
 }
 
 // Options shared by commands that read data files.
@@ -54,6 +90,8 @@ int runEval(const QStringList& args) {
   p.addOption({"reference", "Reference (FP) model for KL divergence and top-1 agreement.", "FP.pt"});
   p.addOption({"per-layer", "With --reference: per-layer output MSE, SQNR and cosine similarity."});
   p.addOption({"batch", "Batch size (default 256).", "N", "256"});
+  p.addOption(
+      {"task", QString::fromStdString(evalTaskTable().namesWithDescriptions() + ". Default auto."), "TASK", "auto"});
   addDataOptions(p);
   if (!parseCommand(p, args, "Evaluate a TorchScript model on a data set.", "MODEL.pt", "TorchScript model")) return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
@@ -62,8 +100,9 @@ int runEval(const QStringList& args) {
 
   Workspace ws;
   loadModelArgument(ws, p);
-  ws.setEvaluation(dataSourceFromOptions(p, p.value("data")));
+  const DatasetInfo& data = ws.setEvaluation(dataSourceFromOptions(p, p.value("data")));
   EvaluationSettings settings;
+  settings.task = parseChoice(evalTaskTable(), p.value("task"), "--task");
   settings.batch = parseInt(p.value("batch"), "--batch", 1);
   settings.reference = p.isSet("reference") ? EvaluationSettings::Reference::File : EvaluationSettings::Reference::None;
   settings.referencePath = p.value("reference").toStdString();
@@ -77,6 +116,7 @@ int runEval(const QStringList& args) {
     o["model"] = p.positionalArguments()[0];
     o["data"] = p.value("data");
     if (p.isSet("reference")) o["reference"] = p.value("reference");
+    if (data.labelsShifted) o["note"] = labelsNote(data);
     if (!perLayer.empty()) {
       QJsonArray layers;
       for (const auto& c : perLayer)
@@ -90,10 +130,23 @@ int runEval(const QStringList& args) {
     return 0;
   }
   printLine(QString("model     %1").arg(p.positionalArguments()[0]));
-  printLine(QString("data      %1 (%2 samples)").arg(p.value("data")).arg(r.samples));
-  if (r.hasLabels) printLine(QString("top-1     %1 %  (%2 correct)").arg(r.top1, 0, 'f', 2).arg(r.correct));
+  printLine(QString("data      %1 (%2 %3)")
+                .arg(p.value("data"))
+                .arg(r.samples)
+                .arg(r.languageModel() ? "sequences" : "samples"));
+  if (data.labelsShifted) printLine("note      " + labelsNote(data));
+  if (r.hasLabels && r.languageModel()) {
+    printLine(QString("loss      %1 nats per token (%2 tokens)").arg(r.loss, 0, 'f', 4).arg(r.scored));
+    printLine(QString("perplexity %1").arg(r.perplexity(), 0, 'f', 3));
+    printLine(QString("token top-1 %1 %  (%2 correct)").arg(r.top1, 0, 'f', 2).arg(r.correct));
+  } else if (r.hasLabels) {
+    printLine(QString("top-1     %1 %  (%2 correct)").arg(r.top1, 0, 'f', 2).arg(r.correct));
+  }
   if (r.hasReference) {
-    if (r.hasLabels) printLine(QString("ref top-1 %1 %").arg(r.referenceTop1, 0, 'f', 2));
+    if (r.hasLabels && r.languageModel())
+      printLine(QString("ref perplexity %1").arg(r.referencePerplexity(), 0, 'f', 3));
+    else if (r.hasLabels)
+      printLine(QString("ref top-1 %1 %").arg(r.referenceTop1, 0, 'f', 2));
     printLine(QString("KL        %1 nats").arg(r.kl, 0, 'g', 6));
     printLine(QString("agreement %1 %").arg(r.agreement, 0, 'f', 2));
   }

@@ -2,6 +2,9 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
+#include <cmath>
+
 #include "app/cli/CliSupport.h"
 
 namespace roundlab::cli {
@@ -21,6 +24,14 @@ QJsonObject experimentToJson(const ExperimentRecord& e) {
                     {"mean_loss_before", r.meanLossBefore},
                     {"mean_loss_after", r.meanLossAfter},
                     {"wall_s", r.seconds}};
+    if (r.languageModel && r.evaluated) {
+      row["loss_quantized"] = r.loss;
+      row["perplexity_quantized"] = std::exp(r.loss);
+      if (r.compared) {
+        row["loss_fp"] = r.lossFp;
+        row["perplexity_fp"] = std::exp(r.lossFp);
+      }
+    }
     if (!cell.group.empty()) row["group"] = QString::fromStdString(cell.group);
     if (!cell.title.empty()) row["title"] = QString::fromStdString(cell.title);
     if (e.plan.kind == ExperimentKind::Sweep) row["value"] = QString::fromStdString(cell.settings.at(0).second);
@@ -48,6 +59,9 @@ QString experimentToText(const ExperimentRecord& e) {
            << "setting";
   else
     for (const std::string& a : e.plan.axes) header << QString::fromStdString(a);
+  // A language model's experiment leads with perplexity (top-1 is next-token top-1 there).
+  const bool lm = std::any_of(e.rows.begin(), e.rows.end(), [](const ExperimentRow& r) { return r.languageModel; });
+  if (lm) header << "perplexity";
   header << "top1_%"
          << "kl"
          << "loss_rtn"
@@ -63,6 +77,7 @@ QString experimentToText(const ExperimentRecord& e) {
       line << QString::fromStdString(cell.label());
     else
       for (const auto& [axis, value] : cell.settings) line << QString::fromStdString(value);
+    if (lm) line << (r.evaluated && r.languageModel ? QString::number(std::exp(r.loss), 'f', 3) : "-");
     line << (r.evaluated ? QString::number(r.top1, 'f', 2) : "-") << (r.compared ? QString::number(r.kl, 'g', 4) : "-")
          << QString::number(r.meanLossBefore, 'g', 4) << QString::number(r.meanLossAfter, 'g', 4)
          << QString::number(r.seconds, 'f', 1);

@@ -21,6 +21,9 @@ QJsonObject summaryToJson(const ModelSummary& s) {
   for (const LayerInfo& l : s.layers) {
     QJsonObject o{{"name", QString::fromStdString(l.name)},
                   {"kind", layerKindName(l.kind)},
+                  {"kind_text", QString::fromStdString(layerKindText(l))},
+                  {"op", QString::fromStdString(l.op)},
+                  {"weight_layout", l.weightTransposed ? "in,out" : "out,in"},
                   {"module_type", QString::fromStdString(l.moduleType)},
                   {"weight", QString::fromStdString(l.weightPath)},
                   {"weight_shape", toJsonArray(l.weightShape)},
@@ -28,6 +31,11 @@ QJsonObject summaryToJson(const ModelSummary& s) {
                   {"bias", l.biasPath.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(l.biasPath))},
                   {"block", l.block.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(l.block))},
                   {"call_sites", l.callSites}};
+    if (!l.tiedWith.empty()) {
+      QJsonArray tied;
+      for (const std::string& t : l.tiedWith) tied.append(QString::fromStdString(t));
+      o["tied_with"] = tied;
+    }
     if (l.conv) {
       QJsonObject c{{"stride", toJsonArray(l.conv->stride)},
                     {"dilation", toJsonArray(l.conv->dilation)},
@@ -67,12 +75,13 @@ QJsonObject summaryToJson(const ModelSummary& s) {
 QString summaryToText(const ModelSummary& s) {
   QList<QStringList> rows;
   for (const LayerInfo& l : s.layers)
-    rows << QStringList{QString::fromStdString(l.name),
-                        layerKindName(l.kind),
-                        QString::fromStdString(formatShape(l.weightShape)),
-                        QString::number(l.params),
-                        l.block.empty() ? "-" : QString::fromStdString(l.block),
-                        l.conv ? convText(*l.conv) : ""};
+    rows << QStringList{
+        QString::fromStdString(l.name),
+        QString::fromStdString(layerKindText(l)),
+        QString::fromStdString(formatShape(l.weightShape)) + (l.weightTransposed ? " (stored in×out)" : ""),
+        QString::number(l.params),
+        l.block.empty() ? "-" : QString::fromStdString(l.block),
+        l.conv ? convText(*l.conv) : ""};
   QString out = QString("%1 (%2): %3 quantizable layers, %4 of %5 parameters, %6 blocks\n\n")
                     .arg(QString::fromStdString(s.path), QString::fromStdString(s.rootType))
                     .arg(s.layers.size())

@@ -1,12 +1,92 @@
 // roundlab-cli make-calib: a calibration or validation set in RoundLab's HDF5 layout, from a
-// folder of images or from MNIST-style IDX files.
+// folder of images, from MNIST-style IDX files, or token windows from plain text.
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 
 #include "app/cli/CliSupport.h"
 #include "app/common/ImageFolderImport.h"
 #include "engine/data/Dataset.h"
+#include "engine/data/TextTokens.h"
 
 namespace roundlab::cli {
+
+namespace {
+
+QByteArray readWholeFile(const QString& path, const char* what) {
+  QFile f(path);
+  if (!QFileInfo(path).isFile()) throw Error(ErrorCode::FileNotFound, path.toStdString() + ": no such " + what);
+  if (!f.open(QIODevice::ReadOnly)) throw Error(ErrorCode::FileNotFound, path.toStdString() + " cannot be read");
+  return f.readAll();
+}
+
+// A vocabulary file: {"token": id, ...} or ["token", ...] by id, matched longest token first (right
+// for character and word vocabularies; a BPE tokenizer's vocab.json needs the tokenizer itself).
+Vocabulary vocabularyFile(const QString& path) {
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(readWholeFile(path, "vocabulary file"), &error);
+  const std::string origin = path.toStdString();
+  if (error.error != QJsonParseError::NoError)
+    throw Error(ErrorCode::BadDataFile, origin + " is not JSON: " + error.errorString().toStdString() + " at byte " +
+                                            std::to_string(error.offset));
+  std::vector<std::string> tokens;
+  if (doc.isArray()) {
+    for (const QJsonValue& v : doc.array()) tokens.push_back(v.toString().toStdString());
+  } else if (doc.isObject()) {
+    const QJsonObject o = doc.object();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      const double id = it.value().toDouble(-1);
+      if (!it.value().isDouble() || id < 0 || id != static_cast<double>(static_cast<int64_t>(id)) || id > 1e7)
+        throw Error(ErrorCode::BadDataFile,
+                    origin + ": the token '" + it.key().toStdString() + "' has no valid id (a whole number >= 0)");
+      const auto i = static_cast<size_t>(id);
+      if (tokens.size() <= i) tokens.resize(i + 1);
+      if (!tokens[i].empty())
+        throw Error(ErrorCode::BadDataFile, origin + ": id " + std::to_string(i) + " is given to two tokens");
+      tokens[i] = it.key().toStdString();
+    }
+  } else {
+    throw Error(ErrorCode::BadDataFile, origin + " must hold {\"token\": id, ...} or [\"token\", ...]");
+  }
+  return listedVocabulary(std::move(tokens), origin);
+}
+
+int makeTokenSet(const QCommandLineParser& p, const QString& textPath, int64_t count, uint64_t seed) {
+  for (const char* image : {"resize", "rgb", "mean", "std"})
+    if (p.isSet(image)) throw UsageError{QString("--%1 does not apply to --text").arg(image)};
+  const QString vocabName = p.value("vocab");
+  const int64_t context = parseInt(p.value("context"), "--context", 1, 1 << 20);
+  const std::string text = readWholeFile(textPath, "text file").toStdString();
+  const Vocabulary vocab = vocabName == "bytes"   ? byteVocabulary()
+                           : vocabName == "chars" ? charVocabulary(text)
+                                                  : vocabularyFile(vocabName);
+  const std::vector<int64_t> ids = tokenize(text, vocab, textPath.toStdString());
+  TokenSet set = tokenWindows(ids, context, count, seed, textPath.toStdString());
+  set.vocab = vocab;
+  set.source = QFileInfo(textPath).fileName().toStdString() + " (vocab " + vocab.kind + ", context " +
+               std::to_string(context) + ", count " + std::to_string(set.n) + ", seed " + std::to_string(seed) + ")";
+  const QString out = p.value("output");
+  writeTokenSet(out.toStdString(), set);
+  if (p.isSet("json")) {
+    printJson({{"output", out},
+               {"samples", static_cast<qint64>(set.n)},
+               {"context", static_cast<qint64>(context)},
+               {"vocab", QString::fromStdString(vocab.kind)},
+               {"vocab_size", static_cast<qint64>(vocab.size())},
+               {"tokens", static_cast<qint64>(ids.size())},
+               {"seed", static_cast<qint64>(seed)}});
+  } else {
+    printLine(QString("wrote %1: %2 sequences of %3 tokens with next-token labels (vocabulary: %4, %5 tokens)")
+                  .arg(out)
+                  .arg(set.n)
+                  .arg(context)
+                  .arg(QString::fromStdString(vocab.kind))
+                  .arg(vocab.size()));
+  }
+  return 0;
+}
+
+}  // namespace
 
 int runMakeCalib(const QStringList& args) {
   QCommandLineParser p;
@@ -17,15 +97,27 @@ int runMakeCalib(const QStringList& args) {
   p.addOption({"rgb", "Image folders: keep 3 colour channels (default: grayscale)."});
   p.addOption({"mean", "Per-channel mean stored for normalisation (after scaling to [0,1]).", "M[,M..]"});
   p.addOption({"std", "Per-channel std stored for normalisation.", "S[,S..]"});
-  if (!parseCommand(p, args, "Write a calibration/validation set (uint8 images, optional labels).", "SOURCE",
-                    "A folder of PNG/JPEG images (sub-folders = classes), or IDX images [+ IDX labels]."))
+  p.addOption({"text", "Token windows from a plain text file (instead of images).", "FILE.txt"});
+  p.addOption({"vocab", "With --text: bytes (256 ids), chars (the text's characters) or a VOCAB.json.",
+               "bytes|chars|VOCAB.json", "bytes"});
+  p.addOption({"context", "With --text: tokens per sequence.", "T", "128"});
+  if (!parseCommand(p, args, "Write a calibration/validation set (uint8 images or token ids, optional labels).",
+                    "SOURCE",
+                    "A folder of PNG/JPEG images (sub-folders = classes), or IDX images [+ IDX labels]; none with "
+                    "--text."))
     return 0;
   const QStringList pos = p.positionalArguments();
-  if (pos.isEmpty() || pos.size() > 2) throw UsageError{"expects IMAGE_DIR, or IMAGES-IDX [LABELS-IDX]"};
   if (!p.isSet("output")) throw UsageError{"-o OUT.h5 is required"};
   const int64_t count = parseInt(p.value("count"), "--count", 0);
   const uint64_t seed =
       static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
+  if (p.isSet("text")) {
+    if (!pos.isEmpty()) throw UsageError{"--text takes no other input"};
+    checkOutputOption(p, "output", {p.value("text")});
+    return makeTokenSet(p, p.value("text"), count, seed);
+  }
+  if (p.isSet("vocab") || p.isSet("context")) throw UsageError{"--vocab and --context apply to --text only"};
+  if (pos.isEmpty() || pos.size() > 2) throw UsageError{"expects IMAGE_DIR, or IMAGES-IDX [LABELS-IDX], or --text"};
   std::vector<float> mean, std;
   if (p.isSet("mean")) mean = parseFloatList(p.value("mean"), "--mean");
   if (p.isSet("std")) std = parseStdList(p.value("std"));

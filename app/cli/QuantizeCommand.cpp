@@ -103,6 +103,7 @@ int runQuantize(const QStringList& args) {
         {"wall_s", result.wallSeconds},
         {"phases", phases},
         {"layers", layers}};
+    if (run->evaluated) addLanguageModelKeys(o, run->evaluation);
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
     QJsonArray notes;
     for (const std::string& n : result.notes) notes.append(QString::fromStdString(n));
@@ -127,9 +128,12 @@ int runQuantize(const QStringList& args) {
                 .arg(std::min(request.calibrationCount, calibSamples))
                 .arg(request.seed));
   printLine(formatTable({"layer", "bits", "input_bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
+  if (run->evaluated && !perplexityLine(run->evaluation).isEmpty()) printLine(perplexityLine(run->evaluation));
   if (top1Q.isDouble())
-    printLine(
-        QString("top-1: FP %1 %, quantized %2 %").arg(top1Fp.toDouble(), 0, 'f', 2).arg(top1Q.toDouble(), 0, 'f', 2));
+    printLine(QString("%1top-1: FP %2 %, quantized %3 %")
+                  .arg(run->evaluated && run->evaluation.languageModel() ? "next-token " : "")
+                  .arg(top1Fp.toDouble(), 0, 'f', 2)
+                  .arg(top1Q.toDouble(), 0, 'f', 2));
   if (kl.isDouble())
     printLine(
         QString("KL to FP %1, agreement %2 %").arg(kl.toDouble(), 0, 'g', 4).arg(agreement.toDouble(), 0, 'f', 2));

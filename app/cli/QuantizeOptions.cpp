@@ -35,6 +35,8 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"symmetric", "Symmetric grid (zero point 0) instead of asymmetric."});
   p.addOption({"granularity", "One of " + choices(granularityTable()) + " (default channel).", "G", "channel"});
   p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
+  p.addOption({"gptq-damping", "GPTQ: fraction of the mean Hessian diagonal added to it (default 0.01).", "F", "0.01"});
+  p.addOption({"gptq-act-order", "GPTQ: quantize columns by descending Hessian diagonal (act-order)."});
   p.addOption({"range", "Range initialisation, one of " + choices(rangeInitTable()) + " (default lp).", "R", "lp"});
   p.addOption({"grid", "One of " + choices(gridKindTable()) + " (default uniform).", "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
@@ -92,6 +94,8 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.weights.symmetric = p.isSet("symmetric");
   r.weights.granularity = asUsage(parseGranularity, p.value("granularity"), "--granularity");
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
+  r.gptqDamping = parseNumber(p.value("gptq-damping"), "--gptq-damping", 0, 1, true);
+  r.gptqActOrder = p.isSet("gptq-act-order");
   r.weights.rangeInit = asUsage(parseRangeInit, p.value("range"), "--range");
   r.weights.lpNorm = parseNumber(p.value("p"), "--p", 0, std::numeric_limits<double>::infinity(), true);
   r.weights.grid = asUsage(parseGridKind, p.value("grid"), "--grid");

@@ -26,9 +26,10 @@ std::string usage() {
          "\n"
          "commands:\n"
          "  info MODEL.pt [--json]                      quantizable layers, blocks, unquantized parameters\n"
-         "  eval MODEL.pt --data DATA [--reference FP.pt] [--per-layer] [--batch N] [--json]\n"
-         "                                              top-1 accuracy; KL and agreement against a reference\n"
+         "  eval MODEL.pt --data DATA [--reference FP.pt] [--task T] [--per-layer] [--batch N] [--json]\n"
+         "                                              top-1 (or perplexity); KL and agreement against a reference\n"
          "  make-calib (IMAGE_DIR | IMAGES-IDX [LABELS-IDX]) -o OUT.h5 [--count N] [--seed N] ...\n"
+         "  make-calib --text FILE.txt --vocab bytes|chars|VOCAB.json --context T -o OUT.h5 [--count N] [--seed N]\n"
          "                                              write a calibration/validation set in RoundLab's HDF5 layout\n"
          "  quantize MODEL.pt --calib CALIB.h5 [--method " +
          methods +

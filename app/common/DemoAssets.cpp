@@ -33,6 +33,9 @@ DemoAssets findDemoAssets() {
   a.transformer = dir + "/fmnist_transformer.pt";
   a.calibration = dir + "/fmnist_calib.h5";
   a.validation = dir + "/fmnist_val.h5";
+  a.languageModel = dir + "/fortunes_gpt.pt";
+  a.lmCalibration = dir + "/fortunes_calib.h5";
+  a.lmValidation = dir + "/fortunes_val.h5";
   a.manifest = dir + "/demo.json";
   return a;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// The bundled demo: Fashion-MNIST models, calibration and validation sets (resources/demo), and
-// the bundled documentation.
+// The bundled demo: Fashion-MNIST models with their calibration and validation sets, and a
+// character-level GPT with its own token sets (resources/demo); the bundled documentation.
 #include <QString>
 #include <QStringList>
 
@@ -9,7 +9,9 @@ namespace roundlab::app {
 struct DemoAssets {
   QString dir;
   QString resnet, transformer, calibration, validation, manifest;
-  QStringList models() const { return {resnet, transformer}; }
+  // The character-level GPT (byte vocabulary, context 128) and its token-id sets.
+  QString languageModel, lmCalibration, lmValidation;
+  QStringList models() const { return {resnet, transformer}; }  // the Fashion-MNIST models
 };
 
 // Finds the demo folder: $ROUNDLAB_DEMO_DIR, then <exe>/../share/roundlab/demo (installed),

@@ -119,7 +119,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   budget_->setToolTip("Budget in average bits per weight: the exact allocation (DP) for it; a drag is one undo step.");
   estimate_->setToolTip("Measure each layer's importance at 2–8 bits on the calibration set (a background job).");
   quantize_->setToolTip("Quantize the model with these per-layer bits and the Run view's method and settings.");
-  for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear})
+  for (LayerKind k : {LayerKind::Conv2d, LayerKind::Conv1d, LayerKind::Linear, LayerKind::MatmulWeight})
     kind_->addItem(layerKindName(k), static_cast<int>(k));
   estimator_->setObjectName("estimator");
   estimator_->setSizeAdjustPolicy(QComboBox::AdjustToContents);

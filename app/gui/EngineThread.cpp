@@ -240,9 +240,16 @@ void EngineWorker::describeData(const QString& path) {
     const DatasetInfo info = openDataset(path.toStdString(), asStored)->info();
     QStringList shape;
     for (int64_t d : info.sampleShape) shape << QString::number(d);
-    const QString text = QString("%1 samples of %2%3")
-                             .arg(QLocale().toString(static_cast<qlonglong>(info.samples)), shape.join("×"),
-                                  info.hasLabels ? QString(", labelled") : QString(", no labels"));
+    const QString samples = QLocale().toString(static_cast<qlonglong>(info.samples));
+    // Token ids (a language model's data): sequences, labelled by the next token or per token.
+    const QString text = info.tokenIds ? QString("%1 sequences of %2 token ids%3")
+                                             .arg(samples, shape.join("×"),
+                                                  info.labelsShifted ? QString(", next-token labels")
+                                                  : info.hasLabels   ? QString(", labelled")
+                                                                     : QString(", no labels"))
+                                       : QString("%1 samples of %2%3")
+                                             .arg(samples, shape.join("×"),
+                                                  info.hasLabels ? QString(", labelled") : QString(", no labels"));
     Q_EMIT dataDescribed(path, text);
   } catch (const std::exception& e) {
     Q_EMIT dataDescribed(path, "does not open: " + QString::fromStdString(e.what()));

@@ -10,6 +10,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <cmath>
 #include <map>
 
 #include "engine/core/Error.h"
@@ -78,6 +79,11 @@ widgets::ExperimentData viewData(const ExperimentRecord& e) {
       c.evaluated = row->evaluated;
       c.compared = row->compared;
       c.top1 = row->top1;
+      if (row->languageModel && row->evaluated) {  // perplexity = exp(mean cross-entropy per token)
+        c.languageModel = true;
+        c.perplexity = std::exp(row->loss);
+        c.perplexityFp = row->compared ? std::exp(row->lossFp) : -1;
+      }
       c.kl = row->kl;
       c.lossBefore = row->meanLossBefore;
       c.lossAfter = row->meanLossAfter;

@@ -111,7 +111,7 @@ void LessonDirector::perform() {
       if (window_->jobRunning())
         return fail("A job is running: wait for it or cancel it (Esc), then press Show me again.");
       waitFor(&MainWindow::modelLoaded);
-      window_->openDemo(text == "transformer");
+      window_->openDemo(text == "transformer" ? MainWindow::Demo::Transformer : MainWindow::Demo::ResidualCnn);
       // Not loading: the user kept the results of the open model (Cancel), or the file is missing.
       if (busy_ && !waits_.isEmpty() && !window_->jobRunning())
         return fail("The demo was not opened (yet): press Show me again once it is open.");

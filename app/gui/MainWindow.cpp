@@ -208,7 +208,8 @@ MainWindow::MainWindow(QWidget* parent)
   central_->addWidget(tabs_);
   central_->setCurrentWidget(tabs_);
   setCentralWidget(central_);
-  connect(welcome_, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
+  connect(welcome_, &WelcomePage::demoRequested, this,
+          [this](bool transformer) { openDemo(transformer ? Demo::Transformer : Demo::ResidualCnn); });
   connect(welcome_, &WelcomePage::openModelRequested, this, &MainWindow::chooseModelFile);
   connect(welcome_, &WelcomePage::openSessionRequested, this, &MainWindow::chooseSessionFile);
   connect(welcome_, &WelcomePage::recoverRequested, this, &MainWindow::recoverLastSession);
@@ -308,6 +309,7 @@ MainWindow::MainWindow(QWidget* parent)
             sessionPath_ = recovered ? QString() : path;
             setUnsaved(recovered);
             setCalibrationPath(calibrationPath);
+            useDemoData(modelPath, true);  // the validation set of a demo's session
             addRecentFile(path);
             // The job ended with the session's run (onQuantized).
             jobs_->report("Session opened: " + path + " (model " + modelPath + ")");
@@ -501,14 +503,48 @@ void MainWindow::recoverLastSession() {
     status_->setText("There is no autosaved run to recover.");
 }
 
-void MainWindow::openDemo(bool transformer) {
+void MainWindow::openDemo(Demo which) {
   const DemoAssets demo = findDemoAssets();
   if (demo.dir.isEmpty()) {
     Q_EMIT loadFailed("The bundled demo was not found.");
     status_->setText("The bundled demo was not found.");
     return;
   }
-  openModel(transformer ? demo.transformer : demo.resnet);
+  // The data sets follow the model when it starts loading (openModel, useDemoData).
+  openModel(which == Demo::Transformer    ? demo.transformer
+            : which == Demo::CharacterGpt ? demo.languageModel
+                                          : demo.resnet);
+}
+
+void MainWindow::useDemoData(const QString& model, bool sessionCalibration) {
+  const DemoAssets demo = findDemoAssets();
+  auto same = [](const QString& a, const QString& b) {
+    const QString ca = QFileInfo(a).canonicalFilePath();
+    return !ca.isEmpty() && ca == QFileInfo(b).canonicalFilePath();
+  };
+  if (demo.dir.isEmpty()) return;
+  const bool gpt = same(model, demo.languageModel);
+  if (!gpt && !same(model, demo.resnet) && !same(model, demo.transformer)) return;  // not a demo: the data stay
+  QStringList switched;
+  // The GPT reads token ids: it brings its own sets. An image demo brings Fashion-MNIST's back
+  // where the GPT's are in use (a set of the user's own stays).
+  if (!sessionCalibration) {
+    if (gpt ? !same(calibration_, demo.lmCalibration) : same(calibration_, demo.lmCalibration)) {
+      setCalibrationPath(gpt ? demo.lmCalibration : demo.calibration);
+      switched << "calibration set " + QFileInfo(calibration_).fileName();
+    }
+  }
+  // After a session's calibration set, only the other demo's validation set is replaced.
+  const bool replaceValidation = gpt ? (sessionCalibration ? same(validation_, demo.validation) || validation_.isEmpty()
+                                                           : !same(validation_, demo.lmValidation))
+                                     : same(validation_, demo.lmValidation);
+  if (replaceValidation) {
+    setValidationPath(gpt ? demo.lmValidation : demo.validation);
+    switched << "validation set " + QFileInfo(validation_).fileName();
+  }
+  if (!switched.isEmpty())
+    log_->log(widgets::LogConsole::Info,
+              QString("%1: %2").arg(gpt ? "The character GPT's data" : "Fashion-MNIST data", switched.join(", ")));
 }
 
 void MainWindow::openModel(const QString& path) {
@@ -523,12 +559,19 @@ void MainWindow::openModel(const QString& path) {
   if (!settleUnsavedResults("opening another model", [this, path] { openModel(path); })) return;
   loading_ = true;
   pendingPath_ = path;
+  dataBeforeLoad_.emplace(calibration_, validation_);
+  useDemoData(path);  // a demo's own data: the load reads the calibration set's shapes
   status_->setText("Loading " + path + " …");
   engine_.load(path, calibration_);  // jobs run one after another on the engine thread
 }
 
 void MainWindow::onLoadFailed(const QString& message) {
   loading_ = false;
+  if (dataBeforeLoad_) {  // the previous model stays, and with it its data
+    if (dataBeforeLoad_->first != calibration_) setCalibrationPath(dataBeforeLoad_->first);
+    if (dataBeforeLoad_->second != validation_) setValidationPath(dataBeforeLoad_->second);
+    dataBeforeLoad_.reset();
+  }
   status_->setText("Could not open " + pendingPath_);
   log_->log(widgets::LogConsole::Error, "Could not open " + pendingPath_ + ": " + message);
   Q_EMIT loadFailed(message);
@@ -538,6 +581,7 @@ void MainWindow::onLoadFailed(const QString& message) {
 
 void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   loading_ = false;
+  dataBeforeLoad_.reset();
   snapshot_ = std::move(snapshot);
   report_.reset();
   exportedKinds_.clear();

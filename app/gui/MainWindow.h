@@ -16,6 +16,8 @@
 #include <map>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "app/gui/EngineThread.h"
 #include "app/gui/Preferences.h"
@@ -71,8 +73,12 @@ class MainWindow : public QMainWindow {
 
   // Starts loading in the background; modelLoaded / loadFailed follow.
   void openModel(const QString& path);
-  // The bundled residual CNN, or (`transformer`) the bundled vision transformer.
-  void openDemo(bool transformer = false);
+  // The bundled demos (File ▸ Open demo, the welcome page, the lessons).
+  enum class Demo { ResidualCnn, Transformer, CharacterGpt };
+  // Opens a bundled demo model. The character GPT brings its own calibration and validation sets
+  // (token ids); an image demo brings the Fashion-MNIST sets back where the GPT's were in use.
+  // (Opening a demo's file by any other way — File ▸ Open model, recent files — does the same.)
+  void openDemo(Demo demo = Demo::ResidualCnn);
   // Quantizes the loaded model on the engine thread; quantized / jobFailed follow. `atAllocation`:
   // started from Mixed precision, which shows its progress too.
   void startQuantization(const QuantizationRequest& request, bool atAllocation = false);
@@ -232,6 +238,9 @@ class MainWindow : public QMainWindow {
   // The Run form's settings as last started, kept in the settings; restored at the next start.
   void rememberRunForm(const QuantizationRequest& request);
   void restoreRunForm();
+  // The data sets that go with the bundled demo model at `model` (see openDemo); other models keep
+  // the data in use. `sessionCalibration`: a session set the calibration set already.
+  void useDemoData(const QString& model, bool sessionCalibration = false);
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
   void showShortcutSheet();
@@ -274,6 +283,8 @@ class MainWindow : public QMainWindow {
   SnapshotPtr snapshot_;
   RunPtr report_;  // the run the views show
   QString pendingPath_, calibration_, validation_;
+  // The data sets in use before a demo's load switched them (restored when it fails to load).
+  std::optional<std::pair<QString, QString>> dataBeforeLoad_;
   std::function<void()> retryJob_;  // the last job that read data: repeated after the user's answer
   QString askedPath_;               // the data file the last stopped job asked about
   widgets::LayerTableModel* layerModel_;

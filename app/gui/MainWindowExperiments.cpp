@@ -3,6 +3,7 @@
 #include <QTabWidget>
 
 #include <algorithm>
+#include <cmath>
 
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
@@ -65,7 +66,8 @@ void MainWindow::experimentsArrived(const ExperimentList& list) {
   experimentList_ = list;
   experiments_->setExperiments(list);
   // The latest measurement of the front on the Pareto plot, if it measured the front shown now.
-  std::vector<double> bits, top1;
+  std::vector<double> bits, measured;  // top-1 %, or a language model's perplexity
+  bool perplexity = false;
   const std::vector<Allocation>& front = allocationPanel_->paretoFront();
   for (auto e = list.rbegin(); e != list.rend(); ++e) {
     if ((*e)->plan.kind != ExperimentKind::Pareto) continue;
@@ -77,11 +79,12 @@ void MainWindow::experimentsArrived(const ExperimentList& list) {
     for (const ExperimentRow& r : (*e)->rows)
       if (r.evaluated) {
         bits.push_back(front[r.cell].totals.averageBits);
-        top1.push_back(r.top1);
+        perplexity = r.languageModel;
+        measured.push_back(r.languageModel ? std::exp(r.loss) : r.top1);
       }
     break;
   }
-  allocationPanel_->paretoPlot()->setMeasured(bits, top1);
+  allocationPanel_->paretoPlot()->setMeasured(bits, measured, perplexity);
 }
 
 void MainWindow::measureParetoFront() {

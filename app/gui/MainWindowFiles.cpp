@@ -125,8 +125,10 @@ void MainWindow::buildFileMenu(QMenu* file) {
   QAction* open = file->addAction("&Open model…", this, &MainWindow::chooseModelFile);
   open->setShortcut(QKeySequence::Open);
   QMenu* demo = file->addMenu("Open &demo");
-  demo->addAction("Residual CNN (Fashion-MNIST)", this, [this] { openDemo(); });
-  demo->addAction("Transformer (Fashion-MNIST)", this, [this] { openDemo(true); });
+  demo->addAction("Residual CNN (Fashion-MNIST)", this, [this] { openDemo(Demo::ResidualCnn); });
+  demo->addAction("Transformer (Fashion-MNIST)", this, [this] { openDemo(Demo::Transformer); });
+  demo->addAction("Character GPT (fortunes)", this, [this] { openDemo(Demo::CharacterGpt); })
+      ->setToolTip("A small character-level language model, with its own calibration and validation texts");
   file->addAction("Open &calibration set…", this, [this] {
     const QString path =
         QFileDialog::getOpenFileName(this, "Open calibration set", {}, "RoundLab HDF5 (*.h5);;All files (*)");

@@ -17,6 +17,36 @@
 
 namespace roundlab::app {
 
+namespace {
+
+// The line a finished run leaves in the Run view, the status bar and the log: its accuracy (a
+// language model's perplexity, FP → quantized, then next-token top-1) and time.
+QString runSummary(const RunRecord& r) {
+  const QString method = QString::fromUtf8(quantMethodName(r.result.request.method));
+  const QString seconds = QString::number(r.result.wallSeconds, 'f', 1);
+  const EvalReport& e = r.evaluation;
+  if (r.evaluated && e.languageModel() && e.hasLabels) {
+    QString text = e.hasReference ? QString("%1: perplexity %2 → %3 (FP → quantized)")
+                                        .arg(method)
+                                        .arg(e.referencePerplexity(), 0, 'f', 2)
+                                        .arg(e.perplexity(), 0, 'f', 2)
+                                  : QString("%1: perplexity %2").arg(method).arg(e.perplexity(), 0, 'f', 2);
+    text += e.hasReference
+                ? QString(", next-token top-1 %1 % (FP %2 %)").arg(e.top1, 0, 'f', 2).arg(e.referenceTop1, 0, 'f', 2)
+                : QString(", next-token top-1 %1 %").arg(e.top1, 0, 'f', 2);
+    return text + ", " + seconds + " s";
+  }
+  if (r.top1() >= 0)
+    return QString("%1: top-1 %2 % (FP %3 %), %4 s")
+        .arg(method)
+        .arg(r.top1(), 0, 'f', 2)
+        .arg(r.top1Fp(), 0, 'f', 2)
+        .arg(seconds);
+  return QString("%1 finished in %2 s").arg(method, seconds);
+}
+
+}  // namespace
+
 bool MainWindow::beginJob(const QString& what) {
   if (!snapshot_ || jobs_->running()) return false;
   if (calibration_.isEmpty()) {
@@ -92,14 +122,7 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
   showRunResults();
   refreshRunHistory();
-  const QString summary = report_->top1() >= 0 ? QString("%1: top-1 %2 % (FP %3 %), %4 s")
-                                                     .arg(quantMethodName(report_->result.request.method))
-                                                     .arg(report_->top1(), 0, 'f', 2)
-                                                     .arg(report_->top1Fp(), 0, 'f', 2)
-                                                     .arg(report_->result.wallSeconds, 0, 'f', 1)
-                                               : QString("%1 finished in %2 s")
-                                                     .arg(quantMethodName(report_->result.request.method))
-                                                     .arg(report_->result.wallSeconds, 0, 'f', 1);
+  const QString summary = runSummary(*report_);
   endViewJobs(summary, true);
   jobs_->finish(summary);
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));

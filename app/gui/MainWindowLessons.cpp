@@ -10,6 +10,8 @@
 #include <QMessageBox>
 #include <QTabWidget>
 
+#include <algorithm>
+
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
@@ -138,13 +140,22 @@ bool MainWindow::exportHandout(const QString& pdfPath, QString* error) {
         }
     h.sections.push_back(s);
   }
-  h.runHeader = QStringList{"Run", "Settings", "Top-1 %", "Δ vs FP (points)", "Seconds"};
-  for (const RunPtr& run : history_)
-    h.runRows.push_back(
-        {QString::fromStdString(run->label()), QString::fromStdString(run->settingsLabel()),
-         run->top1() >= 0 ? QString::number(run->top1(), 'f', 2) : QString("—"),
-         run->top1() >= 0 && run->top1Fp() >= 0 ? QString::number(run->top1() - run->top1Fp(), 'f', 2) : QString("—"),
-         QString::number(run->result.wallSeconds, 'f', 1)});
+  // A language model's runs: perplexity (lower is better) where image models have top-1.
+  const bool lm = std::any_of(history_.begin(), history_.end(), [](const RunPtr& r) {
+    return r->evaluated && r->evaluation.languageModel() && r->evaluation.hasLabels;
+  });
+  h.runHeader = lm ? QStringList{"Run", "Settings", "Perplexity", "Δ vs FP", "Seconds"}
+                   : QStringList{"Run", "Settings", "Top-1 %", "Δ vs FP (points)", "Seconds"};
+  for (const RunPtr& run : history_) {
+    const EvalReport& e = run->evaluation;
+    const bool perplexity = lm && run->evaluated && e.languageModel() && e.hasLabels;
+    const double value = perplexity ? e.perplexity() : run->top1();
+    const double fp = perplexity ? (e.hasReference ? e.referencePerplexity() : -1) : run->top1Fp();
+    h.runRows.push_back({QString::fromStdString(run->label()), QString::fromStdString(run->settingsLabel()),
+                         value >= 0 ? QString::number(value, 'f', 2) : QString("—"),
+                         value >= 0 && fp >= 0 ? QString::number(value - fp, 'f', 2) : QString("—"),
+                         QString::number(run->result.wallSeconds, 'f', 1)});
+  }
   QDir().mkpath(QFileInfo(pdfPath).absolutePath());
   if (!writeHandout(h, pdfPath, error)) return false;
   log_->log(widgets::LogConsole::Info, "The handout was written to " + pdfPath + " and " + handoutHtmlPath(pdfPath));

@@ -164,6 +164,12 @@ void MainWindow::refreshRunHistory() {
     s.canShow = runsWithWeights_.contains(run->number);
     s.top1Fp = run->top1Fp();
     s.top1 = run->top1();
+    if (run->evaluated && run->evaluation.languageModel()) {  // perplexity, where top-1 says less
+      const EvalReport& e = run->evaluation;
+      s.languageModel = true;
+      s.perplexity = e.hasLabels ? e.perplexity() : -1;
+      s.perplexityFp = e.hasLabels && e.hasReference ? e.referencePerplexity() : -1;
+    }
     for (const LayerOutcome& o : run->result.layers)
       s.layers.push_back({QString::fromStdString(o.layer), o.bits, o.sqnrDb, o.flipRate, o.lossAfter});
     runs.push_back(std::move(s));
@@ -208,7 +214,7 @@ void MainWindow::onLayerSelected() {
     properties_->setItem(row, 1, item);
   };
   addProperty("Layer", name);
-  addProperty("Kind", QString::fromStdString(layerKindName(l->kind)));
+  addProperty("Kind", QString::fromStdString(layerKindText(*l)));
   addProperty("Weight shape", QString::fromStdString(formatShape(l->weightShape)));
   addProperty("Parameters", QString::number(l->params));
   addProperty("Block", l->block.empty() ? QString("—") : QString::fromStdString(l->block));

@@ -112,7 +112,7 @@ ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options)
   if (options.layers)
     forEachLayerOp(g, layersByWeightPath(summary), [&](Node* n, const std::string& name) {
       const int site = layerSites[name]++;
-      d->appendBefore(n, d->newList({ListKind::LayerInput, name, site, 0}), n->input(0));
+      d->appendBefore(n, d->newList({ListKind::LayerInput, name, site, 0}), layerInput(n));
       if (options.outputs) d->appendAfter(n, d->newList({ListKind::LayerOutput, name, site, 0}), n->output());
     });
 

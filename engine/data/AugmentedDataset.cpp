@@ -91,6 +91,10 @@ std::string augmentationName(const Augmentation& a) {
 
 std::unique_ptr<Dataset> augmentedDataset(std::shared_ptr<const Dataset> base, const Augmentation& augmentation,
                                           uint64_t seed) {
+  if (base->info().tokenIds && augmentation.any())
+    throw Error(ErrorCode::InvalidArgument, base->info().path +
+                                                " holds token ids; augmentation (flips, crops, noise, mixing) applies "
+                                                "to images and float inputs only: use --augment none");
   return std::make_unique<AugmentedDataset>(std::move(base), augmentation, seed);
 }
 

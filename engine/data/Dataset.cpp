@@ -126,6 +126,7 @@ void applyNormalisationOptions(DatasetInfo& info, const DataOptions& options) {
 }
 
 at::Tensor normalizeInputs(const at::Tensor& raw, const DatasetInfo& info) {
+  if (info.tokenIds) return raw;  // ids index an embedding: used exactly as stored
   at::Tensor x = raw.scalar_type() == at::kByte ? raw.to(at::kFloat).div_(255.0f) : raw.to(at::kFloat);
   if (!info.mean.empty() && x.dim() == 4) {
     const int64_t c = x.size(1);

@@ -10,16 +10,26 @@
 
 namespace roundlab {
 
-struct DataBatch;  // DataBatch.h: normalised float inputs + int64 labels (Torch tensors)
+struct DataBatch;  // DataBatch.h: normalised float inputs (or int64 token ids) + int64 labels
+
+// The label of a position that is not scored (PyTorch's ignore_index).
+inline constexpr int64_t kIgnoredLabel = -100;
 
 struct DatasetInfo {
   std::string path;
   std::string format;      // "hdf5" or "idx"
-  std::string storedType;  // "uint8" or "float32"
+  std::string storedType;  // "uint8", "float32", or for token ids the integer type ("int64", "uint16", ...)
   int64_t samples = 0;
   std::vector<int64_t> sampleShape;  // e.g. {1, 28, 28}
   bool hasLabels = false;
-  std::vector<float> mean, std;  // per channel; empty = no normalisation
+  // Token ids (integer /inputs, N x T): DataBatch inputs are int64, never normalised.
+  bool tokenIds = false;
+  // Per-sample label shape: {} for one class per sample, {T} for a label per token (-100 = none).
+  std::vector<int64_t> labelShape;
+  // No /labels in a token file: each position's label is the next token; the last is not scored.
+  bool labelsShifted = false;
+  std::vector<std::string> vocab;  // token texts by id, when the file records its vocabulary
+  std::vector<float> mean, std;    // per channel; empty = no normalisation
   std::vector<std::string> classNames;
   std::string source;
 };

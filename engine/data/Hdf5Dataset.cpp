@@ -1,5 +1,6 @@
 // RoundLab's HDF5 data layout (docs/data-format.md): /images (uint8 or float32, N x C x H x W)
-// or /inputs (float32, N x ...), optional /labels (int64, N), normalisation attributes.
+// or /inputs (float32, N x ...; or integer token ids, N x T), optional /labels (integers, N, or
+// N x T for tokens), normalisation attributes.
 #include <H5Cpp.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "engine/core/NumberText.h"
 #include "engine/core/Shape.h"
 #include "engine/data/DatasetInternals.h"
+#include "engine/data/TextTokens.h"
 #include "engine/io/Hdf5IsolatedOpen.h"
 #include "engine/io/Hdf5MemoryFile.h"
 
@@ -50,6 +52,21 @@ std::vector<std::string> stringsAttribute(const H5::H5Object& obj, const char* n
   return out;
 }
 
+// A dataset of variable-length strings (a vocabulary: too many for an attribute's 64 KiB header).
+std::vector<std::string> stringsDataset(const H5::H5File& file, const char* name) {
+  if (!file.nameExists(name)) return {};
+  H5::DataSet set = file.openDataSet(name);
+  const H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  const hssize_t n = set.getSpace().getSimpleExtentNpoints();
+  if (set.getDataType().getClass() != H5T_STRING || n <= 0) return {};
+  std::vector<char*> raw(static_cast<size_t>(n));
+  set.read(raw.data(), type);
+  std::vector<std::string> out;
+  for (char* s : raw) out.emplace_back(s ? s : "");
+  H5Dvlen_reclaim(type.getId(), set.getSpace().getId(), H5P_DEFAULT, raw.data());
+  return out;
+}
+
 class Hdf5Dataset : public Dataset {
  public:
   Hdf5Dataset(const std::string& path, const DataOptions& options) {
@@ -74,6 +91,9 @@ class Hdf5Dataset : public Dataset {
                options.mean.empty() && options.std.empty()) {
       requireUnitRange();
     }
+    if (info_.tokenIds && (!options.mean.empty() || !options.std.empty()))
+      throw Error(ErrorCode::InvalidArgument,
+                  path + " holds token ids, which are never normalised: --mean/--std do not apply");
     applyNormalisationOptions(info_, options);
   }
 
@@ -122,12 +142,19 @@ class Hdf5Dataset : public Dataset {
       info_.storedType = "uint8";
       memType_ = H5::PredType::NATIVE_UINT8;
       dtype_ = at::kByte;
+    } else if (t.getClass() == H5T_INTEGER && !images) {
+      const bool isSigned = data_.getIntType().getSign() != H5T_SGN_NONE;
+      info_.storedType = (isSigned ? "int" : "uint") + std::to_string(8 * t.getSize());
+      info_.tokenIds = true;
+      memType_ = H5::PredType::NATIVE_INT64;
+      dtype_ = at::kLong;
     } else if (t.getClass() == H5T_FLOAT) {
       info_.storedType = "float32";
       memType_ = H5::PredType::NATIVE_FLOAT;
       dtype_ = at::kFloat;
     } else {
-      throw Error(ErrorCode::BadDataFile, path + ": /" + (images ? "images" : "inputs") + " must be uint8 or float32");
+      throw Error(ErrorCode::BadDataFile,
+                  path + ": " + object + " must be uint8 or float32" + (images ? "" : " (or integer token ids)"));
     }
     H5::DataSpace space = data_.getSpace();
     dims_.resize(static_cast<size_t>(space.getSimpleExtentNdims()));
@@ -137,6 +164,11 @@ class Hdf5Dataset : public Dataset {
       throw Error(ErrorCode::DataShapeMismatch, path + ": /images must be N x C x H x W, found " + formatShape(shape));
     if (shape.size() < 2)
       throw Error(ErrorCode::DataShapeMismatch, path + ": /inputs must be N x ..., found " + formatShape(shape));
+    if (info_.tokenIds && shape.size() != 2)
+      throw Error(ErrorCode::DataShapeMismatch, path + ": /inputs holds " + info_.storedType +
+                                                    " values, which RoundLab reads as token ids, N sequences x T "
+                                                    "tokens; found " +
+                                                    formatShape(shape) + " (store other data as float32)");
     info_.samples = shape[0];
     info_.sampleShape.assign(shape.begin() + 1, shape.end());
     if (info_.samples == 0) throw Error(ErrorCode::BadDataFile, path + ": " + object + " holds no samples");
@@ -157,24 +189,41 @@ class Hdf5Dataset : public Dataset {
   }
 
   void openLabels(const std::string& path) {
-    if (!file_.nameExists("labels")) return;
+    if (!file_.nameExists("labels")) {
+      // A token file without labels: each position predicts the next token (derived per batch).
+      info_.labelsShifted = info_.hasLabels = info_.tokenIds;
+      if (info_.tokenIds) info_.labelShape = {info_.sampleShape[0]};
+      return;
+    }
     H5::DataSet labels = file_.openDataSet("labels");
     H5::DataSpace space = labels.getSpace();
-    hsize_t n = 0;
-    if (space.getSimpleExtentNdims() != 1 || (space.getSimpleExtentDims(&n), static_cast<int64_t>(n) != info_.samples))
+    std::vector<hsize_t> dims(static_cast<size_t>(std::max(space.getSimpleExtentNdims(), 0)));
+    space.getSimpleExtentDims(dims.data());
+    const std::vector<int64_t> shape(dims.begin(), dims.end());
+    std::vector<int64_t> perToken{info_.samples};
+    if (info_.tokenIds) perToken.push_back(info_.sampleShape[0]);
+    if (shape != std::vector<int64_t>{info_.samples} && shape != perToken)
       throw Error(ErrorCode::DataShapeMismatch,
-                  path + ": /labels must hold one integer per sample (" + std::to_string(info_.samples) + ")");
+                  path + ": /labels is " + formatShape(shape) + "; it must hold one integer per sample (" +
+                      std::to_string(info_.samples) + ")" +
+                      (info_.tokenIds ? " or one per token (" + formatShape(perToken) + ", as /inputs)" : ""));
     if (labels.getDataType().getClass() != H5T_INTEGER)
       throw Error(ErrorCode::BadDataFile, path + ": /labels must be integers");
-    labels_ = at::empty({info_.samples}, at::kLong);
+    labels_ = at::empty(shape, at::kLong);
     labels.read(labels_.data_ptr<int64_t>(), H5::PredType::NATIVE_INT64);
     info_.hasLabels = true;
+    info_.labelShape.assign(shape.begin() + 1, shape.end());
   }
 
   void readAttributes() {
     info_.mean = floatAttribute(file_, "mean");
     info_.std = floatAttribute(file_, "std");
     info_.classNames = stringsAttribute(file_, "class_names");
+    info_.vocab = stringsDataset(file_, "vocab");
+    if (info_.tokenIds && (!info_.mean.empty() || !info_.std.empty()))
+      throw Error(ErrorCode::BadDataFile, info_.path +
+                                              ": /inputs holds token ids, which are never normalised, "
+                                              "but the file has mean/std attributes (remove them)");
     auto src = stringsAttribute(file_, "source");
     if (!src.empty()) info_.source = src[0];
     const size_t channels = info_.sampleShape.size() == 3 ? static_cast<size_t>(info_.sampleShape[0]) : 0;
@@ -213,7 +262,13 @@ class Hdf5Dataset : public Dataset {
   DataBatch readSorted(const std::vector<int64_t>& idx) const {
     DataBatch out;
     out.inputs = normalizeInputs(readRaw(idx), info_);
-    if (labels_.defined()) out.labels = labels_.index_select(0, at::tensor(idx, at::kLong));
+    if (labels_.defined()) {
+      out.labels = labels_.index_select(0, at::tensor(idx, at::kLong));
+    } else if (info_.labelsShifted) {  // next-token targets; the last position has none
+      out.labels = at::full_like(out.inputs, kIgnoredLabel);
+      const int64_t t = out.inputs.size(1);
+      out.labels.slice(1, 0, t - 1).copy_(out.inputs.slice(1, 1, t));
+    }
     return out;
   }
 
@@ -292,6 +347,45 @@ void writeImageSetContent(H5::H5File& f, const ImageSet& s) {
   writeStringsAttribute(f, "format", {"roundlab-data-1"});
 }
 
+void writeTokenSetContent(H5::H5File& f, const TokenSet& s) {
+  hsize_t dims[2] = {static_cast<hsize_t>(s.n), static_cast<hsize_t>(s.context)};
+  hsize_t chunk[2] = {std::min<hsize_t>(dims[0], 256), dims[1]};
+  H5::DSetCreatPropList props;
+  props.setChunk(2, chunk);
+  props.setDeflate(4);
+  const bool small = s.vocab.size() <= 65536;  // ids fit 16 bits: a quarter of int64's bytes
+  const H5::PredType& fileType = small ? H5::PredType::STD_U16LE : H5::PredType::STD_I32LE;
+  f.createDataSet("inputs", fileType, H5::DataSpace(2, dims), props).write(s.inputs.data(), H5::PredType::NATIVE_INT64);
+  f.createDataSet("labels", fileType, H5::DataSpace(2, dims), props).write(s.labels.data(), H5::PredType::NATIVE_INT64);
+  writeStringsAttribute(f, "vocab_kind", {s.vocab.kind});
+  if (!s.vocab.tokens.empty()) {
+    const H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    std::vector<const char*> ptrs;
+    for (const auto& t : s.vocab.tokens) ptrs.push_back(t.c_str());
+    const hsize_t n = ptrs.size();
+    f.createDataSet("vocab", type, H5::DataSpace(1, &n)).write(ptrs.data(), type);
+  }
+  writeStringsAttribute(f, "source", {s.source.empty() ? std::string("RoundLab") : s.source});
+  writeStringsAttribute(f, "format", {"roundlab-data-1"});
+}
+
+// Builds a file image in memory and puts it in place atomically (never a half-written file).
+template <typename Fill>
+void writeAtomically(const std::string& path, Fill fill) {
+  H5::Exception::dontPrint();
+  AtomicFile file(path);
+  std::string image;
+  try {
+    hdf5::MemoryFile memory;
+    fill(memory.file());
+    image = memory.image();
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::WriteFailed, "cannot build " + path + ": " + e.getDetailMsg());
+  }
+  file.write(image);
+  file.commit();
+}
+
 }  // namespace
 
 std::unique_ptr<Dataset> openHdf5Dataset(const std::string& path, const DataOptions& options) {
@@ -305,18 +399,13 @@ void writeImageSet(const std::string& path, const ImageSet& s) {
   if (!s.labels.empty() && s.labels.size() != static_cast<size_t>(s.n))
     throw Error(ErrorCode::InvalidArgument,
                 "image set has " + std::to_string(s.labels.size()) + " labels for " + std::to_string(s.n) + " images");
-  H5::Exception::dontPrint();
-  AtomicFile file(path);
-  std::string image;
-  try {
-    hdf5::MemoryFile memory;
-    writeImageSetContent(memory.file(), s);
-    image = memory.image();
-  } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::WriteFailed, "cannot build " + path + ": " + e.getDetailMsg());
-  }
-  file.write(image);
-  file.commit();
+  writeAtomically(path, [&](H5::H5File& f) { writeImageSetContent(f, s); });
+}
+
+void writeTokenSet(const std::string& path, const TokenSet& s) {
+  if (s.n <= 0 || s.inputs.size() != static_cast<size_t>(s.n * s.context) || s.labels.size() != s.inputs.size())
+    throw Error(ErrorCode::InvalidArgument, "token set is empty or its buffers do not match its shape");
+  writeAtomically(path, [&](H5::H5File& f) { writeTokenSetContent(f, s); });
 }
 
 }  // namespace roundlab

@@ -1,8 +1,12 @@
 #pragma once
-// Model evaluation: top-1 accuracy on labelled data; KL divergence and top-1 agreement
-// against a reference model (usually the FP original) on any data.
+// Model evaluation. Classification (N x K logits, N labels): top-1 accuracy. Language modelling
+// (N x T x V logits, N x T labels): mean cross-entropy per token, perplexity and next-token
+// top-1. On any data: KL divergence and top-1 agreement against a reference model (usually the
+// FP original), per sample or per token.
+#include <cmath>
 #include <cstdint>
 
+#include "engine/core/EnumTable.h"
 #include "engine/core/Job.h"
 
 namespace roundlab {
@@ -10,27 +14,42 @@ namespace roundlab {
 class Model;
 class Dataset;
 
+// Auto: told by the shapes (N x K logits: classification; N x T x V: language modelling).
+enum class EvalTask { Auto, Classification, LanguageModel };
+const EnumTable<EvalTask>& evalTaskTable();  // "auto" | "classification" | "language-model"
+
 struct EvalOptions {
   int64_t batch = 256;
   const Model* reference = nullptr;  // FP model for KL / agreement
+  EvalTask task = EvalTask::Auto;
   ProgressFn progress;
   CancelToken cancel;
 };
 
 struct EvalReport {
-  int64_t samples = 0;
+  EvalTask task = EvalTask::Classification;  // the task evaluated (never Auto)
+  int64_t samples = 0;                       // samples (sequences, for a language model)
   bool hasLabels = false;
-  int64_t correct = 0;
-  double top1 = 0;  // percent, when labelled
+  int64_t scored = 0;   // labelled positions scored: samples, or tokens whose label is not ignored
+  int64_t correct = 0;  // of those, predicted right
+  double top1 = 0;      // percent of scored, when labelled (next-token top-1 for a language model)
+  // Language model: mean cross-entropy per scored token (nats); perplexity = exp(loss).
+  double loss = 0;
   bool hasReference = false;
   double referenceTop1 = 0;  // percent, when labelled
-  double kl = 0;             // mean KL(p_reference || p_model), nats
-  double agreement = 0;      // percent of samples where both predict the same class
+  double referenceLoss = 0;  // language model, when labelled
+  int64_t compared = 0;      // positions compared with the reference: samples, or every token
+  double kl = 0;             // mean KL(p_reference || p_model) per compared position, nats
+  double agreement = 0;      // percent of compared positions where both predict the same
   double wallSeconds = 0;
+
+  bool languageModel() const { return task == EvalTask::LanguageModel; }
+  double perplexity() const { return std::exp(loss); }
+  double referencePerplexity() const { return std::exp(referenceLoss); }
 };
 
 // Throws InputShapeMismatch (data does not fit the model), DataShapeMismatch (labels outside
-// the model's classes), Cancelled.
+// the model's classes or vocabulary, labels that do not fit the output), Cancelled.
 EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& options = {});
 
 }  // namespace roundlab

@@ -37,12 +37,20 @@ struct LossData {
   at::Tensor inputs, labels, fpLogProbs;  // labels, or the FP model's log-probabilities
 
   int64_t rows() const { return inputs.size(0); }
-  // Per-row loss of rows [begin, end) given their logits.
+  // Per-row loss of rows [begin, end) given their logits: cross-entropy with the labels (a
+  // language model's row: the mean over its scored tokens), or KL from the FP model (per token).
   at::Tensor rowLosses(const at::Tensor& logits, int64_t begin, int64_t end) const {
-    const at::Tensor logQ = torch::log_softmax(logits.to(at::kFloat), 1);
-    if (labels.defined()) return torch::nll_loss(logQ, labels.slice(0, begin, end), {}, at::Reduction::None);
+    const at::Tensor logQ = torch::log_softmax(logits.to(at::kFloat), -1);
+    if (labels.defined()) {
+      const at::Tensor y = labels.slice(0, begin, end);
+      const at::Tensor scored = y.ne(kIgnoredLabel).to(at::kFloat);
+      const at::Tensor nll = -logQ.gather(-1, y.clamp_min(0).unsqueeze(-1)).squeeze(-1) * scored;
+      if (nll.dim() == 1) return nll;
+      return nll.flatten(1).sum(1) / scored.flatten(1).sum(1).clamp_min(1.f);
+    }
     const at::Tensor logP = fpLogProbs.slice(0, begin, end);
-    return (logP.exp() * (logP - logQ)).sum(1);
+    const at::Tensor kl = (logP.exp() * (logP - logQ)).sum(-1);
+    return kl.dim() == 1 ? kl : kl.flatten(1).mean(1);
   }
   // Mean loss of rows [begin, end) given their logits.
   at::Tensor loss(const at::Tensor& logits, int64_t begin, int64_t end) const {
@@ -58,13 +66,16 @@ LossData lossData(const Model& model, const Dataset& calibration, const Importan
   d.inputs = batch.inputs;
   if (batch.labels.defined()) {
     torch::NoGradGuard noGrad;
-    requireLabelsInRange(batch.labels, model.forward(d.inputs.slice(0, 0, 1)).size(-1), calibration.info().path);
+    const at::Tensor first = model.forward(d.inputs.slice(0, 0, 1)).to(at::kFloat);
+    requireLabelsFit(batch.labels.slice(0, 0, 1), first, calibration.info().path);
+    requireLabelsInRange(batch.labels, first.size(-1), calibration.info().path,
+                         first.dim() == 3 ? "vocabulary of" : "classes", kIgnoredLabel);
     d.labels = batch.labels;
     return d;
   }
   std::vector<at::Tensor> parts;
   for (int64_t b = 0; b < d.rows(); b += r.batch)
-    parts.push_back(torch::log_softmax(model.forward(d.inputs.slice(0, b, b + r.batch)).to(at::kFloat), 1));
+    parts.push_back(torch::log_softmax(model.forward(d.inputs.slice(0, b, b + r.batch)).to(at::kFloat), -1));
   d.fpLogProbs = at::cat(parts);
   return d;
 }

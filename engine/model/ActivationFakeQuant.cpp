@@ -38,8 +38,8 @@ void insertActivationFakeQuant(Graph& g, const std::map<std::string, std::string
     torch::jit::WithInsertPoint guard(n);
     const ActivationQuantParams& q = p->second;
     Value* fq =
-        g.insert(c10::aten::fake_quantize_per_tensor_affine, {n->input(0), q.scale, int64_t{0}, q.qmin, q.qmax});
-    n->replaceInput(0, fq);
+        g.insert(c10::aten::fake_quantize_per_tensor_affine, {layerInput(n), q.scale, int64_t{0}, q.qmin, q.qmax});
+    n->replaceInput(layerOperands(n)->input, fq);
   });
 }
 
@@ -48,7 +48,7 @@ void insertLearnedActivationQuant(Graph& g, const std::map<std::string, std::str
   forEachLayerOp(g, layersByWeight, [&](Node* n, const std::string& layer) {
     if (!layers.count(layer)) return;
     torch::jit::WithInsertPoint guard(n);
-    n->replaceInput(0, g.insert(learnedActQuantSymbol, {n->input(0), layer}));
+    n->replaceInput(layerOperands(n)->input, g.insert(learnedActQuantSymbol, {layerInput(n), layer}));
   });
 }
 

@@ -1,7 +1,8 @@
 // Blocks for block reconstruction come from the module tree: the outermost non-container
 // submodule holding >= 2 quantizable layers (nn.MultiheadAttention excluded: it is part of a
-// transformer layer), unless it merely stacks >= 2 such modules (a stage, like a
-// TransformerEncoder); it must also be called as a whole from the forward graph.
+// transformer layer), unless it merely stacks >= 2 such modules in a container (a stage, like a
+// TransformerEncoder and its ModuleList); it must also be called as a whole from the forward
+// graph. A GPT block's attention and MLP are its own attributes, not a stack: the block is kept.
 #include <set>
 
 #include <torch/script.h>
@@ -33,6 +34,13 @@ void discoverBlocks(const torch::jit::Module& module, ModelSummary& summary) {
     for (const LayerInfo& l : summary.layers) layers += isAncestor(path, l.name) ? 1 : 0;
     if (layers >= 2) candidates.push_back(path);
   }
+  // Whether `inner` sits in a container below `outer` (outer.layers.3: a stack of modules).
+  auto inContainerBelow = [&](const std::string& outer, const std::string& inner) {
+    for (size_t dot = inner.find('.', outer.empty() ? 0 : outer.size() + 1); dot != std::string::npos;
+         dot = inner.find('.', dot + 1))
+      if (const auto it = types.find(inner.substr(0, dot)); it != types.end() && isContainer(it->second)) return true;
+    return false;
+  };
   // Nearest candidate ancestor of each candidate.
   auto parentCandidate = [&](const std::string& c) {
     std::string best;
@@ -44,7 +52,12 @@ void discoverBlocks(const torch::jit::Module& module, ModelSummary& summary) {
   std::set<std::string> stages;
   for (const std::string& c : candidates) {
     int children = 0;
-    for (const std::string& o : candidates) children += parentCandidate(o) == c ? 1 : 0;
+    // A container's element (h.0) holds its parts as attributes (attn, mlp): a block. Elsewhere
+    // attribute children count too (an encoder with down1, down2 is a stage of two blocks).
+    const auto parent = types.find(c.rfind('.') == std::string::npos ? std::string() : c.substr(0, c.rfind('.')));
+    const bool element = parent != types.end() && isContainer(parent->second);
+    for (const std::string& o : candidates)
+      children += parentCandidate(o) == c && (!element || inContainerBelow(c, o)) ? 1 : 0;
     if (children >= 2) stages.insert(c);
   }
   std::set<std::string> wanted;

@@ -175,13 +175,15 @@ void discoverDataflow(const torch::jit::Module& module, ModelSummary& summary) {
   std::map<const Node*, std::string> layerOf;
   std::set<const Node*> deadOps;
   forEachNode(graph->block(), [&](Node* n) {
-    if (!isLayerOp(n) || n->inputs().size() < 2) return;
+    const auto operands = layerOperands(n);
+    if (!operands) return;
+    const Value* weight = n->input(operands->weight);
     // A weight TorchScript leaves uninitialized: the op is on a path that raises before it.
-    if (n->input(1)->node()->kind() == c10::prim::Uninitialized) {
+    if (weight->node()->kind() == c10::prim::Uninitialized) {
       deadOps.insert(n);
       return;
     }
-    const std::set<std::string> paths = weightAttributes(n->input(1));
+    const std::set<std::string> paths = weightAttributes(weight);
     bool live = paths.empty();  // a weight computed from the input itself: an ordinary op
     for (const std::string& p : paths) {
       if (const auto it = layersByWeight.find(p); it != layersByWeight.end()) {
@@ -195,7 +197,7 @@ void discoverDataflow(const torch::jit::Module& module, ModelSummary& summary) {
   Tracer tracer(layerOf, deadOps);
   std::set<DataflowEdge> edges;
   for (const auto& [op, layer] : layerOf)
-    for (const std::string& from : tracer.sourcesOf(op->input(0))) edges.insert({from, layer});
+    for (const std::string& from : tracer.sourcesOf(op->input(layerOperands(op)->input))) edges.insert({from, layer});
   for (const Value* out : graph->outputs())
     for (const std::string& from : tracer.sourcesOf(out)) edges.insert({from, kModelOutput});
   summary.dataflow.assign(edges.begin(), edges.end());

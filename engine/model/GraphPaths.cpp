@@ -1,5 +1,6 @@
 #include "engine/model/GraphPaths.h"
 
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 
 namespace roundlab {
@@ -7,10 +8,38 @@ namespace roundlab {
 using torch::jit::Node;
 using torch::jit::Value;
 
-bool isLayerOp(const Node* n) {
-  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::_convolution ||
-         n->kind() == c10::aten::linear;
+namespace {
+
+bool isConstantOne(const Value* v) {
+  const auto c = torch::jit::toIValue(v);
+  return c && ((c->isInt() && c->toInt() == 1) || (c->isDouble() && c->toDouble() == 1.0));
 }
+
+// transpose(W, 0, 1) or (-2, -1) and the like: of a matrix, the only transpose there is (a larger
+// tensor's is a view the caller does not take as a layer weight anyway).
+bool isMatrixTranspose(const Node* n) {
+  if (n->kind() != c10::aten::transpose || n->inputs().size() != 3) return false;
+  const auto a = torch::jit::toIValue(n->input(1)), b = torch::jit::toIValue(n->input(2));
+  if (!a || !b || !a->isInt() || !b->isInt()) return false;
+  const int64_t x = a->toInt(), y = b->toInt();
+  const auto dim = [](int64_t d) { return d < 0 ? d + 2 : d; };
+  return x != y && dim(x) >= 0 && dim(x) <= 1 && dim(y) >= 0 && dim(y) <= 1;
+}
+
+}  // namespace
+
+std::optional<LayerOperands> layerOperands(const Node* n) {
+  const c10::Symbol k = n->kind();
+  if (k == c10::aten::conv1d || k == c10::aten::conv2d || k == c10::aten::_convolution || k == c10::aten::linear)
+    return n->inputs().size() >= 2 ? std::optional<LayerOperands>(LayerOperands{0, 1, 2, false}) : std::nullopt;
+  if (k == c10::aten::addmm && n->inputs().size() == 5 && isConstantOne(n->input(3)) && isConstantOne(n->input(4)))
+    return LayerOperands{1, 2, 0, true};  // addmm(bias, x, W, beta, alpha) = bias + x @ W
+  if ((k == c10::aten::mm || k == c10::aten::matmul) && n->inputs().size() == 2)
+    return LayerOperands{0, 1, std::nullopt, true};
+  return std::nullopt;
+}
+
+Value* layerInput(Node* op) { return op->input(layerOperands(op).value().input); }
 
 bool isFusedAttentionOp(const Node* n) {
   static const c10::Symbol encoderLayer = c10::Symbol::fromQualString("aten::_transformer_encoder_layer_fwd");
@@ -20,8 +49,9 @@ bool isFusedAttentionOp(const Node* n) {
 void forEachLayerOp(torch::jit::Graph& g, const std::map<std::string, std::string>& layersByWeight,
                     const std::function<void(Node*, const std::string&)>& fn) {
   forEachNode(g.block(), [&](Node* n) {
-    if (!isLayerOp(n)) return;
-    const auto src = weightSource(n->input(1));
+    const auto operands = layerOperands(n);
+    if (!operands) return;
+    const auto src = weightSource(n->input(operands->weight));
     if (!src || src->derived) return;
     if (auto it = layersByWeight.find(src->path); it != layersByWeight.end()) fn(n, it->second);
   });
@@ -56,10 +86,10 @@ std::optional<WeightSource> weightSource(const Value* value) {
                                                    c10::aten::__getitem__,
                                                    c10::aten::unsafe_chunk,
                                                    c10::aten::unsafe_split};
-  bool derived = false;
+  bool derived = false, transposed = false;
   const Value* v = value;
   for (int depth = 0; depth < 8; ++depth) {
-    if (auto p = attributePath(v)) return WeightSource{*p, derived};
+    if (auto p = attributePath(v)) return WeightSource{*p, derived, transposed};
     const Node* n = v->node();
     if (n->kind() == c10::prim::unchecked_cast) {  // Optional refinement: same tensor
       v = n->input(0);
@@ -68,11 +98,16 @@ std::optional<WeightSource> weightSource(const Value* value) {
     if (n->kind() == c10::prim::If) {  // a refined value produced by a branch
       for (const torch::jit::Block* b : n->blocks())
         if (auto inner = weightSource(b->outputs()[v->offset()]))
-          return WeightSource{inner->path, derived || inner->derived};
+          return WeightSource{inner->path, derived || inner->derived, transposed != inner->transposed};
       return std::nullopt;
     }
     if (n->inputs().empty() || std::find(viewOps.begin(), viewOps.end(), n->kind()) == viewOps.end())
       return std::nullopt;
+    if (n->kind() == c10::aten::t || isMatrixTranspose(n)) {  // same values, other layout
+      transposed = !transposed;
+      v = n->input(0);
+      continue;
+    }
     derived = true;
     v = n->input(0);
   }

@@ -1,7 +1,8 @@
 // Layer discovery: a quantizable layer is a weight parameter consumed, whole, as the weight
-// operand of a conv1d/conv2d/linear op in the inlined forward graph. Identifying layers by op and
-// weight path (not by module type) finds nn.MultiheadAttention's packed in_proj_weight and its
-// out_proj, whose forward() is never called.
+// operand of a conv1d/conv2d/linear op, or as the [in, out] matrix of addmm/mm/matmul, in the
+// inlined forward graph. Identifying layers by op and weight path (not by module type) finds
+// nn.MultiheadAttention's packed in_proj_weight and its out_proj, whose forward() is never called,
+// and Hugging Face's Conv1D (addmm with W stored [in, out]) with its packed q|k|v c_attn.
 #include <map>
 #include <set>
 
@@ -65,6 +66,7 @@ std::string leafOf(const std::string& paramPath) {
 
 struct Site {
   const Node* node;
+  LayerOperands operands;
   WeightSource weight;
   std::optional<std::string> bias;
 };
@@ -87,9 +89,10 @@ std::string unquantizedReason(const std::string& param, const std::string& owner
                                     op->second.find("transformer_encoder_layer") != std::string::npos))
     return "used only inside the fused op " + op->second +
            " (script the model, or trace it with autograd enabled, to expose the projections)";
-  if (ownerType.find("Embedding") != std::string::npos) return "embedding table (not a conv/linear weight)";
+  if (ownerType.find("Embedding") != std::string::npos)
+    return "embedding table (a lookup, not a conv/linear/matmul weight)";
   if (op != usedByOtherOp.end()) return "input of " + op->second + ", which RoundLab does not quantize";
-  return "not the weight of a conv1d/conv2d/linear op (used directly by the forward code)";
+  return "not the weight of a conv1d/conv2d/linear/matmul op (used directly by the forward code)";
 }
 
 }  // namespace
@@ -114,13 +117,14 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
   std::vector<Site> sites;
   std::map<std::string, std::string> usedByOtherOp;
   forEachNode(graph->block(), [&](Node* n) {
-    if (isConvOp(n) || isLinearOp(n)) {
-      if (auto w = weightSource(n->input(1))) {
+    if (const auto operands = layerOperands(n)) {
+      if (auto w = weightSource(n->input(operands->weight))) {
         std::optional<std::string> bias;
-        if (n->inputs().size() > 2) bias = attributePath(n->input(2));
-        sites.push_back({n, *w, bias});
+        if (operands->bias && n->inputs().size() > *operands->bias) bias = attributePath(n->input(*operands->bias));
+        sites.push_back({n, *operands, *w, bias});
+        return;
       }
-      return;
+      if (isConvOp(n) || isLinearOp(n)) return;  // a matmul of two activations: its parameters are noted below
     }
     if (n->kind().is_aten())
       for (const torch::jit::Value* in : n->inputs())
@@ -128,9 +132,30 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
           usedByOtherOp.emplace(*p, n->kind().toQualString());
   });
 
+  // Tied parameters (a GPT's token embedding and its LM head) are one tensor under several names
+  // (LibTorch lists each name): counted once; the layer is named after the name that is not an
+  // embedding's, whichever of them the graph reads (a traced Hugging Face model reads the
+  // embedding's for its LM head).
+  std::map<const void*, std::vector<std::string>> namesOfTensor;
+  for (const auto& p : module.named_parameters(/*recurse=*/true))
+    namesOfTensor[p.value.unsafeGetTensorImpl()].push_back(p.name);
+  const auto typeOf = [&](const std::string& path) {
+    const auto it = types.find(ownerOf(path));
+    return it == types.end() ? std::string() : it->second;
+  };
+
+  // A weight read in both layouts (x W and x W^T, a tied autoencoder) is no single layer: every
+  // call of a layer must read its rows as output features.
+  std::map<std::string, std::set<bool>> layoutsOf;
+  for (const Site& site : sites)
+    if (!site.weight.derived) layoutsOf[site.weight.path].insert(site.operands.weightInOut != site.weight.transposed);
+  std::set<std::string> parameters;  // a buffer multiplied in (a fixed DCT matrix) is no layer
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) parameters.insert(p.name);
+
   std::map<std::string, std::string> biasOf;
-  std::set<std::string> derivedOnly;
+  std::set<std::string> derivedOnly, twoLayouts;
   std::map<std::string, size_t> indexOfWeight;
+  std::map<std::string, std::string> nameSource;  // layer name -> the parameter name it is named after
   for (const Site& site : sites) {
     const std::string& wp = site.weight.path;
     if (site.weight.derived) {
@@ -138,17 +163,34 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
       continue;
     }
     derivedOnly.erase(wp);
+    if (layoutsOf[wp].size() > 1) {
+      twoLayouts.insert(wp);
+      continue;
+    }
+    if (site.operands.weightInOut && !parameters.count(wp)) continue;
     if (auto it = indexOfWeight.find(wp); it != indexOfWeight.end()) {
       s.layers[it->second].callSites += 1;
       continue;
     }
     const at::Tensor w = attributeAt(module, wp).toTensor();
     if (w.dim() != 2 && w.dim() != 3 && w.dim() != 4) continue;  // conv3d etc.: reported below
+    const bool matmul = site.operands.weightInOut;
+    if ((matmul || site.weight.transposed) && w.dim() != 2) continue;  // a batched matmul: not a layer
     LayerInfo l;
-    const std::string owner = ownerOf(wp), leaf = leafOf(wp);
-    l.moduleType = types.count(owner) ? types.at(owner) : std::string();
+    std::string named = wp;
+    for (const std::string& alias : namesOfTensor[w.unsafeGetTensorImpl()]) {
+      if (alias != wp) l.tiedWith.push_back(alias);
+      if (typeOf(named).find("Embedding") != std::string::npos && typeOf(alias).find("Embedding") == std::string::npos)
+        named = alias;
+    }
+    const std::string owner = ownerOf(named), leaf = leafOf(named);
+    nameSource[wp] = named;
+    l.moduleType = typeOf(named);
+    l.op = site.node->kind().toUnqualString();
     l.weightPath = wp;
+    l.weightTransposed = matmul != site.weight.transposed;
     l.weightShape = w.sizes().vec();
+    if (l.weightTransposed) std::swap(l.weightShape[0], l.weightShape[1]);
     l.params = w.numel();
     if (leaf == "weight") {
       l.name = owner;
@@ -162,6 +204,8 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
       l.kind = w.dim() == 3 ? LayerKind::Conv1d : LayerKind::Conv2d;
       if (w.dim() == 2) continue;
       l.conv = convAttributes(site.node, l.weightShape);
+    } else if (matmul) {
+      l.kind = LayerKind::MatmulWeight;
     } else if (l.moduleType == "MultiheadAttention") {
       l.kind = LayerKind::AttentionInProj;
     } else if (ownerOf(owner).size() && types.count(ownerOf(owner)) &&
@@ -180,25 +224,32 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
   for (const auto& [wp, idx] : indexOfWeight) usedByOtherOp.erase(wp);
 
   // Present layers in module registration order (as PyTorch lists them), not graph order,
-  // which differs between scripted and traced models.
+  // which differs between scripted and traced models; a tied LM head by its own name's place
+  // (last), not the embedding's (first) that a traced model reads.
   std::map<std::string, size_t> paramOrder;
   for (const auto& p : module.named_parameters(/*recurse=*/true)) paramOrder.emplace(p.name, paramOrder.size());
   std::stable_sort(s.layers.begin(), s.layers.end(), [&](const LayerInfo& a, const LayerInfo& b) {
-    return paramOrder[a.weightPath] < paramOrder[b.weightPath];
+    return paramOrder[nameSource[a.weightPath]] < paramOrder[nameSource[b.weightPath]];
   });
   indexOfWeight.clear();
   for (size_t i = 0; i < s.layers.size(); ++i) indexOfWeight[s.layers[i].weightPath] = i;
 
+  std::set<std::string> tiedToLayer;  // other names of layer weights: quantized with them
+  for (const LayerInfo& l : s.layers) tiedToLayer.insert(l.tiedWith.begin(), l.tiedWith.end());
   for (const auto& p : module.named_parameters(/*recurse=*/true)) {
-    s.totalParams += p.value.numel();
+    if (namesOfTensor[p.value.unsafeGetTensorImpl()].front() == p.name) s.totalParams += p.value.numel();
     if (indexOfWeight.count(p.name)) {
       s.quantizableParams += p.value.numel();
       continue;
     }
-    const std::string owner = ownerOf(p.name);
-    const std::string ownerType = types.count(owner) ? types.at(owner) : std::string();
+    if (tiedToLayer.count(p.name)) continue;
+    const std::string ownerType = typeOf(p.name);
     s.notQuantized.push_back(
-        {p.name, p.value.sizes().vec(), unquantizedReason(p.name, ownerType, usedByOtherOp, biasOf, derivedOnly)});
+        {p.name, p.value.sizes().vec(),
+         twoLayouts.count(p.name)
+             ? std::string("used both as W and as its transpose; not one layer (quantized as a whole "
+                           "it would need one output axis)")
+             : unquantizedReason(p.name, ownerType, usedByOtherOp, biasOf, derivedOnly)});
   }
 
   if (s.layers.empty()) {
@@ -207,8 +258,8 @@ ModelSummary discoverLayers(const torch::jit::Module& module, const std::string&
     for (size_t i = 1; i < std::min<size_t>(s.notQuantized.size(), 6); ++i) detail += ", " + s.notQuantized[i].name;
     throw Error(ErrorCode::NoQuantizableLayer,
                 origin +
-                    " has no quantizable layer (no Conv1d, Conv2d, Linear or attention projection "
-                    "weight reaches a conv/linear op); " +
+                    " has no quantizable layer (no Conv1d, Conv2d, Linear, attention projection or "
+                    "matmul weight reaches a conv/linear/matmul op); " +
                     detail);
   }
   return s;

@@ -8,8 +8,14 @@ const EnumTable<LayerKind>& layerKindTable() {
                                        {LayerKind::Conv2d, "Conv2d", ""},
                                        {LayerKind::Linear, "Linear", ""},
                                        {LayerKind::AttentionInProj, "MultiheadAttention.in_proj", ""},
-                                       {LayerKind::AttentionOutProj, "MultiheadAttention.out_proj", ""}}};
+                                       {LayerKind::AttentionOutProj, "MultiheadAttention.out_proj", ""},
+                                       {LayerKind::MatmulWeight, "matmul weight", ""}}};
   return t;
+}
+
+std::string layerKindText(const LayerInfo& layer) {
+  if (layer.kind != LayerKind::MatmulWeight) return layerKindName(layer.kind);
+  return (layer.moduleType.empty() ? std::string("matmul weight") : layer.moduleType) + " (" + layer.op + ")";
 }
 
 const LayerInfo* ModelSummary::findLayer(const std::string& name) const {

@@ -11,10 +11,16 @@
 
 namespace roundlab {
 
-enum class LayerKind { Conv1d, Conv2d, Linear, AttentionInProj, AttentionOutProj };
+// MatmulWeight: a parameter multiplied in by aten::addmm / mm / matmul (Hugging Face's Conv1D,
+// hand-written projections); quantized as a linear layer.
+enum class LayerKind { Conv1d, Conv2d, Linear, AttentionInProj, AttentionOutProj, MatmulWeight };
 
 const EnumTable<LayerKind>& layerKindTable();
 inline const char* layerKindName(LayerKind kind) { return layerKindTable().name(kind); }
+struct LayerInfo;
+// What a layer is, for people: the kind's name, or for a matmul weight its module and op
+// ("Conv1D (addmm)").
+std::string layerKindText(const LayerInfo& layer);
 
 struct ConvAttributes {
   std::vector<int64_t> stride;
@@ -29,13 +35,21 @@ struct LayerInfo {
   std::string name;  // module path, e.g. "layer1.0.conv1", "layers.0.self_attn.in_proj"
   LayerKind kind = LayerKind::Linear;
   std::string moduleType;  // normalised TorchScript type of the owning module
+  std::string op;          // the op that applies it: "conv2d", "linear", "addmm", "matmul", ...
   std::string weightPath;  // parameter path, e.g. "layer1.0.conv1.weight"
-  std::string biasPath;    // empty when the layer has no bias
-  std::vector<int64_t> weightShape;
-  int64_t params = 0;  // weight elements (bias excluded: it stays in floating point)
+  // The parameter is stored [in, out] (Conv1D, x @ W): weightShape, Model::weight and every
+  // quantized grid use the [out, in] layout of a linear layer all the same, so that output
+  // features are the rows everywhere; only the stored parameter is the transpose.
+  bool weightTransposed = false;
+  std::string biasPath;              // empty when the layer has no bias
+  std::vector<int64_t> weightShape;  // [out, in, kernel...]
+  int64_t params = 0;                // weight elements (bias excluded: it stays in floating point)
   std::optional<ConvAttributes> conv;
   std::string block;  // enclosing block for block reconstruction, empty if none
   int callSites = 1;  // graph call sites that use the whole weight
+  // Other parameter names holding the same tensor (a tied token embedding): they take this
+  // layer's quantized values, since they are the same memory.
+  std::vector<std::string> tiedWith;
   // The tensors one sample (batch dimension 1) makes the layer read and write, and its
   // multiply-accumulates for that sample (every call counted): recorded by running the model
   // (recordShapes, engine/capture/ActivationCapture.h); empty and -1 until then.
@@ -70,9 +84,19 @@ struct DataflowEdge {
 inline const char* const kModelInput = "(input)";
 inline const char* const kModelOutput = "(output)";
 
+// An embedding table the forward graph looks up (aten::embedding): its parameter and rows.
+struct EmbeddingTable {
+  std::string name;
+  int64_t rows = 0;
+  bool found() const { return rows > 0; }
+};
+
 struct ModelSummary {
   std::string path;
   std::string rootType;
+  // A language model's tables: the one the model's input indexes (token ids), and one indexed by
+  // positions (aten::arange), whose rows are the longest sequence the model accepts.
+  EmbeddingTable tokenTable, positionTable;
   std::vector<LayerInfo> layers;
   std::vector<BlockInfo> blocks;
   std::vector<UnquantizedParameter> notQuantized;

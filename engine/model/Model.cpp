@@ -25,6 +25,30 @@ namespace {
 
 std::string shapeOf(const at::Tensor& t) { return formatShape(t.sizes().vec()); }
 
+// Why token ids did not fit a language model, in its own terms (the table, the id, the context),
+// rather than Torch's "index out of range in self"; Torch's message where it is something else.
+std::string explainTokenInput(const ModelSummary& s, const at::Tensor& input, const std::string& torchMessage) {
+  if (!s.tokenTable.found() || !input.defined() || input.numel() == 0) return torchMessage;
+  const EmbeddingTable& t = s.tokenTable;
+  if (input.is_floating_point())
+    return "the model reads token ids (its input indexes the embedding table " + t.name +
+           "), and the data holds float values: store /inputs as integers";
+  const int64_t largest = input.max().item<int64_t>(), smallest = input.min().item<int64_t>();
+  const std::string range = " of " + std::to_string(t.rows) + " rows (ids 0.." + std::to_string(t.rows - 1) + ")";
+  if (largest >= t.rows)
+    return "token id " + std::to_string(largest) + " (the largest in this batch) is outside the embedding table " +
+           t.name + range + ": the data was made with another vocabulary";
+  if (smallest < 0)
+    return "token id " + std::to_string(smallest) + " is negative; the embedding table " + t.name + " has ids 0.." +
+           std::to_string(t.rows - 1);
+  const EmbeddingTable& p = s.positionTable;
+  if (p.found() && input.dim() >= 2 && input.size(-1) > p.rows)
+    return "sequences of " + std::to_string(input.size(-1)) + " tokens are longer than the model's context of " +
+           std::to_string(p.rows) + " (its position table " + p.name + " has " + std::to_string(p.rows) +
+           " rows): make the data with --context " + std::to_string(p.rows) + " or less";
+  return torchMessage;
+}
+
 }  // namespace
 
 std::string conciseTorchMessage(const std::string& what) {
@@ -80,6 +104,7 @@ Model Model::fromModule(const torch::jit::Module& module, const std::string& ori
   impl->summary = discoverLayers(impl->module, origin);
   discoverBlocks(impl->module, impl->summary);
   discoverDataflow(impl->module, impl->summary);
+  discoverEmbeddings(impl->module, impl->summary);
   return Model(std::move(impl));
 }
 
@@ -106,7 +131,8 @@ at::Tensor Model::forward(const at::Tensor& input) const {
     const std::string msg =
         dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
     throw Error(ErrorCode::InputShapeMismatch, "input of shape " + shapeOf(input) + " does not fit model " +
-                                                   d->summary.path + ": " + conciseTorchMessage(msg));
+                                                   d->summary.path + ": " +
+                                                   explainTokenInput(d->summary, input, conciseTorchMessage(msg)));
   }
   if (out.isTensor()) return out.toTensor();
   if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())
@@ -116,7 +142,9 @@ at::Tensor Model::forward(const at::Tensor& input) const {
 }
 
 at::Tensor Model::weight(const std::string& name) const {
-  return attributeAt(d->module, layer(name).weightPath).toTensor();
+  const LayerInfo& l = layer(name);
+  const at::Tensor w = attributeAt(d->module, l.weightPath).toTensor();
+  return l.weightTransposed ? w.t().contiguous() : w;  // the [out, in] layout: a copy of an [in, out] parameter
 }
 
 at::Tensor Model::bias(const std::string& name) const {
@@ -143,7 +171,9 @@ void replaceValues(at::Tensor target, const at::Tensor& values, const std::strin
 }  // namespace
 
 void Model::setWeight(const std::string& name, const at::Tensor& values) {
-  replaceValues(weight(name), values, name, "weight");
+  const LayerInfo& l = layer(name);
+  const at::Tensor stored = attributeAt(d->module, l.weightPath).toTensor();
+  replaceValues(l.weightTransposed ? stored.t() : stored, values, name, "weight");  // through a view: in place
 }
 
 void Model::setBias(const std::string& name, const at::Tensor& values) {
@@ -175,9 +205,27 @@ void Model::setActivationQuantization(const std::map<std::string, ActivationQuan
 
 const std::map<std::string, ActivationQuantParams>& Model::activationQuantization() const { return d->activations; }
 
+namespace {
+
+// Module::clone copies each submodule on its own, so a tensor two modules share (an LM head tied
+// to the token embedding) becomes two: point every other name back at the layer's tensor.
+void tieAliases(torch::jit::Module& module, const ModelSummary& summary) {
+  for (const LayerInfo& l : summary.layers)
+    for (const std::string& alias : l.tiedWith) {
+      const auto dot = alias.rfind('.');
+      torch::jit::Module owner =
+          dot == std::string::npos ? module : attributeAt(module, alias.substr(0, dot)).toModule();
+      owner.setattr(dot == std::string::npos ? alias : alias.substr(dot + 1),
+                    attributeAt(module, l.weightPath).toTensor());
+    }
+}
+
+}  // namespace
+
 Model Model::clone() const {
   auto impl = std::make_shared<Impl>();
   impl->module = d->module.clone();
+  tieAliases(impl->module, d->summary);
   impl->module.eval();
   impl->summary = d->summary;
   Model m(std::move(impl));
@@ -188,6 +236,7 @@ Model Model::clone() const {
 torch::jit::Module Model::exportableModule() const {
   if (d->activations.empty()) return d->module;
   torch::jit::Module copy = d->module.clone();
+  tieAliases(copy, d->summary);
   copy.eval();
   // The copy's forward is its own function: rewrite its graph in place (as freezing does).
   quantizeActivationsInGraph(*copy.get_method("forward").graph(), d->summary, d->activations);

@@ -34,6 +34,8 @@ class Model {
   // own explanation when the input does not fit.
   at::Tensor forward(const at::Tensor& input) const;
 
+  // A layer's weight as [out, in, ...]: the parameter itself, or a copy of a parameter stored
+  // [in, out] (LayerInfo::weightTransposed). Change weights with setWeight.
   at::Tensor weight(const std::string& layer) const;
   at::Tensor bias(const std::string& layer) const;  // undefined tensor if none
   // Replaces a layer's weight values in place; the model uses them from the next forward.

@@ -20,6 +20,9 @@ void discoverBlocks(const torch::jit::Module& module, ModelSummary& summary);
 // model's output) reads.
 void discoverDataflow(const torch::jit::Module& module, ModelSummary& summary);
 
+// Fills summary.tokenTable and positionTable from the forward graph's aten::embedding ops.
+void discoverEmbeddings(const torch::jit::Module& module, ModelSummary& summary);
+
 // Module path -> normalised short type name, for every submodule ("" is the root).
 std::map<std::string, std::string> moduleTypes(const torch::jit::Module& module);
 

@@ -1,5 +1,7 @@
 #include "engine/model/WeightOverride.h"
 
+#include <stdexcept>
+
 #include "engine/model/Model.h"
 #include "engine/model/ModelInternals.h"
 
@@ -17,7 +19,16 @@ WeightOverride::Slot WeightOverride::slotAt(Model& model, const std::string& pat
 WeightOverride::WeightOverride(Model& model, const std::vector<std::string>& layers) {
   for (const std::string& name : layers) {
     const LayerInfo& info = model.layer(name);
-    slots_.emplace(name, slotAt(model, info.weightPath));
+    // A tied name (the token embedding of an LM head) is the same tensor: it takes the same values.
+    for (const std::string& path : [&] {
+           std::vector<std::string> all{info.weightPath};
+           all.insert(all.end(), info.tiedWith.begin(), info.tiedWith.end());
+           return all;
+         }()) {
+      Slot slot = slotAt(model, path);
+      slot.transposed = info.weightTransposed;
+      slots_.emplace(name, std::move(slot));
+    }
     if (!info.biasPath.empty()) biasSlots_.emplace(name, slotAt(model, info.biasPath));
   }
 }
@@ -33,8 +44,10 @@ void WeightOverride::setBias(const std::string& layer, const at::Tensor& bias) {
 }
 
 void WeightOverride::set(const std::string& layer, const at::Tensor& weight) {
-  Slot& s = slots_.at(layer);
-  s.owner.setattr(s.attribute, weight);
+  const auto [first, last] = slots_.equal_range(layer);
+  if (first == last) throw std::out_of_range("WeightOverride: layer " + layer + " was not overridden");
+  for (auto it = first; it != last; ++it)
+    it->second.owner.setattr(it->second.attribute, it->second.transposed ? weight.t() : weight);
 }
 
 }  // namespace roundlab

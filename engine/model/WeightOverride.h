@@ -19,7 +19,7 @@ class WeightOverride {
   WeightOverride(const WeightOverride&) = delete;
   WeightOverride& operator=(const WeightOverride&) = delete;
 
-  void set(const std::string& layer, const at::Tensor& weight);
+  void set(const std::string& layer, const at::Tensor& weight);    // [out, in, ...], as Model::weight
   void setBias(const std::string& layer, const at::Tensor& bias);  // the layer must have a bias
 
  private:
@@ -27,9 +27,11 @@ class WeightOverride {
     torch::jit::Module owner;
     std::string attribute;
     at::Tensor original;
+    bool transposed = false;  // stored [in, out]: set() takes [out, in] like Model::weight
   };
   static Slot slotAt(Model& model, const std::string& path);
-  std::map<std::string, Slot> slots_, biasSlots_;
+  std::multimap<std::string, Slot> slots_;  // a layer's weight, and its tied names
+  std::map<std::string, Slot> biasSlots_;
 };
 
 }  // namespace roundlab

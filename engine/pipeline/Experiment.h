@@ -73,6 +73,10 @@ struct ExperimentRow {
   bool evaluated = false;  // top-1 on a labelled evaluation set
   bool compared = false;   // KL and agreement against the FP model
   double top1 = 0, kl = 0, agreement = 0;
+  // A language model's mean cross-entropy per token (nats) on the evaluation set, quantized and
+  // FP (when compared); perplexity = exp of each.
+  bool languageModel = false;
+  double loss = 0, lossFp = 0;
   double meanLossBefore = 0, meanLossAfter = 0;  // over layers, of the reconstruction objective
   double seconds = 0;                            // quantization wall time
 };

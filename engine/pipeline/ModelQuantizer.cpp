@@ -71,11 +71,14 @@ LayerOutcome outcomeOf(const std::string& layer, const std::string& unit, int bi
 
 // GPTQ on one layer (RTN where GPTQ does not apply), with the same losses and flips as AdaRound.
 RoundingResult gptqLayer(const LayerInfo& info, const at::Tensor& w, const at::Tensor& bias, const WeightGrid& grid,
-                         const at::Tensor& inputs, const at::Tensor& targets) {
+                         const at::Tensor& inputs, const at::Tensor& targets, const QuantizationRequest& request) {
   torch::NoGradGuard g;
   RoundingResult r;
   r.rtnCodes = quantizeToCodes(w, grid);
-  r.codes = gptqSupports(info) ? gptqCodes(info, w, inputs, grid) : r.rtnCodes;
+  GptqConfig config;
+  config.damping = request.gptqDamping;
+  config.descendingOrder = request.gptqActOrder;
+  r.codes = gptqSupports(info) ? gptqCodes(info, w, inputs, grid, config) : r.rtnCodes;
   r.weight = dequantize(r.codes, grid);
   r.lossBefore =
       reconstructionLoss(applyLayer(info, inputs, dequantize(r.rtnCodes, grid), bias), targets).item<double>();
@@ -131,6 +134,16 @@ std::map<std::string, RoundingResult> quantizeBlock(RunContext& ctx, const Block
   return std::move(r.layers);
 }
 
+// A language model's linear layer is reconstructed over token positions: its calibration rows are
+// the positions of every sequence ([N, T, in] flattened, or the [N*T, in] a Conv1D's addmm reads),
+// drawn as many per step as `batch` sequences hold. Returns the positions per sample (1: rows are
+// samples, as for every image model).
+int64_t positionsPerSample(const RunContext& ctx, const LayerInfo& info, const at::Tensor& inputs) {
+  if (info.conv || !ctx.calibration->info().tokenIds || !inputs.defined() || inputs.dim() < 2) return 1;
+  const int64_t rows = inputs.numel() / inputs.size(-1), samples = ctx.calibration->info().samples;
+  return samples > 0 && rows % samples == 0 ? rows / samples : 1;
+}
+
 RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const WeightGrid& grid,
                              const AdaRoundConfig& config, const UnitInputs& in, const ProgressFn& progress) {
   const LayerInfo& info = ctx.model.layer(name);
@@ -164,12 +177,19 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
   const auto t = Clock::now();
   RoundingResult r;
   if (ctx.request.method == QuantMethod::Gptq) {
-    r = gptqLayer(info, w, bias, grid, quantizedInputs(), data->second.outputs);
+    r = gptqLayer(info, w, bias, grid, quantizedInputs(), data->second.outputs, ctx.request);
   } else {
-    AdaRoundReconstructor recon(info, w, bias, grid, config);
+    AdaRoundConfig c = config;
+    at::Tensor x = inputs, y = data->second.outputs;
+    if (const int64_t positions = positionsPerSample(ctx, info, inputs); positions > 1) {
+      c.batch *= positions;
+      x = x.reshape({-1, x.size(-1)});
+      y = y.reshape({-1, y.size(-1)});
+    }
+    AdaRoundReconstructor recon(info, w, bias, grid, c);
     recon.setActivations(in.activations);
     recon.setOutputLoss(in.outputLoss);
-    r = recon.run(inputs, data->second.outputs, progress, ctx.cancel);
+    r = recon.run(x, y, progress, ctx.cancel);
   }
   ctx.reconSeconds += since(t);
   return r;
@@ -334,8 +354,11 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     std::unique_ptr<ModelSuffix> suffix;
     OutputLoss outputLoss;
     if (ctx.fpLogits.defined() && (blockUnit || unit.layers.size() == 1)) {
+      const auto layerRows = [&](const at::Tensor& x) {  // token positions where those are the rows
+        return positionsPerSample(ctx, model.layer(unit.name), x) > 1 ? x.numel() / x.size(-1) : x.size(0);
+      };
       const int64_t rows = blockUnit                        ? unitFp.blocks.at(unit.name).samples()
-                           : unitFp.layers.count(unit.name) ? unitFp.layers.at(unit.name).inputs.size(0)
+                           : unitFp.layers.count(unit.name) ? layerRows(unitFp.layers.at(unit.name).inputs)
                                                             : -1;
       suffix = outputSuffix(ctx, unit.name, blockUnit, rows, result.notes);
       if (suffix) {

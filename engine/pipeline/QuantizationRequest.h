@@ -56,6 +56,10 @@ struct QuantizationRequest {
   int64_t calibrationCount = 1024;  // samples drawn from the calibration set
   Augmentation augmentation;        // applied to the drawn calibration samples
   int64_t captureBatch = 64;
+  // GPTQ: dampening (fraction of the mean Hessian diagonal added to it) and activation order
+  // (columns by descending Hessian diagonal, "act-order"; the grid's groups stay in place).
+  double gptqDamping = 0.01;
+  bool gptqActOrder = false;
   uint64_t seed = 0;  // calibration subset, batch order
 };
 

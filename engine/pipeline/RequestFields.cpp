@@ -86,6 +86,8 @@ const std::vector<RequestField>& requestFields() {
       ROUNDLAB_REAL_FIELD("act_lp_norm", activations.lpNorm, true),
       ROUNDLAB_REAL_FIELD("output_kl_weight", outputKlWeight, true),
       ROUNDLAB_REAL_FIELD("kl_temperature", klTemperature, true),
+      ROUNDLAB_REAL_FIELD("gptq_damping", gptqDamping, true),
+      ROUNDLAB_INT_FIELD("gptq_act_order", gptqActOrder, bool, true),
   };
   return fields;
 }

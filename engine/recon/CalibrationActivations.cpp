@@ -108,7 +108,7 @@ std::map<std::string, at::Tensor> blockFisherWeights(const Model& fp, const Mode
   for (int64_t b = 0; b < data.info().samples; b += batch) {
     cancel.throwIfCancelled("Fisher weights");
     const at::Tensor x = data.read(b, std::min(batch, data.info().samples - b)).inputs;
-    const at::Tensor logP = torch::log_softmax(fp.forward(x).to(at::kFloat), 1);
+    const at::Tensor logP = torch::log_softmax(fp.forward(x).to(at::kFloat), -1);
     const CaptureResult r = capture.run(x);
     std::vector<std::string> names;
     std::vector<at::Tensor> outputs;
@@ -118,7 +118,7 @@ std::map<std::string, at::Tensor> blockFisherWeights(const Model& fp, const Mode
         outputs.push_back(calls[0].output);
       }
     if (outputs.empty()) continue;
-    const at::Tensor logQ = torch::log_softmax(r.modelOutput, 1);
+    const at::Tensor logQ = torch::log_softmax(r.modelOutput, -1);
     const at::Tensor kl = (logP.exp() * (logP - logQ)).sum();
     const auto grads = torch::autograd::grad({kl}, outputs, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                              /*allow_unused=*/true);

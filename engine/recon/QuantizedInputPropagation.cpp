@@ -127,9 +127,9 @@ std::string QuantizedInputPropagation::Impl::locate(const Model& model) {
     if (u == unitOf.end() || units[u->second].isBlock) return;
     UnitSite& site = sites[u->second];
     if (site.first) reason = "layer " + layer + " runs more than once";
-    Node* quant = op->input(0)->node();
+    Node* quant = layerInput(op)->node();
     site.first = quant->kind() == learnedActQuant ? quant : op;
-    site.values = {site.first == op ? op->input(0) : quant->input(0)};
+    site.values = {site.first == op ? layerInput(op) : quant->input(0)};
   });
   if (!reason.empty()) return reason;
   for (size_t u = 0; u < units.size(); ++u) {

@@ -77,6 +77,10 @@ void writeExperiment(H5::Group& parent, const ExperimentRecord& e) {
     writeDouble(c, "top1", row->top1);
     writeDouble(c, "kl", row->kl);
     writeDouble(c, "agreement", row->agreement);
+    if (row->languageModel) {
+      writeDouble(c, "lm_loss", row->loss);
+      writeDouble(c, "lm_loss_fp", row->lossFp);
+    }
     writeDouble(c, "loss_before", row->meanLossBefore);
     writeDouble(c, "loss_after", row->meanLossAfter);
     writeDouble(c, "wall_s", row->seconds);
@@ -118,6 +122,11 @@ std::vector<ExperimentRecord> readExperiments(const H5::Group& parent) {
       row.top1 = readDouble(cg, "top1");
       row.kl = readDouble(cg, "kl");
       row.agreement = readDouble(cg, "agreement");
+      row.languageModel = cg.attrExists("lm_loss");  // sessions before language models have none
+      if (row.languageModel) {
+        row.loss = readDouble(cg, "lm_loss");
+        row.lossFp = readDouble(cg, "lm_loss_fp");
+      }
       row.meanLossBefore = readDouble(cg, "loss_before");
       row.meanLossAfter = readDouble(cg, "loss_after");
       row.seconds = readDouble(cg, "wall_s");

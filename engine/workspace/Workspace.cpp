@@ -158,7 +158,9 @@ const DatasetInfo& Workspace::setCalibration(const DataSource& source) {
 }
 
 std::string Workspace::calibrationWarning() const {
-  if (!d->fp || !d->calibration || !d->calibration->info().hasLabels) return {};
+  // A check of classifiers (a language model's per-token labels need no such guess).
+  if (!d->fp || !d->calibration || !d->calibration->info().hasLabels || !d->calibration->info().labelShape.empty())
+    return {};
   const DatasetInfo& info = d->calibration->info();
   const int64_t n = std::min<int64_t>(info.samples, 256);
   const DataBatch b = d->calibration->read(0, n);
@@ -263,6 +265,7 @@ EvaluationResult Workspace::evaluate(const EvaluationSettings& settings, const J
   EvalOptions o;
   o.batch = settings.batch;
   o.reference = reference;
+  o.task = settings.task;
   o.progress = hooks.progress;
   o.cancel = hooks.cancel;
   EvaluationResult r;

@@ -83,6 +83,7 @@ struct EvaluationSettings {
   std::string referencePath;  // Reference::File
   int64_t batch = 256;
   int64_t perLayerSamples = 0;  // > 0: also every layer's output against the reference's
+  EvalTask task = EvalTask::Auto;
 };
 
 struct EvaluationResult {

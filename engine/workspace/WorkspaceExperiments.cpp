@@ -87,6 +87,9 @@ ExperimentPtr Workspace::runExperiment(const ExperimentPlan& plan, const JobHook
       row.top1 = run->evaluation.top1;
       row.kl = run->evaluation.kl;
       row.agreement = run->evaluation.agreement;
+      row.languageModel = run->evaluation.languageModel();
+      row.loss = run->evaluation.loss;
+      row.lossFp = run->evaluation.referenceLoss;
     }
     record->rows.push_back(row);
     publish();

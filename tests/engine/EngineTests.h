@@ -39,6 +39,23 @@ class FileSafetyTests : public QObject {
   void unsealedHdf5FilesAreReadFromACopyMadeInAChild();
 };
 
+class LanguageModelTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void tokenFilesAreReadAsIds();
+  void badTokenFilesAreRefusedClearly();
+  void textBecomesTokenWindows();
+  void everyProjectionIsALayer_data();
+  void everyProjectionIsALayer();
+  void newWeightsReachTheStoredLayout();
+  void perplexityMatchesPyTorch_data();
+  void perplexityMatchesPyTorch();
+  void captureReplaysEveryProjection();
+  void decoderQuantizes();
+  void demoLanguageModelReproducesItsPerplexity();
+  void tiedHeadAndEmbeddingStayOneTensor();
+};
+
 class ModelTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

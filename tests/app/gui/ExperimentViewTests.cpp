@@ -223,14 +223,14 @@ class ExperimentViewTests : public QObject {
     const std::vector<Allocation> front = w.allocationPanel()->paretoFront();
     QVERIFY(front.size() >= 5);
     QVERIFY(w.allocationPanel()->measureButton()->isEnabled());
-    QVERIFY(w.allocationPanel()->paretoPlot()->measuredTop1().empty());
+    QVERIFY(w.allocationPanel()->paretoPlot()->measuredValues().empty());
     QVERIFY(runExperiment(w, w.allocationPanel()->measureButton()));
     const ExperimentRecord& e = *w.experimentList().back();
     QCOMPARE(int(e.plan.kind), int(ExperimentKind::Pareto));
     QCOMPARE(e.rows.size(), front.size());
     for (size_t i = 0; i < front.size(); ++i)
       QCOMPARE(e.plan.request(i).bits, front[i].bits);  // each point at its own widths, every layer
-    const std::vector<double> measured = w.allocationPanel()->paretoPlot()->measuredTop1();
+    const std::vector<double> measured = w.allocationPanel()->paretoPlot()->measuredValues();
     QCOMPARE(measured.size(), front.size());
     for (size_t i = 0; i < front.size(); ++i) QCOMPARE(measured[i], e.rows[i].top1);
     // More bits, better accuracy, at the ends of the front (nearest rounding at 2 bits collapses).
@@ -244,7 +244,7 @@ class ExperimentViewTests : public QObject {
     estimator->setCurrentIndex(estimator->findData(static_cast<int>(ImportanceEstimator::Hessian)));
     w.estimateImportance();
     QVERIFY(ready.wait(300000));
-    QTRY_VERIFY(w.allocationPanel()->paretoPlot()->measuredTop1().empty());
+    QTRY_VERIFY(w.allocationPanel()->paretoPlot()->measuredValues().empty());
   }
 };
 

@@ -208,6 +208,8 @@ void SessionTests::requestFieldsRoundTripAsText() {
   r.activations.lpNorm = 2.2;
   r.outputKlWeight = 10;
   r.klTemperature = 2;
+  r.gptqDamping = 0.05;
+  r.gptqActOrder = true;
   const std::map<std::string, std::string> text = requestToText(r);
   QCOMPARE(text.size(), requestFields().size());
   QCOMPARE(text.at("lambda"), std::string("0.02"));  // shortest, and a point in every locale
