@@ -2,6 +2,8 @@
 // Pareto front, then quantization with any method at the chosen bit-widths and evaluation.
 #include <QElapsedTimer>
 
+#include <optional>
+
 #include "app/cli/ExperimentJobs.h"
 #include "app/cli/ImportanceOptions.h"
 
@@ -118,11 +120,19 @@ int runAllocate(const QStringList& args) {
 
   QJsonValue top1Fp, top1Q;  // null on data without labels
   RunPtr chosenRun;
+  std::optional<EvalReport> fpReport;  // the FP model alone, on the evaluation set
+  // The chosen run's evaluation with the FP model's figures beside it (a language model's FP loss).
+  const auto withFp = [&] {
+    EvalReport r = chosenRun->evaluation;
+    if (fpReport && !r.hasReference) r.hasReference = true, r.referenceLoss = fpReport->loss;
+    return r;
+  };
   auto top1 = [](double v) { return v >= 0 ? QJsonValue(v) : QJsonValue(); };
   if (p.isSet("eval")) {
     EvaluationSettings fpAlone;
     fpAlone.reference = EvaluationSettings::Reference::None;
     const EvalReport fp = ws.evaluate(fpAlone).report;
+    fpReport = fp;
     top1Fp = fp.hasLabels ? QJsonValue(fp.top1) : QJsonValue();
     if (p.isSet("measure")) {
       std::vector<std::map<std::string, int>> bits;
@@ -159,7 +169,7 @@ int runAllocate(const QStringList& args) {
     o["method"] = quantMethodName(request.method);
     o["top1_fp"] = top1Fp;
     o["top1_quantized"] = top1Q;
-    if (chosenRun && chosenRun->evaluated) addLanguageModelKeys(o, chosenRun->evaluation);
+    if (chosenRun && chosenRun->evaluated) addLanguageModelKeys(o, withFp());
     o["importance_s"] = table.seconds;
     o["wall_s"] = wall.elapsed() / 1000.0;
     if (p.isSet("pareto")) {
@@ -190,13 +200,13 @@ int runAllocate(const QStringList& args) {
                 .arg(chosen.totals.bytes)
                 .arg(chosen.totals.bops, 0, 'g', 4)
                 .arg(chosen.totals.predictedLoss, 0, 'g', 4));
-  if (chosenRun && chosenRun->evaluated && !perplexityLine(chosenRun->evaluation).isEmpty())
-    printLine(perplexityLine(chosenRun->evaluation));
+  if (chosenRun && chosenRun->evaluated && !perplexityLine(withFp()).isEmpty()) printLine(perplexityLine(withFp()));
   if (top1Q.isDouble())
-    printLine(QString("top-1: FP %1 %, %2 at this allocation %3 %")
+    printLine(QString("%4top-1: FP %1 %, %2 at this allocation %3 %")
                   .arg(top1Fp.toDouble(), 0, 'f', 2)
                   .arg(quantMethodName(request.method))
-                  .arg(top1Q.toDouble(), 0, 'f', 2));
+                  .arg(top1Q.toDouble(), 0, 'f', 2)
+                  .arg(chosenRun && chosenRun->evaluation.languageModel() ? "next-token " : ""));
   if (!front.empty()) {
     QList<QStringList> points;
     for (size_t i = 0; i < front.size(); ++i)

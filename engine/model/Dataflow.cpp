@@ -76,8 +76,8 @@ std::set<std::string> weightAttributes(const Value* v, int depth = 0) {
   std::vector<const Value*> from(n->inputs().begin(), n->inputs().end());
   if (n->kind() == c10::prim::If)  // w = a if c else b: either branch's value
     for (const torch::jit::Block* b : n->blocks()) from.push_back(b->outputs()[v->offset()]);
-  for (const Value* in : from)
-    if (carriesTensor(in->type()) || attributePath(in))
+  for (const Value* in : from)  // tensors only: split(self.n_embd) reads an int attribute, no weight
+    if (carriesTensor(in->type()))
       for (const std::string& p : weightAttributes(in, depth + 1)) paths.insert(p);
   return paths;
 }

@@ -244,6 +244,18 @@ void LanguageModelTests::everyProjectionIsALayer() {
     QCOMPARE(b.layers.size(), size_t(4));
   }
   QCOMPARE(blocks, strings(spec["blocks"]));
+  // Dataflow: the packed projection feeds the attention's output projection through the q/k/v
+  // matmuls (no layers; split(self.n_embd) reads an int attribute, no weight); every layer is fed
+  // and feeds something.
+  const std::string attn = hf ? "transformer.h.0.attn." : "h.0.attn.";
+  QVERIFY(std::find(s.dataflow.begin(), s.dataflow.end(), DataflowEdge{attn + "c_attn", attn + "c_proj"}) !=
+          s.dataflow.end());
+  for (const LayerInfo& l : s.layers) {
+    const auto fed = [&](const DataflowEdge& e) { return e.to == l.name; };
+    const auto feeds = [&](const DataflowEdge& e) { return e.from == l.name; };
+    QVERIFY2(std::any_of(s.dataflow.begin(), s.dataflow.end(), fed), l.name.c_str());
+    QVERIFY2(std::any_of(s.dataflow.begin(), s.dataflow.end(), feeds), l.name.c_str());
+  }
   // Registration order, the head last (a traced model reads it under the embedding's name).
   QCOMPARE(s.layers.front().name, std::string(hf ? "transformer.h.0.attn.c_attn" : "h.0.attn.c_attn"));
   QCOMPARE(s.layers.back().name, std::string("lm_head"));
