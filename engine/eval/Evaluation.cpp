@@ -93,6 +93,11 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
           {"evaluate", done, std::to_string(begin + count) + "/" + std::to_string(r.samples) + " samples", 0, false});
     }
   }
+  if (r.hasLabels && r.languageModel() && r.scored == 0)
+    throw Error(ErrorCode::DataShapeMismatch,
+                data.info().path +
+                    ": no position has a label to score (every label is -100, or sequences of one "
+                    "token whose next-token labels are derived); perplexity needs scored tokens");
   if (r.scored > 0) {
     const double n = static_cast<double>(r.scored);
     r.top1 = 100.0 * static_cast<double>(r.correct) / n;

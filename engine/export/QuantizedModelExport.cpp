@@ -44,6 +44,8 @@ void writeQuantized(H5::H5File& f, const Model& model, const QuantizedWeights& w
     H5::Group lg = f.createGroup(groupName(name));
     hdf5::writeString(lg, "kind", layerKindName(l.kind));
     hdf5::writeString(lg, "weight", l.weightPath);
+    // Codes are [out, in] always; a parameter stored [in, out] (Conv1D) is their transpose.
+    hdf5::writeString(lg, "weight_layout", l.weightTransposed ? "in,out" : "out,in");
     hdf5::writeCodesAndGrid(lg, codes, w.grids.at(name));
     const at::Tensor bias = model.bias(name);
     if (bias.defined()) hdf5::writeTensor(lg, "bias", bias.detach().to(at::kFloat));

@@ -122,6 +122,11 @@ void LanguageModelTests::badTokenFilesAreRefusedClearly() {
                ErrorCode::DataShapeMismatch);
   EXPECT_ERROR(openDataset(tokenFile(dir, "mean.h5", {4, 8}, H5::PredType::STD_I32LE, {}, true)),
                ErrorCode::BadDataFile);
+  // Sequences of one token with derived labels leave nothing to score: said, not perplexity 1.
+  const Model gpt = Model::load(fixture("gpt_scripted.pt"));
+  const auto single = openDataset(tokenFile(dir, "one.h5", {4, 1}, H5::PredType::STD_I64LE));
+  QVERIFY(testsupport::errorOf([&] { evaluate(gpt, *single); }, &msg) == ErrorCode::DataShapeMismatch);
+  QVERIFY2(msg.find("no position has a label to score") != std::string::npos, msg.c_str());
   DataOptions normalise;
   normalise.mean = {0.5f};
   normalise.std = {0.2f};
