@@ -42,6 +42,7 @@ struct ActivationCapture::Impl {
   // Block call site -> argument template: constants filled in, tensors from the lists.
   std::map<std::pair<std::string, int>, std::vector<c10::IValue>> blockArgTemplates;
   std::map<std::string, std::string> skipped;
+  ModelSummary summary;  // to explain input that does not fit
   bool autogradPath = false;
   bool differentiable = false;
 
@@ -65,6 +66,7 @@ struct ActivationCapture::Impl {
 ActivationCapture::ActivationCapture(const Model& model, CaptureOptions options) : d(std::make_unique<Impl>()) {
   const ModelSummary& summary = model.summary();
   d->module = model.module();
+  d->summary = summary;
   d->differentiable = options.differentiable;
   d->graph = d->module.get_method("forward").graph()->copy();
   auto& g = *d->graph;
@@ -143,8 +145,9 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
     try {
       d->function->run(stack);
     } catch (const std::exception& e) {  // the interpreter rethrows c10::Errors as runtime_error
-      throw Error(ErrorCode::InputShapeMismatch, "input of shape " + formatShape(input.sizes().vec()) +
-                                                     " does not fit the model: " + conciseTorchMessage(e.what()));
+      throw Error(ErrorCode::InputShapeMismatch,
+                  "input of shape " + formatShape(input.sizes().vec()) + " does not fit the model: " +
+                      explainModelInput(d->summary, input, conciseTorchMessage(e.what())));
     }
   }
   const auto& elements = stack.back().toTupleRef().elements();

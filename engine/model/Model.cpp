@@ -25,9 +25,11 @@ namespace {
 
 std::string shapeOf(const at::Tensor& t) { return formatShape(t.sizes().vec()); }
 
+}  // namespace
+
 // Why token ids did not fit a language model, in its own terms (the table, the id, the context),
 // rather than Torch's "index out of range in self"; Torch's message where it is something else.
-std::string explainTokenInput(const ModelSummary& s, const at::Tensor& input, const std::string& torchMessage) {
+std::string explainModelInput(const ModelSummary& s, const at::Tensor& input, const std::string& torchMessage) {
   if (!s.tokenTable.found() || !input.defined() || input.numel() == 0) return torchMessage;
   const EmbeddingTable& t = s.tokenTable;
   if (input.is_floating_point())
@@ -48,8 +50,6 @@ std::string explainTokenInput(const ModelSummary& s, const at::Tensor& input, co
            " rows): make the data with --context " + std::to_string(p.rows) + " or less";
   return torchMessage;
 }
-
-}  // namespace
 
 std::string conciseTorchMessage(const std::string& what) {
   std::istringstream in(what);
@@ -132,7 +132,7 @@ at::Tensor Model::forward(const at::Tensor& input) const {
         dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what();
     throw Error(ErrorCode::InputShapeMismatch, "input of shape " + shapeOf(input) + " does not fit model " +
                                                    d->summary.path + ": " +
-                                                   explainTokenInput(d->summary, input, conciseTorchMessage(msg)));
+                                                   explainModelInput(d->summary, input, conciseTorchMessage(msg)));
   }
   if (out.isTensor()) return out.toTensor();
   if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())

@@ -68,6 +68,10 @@ class Model {
   std::shared_ptr<Impl> d;
 };
 
+// Why `input` did not fit a language model, in its own terms (float data for token ids, an id past
+// the embedding table, a sequence longer than the context); `torchMessage` otherwise.
+std::string explainModelInput(const ModelSummary& summary, const at::Tensor& input, const std::string& torchMessage);
+
 // First line of a Torch error that says what went wrong, without the TorchScript traceback.
 std::string conciseTorchMessage(const std::string& what);
 
