@@ -20,11 +20,9 @@ WeightOverride::WeightOverride(Model& model, const std::vector<std::string>& lay
   for (const std::string& name : layers) {
     const LayerInfo& info = model.layer(name);
     // A tied name (the token embedding of an LM head) is the same tensor: it takes the same values.
-    for (const std::string& path : [&] {
-           std::vector<std::string> all{info.weightPath};
-           all.insert(all.end(), info.tiedWith.begin(), info.tiedWith.end());
-           return all;
-         }()) {
+    std::vector<std::string> paths{info.weightPath};
+    paths.insert(paths.end(), info.tiedWith.begin(), info.tiedWith.end());
+    for (const std::string& path : paths) {
       Slot slot = slotAt(model, path);
       slot.transposed = info.weightTransposed;
       slots_.emplace(name, std::move(slot));
