@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -52,7 +53,7 @@ void line(const char* model, const char* metric, double value, const char* unit)
 }  // namespace
 
 int main(int argc, char** argv) {
-  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|methods] [--baseline-kernels]
+  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods] [--baseline-kernels]
   const std::string dir = argc > 1 ? argv[1] : ROUNDLAB_DEMO_DIR;
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const auto only = std::find(args.begin(), args.end(), "--only");
@@ -186,6 +187,30 @@ int main(int argc, char** argv) {
            }),
            "s");
     }
+  }
+  if (want("allocation")) {
+    // The allocation at language-model scale (issue target: <= 50 ms): 75 layers x 7 widths,
+    // GPT-2-small-sized layers (c_attn, c_proj, c_fc, mlp c_proj, cycling). The importance values
+    // are made up: the DP's time depends on the table's size, not on how it was measured.
+    ImportanceTable table;
+    table.bits = {2, 3, 4, 5, 6, 7, 8};
+    std::map<std::string, LayerCost> costs;
+    const int64_t shapes[4] = {768 * 2304, 768 * 768, 768 * 3072, 3072 * 768};
+    for (int l = 0; l < 75; ++l) {
+      const std::string name = "h." + std::to_string(l / 4) + ".layer" + std::to_string(l % 4);
+      table.layers.push_back(name);
+      for (int b : table.bits) table.values[name][b] = (1.0 + (l * 37) % 11) * std::pow(4.0, -b);
+      costs[name] = {shapes[l % 4], shapes[l % 4] * 256};
+    }
+    const BitAllocationModel allocator(table, costs);
+    std::vector<double> dp, pareto;
+    for (int i = 0; i < 5; ++i) {
+      dp.push_back(seconds([&] { (void)allocator.allocate(BudgetKind::AverageBits, 3.0); }));
+      pareto.push_back(seconds([&] { (void)allocator.paretoFront(BudgetKind::AverageBits, 25); }));
+    }
+    line("allocation:75_layers_x_7_widths", "dp_allocate_ms", 1e3 * median(dp), "ms");
+    line("allocation:75_layers_x_7_widths", "dp_allocate_max_ms", 1e3 * *std::max_element(dp.begin(), dp.end()), "ms");
+    line("allocation:75_layers_x_7_widths", "pareto_25_ms", 1e3 * median(pareto), "ms");
   }
   // Methods x bit-widths at a fixed iteration count, weights only (A32) and with 4-bit
   // activations (A4; qdrop only there), on 256 calibration samples. Skipped with --quick.

@@ -1,7 +1,8 @@
 // roundlab-gui-bench: how responsive the workbench stays while the engine thread works. Drives
 // the real main window (offscreen unless a display is set) through the demo: the grid playground
 // on the largest layer, an AdaRound run, an importance estimate, a cancelled run; a 1 ms timer on the GUI thread
-// records every gap in the event loop. Same line format as roundlab-bench: `bench <what> <metric> <value> <unit>`.
+// records every gap in the event loop. With --model, a large model (the language-model scale bench's)
+// first. Same line format as roundlab-bench: `bench <what> <metric> <value> <unit>`.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -21,6 +22,7 @@
 #include "widgets/GraphLayout.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/ModelGraphView.h"
+#include "widgets/WeightHistogramView.h"
 
 using namespace roundlab;
 
@@ -56,6 +58,55 @@ struct StallProbe {
 
 bool waitFor(QSignalSpy& spy, int ms) { return !spy.isEmpty() || spy.wait(ms); }
 
+// The value after `flag` on the command line, empty when absent.
+QString argumentAfter(const QStringList& args, const char* flag) {
+  const qsizetype i = args.indexOf(flag);
+  return i >= 0 && i + 1 < args.size() ? args[i + 1] : QString();
+}
+
+// A large model in the window (bench/lm_scale.py's decoder: 49 layers, 91M parameters): the load
+// and its first views, the GUI thread's longest stall meanwhile, and each view's first draw.
+bool benchLargeModel(app::MainWindow& w, const QString& model, const QString& data) {
+  QSignalSpy loaded(&w, &app::MainWindow::modelLoaded), failed(&w, &app::MainWindow::loadFailed);
+  StallProbe probe;
+  QElapsedTimer wall;
+  wall.start();
+  w.openModel(model);
+  while (loaded.isEmpty() && failed.isEmpty()) QApplication::processEvents(QEventLoop::AllEvents, 50);
+  if (loaded.isEmpty()) return false;
+  if (!data.isEmpty()) w.setCalibrationPath(data);
+  QApplication::processEvents();
+  line("gui:large_model_open", "wall_s", static_cast<double>(wall.elapsed()) / 1000, "s");
+  probe.report("gui:large_model_open");
+  line("gui:large_model_open", "layer_rows", w.layerView()->model()->rowCount(), "count");
+  const auto draw = [&](const char* what, QWidget* view) {
+    QElapsedTimer clock;
+    clock.start();
+    w.showView(view);
+    QApplication::processEvents();
+    line(what, "show_ms", static_cast<double>(clock.nsecsElapsed()) / 1e6, "ms");
+  };
+  // Every layer selected in turn: the histogram and grid of each (the largest holds 6.3M weights).
+  std::vector<double> select;
+  w.showView(w.histogram());
+  for (int row = 0; row < w.layerView()->model()->rowCount(); ++row) {
+    QElapsedTimer clock;
+    clock.start();
+    w.layerView()->selectRow(row);
+    QApplication::processEvents();
+    select.push_back(static_cast<double>(clock.nsecsElapsed()) / 1e6);
+  }
+  if (select.empty()) return false;
+  std::sort(select.begin(), select.end());
+  line("gui:large_model_select_layer", "update_ms_median", select[select.size() / 2], "ms");
+  line("gui:large_model_select_layer", "update_ms_max", select.back(), "ms");
+  draw("gui:large_model_playground", w.playground());
+  draw("gui:large_model_graph", w.graphView());
+  line("gui:large_model_graph", "layout_ms", w.graphView()->layoutMilliseconds(), "ms");
+  w.showView(w.runPanel());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +122,10 @@ int main(int argc, char** argv) {
   app::MainWindow w;
   w.resize(1440, 900);
   w.show();
+  // roundlab-gui-bench [--model LARGE.pt [--data TOKENS.h5]]: that model first, then the demo.
+  const QStringList args = QApplication::arguments();
+  if (const QString large = argumentAfter(args, "--model"); !large.isEmpty())
+    if (!benchLargeModel(w, large, argumentAfter(args, "--data"))) return 1;
   QSignalSpy loaded(&w, &app::MainWindow::modelLoaded), done(&w, &app::MainWindow::quantized),
       failed(&w, &app::MainWindow::jobFailed), ready(&w, &app::MainWindow::importanceReady);
   w.openDemo();

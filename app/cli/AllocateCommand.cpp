@@ -63,6 +63,7 @@ int runAllocate(const QStringList& args) {
   addQuantizationOptions(p);
   p.addOption({"eval", "Quantize at the allocation with --method and evaluate on this data.", "DATA"});
   p.addOption({"session", "Save the quantization at the allocation as a session.", "OUT.rlab"});
+  addModelOutputOption(p);
   addDataOptions(p, /*subset=*/false);
   if (!parseCommand(p, args, "Choose per-layer bit-widths from importance under a budget.", "MODEL.pt",
                     "TorchScript model"))
@@ -143,7 +144,8 @@ int runAllocate(const QStringList& args) {
       }
       const ExperimentPlan plan = paretoPlan(request, bits, averageBits);
       if (p.isSet("jobs-dir")) {
-        const JobsWritten w = writeExperimentJobs(plan, ws.modelPath(), calibration, &evaluation, p.value("jobs-dir"),
+        const JobsWritten w = writeExperimentJobs(plan, ws.modelPath(), ws.summary().outputChoice, calibration,
+                                                  &evaluation, p.value("jobs-dir"),
                                                   /*slurm=*/false);
         printLine(QString("wrote %1 jobs measuring %2 Pareto points into %3: run each with roundlab-cli run-job "
                           "(e.g. xargs -P 2 -n 1 roundlab-cli run-job < %4), then roundlab-cli merge %3 -o OUT.rlab")

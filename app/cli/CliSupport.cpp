@@ -125,7 +125,16 @@ QString formatTable(const QStringList& header, const QList<QStringList>& rows) {
 
 void loadModelArgument(Workspace& workspace, const QCommandLineParser& parser) {
   if (parser.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
-  workspace.loadModel(parser.positionalArguments()[0].toStdString());
+  const bool output = parser.optionNames().contains("model-output");  // only commands with the option accept it
+  workspace.loadModel(parser.positionalArguments()[0].toStdString(),
+                      output ? parser.value("model-output").toStdString() : std::string());
+}
+
+void addModelOutputOption(QCommandLineParser& parser) {
+  parser.addOption({"model-output",
+                    "For a model that returns a tuple or dict: the output that holds the logits, by index or key "
+                    "(default: the first, or \"logits\").",
+                    "N|KEY"});
 }
 
 }  // namespace roundlab::cli

@@ -79,7 +79,10 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& par
 // Progress lines on stderr, at most twice a second, with an ETA.
 ProgressFn stderrProgress();
 JobHooks stderrHooks();
-// The model given as the command's one positional argument, loaded into `workspace`.
+// --model-output N|KEY: which output of a model returning a tuple or dict is its logits.
+void addModelOutputOption(QCommandLineParser& parser);
+// The model given as the command's one positional argument (with --model-output where the command
+// has it), loaded into `workspace`.
 void loadModelArgument(Workspace& workspace, const QCommandLineParser& parser);
 
 int runInfo(const QStringList& args);

@@ -2,7 +2,8 @@
 // weights to 4, 3 and 2 bits (and weights and activations to 4 bits) twice — rounding to nearest,
 // then learned rounding — and once at a mixed-precision allocation of 3 average bits, and prints
 // what each keeps of the FP model's accuracy. Every seed is fixed: the table is the same on every
-// run (the wall times aside); tests/data/demo-table.txt records it.
+// run (the wall times aside); the README records it. The bundled character-level GPT follows:
+// per-group grids at 4 and 3 bits, rounding to nearest then GPTQ, scored by perplexity.
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
@@ -23,11 +24,14 @@ struct DemoPlan {
   int64_t evaluationSamples;  // 0: the whole validation set
   std::vector<int> weightBits;
   bool activationRow;
-  int64_t importanceSamples;  // 0: no mixed-precision row
+  int64_t importanceSamples;           // 0: no mixed-precision row
+  std::vector<int> languageModelBits;  // the character GPT's rows (group size kLanguageModelGroup)
+  int64_t languageModelEvaluation;     // validation sequences (0: all)
 };
 
-const DemoPlan kFull{128, 150, 0, {4, 3, 2}, true, 128};
-const DemoPlan kQuick{64, 80, 500, {4, 2}, false, 0};
+const DemoPlan kFull{128, 150, 0, {4, 3, 2}, true, 128, {4, 3}, 0};
+const DemoPlan kQuick{64, 80, 500, {4, 2}, false, 0, {4}, 64};
+constexpr int64_t kLanguageModelGroup = 128;
 constexpr double kMixedBudgetBits = 3.0;
 constexpr uint64_t kSeed = 0;
 
@@ -35,17 +39,19 @@ struct DemoRow {
   QString setting;
   int weightBits = 0;  // 0: mixed
   int activationBits = 0;
-  QString method;  // of the learned run
-  double rtnTop1 = 0, learnedTop1 = 0;
-  double flippedShare = 0;  // of the learned run's weights
-  double averageBits = 0;   // weight bits per weight, the 8-bit first and last layers included
-  double seconds = 0;       // both runs of the row
+  QString method;                       // of the learned run
+  double rtnTop1 = 0, learnedTop1 = 0;  // perplexity for a language model
+  double flippedShare = 0;              // of the learned run's weights
+  double averageBits = 0;               // weight bits per weight, the 8-bit first and last layers included
+  double seconds = 0;                   // both runs of the row
 };
 
 struct DemoModel {
   QString file;
   QString description;
-  double fpTop1 = 0;
+  bool languageModel = false;
+  int64_t evaluationSamples = 0;  // the language model's validation sequences
+  double fpTop1 = 0;              // perplexity for a language model
   std::vector<DemoRow> rows;
   QString session;
 };
@@ -89,12 +95,17 @@ DemoRow compare(Workspace& ws, QuantizationRequest base, QuantMethod learned, co
   note("demo: " + setting + ", rounding to nearest");
   base.method = QuantMethod::Rtn;
   const RunPtr rtn = ws.quantize(base, stderrHooks());
-  note("demo: " + setting + ", learned rounding (" + row.method + ", " + QString::number(base.adaround.iterations) +
-       " iterations per block)");
+  note("demo: " + setting + ", " +
+       (learned == QuantMethod::Gptq ? QString("GPTQ")
+                                     : "learned rounding (" + row.method + ", " +
+                                           QString::number(base.adaround.iterations) + " iterations per block)"));
   base.method = learned;
   const RunPtr run = ws.quantize(base, stderrHooks());
-  row.rtnTop1 = rtn->top1();
-  row.learnedTop1 = run->top1();
+  const auto score = [](const RunRecord& r) {
+    return r.evaluation.languageModel() ? r.evaluation.perplexity() : r.top1();
+  };
+  row.rtnTop1 = score(*rtn);
+  row.learnedTop1 = score(*run);
   row.flippedShare = flippedShare(*run);
   row.averageBits = averageBits(*run);
   row.seconds = rtn->result.wallSeconds + run->result.wallSeconds;
@@ -140,11 +151,52 @@ DemoModel runModel(Workspace& ws, const QString& path, const QString& descriptio
   return m;
 }
 
+// The character GPT on its own token sets: per-group grids, rounding to nearest then GPTQ (the
+// language-model baseline; seconds where learned rounding takes minutes), scored by perplexity.
+DemoModel runLanguageModel(Workspace& ws, const app::DemoAssets& demo, const DemoPlan& plan,
+                           const QString& sessionDir) {
+  DemoModel m;
+  m.file = QFileInfo(demo.languageModel).fileName();
+  m.description = "character-level GPT";
+  m.languageModel = true;
+  note("demo: " + m.file);
+  DataSource calibration, validation;
+  calibration.path = demo.lmCalibration.toStdString();
+  validation.path = demo.lmValidation.toStdString();
+  validation.count = plan.languageModelEvaluation;
+  ws.loadModel(demo.languageModel.toStdString());
+  ws.setCalibration(calibration);
+  m.evaluationSamples = ws.setEvaluation(validation).samples;
+  EvaluationSettings alone;
+  alone.reference = EvaluationSettings::Reference::None;
+  m.fpTop1 = ws.evaluate(alone).report.perplexity();
+  for (int bits : plan.languageModelBits) {
+    QuantizationRequest r = request(QuantMethod::Rtn, bits, 0, plan);
+    r.weights.granularity = Granularity::PerGroup;
+    r.weights.groupSize = kLanguageModelGroup;
+    m.rows.push_back(compare(ws, r, QuantMethod::Gptq, QString("W%1 g%2").arg(bits).arg(kLanguageModelGroup)));
+  }
+  QDir().mkpath(sessionDir);
+  m.session = QDir(sessionDir).filePath(QFileInfo(demo.languageModel).completeBaseName() + "-demo.rlab");
+  ws.saveSession(m.session.toStdString());
+  return m;
+}
+
 QString percent(double v) { return QString::number(v, 'f', 2); }
 
 // What the numbers show, in words, from the 2-bit and the mixed rows.
 QStringList findings(const DemoModel& m) {
   QStringList lines;
+  if (m.languageModel) {
+    for (const DemoRow& r : m.rows)
+      if (r.weightBits == 3 && r.rtnTop1 > m.fpTop1)
+        lines << QString("At 3 bits GPTQ takes back %1 % of the perplexity rounding to nearest adds (%2 -> %3; FP %4).")
+                     .arg(100 * (r.rtnTop1 - r.learnedTop1) / (r.rtnTop1 - m.fpTop1), 0, 'f', 0)
+                     .arg(r.rtnTop1, 0, 'f', 3)
+                     .arg(r.learnedTop1, 0, 'f', 3)
+                     .arg(m.fpTop1, 0, 'f', 3);
+    return lines;
+  }
   for (const DemoRow& r : m.rows) {
     if (r.weightBits == 2 && r.activationBits == 0)
       lines << QString("At 2 bits rounding to nearest keeps %1 % of FP's %2 %; learned rounding keeps %3 %.")
@@ -165,18 +217,27 @@ QStringList findings(const DemoModel& m) {
 }
 
 QJsonObject toJson(const DemoModel& m) {
+  const bool lm = m.languageModel;  // perplexity where an image model has top-1
   QJsonArray rows;
-  for (const DemoRow& r : m.rows)
-    rows.append(QJsonObject{{"setting", r.setting},
-                            {"wbits", r.weightBits > 0 ? QJsonValue(r.weightBits) : QJsonValue()},
-                            {"abits", r.activationBits},
-                            {"avg_bits", r.averageBits},
-                            {"method", r.method},
-                            {"rtn_top1", r.rtnTop1},
-                            {"learned_top1", r.learnedTop1},
-                            {"flipped_share", r.flippedShare},
-                            {"wall_s", r.seconds}});
-  return {{"model", m.file}, {"top1_fp", m.fpTop1}, {"rows", rows}, {"session", m.session}};
+  for (const DemoRow& r : m.rows) {
+    QJsonObject row{{"setting", r.setting},
+                    {"wbits", r.weightBits > 0 ? QJsonValue(r.weightBits) : QJsonValue()},
+                    {"avg_bits", r.averageBits},
+                    {"method", r.method},
+                    {lm ? "rtn_perplexity" : "rtn_top1", r.rtnTop1},
+                    {lm ? "learned_perplexity" : "learned_top1", r.learnedTop1},
+                    {"flipped_share", r.flippedShare},
+                    {"wall_s", r.seconds}};
+    if (lm)
+      row["group_size"] = static_cast<qint64>(kLanguageModelGroup);
+    else
+      row["abits"] = r.activationBits;
+    rows.append(row);
+  }
+  QJsonObject o{
+      {"model", m.file}, {lm ? "perplexity_fp" : "top1_fp", m.fpTop1}, {"rows", rows}, {"session", m.session}};
+  if (lm) o["validation_sequences"] = static_cast<qint64>(m.evaluationSamples);
+  return o;
 }
 
 }  // namespace
@@ -210,6 +271,10 @@ int runDemo(const QStringList& args) {
     results.push_back(runModel(ws, path, description, plan, sessionDir));
     for (const DemoRow& r : results.back().rows) wall += r.seconds;
   }
+  if (!demo.languageModel.isEmpty()) {
+    results.push_back(runLanguageModel(ws, demo, plan, sessionDir));
+    for (const DemoRow& r : results.back().rows) wall += r.seconds;
+  }
 
   if (p.isSet("json")) {
     QJsonArray all;
@@ -234,17 +299,28 @@ int runDemo(const QStringList& args) {
       "mixed: bits per layer from measured importance.\nnearest: rounding to nearest; learned: learned "
       "rounding (BRECQ, or QDrop with quantized activations); flipped: weights it rounds the other way.\n");
   for (const DemoModel& m : results) {
-    printLine(QString("%1 (%2): FP top-1 %3 %").arg(m.file, m.description, percent(m.fpTop1)));
+    const bool lm = m.languageModel;  // perplexity (3 decimals) where an image model has top-1 %
+    const auto score = [lm](double v) { return lm ? QString::number(v, 'f', 3) : percent(v); };
+    if (lm)
+      printLine(QString("%1 (%2): FP perplexity %3 on %4 validation sequences; W<w> g%5: weight bits, a scale per "
+                        "%5 inputs; learned: GPTQ.")
+                    .arg(m.file, m.description, score(m.fpTop1))
+                    .arg(m.evaluationSamples)
+                    .arg(kLanguageModelGroup));
+    else
+      printLine(QString("%1 (%2): FP top-1 %3 %").arg(m.file, m.description, score(m.fpTop1)));
     QList<QStringList> rows;
     for (const DemoRow& r : m.rows)
       rows << QStringList{r.setting,
                           QString::number(r.averageBits, 'f', 2),
-                          percent(r.rtnTop1),
-                          percent(r.learnedTop1),
+                          score(r.rtnTop1),
+                          score(r.learnedTop1),
                           r.method,
                           QString::number(100 * r.flippedShare, 'f', 1),
                           QString::number(r.seconds, 'f', 1) + " s"};
-    printLine(formatTable({"bits", "avg_bits", "nearest_%", "learned_%", "method", "flipped_%", "both_runs"}, rows)
+    printLine(formatTable({"bits", "avg_bits", lm ? "nearest_ppl" : "nearest_%", lm ? "learned_ppl" : "learned_%",
+                           "method", "flipped_%", "both_runs"},
+                          rows)
                   .trimmed());
     for (const QString& line : findings(m)) printLine(line);
     printLine("Session: " + m.session + " (open it in the workbench: roundlab " + m.session + ")\n");

@@ -92,6 +92,7 @@ int runEval(const QStringList& args) {
   p.addOption({"batch", "Batch size (default 256).", "N", "256"});
   p.addOption(
       {"task", QString::fromStdString(evalTaskTable().namesWithDescriptions() + ". Default auto."), "TASK", "auto"});
+  addModelOutputOption(p);
   addDataOptions(p);
   if (!parseCommand(p, args, "Evaluate a TorchScript model on a data set.", "MODEL.pt", "TorchScript model")) return 0;
   if (p.positionalArguments().size() != 1) throw UsageError{"expects exactly one MODEL.pt"};
@@ -117,6 +118,7 @@ int runEval(const QStringList& args) {
     o["data"] = p.value("data");
     if (p.isSet("reference")) o["reference"] = p.value("reference");
     if (data.labelsShifted) o["note"] = labelsNote(data);
+    if (const std::string n = ws.outputNote(); !n.empty()) o["output_note"] = QString::fromStdString(n);
     if (!perLayer.empty()) {
       QJsonArray layers;
       for (const auto& c : perLayer)
@@ -135,6 +137,7 @@ int runEval(const QStringList& args) {
                 .arg(r.samples)
                 .arg(r.languageModel() ? "sequences" : "samples"));
   if (data.labelsShifted) printLine("note      " + labelsNote(data));
+  if (const std::string n = ws.outputNote(); !n.empty()) printLine("note      " + QString::fromStdString(n));
   if (r.hasLabels && r.languageModel()) {
     printLine(QString("loss      %1 nats per token (%2 tokens)").arg(r.loss, 0, 'f', 4).arg(r.scored));
     printLine(QString("perplexity %1").arg(r.perplexity(), 0, 'f', 3));

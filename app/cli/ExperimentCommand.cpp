@@ -38,6 +38,7 @@ int runExperiment(const QStringList& args) {
                "DIR"});
   p.addOption({"slurm", "With --jobs-dir: also write DIR/run-jobs.sbatch, a Slurm job array over the jobs."});
   addQuantizationOptions(p);
+  addModelOutputOption(p);
   addDataOptions(p, /*subset=*/false);
   if (!parseCommand(p, args, "Sweep quantization settings and tabulate accuracy, loss and time.", "MODEL.pt",
                     "TorchScript model"))
@@ -75,8 +76,8 @@ int runExperiment(const QStringList& args) {
 
   if (p.isSet("jobs-dir")) {
     const JobsWritten w =
-        writeExperimentJobs(plan, ws.modelPath(), calibration, p.isSet("eval") ? &evaluation : nullptr,
-                            p.value("jobs-dir"), p.isSet("slurm"));
+        writeExperimentJobs(plan, ws.modelPath(), ws.summary().outputChoice, calibration,
+                            p.isSet("eval") ? &evaluation : nullptr, p.value("jobs-dir"), p.isSet("slurm"));
     if (p.isSet("json")) {
       printJson({{"jobs_dir", w.dir}, {"jobs", w.jobs}, {"cells", static_cast<qint64>(plan.cells.size())}});
       return 0;

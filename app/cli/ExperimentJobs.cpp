@@ -225,9 +225,17 @@ QJsonObject readJsonFile(const QString& path, const char* what) {
   return doc.object();
 }
 
+// The job's model: its path, hash and (when not the default) which output is its logits.
+QJsonObject modelJson(const std::string& path, const std::string& output) {
+  QJsonObject model{{"path", absolute(path)}, {"sha256", QString::fromStdString(sha256File(path))}};
+  if (!output.empty()) model["output"] = QString::fromStdString(output);
+  return model;
+}
+
 }  // namespace
 
-JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
+JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath,
+                                const std::string& modelOutput, const DataSource& calibration,
                                 const DataSource* evaluation, const QString& dirName, bool slurm) {
   const QDir dir = emptyJobsDir(dirName);
   const std::vector<size_t> first = plan.firstEqualCell();
@@ -238,7 +246,7 @@ JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& m
       if (!j.empty() && j.front() == first[i]) j.push_back(i);
     if (first[i] == i) jobs.back().push_back(i);
   }
-  const QJsonObject model{{"path", absolute(modelPath)}, {"sha256", QString::fromStdString(sha256File(modelPath))}};
+  const QJsonObject model = modelJson(modelPath, modelOutput);
   const QJsonObject calib = sourceJson(calibration);
   const QJsonObject experiment = planJson(plan);
   JobsWritten out;
@@ -290,9 +298,10 @@ exec "%6" run-job --threads 1 "$job"
 }
 
 JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vector<std::string>& layers,
-                                const std::string& modelPath, const DataSource& calibration, const QString& dirName) {
+                                const std::string& modelPath, const std::string& modelOutput,
+                                const DataSource& calibration, const QString& dirName) {
   const QDir dir = emptyJobsDir(dirName);
-  const QJsonObject model{{"path", absolute(modelPath)}, {"sha256", QString::fromStdString(sha256File(modelPath))}};
+  const QJsonObject model = modelJson(modelPath, modelOutput);
   const QJsonObject calib = sourceJson(calibration);
   JobsWritten out;
   out.dir = dir.absolutePath();
@@ -339,7 +348,7 @@ int runImportanceJob(const QCommandLineParser& p, const QString& jobPath, const 
     throw Error(e.code(), where + ": " + e.what());
   }
   Workspace ws;
-  ws.loadModel(modelPath);
+  ws.loadModel(modelPath, job["model"].toObject()["output"].toString().toStdString());
   ws.setCalibration(calibration);
   note(QString("job %1 of %2: importance of %3")
            .arg(job["job"].toInt())
@@ -440,7 +449,7 @@ int runRunJob(const QStringList& args) {
   }
   if (cells.empty()) throw Error(ErrorCode::BadDataFile, where + " names no cell to run");
   Workspace ws;
-  ws.loadModel(modelPath);
+  ws.loadModel(modelPath, job["model"].toObject()["output"].toString().toStdString());
   ws.setCalibration(calibration);
   if (!evaluation.path.empty()) ws.setEvaluation(evaluation);
   note(QString("job %1 of %2: %3").arg(job["job"].toInt()).arg(job["of"].toInt()).arg(job["label"].toString()));

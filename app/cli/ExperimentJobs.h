@@ -15,13 +15,16 @@ struct JobsWritten {
 
 // Writes DIR/job-NNN.json per distinct request of the plan and DIR/jobs.txt, and with `slurm`
 // DIR/run-jobs.sbatch (an array job over jobs.txt). Refuses a folder that already holds jobs.
-JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath, const DataSource& calibration,
+// `modelOutput`: the model's output choice (--model-output), recorded for run-job.
+JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& modelPath,
+                                const std::string& modelOutput, const DataSource& calibration,
                                 const DataSource* evaluation, const QString& dir, bool slurm);
 
 // An importance sweep as jobs: one per layer (the measured estimate of a layer does not depend on
 // the others'), into DIR like writeExperimentJobs; merge adds the whole table to a session.
 JobsWritten writeImportanceJobs(const ImportanceRequest& request, const std::vector<std::string>& layers,
-                                const std::string& modelPath, const DataSource& calibration, const QString& dir);
+                                const std::string& modelPath, const std::string& modelOutput,
+                                const DataSource& calibration, const QString& dir);
 
 int runRunJob(const QStringList& args);
 int runMerge(const QStringList& args);

@@ -24,6 +24,7 @@ int runImportance(const QStringList& args) {
   QCommandLineParser p;
   p.addOption({"calib", "Calibration data (RoundLab HDF5 or IDX).", "CALIB.h5"});
   addImportanceOptions(p, /*several=*/true, /*standalone=*/true);
+  addModelOutputOption(p);
   addDataOptions(p, /*subset=*/false);
   p.addOption({"jobs-dir",
                "Write one job per layer into DIR instead of estimating here (roundlab-cli run-job each, then "
@@ -44,7 +45,8 @@ int runImportance(const QStringList& args) {
     if (requests.size() != 1) throw UsageError{"--jobs-dir writes the jobs of one estimator: give one --estimator"};
     std::vector<std::string> layers;
     for (const LayerInfo& l : ws.summary().layers) layers.push_back(l.name);
-    const JobsWritten w = writeImportanceJobs(requests[0], layers, ws.modelPath(), calibration, p.value("jobs-dir"));
+    const JobsWritten w = writeImportanceJobs(requests[0], layers, ws.modelPath(), ws.summary().outputChoice,
+                                              calibration, p.value("jobs-dir"));
     if (p.isSet("json")) {
       printJson({{"jobs_dir", w.dir}, {"jobs", w.jobs}});
       return 0;

@@ -17,6 +17,7 @@ int runQuantize(const QStringList& args) {
       {"export-encodings", "Write per-tensor encodings (bitwidth, scale, offset, min, max) as JSON.", "OUT.json"});
   p.addOption({"export-csv", "Write the per-layer result table as CSV.", "OUT.csv"});
   p.addOption({"session", "Save the run as a session (settings, hashes, codes, curves).", "OUT.rlab"});
+  addModelOutputOption(p);
   addDataOptions(p, /*subset=*/false);  // --calib-count and --seed choose the calibration subset
   if (!parseCommand(p, args, "Quantize a model's weights with learned rounding.", "MODEL.pt", "TorchScript model"))
     return 0;
@@ -85,7 +86,8 @@ int runQuantize(const QStringList& args) {
                                 {"input_bits", l.activation.bits},
                                 {"input_scale", l.activation.enabled() ? QJsonValue(l.activation.scale) : QJsonValue()},
                                 {"sqnr_db", std::isfinite(l.sqnrDb) ? QJsonValue(l.sqnrDb) : QJsonValue()},
-                                {"seconds", l.seconds}});
+                                {"seconds", l.seconds},
+                                {"unit", QString::fromStdString(l.unit)}});
     QJsonObject o{
         {"model", p.positionalArguments()[0]},
         {"method", quantMethodName(request.method)},
@@ -102,10 +104,12 @@ int runQuantize(const QStringList& args) {
         {"agreement", agreement},
         {"wall_s", result.wallSeconds},
         {"phases", phases},
+        {"activation_spill_bytes", static_cast<qint64>(result.spilledBytes)},
         {"layers", layers}};
     if (run->evaluated) addLanguageModelKeys(o, run->evaluation);
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
     QJsonArray notes;
+    if (const std::string n = ws.outputNote(); !n.empty()) notes.append(QString::fromStdString(n));
     for (const std::string& n : result.notes) notes.append(QString::fromStdString(n));
     o["notes"] = notes;
     printJson(o);
@@ -141,6 +145,7 @@ int runQuantize(const QStringList& args) {
     printLine("exported " + exportInfo["torchscript"].toString() + " (reloaded: identical outputs)");
   for (const char* key : {"h5", "encodings", "csv", "session"})
     if (exportInfo.contains(key)) printLine("exported " + exportInfo[key].toString());
+  if (const std::string n = ws.outputNote(); !n.empty()) printLine("note: " + QString::fromStdString(n));
   for (const std::string& n : result.notes) printLine("note: " + QString::fromStdString(n));
   printLine(QString("wall %1 s").arg(result.wallSeconds, 0, 'f', 2));
   return 0;

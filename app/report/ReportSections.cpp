@@ -21,6 +21,16 @@ QString top1Text(const ReportContent& c) {
     return c.sessionPath.isEmpty() || !c.evaluationPath.isEmpty()
                ? QString("not evaluated")
                : QString("not recorded (session files keep no evaluation; see Reproduce for --eval)");
+  if (c.evaluation.languageModel()) {  // perplexity first; top-1 is the next token's
+    const EvalReport& e = c.evaluation;
+    QString text = fixed(e.perplexity(), 3);
+    if (e.hasReference)
+      text += QString(" (FP model %1, change %2)")
+                  .arg(fixed(e.referencePerplexity(), 3), fixed(e.perplexity() - e.referencePerplexity(), 3));
+    text += QString(" on %1 tokens of %2 sequences").arg(e.scored).arg(e.samples);
+    if (!c.evaluationPath.isEmpty()) text += " of " + QFileInfo(c.evaluationPath).fileName();
+    return esc(text + QString("; next-token top-1 %1 %").arg(fixed(e.top1, 2)));
+  }
   QString text = fixed(c.evaluation.top1, 2) + " %";
   if (c.evaluation.hasReference)
     text += QString(" (FP model %1 %, change %2 points)")
@@ -66,7 +76,7 @@ ReportBlock summary(const ReportContent& c) {
                               : QString("floating point (A32)"))},
       {"Seed", code(QString::number(r.seed))},
       {"Calibration samples", esc(QString::number(r.calibrationCount))},
-      {"Top-1", top1Text(c)},
+      {c.evaluated && c.evaluation.languageModel() ? "Perplexity" : "Top-1", top1Text(c)},
       {"Quantization time", esc(fixed(c.result.wallSeconds, 1) + " s")},
       {"Quantized layers", esc(QString::number(c.result.layers.size()))},
   };

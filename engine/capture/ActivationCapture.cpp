@@ -11,6 +11,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/model/ActivationFakeQuant.h"
 #include "engine/model/GraphPaths.h"
+#include "engine/model/ModelOutput.h"
 #include "engine/model/PartialInline.h"
 
 namespace roundlab {
@@ -153,7 +154,10 @@ CaptureResult ActivationCapture::run(const at::Tensor& input) {
   const auto& elements = stack.back().toTupleRef().elements();
   CaptureResult r;
   auto keep = [&](const at::Tensor& t) { return d->differentiable ? t : t.detach(); };
-  r.modelOutput = elements[0].isTensor() ? keep(elements[0].toTensor()) : at::Tensor();
+  try {
+    r.modelOutput = keep(selectModelOutput(elements[0], d->summary.outputChoice, d->summary.path));
+  } catch (const Error&) {  // left undefined: Model::forward says why
+  }
   // Per (owner, site): executions in order; inputs/outputs of one execution share an index.
   std::map<std::pair<std::string, int>, std::vector<CapturedCall>> layerCalls, blockCalls;
   for (size_t i = 0; i < d->slots.size(); ++i) {
@@ -198,14 +202,7 @@ void recordShapes(const Model& model, const at::Tensor& sample, ModelSummary& su
   ActivationCapture capture(model, options);
   const CaptureResult r = capture.run(one);
   std::vector<int64_t> outputShape;
-  if (r.modelOutput.defined()) {
-    outputShape = r.modelOutput.sizes().vec();
-  } else {
-    try {  // a model returning a tuple: its logits, as forward gives them
-      outputShape = model.forward(one).sizes().vec();
-    } catch (const Error&) {  // no tensor (a dict): the output's shape stays unknown
-    }
-  }
+  if (r.modelOutput.defined()) outputShape = r.modelOutput.sizes().vec();  // else unknown (no tensor chosen)
   std::vector<LayerInfo> layers = summary.layers;
   for (LayerInfo& l : layers) {
     l.inputShape.clear();

@@ -34,7 +34,7 @@ struct CapturedCall {
 };
 
 struct CaptureResult {
-  at::Tensor modelOutput;
+  at::Tensor modelOutput;  // the output the model's summary chooses (undefined: none is a tensor)
   std::map<std::string, std::vector<CapturedCall>> layers;
   std::map<std::string, std::vector<CapturedCall>> blocks;
 };

@@ -2,6 +2,9 @@
 
 #include <H5public.h>
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <zlib.h>
 
 #include <climits>
@@ -52,6 +55,12 @@ std::string computeKernels() {
   }
   return vector + " kernels, " + blas + ", " + std::to_string(at::get_num_threads()) + " thread" +
          (at::get_num_threads() == 1 ? "" : "s");
+}
+
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 }  // namespace roundlab

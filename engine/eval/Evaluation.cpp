@@ -1,6 +1,7 @@
 #include "engine/eval/Evaluation.h"
 #include "engine/eval/LabelRange.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <torch/torch.h>
@@ -47,7 +48,14 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
   r.samples = data.info().samples;
   r.hasLabels = data.info().hasLabels;
   r.hasReference = options.reference != nullptr;
-  const int64_t batch = std::max<int64_t>(1, options.batch);
+  int64_t batch = std::max<int64_t>(1, options.batch);
+  if (batch > 1 && r.samples > 1) {
+    // A language model's logits are large (128 sequences x 256 tokens x 8192 ids: 1 GB, and the
+    // KL holds several such): a one-sample probe bounds a batch's logits to kEvalBatchBytes.
+    // Classifiers keep the batch asked for.
+    const int64_t perSample = model.forward(data.read(0, 1).inputs).numel() * int64_t(sizeof(float));
+    batch = std::clamp<int64_t>(kEvalBatchBytes / std::max<int64_t>(1, perSample), 1, batch);
+  }
   int64_t refCorrect = 0, agree = 0;
   double klSum = 0, lossSum = 0, refLossSum = 0;
   for (int64_t begin = 0; begin < r.samples; begin += batch) {

@@ -18,8 +18,11 @@ class Dataset;
 enum class EvalTask { Auto, Classification, LanguageModel };
 const EnumTable<EvalTask>& evalTaskTable();  // "auto" | "classification" | "language-model"
 
+// The most bytes of logits one evaluation batch holds: `EvalOptions::batch` shrinks below it.
+constexpr int64_t kEvalBatchBytes = int64_t(128) << 20;
+
 struct EvalOptions {
-  int64_t batch = 256;
+  int64_t batch = 256;               // samples, fewer where their logits would exceed kEvalBatchBytes
   const Model* reference = nullptr;  // FP model for KL / agreement
   EvalTask task = EvalTask::Auto;
   ProgressFn progress;

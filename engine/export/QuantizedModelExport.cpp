@@ -124,18 +124,24 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
     const WeightGrid& g = w.grids.at(name);
     const at::Tensor s = g.scale.flatten().to(at::kDouble), z = g.zeroPoint.flatten().to(at::kDouble);
     const bool symmetric = g.qmin < 0;
-    js << (firstLayer ? "\n" : ",\n") << "    \"" << model.layer(name).weightPath << "\": [";
-    firstLayer = false;
+    std::ostringstream entries;
     for (int64_t i = 0; i < s.numel(); ++i) {
       const double scale = s[i].item<double>(), zp = z[i].item<double>();
       // w = scale * (u + offset) with unsigned u in [0, qmax - qmin]
       const double offset = static_cast<double>(g.qmin) - zp;
-      js << (i ? ", " : "") << "{\"bitwidth\": " << g.bits << ", \"dtype\": \"int\", \"is_symmetric\": \""
-         << (symmetric ? "True" : "False") << "\", \"min\": " << exactNumber(scale * offset)
-         << ", \"max\": " << exactNumber(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
-         << ", \"offset\": " << exactNumber(offset) << ", \"scale\": " << exactNumber(scale) << "}";
+      entries << (i ? ", " : "") << "{\"bitwidth\": " << g.bits << ", \"dtype\": \"int\", \"is_symmetric\": \""
+              << (symmetric ? "True" : "False") << "\", \"min\": " << exactNumber(scale * offset)
+              << ", \"max\": " << exactNumber(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
+              << ", \"offset\": " << exactNumber(offset) << ", \"scale\": " << exactNumber(scale) << "}";
     }
-    js << "]";
+    // A tied parameter (LM head and token embedding) is one tensor: each of its names gets its encodings.
+    const LayerInfo& l = model.layer(name);
+    std::vector<std::string> names{l.weightPath};
+    names.insert(names.end(), l.tiedWith.begin(), l.tiedWith.end());
+    for (const std::string& parameter : names) {
+      js << (firstLayer ? "\n" : ",\n") << "    \"" << parameter << "\": [" << entries.str() << "]";
+      firstLayer = false;
+    }
   }
   js << "\n  }\n}\n";
   writeText(path, js.str());

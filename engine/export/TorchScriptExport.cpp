@@ -29,7 +29,8 @@ ExportReport exportTorchScript(const Model& model, const std::string& path, cons
   r.path = path;
   r.probeSamples = probe.size(0);
   try {
-    const Model reloaded = Model::load(file.tempPath());
+    Model reloaded = Model::load(file.tempPath());
+    reloaded.setOutputChoice(model.summary().outputChoice);  // the file is the module: the same output compared
     r.maxAbsDiff = (reloaded.forward(probe) - model.forward(probe)).abs().max().item<double>();
   } catch (const Error& e) {
     throw Error(ErrorCode::Internal, "exported file does not reload: " + std::string(e.what()));

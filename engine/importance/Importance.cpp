@@ -15,6 +15,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/eval/LabelRange.h"
 #include "engine/model/Model.h"
+#include "engine/model/ModelOutput.h"
 #include "engine/model/ModelSuffix.h"
 #include "engine/model/WeightOverride.h"
 #include "engine/quant/PowerGrid.h"
@@ -93,7 +94,7 @@ double datasetLoss(const Model& model, const LossData& d, int64_t batch) {
 // The module's forward with autograd, on the weights in its slots.
 at::Tensor forwardWithGrad(Model& model, const at::Tensor& x) {
   torch::AutoGradMode grad(true);
-  return model.module().forward({x}).toTensor();
+  return selectModelOutput(model.module().forward({x}), model.summary().outputChoice, model.path());
 }
 // Rows [begin, end) of the calibration set that path point / probe k of n uses.
 std::pair<int64_t, int64_t> rowsOf(int k, int n, int64_t rows, bool all) {

@@ -106,6 +106,9 @@ struct ModelSummary {
   // The model's input (one sample of the data the shapes were recorded with, batch dimension 1)
   // and output; empty until recordShapes, as are the layers' shapes.
   std::vector<int64_t> inputShape, outputShape;
+  // Which output of a model returning a tuple or dict is its logits (ModelOutput.h; empty: the
+  // first, or "logits").
+  std::string outputChoice;
 
   const LayerInfo* findLayer(const std::string& name) const;
   bool hasShapes() const { return !inputShape.empty(); }

@@ -11,6 +11,7 @@
 #include "engine/model/ActivationFakeQuant.h"
 #include "engine/model/ModelArchive.h"
 #include "engine/model/ModelInternals.h"
+#include "engine/model/ModelOutput.h"
 
 namespace roundlab {
 
@@ -19,6 +20,7 @@ struct Model::Impl {
   ModelSummary summary;
   std::map<std::string, ActivationQuantParams> activations;
   std::unique_ptr<torch::jit::GraphFunction> quantizedForward;  // set when activations are quantized
+  std::string outputNote;                                       // of the last forward (Model::outputNote)
 };
 
 namespace {
@@ -134,12 +136,16 @@ at::Tensor Model::forward(const at::Tensor& input) const {
                                                    d->summary.path + ": " +
                                                    explainModelInput(d->summary, input, conciseTorchMessage(msg)));
   }
-  if (out.isTensor()) return out.toTensor();
-  if (out.isTuple() && !out.toTupleRef().elements().empty() && out.toTupleRef().elements()[0].isTensor())
-    return out.toTupleRef().elements()[0].toTensor();
-  throw Error(ErrorCode::InvalidArgument,
-              "model " + d->summary.path + " returns " + out.tagKind() + ", expected a tensor of logits");
+  if (!out.isTensor()) d->outputNote = describeModelOutput(out, d->summary.outputChoice);
+  return selectModelOutput(out, d->summary.outputChoice, d->summary.path);
 }
+
+void Model::setOutputChoice(const std::string& choice) {
+  d->summary.outputChoice = choice;
+  d->outputNote.clear();
+}
+
+std::string Model::outputNote() const { return d->outputNote; }
 
 at::Tensor Model::weight(const std::string& name) const {
   const LayerInfo& l = layer(name);

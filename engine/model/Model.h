@@ -33,6 +33,10 @@ class Model {
   // Runs forward in eval mode without autograd. Throws InputShapeMismatch with the model's
   // own explanation when the input does not fit.
   at::Tensor forward(const at::Tensor& input) const;
+  // Which output forward returns when the model returns a tuple or dict (selectModelOutput), and
+  // what the last forward found it returns (describeModelOutput; empty for a single tensor).
+  void setOutputChoice(const std::string& choice);
+  std::string outputNote() const;
 
   // A layer's weight as [out, in, ...]: the parameter itself, or a copy of a parameter stored
   // [in, out] (LayerInfo::weightTransposed). Change weights with setWeight.

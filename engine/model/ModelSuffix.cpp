@@ -8,6 +8,7 @@
 #include "engine/model/ActivationFakeQuant.h"
 #include "engine/model/GraphPaths.h"
 #include "engine/model/Model.h"
+#include "engine/model/ModelOutput.h"
 #include "engine/model/PartialInline.h"
 
 namespace roundlab {
@@ -41,6 +42,8 @@ std::unique_ptr<ModelSuffix> ModelSuffix::build(const Model& model, const std::s
   insertActivationFakeQuant(*g, layersByWeightPath(model.summary()), model.activationQuantization());
   std::unique_ptr<ModelSuffix> s(new ModelSuffix);
   s->module_ = model.module();
+  s->outputChoice_ = model.summary().outputChoice;
+  s->modelPath_ = model.summary().path;
   s->function_ = std::make_unique<torch::jit::GraphFunction>(c10::QualifiedName("roundlab_suffix"), g, nullptr);
   return s;
 }
@@ -50,8 +53,7 @@ ModelSuffix::~ModelSuffix() = default;
 at::Tensor ModelSuffix::run(const at::Tensor& modelInput, const at::Tensor& unitOutput) const {
   torch::jit::Stack stack{module_._ivalue(), modelInput, unitOutput};
   function_->run(stack);
-  const c10::IValue& out = stack.back();
-  return out.isTensor() ? out.toTensor() : out.toTupleRef().elements()[0].toTensor();
+  return selectModelOutput(stack.back(), outputChoice_, modelPath_);
 }
 
 at::Tensor OutputLoss::term(const at::Tensor& index, const at::Tensor& unitOutput) const {

@@ -32,6 +32,7 @@ class ModelSuffix {
  private:
   ModelSuffix() = default;
   torch::jit::Module module_;
+  std::string outputChoice_, modelPath_;
   std::unique_ptr<torch::jit::GraphFunction> function_;
 };
 

@@ -13,6 +13,7 @@
 #include "engine/activation/ActivationSteps.h"
 #include "engine/capture/ActivationCapture.h"
 #include "engine/core/Error.h"
+#include "engine/core/Runtime.h"
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
@@ -97,12 +98,12 @@ struct RunContext {
   const std::map<std::string, at::Tensor>* fisher = nullptr;
   at::Tensor modelInputs, fpLogits;  // for the output-level term
   double recaptureSeconds = 0, propagateSeconds = 0, reconSeconds = 0;
+  int64_t captureBatch = 0;  // boundedCaptureBatch: every capture of the run batches alike
 
   // The unit's inputs from the partially quantized model (outputs stay the FP targets).
   CalibrationActivations recapture(const std::vector<std::string>& layers, const std::vector<std::string>& blocks) {
     const auto t = Clock::now();
-    CalibrationActivations q =
-        captureActivations(model, *calibration, request.captureBatch, layers, blocks, false, cancel);
+    CalibrationActivations q = captureActivations(model, *calibration, captureBatch, layers, blocks, false, cancel);
     recaptureSeconds += since(t);
     return q;
   }
@@ -228,12 +229,22 @@ ActivationSteps activationSteps(const RunContext& ctx, const std::vector<std::st
 // Output SQNR of a quantized layer (weights and input quantizer) on its FP calibration inputs.
 double layerSqnr(const Model& model, const std::string& name, const LayerData& fp, const ActivationQuantParams& aq) {
   torch::NoGradGuard g;
-  const at::Tensor y = fp.outputs.to(at::kDouble);
-  const at::Tensor yq =
-      applyLayer(model.layer(name), fakeQuantizeActivation(fp.inputs, aq), model.weight(name), model.bias(name))
-          .to(at::kDouble);
-  const double noise = (y - yq).pow(2).sum().item<double>();
-  return noise > 0 ? 10 * std::log10(y.pow(2).sum().item<double>() / noise) : std::numeric_limits<double>::infinity();
+  const LayerInfo& info = model.layer(name);
+  const at::Tensor w = model.weight(name), bias = model.bias(name);
+  // In slices of 4M output values: a language model's head output over the calibration set is a
+  // GB in float, and five times that as double temporaries (small models take one slice).
+  const int64_t rows = fp.inputs.size(0);
+  const int64_t perRow = std::max<int64_t>(1, fp.outputs.numel() / std::max<int64_t>(1, rows));
+  const int64_t step = std::max<int64_t>(1, (int64_t(1) << 22) / perRow);
+  double signal = 0, noise = 0;
+  for (int64_t i = 0; i < rows; i += step) {
+    const at::Tensor y = fp.outputs.slice(0, i, i + step).to(at::kDouble);
+    const at::Tensor yq =
+        applyLayer(info, fakeQuantizeActivation(fp.inputs.slice(0, i, i + step), aq), w, bias).to(at::kDouble);
+    noise += (y - yq).pow(2).sum().item<double>();
+    signal += y.pow(2).sum().item<double>();
+  }
+  return noise > 0 ? 10 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
 }
 
 }  // namespace
@@ -264,36 +275,44 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   std::shared_ptr<const Dataset> subset = subsetDataset(calib, request.calibrationCount, request.seed);
   if (request.augmentation.any()) subset = augmentedDataset(subset, request.augmentation, request.seed);
   const bool brecq = reconstructsBlocks(request.method);
+  if (subset->info().samples > 0)  // a bad output choice fails here, before any work
+    (void)model.forward(subset->read(0, 1).inputs);
   // FP inputs and targets of every layer (and block), in one pass over the calibration set.
   // Held in memory up to the budget, then in a temporary HDF5 file; each unit loads its own part.
+  const int64_t captureBatch = boundedCaptureBatch(model, *subset, request.captureBatch, layerNames,
+                                                   brecq ? blockNames : std::vector<std::string>{}, true);
   const CachedActivations fp =
-      captureToCache(model, *subset, request.captureBatch, layerNames, brecq ? blockNames : std::vector<std::string>{},
-                     true, cancel, request.activationMemoryMiB < 0 ? -1 : request.activationMemoryMiB << 20);
-  if (fp.cache->onDisk())
+      captureToCache(model, *subset, captureBatch, layerNames, brecq ? blockNames : std::vector<std::string>{}, true,
+                     cancel, request.activationMemoryMiB < 0 ? -1 : request.activationMemoryMiB << 20);
+  if (fp.cache->onDisk()) {
+    result.spilledBytes = fp.cache->bytes();
     result.notes.push_back("calibration activations (" + std::to_string(fp.cache->bytes() >> 20) +
                            " MiB) cached in a temporary file beyond the " +
                            std::to_string(request.activationMemoryMiB) + " MiB memory budget");
+  }
   result.phases.emplace_back("capture", since(phase));
+  releaseFreedMemory();
 
   std::map<std::string, at::Tensor> fisher;
   if (brecq && request.blockLoss == BlockLoss::Fisher) {
     const auto ft = Clock::now();
     Model rtn = model.clone();  // BRECQ takes the gradients on the round-to-nearest model
     for (const std::string& name : layerNames) rtn.setWeight(name, fakeQuantize(model.weight(name), grids.at(name)));
-    fisher = blockFisherWeights(model, rtn, *subset, request.captureBatch, blockNames, cancel);
+    fisher = blockFisherWeights(model, rtn, *subset, captureBatch, blockNames, cancel);
     result.phases.emplace_back("fisher", since(ft));
   }
 
   std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
-  RunContext ctx{model, request, subset, nullptr, cancel, nullptr, {}, {}, 0, 0, 0};
+  RunContext ctx{model, request, subset, nullptr, cancel, nullptr, {}, {}, 0, 0, 0, 0};
   ctx.fisher = &fisher;
+  ctx.captureBatch = captureBatch;
   const bool reconstructs = request.method != QuantMethod::Rtn && request.method != QuantMethod::Gptq;
   if (request.outputKlWeight > 0 && reconstructs) {
     // The FP predictions the output-level term compares against, before any layer changes.
     ctx.modelInputs = subset->read(0, subset->info().samples).inputs;
     std::vector<at::Tensor> logits;
-    for (int64_t b = 0; b < ctx.modelInputs.size(0); b += request.captureBatch)
-      logits.push_back(model.forward(ctx.modelInputs.slice(0, b, b + request.captureBatch)));
+    for (int64_t b = 0; b < ctx.modelInputs.size(0); b += captureBatch)
+      logits.push_back(model.forward(ctx.modelInputs.slice(0, b, b + captureBatch)));
     ctx.fpLogits = at::cat(logits);
   }
   const std::vector<Unit> units = unitsOf(summary, request.method);
@@ -314,13 +333,14 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     if (reason.empty()) propagation = QuantizedInputPropagation::build(model, cuts, &reason);
     if (propagation) {
       const auto t = Clock::now();
-      propagation->start(model, *subset, request.captureBatch, cancel);
+      propagation->start(model, *subset, captureBatch, cancel);
       ctx.propagateSeconds += since(t);
     } else {
       result.notes.push_back("quantized inputs captured in one calibration pass per unit: " + reason);
     }
   }
   for (size_t u = 0; u < units.size(); ++u) {
+    releaseFreedMemory();  // the previous unit's activations, freed with its scope
     const Unit& unit = units[u];
     const auto ut = Clock::now();
     const double done = static_cast<double>(u) / static_cast<double>(units.size());
@@ -366,6 +386,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
         in.outputLoss = &outputLoss;
       }
     }
+    releaseFreedMemory();  // what loading and propagating the unit's data left in the heap
     std::map<std::string, RoundingResult> rounded;
     if (blockUnit) {
       rounded = quantizeBlock(ctx, *unit.block, grids, ac, in, unitProgress);
@@ -399,6 +420,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     }
     if (progress) progress({"reconstruct", static_cast<double>(u + 1) / units.size(), unit.name, 0, false});
   }
+  releaseFreedMemory();
   // Report layers in the model's order (BRECQ visits them block by block).
   std::map<std::string, size_t> order;
   for (size_t i = 0; i < layerNames.size(); ++i) order[layerNames[i]] = i;

@@ -102,6 +102,7 @@ struct QuantizationResult {
   std::vector<std::pair<std::string, double>> phases;  // (phase, seconds)
   std::vector<std::string> notes;  // what the run could not do as asked (e.g. a unit without the output term)
   double wallSeconds = 0;
+  int64_t spilledBytes = 0;  // calibration activations the run cached in a temporary file (0: all in memory)
 };
 
 }  // namespace roundlab

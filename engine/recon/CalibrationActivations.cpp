@@ -1,10 +1,12 @@
 #include "engine/recon/CalibrationActivations.h"
 
+#include <algorithm>
 #include <set>
 
 #include <torch/torch.h>
 
 #include "engine/capture/ActivationCapture.h"
+#include "engine/core/Runtime.h"
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
@@ -16,6 +18,24 @@ namespace {
 
 std::string layerKey(const std::string& name, const char* what) { return "layer:" + name + ":" + what; }
 std::string blockKey(const std::string& name, const std::string& what) { return "block:" + name + ":" + what; }
+
+// The bytes captureToCache keeps of one capture: the wanted layers' inputs (and outputs), the
+// wanted blocks' tensor arguments (and outputs).
+int64_t capturedBytes(const CaptureResult& r, const std::set<std::string>& layers, const std::set<std::string>& blocks,
+                      bool outputs) {
+  const auto bytes = [](const at::Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : int64_t(0); };
+  int64_t total = 0;
+  for (const auto& [name, calls] : r.layers)
+    if (layers.count(name))
+      for (const CapturedCall& c : calls) total += bytes(c.args.at(0).toTensor()) + (outputs ? bytes(c.output) : 0);
+  for (const auto& [name, calls] : r.blocks)
+    if (blocks.count(name))
+      for (const CapturedCall& c : calls) {
+        for (const c10::IValue& a : c.args) total += a.isTensor() ? bytes(a.toTensor()) : 0;
+        total += outputs ? bytes(c.output) : 0;
+      }
+  return total;
+}
 
 }  // namespace
 
@@ -38,9 +58,11 @@ CachedActivations captureToCache(const Model& model, const Dataset& data, int64_
   out.outputs = outputs;
   std::map<std::string, std::vector<int64_t>> firstShape;  // per layer: the trailing input shape kept
   torch::NoGradGuard noGrad;
-  for (int64_t b = 0; b < data.info().samples; b += batch) {
+  const int64_t samples = data.info().samples;
+  for (int64_t b = 0; b < samples; b += batch) {
+    if (out.cache->onDisk()) releaseFreedMemory();  // the previous batch went to the file
     cancel.throwIfCancelled("activation capture");
-    const CaptureResult r = capture.run(data.read(b, std::min(batch, data.info().samples - b)).inputs);
+    const CaptureResult r = capture.run(data.read(b, std::min(batch, samples - b)).inputs);
     for (const auto& [name, calls] : r.layers) {
       if (!wantLayers.count(name)) continue;
       for (const CapturedCall& c : calls) {
@@ -67,6 +89,21 @@ CachedActivations captureToCache(const Model& model, const Dataset& data, int64_
     }
   }
   return out;
+}
+
+int64_t boundedCaptureBatch(const Model& model, const Dataset& data, int64_t batch,
+                            const std::vector<std::string>& layers, const std::vector<std::string>& blocks,
+                            bool outputs) {
+  if (batch <= 1 || data.info().samples < 2) return batch;
+  CaptureOptions o;
+  o.layers = !layers.empty();
+  o.blocks = !blocks.empty();
+  o.outputs = outputs;
+  torch::NoGradGuard noGrad;
+  const int64_t perSample = capturedBytes(ActivationCapture(model, o).run(data.read(0, 1).inputs),
+                                          std::set<std::string>(layers.begin(), layers.end()),
+                                          std::set<std::string>(blocks.begin(), blocks.end()), outputs);
+  return std::clamp<int64_t>(kCaptureBatchBytes / std::max<int64_t>(1, perSample), 1, batch);
 }
 
 CalibrationActivations CachedActivations::load(const std::vector<std::string>& layerNames,

@@ -54,6 +54,16 @@ CachedActivations captureToCache(const Model& model, const Dataset& data, int64_
                                  const std::vector<std::string>& layers, const std::vector<std::string>& blocks,
                                  bool outputs, const CancelToken& cancel, int64_t memoryBudgetBytes);
 
+// One batch's capture is held whole before it is cached: a language model's batch of 64 sequences
+// can capture several GB. The largest batch up to `batch` whose capture (these layers and blocks)
+// stays within kCaptureBatchBytes, from a one-sample probe. A constant, not the memory budget, so
+// that the batches (and so the bits of every result) do not depend on the budget; small models
+// keep the batch asked for. Every capture of one run uses it, so rows match call by call.
+constexpr int64_t kCaptureBatchBytes = int64_t(512) << 20;
+int64_t boundedCaptureBatch(const Model& model, const Dataset& data, int64_t batch,
+                            const std::vector<std::string>& layers, const std::vector<std::string>& blocks,
+                            bool outputs);
+
 // BRECQ's Fisher weights for block outputs: g = |dL/dz| + 1 with
 // L = KL(softmax(FP logits) || softmax(quantized logits)) summed over the batch, z a block's output
 // in `quantized` (the model with round-to-nearest weights); one forward and one backward per

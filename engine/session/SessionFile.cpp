@@ -188,6 +188,7 @@ void writeSession(H5::H5File& f, const Session& s) {
   H5::Group manifest = f.createGroup("/manifest");
   writeString(manifest, "model_path", s.modelPath);
   writeString(manifest, "model_sha256", s.modelSha256);
+  if (!s.modelOutput.empty()) writeString(manifest, "model_output", s.modelOutput);
   writeString(manifest, "calibration_path", s.calibrationPath);
   writeString(manifest, "calibration_sha256", s.calibrationSha256);
   writeDataOptions(f.createGroup("/manifest/calibration_options"), s.calibrationOptions);
@@ -260,6 +261,7 @@ Session loadSession(const std::string& path) {
     const H5::Group manifest = f.openGroup("/manifest");
     s.modelPath = readString(manifest, "model_path");
     s.modelSha256 = readString(manifest, "model_sha256");
+    if (manifest.attrExists("model_output")) s.modelOutput = readString(manifest, "model_output");
     s.calibrationPath = readString(manifest, "calibration_path");
     s.calibrationSha256 = readString(manifest, "calibration_sha256");
     s.versions = {readString(manifest, "roundlab_version"), readString(manifest, "torch_version"),

@@ -21,6 +21,7 @@ class Model;
 
 struct Session {
   std::string modelPath, modelSha256;
+  std::string modelOutput;  // which output of a tuple/dict model is its logits (empty: the default)
   std::string calibrationPath, calibrationSha256;
   DataOptions calibrationOptions;  // how the calibration set was read (normalisation, overrides)
   LibraryVersions versions;

@@ -114,8 +114,9 @@ void Workspace::State::makeCurrent(const RunPtr& run) {
 Workspace::Workspace(WorkspaceOptions options) : d(std::make_unique<State>()) { d->options = options; }
 Workspace::~Workspace() = default;
 
-SnapshotPtr Workspace::loadModel(const std::string& path) {
+SnapshotPtr Workspace::loadModel(const std::string& path, const std::string& outputChoice) {
   auto model = std::make_unique<Model>(Model::load(path));
+  model->setOutputChoice(outputChoice);
   auto fp = std::make_unique<Model>(model->clone());
   d->model = std::move(model);
   d->fp = std::move(fp);
@@ -132,6 +133,12 @@ const ModelSummary& Workspace::summary() const {
 }
 
 const std::string& Workspace::modelPath() const { return d->modelPath; }
+
+std::string Workspace::outputNote() const {
+  if (!d->fp) return {};
+  const std::string note = d->fp->outputNote();
+  return note.empty() ? d->model->outputNote() : note;
+}
 
 SnapshotPtr Workspace::snapshot() const {
   d->requireModel();
@@ -260,6 +267,7 @@ EvaluationResult Workspace::evaluate(const EvaluationSettings& settings, const J
     reference = d->fp.get();
   } else if (settings.reference == EvaluationSettings::Reference::File) {
     file = Model::load(settings.referencePath);
+    file->setOutputChoice(d->fp->summary().outputChoice);  // a reference returns what the model returns
     reference = &*file;
   }
   EvalOptions o;

@@ -140,10 +140,14 @@ class Workspace {
 
   // --- Model. Loading replaces the model and forgets its runs, importance and allocation; a
   // model that fails to load leaves everything as it was.
-  SnapshotPtr loadModel(const std::string& path);
+  // `outputChoice`: which output of a model returning a tuple or dict is its logits (ModelOutput.h).
+  SnapshotPtr loadModel(const std::string& path, const std::string& outputChoice = {});
   bool hasModel() const;
   const ModelSummary& summary() const;  // throws InvalidArgument without a model
   const std::string& modelPath() const;
+  // For a model that returns a tuple or dict: which output is used, among which (empty before
+  // a forward pass, and for a model returning one tensor).
+  std::string outputNote() const;
   SnapshotPtr snapshot() const;
 
   // --- Data, opened (and checked) now; the previous set stays when opening fails.

@@ -30,6 +30,7 @@ void Workspace::saveSession(const std::string& path) const {
   Session s = makeSession(run->modelPath, run->calibrationPath, run->calibrationOptions, run->result,
                           d->weights.at(run->number));
   s.runName = run->name;
+  s.modelOutput = d->fp->summary().outputChoice;
   if (d->importance) s.importance = d->importance->estimates;  // the latest first
   for (const ExperimentPtr& e : d->experiments) s.experiments.push_back(*e);
   roundlab::saveSession(path, s);  // atomic: a failure leaves any old file as it was
@@ -42,6 +43,7 @@ OpenedSession Workspace::openSession(const std::string& path) {
   if (!std::filesystem::exists(s.modelPath, ec))
     throw Error(ErrorCode::BadDataFile, "the session's model " + s.modelPath + " is not there any more");
   auto fp = std::make_unique<Model>(Model::load(s.modelPath));
+  fp->setOutputChoice(s.modelOutput);
   auto work = std::make_unique<Model>(fp->clone());
   applySession(*work, s);  // throws when the model does not match the session
   std::shared_ptr<RunRecord> run = d->newRun(s.result, s.weights, *fp);
@@ -116,7 +118,7 @@ RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& ho
   checkRecordedHash(saved.calibrationPath, saved.calibrationSha256, "calibration set");
   // In a workspace of its own, which becomes this one only when the rerun is done.
   Workspace rerun(d->options);
-  rerun.loadModel(saved.modelPath);
+  rerun.loadModel(saved.modelPath, saved.modelOutput);
   DataSource calibration;
   calibration.path = saved.calibrationPath;
   calibration.options = saved.calibrationOptions;

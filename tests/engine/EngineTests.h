@@ -54,6 +54,7 @@ class LanguageModelTests : public QObject {
   void decoderQuantizes();
   void demoLanguageModelReproducesItsPerplexity();
   void tiedHeadAndEmbeddingStayOneTensor();
+  void tupleOrDictOutputIsChosenByIndexOrKey();
 };
 
 class ModelTests : public QObject {

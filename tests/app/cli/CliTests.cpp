@@ -608,7 +608,7 @@ class CliTests : public QObject {
     QVERIFY(recorded.open(QIODevice::ReadOnly));
     QCOMPARE(withoutDemoTimes(quick.json()), withoutDemoTimes(QJsonDocument::fromJson(recorded.readAll()).object()));
     const QJsonArray models = quick.json()["models"].toArray();
-    QCOMPARE(models.size(), 2);
+    QCOMPARE(models.size(), 3);     // the two Fashion-MNIST models and the character GPT
     for (const auto& m : models) {  // each model's session opens
       const QString session = m.toObject()["session"].toString();
       QVERIFY(session.startsWith(dir.path()));
@@ -631,6 +631,21 @@ class CliTests : public QObject {
           printed.contains(QString("%1 %2 FP top-1 %3 %")
                                .arg(model, model == "fmnist_resnet.pt" ? "(residual CNN):" : "(vision transformer):")
                                .arg(manifest[model].toObject()["val_top1"].toDouble(), 0, 'f', 2)));
+    // The character GPT's FP perplexity on its whole validation set, as the manifest records it.
+    QFile demoManifest(demo("demo.json"));
+    QVERIFY(demoManifest.open(QIODevice::ReadOnly));
+    const QJsonObject lm = QJsonDocument::fromJson(demoManifest.readAll()).object()["language_model"].toObject();
+    const QJsonObject val = lm["validation"].toObject();
+    QVERIFY2(
+        printed.contains(QString("fortunes_gpt.pt (character-level GPT): FP perplexity %1 on %2 validation sequences")
+                             .arg(val["perplexity"].toDouble(), 0, 'f', 3)
+                             .arg(val["sequences"].toInt())),
+        qPrintable(printed));
+    // GPTQ does better than rounding to nearest at every width of the language-model rows.
+    const QJsonArray lmRows = models[2].toObject()["rows"].toArray();
+    QVERIFY(!lmRows.isEmpty());
+    for (const auto& r : lmRows)
+      QVERIFY(r.toObject()["learned_perplexity"].toDouble() < r.toObject()["rtn_perplexity"].toDouble());
   }
 };
 

@@ -102,12 +102,27 @@ class LanguageModelCliTests : public QObject {
 
   void quantizeExportsAModelWithTheSamePerplexity() {
     QTemporaryDir dir;
-    const QString exported = dir.filePath("gpt2_w4.pt");
+    const QString exported = dir.filePath("gpt2_w4.pt"), encodings = dir.filePath("gpt2_w4.json");
     const Run q = cli({"quantize", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--eval",
                        fixture("lm_tokens_labelled.h5"), "--method", "gptq", "--wbits", "4", "--gptq-act-order",
-                       "--export-torchscript", exported, "--json"});
+                       "--export-torchscript", exported, "--export-encodings", encodings, "--json"});
     QCOMPARE(q.exitCode, 0);
     const QJsonObject o = q.json();
+    QCOMPARE(o["activation_spill_bytes"].toInt(-1), 0);  // a small set stays in memory
+    // With no memory budget every activation goes to the temporary file: its bytes are reported,
+    // as many as the in-memory run held (each projection's inputs and outputs, 16 x 32 rows).
+    const Run spilled = cli({"quantize", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--method",
+                             "rtn", "--activation-memory", "0", "--json"});
+    QCOMPARE(spilled.exitCode, 0);
+    QVERIFY(spilled.json()["activation_spill_bytes"].toInt() > 16 * 32 * 4 * (32 + 96));
+    // The tied head and token embedding are one tensor: both names carry the same encodings,
+    // one per row of the [vocab, width] table.
+    QFile enc(encodings);
+    QVERIFY(enc.open(QIODevice::ReadOnly));
+    const QJsonObject params = QJsonDocument::fromJson(enc.readAll()).object()["param_encodings"].toObject();
+    QCOMPARE(params["lm_head.weight"].toArray().size(), 256);
+    QCOMPARE(params["transformer.wte.weight"], params["lm_head.weight"]);
+    QCOMPARE(params["transformer.h.0.attn.c_attn.weight"].toArray().size(), 96);  // packed q|k|v: 3 x 32 columns
     QVERIFY(std::abs(o["perplexity_fp"].toDouble() -
                      pytorch("gpt2_traced.pt", "lm_tokens_labelled.h5")["perplexity"].toDouble()) < 1e-4);
     QVERIFY(std::abs(o["loss_quantized"].toDouble() - std::log(o["perplexity_quantized"].toDouble())) < 1e-9);

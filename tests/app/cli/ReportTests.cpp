@@ -277,6 +277,24 @@ class ReportTests : public QObject {
                 .contains("--eval " + demo("fmnist_val.h5")));
   }
 
+  // A language model's report gives its perplexity (and the FP model's) where top-1 would be.
+  void languageModelReportGivesPerplexity() {
+    const QString session = dir_.filePath("lm.rlab"), html = dir_.filePath("lm.html");
+    const QString model = demo("fortunes_gpt.pt"), tokens = demo("fortunes_calib.h5");
+    const Run q = cli({"quantize", model, "--calib", tokens, "--method", "rtn", "--wbits", "3", "--calib-count", "16",
+                       "--session", session, "--eval", tokens, "--json"});
+    QVERIFY2(q.exitCode == 0, q.err.constData());
+    const Run r = cli({"report", session, "-o", html, "--eval", tokens});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const Page page = readPage(html);
+    const QString perplexity = page.row("Perplexity").value(1);
+    QVERIFY2(perplexity.startsWith(QString::number(q.json()["perplexity_quantized"].toDouble(), 'f', 3) +
+                                   " (FP model " + QString::number(q.json()["perplexity_fp"].toDouble(), 'f', 3)),
+             qPrintable(perplexity));
+    QVERIFY2(perplexity.contains("next-token top-1"), qPrintable(perplexity));
+    QVERIFY(page.row("Top-1").isEmpty());
+  }
+
   // --eval evaluates the saved run only: a model file changed since is refused, naming it.
   void evalRefusesAChangedModel() {
     const QString model = dir_.filePath("model.pt"), session = dir_.filePath("M.rlab");

@@ -420,3 +420,105 @@ void LanguageModelTests::tiedHeadAndEmbeddingStayOneTensor() {
   // At most 2^3 distinct values per row of the head: it is on the grid.
   QVERIFY(std::get<0>(at::_unique(head[0])).numel() <= 8);
 }
+
+// A model returning a tuple or a dict: its logits are the first element or "logits" unless the
+// user names another; a wrong choice is refused with what the model returns. Checked against the
+// wrapped model's own logits and PyTorch's perplexity of the wrapped fixture.
+void LanguageModelTests::tupleOrDictOutputIsChosenByIndexOrKey() {
+  const torch::jit::Module lm = torch::jit::load(fixture("gpt_scripted.pt"));
+  const at::Tensor ids = openDataset(fixture("lm_tokens.h5"))->read(0, 3).inputs;
+  torch::NoGradGuard noGrad;
+  const at::Tensor logits = lm.get_method("forward")({ids}).toTensor();
+  const auto wrapped = [&](const char* name, const char* body) {
+    torch::jit::Module w(name);
+    w.register_module("lm", lm);
+    w.define(std::string("def forward(self, x):\n    y = self.lm.forward(x)\n    return ") + body + "\n");
+    return Model::fromModule(w, name);
+  };
+  Model tuple = wrapped("TupleLM", "(y, y * 2.0)");
+  QVERIFY(at::equal(tuple.forward(ids), logits));
+  tuple.setOutputChoice("1");
+  QVERIFY(at::equal(tuple.forward(ids), logits * 2.0));
+  std::string msg;
+  tuple.setOutputChoice("2");
+  QCOMPARE(testsupport::errorOf([&] { tuple.forward(ids); }, &msg), ErrorCode::InvalidArgument);
+  QVERIFY2(
+      msg.find(
+          "TupleLM returns a tuple of 2 outputs (0: tensor [3,32,256], 1: tensor [3,32,256]): it has no output 2") !=
+          std::string::npos,
+      msg.c_str());
+  tuple.setOutputChoice("logits");
+  QCOMPARE(testsupport::errorOf([&] { tuple.forward(ids); }, &msg), ErrorCode::InvalidArgument);
+  QVERIFY2(msg.find("not an index") != std::string::npos && msg.find("--model-output N") != std::string::npos,
+           msg.c_str());
+
+  Model dict = wrapped("DictLM", "{'hidden': y * 2.0, 'logits': y}");
+  QVERIFY(at::equal(dict.forward(ids), logits));  // "logits" by default, not the first key
+  dict.setOutputChoice("hidden");
+  QVERIFY(at::equal(dict.forward(ids), logits * 2.0));
+  Model noLogits = wrapped("ScoresLM", "{'scores': y, 'aux': y.sum()}");
+  QCOMPARE(testsupport::errorOf([&] { noLogits.forward(ids); }, &msg), ErrorCode::InvalidArgument);
+  QVERIFY2(msg.find("it has no \"logits\"") != std::string::npos &&
+               msg.find("scores: tensor [3,32,256]") != std::string::npos &&
+               msg.find("aux: tensor []") != std::string::npos && msg.find("--model-output KEY") != std::string::npos,
+           msg.c_str());
+  Model single = Model::fromModule(lm, "single");
+  single.setOutputChoice("0");
+  QCOMPARE(testsupport::errorOf([&] { single.forward(ids); }, &msg), ErrorCode::InvalidArgument);
+  QVERIFY2(msg.find("returns a single tensor") != std::string::npos, msg.c_str());
+
+  // Through the workspace, as the command line's --output does: the chosen output is scored,
+  // and the summary says which output is used among which.
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("scores.pt").toStdString();
+  {
+    torch::jit::Module w("ScoresLM");
+    w.register_module("lm", lm);
+    w.define("def forward(self, x):\n    y = self.lm.forward(x)\n    return {'scores': y, 'aux': y.sum()}\n");
+    w.save(path);
+  }
+  Workspace ws;
+  ws.loadModel(path, "scores");
+  DataSource source;
+  source.path = fixture("lm_tokens.h5");
+  ws.setEvaluation(source);
+  EvaluationSettings settings;
+  settings.reference = EvaluationSettings::Reference::None;
+  const EvalReport r = ws.evaluate(settings).report;
+  const QJsonObject want =
+      manifest()["models"].toObject()["gpt_scripted.pt"].toObject()["data"].toObject()["lm_tokens.h5"].toObject();
+  QVERIFY(!want.isEmpty());
+  QVERIFY2(std::abs(r.perplexity() - want["perplexity"].toDouble()) < 1e-4 * want["perplexity"].toDouble(),
+           std::to_string(r.perplexity()).c_str());
+  const std::string note = ws.outputNote();
+  QVERIFY2(note.find("returns a dict of 2 outputs") != std::string::npos &&
+               note.find("uses output scores") != std::string::npos,
+           note.c_str());
+
+  // Quantized with the output-level term (the rest of the model run on each block's output), then
+  // exported (the reloaded file compared on the same output) and saved: the session reopens and
+  // reruns on the chosen output, without being told again.
+  DataSource calibration;
+  calibration.path = fixture("lm_tokens.h5");
+  ws.setCalibration(calibration);
+  QuantizationRequest request;
+  request.method = QuantMethod::Brecq;  // blocks run once per sequence: the term applies
+  request.weights.bits = 4;
+  request.adaround.iterations = 5;
+  request.outputKlWeight = 1;
+  request.calibrationCount = 8;
+  const RunPtr run = ws.quantize(request);
+  QVERIFY(run->evaluated);
+  QVERIFY(std::isfinite(run->evaluation.perplexity()));
+  for (const std::string& n : run->result.notes)  // every block had the term (the LM head, a layer, has not)
+    QVERIFY2(n.find("output-level term for lm.h.") == std::string::npos, n.c_str());
+  const ExportOutcome exported = ws.exportRun(ExportKind::TorchScript, dir.filePath("q.pt").toStdString());
+  QCOMPARE(exported.maxAbsDiff, 0.0);
+  const std::string session = dir.filePath("s.rlab").toStdString();
+  ws.saveSession(session);
+  Workspace reopened;
+  reopened.openSession(session);
+  QCOMPARE(reopened.summary().outputChoice, std::string("scores"));
+  const RerunOutcome again = reopened.rerunSession(session);
+  QVERIFY(again.identical);
+}
