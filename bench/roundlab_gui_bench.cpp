@@ -72,7 +72,7 @@ bool benchLargeModel(app::MainWindow& w, const QString& model, const QString& da
   QElapsedTimer wall;
   wall.start();
   w.openModel(model);
-  while (loaded.isEmpty() && failed.isEmpty()) QApplication::processEvents(QEventLoop::AllEvents, 50);
+  for (int i = 0; i < 1200 && loaded.isEmpty() && failed.isEmpty(); ++i) loaded.wait(500);  // at most 10 min
   if (loaded.isEmpty()) return false;
   if (!data.isEmpty()) w.setCalibrationPath(data);
   QApplication::processEvents();

@@ -89,7 +89,7 @@ int runEval(const QStringList& args) {
   p.addOption({"data", "Data file: RoundLab HDF5 (.h5) or IDX images (.gz).", "DATA"});
   p.addOption({"reference", "Reference (FP) model for KL divergence and top-1 agreement.", "FP.pt"});
   p.addOption({"per-layer", "With --reference: per-layer output MSE, SQNR and cosine similarity."});
-  p.addOption({"batch", "Batch size (default 256).", "N", "256"});
+  p.addOption({"batch", "Batch size (default 256; smaller where a batch's logits would pass 128 MiB).", "N", "256"});
   p.addOption(
       {"task", QString::fromStdString(evalTaskTable().namesWithDescriptions() + ". Default auto."), "TASK", "auto"});
   addModelOutputOption(p);

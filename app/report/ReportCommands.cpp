@@ -65,9 +65,10 @@ QString floatList(const std::vector<float>& values) {
 
 QString cli() { return "roundlab-cli"; }
 
-// MODEL.pt --calib CALIB [--eval DATA] and how the data are read.
+// MODEL.pt --calib CALIB [--model-output N|KEY] [--eval DATA] and how the data are read.
 QStringList inputs(const ReportContent& c) {
   QStringList words{c.modelPath, "--calib", c.calibrationPath};
+  if (!c.modelOutput.isEmpty()) words << "--model-output" << c.modelOutput;
   if (!c.evaluationPath.isEmpty()) words << "--eval" << c.evaluationPath;
   return words + dataOptions(c.calibrationOptions);
 }

@@ -78,6 +78,7 @@ ReportContent contentFromSession(const SessionInfo& s) {
   c.origin = "session " + QFileInfo(q(s.path)).absoluteFilePath();
   c.sessionPath = QFileInfo(q(s.path)).absoluteFilePath();
   c.modelPath = q(s.modelPath);
+  c.modelOutput = q(s.modelOutput);
   c.modelSha256 = q(s.modelSha256);
   c.calibrationPath = q(s.calibrationPath);
   c.calibrationSha256 = q(s.calibrationSha256);

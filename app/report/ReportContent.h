@@ -42,6 +42,7 @@ struct ReportContent {
   QString origin;       // "session /path/run.rlab" or "RoundLab workbench"
   QString sessionPath;  // the session the run is saved in; empty: not saved, no rerun command
   QString modelPath, modelSha256;
+  QString modelOutput;  // --model-output of the run (empty: the default output)
   QString calibrationPath, calibrationSha256;
   QString evaluationPath;  // the validation set the runs were evaluated on (empty: unknown)
   DataOptions calibrationOptions;

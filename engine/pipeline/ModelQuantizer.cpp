@@ -354,8 +354,14 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     // before) unless FP inputs are asked for.
     const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
     const bool blockUnit = isBlockUnit(unit);
+    // A block reconstructed as one needs its layers' FP data only to set up input quantizers;
+    // each layer's SQNR loads it after the block, one layer at a time (1.6 GB per GPT-2-small
+    // block that would otherwise stay loaded through the reconstruction).
+    const bool layerData = !blockUnit || std::any_of(unit.layers.begin(), unit.layers.end(),
+                                                     [&](const std::string& l) { return actBits.at(l) != 0; });
     const CalibrationActivations unitFp =
-        fp.load(unit.layers, blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
+        fp.load(layerData ? unit.layers : std::vector<std::string>{},
+                blockUnit ? std::vector<std::string>{unit.name} : std::vector<std::string>{});
     ctx.fp = &unitFp;
     CalibrationActivations requantized;
     if (propagation) {
@@ -414,6 +420,8 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       if (auto a = activations.find(name); a != activations.end()) o.activation = a->second;
       if (auto d = unitFp.layers.find(name); d != unitFp.layers.end())
         o.sqnrDb = layerSqnr(model, name, d->second, o.activation);
+      else if (fp.layers.count(name))
+        o.sqnrDb = layerSqnr(model, name, fp.load({name}, {}).layers.at(name), o.activation);
       o.seconds = unitSeconds;
       if (layerDone) layerDone(o);
       result.layers.push_back(std::move(o));

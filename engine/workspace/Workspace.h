@@ -103,6 +103,7 @@ struct ExportOutcome {
 struct SessionInfo {
   std::string path;
   std::string modelPath, modelSha256, calibrationPath, calibrationSha256;
+  std::string modelOutput;         // --model-output of the run (empty: the default output)
   DataOptions calibrationOptions;  // how the calibration set was read
   std::string runName;             // the user's name for the run (may be empty)
   LibraryVersions versions;

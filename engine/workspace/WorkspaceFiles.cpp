@@ -101,6 +101,7 @@ SessionInfo Workspace::readSession(const std::string& path) {
   info.path = path;
   info.modelPath = s.modelPath;
   info.modelSha256 = s.modelSha256;
+  info.modelOutput = s.modelOutput;
   info.calibrationPath = s.calibrationPath;
   info.calibrationSha256 = s.calibrationSha256;
   info.calibrationOptions = s.calibrationOptions;

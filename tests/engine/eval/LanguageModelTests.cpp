@@ -467,7 +467,7 @@ void LanguageModelTests::tupleOrDictOutputIsChosenByIndexOrKey() {
   QCOMPARE(testsupport::errorOf([&] { single.forward(ids); }, &msg), ErrorCode::InvalidArgument);
   QVERIFY2(msg.find("returns a single tensor") != std::string::npos, msg.c_str());
 
-  // Through the workspace, as the command line's --output does: the chosen output is scored,
+  // Through the workspace, as the command line's --model-output does: the chosen output is scored,
   // and the summary says which output is used among which.
   QTemporaryDir dir;
   const std::string path = dir.filePath("scores.pt").toStdString();
