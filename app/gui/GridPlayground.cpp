@@ -21,6 +21,9 @@ namespace {
 
 constexpr int kSyntheticRows = 16, kSyntheticColumns = 1024;  // 16 output channels of 1,024 weights
 constexpr double kSyntheticSigma = 0.05;
+// The grid is fitted on the GUI thread at every slider move: a larger layer (a language model's
+// 8192 x 768 head took 10 s) shows every k-th output channel, up to this many weights.
+constexpr size_t kPlaygroundWeights = size_t(1) << 16;
 
 QSlider* slider(int lo, int hi, int value, const QString& tip) {
   auto* s = new QSlider(Qt::Horizontal);
@@ -124,10 +127,22 @@ GridPlayground::GridPlayground(QWidget* parent)
 
 void GridPlayground::setLayer(const QString& name, std::vector<float> weights, std::vector<int64_t> shape) {
   layer_ = name;
+  if (weights.size() > kPlaygroundWeights && !shape.empty() && shape.front() > 1) {
+    const auto rows = static_cast<size_t>(shape.front()), perRow = weights.size() / rows;
+    const size_t step = (weights.size() + kPlaygroundWeights - 1) / kPlaygroundWeights;
+    std::vector<float> sampled;
+    for (size_t r = 0; r < rows; r += step)
+      sampled.insert(sampled.end(), weights.begin() + static_cast<std::ptrdiff_t>(r * perRow),
+                     weights.begin() + static_cast<std::ptrdiff_t>((r + 1) * perRow));
+    shape.front() = static_cast<int64_t>(sampled.size() / perRow);
+    layer_ = QString("%1 (one output channel in %2, of %3)").arg(name).arg(step).arg(rows);
+    weights = std::move(sampled);
+  }
   layerWeights_ = std::move(weights);
   layerShape_ = std::move(shape);
   const QSignalBlocker block(source_);
-  source_->setItemText(0, name.isEmpty() ? QString("Selected layer (open a model first)") : "Selected layer: " + name);
+  source_->setItemText(0,
+                       name.isEmpty() ? QString("Selected layer (open a model first)") : "Selected layer: " + layer_);
   if (name.isEmpty() && source_->currentIndex() == 0) source_->setCurrentIndex(1);  // something to show
   if (!name.isEmpty() && !syntheticChosen_) source_->setCurrentIndex(0);            // unless the user chose otherwise
   update();
