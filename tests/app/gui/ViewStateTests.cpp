@@ -16,6 +16,9 @@
 #include <QTableView>
 #include <QTest>
 
+#include <algorithm>
+#include <cmath>
+
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
@@ -48,6 +51,28 @@ class ViewStateTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }  // settings and autosave apart
+
+  // A layer too large to refit at every slider move on the GUI thread is shown by every k-th
+  // output channel, and the title says so: each row here holds its own index, so the rows shown
+  // are recognisable after quantization (a constant row sits exactly on its grid's top level).
+  void playgroundSamplesTheChannelsOfALargeLayer() {
+    app::GridPlayground g;
+    g.show();                                 // it refits only while visible
+    const int64_t rows = 300, perRow = 1000;  // 300,000 weights: one channel in 5 is 60,000
+    std::vector<float> weights(static_cast<size_t>(rows * perRow));
+    for (int64_t r = 0; r < rows; ++r) std::fill_n(weights.begin() + r * perRow, perRow, static_cast<float>(r + 1));
+    g.setLayer("big", weights, {rows, perRow});
+    QCOMPARE(g.sourceBox()->currentText(), QString("Selected layer: big (one output channel in 5, of 300)"));
+    QVERIFY(g.preview());
+    QCOMPARE(g.preview()->dequantized.size(), size_t(60 * perRow));
+    for (int64_t shown : {0, 1, 59})
+      QVERIFY2(std::abs(g.preview()->dequantized[static_cast<size_t>(shown * perRow)] - float(5 * shown + 1)) <
+                   1e-3f * float(5 * shown + 1),
+               qPrintable(QString::number(shown)));
+    g.setLayer("small", std::vector<float>(64 * 64, 0.5f), {64, 64});  // small layers whole
+    QCOMPARE(g.sourceBox()->currentText(), QString("Selected layer: small"));
+    QCOMPARE(g.preview()->dequantized.size(), size_t(64 * 64));
+  }
   // The Run form remembers the last run started, and preferences persist: each test starts from
   // the defaults, also when the suite runs again.
   void init() {
