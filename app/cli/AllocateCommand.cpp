@@ -58,6 +58,9 @@ int runAllocate(const QStringList& args) {
                "With --pareto --measure: write each point's measurement as a job into DIR instead of running it "
                "(roundlab-cli run-job, then merge; see experiment --jobs-dir).",
                "DIR"});
+  p.addOption({"no-uniform-guard",
+               "Quantize at the importance-based allocation only; by default the widest uniform allocation within the "
+               "budget is quantized too and the one closer to the FP model on the calibration set (KL) is kept."});
   p.addOption({"importance-count", "Calibration samples for the importance (default 256).", "N", "256"});
   addImportanceOptions(p, /*several=*/false, /*standalone=*/false);
   addQuantizationOptions(p);
@@ -121,6 +124,8 @@ int runAllocate(const QStringList& args) {
 
   QJsonValue top1Fp, top1Q;  // null on data without labels
   RunPtr chosenRun;
+  std::optional<GuardedAllocation> guard;
+  Allocation kept = chosen;            // the allocation quantized last: the guard may keep the uniform one
   std::optional<EvalReport> fpReport;  // the FP model alone, on the evaluation set
   // The chosen run's evaluation with the FP model's figures beside it (a language model's FP loss).
   const auto withFp = [&] {
@@ -157,13 +162,34 @@ int runAllocate(const QStringList& args) {
       const ExperimentPtr measured = ws.runExperiment(plan, stderrHooks());
       for (const ExperimentRow& r : measured->rows) frontTop1.push_back(r.evaluated ? r.top1 : -1);
     }
-    chosenRun = quantizeAt(ws, request, chosen.bits);  // last: the current run, the one a session keeps
+    // Last: the current run, the one a session keeps.
+    if (p.isSet("no-uniform-guard")) {
+      chosenRun = quantizeAt(ws, request, chosen.bits);
+    } else {
+      guard = ws.quantizeAllocation(request, chosen, kind, budget, pins, activationBits, stderrHooks());
+      chosenRun = guard->keptRun();
+      kept = guard->kept();
+    }
     top1Q = top1(chosenRun->top1());
   }
   if (p.isSet("session")) ws.saveSession(p.value("session").toStdString());
 
   if (p.isSet("json")) {
-    QJsonObject o = allocationToJson(chosen);
+    QJsonObject o = allocationToJson(kept);
+    if (guard) {
+      QJsonArray uniform;
+      for (const UniformCandidate& c : guard->uniform)
+        uniform.append(QJsonObject{{"label", QString::fromStdString(c.label)},
+                                   {"bits", c.bits},
+                                   {"avg_bits", c.allocation.totals.averageBits},
+                                   {"kl", c.kl}});
+      o["uniform_guard"] = QJsonObject{
+          {"kept", guard->keptUniform < 0 ? QString("mixed")
+                                          : QString::fromStdString(guard->uniform[size_t(guard->keptUniform)].label)},
+          {"kl_mixed", guard->mixedKl},
+          {"uniform", uniform},
+          {"mixed", allocationToJson(guard->mixed)}};
+    }
     o["model"] = p.positionalArguments()[0];
     o["estimator"] = importanceEstimatorName(table.estimator);
     o["budget"] = QJsonObject{{"kind", budgetKindName(kind)}, {"value", budget}};
@@ -188,9 +214,9 @@ int runAllocate(const QStringList& args) {
   }
   QList<QStringList> rows;
   for (const std::string& l : allocator.layers())
-    rows << QStringList{QString::fromStdString(l), QString::number(chosen.bits.at(l)),
+    rows << QStringList{QString::fromStdString(l), QString::number(kept.bits.at(l)),
                         pins.count(l) ? QString("pinned") : QString(),
-                        QString::number(allocator.importance(l, chosen.bits.at(l)), 'g', 4)};
+                        QString::number(allocator.importance(l, kept.bits.at(l)), 'g', 4)};
   printLine(QString("%1 allocation for %2 budget %3 (%4 importance)")
                 .arg(p.isSet("greedy") ? "greedy" : "exact")
                 .arg(budgetKindName(kind))
@@ -198,10 +224,22 @@ int runAllocate(const QStringList& args) {
                 .arg(importanceEstimatorName(table.estimator)));
   printLine(formatTable({"layer", "bits", "", "importance"}, rows));
   printLine(QString("average %1 bits, %2 bytes, %3 BOPs, predicted loss increase %4")
-                .arg(chosen.totals.averageBits, 0, 'f', 3)
-                .arg(chosen.totals.bytes)
-                .arg(chosen.totals.bops, 0, 'g', 4)
-                .arg(chosen.totals.predictedLoss, 0, 'g', 4));
+                .arg(kept.totals.averageBits, 0, 'f', 3)
+                .arg(kept.totals.bytes)
+                .arg(kept.totals.bops, 0, 'g', 4)
+                .arg(kept.totals.predictedLoss, 0, 'g', 4));
+  if (guard) {
+    QString line =
+        QString("uniform guard, KL to FP on the calibration set: importance-based %1").arg(guard->mixedKl, 0, 'g', 4);
+    for (const UniformCandidate& c : guard->uniform)
+      line += QString(", %1 %2").arg(QString::fromStdString(c.label)).arg(c.kl, 0, 'g', 4);
+    line += guard->uniform.empty()
+                ? QString(" (no other uniform allocation fits the budget)")
+                : "; kept " + (guard->keptUniform < 0
+                                   ? QString("the importance-based one")
+                                   : QString::fromStdString(guard->uniform[size_t(guard->keptUniform)].label));
+    printLine(line);
+  }
   if (chosenRun && chosenRun->evaluated && !perplexityLine(withFp()).isEmpty()) printLine(perplexityLine(withFp()));
   if (top1Q.isDouble())
     printLine(QString("%4top-1: FP %1 %, %2 at this allocation %3 %")

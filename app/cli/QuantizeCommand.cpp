@@ -88,6 +88,13 @@ int runQuantize(const QStringList& args) {
                                 {"sqnr_db", std::isfinite(l.sqnrDb) ? QJsonValue(l.sqnrDb) : QJsonValue()},
                                 {"seconds", l.seconds},
                                 {"unit", QString::fromStdString(l.unit)}});
+    QJsonArray tables;
+    for (const TableOutcome& t : result.tables)
+      tables.append(QJsonObject{{"parameter", QString::fromStdString(t.parameter)},
+                                {"bits", t.bits},
+                                {"rows", static_cast<qint64>(t.rows)},
+                                {"columns", static_cast<qint64>(t.columns)},
+                                {"sqnr_db", std::isfinite(t.sqnrDb) ? QJsonValue(t.sqnrDb) : QJsonValue()}});
     QJsonObject o{
         {"model", p.positionalArguments()[0]},
         {"method", quantMethodName(request.method)},
@@ -105,7 +112,9 @@ int runQuantize(const QStringList& args) {
         {"wall_s", result.wallSeconds},
         {"phases", phases},
         {"activation_spill_bytes", static_cast<qint64>(result.spilledBytes)},
-        {"layers", layers}};
+        {"layers", layers},
+        {"embedding_bits", request.embeddingBits},
+        {"embedding_tables", tables}};
     if (run->evaluated) addLanguageModelKeys(o, run->evaluation);
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
     QJsonArray notes;
@@ -132,6 +141,14 @@ int runQuantize(const QStringList& args) {
                 .arg(std::min(request.calibrationCount, calibSamples))
                 .arg(request.seed));
   printLine(formatTable({"layer", "bits", "input_bits", "flips_%", "loss_rtn", "loss_final", "sqnr_db", "s"}, rows));
+  if (!result.tables.empty()) {
+    QList<QStringList> tableRows;
+    for (const TableOutcome& t : result.tables)
+      tableRows << QStringList{QString::fromStdString(t.parameter), QString("%1x%2").arg(t.rows).arg(t.columns),
+                               QString::number(t.bits),
+                               std::isfinite(t.sqnrDb) ? QString::number(t.sqnrDb, 'f', 1) : QString("inf")};
+    printLine(formatTable({"embedding table", "shape", "bits", "sqnr_db"}, tableRows));
+  }
   if (run->evaluated && !perplexityLine(run->evaluation).isEmpty()) printLine(perplexityLine(run->evaluation));
   if (top1Q.isDouble())
     printLine(QString("%1top-1: FP %2 %, quantized %3 %")

@@ -37,6 +37,10 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"group-size", "Input columns per group for --granularity group (default 128).", "N", "128"});
   p.addOption({"gptq-damping", "GPTQ: fraction of the mean Hessian diagonal added to it (default 0.01).", "F", "0.01"});
   p.addOption({"gptq-act-order", "GPTQ: quantize columns by descending Hessian diagonal (act-order)."});
+  p.addOption({"embedding-bits",
+               "Quantize the embedding tables that are no layer's weight (positions; an untied token table) per "
+               "row, rounded to nearest, at N bits 2..8 (default 0 = floating point).",
+               "N", "0"});
   p.addOption({"range", "Range initialisation, one of " + choices(rangeInitTable()) + " (default lp).", "R", "lp"});
   p.addOption({"grid", "One of " + choices(gridKindTable()) + " (default uniform).", "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
@@ -96,6 +100,10 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.weights.groupSize = parseInt(p.value("group-size"), "--group-size", 1);
   r.gptqDamping = parseNumber(p.value("gptq-damping"), "--gptq-damping", 0, 1, true);
   r.gptqActOrder = p.isSet("gptq-act-order");
+  if (const int64_t b = parseInt(p.value("embedding-bits"), "--embedding-bits", 0, 8); b == 1)
+    throw UsageError{"--embedding-bits must be 2..8, or 0 to keep the tables in floating point"};
+  else
+    r.embeddingBits = static_cast<int>(b);
   r.weights.rangeInit = asUsage(parseRangeInit, p.value("range"), "--range");
   r.weights.lpNorm = parseNumber(p.value("p"), "--p", 0, std::numeric_limits<double>::infinity(), true);
   r.weights.grid = asUsage(parseGridKind, p.value("grid"), "--grid");

@@ -21,6 +21,11 @@ QJsonObject sessionJson(const SessionInfo& s) {
                               {"flip_rate", l.flipRate},
                               {"loss_before", l.lossBefore},
                               {"loss_after", l.lossAfter}});
+  QJsonArray tables;
+  for (const TableOutcome& t : s.result.tables)
+    tables.append(QJsonObject{{"parameter", QString::fromStdString(t.parameter)},
+                              {"bits", t.bits},
+                              {"sqnr_db", std::isfinite(t.sqnrDb) ? QJsonValue(t.sqnrDb) : QJsonValue()}});
   return {{"model", QString::fromStdString(s.modelPath)},
           {"model_sha256", QString::fromStdString(s.modelSha256)},
           {"calibration", QString::fromStdString(s.calibrationPath)},
@@ -31,6 +36,7 @@ QJsonObject sessionJson(const SessionInfo& s) {
           {"roundlab_version", QString::fromStdString(s.versions.roundlab)},
           {"torch_version", QString::fromStdString(s.versions.torch)},
           {"layers", layers},
+          {"embedding_tables", tables},
           {"experiments", experiments},
           {"importance", importance}};
 }
@@ -61,6 +67,11 @@ int runSession(const QStringList& args) {
                         QString::number(l.flipRate * 100, 'f', 2), QString::number(l.lossBefore, 'g', 4),
                         QString::number(l.lossAfter, 'g', 4)};
   printLine("\n" + formatTable({"layer", "bits", "flips_%", "loss_rtn", "loss_final"}, rows));
+  QList<QStringList> tableRows;
+  for (const TableOutcome& t : s.result.tables)
+    tableRows << QStringList{QString::fromStdString(t.parameter), QString::number(t.bits),
+                             std::isfinite(t.sqnrDb) ? QString::number(t.sqnrDb, 'f', 1) : QString("inf")};
+  if (!tableRows.isEmpty()) printLine("\n" + formatTable({"embedding table", "bits", "sqnr_db"}, tableRows));
   for (const ExperimentRecord& e : s.experiments) printLine("\n" + experimentToText(e));
   return 0;
 }
@@ -85,10 +96,19 @@ int runRerun(const QStringList& args) {
   for (const std::string& name : r.differing) differing.append(QString::fromStdString(name));
   const bool identical = r.identical;
   if (p.isSet("json"))
-    printJson({{"identical", identical}, {"layers", static_cast<qint64>(r.layers)}, {"differing", differing}});
+    printJson({{"identical", identical},
+               {"layers", static_cast<qint64>(r.layers)},
+               {"embedding_tables", static_cast<qint64>(r.tables)},
+               {"differing", differing}});
   else
-    printLine(identical ? QString("identical: all %1 layers reproduce the saved codes bit for bit").arg(r.layers)
-                        : QString("DIFFERENT: %1 layers differ").arg(differing.size()));
+    printLine(identical ? QString("identical: all %1 layers%2 reproduce the saved codes bit for bit")
+                              .arg(r.layers)
+                              .arg(r.tables ? QString(" and %1 embedding tables").arg(r.tables) : QString())
+                        : QString("DIFFERENT: %1 differ: %2").arg(differing.size()).arg(QString::fromStdString([&] {
+                            std::string all;
+                            for (const std::string& n : r.differing) all += (all.empty() ? "" : ", ") + n;
+                            return all;
+                          }())));
   return identical ? 0 : kExitError;
 }
 

@@ -50,6 +50,9 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
                           "One grid per output channel, one for the whole tensor, or one per group of input columns.")),
       rangeInit_(
           choice({"lp", "minmax"}, "Initial range: the L_p-optimal shrink of the min/max range, or min/max itself.")),
+      embeddingBits_(choice({"floating point", "8", "7", "6", "5", "4", "3", "2"},
+                            "Embedding tables that are no layer's weight (positions, an untied token table): kept in "
+                            "floating point, or each row rounded to nearest on its own grid at these bits.")),
       optimizer_(choice({"adam", "sgd"}, "Optimizer of the rounding variables.")),
       variable_(choice({"sigmoid", "offset"},
                        "The optimization variable: AdaRound's rectified sigmoid V, or an additive offset rounded "
@@ -89,7 +92,8 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
                {"Group size", groupSize_},
                {"Range", rangeInit_},
                {"L_p norm", lpNorm_},
-               {"", firstLast_}}),
+               {"", firstLast_},
+               {"Embedding tables", embeddingBits_}}),
          "Grid");
   addTab(page({{"Optimizer", optimizer_},
                {"SGD momentum", momentum_},
@@ -123,6 +127,7 @@ void AdvancedRunSettings::read(QuantizationRequest& r) const {
   r.weights.rangeInit = parseRangeInit(rangeInit_->currentText().toStdString());
   r.weights.lpNorm = lpNorm_->value();
   r.firstLastEightBit = firstLast_->isChecked();
+  r.embeddingBits = embeddingBits_->currentIndex() == 0 ? 0 : embeddingBits_->currentText().toInt();
   AdaRoundConfig& a = r.adaround;
   a.optimizer = parseOptimizer(optimizer_->currentText().toStdString());
   a.momentum = momentum_->value();
@@ -153,6 +158,8 @@ void AdvancedRunSettings::write(const QuantizationRequest& r) {
   rangeInit_->setCurrentText(rangeInitName(r.weights.rangeInit));
   lpNorm_->setValue(r.weights.lpNorm);
   firstLast_->setChecked(r.firstLastEightBit);
+  embeddingBits_->setCurrentIndex(r.embeddingBits == 0 ? 0
+                                                       : embeddingBits_->findText(QString::number(r.embeddingBits)));
   const AdaRoundConfig& a = r.adaround;
   optimizer_->setCurrentText(optimizerName(a.optimizer));
   momentum_->setValue(a.momentum);

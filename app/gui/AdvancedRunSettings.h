@@ -1,7 +1,7 @@
 #pragma once
 // The Run view's advanced settings: every remaining axis of the design space (algorithms.md §3)
-// as a form, on three tabs — grid (symmetry, granularity, range search, first/last layers),
-// reconstruction (optimizer and schedule, regulariser, variable, weight selection, block loss,
+// as a form, on three tabs — grid (symmetry, granularity, range search, first/last layers,
+// embedding tables), reconstruction (optimizer and schedule, regulariser, variable, weight selection, block loss,
 // output-level term) and activations and data (LSQ, QDrop, calibration, augmentation). Each
 // field has the engine's default and a tooltip saying what it changes.
 #include <QTabWidget>
@@ -25,7 +25,7 @@ class AdvancedRunSettings : public QTabWidget {
 
  private:
   QCheckBox *symmetric_, *firstLast_, *cosineLr_, *cosineBeta_, *flip_, *crop_, *noise_, *mix_;
-  QComboBox *granularity_, *rangeInit_, *optimizer_, *variable_, *selection_, *blockLoss_;
+  QComboBox *granularity_, *rangeInit_, *embeddingBits_, *optimizer_, *variable_, *selection_, *blockLoss_;
   QSpinBox *groupSize_, *batch_, *spillMiB_;
   QDoubleSpinBox *lpNorm_, *momentum_, *lambda_, *warmup_, *betaStart_, *betaEnd_, *selectFraction_, *klWeight_,
       *klTemperature_, *dropProbability_, *actLearningRate_, *actLpNorm_;

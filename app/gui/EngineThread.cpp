@@ -92,12 +92,13 @@ JobHooks EngineWorker::hooks(const CancelToken& cancel) {
   return h;
 }
 
-void EngineWorker::load(const QString& path, const QString& calibration) {
+void EngineWorker::load(const QString& path, const QString& calibration, const QString& outputChoice) {
   requireEngineThread("load");
   try {  // the current model stays when the new one does not load
     // The calibration set the next job uses anyway: the snapshot then holds the tensor shapes of
     // one of its samples. One that does not open (or asks how to normalise it) waits for that job.
-    workspace_.loadModel(path.toStdString());  // first: a model that fails to load changes nothing
+    workspace_.loadModel(path.toStdString(),
+                         outputChoice.toStdString());  // first: a model that fails to load changes nothing
     try {
       if (!calibration.isEmpty()) workspace_.setCalibration(dataSource(calibration));
     } catch (const std::exception&) {
@@ -281,8 +282,8 @@ void EngineThread::post(std::function<void(EngineWorker*)> fn) {
       worker_, [w = worker_, fn = std::move(fn)] { fn(w); }, Qt::QueuedConnection);
 }
 
-void EngineThread::load(const QString& path, const QString& calibration) {
-  post([path, calibration](EngineWorker* w) { w->load(path, calibration); });
+void EngineThread::load(const QString& path, const QString& calibration, const QString& outputChoice) {
+  post([path, calibration, outputChoice](EngineWorker* w) { w->load(path, calibration, outputChoice); });
 }
 
 CancelToken EngineThread::quantize(const QuantizationRequest& request, const QString& calibration,

@@ -37,8 +37,9 @@ class EngineWorker : public QObject {
   ~EngineWorker() override;
 
   // Run on the engine thread (posted by EngineThread); each one checks that it is.
-  // With the calibration set (may be empty) that the snapshot's tensor shapes come from.
-  void load(const QString& path, const QString& calibration = {});
+  // With the calibration set (may be empty) that the snapshot's tensor shapes come from, and
+  // which output of a model returning a tuple or dict is its logits (empty: the default).
+  void load(const QString& path, const QString& calibration = {}, const QString& outputChoice = {});
   void quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
                 const CancelToken& cancel);
   void importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel);
@@ -119,8 +120,9 @@ class EngineThread : public QObject {
   ~EngineThread() override;  // cancels the running job and joins the thread
 
   EngineWorker* worker() const { return worker_; }
-  // With the calibration set (may be empty) that the snapshot's tensor shapes come from.
-  void load(const QString& path, const QString& calibration = {});
+  // With the calibration set (may be empty) that the snapshot's tensor shapes come from, and
+  // which output of a model returning a tuple or dict is its logits (empty: the default).
+  void load(const QString& path, const QString& calibration = {}, const QString& outputChoice = {});
   // Starts a quantization of the loaded model (from its FP weights); returns the job's cancel token.
   CancelToken quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation);
   CancelToken importance(const ImportanceRequest& request, const QString& calibration);

@@ -547,7 +547,7 @@ void MainWindow::useDemoData(const QString& model, bool sessionCalibration) {
               QString("%1: %2").arg(gpt ? "The character GPT's data" : "Fashion-MNIST data", switched.join(", ")));
 }
 
-void MainWindow::openModel(const QString& path) {
+void MainWindow::openModel(const QString& path, const QString& outputChoice) {
   if (jobs_->running()) {
     status_->setText("A job is running; cancel it before opening another model.");
     return;
@@ -556,13 +556,22 @@ void MainWindow::openModel(const QString& path) {
     status_->setText("Still opening " + pendingPath_ + " …");
     return;
   }
-  if (!settleUnsavedResults("opening another model", [this, path] { openModel(path); })) return;
+  if (!settleUnsavedResults("opening another model", [this, path, outputChoice] { openModel(path, outputChoice); }))
+    return;
   loading_ = true;
   pendingPath_ = path;
   dataBeforeLoad_.emplace(calibration_, validation_);
   useDemoData(path);  // a demo's own data: the load reads the calibration set's shapes
   status_->setText("Loading " + path + " …");
-  engine_.load(path, calibration_);  // jobs run one after another on the engine thread
+  engine_.load(path, calibration_, outputChoice);  // jobs run one after another on the engine thread
+}
+
+void MainWindow::chooseModelOutput(const QString& choice) {
+  if (!snapshot_) {
+    status_->setText("Open a model first (Ctrl+O, or File ▸ Open demo).");
+    return;
+  }
+  openModel(QString::fromStdString(snapshot_->path), choice);
 }
 
 void MainWindow::onLoadFailed(const QString& message) {
@@ -609,6 +618,7 @@ void MainWindow::onLoaded(roundlab::SnapshotPtr snapshot) {
   addRecentFile(path);
   log_->log(widgets::LogConsole::Info,
             QString("Loaded %1: %2 quantizable layers").arg(path).arg(snapshot_->summary.layers.size()));
+  if (const QString note = modelOutputNote(); !note.isEmpty()) log_->log(widgets::LogConsole::Info, note);
   Q_EMIT modelLoaded(path);
 }
 

@@ -71,8 +71,12 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Starts loading in the background; modelLoaded / loadFailed follow.
-  void openModel(const QString& path);
+  // Starts loading in the background; modelLoaded / loadFailed follow. `outputChoice`: which
+  // output of a model returning a tuple or dict is its logits (empty: the first, or "logits").
+  void openModel(const QString& path, const QString& outputChoice = {});
+  // Reopens the current model scoring another of its outputs (File ▸ Model output…): an index of
+  // its tuple or a key of its dict. Its runs go, as with any model opened.
+  void chooseModelOutput(const QString& choice);
   // The bundled demos (File ▸ Open demo, the welcome page, the lessons).
   enum class Demo { ResidualCnn, Transformer, CharacterGpt };
   // Opens a bundled demo model. The character GPT brings its own calibration and validation sets
@@ -202,6 +206,11 @@ class MainWindow : public QMainWindow {
   void onNormalizationAsked(const QString& path, const QString& message);
   void onLayerSelected();
   void chooseModelFile();
+  // File ▸ Model output…: which output of a model returning a tuple or dict is scored, from a list.
+  void askModelOutput();
+  // "… returns 2 outputs (0: tensor [1,32,256], 1: tuple); RoundLab scores output 0 …", or empty
+  // for a model returning one tensor (or not run yet).
+  QString modelOutputNote() const;
   void chooseSessionFile();   // File ▸ Open session, the welcome page
   void recoverLastSession();  // File ▸ Recover last session, the welcome page
   void updateMemory();

@@ -1,6 +1,8 @@
 // The main window's File, Edit and Export menus: models, calibration and validation sets (with
 // their samples and hashes), sessions, recent files, autosave recovery, preferences, the
 // remembered Run form, and exports with validation.
+#include <algorithm>
+
 #include <QAction>
 #include <QDateTime>
 #include <QDir>
@@ -124,6 +126,8 @@ void MainWindow::buildMenus() {
 void MainWindow::buildFileMenu(QMenu* file) {
   QAction* open = file->addAction("&Open model…", this, &MainWindow::chooseModelFile);
   open->setShortcut(QKeySequence::Open);
+  file->addAction("Model &output…", this, &MainWindow::askModelOutput)
+      ->setToolTip("For a model that returns a tuple or dict: which output holds the logits");
   QMenu* demo = file->addMenu("Open &demo");
   demo->addAction("Residual CNN (Fashion-MNIST)", this, [this] { openDemo(Demo::ResidualCnn); });
   demo->addAction("Transformer (Fashion-MNIST)", this, [this] { openDemo(Demo::Transformer); });
@@ -162,6 +166,73 @@ void MainWindow::buildFileMenu(QMenu* file) {
   file->addSeparator();
   QAction* quit = file->addAction("&Quit", this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
+}
+
+QString MainWindow::modelOutputNote() const {
+  if (!snapshot_ || snapshot_->outputs.empty()) return {};
+  QStringList listed;
+  for (const auto& [choice, what] : snapshot_->outputs)
+    listed << QString::fromStdString(choice) + ": " + QString::fromStdString(what);
+  const std::string& chosen = snapshot_->summary.outputChoice;
+  const bool dict = snapshot_->outputs.front().first != "0";
+  const bool hasLogits = std::any_of(snapshot_->outputs.begin(), snapshot_->outputs.end(),
+                                     [](const auto& o) { return o.first == "logits"; });
+  if (chosen.empty() && dict && !hasLogits)
+    return QString(
+               "%1 returns %2 outputs (%3), none named logits: File ▸ Model output… chooses the one RoundLab "
+               "scores.")
+        .arg(QString::fromStdString(snapshot_->path))
+        .arg(snapshot_->outputs.size())
+        .arg(listed.join(", "));
+  return QString("%1 returns %2 outputs (%3); RoundLab scores output %4. File ▸ Model output… chooses another.")
+      .arg(QString::fromStdString(snapshot_->path))
+      .arg(snapshot_->outputs.size())
+      .arg(listed.join(", "))
+      .arg(QString::fromStdString(chosen.empty() ? (dict ? "logits" : "0") : chosen));
+}
+
+void MainWindow::askModelOutput() {
+  if (!snapshot_ || loading_) {
+    status_->setText(loading_ ? "Still opening " + pendingPath_ + " …"
+                              : "Open a model first (Ctrl+O, or File ▸ Open demo).");
+    return;
+  }
+  if (jobs_->running()) {
+    status_->setText("A job is running; cancel it before choosing another model output.");
+    return;
+  }
+  if (snapshot_->outputs.empty()) {
+    status_->setText(calibration_.isEmpty()
+                         ? "RoundLab learns what the model returns by running it: open a calibration set first."
+                         : "RoundLab learns what the model returns when the model opens with a calibration set: "
+                           "reopen it (File ▸ Open recent), then choose. A model returning one tensor has no other "
+                           "output.");
+    return;
+  }
+  // Copies: the snapshot may change while the dialog is open (a job or a load finishing).
+  const SnapshotPtr asked = snapshot_;
+  const std::string chosen = asked->summary.outputChoice;
+  QStringList items;
+  std::vector<std::string> choices;
+  int current = 0;
+  for (const auto& [choice, what] : asked->outputs) {
+    if (what.rfind("tensor", 0) != 0) continue;  // a tuple, list or None holds no logits
+    if (choice == chosen || (chosen.empty() && (choice == "0" || choice == "logits"))) current = int(items.size());
+    items << QString::fromStdString(choice) + ": " + QString::fromStdString(what);
+    choices.push_back(choice);
+  }
+  bool ok = false;
+  const QString item = QInputDialog::getItem(this, "Model output",
+                                             "The model returns several outputs. Which one holds the logits?\n"
+                                             "(Choosing another reopens the model: its runs go.)",
+                                             items, current, false, &ok);
+  if (!ok || items.indexOf(item) < 0) return;
+  if (snapshot_ != asked || loading_ || jobs_->running()) {
+    status_->setText("The model changed while choosing its output; choose again.");
+    return;
+  }
+  const std::string choice = choices[size_t(items.indexOf(item))];
+  if (choice != chosen) chooseModelOutput(QString::fromStdString(choice));
 }
 
 void MainWindow::buildExportMenu(QMenu* menu) {

@@ -126,6 +126,13 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   endViewJobs(summary, true);
   jobs_->finish(summary);
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
+  for (const roundlab::TableOutcome& t : report_->result.tables)
+    log_->log(widgets::LogConsole::Info, QString("Embedding table %1 (%2×%3): %4 bits per row, SQNR %5 dB")
+                                             .arg(QString::fromStdString(t.parameter))
+                                             .arg(t.rows)
+                                             .arg(t.columns)
+                                             .arg(t.bits)
+                                             .arg(t.sqnrDb, 0, 'f', 1));
   if (report_->sessionPath.empty()) {  // a new run, not one a session opened
     setUnsaved(true);
     if (preferences_.autosave) engine_.autosave(autosavePath());  // crash recovery

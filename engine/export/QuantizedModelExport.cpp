@@ -56,6 +56,34 @@ void writeQuantized(H5::H5File& f, const Model& model, const QuantizedWeights& w
       hdf5::writeInt(lg, "input_qmax", a->second.qmax);
     }
   }
+  if (w.tableCodes.empty()) return;
+  f.createGroup("/embedding_tables");  // by parameter name: a table is no layer
+  for (const auto& [parameter, codes] : w.tableCodes) {
+    H5::Group tg = f.createGroup("/embedding_tables/" + parameter);
+    hdf5::writeString(tg, "kind", "embedding");
+    hdf5::writeCodesAndGrid(tg, codes, w.tableGrids.at(parameter));
+  }
+}
+
+// group -> dequantized codes of each of its members, from a file written by writeQuantized.
+std::map<std::string, at::Tensor> readQuantizedGroup(const std::string& path, const char* group, bool optional) {
+  H5::Exception::dontPrint();
+  std::map<std::string, at::Tensor> out;
+  try {
+    H5::H5File f = hdf5::openForReading(path);
+    if (!f.attrExists("format") || hdf5::readString(f, "format") != "roundlab-quantized-1")
+      throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab quantized-model file");
+    if (optional && !f.nameExists(group)) return out;
+    H5::Group members = f.openGroup(group);
+    for (hsize_t i = 0; i < members.getNumObjs(); ++i) {
+      const std::string name = members.getObjnameByIdx(i);
+      const auto [codes, grid] = hdf5::readCodesAndGrid(members.openGroup(name));
+      out[name] = dequantize(codes, grid);
+    }
+  } catch (const H5::Exception& e) {
+    throw Error(ErrorCode::BadDataFile, path + ": unreadable quantized-model file (" + e.getDetailMsg() + ")");
+  }
+  return out;
 }
 
 }  // namespace
@@ -78,29 +106,47 @@ void exportQuantizedHdf5(const std::string& path, const Model& model, const Quan
     if (!at::equal(weight, model.weight(name).detach().to(at::kFloat)))
       throw Error(ErrorCode::Internal,
                   "the written file does not reproduce the weights of " + name + "; nothing was written");
+  for (const auto& [parameter, table] : readQuantizedTablesHdf5(file.tempPath()))
+    if (!at::equal(table, model.embeddingTable(parameter).detach().to(at::kFloat)))
+      throw Error(ErrorCode::Internal,
+                  "the written file does not reproduce the embedding table " + parameter + "; nothing was written");
   file.commit();
 }
 
 std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path) {
-  H5::Exception::dontPrint();
-  std::map<std::string, at::Tensor> out;
-  try {
-    H5::H5File f = hdf5::openForReading(path);
-    if (!f.attrExists("format") || hdf5::readString(f, "format") != "roundlab-quantized-1")
-      throw Error(ErrorCode::BadDataFile, path + " is not a RoundLab quantized-model file");
-    H5::Group layers = f.openGroup("/layers");
-    for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
-      const std::string name = layers.getObjnameByIdx(i);
-      const auto [codes, grid] = hdf5::readCodesAndGrid(layers.openGroup(name));
-      out[name] = dequantize(codes, grid);
-    }
-  } catch (const H5::Exception& e) {
-    throw Error(ErrorCode::BadDataFile, path + ": unreadable quantized-model file (" + e.getDetailMsg() + ")");
-  }
-  return out;
+  return readQuantizedGroup(path, "/layers", false);
 }
 
+std::map<std::string, at::Tensor> readQuantizedTablesHdf5(const std::string& path) {
+  return readQuantizedGroup(path, "embedding_tables", true);
+}
+
+namespace {
+
+// One encodings entry per row or group of a uniform grid: w = scale * (u + offset), u unsigned in
+// [0, qmax - qmin].
+std::string gridEncodings(const WeightGrid& g) {
+  const at::Tensor s = g.scale.flatten().to(at::kDouble), z = g.zeroPoint.flatten().to(at::kDouble);
+  const bool symmetric = g.qmin < 0;
+  std::ostringstream entries;
+  for (int64_t i = 0; i < s.numel(); ++i) {
+    const double scale = s[i].item<double>(), zp = z[i].item<double>();
+    const double offset = static_cast<double>(g.qmin) - zp;
+    entries << (i ? ", " : "") << "{\"bitwidth\": " << g.bits << ", \"dtype\": \"int\", \"is_symmetric\": \""
+            << (symmetric ? "True" : "False") << "\", \"min\": " << exactNumber(scale * offset)
+            << ", \"max\": " << exactNumber(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
+            << ", \"offset\": " << exactNumber(offset) << ", \"scale\": " << exactNumber(scale) << "}";
+  }
+  return entries.str();
+}
+
+}  // namespace
+
 void exportEncodingsJson(const std::string& path, const Model& model, const QuantizedWeights& w) {
+  for (const auto& [name, g] : w.tableGrids)
+    if (g.exponent != 1.0)
+      throw Error(ErrorCode::InvalidArgument,
+                  "embedding table " + name + " uses a power grid; encodings describe uniform grids only");
   for (const auto& [name, g] : w.grids)
     if (g.exponent != 1.0)
       throw Error(ErrorCode::InvalidArgument, "layer " + name + " uses a power grid (exponent " +
@@ -120,29 +166,18 @@ void exportEncodingsJson(const std::string& path, const Model& model, const Quan
   }
   js << (firstLayer ? "},\n  \"param_encodings\": {" : "\n  },\n  \"param_encodings\": {");
   firstLayer = true;
+  const auto write = [&](const std::string& parameter, const std::string& entries) {
+    js << (firstLayer ? "\n" : ",\n") << "    \"" << parameter << "\": [" << entries << "]";
+    firstLayer = false;
+  };
   for (const auto& [name, codes] : w.codes) {
-    const WeightGrid& g = w.grids.at(name);
-    const at::Tensor s = g.scale.flatten().to(at::kDouble), z = g.zeroPoint.flatten().to(at::kDouble);
-    const bool symmetric = g.qmin < 0;
-    std::ostringstream entries;
-    for (int64_t i = 0; i < s.numel(); ++i) {
-      const double scale = s[i].item<double>(), zp = z[i].item<double>();
-      // w = scale * (u + offset) with unsigned u in [0, qmax - qmin]
-      const double offset = static_cast<double>(g.qmin) - zp;
-      entries << (i ? ", " : "") << "{\"bitwidth\": " << g.bits << ", \"dtype\": \"int\", \"is_symmetric\": \""
-              << (symmetric ? "True" : "False") << "\", \"min\": " << exactNumber(scale * offset)
-              << ", \"max\": " << exactNumber(scale * (offset + static_cast<double>(g.qmax - g.qmin)))
-              << ", \"offset\": " << exactNumber(offset) << ", \"scale\": " << exactNumber(scale) << "}";
-    }
+    const std::string entries = gridEncodings(w.grids.at(name));
     // A tied parameter (LM head and token embedding) is one tensor: each of its names gets its encodings.
     const LayerInfo& l = model.layer(name);
-    std::vector<std::string> names{l.weightPath};
-    names.insert(names.end(), l.tiedWith.begin(), l.tiedWith.end());
-    for (const std::string& parameter : names) {
-      js << (firstLayer ? "\n" : ",\n") << "    \"" << parameter << "\": [" << entries.str() << "]";
-      firstLayer = false;
-    }
+    write(l.weightPath, entries);
+    for (const std::string& parameter : l.tiedWith) write(parameter, entries);
   }
+  for (const auto& [parameter, grid] : w.tableGrids) write(parameter, gridEncodings(grid));
   js << "\n  }\n}\n";
   writeText(path, js.str());
 }

@@ -24,8 +24,10 @@ struct QuantizedExportInfo {
 // Throws WriteFailed, or Internal when the written file does not reproduce the model's weights.
 void exportQuantizedHdf5(const std::string& path, const Model& model, const QuantizedWeights& weights,
                          const QuantizedExportInfo& info);
-// Reads such a file back: layer -> dequantized weight.
+// Reads such a file back: layer -> dequantized weight; and the embedding tables quantized per row,
+// parameter -> dequantized table (empty when the run kept them in floating point).
 std::map<std::string, at::Tensor> readQuantizedHdf5(const std::string& path);
+std::map<std::string, at::Tensor> readQuantizedTablesHdf5(const std::string& path);
 
 void exportEncodingsJson(const std::string& path, const Model& model, const QuantizedWeights& weights);
 void exportResultsCsv(const std::string& path, const QuantizationResult& result);

@@ -87,7 +87,7 @@ inline const char* const kModelOutput = "(output)";
 // An embedding table the forward graph looks up (aten::embedding): its parameter and rows.
 struct EmbeddingTable {
   std::string name;
-  int64_t rows = 0;
+  int64_t rows = 0, columns = 0;
   bool found() const { return rows > 0; }
 };
 
@@ -97,6 +97,9 @@ struct ModelSummary {
   // A language model's tables: the one the model's input indexes (token ids), and one indexed by
   // positions (aten::arange), whose rows are the longest sequence the model accepts.
   EmbeddingTable tokenTable, positionTable;
+  // Every table an aten::embedding looks up that is no layer's weight (a token table tied to the
+  // LM head is that layer's): floating point unless a request quantizes them per row.
+  std::vector<EmbeddingTable> embeddingTables;
   std::vector<LayerInfo> layers;
   std::vector<BlockInfo> blocks;
   std::vector<UnquantizedParameter> notQuantized;

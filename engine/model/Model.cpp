@@ -1,5 +1,6 @@
 #include "engine/model/Model.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -21,6 +22,7 @@ struct Model::Impl {
   std::map<std::string, ActivationQuantParams> activations;
   std::unique_ptr<torch::jit::GraphFunction> quantizedForward;  // set when activations are quantized
   std::string outputNote;                                       // of the last forward (Model::outputNote)
+  std::vector<std::pair<std::string, std::string>> outputs;     // of the last forward (Model::outputs)
 };
 
 namespace {
@@ -136,16 +138,22 @@ at::Tensor Model::forward(const at::Tensor& input) const {
                                                    d->summary.path + ": " +
                                                    explainModelInput(d->summary, input, conciseTorchMessage(msg)));
   }
-  if (!out.isTensor()) d->outputNote = describeModelOutput(out, d->summary.outputChoice);
+  if (!out.isTensor()) {
+    d->outputNote = describeModelOutput(out, d->summary.outputChoice);
+    d->outputs = listModelOutputs(out);
+  }
   return selectModelOutput(out, d->summary.outputChoice, d->summary.path);
 }
 
 void Model::setOutputChoice(const std::string& choice) {
   d->summary.outputChoice = choice;
   d->outputNote.clear();
+  d->outputs.clear();
 }
 
 std::string Model::outputNote() const { return d->outputNote; }
+
+std::vector<std::pair<std::string, std::string>> Model::outputs() const { return d->outputs; }
 
 at::Tensor Model::weight(const std::string& name) const {
   const LayerInfo& l = layer(name);
@@ -162,14 +170,14 @@ at::Tensor Model::bias(const std::string& name) const {
 
 namespace {
 
-// Copies checked values into a parameter in place ("weight" or "bias" of layer `name`).
-void replaceValues(at::Tensor target, const at::Tensor& values, const std::string& name, const char* what) {
+// Copies checked values into a parameter in place (`what` of `owner`: "weight" of "layer 'conv1'").
+void replaceValues(at::Tensor target, const at::Tensor& values, const std::string& owner, const char* what) {
   if (!values.sizes().equals(target.sizes()))
-    throw Error(ErrorCode::WeightShapeMismatch, "layer '" + name + "' has " + what + " shape " + shapeOf(target) +
-                                                    ", new values have shape " + shapeOf(values));
+    throw Error(ErrorCode::WeightShapeMismatch,
+                owner + " has " + what + " shape " + shapeOf(target) + ", new values have shape " + shapeOf(values));
   if (!torch::isfinite(values).all().item<bool>())
     throw Error(ErrorCode::NonFiniteValues,
-                std::string("new ") + what + " values for layer '" + name + "' contain NaN or Inf");
+                std::string("new ") + what + " values for " + owner + " contain NaN or Inf");
   torch::NoGradGuard noGrad;
   target.copy_(values);
 }
@@ -179,13 +187,25 @@ void replaceValues(at::Tensor target, const at::Tensor& values, const std::strin
 void Model::setWeight(const std::string& name, const at::Tensor& values) {
   const LayerInfo& l = layer(name);
   const at::Tensor stored = attributeAt(d->module, l.weightPath).toTensor();
-  replaceValues(l.weightTransposed ? stored.t() : stored, values, name, "weight");  // through a view: in place
+  replaceValues(l.weightTransposed ? stored.t() : stored, values, "layer '" + name + "'",
+                "weight");  // through a view: in place
 }
 
 void Model::setBias(const std::string& name, const at::Tensor& values) {
   const at::Tensor b = bias(name);
   if (!b.defined()) throw Error(ErrorCode::InvalidArgument, "layer '" + name + "' has no bias");
-  replaceValues(b, values, name, "bias");
+  replaceValues(b, values, "layer '" + name + "'", "bias");
+}
+
+at::Tensor Model::embeddingTable(const std::string& parameter) const {
+  const auto& tables = d->summary.embeddingTables;
+  if (std::none_of(tables.begin(), tables.end(), [&](const EmbeddingTable& t) { return t.name == parameter; }))
+    throw Error(ErrorCode::UnknownLayer, "model has no embedding table '" + parameter + "'");
+  return attributeAt(d->module, parameter).toTensor();
+}
+
+void Model::setEmbeddingTable(const std::string& parameter, const at::Tensor& values) {
+  replaceValues(embeddingTable(parameter), values, "embedding table '" + parameter + "'", "table");
 }
 
 std::vector<float> Model::weightValues(const std::string& name) const {

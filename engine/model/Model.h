@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/activation/ActivationQuantConfig.h"
@@ -37,6 +38,9 @@ class Model {
   // what the last forward found it returns (describeModelOutput; empty for a single tensor).
   void setOutputChoice(const std::string& choice);
   std::string outputNote() const;
+  // The outputs the last forward returned, as (choice, what) (listModelOutputs; empty for a
+  // single tensor or before a forward).
+  std::vector<std::pair<std::string, std::string>> outputs() const;
 
   // A layer's weight as [out, in, ...]: the parameter itself, or a copy of a parameter stored
   // [in, out] (LayerInfo::weightTransposed). Change weights with setWeight.
@@ -46,6 +50,10 @@ class Model {
   void setWeight(const std::string& layer, const at::Tensor& values);
   // Replaces a layer's bias values in place (the layer must have a bias).
   void setBias(const std::string& layer, const at::Tensor& values);
+  // An embedding table of summary().embeddingTables, by parameter name, and its replacement in
+  // place (throws UnknownLayer for any other name).
+  at::Tensor embeddingTable(const std::string& parameter) const;
+  void setEmbeddingTable(const std::string& parameter, const at::Tensor& values);
   // Weight values as a flat float vector (for views that must not see Torch types).
   std::vector<float> weightValues(const std::string& layer) const;
 

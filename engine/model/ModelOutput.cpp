@@ -112,6 +112,20 @@ at::Tensor selectModelOutput(const c10::IValue& out, const std::string& choice, 
                                               (out.isGenericDict() ? "KEY" : "N"));
 }
 
+std::vector<std::pair<std::string, std::string>> listModelOutputs(const c10::IValue& out) {
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (out.isTuple()) {
+    const auto& e = out.toTupleRef().elements();
+    for (size_t i = 0; i < e.size(); ++i) outputs.emplace_back(std::to_string(i), kindOf(e[i]));
+  } else if (out.isList()) {
+    const c10::List<c10::IValue> l = out.toList();
+    for (size_t i = 0; i < l.size(); ++i) outputs.emplace_back(std::to_string(i), kindOf(l.get(i)));
+  } else if (out.isGenericDict()) {
+    for (const auto& entry : out.toGenericDict()) outputs.emplace_back(keyText(entry.key()), kindOf(entry.value()));
+  }
+  return outputs;
+}
+
 std::string describeModelOutput(const c10::IValue& out, const std::string& choice) {
   if (!isContainer(out)) return {};
   std::string why;

@@ -3,6 +3,8 @@
 // tensor, a tuple (e.g. Hugging Face's (logits, past_key_values)) or a dict of outputs
 // ({"logits": ..., "hidden_states": ...}); the user chooses one by index or key.
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace at {
 class Tensor;
@@ -23,5 +25,9 @@ at::Tensor selectModelOutput(const c10::IValue& out, const std::string& choice, 
 // choose another, e.g. "the model returns a tuple of 2 outputs (0: tensor [1,32,256], 1: tuple);
 // RoundLab uses output 0 (--model-output chooses another)". Empty for a single tensor.
 std::string describeModelOutput(const c10::IValue& out, const std::string& choice);
+
+// A tuple's, list's or dict's outputs as (choice, what): ("0", "tensor [1,32,256]"),
+// ("logits", "tensor [...]"); empty for a single tensor. What a chooser offers.
+std::vector<std::pair<std::string, std::string>> listModelOutputs(const c10::IValue& out);
 
 }  // namespace roundlab

@@ -18,6 +18,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
 #include "engine/model/ModelSuffix.h"
+#include "engine/pipeline/EmbeddingQuantization.h"
 #include "engine/quant/PowerGrid.h"
 #include "engine/recon/ActivationCache.h"
 #include "engine/recon/AdaRoundReconstructor.h"
@@ -315,6 +316,17 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
       logits.push_back(model.forward(ctx.modelInputs.slice(0, b, b + captureBatch)));
     ctx.fpLogits = at::cat(logits);
   }
+  // Tables first (the FP targets and predictions are taken): every unit after them reconstructs
+  // on the inputs the quantized tables give.
+  result.tables = quantizeEmbeddingTables(model, request, weightsOut);
+  if (request.embeddingBits > 0 && summary.embeddingTables.empty())
+    result.notes.push_back("embedding bits " + std::to_string(request.embeddingBits) +
+                           " asked for, but every embedding table of the model is a layer's weight (or there is none): "
+                           "no table quantized apart from the layers");
+  if (!result.tables.empty() && request.method != QuantMethod::Rtn)
+    result.notes.push_back(std::string("embedding tables rounded to nearest per row, not by ") +
+                           quantMethodName(request.method) +
+                           ": a lookup's output is its row, and nearest rounding already minimises each row's error");
   const std::vector<Unit> units = unitsOf(summary, request.method);
   // A block reconstructed as one (its call was captured), not layer by layer.
   const auto isBlockUnit = [&](const Unit& unit) { return unit.block && fp.blocks.count(unit.name) > 0; };
@@ -351,8 +363,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     ac.seed = request.seed * 1000003ull + u;  // an independent, reproducible stream per unit
     ac.learnExponent = request.weights.grid == GridKind::PowerLearned;
     // Inputs come from the partially quantized model (weights and activations of the units
-    // before) unless FP inputs are asked for.
-    const bool requantize = request.input == ReconInput::Quantized && u > 0 && request.method != QuantMethod::Rtn;
+    // before, quantized tables) unless FP inputs are asked for.
+    const bool requantize = request.input == ReconInput::Quantized && (u > 0 || !result.tables.empty()) &&
+                            request.method != QuantMethod::Rtn;
     const bool blockUnit = isBlockUnit(unit);
     // A block reconstructed as one needs its layers' FP data only to set up input quantizers;
     // each layer's SQNR loads it after the block, one layer at a time (1.6 GB per GPT-2-small

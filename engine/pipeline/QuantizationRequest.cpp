@@ -82,6 +82,10 @@ void validate(const QuantizationRequest& r) {
     throw Error(ErrorCode::InvalidArgument, "the output KL weight must be >= 0 and its temperature > 0");
   if (a.enabled() && !(a.learningRate > 0))
     throw Error(ErrorCode::InvalidArgument, "the activation step learning rate must be positive");
+  if (r.embeddingBits != 0 && (r.embeddingBits < 2 || r.embeddingBits > 8))
+    throw Error(ErrorCode::InvalidArgument,
+                "embedding bits must be 2..8 (or 0 to keep the tables in floating point), not " +
+                    std::to_string(r.embeddingBits));
   if (!(r.gptqDamping > 0 && r.gptqDamping <= 1))
     throw Error(ErrorCode::InvalidArgument,
                 "the GPTQ damping must be in (0, 1] (a fraction of the mean Hessian diagonal added to it)");

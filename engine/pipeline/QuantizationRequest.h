@@ -60,6 +60,9 @@ struct QuantizationRequest {
   // (columns by descending Hessian diagonal, "act-order"; the grid's groups stay in place).
   double gptqDamping = 0.01;
   bool gptqActOrder = false;
+  // Embedding tables that are no layer's weight (ModelSummary::embeddingTables): 0 keeps them in
+  // floating point; 2..8 rounds each to nearest on a per-row grid of the weights' settings.
+  int embeddingBits = 0;
   uint64_t seed = 0;  // calibration subset, batch order
 };
 
@@ -93,12 +96,21 @@ struct LayerOutcome {
   RoundingTrace trace;  // learned rounding only: how the soft rounding evolved
 };
 
+// An embedding table quantized per row (QuantizationRequest::embeddingBits).
+struct TableOutcome {
+  std::string parameter;  // e.g. "transformer.wpe.weight"
+  int bits = 0;
+  int64_t rows = 0, columns = 0;
+  double sqnrDb = 0;  // of the table itself: a lookup's output is its row
+};
+
 // Called with each layer's outcome as soon as its unit is finished (the GUI fills its table).
 using LayerDoneFn = std::function<void(const LayerOutcome&)>;
 
 struct QuantizationResult {
   QuantizationRequest request;
   std::vector<LayerOutcome> layers;
+  std::vector<TableOutcome> tables;                    // embedding tables quantized per row, in the model's order
   std::vector<std::pair<std::string, double>> phases;  // (phase, seconds)
   std::vector<std::string> notes;  // what the run could not do as asked (e.g. a unit without the output term)
   double wallSeconds = 0;

@@ -16,6 +16,10 @@ struct QuantizedWeights {
   std::map<std::string, at::Tensor> rtnCodes;  // round-to-nearest codes on the same grids (flip maps)
   std::map<std::string, WeightGrid> grids;     // their grids
   std::map<std::string, at::Tensor> biases;    // learned biases (float32), where the bias was learned
+  // Embedding tables quantized per row, by parameter name (EmbeddingQuantization.h): their codes
+  // are also their round-to-nearest codes.
+  std::map<std::string, at::Tensor> tableCodes;
+  std::map<std::string, WeightGrid> tableGrids;
 };
 
 }  // namespace roundlab

@@ -143,6 +143,23 @@ LayerOutcome readLayer(const H5::Group& g, const std::string& name, QuantizedWei
   return o;
 }
 
+// The members of `group`, each read by `read(member, name)`, in the order their "order" attributes
+// give (groups list by name); `reading` names the member being read, for errors.
+template <typename T, typename Read>
+std::vector<T> readInOrder(const H5::Group& group, const std::string& what, std::string& reading, Read read) {
+  std::vector<std::pair<int64_t, T>> ordered;
+  for (hsize_t i = 0; i < group.getNumObjs(); ++i) {
+    const std::string name = group.getObjnameByIdx(i);
+    reading = what + " " + name;
+    const H5::Group g = group.openGroup(name);
+    ordered.emplace_back(hdf5::readInt(g, "order"), read(g, name));
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<T> out;
+  for (auto& [order, item] : ordered) out.push_back(std::move(item));
+  return out;
+}
+
 // Per-channel values as text, "%.9g" each: a float survives the round trip exactly.
 std::string joinFloats(const std::vector<float>& values) {
   std::string out;
@@ -213,6 +230,16 @@ void writeSession(H5::H5File& f, const Session& s) {
     writeInt(g, "order", static_cast<int64_t>(i));
     writeLayer(g, o, s.weights);
   }
+  if (!s.result.tables.empty()) {
+    H5::Group tables = f.createGroup("/results/embedding_tables");
+    for (size_t i = 0; i < s.result.tables.size(); ++i) {
+      const TableOutcome& t = s.result.tables[i];
+      H5::Group g = tables.createGroup(t.parameter);
+      writeInt(g, "order", static_cast<int64_t>(i));
+      writeDouble(g, "sqnr_db", t.sqnrDb);
+      writeCodesAndGrid(g, s.weights.tableCodes.at(t.parameter), s.weights.tableGrids.at(t.parameter));
+    }
+  }
   if (!s.importance.empty()) {
     H5::Group importance = f.createGroup("/importance");
     for (size_t i = 0; i < s.importance.size(); ++i) {
@@ -282,17 +309,21 @@ Session loadSession(const std::string& path) {
     }
     reading = "/results/layers (the layer results)";
     const H5::Group layers = f.openGroup("/results/layers");
-    std::vector<std::pair<int64_t, LayerOutcome>> ordered;
-    for (hsize_t i = 0; i < layers.getNumObjs(); ++i) {
-      const std::string name = layers.getObjnameByIdx(i);
-      reading = "layer " + name;
-      const H5::Group g = layers.openGroup(name);
-      ordered.emplace_back(readInt(g, "order"), readLayer(g, name, s.weights));
-    }
-    std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto& [order, o] : ordered) s.result.layers.push_back(std::move(o));
+    s.result.layers = readInOrder<LayerOutcome>(
+        layers, "layer", reading,
+        [&](const H5::Group& g, const std::string& name) { return readLayer(g, name, s.weights); });
     if (static_cast<int64_t>(s.result.layers.size()) != readInt(layers, "count"))
       throw Error(ErrorCode::BadDataFile, path + " is incomplete: layer results are missing");
+    if (results.nameExists("embedding_tables"))  // runs that quantized no table have none
+      s.result.tables = readInOrder<TableOutcome>(
+          results.openGroup("embedding_tables"), "embedding table", reading,
+          [&](const H5::Group& g, const std::string& name) {
+            auto [codes, grid] = readCodesAndGrid(g);
+            if (codes.dim() != 2) throw Error(ErrorCode::BadDataFile, "its codes are not a [rows, columns] table");
+            s.weights.tableCodes[name] = codes;
+            s.weights.tableGrids[name] = grid;
+            return TableOutcome{name, grid.bits, codes.size(0), codes.size(1), readDouble(g, "sqnr_db")};
+          });
     reading = "/importance";
     if (f.nameExists("importance")) {  // sessions of runs without importance have none
       const H5::Group importance = f.openGroup("/importance");
@@ -328,6 +359,8 @@ void applySession(Model& model, const Session& s) { applyRun(model, s.result, s.
 void applyRun(Model& model, const QuantizationResult& result, const QuantizedWeights& weights) {
   for (const auto& [name, codes] : weights.codes) model.setWeight(name, dequantize(codes, weights.grids.at(name)));
   for (const auto& [name, bias] : weights.biases) model.setBias(name, bias);
+  for (const auto& [name, codes] : weights.tableCodes)
+    model.setEmbeddingTable(name, dequantize(codes, weights.tableGrids.at(name)));
   std::map<std::string, ActivationQuantParams> activations;
   for (const LayerOutcome& o : result.layers)
     if (o.activation.enabled()) activations[o.layer] = o.activation;

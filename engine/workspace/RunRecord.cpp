@@ -17,6 +17,7 @@ std::string RunRecord::settingsLabel() const {
   std::string s = std::string(quantMethodName(q.method)) + " ";
   s += q.bits.empty() ? "W" + std::to_string(q.weights.bits) : std::string("mixed W/");
   s += q.activations.enabled() ? "A" + std::to_string(q.activations.bits) : std::string("A32");
+  if (!result.tables.empty()) s += " E" + std::to_string(q.embeddingBits);  // embedding tables per row
   return s;
 }
 

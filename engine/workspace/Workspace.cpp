@@ -66,7 +66,7 @@ void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w, bool makeCu
   auto bytes = [this] {
     int64_t total = 0;
     for (const auto& [number, w] : weights)
-      for (const auto* tensors : {&w.codes, &w.rtnCodes, &w.biases})
+      for (const auto* tensors : {&w.codes, &w.rtnCodes, &w.biases, &w.tableCodes})
         for (const auto& [layer, t] : *tensors) total += t.numel() * static_cast<int64_t>(t.element_size());
     return total;
   };
@@ -149,7 +149,12 @@ SnapshotPtr Workspace::snapshot() const {
     d->shapesTried = true;
     auto shaped = std::make_shared<ModelSummary>(d->fp->summary());
     if (recordShapes(*d->fp, *d->calibration, *shaped)) d->shapes = shaped;
+    if (d->calibration->info().samples > 0) try {  // what the model returns, for a chooser
+        (void)d->fp->forward(d->calibration->read(0, 1).inputs);
+      } catch (const std::exception&) {  // not the model's input, or no tensor at the chosen output
+      }
   }
+  s->outputs = d->fp->outputs();
   if (d->shapes) s->summary.copyShapes(*d->shapes);
   for (const LayerInfo& l : s->summary.layers) s->weights[l.name] = d->model->weightValues(l.name);
   return s;

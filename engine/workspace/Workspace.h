@@ -42,6 +42,9 @@ struct DataSource {
 struct ModelSnapshot {
   std::string path;
   ModelSummary summary;
+  // A model returning a tuple or dict: its outputs as (choice, what), known once a calibration
+  // set ran it; summary.outputChoice says which one is used. Empty for a single tensor.
+  std::vector<std::pair<std::string, std::string>> outputs;
   std::map<std::string, std::vector<float>> weights;  // FP, or the current run's dequantized values
 };
 using SnapshotPtr = std::shared_ptr<const ModelSnapshot>;
@@ -119,10 +122,33 @@ struct OpenedSession {
   std::string calibrationPath;
 };
 
+// A mixed-precision run that never loses to uniform precision on the calibration set: the
+// importance-based allocation and the widest uniform ones within the same budget (every layer at
+// one width; and the usual one, the first and last layers at 8 bits) are all quantized, each
+// measured by the KL of its predictions to the FP model's on the calibration set, and the best is
+// kept (Workspace::quantizeAllocation).
+struct UniformCandidate {
+  std::string label;  // "uniform 3 bits", "uniform 2 bits, first and last layers at 8"
+  int bits = 0;
+  Allocation allocation;
+  double kl = 0;  // mean KL(FP || quantized) per calibration sample (token)
+  RunPtr run;
+};
+struct GuardedAllocation {
+  Allocation mixed;  // the importance-based allocation
+  double mixedKl = 0;
+  RunPtr mixedRun;
+  std::vector<UniformCandidate> uniform;  // those that fit the budget and differ from `mixed`
+  int keptUniform = -1;                   // index into `uniform`; -1: the mixed allocation is kept
+  const Allocation& kept() const { return keptUniform < 0 ? mixed : uniform[size_t(keptUniform)].allocation; }
+  RunPtr keptRun() const { return keptUniform < 0 ? mixedRun : uniform[size_t(keptUniform)].run; }
+};
+
 struct RerunOutcome {
   bool identical = false;
   int64_t layers = 0;
-  std::vector<std::string> differing;  // layers whose codes differ from the saved ones
+  int64_t tables = 0;                  // embedding tables quantized per row
+  std::vector<std::string> differing;  // layers (tables) whose codes differ from the saved ones
 };
 
 struct WorkspaceOptions {
@@ -198,6 +224,12 @@ class Workspace {
   Allocation allocate(BudgetKind kind, double budget, const std::map<std::string, int>& pins = {}, bool exact = true,
                       int activationBits = 8);
   const Allocation& allocation() const;  // the last allocate(), empty before
+  // Quantizes with `request` at `mixed` (an allocation of allocationModel(activationBits)) and at
+  // the widest uniform allocation within the same budget, and keeps the one whose predictions are
+  // closer to the FP model's on the calibration set as the current run (both join the history).
+  GuardedAllocation quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed, BudgetKind kind,
+                                       double budget, const std::map<std::string, int>& pins = {},
+                                       int activationBits = 8, const JobHooks& hooks = {});
 
   // --- Design-space experiments from the FP model. Each cell with a request of its own is a
   // run of the history (named "E<n> <cell>", evaluated like quantize()'s; cells with equal requests

@@ -129,11 +129,17 @@ RerunOutcome Workspace::rerunSession(const std::string& path, const JobHooks& ho
   const QuantizedWeights& now = d->weights.at(run->number);
   RerunOutcome out;
   out.layers = static_cast<int64_t>(now.codes.size());
+  out.tables = static_cast<int64_t>(now.tableCodes.size());
   for (const auto& [name, codes] : saved.weights.codes) {
     const auto it = now.codes.find(name);
     if (it == now.codes.end() || !at::equal(it->second, codes)) out.differing.push_back(name);
   }
-  out.identical = out.differing.empty() && now.codes.size() == saved.weights.codes.size();
+  for (const auto& [name, codes] : saved.weights.tableCodes) {
+    const auto it = now.tableCodes.find(name);
+    if (it == now.tableCodes.end() || !at::equal(it->second, codes)) out.differing.push_back(name);
+  }
+  out.identical = out.differing.empty() && now.codes.size() == saved.weights.codes.size() &&
+                  now.tableCodes.size() == saved.weights.tableCodes.size();
   return out;
 }
 

@@ -54,6 +54,7 @@ class LanguageModelTests : public QObject {
   void decoderQuantizes();
   void demoLanguageModelReproducesItsPerplexity();
   void tiedHeadAndEmbeddingStayOneTensor();
+  void embeddingTablesQuantizePerRowOnRequest();
   void tupleOrDictOutputIsChosenByIndexOrKey();
 };
 
@@ -234,6 +235,7 @@ class WorkspaceTests : public QObject {
   void sessionsRoundTripAndRerun();
   void importanceKeepsOneTablePerEstimator();
   void exportsOfTheCurrentRun();
+  void allocationNeverLosesToUniformOnCalibration();
   void compareRunsGivesPerLayerDifferences();
   void runHistorySelectsRenamesAndDeletes();
   void gridPreviewMatchesAHandComputation();

@@ -533,6 +533,21 @@ class CliTests : public QObject {
     QCOMPARE(o["allocation"].toObject().size(), 10);
     QVERIFY(o["bytes"].toDouble() > 0 && o["bops"].toDouble() > 0);
     QVERIFY(o["top1_quantized"].toDouble() > 10 && o["top1_fp"].toDouble() > 90);
+    // The uniform guard: of the importance-based allocation and the widest uniform one within the
+    // budget, the one closer to FP on the calibration set is kept (and reported above).
+    const QJsonObject guard = o["uniform_guard"].toObject();
+    const QJsonArray uniform = guard["uniform"].toArray();
+    QVERIFY(!uniform.isEmpty());
+    QCOMPARE(uniform[0].toObject()["label"].toString(), QString("uniform 2 bits"));  // fc at 8: 3 bits exceed
+    double best = guard["kl_mixed"].toDouble();
+    QString bestLabel = "mixed";
+    for (const QJsonValue& c : uniform) {
+      QVERIFY(c.toObject()["avg_bits"].toDouble() <= 3.0 + 1e-9);
+      if (c.toObject()["kl"].toDouble() < best)
+        best = c.toObject()["kl"].toDouble(), bestLabel = c.toObject()["label"].toString();
+    }
+    QCOMPARE(guard["kept"].toString(), bestLabel);
+    QVERIFY(guard["kl_mixed"].toDouble() > 0 && guard["mixed"].toObject()["avg_bits"].toDouble() <= 3.0 + 1e-9);
     const QJsonArray front = o["pareto"].toArray();
     QVERIFY(front.size() >= 2);
     for (int i = 1; i < front.size(); ++i)

@@ -134,6 +134,34 @@ class LanguageModelCliTests : public QObject {
     QVERIFY(std::abs(e.json()["perplexity"].toDouble() - o["perplexity_quantized"].toDouble()) < 1e-4);
   }
 
+  void embeddingTablesQuantizeOnRequest() {
+    // The position table is listed with its reason and the option that changes it; asked for, the
+    // run reports it and the exported model evaluates to the run's perplexity.
+    const Run info = cli({"info", fixture("gpt2_traced.pt")});
+    QVERIFY(info.out.contains("transformer.wpe.weight") && info.out.contains("embedding bits"));
+    QTemporaryDir dir;
+    const QString exported = dir.filePath("w4e4.pt");
+    const Run q = cli({"quantize", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--eval",
+                       fixture("lm_tokens_labelled.h5"), "--method", "rtn", "--embedding-bits", "4",
+                       "--export-torchscript", exported, "--json"});
+    QCOMPARE(q.exitCode, 0);
+    const QJsonArray tables = q.json()["embedding_tables"].toArray();
+    QCOMPARE(tables.size(), 1);
+    QCOMPARE(tables[0].toObject()["parameter"].toString(), QString("transformer.wpe.weight"));
+    QCOMPARE(tables[0].toObject()["rows"].toInt(), 32);
+    QVERIFY(tables[0].toObject()["sqnr_db"].toDouble() > 10);
+    const Run plain = cli({"quantize", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--eval",
+                           fixture("lm_tokens_labelled.h5"), "--method", "rtn", "--json"});
+    QVERIFY(plain.json()["embedding_tables"].toArray().isEmpty());
+    QVERIFY(plain.json()["perplexity_quantized"].toDouble() != q.json()["perplexity_quantized"].toDouble());
+    const Run e = cli({"eval", exported, "--data", fixture("lm_tokens_labelled.h5"), "--json"});
+    QVERIFY(std::abs(e.json()["perplexity"].toDouble() - q.json()["perplexity_quantized"].toDouble()) < 1e-4);
+    const Run bad =
+        cli({"quantize", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--embedding-bits", "1"});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.contains("--embedding-bits must be 2..8"), bad.err.constData());
+  }
+
   void experimentRowsCarryPerplexity() {
     const Run r =
         cli({"experiment", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--eval",

@@ -23,6 +23,8 @@
 
 #include <cmath>
 
+#include <torch/script.h>
+
 #include "app/common/DemoAssets.h"
 #include "app/gui/ExperimentPanel.h"
 #include "app/gui/MainWindow.h"
@@ -233,6 +235,58 @@ class LanguageModelTests : public QObject {
     QVERIFY(loaded.wait(120000));
     QCOMPARE(w.calibrationPath(), own);             // the user's own
     QCOMPARE(w.validationPath(), demo.validation);  // the GPT's: replaced
+  }
+
+  // A model returning a tuple: the log lists its outputs and the one scored; File ▸ Model output…
+  // (chooseModelOutput, what its list calls) reopens it scoring another. The bundled GPT wrapped to
+  // return (2·logits, logits): output 1 is the GPT's own, with the recorded FP perplexity.
+  void modelOutputIsChosenInTheWorkbench() {
+    const app::DemoAssets demo = app::findDemoAssets();
+    QTemporaryDir dir;
+    const QString wrapped = dir.filePath("tuple_gpt.pt");
+    {
+      torch::jit::Module m("TupleGpt");
+      m.register_module("lm", torch::jit::load(demo.languageModel.toStdString()));
+      m.define("def forward(self, x):\n    y = self.lm.forward(x)\n    return (y * 2.0, y)\n");
+      m.save(wrapped.toStdString());
+    }
+    app::MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
+    QSignalSpy done(&w, &app::MainWindow::quantized);
+    QSignalSpy failed(&w, &app::MainWindow::jobFailed);
+    w.setCalibrationPath(demo.lmCalibration);
+    w.setValidationPath(demo.lmValidation);
+    const auto fpPerplexity = [&] {
+      QuantizationRequest r = w.runPanel()->request();
+      r.method = QuantMethod::Rtn;
+      r.weights.bits = 8;
+      r.calibrationCount = 16;
+      done.clear();
+      w.startQuantization(r);
+      for (int i = 0; i < 300 && done.isEmpty() && failed.isEmpty(); ++i) done.wait(1000);
+      return done.isEmpty() ? -1.0 : w.lastRun()->evaluation.referencePerplexity();
+    };
+    const auto lastOutputNote = [&] {
+      QString note;
+      for (const widgets::LogConsole::Entry& e : w.logConsole()->entries())
+        if (e.text.contains("RoundLab scores output")) note = e.text;
+      return note;
+    };
+    w.openModel(wrapped);
+    QVERIFY(loaded.wait(120000));
+    QVERIFY2(lastOutputNote().contains("returns 2 outputs (0: tensor [1,128,256], 1: tensor [1,128,256]); RoundLab "
+                                       "scores output 0. File ▸ Model output… chooses another"),
+             qPrintable(lastOutputNote()));
+    QVERIFY(menuAction(w, "Model output…"));
+    const double doubled = fpPerplexity();
+    QVERIFY2(doubled > 0 && std::abs(doubled - kFpPerplexity) > 0.1, qPrintable(QString::number(doubled)));
+    w.chooseModelOutput("1");
+    QVERIFY(loaded.wait(120000));
+    QVERIFY2(lastOutputNote().contains("scores output 1."), qPrintable(lastOutputNote()));
+    QCOMPARE(w.snapshot()->summary.outputChoice, std::string("1"));
+    const double own = fpPerplexity();
+    QVERIFY2(std::abs(own - kFpPerplexity) < 0.005, qPrintable(QString::number(own)));
   }
 
   // The Experiments view and the Pareto plot given a language model's cells: a perplexity column,

@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "EngineTests.h"
@@ -18,6 +20,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/data/TextTokens.h"
 #include "engine/eval/Evaluation.h"
+#include "engine/export/QuantizedModelExport.h"
 #include "engine/model/Model.h"
 #include "engine/model/WeightOverride.h"
 #include "engine/workspace/Workspace.h"
@@ -419,6 +422,106 @@ void LanguageModelTests::tiedHeadAndEmbeddingStayOneTensor() {
   QVERIFY(!head.equal(parameter(original, "lm_head.weight")));  // quantized: 3 bits moved it
   // At most 2^3 distinct values per row of the head: it is on the grid.
   QVERIFY(std::get<0>(at::_unique(head[0])).numel() <= 8);
+}
+
+// An embedding table that is no layer's weight (the position table; the token table is the tied
+// head's layer) stays in floating point unless asked; asked, each row is rounded to nearest on its
+// own grid, checked against a symmetric min/max grid computed here, and the codes reach the
+// exports, the session and its rerun.
+void LanguageModelTests::embeddingTablesQuantizePerRowOnRequest() {
+  for (const auto& [file, table] : {std::pair<const char*, const char*>{"gpt_scripted.pt", "wpe.weight"},
+                                    {"gpt2_traced.pt", "transformer.wpe.weight"}}) {
+    const ModelSummary s = Model::load(fixture(file)).summary();
+    QCOMPARE(s.embeddingTables.size(), size_t{1});
+    QCOMPARE(s.embeddingTables[0].name, std::string(table));
+    QCOMPARE(s.embeddingTables[0].rows, int64_t{32});
+  }
+  QTemporaryDir dir;
+  const Model original = Model::load(fixture("gpt_scripted.pt"));
+  const at::Tensor fpTable = parameter(original, "wpe.weight").detach().clone();
+  QuantizationRequest r;
+  r.method = QuantMethod::AdaRound;
+  r.adaround.iterations = 20;
+  r.calibrationCount = 8;
+  r.weights.bits = 3;
+  r.weights.symmetric = true;
+  r.weights.rangeInit = RangeInit::MinMax;
+  r.weights.granularity = Granularity::PerGroup;  // the layers' grids; a table's stays per row
+  r.weights.groupSize = 16;
+  const auto exportedTable = [&](Workspace& ws, const char* name) {
+    const std::string path = dir.filePath(name).toStdString();
+    ws.exportRun(ExportKind::TorchScript, path);
+    for (const auto& p : torch::jit::load(path).named_parameters(true))
+      if (p.name == "wpe.weight") return p.value.detach().clone();
+    return at::Tensor();
+  };
+
+  Workspace ws;
+  ws.loadModel(fixture("gpt_scripted.pt"));
+  ws.setCalibration({fixture("lm_tokens.h5"), {}, 0, 0});
+  ws.quantize(r);  // embedding bits 0: the table stays as it was
+  QVERIFY(ws.currentRun()->result.tables.empty());
+  QVERIFY(at::equal(exportedTable(ws, "fp-table.pt"), fpTable));
+
+  r.embeddingBits = 4;
+  const RunPtr run = ws.quantize(r);
+  QCOMPARE(run->result.tables.size(), size_t{1});
+  const TableOutcome& t = run->result.tables[0];
+  QCOMPARE(t.parameter, std::string("wpe.weight"));
+  QCOMPARE(t.bits, 4);
+  QCOMPARE(t.columns, int64_t{32});
+  const at::Tensor table = exportedTable(ws, "table.pt");
+  // Independently: per row, step max|w| / 7, codes round(w / step) in [-7, 7].
+  const at::Tensor w = fpTable.to(at::kFloat).contiguous(), q = table.to(at::kFloat).contiguous();
+  double signal = 0, noise = 0;
+  for (int64_t row = 0; row < w.size(0); ++row) {
+    float absmax = 0;
+    for (int64_t c = 0; c < w.size(1); ++c) absmax = std::max(absmax, std::abs(w[row][c].item<float>()));
+    const float step = std::max(absmax / 7.0f, 1e-8f);
+    for (int64_t c = 0; c < w.size(1); ++c) {
+      const float x = w[row][c].item<float>(), expected = std::clamp(std::nearbyint(x / step), -7.0f, 7.0f) * step;
+      QVERIFY2(std::abs(q[row][c].item<float>() - expected) <= 1e-6f * step,
+               (std::to_string(row) + "," + std::to_string(c)).c_str());
+      signal += double(x) * x;
+      noise += double(x - expected) * (x - expected);
+    }
+  }
+  QVERIFY(std::abs(t.sqnrDb - 10 * std::log10(signal / noise)) < 1e-3);
+  // The first layer is reconstructed on the quantized tables' output, not on the FP model's.
+  QuantizationRequest fpInputs = r;
+  fpInputs.input = ReconInput::FloatingPoint;
+  QVERIFY(ws.quantize(fpInputs)->result.layers[0].lossBefore != run->result.layers[0].lossBefore);
+  ws.selectRun(run->number);
+  // Learned rounding does not touch a table (nearest is already optimal there), and says so.
+  QVERIFY(std::any_of(run->result.notes.begin(), run->result.notes.end(),
+                      [](const std::string& n) { return n.find("embedding tables rounded to nearest") == 0; }));
+
+  const std::string h5 = dir.filePath("q.h5").toStdString(), session = dir.filePath("q.rlab").toStdString();
+  ws.exportRun(ExportKind::QuantizedHdf5, h5);
+  const auto tables = readQuantizedTablesHdf5(h5);
+  QCOMPARE(tables.size(), size_t{1});
+  QVERIFY(at::equal(tables.at("wpe.weight"), table));
+  const std::string encodings = dir.filePath("q.json").toStdString();
+  ws.exportRun(ExportKind::Encodings, encodings);
+  QFile json(QString::fromStdString(encodings));
+  QVERIFY(json.open(QIODevice::ReadOnly));
+  const QJsonArray rows =
+      QJsonDocument::fromJson(json.readAll()).object()["param_encodings"].toObject()["wpe.weight"].toArray();
+  QCOMPARE(rows.size(), 32);
+  QCOMPARE(rows[0].toObject()["bitwidth"].toInt(), 4);
+  ws.saveSession(session);
+
+  Workspace reopened;
+  reopened.openSession(session);
+  QCOMPARE(reopened.currentRun()->result.tables.size(), size_t{1});
+  QVERIFY(at::equal(exportedTable(reopened, "reopened.pt"), table));
+  Workspace rerun;
+  const RerunOutcome again = rerun.rerunSession(session);
+  QVERIFY(again.identical);
+  QCOMPARE(again.tables, int64_t{1});
+
+  r.embeddingBits = 1;
+  QCOMPARE(testsupport::errorOf([&] { ws.quantize(r); }), ErrorCode::InvalidArgument);
 }
 
 // A model returning a tuple or a dict: its logits are the first element or "logits" unless the

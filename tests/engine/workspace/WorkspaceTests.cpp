@@ -207,6 +207,52 @@ void WorkspaceTests::importanceKeepsOneTablePerEstimator() {
   QVERIFY(ws.allocation().bits.empty());
 }
 
+// The uniform guard: an allocation is quantized beside the widest uniform one within its budget
+// and the one closer to FP on the calibration set is kept (current); each KL is checked by
+// evaluating that run on the calibration set.
+void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
+  Workspace ws;
+  openDemo(ws);
+  ImportanceRequest ir;
+  ir.bits = {2, 3, 4, 8};
+  ir.calibrationCount = 64;
+  ws.estimateImportance(ir);
+  QuantizationRequest r;
+  r.method = QuantMethod::Rtn;
+  const auto calibrationKl = [&](const RunPtr& run) {
+    ws.selectRun(run->number);
+    return ws.evaluate().report.kl;
+  };
+  const BitAllocationModel allocator = ws.allocationModel();
+  // Every layer at 2 bits fits a 4-bit budget but is far worse than uniform 4 bits: the guard keeps 4.
+  Allocation poor;
+  for (const std::string& l : allocator.layers()) poor.bits[l] = 2;
+  poor.totals = allocator.totals(poor.bits);
+  const GuardedAllocation toUniform = ws.quantizeAllocation(r, poor, BudgetKind::AverageBits, 4.0);
+  QCOMPARE(toUniform.uniform.size(), size_t{2});
+  QCOMPARE(toUniform.uniform[0].label, std::string("uniform 4 bits"));
+  QCOMPARE(toUniform.uniform[1].label, std::string("uniform 3 bits, first and last layers at 8"));
+  QVERIFY(toUniform.keptUniform >= 0);
+  const UniformCandidate& best = toUniform.uniform[size_t(toUniform.keptUniform)];
+  QCOMPARE(ws.currentRun(), best.run);
+  QCOMPARE(ws.currentRun()->result.request.bits, best.allocation.bits);
+  for (const UniformCandidate& c : toUniform.uniform) QVERIFY(best.kl <= c.kl && best.kl < toUniform.mixedKl);
+  // At 2.5 bits the importance-based allocation beats uniform 2 bits: it is kept.
+  const Allocation mixed = ws.allocate(BudgetKind::AverageBits, 2.5);
+  const GuardedAllocation toMixed = ws.quantizeAllocation(r, mixed, BudgetKind::AverageBits, 2.5);
+  QVERIFY(!toMixed.uniform.empty() && toMixed.uniform[0].bits == 2);
+  QCOMPARE(toMixed.keptUniform, -1);
+  QCOMPARE(ws.currentRun(), toMixed.mixedRun);
+  QCOMPARE(ws.currentRun()->result.request.bits, mixed.bits);
+  // The KLs are those of the runs on the calibration set.
+  ws.setEvaluation(demoSource("fmnist_calib.h5"));
+  for (const GuardedAllocation* g : {&toUniform, &toMixed}) {
+    QVERIFY(std::abs(calibrationKl(g->mixedRun) - g->mixedKl) <= 1e-9 * std::max(1.0, g->mixedKl));
+    for (const UniformCandidate& c : g->uniform)
+      QVERIFY2(std::abs(calibrationKl(c.run) - c.kl) <= 1e-9 * std::max(1.0, c.kl), c.label.c_str());
+  }
+}
+
 void WorkspaceTests::exportsOfTheCurrentRun() {
   QTemporaryDir dir;
   Workspace ws;
