@@ -2,7 +2,7 @@
 """RoundLab's language-model scale bench: a GPT-2-small-shaped decoder (about 91M parameters).
 
   /usr/bin/python3 bench/lm_scale.py [--cli build/app/roundlab-cli] [--dir /tmp/roundlab-lm-scale]
-      [--only eval,gptq,brecq] [--iters 200] [--batch 4]
+      [--only eval,gptq,brecq] [--iters 200] [--batch 4] [--activation-memory MIB]
 
 Builds the model and 128 token sequences of 256 with tools/make_scale_gpt.py (once; kept in
 --dir, about 370 MB, never committed), then runs roundlab-cli on them, one LibTorch thread:
@@ -71,6 +71,8 @@ def main():
     ap.add_argument("--only", default="eval,gptq,brecq")
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--activation-memory", type=int, default=2048,
+                    help="MiB of calibration activations held in memory (roundlab-cli --activation-memory)")
     a = ap.parse_args()
     model = os.path.join(a.dir, "scale_gpt.pt")
     tokens = os.path.join(a.dir, "scale_tokens.h5")
@@ -83,7 +85,8 @@ def main():
     line("scale_gpt", "pytorch_perplexity", info["pytorch"]["perplexity"], "ppl")
     only = a.only.split(",")
     quantize = [a.cli, "quantize", model, "--calib", tokens, "--calib-count", "128", "--wbits", "4",
-                "--granularity", "group", "--group-size", "128", "--threads", "1", "--json"]
+                "--granularity", "group", "--group-size", "128", "--threads", "1",
+                "--activation-memory", str(a.activation_memory), "--json"]
     out, _, _ = run("info", [a.cli, "info", model, "--json"], a.dir)
     summary = json.loads(out)
     line("info", "layers", len(summary["layers"]), "count")

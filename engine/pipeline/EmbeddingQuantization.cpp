@@ -16,11 +16,11 @@ std::vector<TableOutcome> quantizeEmbeddingTables(Model& model, const Quantizati
                                                   QuantizedWeights* weightsOut) {
   std::vector<TableOutcome> out;
   if (request.embeddingBits == 0) return out;
-  // A table is used whole; not at the layers' granularity (a group size need not divide its width).
   torch::NoGradGuard noGrad;
   for (const EmbeddingTable& t : model.summary().embeddingTables) {
     const at::Tensor table = model.embeddingTable(t.name).detach();
-    // Rows are a table's output features: one grid per row, whatever the layers' granularity.
+    // Rows are a table's output features: one grid per row, whatever the layers' granularity (a
+    // group size need not divide a table's width).
     WeightQuantConfig config = request.weights;
     config.bits = request.embeddingBits;
     config.granularity = Granularity::PerChannel;

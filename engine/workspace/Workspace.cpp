@@ -149,10 +149,10 @@ SnapshotPtr Workspace::snapshot() const {
     d->shapesTried = true;
     auto shaped = std::make_shared<ModelSummary>(d->fp->summary());
     if (recordShapes(*d->fp, *d->calibration, *shaped)) d->shapes = shaped;
-    if (d->calibration->info().samples > 0) try {  // what the model returns, for a chooser
-        (void)d->fp->forward(d->calibration->read(0, 1).inputs);
-      } catch (const std::exception&) {  // not the model's input, or no tensor at the chosen output
-      }
+    try {  // what the model returns, for a chooser of its outputs
+      if (d->calibration->info().samples > 0) (void)d->fp->forward(d->calibration->read(0, 1).inputs);
+    } catch (const std::exception&) {  // not the model's input, or no tensor at the chosen output
+    }
   }
   s->outputs = d->fp->outputs();
   if (d->shapes) s->summary.copyShapes(*d->shapes);

@@ -498,6 +498,7 @@ class MainWindowTests : public QObject {
     r.weights.lpNorm = 3.5;
     r.weights.grid = GridKind::PowerSearched;
     r.firstLastEightBit = false;
+    r.embeddingBits = 5;
     r.input = ReconInput::FloatingPoint;
     r.adaround.iterations = 777;
     r.adaround.learningRate = 0.004;
@@ -537,6 +538,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(b.weights.lpNorm, 3.5);
     QCOMPARE(b.weights.grid, r.weights.grid);
     QCOMPARE(b.firstLastEightBit, false);
+    QCOMPARE(b.embeddingBits, 5);
     QCOMPARE(b.input, r.input);
     QCOMPARE(b.adaround.iterations, 777);
     QCOMPARE(b.adaround.learningRate, 0.004);
