@@ -13,6 +13,8 @@
 #include "engine/pipeline/Experiment.h"
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/pipeline/RequestFields.h"
+#include "engine/quant/PowerGrid.h"
+#include "engine/quant/WeightGrid.h"
 #include "engine/session/SessionFile.h"
 
 ROUNDLAB_ENGINE_SUITE("session", SessionTests);
@@ -160,6 +162,32 @@ void SessionTests::badSessionFiles() {
   t.iterations = {0, 10};
   saveSession(damaged, traced);
   QVERIFY(loadSession(damaged).result.layers.front().trace.trajectories == t.trajectories);
+  // An embedding table's codes read back exactly; codes that are no [rows, columns] table, or a
+  // table the model does not have, are one clear error naming the file and the table.
+  Session tabled = quantizedSession(m);
+  WeightQuantConfig config;
+  config.bits = 4;
+  const at::Tensor table = at::randn({3, 8});
+  tabled.weights.tableGrids["emb.weight"] = fitWeightGrid(table, config);
+  tabled.weights.tableCodes["emb.weight"] = quantizeToCodes(table, tabled.weights.tableGrids["emb.weight"]);
+  tabled.result.tables.push_back({"emb.weight", 4, 3, 8, 20.0});
+  const std::string withTable = dir.filePath("table.rlab").toStdString();
+  saveSession(withTable, tabled);
+  const Session back = loadSession(withTable);
+  QCOMPARE(back.result.tables.size(), size_t{1});
+  QCOMPARE(back.result.tables[0].columns, int64_t{8});
+  QVERIFY(at::equal(back.weights.tableCodes.at("emb.weight"), tabled.weights.tableCodes.at("emb.weight")));
+  Model other = testsupport::demoCopy("fmnist_resnet.pt");
+  EXPECT_ERROR(applySession(other, back), ErrorCode::UnknownLayer);  // the ResNet has no such table
+  tabled.weights.tableCodes["emb.weight"] = tabled.weights.tableCodes["emb.weight"].flatten();
+  saveSession(withTable, tabled);
+  try {
+    loadSession(withTable);
+    QFAIL("a table's flat codes were accepted");
+  } catch (const Error& e) {
+    QCOMPARE(e.code(), ErrorCode::BadDataFile);
+    QVERIFY2(std::string(e.what()).find(withTable + ": embedding table emb.weight") == 0, e.what());
+  }
   // Saving over an existing session into a missing folder fails without touching anything.
   EXPECT_ERROR(saveSession(dir.filePath("no/such.rlab").toStdString(), Session{}), ErrorCode::WriteFailed);
 }
