@@ -25,6 +25,7 @@
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/GptqQuantizer.h"
+#include "engine/recon/LayerLoss.h"
 #include "engine/recon/QuantizedInputPropagation.h"
 
 namespace roundlab {
@@ -82,9 +83,8 @@ RoundingResult gptqLayer(const LayerInfo& info, const at::Tensor& w, const at::T
   config.descendingOrder = request.gptqActOrder;
   r.codes = gptqSupports(info) ? gptqCodes(info, w, inputs, grid, config) : r.rtnCodes;
   r.weight = dequantize(r.codes, grid);
-  r.lossBefore =
-      reconstructionLoss(applyLayer(info, inputs, dequantize(r.rtnCodes, grid), bias), targets).item<double>();
-  r.lossAfter = reconstructionLoss(applyLayer(info, inputs, r.weight, bias), targets).item<double>();
+  r.lossBefore = layerReconstructionLoss(info, inputs, dequantize(r.rtnCodes, grid), bias, targets);
+  r.lossAfter = layerReconstructionLoss(info, inputs, r.weight, bias, targets);
   countFlips(r, w.numel());
   return r;
 }
@@ -172,7 +172,7 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
     if (data != ctx.fp->layers.end()) {
       torch::NoGradGuard g;
       r.lossBefore = r.lossAfter =
-          reconstructionLoss(applyLayer(info, quantizedInputs(), r.weight, bias), data->second.outputs).item<double>();
+          layerReconstructionLoss(info, quantizedInputs(), r.weight, bias, data->second.outputs);
     }
     return r;
   }

@@ -147,6 +147,7 @@ class ReconstructionTests : public QObject {
   void rectifiedSigmoidInverts();
   void fusedRoundingMatchesComposedOps();
   void indexedLossMatchesGatheredLoss();
+  void slicedLayerLossMatchesWholeLoss();
   void kernelSetsGiveTheSameBits();
   void adaRoundBeatsRtnOnItsObjective();
   void adaRoundIsDeterministic();

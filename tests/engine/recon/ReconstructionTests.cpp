@@ -14,6 +14,7 @@
 #include "engine/recon/BlockReconstructor.h"
 #include "engine/recon/CalibrationActivations.h"
 #include "engine/recon/GptqQuantizer.h"
+#include "engine/recon/LayerLoss.h"
 #include "engine/rounding/RoundingVariable.h"
 #include "engine/session/SessionFile.h"
 #include "engine/workspace/Workspace.h"
@@ -66,6 +67,27 @@ WeightQuantConfig bits(int b) {
 }
 
 }  // namespace
+
+// A layer's loss computed a few rows at a time (as a language model's head is at scale) equals
+// the loss of its whole output, for a conv layer (rows: images) and a linear one on [N, T, in].
+void ReconstructionTests::slicedLayerLossMatchesWholeLoss() {
+  const LayerCase c = demoLayer();
+  const at::Tensor w = fakeQuantize(c.model.weight(c.layer.name), fitWeightGrid(c.model.weight(c.layer.name), bits(3)));
+  const at::Tensor bias = c.model.bias(c.layer.name);
+  const double whole = reconstructionLoss(applyLayer(c.layer, c.inputs, w, bias), c.outputs).item<double>();
+  const double sliced = layerReconstructionLoss(c.layer, c.inputs, w, bias, c.outputs, c.outputs.numel() / 10);
+  QVERIFY2(std::abs(sliced - whole) <= 1e-5 * whole, (std::to_string(sliced) + " vs " + std::to_string(whole)).c_str());
+  QCOMPARE(layerReconstructionLoss(c.layer, c.inputs, w, bias, c.outputs), whole);  // small: one piece, as before
+  LayerInfo linear;
+  linear.name = "head";
+  linear.kind = LayerKind::Linear;
+  torch::manual_seed(3);
+  const at::Tensor x = at::randn({6, 5, 16}), wl = at::randn({24, 16}), bl = at::randn({24});
+  const at::Tensor y = at::linear(x, wl, bl) + 0.1 * at::randn({6, 5, 24});
+  const double wholeLinear = reconstructionLoss(applyLayer(linear, x, wl, bl), y).item<double>();
+  const double slicedLinear = layerReconstructionLoss(linear, x, wl, bl, y, 5 * 24);  // one sequence at a time
+  QVERIFY2(std::abs(slicedLinear - wholeLinear) <= 1e-6 * wholeLinear, std::to_string(slicedLinear).c_str());
+}
 
 void ReconstructionTests::adaRoundBeatsRtnOnItsObjective() {
   LayerCase c = demoLayer();
