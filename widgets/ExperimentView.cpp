@@ -22,8 +22,11 @@ namespace roundlab::widgets {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-QStandardItem* numberItem(double value, int decimals, bool shown) {
-  auto* item = new QStandardItem(shown ? QString::number(value, 'f', decimals) : QString("–"));
+// `spread` > 0 or `seeded`: "mean ± std" (the item sorts by the mean).
+QStandardItem* numberItem(double value, int decimals, bool shown, bool seeded = false, double spread = 0) {
+  QString text = shown ? QString::number(value, 'f', decimals) : QString("–");
+  if (shown && seeded) text += " ± " + QString::number(spread, 'f', decimals);
+  auto* item = new QStandardItem(text);
   item->setData(shown ? QVariant(value) : QVariant(), Qt::UserRole);
   item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
   return item;
@@ -136,6 +139,34 @@ double ExperimentView::valueOf(const ExperimentCellData& c) const {
   return kNaN;
 }
 
+double ExperimentView::spreadOf(const ExperimentCellData& c) const {
+  if (std::isnan(valueOf(c))) return kNaN;
+  switch (metric()) {
+    case Top1:
+      return c.top1Std;
+    case Perplexity:
+      return c.perplexityStd;
+    case Kl:
+      return c.klStd;
+    case Loss:
+      return c.lossAfterStd;
+    case Seconds:
+      return c.secondsStd;
+  }
+  return 0;
+}
+
+bool ExperimentView::seeded() const {
+  return std::any_of(data_.cells.begin(), data_.cells.end(), [](const ExperimentCellData& c) { return c.seeds > 0; });
+}
+
+QString ExperimentView::valueText(const ExperimentCellData& c) const {
+  const bool headline = metric() == Top1 || metric() == Perplexity;
+  const QString value = QString::number(valueOf(c), 'g', headline ? 4 : 3);
+  if (c.seeds == 0) return value;
+  return value + " ± " + QString::number(spreadOf(c), 'g', 2);
+}
+
 QString ExperimentView::metricTitle() const { return metric_->currentText(); }
 
 QString ExperimentView::plotTitle() const {
@@ -153,6 +184,12 @@ QList<double> ExperimentView::plottedValues() const {
   return out;
 }
 
+QList<double> ExperimentView::plottedSpreads() const {
+  QList<double> out;
+  for (const ExperimentCellData& c : data_.cells) out << spreadOf(c);
+  return out;
+}
+
 void ExperimentView::fillTable() {
   table_->setSortingEnabled(false);
   model_->clear();
@@ -162,6 +199,8 @@ void ExperimentView::fillTable() {
            << "setting";
   else
     header << data_.axes;
+  const bool seeds = seeded();
+  if (seeds) header << "seeds";
   if (languageModel_)
     header << "perplexity"
            << "next-token top-1 %";
@@ -188,11 +227,20 @@ void ExperimentView::fillTable() {
     QList<QStandardItem*> items;
     if (data_.kind == ExperimentData::Kind::Study) items << new QStandardItem(c.group);
     for (const QString& v : c.values) items << new QStandardItem(v);
+    if (seeds) {
+      auto* count = new QStandardItem(QString("%1/%2").arg(c.seedsFinished).arg(c.seeds));
+      count->setToolTip("Seeds finished of those planned: the values are their mean ± standard deviation");
+      items << count;
+    }
+    const bool s = c.seeds > 0;
     if (languageModel_)
-      items << numberItem(c.perplexity, 2, c.finished && c.evaluated && c.languageModel && c.perplexity > 0);
-    items << numberItem(c.top1, 2, c.finished && c.evaluated) << numberItem(c.kl, 4, c.finished && c.compared)
-          << numberItem(c.lossBefore, 4, c.finished) << numberItem(c.lossAfter, 4, c.finished)
-          << numberItem(c.seconds, 1, c.finished);
+      items << numberItem(c.perplexity, 2, c.finished && c.evaluated && c.languageModel && c.perplexity > 0, s,
+                          c.perplexityStd);
+    items << numberItem(c.top1, 2, c.finished && c.evaluated, s, c.top1Std)
+          << numberItem(c.kl, 4, c.finished && c.compared, s, c.klStd)
+          << numberItem(c.lossBefore, 4, c.finished, s, c.lossBeforeStd)
+          << numberItem(c.lossAfter, 4, c.finished, s, c.lossAfterStd)
+          << numberItem(c.seconds, 1, c.finished, s, c.secondsStd);
     auto* run = new QStandardItem(c.run > 0 ? QString("#%1").arg(c.run) : (c.finished ? "–" : "pending"));
     items << run;
     items.front()->setData(c.run, Qt::UserRole + 1);
@@ -230,7 +278,8 @@ void ExperimentView::drawBars() {
   clearPlot(plot_, plotTitle());
   // Horizontal bars, the cells down the left in plan order: long study labels stay readable.
   QStringList names;
-  std::vector<double> position, value;
+  std::vector<double> position, value, spread;
+  QStringList texts;
   for (int i = 0; i < data_.cells.size(); ++i) {
     const ExperimentCellData& c = data_.cells[i];
     names << (data_.kind == ExperimentData::Kind::Study ? c.group + ": " + c.values.join(" ") : c.values.join(" "));
@@ -238,19 +287,42 @@ void ExperimentView::drawBars() {
     if (std::isnan(v)) continue;
     position.push_back(i);
     value.push_back(v);
+    spread.push_back(spreadOf(c));
+    texts << valueText(c);
   }
   if (!value.empty()) {
     double lower = *std::min_element(value.begin(), value.end());
+    for (size_t i = 0; i < value.size(); ++i) lower = std::min(lower, value[i] - spread[i]);
     // Accuracy and perplexity bars start near the lowest value (differences of tenths are the
     // point); the others at 0.
     lower = metric() == Top1 || metric() == Perplexity ? std::max(0.0, std::floor(lower - 1)) : 0.0;
-    addLayerBars(plot_, metricTitle(), position, value, 0.7, quantizedColor());
+    QCPBars* bars = addLayerBars(plot_, metricTitle(), position, value, 0.7, quantizedColor());
+    if (seeded()) {  // ± one standard deviation over the seeds, along the value axis
+      auto* errors = new QCPErrorBars(plot_->yAxis, plot_->xAxis);
+      errors->setName("± std over seeds");
+      errors->setDataPlottable(bars);
+      errors->setData(QVector<double>(spread.begin(), spread.end()));
+      errors->setPen(QPen(palette().color(QPalette::Text), 1.5));
+      errors->setWhiskerWidth(8);
+      errors->removeFromLegend();
+    }
     fitLayerBars(plot_, names, lower);
+    // The labels sit past the error bar's end, so neither hides the other.
+    double highest = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < value.size(); ++i) highest = std::max(highest, value[i] + spread[i]);
+    if (seeded() && highest > *std::max_element(value.begin(), value.end())) {
+      plot_->xAxis->setRangeUpper(highest);
+      addHeadroom(plot_->xAxis);
+    }
+    // A label past a long bar would run off the plot's right edge: those sit inside their bar,
+    // before its error bar.
+    const QCPRange range = plot_->xAxis->range();
     for (size_t i = 0; i < value.size(); ++i) {
       auto* label = new QCPItemText(plot_);
-      label->position->setCoords(value[i], position[i]);
-      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-      label->setText(" " + QString::number(value[i], 'g', metric() == Top1 || metric() == Perplexity ? 4 : 3));
+      const bool inside = value[i] - spread[i] - range.lower > 0.6 * range.size();
+      label->position->setCoords(inside ? value[i] - spread[i] : value[i] + spread[i], position[i]);
+      label->setPositionAlignment((inside ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
+      label->setText(inside ? texts[static_cast<int>(i)] + " " : " " + texts[static_cast<int>(i)]);
       label->setFont(plotFont(-1));
       label->setColor(palette().color(QPalette::Text));
       label->setClipToAxisRect(false);
@@ -293,7 +365,7 @@ void ExperimentView::drawHeatMap() {
     highest = std::max(highest, v);
     auto* label = new QCPItemText(plot_);
     label->position->setCoords(c, r);
-    label->setText(QString::number(v, 'g', metric() == Top1 || metric() == Perplexity ? 4 : 3));
+    label->setText(valueText(cell));
     label->setFont(plotFont(0, true));
     label->setColor(Qt::white);
     label->setBrush(QColor(0, 0, 0, 110));

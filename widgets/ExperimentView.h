@@ -1,10 +1,10 @@
 #pragma once
 // The results of a design-space experiment as they arrive: a table with a row per cell (its
 // setting(s), top-1 — for a language model perplexity, then next-token top-1 —, KL to FP,
-// reconstruction loss, time, the run it made) and a plot of the chosen metric (for a language
-// model perplexity first, lower is better) — bars per value for one setting, bars grouped by axis for the founding
-// paper's study, a heat map for two settings crossed. Cells not finished yet show as pending. Double-click a row (or
-// press Enter on it) to open its run in every view (runActivated).
+// reconstruction loss, time, the run it made; with seeds, mean ± std over them) and a plot of the chosen metric (for a
+// language model perplexity first, lower is better) — bars per value for one setting, bars grouped by axis for the
+// founding paper's study, a heat map for two settings crossed. Cells not finished yet show as pending. Double-click a
+// row (or press Enter on it) to open its run in every view (runActivated).
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -28,6 +28,10 @@ struct ExperimentCellData {
   // (exp of the mean cross-entropy per token, lower is better; -1: none).
   bool languageModel = false;
   double perplexity = -1, perplexityFp = -1;
+  // A setting repeated over seeds: the values above are means over the finished seeds, these their
+  // sample standard deviations (the table shows mean ± std, the plot error bars). seeds 0: one run.
+  int seeds = 0, seedsFinished = 0;
+  double top1Std = 0, klStd = 0, lossBeforeStd = 0, lossAfterStd = 0, secondsStd = 0, perplexityStd = 0;
 };
 
 struct ExperimentData {
@@ -55,6 +59,8 @@ class ExperimentView : public QWidget {
   QLabel* emptyHint() const { return empty_; }
   // The metric's value per finished cell, as plotted (tests): NaN for pending cells.
   QList<double> plottedValues() const;
+  // The standard deviation over seeds drawn with each value (0 without seeds; NaN for pending cells).
+  QList<double> plottedSpreads() const;
 
  Q_SIGNALS:
   void runActivated(int run);
@@ -65,6 +71,9 @@ class ExperimentView : public QWidget {
   void drawBars();
   void drawHeatMap();
   double valueOf(const ExperimentCellData& cell) const;
+  double spreadOf(const ExperimentCellData& cell) const;
+  QString valueText(const ExperimentCellData& cell) const;  // "91.2" or "91.2 ± 0.15"
+  bool seeded() const;
   QString metricTitle() const;
   QString plotTitle() const;  // the experiment's and the metric's (with the FP model's perplexity)
   // The metrics offered: a language model's perplexity first, else top-1 (the choice follows).

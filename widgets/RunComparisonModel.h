@@ -29,6 +29,10 @@ struct RunSummary {
   // cross-entropy per token; lower is better) says more. -1: not evaluated (or without the FP model).
   bool languageModel = false;
   double perplexityFp = -1, perplexity = -1;
+  // A run of an experiment repeated over seeds: its cell's mean ± std over the finished seeds (of
+  // top-1, or a language model's perplexity), shown beside the run's own value. seeds 0: none.
+  int seeds = 0;
+  double seedMean = 0, seedStd = 0;
 };
 
 // Output MSE over output power implied by an SQNR in dB: 10^(−SQNR/10).

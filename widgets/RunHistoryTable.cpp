@@ -143,9 +143,11 @@ void RunHistoryTable::setRuns(const std::vector<RunSummary>& runs) {
     // A language model's runs: perplexity (lower is better) where others have top-1.
     const double value = r.languageModel ? r.perplexity : r.top1, fp = r.languageModel ? r.perplexityFp : r.top1Fp;
     const bool evaluated = r.languageModel ? value > 0 : value >= 0, compared = evaluated && fp >= 0;
-    table_->setItem(row, Top1,
-                    cell(evaluated ? QString::number(value, 'f', 2) : QString("not evaluated"),
-                         evaluated ? QVariant(value) : QVariant(QString())));
+    QString valueText = evaluated ? QString::number(value, 'f', 2) : QString("not evaluated");
+    if (evaluated && r.seeds > 1)  // the run is one seed of several: the spread says what a difference means
+      valueText +=
+          QString(" (%1 ± %2 over %3 seeds)").arg(r.seedMean, 0, 'f', 2).arg(r.seedStd, 0, 'f', 2).arg(r.seeds);
+    table_->setItem(row, Top1, cell(valueText, evaluated ? QVariant(value) : QVariant(QString())));
     table_->setItem(row, Top1Change,
                     cell(compared ? QString::asprintf("%+.2f", value - fp) : QString(),
                          compared ? QVariant(value - fp) : QVariant(QString())));

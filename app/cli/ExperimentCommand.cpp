@@ -31,6 +31,10 @@ int runExperiment(const QStringList& args) {
                "The founding paper's study: loss, loss weighting, degrees of freedom, grid, variable, optimizer, "
                "weight selection, augmentation and calibration size, each varied alone around the given settings "
                "(--iters sets the iterations per unit)."});
+  p.addOption({"seeds",
+               "Repeat every cell once per seed (e.g. 0,1,2) and report mean ± standard deviation over them "
+               "(the calibration subset, batch order and augmentation follow the seed).",
+               "S1,S2,..."});
   p.addOption({"session", "Save the experiment and its first run as a session the workbench opens.", "OUT.rlab"});
   p.addOption({"jobs-dir",
                "Write one self-contained job file per run into DIR instead of running them (run each with "
@@ -73,6 +77,16 @@ int runExperiment(const QStringList& args) {
                     valueList(p, "values2"));
   else
     plan = sweepPlan(base, p.value("axis").toStdString(), valueList(p, "values"));
+  if (p.isSet("seeds")) {
+    std::vector<uint64_t> seeds;
+    for (const std::string& v : valueList(p, "seeds")) {
+      bool ok = false;
+      const qulonglong seed = QString::fromStdString(v).toULongLong(&ok);
+      if (!ok) throw UsageError{QString("--seeds expects non-negative integers, e.g. 0,1,2 (got '%1')").arg(v.c_str())};
+      seeds.push_back(seed);
+    }
+    plan = withSeeds(plan, seeds);
+  }
 
   if (p.isSet("jobs-dir")) {
     const JobsWritten w =

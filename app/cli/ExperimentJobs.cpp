@@ -75,15 +75,29 @@ QJsonObject planJson(const ExperimentPlan& plan) {
     QJsonArray settings;
     for (const auto& [axis, value] : c.settings)
       settings.append(QJsonArray{QString::fromStdString(axis), QString::fromStdString(value)});
-    cells.append(QJsonObject{{"group", QString::fromStdString(c.group)},
-                             {"title", QString::fromStdString(c.title)},
-                             {"settings", settings}});
+    QJsonObject cell{
+        {"group", QString::fromStdString(c.group)}, {"title", QString::fromStdString(c.title)}, {"settings", settings}};
+    if (c.seeded) cell["seed"] = QString::number(c.seed);  // text: a 64-bit seed is no JSON double
+    cells.append(cell);
   }
-  return {{"kind", experimentKindName(plan.kind)},
-          {"title", QString::fromStdString(plan.title)},
-          {"axes", axes},
-          {"base", requestJson(plan.base)},
-          {"cells", cells}};
+  QJsonObject out{{"kind", experimentKindName(plan.kind)},
+                  {"title", QString::fromStdString(plan.title)},
+                  {"axes", axes},
+                  {"base", requestJson(plan.base)},
+                  {"cells", cells}};
+  if (!plan.seeds.empty()) {
+    QJsonArray seeds;
+    for (const uint64_t s : plan.seeds) seeds.append(QString::number(s));
+    out["seeds"] = seeds;
+  }
+  return out;
+}
+
+uint64_t seedFromJson(const QJsonValue& v) {
+  bool ok = false;
+  const qulonglong seed = v.toString().toULongLong(&ok);
+  if (!ok) throw Error(ErrorCode::BadDataFile, "its experiment has a seed that is no number");
+  return seed;
 }
 
 ExperimentPlan planFromJson(const QJsonObject& o) {
@@ -99,8 +113,13 @@ ExperimentPlan planFromJson(const QJsonObject& o) {
     for (const auto& s : c.toObject()["settings"].toArray())
       cell.settings.emplace_back(s.toArray().at(0).toString().toStdString(),
                                  s.toArray().at(1).toString().toStdString());
+    if (c.toObject().contains("seed")) {
+      cell.seeded = true;
+      cell.seed = seedFromJson(c.toObject()["seed"]);
+    }
     plan.cells.push_back(cell);
   }
+  for (const auto& s : o["seeds"].toArray()) plan.seeds.push_back(seedFromJson(s));
   validate(plan);
   return plan;
 }
@@ -263,7 +282,7 @@ JobsWritten writeExperimentJobs(const ExperimentPlan& plan, const std::string& m
                     {"calibration", calib},
                     {"experiment", experiment},
                     {"cells", cells},
-                    {"label", QString::fromStdString(plan.cells[jobs[j].front()].label())},
+                    {"label", QString::fromStdString(plan.cells[jobs[j].front()].runLabel())},
                     {"request", requestJson(plan.request(jobs[j].front()))},
                     {"output", name + ".rlab"}};
     if (evaluation) job["evaluation"] = sourceJson(*evaluation);

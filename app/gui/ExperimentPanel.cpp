@@ -14,6 +14,7 @@
 #include <map>
 
 #include "engine/core/Error.h"
+#include "engine/pipeline/ExperimentStatistics.h"
 #include "widgets/ExperimentView.h"
 
 namespace roundlab::app {
@@ -59,6 +60,63 @@ std::vector<std::string> splitValues(const QString& text) {
   return out;
 }
 
+// "0,1,2" → the seeds; empty → none (the Run view's seed, once). Throws InvalidArgument.
+std::vector<uint64_t> parseSeeds(const QString& text) {
+  std::vector<uint64_t> seeds;
+  for (const std::string& v : splitValues(text)) {
+    bool ok = false;
+    const qulonglong seed = QString::fromStdString(v).toULongLong(&ok);
+    if (!ok) throw Error(ErrorCode::InvalidArgument, "seeds are non-negative integers, e.g. 0,1,2 (not '" + v + "')");
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+// The cells of the view: one per plan cell, or one per setting with its seeds pooled.
+QList<widgets::ExperimentCellData> seededViewCells(const ExperimentRecord& e) {
+  QList<widgets::ExperimentCellData> out;
+  for (const SeededCell& s : seededCells(e)) {
+    const ExperimentCell& cell = e.plan.cells.at(s.cells.front());
+    widgets::ExperimentCellData c;
+    c.group = QString::fromStdString(cell.group);
+    if (e.plan.kind == ExperimentKind::Study || e.plan.kind == ExperimentKind::Pareto)
+      c.values << QString::fromStdString(cell.label());
+    else
+      for (const auto& [axis, value] : cell.settings) c.values << QString::fromStdString(value);
+    c.seeds = e.plan.seeds.empty() ? 0 : static_cast<int>(s.cells.size());
+    c.seedsFinished = static_cast<int>(s.finished);
+    c.finished = s.finished > 0;
+    c.evaluated = s.evaluated;
+    c.compared = s.compared;
+    c.top1 = s.top1.mean;
+    c.top1Std = s.top1.std;
+    if (s.languageModel && s.evaluated) {  // perplexity = exp(mean cross-entropy per token), per seed
+      std::vector<double> perplexity, perplexityFp;
+      for (const size_t i : s.cells)
+        if (const ExperimentRow* row = e.row(i)) {
+          perplexity.push_back(std::exp(row->loss));
+          perplexityFp.push_back(std::exp(row->lossFp));
+        }
+      const MeanStd p = meanStd(perplexity);
+      c.languageModel = true;
+      c.perplexity = p.mean;
+      c.perplexityStd = p.std;
+      c.perplexityFp = s.compared ? meanStd(perplexityFp).mean : -1;  // the same FP model for every seed
+    }
+    c.kl = s.kl.mean;
+    c.klStd = s.kl.std;
+    c.lossBefore = s.lossBefore.mean;
+    c.lossBeforeStd = s.lossBefore.std;
+    c.lossAfter = s.lossAfter.mean;
+    c.lossAfterStd = s.lossAfter.std;
+    c.seconds = s.seconds.mean;
+    c.secondsStd = s.seconds.std;
+    c.run = s.firstRun;
+    out << c;
+  }
+  return out;
+}
+
 widgets::ExperimentData viewData(const ExperimentRecord& e) {
   widgets::ExperimentData d;
   d.kind = e.plan.kind == ExperimentKind::Grid    ? widgets::ExperimentData::Kind::Grid
@@ -66,39 +124,15 @@ widgets::ExperimentData viewData(const ExperimentRecord& e) {
                                                   : widgets::ExperimentData::Kind::Sweep;
   d.title = QString::fromStdString(e.plan.title);
   for (const std::string& a : e.plan.axes) d.axes << QString::fromStdString(a);
-  for (size_t i = 0; i < e.plan.cells.size(); ++i) {
-    const ExperimentCell& cell = e.plan.cells[i];
-    widgets::ExperimentCellData c;
-    c.group = QString::fromStdString(cell.group);
-    if (e.plan.kind == ExperimentKind::Study || e.plan.kind == ExperimentKind::Pareto)
-      c.values << QString::fromStdString(cell.label());
-    else
-      for (const auto& [axis, value] : cell.settings) c.values << QString::fromStdString(value);
-    if (const ExperimentRow* row = e.row(i)) {
-      c.finished = true;
-      c.evaluated = row->evaluated;
-      c.compared = row->compared;
-      c.top1 = row->top1;
-      if (row->languageModel && row->evaluated) {  // perplexity = exp(mean cross-entropy per token)
-        c.languageModel = true;
-        c.perplexity = std::exp(row->loss);
-        c.perplexityFp = row->compared ? std::exp(row->lossFp) : -1;
-      }
-      c.kl = row->kl;
-      c.lossBefore = row->meanLossBefore;
-      c.lossAfter = row->meanLossAfter;
-      c.seconds = row->seconds;
-      c.run = row->run;
-    }
-    d.cells << c;
-  }
+  d.cells = seededViewCells(e);
   return d;
 }
 
 QString experimentName(const ExperimentRecord& e) {
-  return QString("E%1 %2 (%3/%4 cells)")
+  return QString("E%1 %2%3 (%4/%5 cells)")
       .arg(e.number)
       .arg(QString::fromStdString(e.plan.title))
+      .arg(e.plan.seeds.empty() ? QString() : QString(", %1 seeds").arg(e.plan.seeds.size()))
       .arg(e.rows.size())
       .arg(e.plan.cells.size());
 }
@@ -107,16 +141,20 @@ QString experimentName(const ExperimentRecord& e) {
 
 ExperimentPlan ExperimentSetup::makePlan(int64_t calibrationSamples) const {
   if (plan) return *plan;
+  ExperimentPlan made;
   switch (kind) {
     case ExperimentKind::Study:
-      return paperStudyPlan(base, iterations, calibrationSamples);
+      made = paperStudyPlan(base, iterations, calibrationSamples);
+      break;
     case ExperimentKind::Grid:
-      return gridPlan(base, axis1, values1, axis2, values2);
+      made = gridPlan(base, axis1, values1, axis2, values2);
+      break;
     case ExperimentKind::Sweep:
     case ExperimentKind::Pareto:
+      made = sweepPlan(base, axis1, values1);
       break;
   }
-  return sweepPlan(base, axis1, values1);
+  return seeds.empty() ? made : withSeeds(made, seeds);
 }
 
 ExperimentPanel::ExperimentPanel(QWidget* parent)
@@ -127,6 +165,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent)
       chosen_(new QComboBox),
       values1_(new QLineEdit),
       values2_(new QLineEdit),
+      seeds_(new QLineEdit),
       iterations_(new QSpinBox),
       iterationsLabel_(new QLabel("Iterations per unit")),
       axis2Label_(new QLabel("and")),
@@ -151,6 +190,10 @@ ExperimentPanel::ExperimentPanel(QWidget* parent)
   values1_->setText(suggestedValues("wbits"));
   values2_->setText(suggestedValues("method"));
   for (QLineEdit* e : {values1_, values2_}) e->setToolTip("Comma-separated values, e.g. 4,3,2");
+  seeds_->setPlaceholderText("the Run view's seed, once");
+  seeds_->setToolTip(
+      "Repeat every cell once per seed (e.g. 0,1,2): the table and plot show mean ± standard deviation, so a "
+      "difference smaller than the spread shows as one");
   iterations_->setRange(1, 100000);
   iterations_->setValue(200);
   iterations_->setToolTip("The study's iterations per layer or block (its budget); sweeps use the Run view's");
@@ -173,6 +216,7 @@ ExperimentPanel::ExperimentPanel(QWidget* parent)
   second->addWidget(values2_, 1);
   form->addRow(axis2Label_, second);
   form->addRow(iterationsLabel_, iterations_);
+  form->addRow("Seeds per cell", seeds_);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(run_);
   buttons->addWidget(cancel_);
@@ -228,6 +272,7 @@ ExperimentSetup ExperimentPanel::setup(const QuantizationRequest& base) const {
   s.values1 = splitValues(values1_->text());
   s.values2 = splitValues(values2_->text());
   s.iterations = iterations_->value();
+  s.seeds = parseSeeds(seeds_->text());
   if (s.kind != ExperimentKind::Study && s.values1.empty())
     throw Error(ErrorCode::InvalidArgument,
                 "give the values of " + s.axis1 + ", e.g. " + suggestedValues(s.axis1).toStdString());

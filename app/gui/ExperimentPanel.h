@@ -31,7 +31,8 @@ struct ExperimentSetup {
   QuantizationRequest base;
   std::string axis1, axis2;
   std::vector<std::string> values1, values2;
-  int iterations = 200;  // the study's iterations per unit
+  int iterations = 200;         // the study's iterations per unit
+  std::vector<uint64_t> seeds;  // each cell once per seed (mean ± std); empty: once, at the base's seed
   std::optional<ExperimentPlan> plan;
   // Throws InvalidArgument naming the setting or value that is wrong.
   ExperimentPlan makePlan(int64_t calibrationSamples) const;
@@ -54,6 +55,7 @@ class ExperimentPanel : public QWidget {
   QComboBox* axisBox(int which) const { return which == 0 ? axis1_ : axis2_; }
   QLineEdit* valuesEdit(int which) const { return which == 0 ? values1_ : values2_; }
   QSpinBox* iterationsBox() const { return iterations_; }
+  QLineEdit* seedsEdit() const { return seeds_; }
   QPushButton* runButton() const { return run_; }
   QPushButton* rerunButton() const { return rerun_; }
   QPushButton* cancelButton() const { return cancel_; }
@@ -78,7 +80,7 @@ class ExperimentPanel : public QWidget {
   void updateButtons();
 
   QComboBox *kind_, *axis1_, *axis2_, *chosen_;
-  QLineEdit *values1_, *values2_;
+  QLineEdit *values1_, *values2_, *seeds_;
   QSpinBox* iterations_;
   QLabel *iterationsLabel_, *axis2Label_, *job_;
   QPushButton *run_, *rerun_, *cancel_;

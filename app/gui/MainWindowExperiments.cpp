@@ -65,6 +65,7 @@ void MainWindow::buildExperiments() {
 void MainWindow::experimentsArrived(const ExperimentList& list) {
   experimentList_ = list;
   experiments_->setExperiments(list);
+  refreshRunHistory();  // a run that is one seed of several shows its setting's spread
   // The latest measurement of the front on the Pareto plot, if it measured the front shown now.
   std::vector<double> bits, measured;  // top-1 %, or a language model's perplexity
   bool perplexity = false;

@@ -12,12 +12,14 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <algorithm>
+#include <cmath>
 
 #include "app/gui/AllocationDocument.h"
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
 #include "app/gui/JobController.h"
 #include "app/gui/MainWindow.h"
+#include "engine/pipeline/ExperimentStatistics.h"
 #include "widgets/ImportanceView.h"
 #include "widgets/LayerTableModel.h"
 #include "widgets/ModelGraphView.h"
@@ -29,6 +31,29 @@
 namespace roundlab::app {
 
 namespace {
+
+// A run one seed of an experiment's setting: that setting's mean ± std over its finished seeds
+// (perplexity for a language model's run, top-1 otherwise).
+void addSeedSpread(widgets::RunSummary& s, const ExperimentList& experiments, int run) {
+  for (const ExperimentPtr& e : experiments) {
+    if (e->plan.seeds.empty()) continue;
+    for (const SeededCell& cell : seededCells(*e)) {
+      const bool mine = std::any_of(cell.cells.begin(), cell.cells.end(), [&](size_t c) {
+        const ExperimentRow* r = e->row(c);
+        return r && r->run == run;
+      });
+      if (!mine || !cell.evaluated) continue;
+      std::vector<double> values;
+      for (const size_t c : cell.cells)
+        if (const ExperimentRow* r = e->row(c)) values.push_back(s.languageModel ? std::exp(r->loss) : r->top1);
+      const MeanStd m = meanStd(values);
+      s.seeds = m.count;
+      s.seedMean = m.mean;
+      s.seedStd = m.std;
+      return;
+    }
+  }
+}
 
 widgets::ImportanceSeries series(const ImportanceTable& t) {
   widgets::ImportanceSeries s;
@@ -172,6 +197,7 @@ void MainWindow::refreshRunHistory() {
     }
     for (const LayerOutcome& o : run->result.layers)
       s.layers.push_back({QString::fromStdString(o.layer), o.bits, o.sqnrDb, o.flipRate, o.lossAfter});
+    addSeedSpread(s, experimentList_, run->number);
     runs.push_back(std::move(s));
   }
   compare_->setRuns(std::move(runs));

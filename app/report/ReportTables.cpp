@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "app/report/ReportMarkup.h"
+#include "engine/pipeline/ExperimentStatistics.h"
 
 namespace roundlab::report {
 
@@ -57,8 +58,13 @@ QString allocationTotals(const ReportAllocation& a) {
 
 // An experiment cell's label for tables and plots: its settings, or the study's setting.
 QString cellLabel(const ExperimentRecord& e, const ExperimentCell& cell) {
-  if (e.plan.kind == ExperimentKind::Study) return q(cell.group) + ": " + q(cell.label());
-  return q(cell.label());
+  if (e.plan.kind == ExperimentKind::Study) return q(cell.group) + ": " + q(cell.runLabel());
+  return q(cell.runLabel());
+}
+
+// "91.20 ± 0.15" over the seeds finished.
+QString withSpread(const MeanStd& m, int decimals) {
+  return m.count < 2 ? fixed(m.mean, decimals) : fixed(m.mean, decimals) + " ± " + fixed(m.std, decimals);
 }
 
 }  // namespace
@@ -186,6 +192,15 @@ void addRuns(const ReportContent& c, std::vector<ReportBlock>& blocks) {
   if (anyTop1) addChart(blocks, chart);
 }
 
+namespace {
+QString seedsText(const ExperimentPlan& plan) {
+  if (plan.seeds.empty()) return "seed " + QString::number(plan.base.seed);
+  QStringList seeds;
+  for (const uint64_t s : plan.seeds) seeds << QString::number(s);
+  return "each cell with seeds " + seeds.join(", ");
+}
+}  // namespace
+
 void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
   if (c.experiments.empty()) return;
   blocks.push_back({heading(2, "Experiments", "experiments") +
@@ -199,11 +214,11 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
     for (const std::string& a : plan.axes) axes << q(a);
     QString html =
         heading(3, QString("Experiment %1: %2").arg(e.number).arg(q(plan.title))) +
-        paragraph(esc(QString("%1 over %2; base: %3, W%4, %5 iterations, seed %6; %7 of %8 cells finished.")
+        paragraph(esc(QString("%1 over %2; base: %3, W%4, %5 iterations, %6; %7 of %8 cells finished.")
                           .arg(experimentKindName(plan.kind), axes.join(" × "), quantMethodName(plan.base.method))
                           .arg(plan.base.weights.bits)
                           .arg(plan.base.adaround.iterations)
-                          .arg(plan.base.seed)
+                          .arg(seedsText(plan))
                           .arg(e.rows.size())
                           .arg(plan.cells.size())));
     QList<QStringList> rows;
@@ -216,11 +231,14 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
     chart.logScale = !evaluated;
     chart.dots = evaluated;
     chart.valueDecimals = 2;
+    const bool seeded = !plan.seeds.empty();
     for (size_t i = 0; i < plan.cells.size(); ++i) {
       const ExperimentRow* r = e.row(i);
       const QString label = cellLabel(e, plan.cells[i]);
-      chart.categories << label;
-      series.values.push_back(!r ? kNone : evaluated ? (r->evaluated ? r->top1 : kNone) : r->meanLossAfter);
+      if (!seeded) {
+        chart.categories << label;
+        series.values.push_back(!r ? kNone : evaluated ? (r->evaluated ? r->top1 : kNone) : r->meanLossAfter);
+      }
       if (!r) {
         rows << QStringList{label, "not run", "–", "–", "–", "–", "–", "–"};
         continue;
@@ -244,6 +262,35 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
                    {"Time (s)", true},
                    {"Run", true}},
                   rows);
+    if (seeded) {  // per setting, pooled over its seeds: the chart shows the means
+      QList<QStringList> pooled;
+      for (const SeededCell& s : seededCells(e)) {
+        const ExperimentCell& cell = plan.cells.at(s.cells.front());
+        const QString label =
+            plan.kind == ExperimentKind::Study ? q(cell.group) + ": " + q(cell.label()) : q(cell.label());
+        chart.categories << label;
+        series.values.push_back(s.finished == 0 ? kNone
+                                : evaluated     ? (s.evaluated ? s.top1.mean : kNone)
+                                                : s.lossAfter.mean);
+        pooled << QStringList{label,
+                              QString("%1/%2").arg(s.finished).arg(s.cells.size()),
+                              s.evaluated ? withSpread(s.top1, 2) : "–",
+                              s.compared ? withSpread(s.kl, 4) : "–",
+                              s.finished ? withSpread(s.lossAfter, 4) : "–",
+                              s.finished ? withSpread(s.seconds, 1) : "–"};
+      }
+      chart.title += " (mean over seeds)";
+      html +=
+          paragraph(esc(QString("Mean ± standard deviation over the seeds of each setting (sample standard "
+                                "deviation; a difference smaller than the spread is not a finding).")));
+      html += table({{"Setting"},
+                     {"Seeds", true},
+                     {"Top-1 (%)", true},
+                     {"KL to FP (nats)", true},
+                     {"Loss final", true},
+                     {"Time (s)", true}},
+                    pooled);
+    }
     blocks.push_back({html, {}});
     if (!e.rows.empty()) addChart(blocks, chart);
   }

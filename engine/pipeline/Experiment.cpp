@@ -127,6 +127,8 @@ std::string ExperimentCell::label() const {
   return text;
 }
 
+std::string ExperimentCell::runLabel() const { return seeded ? label() + " seed=" + std::to_string(seed) : label(); }
+
 namespace {
 const EnumTable<ExperimentKind> kinds{"experiment kind",
                                       {{ExperimentKind::Sweep, "sweep", "one axis"},
@@ -143,9 +145,10 @@ QuantizationRequest ExperimentPlan::request(size_t cell) const {
   const ExperimentCell& c = cells.at(cell);
   try {
     for (const auto& [axis, value] : c.settings) setAxis(r, axis, value);
+    if (c.seeded) r.seed = c.seed;
     roundlab::validate(r);
   } catch (const Error& e) {
-    throw Error(e.code(), "experiment cell " + c.label() + ": " + e.what());
+    throw Error(e.code(), "experiment cell " + c.runLabel() + ": " + e.what());
   }
   return r;
 }
@@ -167,6 +170,38 @@ std::vector<size_t> ExperimentPlan::firstEqualCell() const {
 void validate(const ExperimentPlan& plan) {
   if (plan.cells.empty()) throw Error(ErrorCode::InvalidArgument, "the experiment has no cell to run");
   for (size_t i = 0; i < plan.cells.size(); ++i) plan.request(i);
+  // Seeded plans: every cell is one repetition, and the repetitions of a cell are its seeds.
+  for (const ExperimentCell& c : plan.cells)
+    if (c.seeded != !plan.seeds.empty() ||
+        (c.seeded && std::find(plan.seeds.begin(), plan.seeds.end(), c.seed) == plan.seeds.end()))
+      throw Error(ErrorCode::InvalidArgument, "experiment cell " + c.runLabel() + " does not match the plan's seeds");
+}
+
+ExperimentPlan withSeeds(ExperimentPlan plan, const std::vector<uint64_t>& seeds) {
+  if (!plan.seeds.empty()) throw Error(ErrorCode::InvalidArgument, "the experiment is already repeated over seeds");
+  std::vector<uint64_t> distinct = seeds;
+  std::sort(distinct.begin(), distinct.end());
+  if (std::adjacent_find(distinct.begin(), distinct.end()) != distinct.end())
+    throw Error(ErrorCode::InvalidArgument, "the seeds repeat a value: each repetition needs its own seed");
+  if (seeds.size() < 2)
+    throw Error(ErrorCode::InvalidArgument, "a spread over seeds needs at least two seeds (e.g. 0,1,2)");
+  for (const ExperimentCell& c : plan.cells)
+    for (const auto& [axis, value] : c.settings)
+      if (axis == "seed")
+        throw Error(ErrorCode::InvalidArgument,
+                    "the experiment varies the seed itself: repeat it over seeds or vary the seed, not both");
+  std::vector<ExperimentCell> cells;
+  for (const ExperimentCell& c : plan.cells)
+    for (const uint64_t s : seeds) {
+      ExperimentCell repeated = c;
+      repeated.seeded = true;
+      repeated.seed = s;
+      cells.push_back(std::move(repeated));
+    }
+  plan.cells = std::move(cells);
+  plan.seeds = seeds;
+  validate(plan);
+  return plan;
 }
 
 ExperimentPlan sweepPlan(const QuantizationRequest& base, const std::string& axis,

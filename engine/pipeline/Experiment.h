@@ -24,7 +24,12 @@ struct ExperimentCell {
   std::string group;                  // the study's axis group ("loss", "grid", ...); empty for sweeps
   std::vector<AxisSetting> settings;  // applied to the plan's base in order
   std::string title;                  // shown instead of the settings when set (a Pareto point: "3.02 bits")
-  std::string label() const;          // e.g. "wbits=3", "method=brecq output-kl=0.1", "base"
+  // One repetition of the cell with its own seed (ExperimentPlan::seeds): the request's seed is
+  // set after the settings. Cells that differ only in it share their label().
+  bool seeded = false;
+  uint64_t seed = 0;
+  std::string label() const;     // e.g. "wbits=3", "method=brecq output-kl=0.1", "base"
+  std::string runLabel() const;  // the label, with " seed=N" for a seeded cell
 };
 
 // Axis "bits" (not in experimentAxes(): its value is a whole allocation) sets every layer's width:
@@ -41,6 +46,8 @@ struct ExperimentPlan {
   QuantizationRequest base;
   std::vector<std::string> axes;  // Sweep: one, Grid: two (rows × columns), Study: the groups in order
   std::vector<ExperimentCell> cells;
+  // Seeds each cell is repeated with (withSeeds); empty: each cell runs once, at the base's seed.
+  std::vector<uint64_t> seeds;
   // The cell's request: the base with its settings (throws InvalidArgument naming the cell).
   QuantizationRequest request(size_t cell) const;
   // Each cell's index of the first cell with the same request: equal requests give the same bits,
@@ -64,6 +71,10 @@ ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t 
 // titled by its average bits.
 ExperimentPlan paretoPlan(const QuantizationRequest& base, const std::vector<std::map<std::string, int>>& allocations,
                           const std::vector<double>& averageBits);
+// Every cell of `plan` repeated once per seed (cell-major: a value's seeds run one after another),
+// so results can be reported as mean ± standard deviation over seeds. Needs at least two distinct
+// seeds; a plan that varies the seed itself cannot be repeated over seeds.
+ExperimentPlan withSeeds(ExperimentPlan plan, const std::vector<uint64_t>& seeds);
 // Throws InvalidArgument for a plan whose cells do not all make valid requests, before anything runs.
 void validate(const ExperimentPlan& plan);
 

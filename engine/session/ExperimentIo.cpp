@@ -1,6 +1,7 @@
 #include "engine/session/ExperimentIo.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "engine/core/Error.h"
@@ -22,6 +23,15 @@ std::vector<std::string> splitLines(const std::string& text) {
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   return lines;
+}
+
+uint64_t seedValue(const ExperimentRecord& e, const std::string& text) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] == '-' || *end != '\0')
+    throw Error(ErrorCode::BadDataFile,
+                "experiment " + std::to_string(e.number) + " has a seed that is no number: '" + text + "'");
+  return v;
 }
 
 // What the views and tables rely on: each cell's settings fit its plan's kind.
@@ -58,6 +68,11 @@ void writeExperiment(H5::Group& parent, const ExperimentRecord& e) {
   writeString(g, "title", e.plan.title);
   writeString(g, "axes", joinLines(e.plan.axes));
   writeInt(g, "cell_count", static_cast<int64_t>(e.plan.cells.size()));
+  if (!e.plan.seeds.empty()) {
+    std::vector<std::string> seeds;
+    for (const uint64_t s : e.plan.seeds) seeds.push_back(std::to_string(s));
+    writeString(g, "seeds", joinLines(seeds));
+  }
   H5::Group request = g.createGroup("request");
   writeRequest(request, e.plan.base);
   H5::Group cells = g.createGroup("cells");
@@ -66,6 +81,7 @@ void writeExperiment(H5::Group& parent, const ExperimentRecord& e) {
     H5::Group c = cells.createGroup(std::to_string(i));
     writeString(c, "group", cell.group);
     if (!cell.title.empty()) writeString(c, "title", cell.title);
+    if (cell.seeded) writeInt(c, "seed", static_cast<int64_t>(cell.seed));
     std::vector<std::string> settings;
     for (const auto& [axis, value] : cell.settings) settings.push_back(axis + "=" + value);
     writeString(c, "settings", joinLines(settings));
@@ -98,6 +114,8 @@ std::vector<ExperimentRecord> readExperiments(const H5::Group& parent) {
     e.plan.title = readString(g, "title");
     e.plan.axes = splitLines(readString(g, "axes"));
     e.plan.base = readRequest(g.openGroup("request"));
+    if (g.attrExists("seeds"))  // sessions before seeded experiments have none
+      for (const std::string& s : splitLines(readString(g, "seeds"))) e.plan.seeds.push_back(seedValue(e, s));
     const H5::Group cells = g.openGroup("cells");
     const int64_t count = readInt(g, "cell_count");
     if (count < 0 || count != static_cast<int64_t>(cells.getNumObjs()))
@@ -107,6 +125,13 @@ std::vector<ExperimentRecord> readExperiments(const H5::Group& parent) {
       ExperimentCell cell;
       cell.group = readString(cg, "group");
       if (cg.attrExists("title")) cell.title = readString(cg, "title");
+      if (cg.attrExists("seed")) {
+        const int64_t seed = readInt(cg, "seed");
+        if (seed < 0)
+          throw Error(ErrorCode::BadDataFile, "experiment " + std::to_string(e.number) + " has a negative seed");
+        cell.seeded = true;
+        cell.seed = static_cast<uint64_t>(seed);
+      }
       for (const std::string& s : splitLines(readString(cg, "settings"))) {
         const size_t eq = s.find('=');
         if (eq == std::string::npos)

@@ -56,7 +56,7 @@ ExperimentPtr Workspace::runExperiment(const ExperimentPlan& plan, const JobHook
       const double start = static_cast<double>(done) / static_cast<double>(unique);
       JobHooks cellHooks;
       cellHooks.cancel = hooks.cancel;
-      const std::string label = plan.cells[i].label();
+      const std::string label = plan.cells[i].runLabel();
       cellHooks.progress = [&](const Progress& p) {
         if (hooks.progress)
           hooks.progress(
@@ -117,7 +117,9 @@ ExperimentRecord Workspace::mergeExperimentSessions(const std::vector<std::strin
     bool samePlan = e.plan.kind == record.plan.kind && e.plan.cells.size() == record.plan.cells.size() &&
                     requestToText(e.plan.base) == base && e.plan.base.bits == record.plan.base.bits;
     for (size_t c = 0; samePlan && c < e.plan.cells.size(); ++c)
-      samePlan = e.plan.cells[c].settings == record.plan.cells[c].settings;
+      samePlan = e.plan.cells[c].settings == record.plan.cells[c].settings &&
+                 e.plan.cells[c].seeded == record.plan.cells[c].seeded &&
+                 e.plan.cells[c].seed == record.plan.cells[c].seed;
     if (!samePlan)
       throw Error(ErrorCode::InvalidArgument, path + " is a job of another experiment than " + sessions.front());
     if (s.modelSha256 != merged.modelSha256 || s.calibrationSha256 != merged.calibrationSha256)
@@ -126,8 +128,8 @@ ExperimentRecord Workspace::mergeExperimentSessions(const std::vector<std::strin
     for (ExperimentRow row : e.rows) {
       if (const auto it = from.find(row.cell); it != from.end())
         throw Error(ErrorCode::InvalidArgument, "cell " + std::to_string(row.cell) + " (" +
-                                                    record.plan.cells[row.cell].label() + ") is in both " + it->second +
-                                                    " and " + path);
+                                                    record.plan.cells[row.cell].runLabel() + ") is in both " +
+                                                    it->second + " and " + path);
       from[row.cell] = path;
       row.run = 0;
       record.rows.push_back(row);

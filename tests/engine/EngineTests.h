@@ -161,7 +161,6 @@ class ReconstructionTests : public QObject {
   void exportsReproduceWeights();
   void powerGridThroughTheMethods();
   void gptqBeatsRtnOnItsObjective();
-  void experimentVariesOneAxis();
   void designSpaceVariantsOfTheRounding();
   void fisherWeightedBlockLoss();
   void biasAsDegreeOfFreedom();
@@ -241,4 +240,11 @@ class WorkspaceTests : public QObject {
   void runHistorySelectsRenamesAndDeletes();
   void gridPreviewMatchesAHandComputation();
   void roundingTraceFollowsTheLearning();
+};
+
+class ExperimentTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void experimentVariesOneAxis();
+  void seedsGiveMeanAndSpread();
 };

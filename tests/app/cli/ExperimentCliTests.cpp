@@ -7,6 +7,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 #include "CliRun.h"
 
 using clitest::cli;
@@ -29,6 +31,81 @@ class ExperimentCliTests : public QObject {
                          "colour", "--values", "red"});
     QCOMPARE(bad.exitCode, 1);
     QVERIFY(bad.err.contains("unknown experiment axis"));
+  }
+
+  // --seeds repeats every value once per seed: the JSON's per-setting mean and standard deviation
+  // equal those of its rows, the table shows them, and the jobs of such an experiment merge to the
+  // same rows bit for bit.
+  void experimentSeedsGiveMeanAndSpread() {
+    QTemporaryDir dir;
+    const QStringList common{demo("fmnist_transformer.pt"),
+                             "--calib",
+                             demo("fmnist_calib.h5"),
+                             "--eval",
+                             demo("fmnist_val.h5"),
+                             "--axis",
+                             "wbits",
+                             "--values",
+                             "4,2",
+                             "--method",
+                             "adaround",
+                             "--iters",
+                             "5",
+                             "--calib-count",
+                             "64",
+                             "--seeds",
+                             "0,1,2"};
+    const Run r = cli(QStringList{"experiment"} + common + QStringList{"--json"});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonArray rows = r.json()["rows"].toArray();
+    QCOMPARE(rows.size(), 6);
+    QCOMPARE(rows[4].toObject()["seed"].toInt(), 1);
+    const QJsonArray seeds = r.json()["seeds"].toArray();
+    QCOMPARE(seeds.size(), 2);
+    for (int v = 0; v < 2; ++v) {
+      const QJsonObject pooled = seeds[v].toObject();
+      QCOMPARE(pooled["label"].toString(), QString(v == 0 ? "wbits=4" : "wbits=2"));
+      QCOMPARE(pooled["seeds"].toInt(), 3);
+      double mean = 0, squares = 0;
+      for (int k = 0; k < 3; ++k) mean += rows[3 * v + k].toObject()["top1"].toDouble() / 3;
+      for (int k = 0; k < 3; ++k) squares += std::pow(rows[3 * v + k].toObject()["top1"].toDouble() - mean, 2);
+      QVERIFY(std::abs(pooled["top1"].toObject()["mean"].toDouble() - mean) < 1e-9);
+      QVERIFY(std::abs(pooled["top1"].toObject()["std"].toDouble() - std::sqrt(squares / 2)) < 1e-9);
+    }
+    QVERIFY(seeds[1].toObject()["kl"].toObject()["std"].toDouble() > 0);  // 2-bit runs differ by seed
+
+    const Run text =
+        cli({"experiment", demo("fmnist_transformer.pt"), "--calib", demo("fmnist_calib.h5"), "--eval",
+             demo("fmnist_val.h5"), "--axis", "wbits", "--values", "4,2", "--method", "rtn", "--seeds", "0,1"});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY2(
+        text.out.contains("seeds 0,1, mean ± std over them") && text.out.contains("2/2") && text.out.contains(" ± "),
+        text.out.constData());
+    for (const QStringList& bad : {QStringList{"--seeds", "4"}, QStringList{"--seeds", "1,x"},
+                                   QStringList{"--seeds", "0,1", "--axis2", "seed", "--values2", "3,4"}}) {
+      const Run refused = cli(QStringList{"experiment", demo("fmnist_transformer.pt"), "--calib",
+                                          demo("fmnist_calib.h5"), "--axis", "wbits", "--values", "4"} +
+                              bad);
+      QVERIFY2(refused.exitCode != 0 && refused.stderrLines() == 1 && refused.err.contains("seed"),
+               refused.err.constData());
+    }
+
+    const QString jobs = dir.filePath("jobs");
+    const Run written = cli(QStringList{"experiment"} + common + QStringList{"--jobs-dir", jobs, "--json"});
+    QCOMPARE(written.exitCode, 0);
+    QCOMPARE(written.json()["jobs"].toInt(), 6);
+    QProcess xargs;
+    xargs.setStandardInputFile(jobs + "/jobs.txt");
+    xargs.start("xargs", {"-P", "2", "-n", "1", ROUNDLAB_CLI, "run-job"});
+    QVERIFY(xargs.waitForFinished(600000));
+    QCOMPARE(xargs.exitCode(), 0);
+    const Run merged = cli({"merge", jobs, "-o", dir.filePath("seeds.rlab"), "--json"});
+    QCOMPARE(merged.exitCode, 0);
+    const QJsonArray mergedSeeds = merged.json()["seeds"].toArray();  // the same rows: the same pooled values
+    QCOMPARE(mergedSeeds.size(), seeds.size());
+    for (int v = 0; v < seeds.size(); ++v)
+      for (const char* key : {"top1", "kl", "mean_loss_after"})
+        QCOMPARE(mergedSeeds[v].toObject()[key].toObject(), seeds[v].toObject()[key].toObject());
   }
 
   // An experiment fanned out as jobs over separate processes (xargs -P 2) and merged gives the

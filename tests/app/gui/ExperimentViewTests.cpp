@@ -15,6 +15,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -29,6 +30,8 @@
 #include "widgets/ExperimentView.h"
 #include "widgets/ParetoPlot.h"
 #include "widgets/QCustomPlotInclude.h"
+#include "widgets/RunComparisonView.h"
+#include "widgets/RunHistoryTable.h"
 
 using namespace roundlab;
 
@@ -207,6 +210,66 @@ class ExperimentViewTests : public QObject {
     QCOMPARE(again.experimentList().size(), size_t(2));
     const ExperimentRecord& rerun = *again.experimentList().back();
     for (size_t i = 0; i < 4; ++i) QCOMPARE(rerun.rows[i].top1, e.rows[i].top1);
+  }
+
+  // Seeds per cell: each value runs once per seed, the table shows mean ± std with the seeds
+  // finished, the bars carry error bars of that spread, and the Evaluate view's run history shows a
+  // seed's run beside its setting's mean ± std.
+  void seedsShowMeanAndSpread() {
+    app::MainWindow w;
+    QVERIFY(openResNet(w));
+    app::ExperimentPanel* panel = w.experimentPanel();
+    w.showView(panel);
+    w.runPanel()->setRequest(
+        app::lessonRequest(QJsonObject{{"method", "adaround"}, {"iterations", 4}, {"calibration_count", 32}}));
+    panel->kindBox()->setCurrentIndex(panel->kindBox()->findData(static_cast<int>(ExperimentKind::Sweep)));
+    panel->axisBox(0)->setCurrentText("wbits");
+    panel->valuesEdit(0)->setText("4,2");
+    panel->seedsEdit()->setText("5");  // one seed is no spread: said, nothing starts
+    panel->runButton()->click();
+    QVERIFY(w.runHistory().empty());
+    bool said = false;
+    for (QLabel* l : panel->findChildren<QLabel*>()) said |= l->text().contains("at least two seeds");
+    QVERIFY2(said, "the user is told why");
+    panel->seedsEdit()->setText("0, 1");
+    QVERIFY(runExperiment(w, panel->runButton()));
+    const ExperimentRecord& e = *w.experimentList().back();
+    QCOMPARE(e.plan.seeds, (std::vector<uint64_t>{0, 1}));
+    QCOMPARE(e.rows.size(), size_t(4));
+    QCOMPARE(w.runHistory().size(), size_t(4));
+    QTableView* table = panel->view()->table();
+    QCOMPARE(table->model()->rowCount(), 2);  // one row per value
+    QCOMPARE(table->model()->headerData(1, Qt::Horizontal).toString(), QString("seeds"));
+    QList<double> spreads;
+    for (int v = 0; v < 2; ++v) {
+      const double a = e.rows[2 * v].top1, b = e.rows[2 * v + 1].top1;
+      const double mean = (a + b) / 2, std = std::abs(a - b) / std::sqrt(2.0);  // n - 1 = 1
+      spreads << std;
+      QCOMPARE(table->model()->index(v, 1).data().toString(), QString("2/2"));
+      QCOMPARE(table->model()->index(v, 2).data().toString(),
+               QString("%1 ± %2").arg(mean, 0, 'f', 2).arg(std, 0, 'f', 2));
+      QCOMPARE(panel->view()->plottedValues()[v], mean);
+    }
+    QVERIFY(e.rows[2].run != e.rows[3].run);  // the seeds made different runs
+    const QList<double> plotted = panel->view()->plottedSpreads();
+    for (int v = 0; v < 2; ++v) QVERIFY(std::abs(plotted[v] - spreads[v]) < 1e-9);
+    QCPErrorBars* errors = nullptr;
+    QCustomPlot* plot = panel->view()->plot();
+    for (int i = 0; i < plot->plottableCount(); ++i)
+      if (auto* b = qobject_cast<QCPErrorBars*>(plot->plottable(i))) errors = b;
+    QVERIFY2(errors && errors->dataCount() == 2, "each bar carries its spread over seeds");
+    QCOMPARE(errors->data()->at(1).errorPlus, spreads[1]);
+    // Evaluate: the run of "wbits=2 seed=1" with its setting's mean ± std.
+    QTableWidget* history = w.compareView()->history()->table();
+    QString shown;
+    for (int r = 0; r < history->rowCount(); ++r)
+      if (history->item(r, widgets::RunHistoryTable::Number)->data(Qt::UserRole).toInt() == e.rows[3].run)
+        shown = history->item(r, widgets::RunHistoryTable::Top1)->text();
+    const double a = e.rows[2].top1, b = e.rows[3].top1;
+    QCOMPARE(shown, QString("%1 (%2 ± %3 over 2 seeds)")
+                        .arg(b, 0, 'f', 2)
+                        .arg((a + b) / 2, 0, 'f', 2)
+                        .arg(std::abs(a - b) / std::sqrt(2.0), 0, 'f', 2));
   }
 
   // Mixed precision ▸ Measure the front: every point of the predicted front quantized and
