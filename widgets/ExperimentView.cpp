@@ -163,7 +163,7 @@ bool ExperimentView::seeded() const {
 QString ExperimentView::valueText(const ExperimentCellData& c) const {
   const bool headline = metric() == Top1 || metric() == Perplexity;
   const QString value = QString::number(valueOf(c), 'g', headline ? 4 : 3);
-  if (c.seeds == 0) return value;
+  if (c.seedsFinished < 2) return value;
   return value + " ± " + QString::number(spreadOf(c), 'g', 2);
 }
 
@@ -232,7 +232,7 @@ void ExperimentView::fillTable() {
       count->setToolTip("Seeds finished of those planned: the values are their mean ± standard deviation");
       items << count;
     }
-    const bool s = c.seeds > 0;
+    const bool s = c.seedsFinished >= 2;  // one finished seed has no spread yet
     if (languageModel_)
       items << numberItem(c.perplexity, 2, c.finished && c.evaluated && c.languageModel && c.perplexity > 0, s,
                           c.perplexityStd);

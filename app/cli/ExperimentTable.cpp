@@ -15,14 +15,15 @@ namespace {
 QJsonObject meanStdJson(const MeanStd& s) { return {{"mean", s.mean}, {"std", s.std}, {"n", s.count}}; }
 
 // Per setting, mean and sample standard deviation over the seeds finished so far.
-QJsonArray seedsJson(const ExperimentRecord& e) {
+QJsonArray perSettingJson(const ExperimentRecord& e) {
   QJsonArray out;
   for (const SeededCell& s : seededCells(e)) {
     const ExperimentCell& cell = e.plan.cells.at(s.cells.front());
-    QJsonObject o{{"label", QString::fromStdString(cell.label())},
-                  {"seeds", static_cast<qint64>(s.finished)},
-                  {"mean_loss_after", meanStdJson(s.lossAfter)},
-                  {"wall_s", meanStdJson(s.seconds)}};
+    QJsonObject o{{"label", QString::fromStdString(cell.label())}, {"seeds", static_cast<qint64>(s.finished)}};
+    if (s.finished > 0) {
+      o["mean_loss_after"] = meanStdJson(s.lossAfter);
+      o["wall_s"] = meanStdJson(s.seconds);
+    }
     if (!cell.group.empty()) o["group"] = QString::fromStdString(cell.group);
     if (s.evaluated) o["top1"] = meanStdJson(s.top1);
     if (s.compared) o["kl"] = meanStdJson(s.kl);
@@ -92,7 +93,12 @@ QJsonObject experimentToJson(const ExperimentRecord& e) {
                   {"cells", static_cast<qint64>(e.plan.cells.size())},
                   {"rows", rows}};
   if (e.plan.kind == ExperimentKind::Sweep) out["axis"] = QString::fromStdString(e.plan.axes.at(0));
-  if (!e.plan.seeds.empty()) out["seeds"] = seedsJson(e);
+  if (!e.plan.seeds.empty()) {
+    QJsonArray seeds;
+    for (const uint64_t seed : e.plan.seeds) seeds.append(static_cast<qint64>(seed));  // at most 2^63 - 1
+    out["seeds"] = seeds;
+    out["per_setting"] = perSettingJson(e);
+  }
   return out;
 }
 

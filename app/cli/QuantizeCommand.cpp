@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "app/cli/CliSupport.h"
+#include "engine/pipeline/RequestFields.h"
 
 namespace roundlab::cli {
 
@@ -87,6 +88,8 @@ int runQuantize(const QStringList& args) {
                                 {"input_scale", l.activation.enabled() ? QJsonValue(l.activation.scale) : QJsonValue()},
                                 {"sqnr_db", std::isfinite(l.sqnrDb) ? QJsonValue(l.sqnrDb) : QJsonValue()},
                                 {"seconds", l.seconds},
+                                // The unit's optimisation steps (fewer than iters where it settled).
+                                {"iterations_run", l.curve.empty() ? 0 : l.curve.back().first + 1},
                                 {"unit", QString::fromStdString(l.unit)}});
     QJsonArray tables;
     for (const TableOutcome& t : result.tables)
@@ -115,6 +118,9 @@ int runQuantize(const QStringList& args) {
         {"layers", layers},
         {"embedding_bits", request.embeddingBits},
         {"embedding_tables", tables}};
+    QJsonObject settings;  // every setting of the run, as sessions and job files name them
+    for (const auto& [key, value] : requestToText(request)) settings[QString::fromStdString(key)] = value.c_str();
+    o["settings"] = settings;
     if (run->evaluated) addLanguageModelKeys(o, run->evaluation);
     if (!exportInfo.isEmpty()) o["export"] = exportInfo;
     QJsonArray notes;

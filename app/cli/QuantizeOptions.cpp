@@ -19,7 +19,11 @@ QString choices(const EnumTable<E>& table) {
 }  // namespace
 
 void addQuantizationOptions(QCommandLineParser& p) {
-  p.addOption({"method", "One of " + choices(quantMethodTable()) + " (default adaround).", "METHOD", "adaround"});
+  p.addOption({"method",
+               "One of " + choices(quantMethodTable()) +
+                   " (default adaround). recommended sets --variable offset --freedom bias --iters 1000 --stop "
+                   "settled unless those are given.",
+               "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
   p.addOption({"abits",
                "Activation bits: quantize every quantized layer's input, per tensor, step learned with LSQ "
@@ -45,6 +49,11 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"grid", "One of " + choices(gridKindTable()) + " (default uniform).", "G", "uniform"});
   p.addOption({"p", "p of the L_p range search (default 2.4).", "P", "2.4"});
   p.addOption({"iters", "AdaRound iterations per layer (default 2000).", "N", "2000"});
+  p.addOption({"stop",
+               "Stopping rule of each unit's optimisation: fixed (every iteration of --iters) or settled (stop when "
+               "the rounding has settled and the loss is flat; --iters is the most). Default: settled for "
+               "recommended, fixed otherwise.",
+               "RULE"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
   p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
   p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
@@ -133,6 +142,14 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.activationMemoryMiB = parseInt(p.value("activation-memory"), "--activation-memory", 0);
   r.augmentation = parseAugmentation(p.value("augment").toStdString());
   r.seed = static_cast<uint64_t>(parseInt(p.value("seed"), "--seed", 0, std::numeric_limits<int64_t>::max()));
+  if (r.method == QuantMethod::Recommended) {  // its settings, where the user did not choose
+    const QuantizationRequest recommended = recommendedSettings(r);
+    if (!p.isSet("variable")) r.adaround.variable = recommended.adaround.variable;
+    if (!p.isSet("freedom")) r.adaround.freedom = recommended.adaround.freedom;
+    if (!p.isSet("iters")) r.adaround.iterations = recommended.adaround.iterations;
+    r.adaround.stopWhenSettled = recommended.adaround.stopWhenSettled;
+  }
+  if (p.isSet("stop")) r.adaround.stopWhenSettled = asUsage(parseStopRule, p.value("stop"), "--stop");
   return r;
 }
 

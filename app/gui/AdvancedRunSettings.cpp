@@ -42,6 +42,9 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
                        "Keep the first and last quantized layers at 8 bits, as the reference setting does.")),
       cosineLr_(check("Cosine learning-rate decay", "Decay the learning rate to 0 along a cosine; off: constant.")),
       cosineBeta_(check("Cosine β annealing", "Anneal the regulariser's β along a cosine; off: linearly.")),
+      stopWhenSettled_(check("Stop when settled",
+                             "Stop each layer or block once its rounding has settled and its loss is flat (the "
+                             "iterations are then the most it runs); off: run every iteration.")),
       flip_(check("flip", "Horizontal flip with probability ½.")),
       crop_(check("crop", "Shift by up to 2 pixels (zero padded).")),
       noise_(check("noise", "Gaussian noise, σ 0.1 in normalised units.")),
@@ -99,6 +102,7 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
                {"SGD momentum", momentum_},
                {"", cosineLr_},
                {"Batch", batch_},
+               {"", stopWhenSettled_},
                {"Variable", variable_},
                {"Regulariser λ", lambda_},
                {"Warm-up", warmup_},
@@ -139,6 +143,7 @@ void AdvancedRunSettings::read(QuantizationRequest& r) const {
   a.betaStart = betaStart_->value();
   a.betaEnd = betaEnd_->value();
   a.cosineBeta = cosineBeta_->isChecked();
+  a.stopWhenSettled = stopWhenSettled_->isChecked();
   a.selection = parseSelection(selection_->currentText().toStdString());
   a.selectFraction = selectFraction_->value();
   r.blockLoss = parseBlockLoss(blockLoss_->currentText().toStdString());
@@ -171,6 +176,7 @@ void AdvancedRunSettings::write(const QuantizationRequest& r) {
   betaStart_->setValue(a.betaStart);
   betaEnd_->setValue(a.betaEnd);
   cosineBeta_->setChecked(a.cosineBeta);
+  stopWhenSettled_->setChecked(a.stopWhenSettled);
   selection_->setCurrentText(selectionName(a.selection));
   selectFraction_->setValue(a.selectFraction);
   blockLoss_->setCurrentText(blockLossName(r.blockLoss));

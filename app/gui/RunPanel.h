@@ -36,6 +36,7 @@ class RunPanel : public QWidget {
   // The preferences' activation memory (the form's "Spill to disk beyond" field).
   void setActivationMemory(int64_t mib);
   QPushButton* defaultsButton() const { return defaults_; }
+  QComboBox* methodBox() const { return method_; }
   QPushButton* startButton() const { return start_; }
   QPushButton* cancelButton() const { return cancel_; }
   QProgressBar* progressBar() const { return progress_; }

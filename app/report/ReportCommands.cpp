@@ -173,7 +173,13 @@ QString experimentCommand(const ReportContent& c, const ExperimentPlan& plan) {
     case ExperimentKind::Pareto:  // measured by `allocate --pareto --measure`, from an importance table
       return {};
   }
-  words << requestOptions(plan.base) << "--session"
+  words << requestOptions(plan.base);
+  if (!plan.seeds.empty()) {
+    QStringList seeds;
+    for (const uint64_t s : plan.seeds) seeds << QString::number(s);
+    words << "--seeds" << seeds.join(',');
+  }
+  words << "--session"
         << "EXPERIMENT.rlab";
   return shellJoin(words, kCommandWidth);
 }

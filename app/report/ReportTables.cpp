@@ -252,7 +252,6 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
                           fixed(r->seconds, 1),
                           r->run > 0 ? QString::number(r->run) : "–"};
     }
-    chart.series = {series};
     html += table({{"Cell"},
                    {"Top-1 (%)", true},
                    {"KL to FP (nats)", true},
@@ -291,6 +290,7 @@ void addExperiments(const ReportContent& c, std::vector<ReportBlock>& blocks) {
                      {"Time (s)", true}},
                     pooled);
     }
+    chart.series = {series};  // per cell, or per setting over its seeds
     blocks.push_back({html, {}});
     if (!e.rows.empty()) addChart(blocks, chart);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -37,14 +38,15 @@ const std::vector<std::string>& experimentAxes() {
       "method",   "wbits",   "abits",  "qdrop-p",         "act-lr",     "grid",      "granularity", "symmetric",
       "range",    "p",       "iters",  "batch",           "lr",         "lambda",    "warmup",      "optimizer",
       "variable", "freedom", "select", "select-fraction", "block-loss", "output-kl", "calib-count", "augment",
-      "seed",     "input"};
+      "seed",     "input",   "stop"};
   return axes;
 }
 
 void setAxis(QuantizationRequest& r, const std::string& axis, const std::string& v) {
-  if (axis == "method")
+  if (axis == "method") {
     r.method = parseQuantMethod(v);
-  else if (axis == "wbits")
+    if (r.method == QuantMethod::Recommended) r = recommendedSettings(r);  // the method is its settings
+  } else if (axis == "wbits")
     r.weights.bits = static_cast<int>(toInt(axis, v));
   else if (axis == "abits")
     r.activations.bits = static_cast<int>(toInt(axis, v));
@@ -94,6 +96,8 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.adaround.selectFraction = toDouble(axis, v);
   else if (axis == "input")
     r.input = parseReconInput(v);
+  else if (axis == "stop")
+    r.adaround.stopWhenSettled = parseStopRule(v);
   else if (axis == "bits") {
     if (v.find_first_of("\t\n\r\v\f") != std::string::npos)
       throw Error(ErrorCode::InvalidArgument, "axis bits expects LAYER=BITS pairs separated by spaces");
@@ -170,11 +174,18 @@ std::vector<size_t> ExperimentPlan::firstEqualCell() const {
 void validate(const ExperimentPlan& plan) {
   if (plan.cells.empty()) throw Error(ErrorCode::InvalidArgument, "the experiment has no cell to run");
   for (size_t i = 0; i < plan.cells.size(); ++i) plan.request(i);
-  // Seeded plans: every cell is one repetition, and the repetitions of a cell are its seeds.
-  for (const ExperimentCell& c : plan.cells)
-    if (c.seeded != !plan.seeds.empty() ||
-        (c.seeded && std::find(plan.seeds.begin(), plan.seeds.end(), c.seed) == plan.seeds.end()))
+  // Seeded plans: the cells come in blocks, one per setting, each repeating it with the plan's
+  // seeds in order (what seededCells pools).
+  const size_t n = plan.seeds.size();
+  for (size_t i = 0; i < plan.cells.size(); ++i) {
+    const ExperimentCell& c = plan.cells[i];
+    const ExperimentCell& first = plan.cells[n > 0 ? i - i % n : i];
+    const bool fits = n == 0 ? !c.seeded
+                             : c.seeded && plan.cells.size() % n == 0 && c.seed == plan.seeds[i % n] &&
+                                   c.settings == first.settings && c.group == first.group && c.title == first.title;
+    if (!fits)
       throw Error(ErrorCode::InvalidArgument, "experiment cell " + c.runLabel() + " does not match the plan's seeds");
+  }
 }
 
 ExperimentPlan withSeeds(ExperimentPlan plan, const std::vector<uint64_t>& seeds) {
@@ -183,6 +194,9 @@ ExperimentPlan withSeeds(ExperimentPlan plan, const std::vector<uint64_t>& seeds
   std::sort(distinct.begin(), distinct.end());
   if (std::adjacent_find(distinct.begin(), distinct.end()) != distinct.end())
     throw Error(ErrorCode::InvalidArgument, "the seeds repeat a value: each repetition needs its own seed");
+  if (!seeds.empty() && distinct.back() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    throw Error(ErrorCode::InvalidArgument,
+                "a seed must be at most " + std::to_string(std::numeric_limits<int64_t>::max()));
   if (seeds.size() < 2)
     throw Error(ErrorCode::InvalidArgument, "a spread over seeds needs at least two seeds (e.g. 0,1,2)");
   for (const ExperimentCell& c : plan.cells)

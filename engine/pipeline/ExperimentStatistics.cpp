@@ -1,7 +1,7 @@
 #include "engine/pipeline/ExperimentStatistics.h"
 
+#include <algorithm>
 #include <cmath>
-#include <tuple>
 
 namespace roundlab {
 
@@ -21,19 +21,10 @@ MeanStd meanStd(const std::vector<double>& values) {
 
 std::vector<SeededCell> seededCells(const ExperimentRecord& record) {
   const ExperimentPlan& plan = record.plan;
-  std::vector<SeededCell> out;
-  std::vector<std::tuple<std::string, std::string, std::vector<AxisSetting>>> keys;
-  for (size_t i = 0; i < plan.cells.size(); ++i) {
-    const ExperimentCell& c = plan.cells[i];
-    auto key = std::make_tuple(c.group, c.title, c.settings);
-    size_t at = 0;
-    while (at < keys.size() && (!c.seeded || keys[at] != key)) ++at;  // unseeded cells stand alone
-    if (at == keys.size()) {
-      keys.push_back(std::move(key));
-      out.emplace_back();
-    }
-    out[at].cells.push_back(i);
-  }
+  // A seeded plan's cells come in blocks of its seeds (validate checks it); others stand alone.
+  const size_t n = std::max<size_t>(1, plan.seeds.size());
+  std::vector<SeededCell> out(plan.cells.size() / n);
+  for (size_t i = 0; i < out.size() * n; ++i) out[i / n].cells.push_back(i);
   for (SeededCell& s : out) {
     std::vector<double> top1, kl, agreement, loss, lossFp, before, after, seconds;
     bool evaluated = true, compared = true, languageModel = true;

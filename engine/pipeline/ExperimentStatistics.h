@@ -24,7 +24,8 @@ struct SeededCell {
   int firstRun = 0;  // the run of the first finished repetition (0: none kept)
 };
 
-// One entry per distinct setting, in plan order (its first cell's place).
+// One entry per setting of the plan (a block of its seeds), in plan order; repeated values stay
+// separate entries, as they are separate cells.
 std::vector<SeededCell> seededCells(const ExperimentRecord& record);
 
 }  // namespace roundlab

@@ -13,7 +13,10 @@ const EnumTable<QuantMethod>& quantMethodTable() {
        {QuantMethod::AdaRound, "adaround", "learned rounding, layer by layer"},
        {QuantMethod::Brecq, "brecq", "learned rounding, block by block"},
        {QuantMethod::Qdrop, "qdrop", "BRECQ with learned activation steps and QDrop; needs activation bits"},
-       {QuantMethod::Gptq, "gptq", "second-order rounding, column by column"}}};
+       {QuantMethod::Gptq, "gptq", "second-order rounding, column by column"},
+       {QuantMethod::Recommended, "recommended",
+        "block reconstruction of a straight-through offset with learned steps and bias, QDrop with activation bits, "
+        "stopping when the rounding settles"}}};
   return t;
 }
 const EnumTable<ReconInput>& reconInputTable() {
@@ -58,11 +61,22 @@ std::map<std::string, int> resolveActivationBits(const QuantizationRequest& requ
   return bits;
 }
 
-bool reconstructsBlocks(QuantMethod m) { return m == QuantMethod::Brecq || m == QuantMethod::Qdrop; }
+QuantizationRequest recommendedSettings(QuantizationRequest r) {
+  r.method = QuantMethod::Recommended;
+  r.adaround.variable = RoundingVariableKind::AdditiveOffset;
+  r.adaround.freedom = DegreesOfFreedom::RoundingStepAndBias;
+  r.adaround.iterations = kRecommendedIterationCap;
+  r.adaround.stopWhenSettled = true;
+  return r;
+}
+
+bool reconstructsBlocks(QuantMethod m) {
+  return m == QuantMethod::Brecq || m == QuantMethod::Qdrop || m == QuantMethod::Recommended;
+}
 
 double effectiveDropProbability(const QuantizationRequest& r) {
   if (r.activations.dropProbability >= 0) return r.activations.dropProbability;
-  return r.method == QuantMethod::Qdrop ? 0.5 : 1.0;
+  return r.method == QuantMethod::Qdrop || r.method == QuantMethod::Recommended ? 0.5 : 1.0;
 }
 
 void validate(const QuantizationRequest& r) {

@@ -18,14 +18,18 @@ namespace roundlab {
 
 // Qdrop: block reconstruction with activation quantizers learned alongside the rounding, each
 // activation element dropped back to full precision with probability 1 - p while training.
-enum class QuantMethod { Rtn, AdaRound, Brecq, Qdrop, Gptq };
+// Recommended: the founding paper's best practices as RoundLab measured them (docs/best-practices.md):
+// block reconstruction (with QDrop when activations are quantized) of the straight-through offset
+// variable with learned steps and bias, stopping each unit when its rounding has settled. The
+// settings live in the request (recommendedSettings) and any one can be changed.
+enum class QuantMethod { Rtn, AdaRound, Brecq, Qdrop, Gptq, Recommended };
 // Which input a layer is reconstructed on: the FP model's, or the one produced by the already
 // quantized earlier layers (the target is always the FP output).
 enum class ReconInput { FloatingPoint, Quantized };
 // Block reconstruction loss: plain squared error, or weighted by BRECQ's Fisher approximation.
 enum class BlockLoss { Mse, Fisher };
 
-const EnumTable<QuantMethod>& quantMethodTable();  // "rtn" | "adaround" | "brecq" | "qdrop" | "gptq"
+const EnumTable<QuantMethod>& quantMethodTable();  // "rtn" | "adaround" | "brecq" | "qdrop" | "gptq" | "recommended"
 const EnumTable<ReconInput>& reconInputTable();    // "quantized" | "fp"
 const EnumTable<BlockLoss>& blockLossTable();      // "mse" | "fisher"
 inline const char* quantMethodName(QuantMethod m) { return quantMethodTable().name(m); }
@@ -72,9 +76,13 @@ std::map<std::string, int> resolveBits(const QuantizationRequest& request, const
 // under the first/last rule.
 std::map<std::string, int> resolveActivationBits(const QuantizationRequest& request,
                                                  const std::vector<std::string>& layers);
-// Whether the method reconstructs blocks jointly (brecq, qdrop).
+// The recommended method's settings on top of `request` (method, variable, degrees of freedom,
+// iteration cap, stopping rule); everything else stays as given.
+QuantizationRequest recommendedSettings(QuantizationRequest request);
+constexpr int kRecommendedIterationCap = 1000;  // per unit; the stopping rule usually ends sooner
+// Whether the method reconstructs blocks jointly (brecq, qdrop, recommended).
 bool reconstructsBlocks(QuantMethod method);
-// QDrop's p in effect: the setting, or the method's default (0.5 for qdrop, 1 otherwise).
+// QDrop's p in effect: the setting, or the method's default (0.5 for qdrop and recommended, 1 otherwise).
 double effectiveDropProbability(const QuantizationRequest& request);
 // Throws InvalidArgument for inconsistent settings (qdrop without activation bits, p outside (0, 1]).
 void validate(const QuantizationRequest& request);

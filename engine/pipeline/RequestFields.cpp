@@ -89,6 +89,7 @@ const std::vector<RequestField>& requestFields() {
       ROUNDLAB_REAL_FIELD("gptq_damping", gptqDamping, true),
       ROUNDLAB_INT_FIELD("gptq_act_order", gptqActOrder, bool, true),
       ROUNDLAB_INT_FIELD("embedding_bits", embeddingBits, int, true),
+      ROUNDLAB_INT_FIELD("stop_when_settled", adaround.stopWhenSettled, bool, true),
   };
   return fields;
 }

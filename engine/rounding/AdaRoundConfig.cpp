@@ -34,6 +34,15 @@ const EnumTable<WeightSelection>& selectionTable() {
   return t;
 }
 
+const char* stopRuleName(bool stopWhenSettled) { return stopWhenSettled ? "settled" : "fixed"; }
+bool parseStopRule(const std::string& name) {
+  if (name == "settled") return true;
+  if (name == "fixed") return false;
+  throw Error(ErrorCode::InvalidArgument, "unknown stopping rule '" + name +
+                                              "' (fixed: run every iteration; settled: stop a unit when its rounding "
+                                              "has settled)");
+}
+
 void validate(const AdaRoundConfig& c) {
   if (c.iterations < 1) throw Error(ErrorCode::InvalidArgument, "iterations must be at least 1");
   if (c.batch < 1) throw Error(ErrorCode::InvalidArgument, "batch must be at least 1");

@@ -38,6 +38,12 @@ struct AdaRoundConfig {
   double selectFraction = 1.0;  // share of weights selected by `selection`
   uint64_t seed = 0;
   int curvePoints = 100;  // loss-curve samples kept
+  // The stopping rule: run `iterations` (false), or stop a unit once its rounding has settled
+  // (true; `iterations` is then the most it runs): checked every max(25, iterations / 40)
+  // iterations, the mean batch loss of two windows in a row within 1 % of the best window before,
+  // at most 5 % of the codes changed over the last window, and a sigmoid variable with every soft
+  // value decided and its regulariser on. Deterministic: the same seed stops at the same iteration.
+  bool stopWhenSettled = false;
   // Learn the power grid's exponent jointly (set from the grid kind power-learned); it starts
   // from the grid's (searched) exponent.
   bool learnExponent = false;
@@ -55,6 +61,9 @@ inline OptimizerKind parseOptimizer(const std::string& s) { return optimizerTabl
 inline RoundingVariableKind parseVariable(const std::string& s) { return variableTable().parse(s); }
 inline DegreesOfFreedom parseFreedom(const std::string& s) { return freedomTable().parse(s); }
 inline WeightSelection parseSelection(const std::string& s) { return selectionTable().parse(s); }
+// "fixed" (run every iteration) | "settled" (stopWhenSettled), for options and experiment axes.
+const char* stopRuleName(bool stopWhenSettled);
+bool parseStopRule(const std::string& name);
 // Throws InvalidArgument for inconsistent settings (e.g. free integers with the sigmoid variable).
 void validate(const AdaRoundConfig& config);
 

@@ -1,5 +1,6 @@
 #include "engine/rounding/RoundingVariable.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace roundlab {
@@ -158,6 +159,55 @@ void recordRoundingTrace(RoundingTrace& trace, const RoundingVariable& variable,
   for (int64_t i : trace.tracked) trace.trajectories.push_back(h[i].item<float>());
 }
 
+namespace {
+
+// The stopping rule of AdaRoundConfig::stopWhenSettled, checked at the end of each window: the
+// window's mean batch loss has not improved on the best window before by 1 % for two windows in
+// a row, at most 5 % of the codes changed over the window (the straight-through offset keeps
+// flipping a few weights at their rounding boundary: about 2 % per window on the demo ResNet once
+// its loss is flat), and a sigmoid variable has decided every weight with its regulariser on.
+class RoundingSettlement {
+ public:
+  RoundingSettlement(const std::vector<RoundingVariable*>& variables, int iterations)
+      : variables_(variables), window_(std::max(25, iterations / 40)) {}
+
+  bool settledAfter(int iteration, double batchLoss, bool regularizerOn) {
+    windowLoss_ += batchLoss;
+    if ((iteration + 1) % window_ != 0) return false;
+    int64_t changed = 0, total = 0;
+    bool decided = true, sigmoid = false;
+    std::vector<at::Tensor> codes;
+    for (size_t i = 0; i < variables_.size(); ++i) {
+      codes.push_back(variables_[i]->codes());
+      total += codes.back().numel();
+      if (!codes_.empty()) changed += codes.back().ne(codes_[i]).sum().item<int64_t>();
+      if (variables_[i]->kind() == RoundingVariableKind::RectifiedSigmoid) {
+        sigmoid = true;
+        const at::Tensor h = variables_[i]->softRounding().masked_select(variables_[i]->learned());
+        decided = decided && !((h > 0.1) & (h < 0.9)).any().item<bool>();
+      }
+    }
+    const double mean = windowLoss_ / window_;
+    flatWindows_ = best_ >= 0 && mean >= (1 - kFlatFraction) * best_ ? flatWindows_ + 1 : 0;
+    best_ = best_ < 0 ? mean : std::min(best_, mean);
+    const bool quiet = !codes_.empty() && static_cast<double>(changed) <= kChangedFraction * static_cast<double>(total);
+    codes_ = std::move(codes);
+    windowLoss_ = 0;
+    return flatWindows_ >= kFlatWindows && quiet && decided && (regularizerOn || !sigmoid);
+  }
+
+ private:
+  static constexpr double kFlatFraction = 0.01, kChangedFraction = 0.05;
+  static constexpr int kFlatWindows = 2;
+  const std::vector<RoundingVariable*>& variables_;
+  const int window_;
+  double windowLoss_ = 0, best_ = -1;
+  int flatWindows_ = 0;
+  std::vector<at::Tensor> codes_;
+};
+
+}  // namespace
+
 std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingVariable*>& variables, int64_t samples,
                                                      const AdaRoundConfig& config,
                                                      const std::function<at::Tensor(const at::Tensor&)>& batchLoss,
@@ -192,6 +242,7 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
     for (size_t i = 0; i < variables.size(); ++i) recordRoundingTrace((*traces)[i], *variables[i], 0);
   }
   std::vector<std::pair<int, double>> curve;
+  RoundingSettlement settlement(variables, iters);
   for (int it = 0; it < iters; ++it) {
     checkCancel();
     const at::Tensor idx = at::randperm(samples, gen, at::kLong).slice(0, 0, batch);
@@ -214,12 +265,14 @@ std::vector<std::pair<int, double>> optimiseRounding(const std::vector<RoundingV
     if (optimizer) optimizer->step();
     for (RoundingVariable* v : fused) v->fusedStep(lr, config.lambda, beta);
     if (stepOptimizer) stepOptimizer->step();
-    const bool last = it == iters - 1;
+    const bool settled = config.stopWhenSettled && settlement.settledAfter(it, rec.item<double>(), beta > 0);
+    const bool last = it == iters - 1 || settled;
     if (it % curveEvery == 0 || last) curve.emplace_back(it, rec.item<double>());
     if (traces && ((it + 1) % traceEvery == 0 || last))  // after the step of iteration it
       for (size_t i = 0; i < variables.size(); ++i) recordRoundingTrace((*traces)[i], *variables[i], it + 1);
     if (progress && (it % progressEvery == 0 || last))
-      progress(static_cast<double>(it + 1) / iters, rec.item<double>());
+      progress(last ? 1.0 : static_cast<double>(it + 1) / iters, rec.item<double>());
+    if (settled) break;
   }
   return curve;
 }

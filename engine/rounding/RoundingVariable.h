@@ -47,6 +47,7 @@ class RoundingVariable {
   at::Tensor softRounding() const;
   // Which weights learn their rounding (the selection), flat, bool.
   at::Tensor learned() const;
+  RoundingVariableKind kind() const { return kind_; }
   // The learned bias: differentiable while optimising / a detached copy; undefined when the bias
   // is not learned.
   at::Tensor softBias() const { return bias_; }
@@ -85,10 +86,11 @@ class RoundingVariable {
 // The optimisation loop shared by layer-wise and block-wise reconstruction. Each iteration draws
 // a batch of `samples` (seeded by config.seed), asks `batchLoss` for the soft model's
 // reconstruction loss on it, adds lambda times the variables' regularisers (after warm-up),
-// and steps the optimiser (fused where the variables allow it). Calls `checkCancel` every iteration and
-// `progress(fraction, batch loss)` at most every 1%. `steps` (activation step sizes) get their own Adam at
-// `stepLearningRate` with cosine decay. Returns the loss curve (iteration, batch loss); `traces`
-// (one per variable, when given) receive how each variable's rounding evolved.
+// and steps the optimiser (fused where the variables allow it), for config.iterations or until the
+// rounding settles (config.stopWhenSettled; the curve's last point is the last iteration run). Calls `checkCancel`
+// every iteration and `progress(fraction, batch loss)` at most every 1%. `steps` (activation step sizes) get their own
+// Adam at `stepLearningRate` with cosine decay. Returns the loss curve (iteration, batch loss); `traces` (one per
+// variable, when given) receive how each variable's rounding evolved.
 std::vector<std::pair<int, double>> optimiseRounding(
     const std::vector<RoundingVariable*>& variables, int64_t samples, const AdaRoundConfig& config,
     const std::function<at::Tensor(const at::Tensor&)>& batchLoss, const std::function<void(double, double)>& progress,

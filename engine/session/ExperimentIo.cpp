@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 #include "engine/core/Error.h"
@@ -28,7 +29,8 @@ std::vector<std::string> splitLines(const std::string& text) {
 uint64_t seedValue(const ExperimentRecord& e, const std::string& text) {
   char* end = nullptr;
   const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || text[0] == '-' || *end != '\0')
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || *end != '\0' ||
+      v > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max()))
     throw Error(ErrorCode::BadDataFile,
                 "experiment " + std::to_string(e.number) + " has a seed that is no number: '" + text + "'");
   return v;

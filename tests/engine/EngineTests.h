@@ -248,3 +248,9 @@ class ExperimentTests : public QObject {
   void experimentVariesOneAxis();
   void seedsGiveMeanAndSpread();
 };
+
+class StoppingRuleTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void unitStopsWhenSettled();
+};

@@ -1,5 +1,8 @@
 #include "TestSupport.h"
 
+#include "engine/capture/ActivationCapture.h"
+#include "engine/data/DataBatch.h"
+
 #include <filesystem>
 #include <map>
 
@@ -60,6 +63,20 @@ torch::jit::Module submodule(const torch::jit::Module& root, const std::string& 
 double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
   if (!a.sizes().equals(b.sizes())) return std::numeric_limits<double>::infinity();
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+LayerCase demoLayer(const char* name) {
+  LayerCase c{demoCopy("fmnist_resnet.pt"), {}, {}, {}};
+  c.layer = c.model.layer(name);
+  const auto data = demoData("fmnist_calib.h5");
+  roundlab::CaptureOptions o;
+  o.blocks = false;
+  roundlab::ActivationCapture cap(c.model, o);
+  torch::NoGradGuard g;
+  const roundlab::CaptureResult r = cap.run(data->read(0, 128).inputs);
+  c.inputs = r.layers.at(name)[0].args[0].toTensor();
+  c.outputs = r.layers.at(name)[0].output;
+  return c;
 }
 
 }  // namespace testsupport

@@ -36,6 +36,15 @@ std::optional<roundlab::ErrorCode> errorOf(const std::function<void()>& fn, std:
 // The submodule at a module path such as "layer1.0" (independent of the engine's lookup).
 torch::jit::Module submodule(const torch::jit::Module& root, const std::string& path);
 
+// One layer of a demo model with its captured inputs and FP outputs.
+struct LayerCase {
+  roundlab::Model model;
+  roundlab::LayerInfo layer;
+  at::Tensor inputs, outputs;
+};
+// The demo ResNet's `name` (layer2.0.conv1 by default) on its first 128 calibration images.
+LayerCase demoLayer(const char* name = "layer2.0.conv1");
+
 // max |a - b|, with shapes checked.
 double maxAbsDiff(const at::Tensor& a, const at::Tensor& b);
 

@@ -60,7 +60,8 @@ class ExperimentCliTests : public QObject {
     const QJsonArray rows = r.json()["rows"].toArray();
     QCOMPARE(rows.size(), 6);
     QCOMPARE(rows[4].toObject()["seed"].toInt(), 1);
-    const QJsonArray seeds = r.json()["seeds"].toArray();
+    QCOMPARE(r.json()["seeds"].toArray(), (QJsonArray{0, 1, 2}));
+    const QJsonArray seeds = r.json()["per_setting"].toArray();
     QCOMPARE(seeds.size(), 2);
     for (int v = 0; v < 2; ++v) {
       const QJsonObject pooled = seeds[v].toObject();
@@ -101,7 +102,7 @@ class ExperimentCliTests : public QObject {
     QCOMPARE(xargs.exitCode(), 0);
     const Run merged = cli({"merge", jobs, "-o", dir.filePath("seeds.rlab"), "--json"});
     QCOMPARE(merged.exitCode, 0);
-    const QJsonArray mergedSeeds = merged.json()["seeds"].toArray();  // the same rows: the same pooled values
+    const QJsonArray mergedSeeds = merged.json()["per_setting"].toArray();  // the same rows: the same pooled values
     QCOMPARE(mergedSeeds.size(), seeds.size());
     for (int v = 0; v < seeds.size(); ++v)
       for (const char* key : {"top1", "kl", "mean_loss_after"})

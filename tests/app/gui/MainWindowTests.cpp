@@ -486,6 +486,36 @@ class MainWindowTests : public QObject {
 
   // Every design-space setting is in the Run view's form and survives a round trip through it;
   // every field explains itself in a tooltip.
+  // The recommended method is the form's built-in default, and choosing it sets its settings in
+  // the form (where each can still be changed).
+  void recommendedMethodFillsTheForm() {
+    app::RunPanel panel;
+    const QuantizationRequest d = panel.request();
+    QCOMPARE(d.method, QuantMethod::Recommended);
+    QCOMPARE(d.adaround.variable, RoundingVariableKind::AdditiveOffset);
+    QCOMPARE(d.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
+    QVERIFY(d.adaround.stopWhenSettled);
+    QuantizationRequest adaround = d;
+    adaround.method = QuantMethod::AdaRound;
+    adaround.adaround.variable = RoundingVariableKind::RectifiedSigmoid;
+    adaround.adaround.freedom = DegreesOfFreedom::Rounding;
+    adaround.adaround.stopWhenSettled = false;
+    adaround.adaround.iterations = 300;
+    adaround.weights.bits = 3;
+    panel.setRequest(adaround);
+    QCOMPARE(panel.request().adaround.variable, RoundingVariableKind::RectifiedSigmoid);
+    QComboBox* method = panel.methodBox();
+    method->setCurrentText("recommended");
+    Q_EMIT method->activated(method->currentIndex());  // as a user's choice in the list
+    const QuantizationRequest r = panel.request();
+    QCOMPARE(r.method, QuantMethod::Recommended);
+    QCOMPARE(r.adaround.variable, RoundingVariableKind::AdditiveOffset);
+    QCOMPARE(r.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
+    QCOMPARE(r.adaround.iterations, kRecommendedIterationCap);
+    QVERIFY(r.adaround.stopWhenSettled);
+    QCOMPARE(r.weights.bits, 3);  // the rest stays as the user set it
+  }
+
   void runFormCoversEverySetting() {
     app::RunPanel panel;
     QuantizationRequest r;
@@ -513,6 +543,7 @@ class MainWindowTests : public QObject {
     r.adaround.betaStart = 16;
     r.adaround.betaEnd = 3;
     r.adaround.cosineBeta = true;
+    r.adaround.stopWhenSettled = true;
     r.adaround.selection = WeightSelection::NearestBoundary;
     r.adaround.selectFraction = 0.25;
     r.blockLoss = BlockLoss::Fisher;
@@ -553,6 +584,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(b.adaround.betaStart, 16.0);
     QCOMPARE(b.adaround.betaEnd, 3.0);
     QCOMPARE(b.adaround.cosineBeta, true);
+    QCOMPARE(b.adaround.stopWhenSettled, true);
     QCOMPARE(b.adaround.selection, r.adaround.selection);
     QCOMPARE(b.adaround.selectFraction, 0.25);
     QCOMPARE(b.blockLoss, r.blockLoss);

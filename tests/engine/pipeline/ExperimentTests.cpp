@@ -156,6 +156,17 @@ void ExperimentTests::seedsGiveMeanAndSpread() {
   EXPECT_ERROR(withSeeds(sweepPlan(base, "wbits", {"4"}), {1, 1}), ErrorCode::InvalidArgument);
   EXPECT_ERROR(withSeeds(sweepPlan(base, "seed", {"1", "2"}), {0, 1}), ErrorCode::InvalidArgument);
   EXPECT_ERROR(withSeeds(plan, {3, 4}), ErrorCode::InvalidArgument);
+  // A value repeated in the sweep stays its own setting, with its own seeds.
+  ExperimentRecord repeated;
+  repeated.plan = withSeeds(sweepPlan(base, "wbits", {"8", "2", "8"}), {0, 1});
+  const std::vector<SeededCell> settings = seededCells(repeated);
+  QCOMPARE(settings.size(), size_t(3));
+  QCOMPARE(settings[2].cells, (std::vector<size_t>{4, 5}));
+  QCOMPARE(settings[2].finished, size_t(0));
+  ExperimentPlan swapped = plan;
+  std::swap(swapped.cells[0].seed, swapped.cells[1].seed);  // seeds out of the plan's order
+  EXPECT_ERROR(validate(swapped), ErrorCode::InvalidArgument);
+  EXPECT_ERROR(withSeeds(sweepPlan(base, "wbits", {"4"}), {0, uint64_t(1) << 63}), ErrorCode::InvalidArgument);
   ExperimentPlan mixed = plan;
   mixed.cells[0].seeded = false;  // a plan whose cells do not all repeat its seeds is refused
   EXPECT_ERROR(validate(mixed), ErrorCode::InvalidArgument);

@@ -32,26 +32,8 @@ using namespace roundlab;
 
 namespace {
 
-struct LayerCase {
-  Model model;
-  LayerInfo layer;
-  at::Tensor inputs, outputs;
-};
-
-// The demo ResNet's layer2.0.conv1 with its captured inputs/outputs on 128 calibration images.
-LayerCase demoLayer(const char* name = "layer2.0.conv1") {
-  LayerCase c{testsupport::demoCopy("fmnist_resnet.pt"), {}, {}, {}};
-  c.layer = c.model.layer(name);
-  const auto data = testsupport::demoData("fmnist_calib.h5");
-  CaptureOptions o;
-  o.blocks = false;
-  ActivationCapture cap(c.model, o);
-  torch::NoGradGuard g;
-  const CaptureResult r = cap.run(data->read(0, 128).inputs);
-  c.inputs = r.layers.at(name)[0].args[0].toTensor();
-  c.outputs = r.layers.at(name)[0].output;
-  return c;
-}
+using testsupport::demoLayer;
+using testsupport::LayerCase;
 
 AdaRoundConfig quickConfig(int iterations) {
   AdaRoundConfig a;
