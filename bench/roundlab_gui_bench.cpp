@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     w.showView(w.runPanel());
   }
 
-  QuantizationRequest r = w.runPanel()->request();
+  QuantizationRequest r = app::RunPanel::referenceRequest();
   r.method = QuantMethod::AdaRound;
   r.weights.bits = 3;
   r.adaround.iterations = 200;

@@ -127,6 +127,7 @@ int runQuantize(const QStringList& args) {
     if (const std::string n = ws.outputNote(); !n.empty()) notes.append(QString::fromStdString(n));
     for (const std::string& n : result.notes) notes.append(QString::fromStdString(n));
     o["notes"] = notes;
+    if (!result.settlement.empty()) o["stopping"] = QString::fromStdString(result.settlement);
     printJson(o);
     return 0;
   }
@@ -169,6 +170,7 @@ int runQuantize(const QStringList& args) {
   for (const char* key : {"h5", "encodings", "csv", "session"})
     if (exportInfo.contains(key)) printLine("exported " + exportInfo[key].toString());
   if (const std::string n = ws.outputNote(); !n.empty()) printLine("note: " + QString::fromStdString(n));
+  if (!result.settlement.empty()) printLine("stopping rule: " + QString::fromStdString(result.settlement));
   for (const std::string& n : result.notes) printLine("note: " + QString::fromStdString(n));
   printLine(QString("wall %1 s").arg(result.wallSeconds, 0, 'f', 2));
   return 0;

@@ -48,7 +48,8 @@ QString suggestedValues(const std::string& axis) {
                                                             {"calib-count", "128,256,512,1024"},
                                                             {"augment", "none,flip+crop,noise"},
                                                             {"seed", "0,1,2"},
-                                                            {"input", "quantized,fp"}};
+                                                            {"input", "quantized,fp"},
+                                                            {"stop", "fixed,settled"}};
   const auto it = values.find(axis);
   return it != values.end() ? it->second : "";
 }

@@ -74,6 +74,8 @@ void MainWindow::restoreRunForm() {
   s.beginGroup("runForm");
   std::map<std::string, std::string> fields;
   for (const QString& key : s.childKeys()) fields[key.toStdString()] = s.value(key).toString().toStdString();
+  // A form saved before the stopping rule ran every iteration.
+  if (!fields.empty() && !fields.count("stop_when_settled")) fields["stop_when_settled"] = "0";
   try {
     run_->setRequest(requestFromText(fields, preferences_.defaultRequest()));
   } catch (const std::exception& e) {  // a settings file edited by hand: say so, start from the defaults

@@ -125,6 +125,8 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
   const QString summary = runSummary(*report_);
   endViewJobs(summary, true);
   jobs_->finish(summary);
+  if (!report_->result.settlement.empty())
+    log_->log(widgets::LogConsole::Info, "Stopping rule: " + QString::fromStdString(report_->result.settlement));
   for (const std::string& n : report_->result.notes) log_->log(widgets::LogConsole::Warning, QString::fromStdString(n));
   for (const roundlab::TableOutcome& t : report_->result.tables)
     log_->log(widgets::LogConsole::Info, QString("Embedding table %1 (%2×%3): %4 bits per row, SQNR %5 dB")

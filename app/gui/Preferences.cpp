@@ -50,8 +50,11 @@ QString Preferences::sessionDirectory() const {
 }
 
 QuantizationRequest Preferences::defaultRequest() const {
-  QuantizationRequest r = RunPanel::builtInRequest();
+  // The reference settings with this method; the recommended one brings its own settings (the
+  // iterations are then its cap).
+  QuantizationRequest r = RunPanel::referenceRequest();
   r.method = parseQuantMethod(method.toStdString());
+  if (r.method == QuantMethod::Recommended) r = recommendedSettings(r);
   r.adaround.iterations = iterations;
   r.activationMemoryMiB = activationMemoryMiB;
   return r;

@@ -10,7 +10,7 @@ namespace roundlab::app {
 
 struct Preferences {
   int threads = 1;  // LibTorch threads from the next start (--threads overrides)
-  QString method = "adaround";
+  QString method = "recommended";
   int iterations = 500;
   int64_t activationMemoryMiB = 2048;  // calibration activations beyond this go to a temporary file
   int colorScheme = 0;                 // 0 follow the system, 1 light, 2 dark

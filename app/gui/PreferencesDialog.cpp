@@ -22,7 +22,7 @@ PreferencesDialog::PreferencesDialog(const Preferences& preferences, QWidget* pa
     : QDialog(parent),
       threads_(form::integer(1, std::max(1, QThread::idealThreadCount()), 1,
                              "LibTorch compute threads, from the next start of RoundLab (--threads overrides it).")),
-      method_(form::choice({"rtn", "adaround", "brecq", "qdrop", "gptq"},
+      method_(form::choice({"recommended", "rtn", "adaround", "brecq", "qdrop", "gptq"},
                            "The method of the Run form at the first start and after Reset to defaults (otherwise the "
                            "form keeps the settings of the last run started).")),
       iterations_(form::integer(10, 100000, 500,

@@ -126,8 +126,20 @@ RunPanel::RunPanel(QWidget* parent)
   connect(cancel_, &QPushButton::clicked, this, &RunPanel::cancelRequested);
   connect(defaults_, &QPushButton::clicked, this, &RunPanel::defaultsRequested);
   // Choosing the recommended method sets its settings in the form, where the user sees and changes them.
+  // Leaving it for another learned method puts back the reference's variable, freedom and fixed
+  // schedule, so that a run labelled "brecq" is BRECQ.
   connect(method_, &QComboBox::activated, this, [this] {
-    if (method_->currentText() == quantMethodName(QuantMethod::Recommended)) setRequest(recommendedSettings(request()));
+    const bool recommended = method_->currentText() == quantMethodName(QuantMethod::Recommended);
+    QuantizationRequest r = request();
+    if (recommended) {
+      setRequest(recommendedSettings(r));
+    } else if (base_.method == QuantMethod::Recommended) {
+      const QuantizationRequest reference;
+      r.adaround.variable = reference.adaround.variable;
+      r.adaround.freedom = reference.adaround.freedom;
+      r.adaround.stopWhenSettled = false;
+      setRequest(r);
+    }
   });
   setRequest(builtInRequest());
 }
@@ -149,15 +161,23 @@ void RunPanel::setActivationMemory(int64_t mib) {
   setRequest(r);
 }
 
-QuantizationRequest RunPanel::builtInRequest() {
-  // The recommended method (its iterations a cap: each unit stops when settled) on 256 of the
-  // reference's 1024 samples: a first run on a laptop finishes in seconds.
+QuantizationRequest RunPanel::referenceRequest() {
+  // Shorter than the reference's 2000 iterations and 1024 samples: a first run on a laptop
+  // finishes in seconds and still shows learned rounding at work.
   QuantizationRequest r;
+  r.method = QuantMethod::AdaRound;
   r.weights.bits = 4;
+  r.adaround.iterations = 500;
   r.adaround.learningRate = 1e-3;
   r.calibrationCount = 256;
   r.seed = 0;
-  return recommendedSettings(r);
+  return r;
+}
+
+QuantizationRequest RunPanel::builtInRequest() {
+  QuantizationRequest r = recommendedSettings(referenceRequest());
+  r.adaround.iterations = referenceRequest().adaround.iterations;  // a cap: units stop when settled
+  return r;
 }
 
 QuantizationRequest RunPanel::request() const {
@@ -211,11 +231,11 @@ QString RunPanel::settingsSummary() const {
   const QuantizationRequest r = request();
   QString text = QString("%1, %2 iterations, %3 calibration samples, seed %4")
                      .arg(quantMethodName(r.method))
-                     .arg(r.adaround.stopWhenSettled
-                              ? QString("at most %1 (each unit stops when settled)").arg(r.adaround.iterations)
-                              : QString::number(r.adaround.iterations))
+                     .arg(r.adaround.stopWhenSettled ? QString("at most %1").arg(r.adaround.iterations)
+                                                     : QString::number(r.adaround.iterations))
                      .arg(r.calibrationCount)
                      .arg(r.seed);
+  if (r.adaround.stopWhenSettled) text += ", each unit stopped when settled";
   if (r.activations.enabled()) text += QString(", activations at %1 bits").arg(r.activations.bits);
   if (r.weights.grid != GridKind::Uniform) text += QString(", %1 grid").arg(gridKindName(r.weights.grid));
   return text;

@@ -32,7 +32,9 @@ class RunPanel : public QWidget {
   QuantizationRequest request() const;
   void setRequest(const QuantizationRequest& r);
   // The settings the form holds when RoundLab starts for the first time.
-  static QuantizationRequest builtInRequest();
+  static QuantizationRequest builtInRequest();  // the recommended method on referenceRequest()
+  // The reference methods' form settings: AdaRound, W4, 500 iterations, 256 calibration samples.
+  static QuantizationRequest referenceRequest();
   // The preferences' activation memory (the form's "Spill to disk beyond" field).
   void setActivationMemory(int64_t mib);
   QPushButton* defaultsButton() const { return defaults_; }

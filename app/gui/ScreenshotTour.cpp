@@ -28,7 +28,7 @@ ScreenshotTour::ScreenshotTour(MainWindow* window, QString directory, bool prese
 void ScreenshotTour::start() {
   QDir().mkpath(dir_);
   connect(window_, &MainWindow::modelLoaded, this, [this] {
-    QuantizationRequest r = window_->runPanel()->request();
+    QuantizationRequest r = RunPanel::referenceRequest();
     r.method = QuantMethod::AdaRound;
     r.weights.bits = 3;
     r.adaround.iterations = 200;

@@ -15,7 +15,8 @@ namespace {
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
 // How a request field is given to `roundlab-cli quantize` (app/cli/QuantizeOptions.cpp).
-enum class Form { Value, FlagWhenTrue, FlagWhenFalse, ValueWhenSet };
+// StopRule: always "--stop settled|fixed" (the CLI's default depends on the method).
+enum class Form { Value, FlagWhenTrue, FlagWhenFalse, ValueWhenSet, StopRule };
 struct Option {
   const char* option;
   Form form;
@@ -53,6 +54,10 @@ const std::map<std::string, Option>& optionsByField() {
       {"act_learning_rate", {"--act-lr", Form::Value}},
       {"output_kl_weight", {"--output-kl", Form::Value}},
       {"kl_temperature", {"--kl-temperature", Form::Value}},
+      {"gptq_damping", {"--gptq-damping", Form::Value}},
+      {"gptq_act_order", {"--gptq-act-order", Form::FlagWhenTrue}},
+      {"embedding_bits", {"--embedding-bits", Form::Value}},
+      {"stop_when_settled", {"--stop", Form::StopRule}},
   };
   return options;
 }
@@ -124,6 +129,9 @@ QStringList requestOptions(const QuantizationRequest& request) {
         break;
       case Form::ValueWhenSet:
         if (!value.startsWith('-')) words << o.option << value;
+        break;
+      case Form::StopRule:
+        words << o.option << stopRuleName(value != "0");
         break;
     }
   }

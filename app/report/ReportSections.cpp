@@ -7,6 +7,7 @@
 
 #include "app/report/ReportCommands.h"
 #include "app/report/ReportMarkup.h"
+#include "engine/pipeline/ModelQuantizer.h"
 #include "engine/pipeline/RequestFields.h"
 
 namespace roundlab::report {
@@ -173,6 +174,10 @@ ReportBlock timing(const ReportContent& c) {
   for (const auto& [phase, seconds] : c.result.phases) rows << QStringList{q(phase), fixed(seconds, 2)};
   rows << QStringList{"total (wall)", fixed(c.result.wallSeconds, 2)};
   html += table({{"Phase"}, {"Time (s)", true}}, rows);
+  const QuantMethod method = c.result.request.method;
+  if (c.result.request.adaround.stopWhenSettled && method != QuantMethod::Rtn && method != QuantMethod::Gptq)
+    html += paragraph(esc(QString("Stopping rule (each unit stops when settled): %1.")
+                              .arg(QString::fromStdString(stoppingSummary(c.result)))));
   if (c.result.notes.empty()) return {html + paragraph("The run did everything as asked (no notes)."), {}};
   html += paragraph("What the run could not do as asked:") + "<ul>";
   for (const std::string& note : c.result.notes) html += "<li>" + esc(note) + "</li>";

@@ -148,7 +148,11 @@ QuantizationRequest ExperimentPlan::request(size_t cell) const {
   QuantizationRequest r = base;
   const ExperimentCell& c = cells.at(cell);
   try {
-    for (const auto& [axis, value] : c.settings) setAxis(r, axis, value);
+    // The method first: the recommended one sets its own settings, which the cell's other axes then change.
+    for (const auto& [axis, value] : c.settings)
+      if (axis == "method") setAxis(r, axis, value);
+    for (const auto& [axis, value] : c.settings)
+      if (axis != "method") setAxis(r, axis, value);
     if (c.seeded) r.seed = c.seed;
     roundlab::validate(r);
   } catch (const Error& e) {
@@ -254,7 +258,10 @@ ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t 
   plan.kind = ExperimentKind::Study;
   plan.title = "the founding paper's study";
   plan.base = base;
-  const std::string block = base.method == QuantMethod::Qdrop ? "qdrop" : "brecq";
+  const std::string block =
+      base.method == QuantMethod::Qdrop || (base.method == QuantMethod::Recommended && base.activations.enabled())
+          ? "qdrop"
+          : "brecq";
   auto add = [&plan](const std::string& group, std::vector<AxisSetting> settings) {
     if (plan.axes.empty() || plan.axes.back() != group) plan.axes.push_back(group);
     plan.cells.push_back({group, std::move(settings), ""});

@@ -251,14 +251,13 @@ double layerSqnr(const Model& model, const std::string& name, const LayerData& f
 
 }  // namespace
 
-namespace {
-
 // What the stopping rule did: the iterations each unit ran (its loss curve's last point + 1).
-std::string settlementNote(const QuantizationResult& result, const QuantizationRequest& request) {
+std::string stoppingSummary(const QuantizationResult& result) {
+  const QuantizationRequest& request = result.request;
   std::map<std::string, int> ran;  // per unit
   for (const LayerOutcome& o : result.layers)
     if (!o.curve.empty()) ran[o.unit] = o.curve.back().first + 1;
-  if (ran.empty()) return "stopping rule settled: no unit was optimised";
+  if (ran.empty()) return "no unit was optimised";
   int lowest = request.adaround.iterations, highest = 0, stopped = 0;
   double sum = 0;
   for (const auto& [unit, n] : ran) {
@@ -269,14 +268,10 @@ std::string settlementNote(const QuantizationResult& result, const QuantizationR
   }
   char text[200];
   std::snprintf(text, sizeof text,
-                "stopping rule settled: %d of %zu units stopped early; units ran %d-%d iterations (mean %.0f) of at "
-                "most %d",
-                stopped, ran.size(), lowest, highest, sum / static_cast<double>(ran.size()),
-                request.adaround.iterations);
+                "%d of %zu units stopped when settled; units ran %d-%d iterations (mean %.0f) of at most %d", stopped,
+                ran.size(), lowest, highest, sum / static_cast<double>(ran.size()), request.adaround.iterations);
   return text;
 }
-
-}  // namespace
 
 QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const QuantizationRequest& request,
                                  QuantizedWeights* weightsOut, const ProgressFn& progress, const CancelToken& cancel,
@@ -475,7 +470,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   for (size_t i = 0; i < layerNames.size(); ++i) order[layerNames[i]] = i;
   std::sort(result.layers.begin(), result.layers.end(),
             [&](const LayerOutcome& a, const LayerOutcome& b) { return order[a.layer] < order[b.layer]; });
-  if (request.adaround.stopWhenSettled && reconstructs) result.notes.push_back(settlementNote(result, request));
+  if (request.adaround.stopWhenSettled && reconstructs) result.settlement = stoppingSummary(result);
   if (ctx.recaptureSeconds > 0) result.phases.emplace_back("recapture", ctx.recaptureSeconds);
   if (ctx.propagateSeconds > 0) result.phases.emplace_back("propagate", ctx.propagateSeconds);
   if (request.method == QuantMethod::Rtn)

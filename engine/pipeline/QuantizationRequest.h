@@ -121,6 +121,7 @@ struct QuantizationResult {
   std::vector<TableOutcome> tables;                    // embedding tables quantized per row, in the model's order
   std::vector<std::pair<std::string, double>> phases;  // (phase, seconds)
   std::vector<std::string> notes;  // what the run could not do as asked (e.g. a unit without the output term)
+  std::string settlement;          // what the stopping rule did (empty: every unit ran every iteration)
   double wallSeconds = 0;
   int64_t spilledBytes = 0;  // calibration activations the run cached in a temporary file (0: all in memory)
 };

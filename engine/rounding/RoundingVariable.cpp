@@ -178,12 +178,13 @@ class RoundingSettlement {
     bool decided = true, sigmoid = false;
     std::vector<at::Tensor> codes;
     for (size_t i = 0; i < variables_.size(); ++i) {
-      codes.push_back(variables_[i]->codes());
+      const at::Tensor learned = variables_[i]->learned();  // weights outside the selection never change
+      codes.push_back(variables_[i]->codes().reshape({-1}).masked_select(learned));
       total += codes.back().numel();
       if (!codes_.empty()) changed += codes.back().ne(codes_[i]).sum().item<int64_t>();
       if (variables_[i]->kind() == RoundingVariableKind::RectifiedSigmoid) {
         sigmoid = true;
-        const at::Tensor h = variables_[i]->softRounding().masked_select(variables_[i]->learned());
+        const at::Tensor h = variables_[i]->softRounding().masked_select(learned);
         decided = decided && !((h > 0.1) & (h < 0.9)).any().item<bool>();
       }
     }

@@ -96,7 +96,7 @@ class ViewStateTests : public QObject {
     w.estimateImportance();
     QVERIFY(ready.wait(300000));
     w.allocationPanel()->budgetSlider()->setValue(400);
-    QuantizationRequest r = w.runPanel()->request();
+    QuantizationRequest r = app::RunPanel::referenceRequest();  // AdaRound as the reference runs it
     r.method = QuantMethod::AdaRound;
     r.adaround.iterations = 20;
     r.calibrationCount = 32;
@@ -271,7 +271,7 @@ class ViewStateTests : public QObject {
     QVERIFY(hint(view->heatPlot()).contains("Run a learned-rounding method"));
     // While the run goes on, the selected first layer's trace shows as soon as that layer is done.
     w.layerView()->selectRow(0);
-    QuantizationRequest r = w.runPanel()->request();
+    QuantizationRequest r = app::RunPanel::referenceRequest();  // AdaRound as the reference runs it
     r.method = QuantMethod::AdaRound;
     r.adaround.iterations = 200;
     r.calibrationCount = 32;
