@@ -15,15 +15,24 @@ ROUNDLAB_ENGINE_SUITE("experiments", ExperimentTests);
 
 using namespace roundlab;
 
-void ExperimentTests::experimentVariesOneAxis() {
-  Workspace ws;
-  ws.loadModel(testsupport::demoFile("fmnist_resnet.pt"));
+namespace {
+
+// A demo model with the demo calibration set and the first `validation` images to evaluate on.
+void openDemo(Workspace& ws, const char* model, int64_t validation) {
+  ws.loadModel(testsupport::demoFile(model));
   DataSource calib, val;
   calib.path = testsupport::demoFile("fmnist_calib.h5");
   val.path = testsupport::demoFile("fmnist_val.h5");
-  val.count = 400;
+  val.count = validation;
   ws.setCalibration(calib);
   ws.setEvaluation(val);
+}
+
+}  // namespace
+
+void ExperimentTests::experimentVariesOneAxis() {
+  Workspace ws;
+  openDemo(ws, "fmnist_resnet.pt", 400);
   const std::vector<float> before = ws.snapshot()->weights.at("layer1.0.conv1");
   QuantizationRequest base;
   base.method = QuantMethod::Rtn;
@@ -93,13 +102,7 @@ void ExperimentTests::experimentVariesOneAxis() {
 // the pooled mean and sample standard deviation equal those computed here from the rows.
 void ExperimentTests::seedsGiveMeanAndSpread() {
   Workspace ws;
-  ws.loadModel(testsupport::demoFile("fmnist_transformer.pt"));
-  DataSource calib, val;
-  calib.path = testsupport::demoFile("fmnist_calib.h5");
-  val.path = testsupport::demoFile("fmnist_val.h5");
-  val.count = 300;
-  ws.setCalibration(calib);
-  ws.setEvaluation(val);
+  openDemo(ws, "fmnist_transformer.pt", 300);
   QuantizationRequest base;
   base.method = QuantMethod::AdaRound;
   base.adaround.iterations = 6;
