@@ -514,7 +514,8 @@ class CliTests : public QObject {
     const Run badMethod =
         cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
     QCOMPARE(badMethod.exitCode, 2);  // a usage error, naming every method the build has
-    QVERIFY2(badMethod.err.contains("--method: method must be one of rtn, adaround, brecq, qdrop, gptq, recommended, got 'magic'"),
+    QVERIFY2(badMethod.err.contains(
+                 "--method: method must be one of rtn, adaround, brecq, qdrop, gptq, recommended, got 'magic'"),
              badMethod.err.constData());
   }
 
