@@ -12,6 +12,8 @@
 
 #include <torch/torch.h>
 
+#include "bench/BenchOutput.h"
+#include "bench/RecommendedBench.h"
 #include "engine/capture/ActivationCapture.h"
 #include "engine/core/Runtime.h"
 #include "engine/data/DataBatch.h"
@@ -23,22 +25,13 @@
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/recon/AdaRoundReconstructor.h"
 #include "engine/recon/IndexedSquaredError.h"
+#include "engine/rounding/OffsetSoftWeight.h"
 #include "engine/rounding/ReconstructionKernels.h"
 
 using namespace roundlab;
+using namespace roundlab::bench;
 
 namespace {
-
-double seconds(const std::function<void()>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double peakRssMiB() {
   rusage u{};
@@ -46,14 +39,11 @@ double peakRssMiB() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-void line(const char* model, const char* metric, double value, const char* unit) {
-  std::printf("bench %-38s %-24s %12.4f %s\n", model, metric, value, unit);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods] [--baseline-kernels]
+  //                [--only recommended [--seeds N] [--all-settings] [--curves]]
   const std::string dir = argc > 1 ? argv[1] : ROUNDLAB_DEMO_DIR;
   const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
   const auto only = std::find(args.begin(), args.end(), "--only");
@@ -137,6 +127,23 @@ int main(int argc, char** argv) {
     const double drawStep = median(draw) / ac.iterations;
     line(tag.c_str(), "batch_draw_ms", 1e3 * drawStep, "ms");
     line(tag.c_str(), "step_over_bare_and_draw", step / (bareStep + drawStep), "ratio");
+    // The recommended method's variable (straight-through offset, learned steps and bias): its soft
+    // weight as one autograd node (OffsetSoftWeight) and composed from ATen ops.
+    AdaRoundConfig oc = ac;
+    oc.variable = RoundingVariableKind::AdditiveOffset;
+    oc.freedom = DegreesOfFreedom::RoundingStepAndBias;
+    std::vector<double> fusedOffset, composedOffset;
+    for (int rep = 0; rep < 5; ++rep)
+      for (bool fused : {true, false}) {
+        setOffsetSoftWeightFused(fused);
+        (fused ? fusedOffset : composedOffset).push_back(seconds([&] {
+          AdaRoundReconstructor(layer, w, model.bias(layerName), grid, oc).run(x, y);
+        }));
+      }
+    setOffsetSoftWeightFused(true);
+    line(tag.c_str(), "offset_bias_step_ms", 1e3 * median(fusedOffset) / oc.iterations, "ms");
+    line(tag.c_str(), "offset_composed_step_ms", 1e3 * median(composedOffset) / oc.iterations, "ms");
+    line(tag.c_str(), "offset_bias_over_adaround", median(fusedOffset) / median(recon), "ratio");
   }
   // Importance: each estimator's time and how it ranks layers against measured (256 samples);
   // the interactive estimate of an edited allocation, the exact DP, the Pareto front, and the
@@ -242,6 +249,14 @@ int main(int argc, char** argv) {
           line(tag.c_str(), "wall_s", r.wallSeconds, "s");
           for (const auto& [phase, seconds] : r.phases) line(tag.c_str(), (phase + "_s").c_str(), seconds, "s");
         }
+  }
+  if (only != args.end() && only + 1 != args.end() && only[1] == "recommended") {  // long: only when asked
+    RecommendedBenchOptions o;
+    const auto seeds = std::find(args.begin(), args.end(), "--seeds");
+    if (seeds != args.end() && seeds + 1 != args.end()) o.seeds = std::max(1, std::stoi(seeds[1]));
+    o.allSettings = std::count(args.begin(), args.end(), "--all-settings") > 0;
+    o.curves = std::count(args.begin(), args.end(), "--curves") > 0;
+    runRecommendedBench(dir, o);
   }
   line("process", "peak_rss", peakRssMiB(), "MiB");
   return 0;

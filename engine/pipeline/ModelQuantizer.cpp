@@ -363,7 +363,9 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
     for (const Unit& unit : units) {
       const bool blockUnit = isBlockUnit(unit);
       if (!blockUnit && unit.layers.size() > 1) reason = "block " + unit.name + " is reconstructed layer by layer";
-      cuts.push_back({unit.name, blockUnit, unit.layers});
+      const bool quantizedActivations =
+          std::any_of(unit.layers.begin(), unit.layers.end(), [&](const std::string& l) { return actBits.at(l) != 0; });
+      cuts.push_back({unit.name, blockUnit, unit.layers, quantizedActivations});
     }
     if (reason.empty()) propagation = QuantizedInputPropagation::build(model, cuts, &reason);
     if (propagation) {

@@ -257,7 +257,7 @@ CalibrationActivations QuantizedInputPropagation::advance(size_t u, const Model&
     d->segments[u]->run(stack);
     state = stack.back().toTupleRef().elements().vec();
     for (size_t k = 0; k < positions.size(); ++k) parts[k].push_back(state[positions[k]].toTensor());
-    if (unit.isBlock) {  // a look ahead through the block, as it is now, for its layers' inputs
+    if (unit.isBlock && unit.layerInputs) {  // a look ahead through the block, as it is now, for its layers' inputs
       scope.setRecorder(&recorded);
       torch::jit::Stack ahead(state.begin(), state.end());
       d->segments[u + 1]->run(ahead);

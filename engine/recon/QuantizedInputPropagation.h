@@ -26,7 +26,10 @@ class Dataset;
 struct PropagationUnit {
   std::string name;  // block name, or layer name
   bool isBlock = false;
-  std::vector<std::string> layers;  // a block's layers (their inputs are returned too)
+  std::vector<std::string> layers;  // a block's layers
+  // Whether a block's layers' inputs are returned too (a look-ahead through the block per batch):
+  // only their activation quantizers need them.
+  bool layerInputs = true;
 };
 
 class QuantizedInputPropagation {
@@ -42,8 +45,8 @@ class QuantizedInputPropagation {
   void start(const Model& model, const Dataset& data, int64_t batch, const CancelToken& cancel);
   // Runs the model (its current weights and activation quantization) from the previous unit's cut
   // to unit `u`'s, and returns u's inputs: the layer's input, or the block's forward arguments
-  // and the inputs of its layers (with the block itself still as it is). Units are advanced in
-  // order, each once.
+  // and, when the unit asks for them, the inputs of its layers (with the block itself still as it is). Units are
+  // advanced in order, each once.
   CalibrationActivations advance(size_t u, const Model& model, const CancelToken& cancel);
 
  private:

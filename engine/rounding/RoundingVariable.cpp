@@ -59,6 +59,16 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
   v_ = kind_ == RoundingVariableKind::RectifiedSigmoid
            ? inverseRectifiedSigmoid(frac.clamp(1e-4, 1 - 1e-4)).detach().requires_grad_(true)  // keeps V finite
            : at::zeros_like(scaled_).requires_grad_(true);
+  if (kind_ == RoundingVariableKind::AdditiveOffset)
+    offset_ = {scaled_.contiguous(),
+               base_.contiguous(),
+               (mask_ > 0.5).contiguous(),
+               (base_ + nearest_).contiguous(),
+               grid_.zeroPoint.to(at::kFloat).contiguous(),
+               grid_.scale.to(at::kFloat).contiguous(),
+               static_cast<double>(grid_.qmin),
+               static_cast<double>(grid_.qmax),
+               freedom_ == DegreesOfFreedom::FreeIntegers};
   if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
     fused_ = {base_.contiguous(),
               nearest_.contiguous(),
@@ -110,6 +120,10 @@ at::Tensor RoundingVariable::exponent() const {
 
 at::Tensor RoundingVariable::softWeight() const {
   if (fusedOptimizer_) return powerInverse(fusedOptimizer_->softWeight(), grid_.exponent);
+  if (kind_ == RoundingVariableKind::AdditiveOffset && !logExponent_.defined() && offsetSoftWeightFused()) {
+    const at::Tensor logStep = logStep_.defined() ? logStep_ : at::zeros_like(offset_.scale);
+    return powerInverse(offsetSoftWeight(v_, logStep, offset_).reshape(shape_), grid_.exponent);
+  }
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
   const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
   const at::Tensor u = ((q - grid_.zeroPoint) * step).reshape(shape_);

@@ -19,6 +19,7 @@
 
 #include "engine/quant/WeightGrid.h"
 #include "engine/rounding/AdaRoundConfig.h"
+#include "engine/rounding/OffsetSoftWeight.h"
 #include "engine/rounding/RectifiedSigmoidOptimizer.h"
 #include "engine/rounding/RectifiedSigmoidRounding.h"
 #include "engine/rounding/RoundingTrace.h"
@@ -79,7 +80,8 @@ class RoundingVariable {
   // The fused rectified-sigmoid ops' constants (rectified sigmoid only). The regulariser reads
   // them by reference during backward, so a variable is not moved while a step is in flight.
   RoundingConstants fused_;
-  bool fusable_ = false;  // the steps and the exponent are fixed
+  OffsetConstants offset_;  // the offset variable's (OffsetSoftWeight)
+  bool fusable_ = false;    // the steps and the exponent are fixed
   std::unique_ptr<RectifiedSigmoidOptimizer> fusedOptimizer_;
 };
 

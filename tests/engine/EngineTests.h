@@ -146,6 +146,7 @@ class ReconstructionTests : public QObject {
  private Q_SLOTS:
   void rectifiedSigmoidInverts();
   void fusedRoundingMatchesComposedOps();
+  void fusedOffsetMatchesComposedOps();
   void indexedLossMatchesGatheredLoss();
   void slicedLayerLossMatchesWholeLoss();
   void kernelSetsGiveTheSameBits();

@@ -2,6 +2,7 @@
 // the same formulas composed from LibTorch ops.
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/quant/PowerGrid.h"
 #include "engine/recon/IndexedSquaredError.h"
 #include "engine/rounding/ReconstructionKernels.h"
 #include "engine/rounding/RectifiedSigmoidOptimizer.h"
@@ -24,6 +25,8 @@ RoundingConstants randomRoundingConstants(int64_t n) {
   c.scale = torch::rand({n}) + 0.1;
   return c;
 }
+
+const char* gradientName(size_t parameter) { return parameter == 0 ? "offset gradient" : "log step gradient"; }
 
 }  // namespace
 
@@ -95,6 +98,65 @@ void ReconstructionTests::fusedRoundingMatchesComposedOps() {
     (3 * fusedReg).backward();
     (3 * reg).backward();
     QVERIFY(torch::allclose(ra.grad(), rb.grad(), 1e-4, 1e-6));
+  }
+}
+
+void ReconstructionTests::fusedOffsetMatchesComposedOps() {
+  // The straight-through offset's soft weight as one autograd node (OffsetSoftWeight) against the
+  // same formula composed from ATen ops under autograd (RoundingVariable's reference path): equal
+  // soft weights and equal gradients in the offset and the log step factors. Offsets that push codes
+  // below floor, past floor + 1 and past the range ends; weights outside the selection; rounding only,
+  // with free integers and on a power grid.
+  struct Case {
+    DegreesOfFreedom freedom;
+    GridKind grid;
+    WeightSelection selection;
+  };
+  for (const Case k :
+       {Case{DegreesOfFreedom::RoundingStepAndBias, GridKind::Uniform, WeightSelection::All},
+        Case{DegreesOfFreedom::Rounding, GridKind::Uniform, WeightSelection::NearestBoundary},
+        Case{DegreesOfFreedom::FreeIntegers, GridKind::Uniform, WeightSelection::All},
+        Case{DegreesOfFreedom::RoundingAndStep, GridKind::PowerSearched, WeightSelection::LargestMagnitude}}) {
+    torch::manual_seed(5);
+    const at::Tensor w = torch::randn({12, 3, 3, 3}), bias = torch::randn({12});
+    WeightQuantConfig wc;
+    wc.bits = 3;
+    wc.grid = k.grid;
+    AdaRoundConfig ac;
+    ac.variable = RoundingVariableKind::AdditiveOffset;
+    ac.freedom = k.freedom;
+    ac.selection = k.selection;
+    ac.selectFraction = k.selection == WeightSelection::All ? 1.0 : 0.7;
+    const RoundingVariable var(w, fitWeightGrid(w, wc), ac, bias);
+    std::vector<at::Tensor> params = var.parameters();
+    params.resize(std::min<size_t>(params.size(), 2));  // the offset and the log steps (the bias is not in W~)
+    {
+      torch::NoGradGuard g;
+      params[0].copy_(torch::randn(params[0].sizes()) * 1.5);
+      if (params.size() > 1) params[1].copy_(torch::randn(params[1].sizes()) * 0.2);  // the log steps
+    }
+    const at::Tensor probe = torch::randn(w.sizes());
+    std::vector<at::Tensor> weights, grads;
+    for (bool fused : {true, false}) {
+      setOffsetSoftWeightFused(fused);
+      for (const at::Tensor& p : params)
+        if (p.grad().defined()) p.grad().zero_();
+      const at::Tensor soft = var.softWeight();
+      (soft * probe).sum().backward();
+      weights.push_back(soft.detach().clone());
+      for (size_t i = 0; i < params.size(); ++i) grads.push_back(params[i].grad().clone());
+    }
+    setOffsetSoftWeightFused(true);
+    QVERIFY(testsupport::maxAbsDiff(weights[0], weights[1]) < 1e-6);
+    const size_t n = params.size();
+    for (size_t i = 0; i < n; ++i) {
+      const double scale = grads[n + i].abs().max().item<double>();
+      QVERIFY2(scale > 0, "the composed gradient reaches the parameter");
+      QVERIFY2(testsupport::maxAbsDiff(grads[i], grads[n + i]) <= 1e-5 * scale, gradientName(i));
+    }
+    // Some gradients are zero (clamped codes, weights outside the selection) and some are not.
+    const at::Tensor offsetGrad = grads[0];
+    QVERIFY(offsetGrad.eq(0).any().item<bool>() && offsetGrad.ne(0).any().item<bool>());
   }
 }
 

@@ -1,0 +1,119 @@
+#include "bench/RecommendedBench.h"
+
+#include <cmath>
+#include <vector>
+
+#include "bench/BenchOutput.h"
+#include "engine/data/Dataset.h"
+#include "engine/eval/Evaluation.h"
+#include "engine/model/Model.h"
+#include "engine/pipeline/ModelQuantizer.h"
+#include "engine/pipeline/QuantizationRequest.h"
+
+namespace roundlab::bench {
+
+namespace {
+
+struct Setting {
+  int weightBits, activationBits;
+};
+
+struct Measured {
+  double top1 = 0, wallSeconds = 0;
+};
+
+// The reference's settings (issue 19): 1024 calibration images, batch 32, first and last layer at
+// 8 bits, per-channel asymmetric L_p ranges (RoundLab's defaults), `iterations` per unit.
+Measured measure(const Model& fp, const Dataset& calib, const Dataset& val, QuantMethod method, Setting s,
+                 int iterations, uint64_t seed) {
+  QuantizationRequest req;
+  req.method = method;
+  req.weights.bits = s.weightBits;
+  req.activations.bits = s.activationBits;
+  req.adaround.iterations = iterations;
+  req.seed = seed;
+  if (method == QuantMethod::Recommended) {
+    req = recommendedSettings(req);
+    req.adaround.iterations = iterations;  // the cap
+  }
+  Model m = fp.clone();
+  const QuantizationResult r = quantizeModel(m, calib, req);
+  return {evaluate(m, val).top1, r.wallSeconds};
+}
+
+std::string settingName(Setting s) {
+  return "W" + std::to_string(s.weightBits) + "A" + (s.activationBits ? std::to_string(s.activationBits) : "32");
+}
+
+double mean(const std::vector<Measured>& runs, double Measured::*field) {
+  double sum = 0;
+  for (const Measured& r : runs) sum += r.*field;
+  return sum / static_cast<double>(runs.size());
+}
+
+double sampleStd(const std::vector<Measured>& runs, double Measured::*field) {
+  if (runs.size() < 2) return 0;
+  const double m = mean(runs, field);
+  double sum = 0;
+  for (const Measured& r : runs) sum += (r.*field - m) * (r.*field - m);
+  return std::sqrt(sum / static_cast<double>(runs.size() - 1));
+}
+
+}  // namespace
+
+void runRecommendedBench(const std::string& dir, const RecommendedBenchOptions& options) {
+  const auto calib = openDataset(dir + "/fmnist_calib.h5");
+  const auto val = openDataset(dir + "/fmnist_val.h5");
+  std::vector<Setting> settings = {{2, 0}, {2, 4}};
+  if (options.allSettings) settings = {{4, 0}, {3, 0}, {2, 0}, {4, 4}, {2, 4}};
+  constexpr int kReferenceIterations = 1000;
+  int met = 0, compared = 0;
+  for (const char* file : {"fmnist_resnet.pt", "fmnist_transformer.pt"}) {
+    const Model fp = Model::load(dir + "/" + file);
+    for (const Setting s : settings) {
+      const QuantMethod reference = s.activationBits ? QuantMethod::Qdrop : QuantMethod::Brecq;
+      const std::string tag = std::string(file) + ":" + settingName(s) + ":";
+      const std::string refTag = tag + quantMethodName(reference), recTag = tag + "recommended";
+      std::vector<Measured> ref, rec;
+      for (int seed = 0; seed < options.seeds; ++seed) {
+        // Alternating, so that machine noise hits both alike.
+        ref.push_back(measure(fp, *calib, *val, reference, s, kReferenceIterations, static_cast<uint64_t>(seed)));
+        rec.push_back(measure(fp, *calib, *val, QuantMethod::Recommended, s, kRecommendedIterationCap,
+                              static_cast<uint64_t>(seed)));
+        const std::string suffix = " seed=" + std::to_string(seed);
+        line((refTag + suffix).c_str(), "top1", ref.back().top1, "%");
+        line((refTag + suffix).c_str(), "wall_s", ref.back().wallSeconds, "s");
+        line((recTag + suffix).c_str(), "top1", rec.back().top1, "%");
+        line((recTag + suffix).c_str(), "wall_s", rec.back().wallSeconds, "s");
+      }
+      line(refTag.c_str(), "top1_mean", mean(ref, &Measured::top1), "%");
+      line(refTag.c_str(), "top1_std", sampleStd(ref, &Measured::top1), "%");
+      line(recTag.c_str(), "top1_mean", mean(rec, &Measured::top1), "%");
+      line(recTag.c_str(), "top1_std", sampleStd(rec, &Measured::top1), "%");
+      const double gain = mean(rec, &Measured::top1) - mean(ref, &Measured::top1);
+      const double ratio = mean(rec, &Measured::wallSeconds) / mean(ref, &Measured::wallSeconds);
+      line(tag.c_str(), "top1_gain", gain, "points");
+      line(tag.c_str(), "time_ratio", ratio, "ratio");
+      const bool meets = gain >= 0 && ratio <= 0.25;
+      line(tag.c_str(), "meets_target", meets ? 1 : 0, "bool");
+      met += meets ? 1 : 0;
+      ++compared;
+      if (!options.curves) continue;
+      // Time to accuracy: the same methods stopped earlier (seed 0). The 1000-iteration points are the
+      // runs above.
+      for (int iterations : {100, 300}) {
+        const std::string at = "@" + std::to_string(iterations);
+        const Measured r = measure(fp, *calib, *val, reference, s, iterations, 0);
+        line((refTag + at).c_str(), "top1", r.top1, "%");
+        line((refTag + at).c_str(), "wall_s", r.wallSeconds, "s");
+        const Measured q = measure(fp, *calib, *val, QuantMethod::Recommended, s, iterations, 0);
+        line((recTag + at).c_str(), "top1", q.top1, "%");
+        line((recTag + at).c_str(), "wall_s", q.wallSeconds, "s");
+      }
+    }
+  }
+  line("recommended", "settings_meeting_target", met, "count");
+  line("recommended", "settings_compared", compared, "count");
+}
+
+}  // namespace roundlab::bench

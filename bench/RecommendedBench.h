@@ -1,0 +1,18 @@
+#pragma once
+// `roundlab-bench --only recommended`: the recommended method against 1000-iteration BRECQ
+// (weights only) and QDrop (4-bit activations) on the bundled image models, same machine, same
+// run, same seeds; prints accuracies, wall times and their ratios (issue 19's speed target:
+// at least the reference's accuracy in at most a quarter of its time).
+#include <string>
+
+namespace roundlab::bench {
+
+struct RecommendedBenchOptions {
+  int seeds = 1;             // seeds 0..seeds-1 for every run
+  bool allSettings = false;  // W4A32, W3A32 and W4A4 too (default: W2A32 and W2A4)
+  bool curves = false;       // time-to-accuracy points: 100 and 300 iterations (caps) too
+};
+
+void runRecommendedBench(const std::string& demoDir, const RecommendedBenchOptions& options);
+
+}  // namespace roundlab::bench
