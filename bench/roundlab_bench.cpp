@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <vector>
@@ -44,13 +45,15 @@ double peakRssMiB() {
 int main(int argc, char** argv) {
   // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods] [--baseline-kernels]
   //                [--only recommended [--seeds N] [--all-settings] [--curves]]
-  const std::string dir = argc > 1 ? argv[1] : ROUNDLAB_DEMO_DIR;
-  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
+  const bool dirGiven = argc > 1 && std::string(argv[1]).rfind("--", 0) != 0;
+  const std::string dir = dirGiven ? argv[1] : ROUNDLAB_DEMO_DIR;
+  const std::vector<std::string> args(argv + (dirGiven ? 2 : 1), argv + argc);
   const auto only = std::find(args.begin(), args.end(), "--only");
   const auto want = [&](const char* section) {
     return only == args.end() || only + 1 == args.end() || only[1] == section;
   };
   setComputeThreads(1);
+  keepLargeBuffersInHeap();  // as the CLI and the workbench run
   if (std::find(args.begin(), args.end(), "--baseline-kernels") != args.end())
     setRoundingKernels(RoundingKernels::Baseline);
   const auto v = libraryVersions();
@@ -253,7 +256,17 @@ int main(int argc, char** argv) {
   if (only != args.end() && only + 1 != args.end() && only[1] == "recommended") {  // long: only when asked
     RecommendedBenchOptions o;
     const auto seeds = std::find(args.begin(), args.end(), "--seeds");
-    if (seeds != args.end() && seeds + 1 != args.end()) o.seeds = std::max(1, std::stoi(seeds[1]));
+    if (seeds != args.end()) {
+      const std::string n = seeds + 1 != args.end() ? seeds[1] : "";
+      char* end = nullptr;
+      const long value = std::strtol(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || value < 1 || value > 100) {
+        std::fprintf(stderr, "roundlab-bench: --seeds takes a whole number of seeds from 1 to 100, not '%s'\n",
+                     n.c_str());
+        return 2;
+      }
+      o.seeds = static_cast<int>(value);
+    }
     o.allSettings = std::count(args.begin(), args.end(), "--all-settings") > 0;
     o.curves = std::count(args.begin(), args.end(), "--curves") > 0;
     runRecommendedBench(dir, o);

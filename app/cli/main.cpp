@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
                               .arg(requestedThreads)
                               .arg(threads));
     if (threads > 0) roundlab::setComputeThreads(threads);
+    roundlab::keepLargeBuffersInHeap();
     if (command == "info") return roundlab::cli::runInfo(args);
     if (command == "eval") return roundlab::cli::runEval(args);
     if (command == "make-calib") return roundlab::cli::runMakeCalib(args);

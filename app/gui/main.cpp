@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
                                "(default: the welcome page).");
   parser.process(app);
   roundlab::setComputeThreads(std::max(1, threads));
+  roundlab::keepLargeBuffersInHeap();
   app.setProperty("computeThreads", std::max(1, threads));  // shown in the status bar
 
   roundlab::app::MainWindow window;

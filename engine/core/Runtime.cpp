@@ -63,4 +63,12 @@ void releaseFreedMemory() {
 #endif
 }
 
+void keepLargeBuffersInHeap() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);
+  // Without a ceiling on the heap's free top glibc would hand it back after every large free.
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
+
 }  // namespace roundlab

@@ -32,6 +32,7 @@ struct OffsetSoftWeightNode : torch::autograd::Function<OffsetSoftWeightNode> {
     // a tie's gradient between both arguments.
     const double straightThrough = c->freeIntegers ? 1.0 : 0.5;
     ctx->saved_data["straight_through"] = straightThrough;
+    ctx->saved_data["log_step_shape"] = logStep.sizes().vec();  // what its gradient sums to
     ctx->save_for_backward({pass, level, step});
     return level * step;
   }
@@ -44,7 +45,8 @@ struct OffsetSoftWeightNode : torch::autograd::Function<OffsetSoftWeightNode> {
     const double straightThrough = ctx->saved_data["straight_through"].toDouble();
     at::Tensor gradOffset, gradLogStep;
     if (ctx->needs_input_grad(0)) gradOffset = grad * step * pass.to(grad.scalar_type()) * straightThrough;
-    if (ctx->needs_input_grad(1)) gradLogStep = at::sum_to(grad * level * step, step.sizes());
+    if (ctx->needs_input_grad(1))
+      gradLogStep = at::sum_to(grad * level * step, ctx->saved_data["log_step_shape"].toIntVector());
     return {gradOffset, gradLogStep, at::Tensor()};
   }
 };

@@ -26,6 +26,19 @@ RoundingConstants randomRoundingConstants(int64_t n) {
   return c;
 }
 
+// Whether the autograd graph that produced `t` holds a node whose name contains `name`.
+bool recordsNode(const at::Tensor& t, const std::string& name) {
+  std::vector<std::shared_ptr<torch::autograd::Node>> open{t.grad_fn()};
+  while (!open.empty()) {
+    const std::shared_ptr<torch::autograd::Node> node = open.back();
+    open.pop_back();
+    if (!node) continue;
+    if (node->name().find(name) != std::string::npos) return true;
+    for (const torch::autograd::Edge& e : node->next_edges()) open.push_back(e.function);
+  }
+  return false;
+}
+
 const char* gradientName(size_t parameter) { return parameter == 0 ? "offset gradient" : "log step gradient"; }
 
 }  // namespace
@@ -106,22 +119,38 @@ void ReconstructionTests::fusedOffsetMatchesComposedOps() {
   // same formula composed from ATen ops under autograd (RoundingVariable's reference path): equal
   // soft weights and equal gradients in the offset and the log step factors. Offsets that push codes
   // below floor, past floor + 1 and past the range ends; weights outside the selection; rounding only,
-  // with free integers and on a power grid.
+  // with free integers and on a power grid; per-channel, per-tensor and per-group steps, conv and
+  // linear weights.
   struct Case {
     DegreesOfFreedom freedom;
     GridKind grid;
     WeightSelection selection;
+    Granularity granularity;
+    std::vector<int64_t> shape;
   };
-  for (const Case k :
-       {Case{DegreesOfFreedom::RoundingStepAndBias, GridKind::Uniform, WeightSelection::All},
-        Case{DegreesOfFreedom::Rounding, GridKind::Uniform, WeightSelection::NearestBoundary},
-        Case{DegreesOfFreedom::FreeIntegers, GridKind::Uniform, WeightSelection::All},
-        Case{DegreesOfFreedom::RoundingAndStep, GridKind::PowerSearched, WeightSelection::LargestMagnitude}}) {
+  struct RestoreFused {  // also when a check fails
+    ~RestoreFused() { setOffsetSoftWeightFused(true); }
+  } restore;
+  const std::vector<int64_t> conv{12, 3, 3, 3}, linear{12, 16};
+  for (const Case& k :
+       {Case{DegreesOfFreedom::RoundingStepAndBias, GridKind::Uniform, WeightSelection::All, Granularity::PerChannel,
+             conv},
+        Case{DegreesOfFreedom::Rounding, GridKind::Uniform, WeightSelection::NearestBoundary, Granularity::PerChannel,
+             conv},
+        Case{DegreesOfFreedom::FreeIntegers, GridKind::Uniform, WeightSelection::All, Granularity::PerTensor, conv},
+        Case{DegreesOfFreedom::RoundingAndStep, GridKind::PowerSearched, WeightSelection::LargestMagnitude,
+             Granularity::PerChannel, conv},
+        Case{DegreesOfFreedom::RoundingStepAndBias, GridKind::Uniform, WeightSelection::All, Granularity::PerGroup,
+             linear},
+        Case{DegreesOfFreedom::RoundingAndStep, GridKind::Uniform, WeightSelection::All, Granularity::PerTensor,
+             linear}}) {
     torch::manual_seed(5);
-    const at::Tensor w = torch::randn({12, 3, 3, 3}), bias = torch::randn({12});
+    const at::Tensor w = torch::randn(k.shape), bias = torch::randn({12});
     WeightQuantConfig wc;
     wc.bits = 3;
     wc.grid = k.grid;
+    wc.granularity = k.granularity;
+    wc.groupSize = 4;
     AdaRoundConfig ac;
     ac.variable = RoundingVariableKind::AdditiveOffset;
     ac.freedom = k.freedom;
@@ -142,11 +171,11 @@ void ReconstructionTests::fusedOffsetMatchesComposedOps() {
       for (const at::Tensor& p : params)
         if (p.grad().defined()) p.grad().zero_();
       const at::Tensor soft = var.softWeight();
+      QCOMPARE(recordsNode(soft, "OffsetSoftWeightNode"), fused);  // the switch does pick the path
       (soft * probe).sum().backward();
       weights.push_back(soft.detach().clone());
       for (size_t i = 0; i < params.size(); ++i) grads.push_back(params[i].grad().clone());
     }
-    setOffsetSoftWeightFused(true);
     QVERIFY(testsupport::maxAbsDiff(weights[0], weights[1]) < 1e-6);
     const size_t n = params.size();
     for (size_t i = 0; i < n; ++i) {
