@@ -1,12 +1,12 @@
 #include "bench/RecommendedBench.h"
 
-#include <cmath>
 #include <vector>
 
 #include "bench/BenchOutput.h"
 #include "engine/data/Dataset.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/model/Model.h"
+#include "engine/pipeline/ExperimentStatistics.h"
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/pipeline/QuantizationRequest.h"
 
@@ -45,18 +45,11 @@ std::string settingName(Setting s) {
   return "W" + std::to_string(s.weightBits) + "A" + (s.activationBits ? std::to_string(s.activationBits) : "32");
 }
 
-double mean(const std::vector<Measured>& runs, double Measured::*field) {
-  double sum = 0;
-  for (const Measured& r : runs) sum += r.*field;
-  return sum / static_cast<double>(runs.size());
-}
-
-double sampleStd(const std::vector<Measured>& runs, double Measured::*field) {
-  if (runs.size() < 2) return 0;
-  const double m = mean(runs, field);
-  double sum = 0;
-  for (const Measured& r : runs) sum += (r.*field - m) * (r.*field - m);
-  return std::sqrt(sum / static_cast<double>(runs.size() - 1));
+// The runs' values of one field, for meanStd (sample std, as the experiments report it).
+std::vector<double> values(const std::vector<Measured>& runs, double Measured::*field) {
+  std::vector<double> v;
+  for (const Measured& r : runs) v.push_back(r.*field);
+  return v;
 }
 
 }  // namespace
@@ -100,12 +93,14 @@ void runRecommendedBench(const std::string& dir, const RecommendedBenchOptions& 
         line((recTag + suffix).c_str(), "top1", rec.back().top1, "%");
         line((recTag + suffix).c_str(), "wall_s", rec.back().wallSeconds, "s");
       }
-      line(refTag.c_str(), "top1_mean", mean(ref, &Measured::top1), "%");
-      line(refTag.c_str(), "top1_std", sampleStd(ref, &Measured::top1), "%");
-      line(recTag.c_str(), "top1_mean", mean(rec, &Measured::top1), "%");
-      line(recTag.c_str(), "top1_std", sampleStd(rec, &Measured::top1), "%");
-      const double gain = mean(rec, &Measured::top1) - mean(ref, &Measured::top1);
-      const double ratio = mean(rec, &Measured::wallSeconds) / mean(ref, &Measured::wallSeconds);
+      const MeanStd refTop1 = meanStd(values(ref, &Measured::top1)), recTop1 = meanStd(values(rec, &Measured::top1));
+      line(refTag.c_str(), "top1_mean", refTop1.mean, "%");
+      line(refTag.c_str(), "top1_std", refTop1.std, "%");
+      line(recTag.c_str(), "top1_mean", recTop1.mean, "%");
+      line(recTag.c_str(), "top1_std", recTop1.std, "%");
+      const double gain = recTop1.mean - refTop1.mean;
+      const double ratio =
+          meanStd(values(rec, &Measured::wallSeconds)).mean / meanStd(values(ref, &Measured::wallSeconds)).mean;
       line(tag.c_str(), "top1_gain", gain, "points");
       line(tag.c_str(), "time_ratio", ratio, "ratio");
       const bool meets = gain >= 0 && ratio <= 0.25;

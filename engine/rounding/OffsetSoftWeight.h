@@ -17,6 +17,7 @@ struct OffsetConstants {
   at::Tensor zeroPoint, scale;  // [rows, groups, 1]
   double qmin = 0, qmax = 0;
   bool freeIntegers = false;  // the code may leave {floor, floor + 1}
+  at::Tensor fixedLogStep;    // zeros: the log step factors when the steps are not learned
 };
 
 // Soft weight (grid view) s exp(g) (clamp(q + z, qmin, qmax) - z), q = round_STE(t/s + d), clamped to

@@ -68,7 +68,8 @@ RoundingVariable::RoundingVariable(const at::Tensor& weight, WeightGrid grid, co
                grid_.scale.to(at::kFloat).contiguous(),
                static_cast<double>(grid_.qmin),
                static_cast<double>(grid_.qmax),
-               freedom_ == DegreesOfFreedom::FreeIntegers};
+               freedom_ == DegreesOfFreedom::FreeIntegers,
+               at::zeros_like(grid_.scale, at::kFloat)};
   if (kind_ == RoundingVariableKind::RectifiedSigmoid) {
     fused_ = {base_.contiguous(),
               nearest_.contiguous(),
@@ -121,8 +122,9 @@ at::Tensor RoundingVariable::exponent() const {
 at::Tensor RoundingVariable::softWeight() const {
   if (fusedOptimizer_) return powerInverse(fusedOptimizer_->softWeight(), grid_.exponent);
   if (kind_ == RoundingVariableKind::AdditiveOffset && !logExponent_.defined() && offsetSoftWeightFused()) {
-    const at::Tensor logStep = logStep_.defined() ? logStep_ : at::zeros_like(offset_.scale);
-    return powerInverse(offsetSoftWeight(v_, logStep, offset_).reshape(shape_), grid_.exponent);
+    return powerInverse(
+        offsetSoftWeight(v_, logStep_.defined() ? logStep_ : offset_.fixedLogStep, offset_).reshape(shape_),
+        grid_.exponent);
   }
   const at::Tensor q = (integerCodes(false) + grid_.zeroPoint).clamp(grid_.qmin, grid_.qmax);
   const at::Tensor step = logStep_.defined() ? grid_.scale * logStep_.exp() : grid_.scale;
