@@ -12,8 +12,9 @@ struct LibraryVersions {
   std::string roundlab, torch, hdf5, zlib;
 };
 LibraryVersions libraryVersions();
-// The CPU kernels LibTorch dispatches to, the BLAS it calls and its thread count, e.g.
-// "AVX2 kernels, OpenBLAS, 1 thread" (About, and slow runs explained).
+// The CPU kernels LibTorch dispatches to, oneDNN's kernel cap (convolutions: AVX2 unless the
+// environment's ONEDNN_MAX_CPU_ISA says otherwise, so results agree across processors), the BLAS it
+// calls and its thread count, e.g. "AVX2 kernels, oneDNN up to AVX2, OpenBLAS, 1 thread" (About).
 std::string computeKernels();
 
 // Hands memory that was freed back to the system. glibc keeps freed blocks below its mmap
