@@ -21,8 +21,8 @@ QString choices(const EnumTable<E>& table) {
 void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"method",
                "One of " + choices(quantMethodTable()) +
-                   " (default adaround). recommended sets --variable offset --freedom bias --iters 1000 --stop "
-                   "settled unless those are given.",
+                   " (default adaround). recommended sets --variable offset --freedom bias --iters 100 --stop "
+                   "settled --act-lr 4e-4 unless those are given.",
                "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
   p.addOption({"abits",
@@ -147,6 +147,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
     if (!p.isSet("variable")) r.adaround.variable = recommended.adaround.variable;
     if (!p.isSet("freedom")) r.adaround.freedom = recommended.adaround.freedom;
     if (!p.isSet("iters")) r.adaround.iterations = recommended.adaround.iterations;
+    if (!p.isSet("act-lr")) r.activations.learningRate = recommended.activations.learningRate;
     r.adaround.stopWhenSettled = recommended.adaround.stopWhenSettled;
   }
   if (p.isSet("stop")) r.adaround.stopWhenSettled = asUsage(parseStopRule, p.value("stop"), "--stop");

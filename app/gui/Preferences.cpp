@@ -50,12 +50,12 @@ QString Preferences::sessionDirectory() const {
 }
 
 QuantizationRequest Preferences::defaultRequest() const {
-  // The reference settings with this method; the recommended one brings its own settings (the
-  // iterations are then its cap).
+  // The reference settings with this method and iteration count; the recommended one brings its
+  // own settings, its iteration cap included.
   QuantizationRequest r = RunPanel::referenceRequest();
   r.method = parseQuantMethod(method.toStdString());
-  if (r.method == QuantMethod::Recommended) r = recommendedSettings(r);
   r.adaround.iterations = iterations;
+  if (r.method == QuantMethod::Recommended) r = recommendedSettings(r);
   r.activationMemoryMiB = activationMemoryMiB;
   return r;
 }

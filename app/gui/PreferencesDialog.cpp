@@ -27,7 +27,7 @@ PreferencesDialog::PreferencesDialog(const Preferences& preferences, QWidget* pa
                            "form keeps the settings of the last run started).")),
       iterations_(form::integer(10, 100000, 500,
                                 "Optimisation steps per layer or block of the Run form at the first start and after "
-                                "Reset to defaults.")),
+                                "Reset to defaults (the recommended method brings its own cap).")),
       memory_(form::integer(64, 1 << 20, 2048,
                             "Calibration activations beyond this many MiB are kept in a temporary file instead of "
                             "memory (slower, but large models fit).")),

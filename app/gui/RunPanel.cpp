@@ -127,7 +127,8 @@ RunPanel::RunPanel(QWidget* parent)
   connect(defaults_, &QPushButton::clicked, this, &RunPanel::defaultsRequested);
   // Choosing the recommended method sets its settings in the form, where the user sees and changes them.
   // Leaving it for another learned method puts back the reference's variable, freedom and fixed
-  // schedule, so that a run labelled "brecq" is BRECQ.
+  // schedule (and the form's iteration count and step learning rate, unless changed), so that a run labelled
+  // "brecq" is BRECQ.
   connect(method_, &QComboBox::activated, this, [this] {
     const bool recommended = method_->currentText() == quantMethodName(QuantMethod::Recommended);
     QuantizationRequest r = request();
@@ -138,6 +139,10 @@ RunPanel::RunPanel(QWidget* parent)
       r.adaround.variable = reference.adaround.variable;
       r.adaround.freedom = reference.adaround.freedom;
       r.adaround.stopWhenSettled = false;
+      if (r.adaround.iterations == kRecommendedIterationCap)
+        r.adaround.iterations = referenceRequest().adaround.iterations;
+      if (r.activations.learningRate == kRecommendedActivationLearningRate)
+        r.activations.learningRate = reference.activations.learningRate;
       setRequest(r);
     }
   });
@@ -175,9 +180,7 @@ QuantizationRequest RunPanel::referenceRequest() {
 }
 
 QuantizationRequest RunPanel::builtInRequest() {
-  QuantizationRequest r = recommendedSettings(referenceRequest());
-  r.adaround.iterations = referenceRequest().adaround.iterations;  // a cap: units stop when settled
-  return r;
+  return recommendedSettings(referenceRequest());  // its own iteration cap, as in the CLI
 }
 
 QuantizationRequest RunPanel::request() const {

@@ -17,10 +17,11 @@ LibraryVersions libraryVersions();
 // calls and its thread count, e.g. "AVX2 kernels, oneDNN up to AVX2, OpenBLAS, 1 thread" (About).
 std::string computeKernels();
 
-// Hands memory that was freed back to the system. glibc keeps freed blocks below its mmap
-// threshold (up to 32 MB: one batch's activations of a language model) in its heap, which then
-// only grows: measured on the 90M-parameter bench, 4 GB held for 1.2 GB in use. Called between
-// the phases of a run; a no-op elsewhere than glibc.
+// Hands memory that was freed back to the system when the heap holds more of it than 512 MiB and
+// than it has in use. glibc keeps freed blocks below its mmap threshold (up to 32 MB: one batch's
+// activations of a language model) in its heap, which then only grows: measured on the
+// 90M-parameter bench, 4 GB held for 1.2 GB in use. Smaller amounts stay for the next unit's
+// buffers. Called between the phases of a run; a no-op elsewhere than glibc.
 void releaseFreedMemory();
 
 // Serves large buffers (a calibration set's activations: tens of MB each, above glibc's 32 MB mmap

@@ -234,17 +234,17 @@ double layerSqnr(const Model& model, const std::string& name, const LayerData& f
   const LayerInfo& info = model.layer(name);
   const at::Tensor w = model.weight(name), bias = model.bias(name);
   // In slices of 4M output values: a language model's head output over the calibration set is a
-  // GB in float, and five times that as double temporaries (small models take one slice).
+  // GB in float (small models take a few slices). Float sums (ATen's are pairwise) per slice, in
+  // double across slices: double temporaries of every output made this a tenth of a short run.
   const int64_t rows = fp.inputs.size(0);
   const int64_t perRow = std::max<int64_t>(1, fp.outputs.numel() / std::max<int64_t>(1, rows));
   const int64_t step = std::max<int64_t>(1, (int64_t(1) << 22) / perRow);
   double signal = 0, noise = 0;
   for (int64_t i = 0; i < rows; i += step) {
-    const at::Tensor y = fp.outputs.slice(0, i, i + step).to(at::kDouble);
-    const at::Tensor yq =
-        applyLayer(info, fakeQuantizeActivation(fp.inputs.slice(0, i, i + step), aq), w, bias).to(at::kDouble);
-    noise += (y - yq).pow(2).sum().item<double>();
-    signal += y.pow(2).sum().item<double>();
+    const at::Tensor y = fp.outputs.slice(0, i, i + step);
+    const at::Tensor yq = applyLayer(info, fakeQuantizeActivation(fp.inputs.slice(0, i, i + step), aq), w, bias);
+    noise += at::mse_loss(yq.to(y.scalar_type()), y, at::Reduction::Sum).item<double>();
+    signal += y.square().sum().item<double>();
   }
   return noise > 0 ? 10 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
 }

@@ -68,7 +68,32 @@ void ActivationCache::spill() {
   auto pending = std::move(memory_);
   memory_.clear();
   for (auto& [key, parts] : pending)
-    for (const at::Tensor& t : parts) write(key, t);
+    for (const Part& part : parts) write(key, part.data());
+}
+
+at::Tensor ActivationCache::Part::data() const { return filled == rows.size(0) ? rows : rows.narrow(0, 0, filled); }
+
+void ActivationCache::appendInMemory(const std::string& key, const at::Tensor& rows) {
+  std::vector<Part>& parts = memory_[key];
+  const int64_t n = rows.size(0);
+  if (!parts.empty()) {
+    Part& last = parts.back();
+    if (last.filled + n <= last.rows.size(0) && last.rows.scalar_type() == rows.scalar_type() &&
+        last.rows.sizes().slice(1) == rows.sizes().slice(1)) {
+      last.rows.narrow(0, last.filled, n).copy_(rows);
+      last.filled += n;
+      return;
+    }
+  }
+  if (parts.empty() && expectedAppends_ > 1 && n > 0) {
+    std::vector<int64_t> shape = rows.sizes().vec();
+    shape[0] = n * expectedAppends_;
+    Part reserved{at::empty(shape, rows.options().memory_format(at::MemoryFormat::Contiguous)), n};
+    reserved.rows.narrow(0, 0, n).copy_(rows);
+    parts.push_back(std::move(reserved));
+    return;
+  }
+  parts.push_back({rows, n});
 }
 
 void ActivationCache::append(const std::string& key, const at::Tensor& rows) {
@@ -78,7 +103,7 @@ void ActivationCache::append(const std::string& key, const at::Tensor& rows) {
   if (file_)
     write(key, t);
   else
-    memory_[key].push_back(t);
+    appendInMemory(key, t);
 }
 
 void ActivationCache::write(const std::string& key, const at::Tensor& t) {
@@ -96,7 +121,20 @@ bool ActivationCache::has(const std::string& key) const {
 }
 
 at::Tensor ActivationCache::read(const std::string& key) const {
-  if (auto m = memory_.find(key); m != memory_.end()) return m->second.size() == 1 ? m->second[0] : at::cat(m->second);
+  if (auto m = memory_.find(key); m != memory_.end()) {
+    std::vector<Part>& parts = m->second;
+    if (parts.size() > 1) {  // joined once: a unit's data and then its layers' SQNR read a key
+      std::vector<at::Tensor> data;
+      for (const Part& p : parts) {
+        if (p.rows.sizes().slice(1) != parts.front().rows.sizes().slice(1))
+          throw Error(ErrorCode::InvalidArgument, "cached activations for " + key + " have rows of different shapes");
+        data.push_back(p.data());
+      }
+      const at::Tensor joined = at::cat(data);
+      parts = {Part{joined, joined.size(0)}};
+    }
+    return parts.front().data();
+  }
   if (!file_ || !file_->keys.count(key)) throw Error(ErrorCode::InvalidArgument, "no cached activations for " + key);
   try {
     return hdf5::readTensor(file_->h5, key.c_str());

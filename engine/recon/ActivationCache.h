@@ -20,10 +20,17 @@ class ActivationCache {
   ActivationCache(const ActivationCache&) = delete;
   ActivationCache& operator=(const ActivationCache&) = delete;
 
+  // How many appends each key is expected to get (a capture's batch count). A key's first append
+  // in memory then reserves room for that many like it and later ones are copied into it, so a
+  // read needs no join of the batches (a copy into fresh pages: a tenth of a short run on the demo
+  // ResNet). A key that gets more, or rows of another shape, continues in further parts.
+  void expectAppends(int64_t appends) { expectedAppends_ = appends; }
+
   // Throws WriteFailed (with the file's path) when the temporary file cannot be written.
   void append(const std::string& key, const at::Tensor& rows);
   bool has(const std::string& key) const;
-  at::Tensor read(const std::string& key) const;  // every row appended, in order
+  // Every row appended, in order. In memory, the same tensor for every read (do not modify it).
+  at::Tensor read(const std::string& key) const;
 
   int64_t bytes() const { return bytes_; }
   bool onDisk() const { return file_ != nullptr; }
@@ -32,10 +39,17 @@ class ActivationCache {
  private:
   void spill();
   void write(const std::string& key, const at::Tensor& rows);  // to the file
+  // Rows [0, filled) of `rows` hold data; the rest is room reserved for later appends.
+  struct Part {
+    at::Tensor rows;
+    int64_t filled = 0;
+    at::Tensor data() const;
+  };
+  void appendInMemory(const std::string& key, const at::Tensor& rows);
   int64_t budget_;
   std::string directory_, path_;
-  int64_t bytes_ = 0;
-  std::map<std::string, std::vector<at::Tensor>> memory_;
+  int64_t bytes_ = 0, expectedAppends_ = 1;
+  mutable std::map<std::string, std::vector<Part>> memory_;  // several parts joined at the first read
   struct File;
   std::unique_ptr<File> file_;
 };

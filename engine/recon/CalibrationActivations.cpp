@@ -55,6 +55,7 @@ CachedActivations captureToCache(const Model& model, const Dataset& data, int64_
   const std::set<std::string> wantLayers(layers.begin(), layers.end()), wantBlocks(blocks.begin(), blocks.end());
   CachedActivations out;
   out.cache = std::make_unique<ActivationCache>(memoryBudgetBytes);
+  out.cache->expectAppends((data.info().samples + batch - 1) / std::max<int64_t>(1, batch));
   out.outputs = outputs;
   std::map<std::string, std::vector<int64_t>> firstShape;  // per layer: the trailing input shape kept
   torch::NoGradGuard noGrad;

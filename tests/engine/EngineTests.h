@@ -199,6 +199,7 @@ class PropagationTests : public QObject {
   void runsGiveTheSameCodesAsPerUnitCapture_data();
   void runsGiveTheSameCodesAsPerUnitCapture();
   void activationCacheSpillsToDisk();
+  void activationCacheReservesRoomForExpectedBatches();
   void runFromDiskCacheGivesTheSameCodes();
 };
 

@@ -24,14 +24,23 @@ class RecommendedMethodCliTests : public QObject {
                              "--method",      "recommended",
                              "--calib-count", "64",
                              "--json"};
-    const Run r = cli(common + QStringList{"--session", session});
-    QCOMPARE(r.exitCode, 0);
-    const QJsonObject settings = r.json()["settings"].toObject();
+    const Run defaults = cli(common);
+    QCOMPARE(defaults.exitCode, 0);
+    const QJsonObject settings = defaults.json()["settings"].toObject();
     QCOMPARE(settings["method"].toString(), QString("recommended"));
     QCOMPARE(settings["variable"].toString(), QString("offset"));
     QCOMPARE(settings["freedom"].toString(), QString("bias"));
     QCOMPARE(settings["stop_when_settled"].toString(), QString("1"));
-    QCOMPARE(settings["iterations"].toString(), QString("1000"));
+    QCOMPARE(settings["iterations"].toString(), QString("100"));
+    QCOMPARE(settings["act_learning_rate"].toString().toDouble(), 4e-4);
+    for (const auto& l : defaults.json()["layers"].toArray()) {
+      const int ran = l.toObject()["iterations_run"].toInt();
+      QVERIFY(ran >= 1 && ran <= 100);
+    }
+    // With room to settle (a cap of 1000) units stop before the cap, and the run says so.
+    const Run r = cli(common + QStringList{"--iters", "1000", "--session", session});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.json()["settings"].toObject()["stop_when_settled"].toString(), QString("1"));
     QVERIFY2(r.json()["stopping"].toString().contains("units stopped when settled"),
              "the run says what the stopping rule did");
     int stopped = 0;

@@ -495,6 +495,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(d.adaround.variable, RoundingVariableKind::AdditiveOffset);
     QCOMPARE(d.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
     QVERIFY(d.adaround.stopWhenSettled);
+    QCOMPARE(d.adaround.iterations, kRecommendedIterationCap);  // as the CLI's recommended method
     QuantizationRequest adaround = d;
     adaround.method = QuantMethod::AdaRound;
     adaround.adaround.variable = RoundingVariableKind::RectifiedSigmoid;
@@ -512,8 +513,19 @@ class MainWindowTests : public QObject {
     QCOMPARE(r.adaround.variable, RoundingVariableKind::AdditiveOffset);
     QCOMPARE(r.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
     QCOMPARE(r.adaround.iterations, kRecommendedIterationCap);
+    QCOMPARE(r.activations.learningRate, kRecommendedActivationLearningRate);
     QVERIFY(r.adaround.stopWhenSettled);
     QCOMPARE(r.weights.bits, 3);  // the rest stays as the user set it
+    // Leaving it for BRECQ puts back the reference's schedule and the form's iteration count.
+    method->setCurrentText("brecq");
+    Q_EMIT method->activated(method->currentIndex());
+    const QuantizationRequest b = panel.request();
+    QCOMPARE(b.method, QuantMethod::Brecq);
+    QCOMPARE(b.adaround.variable, RoundingVariableKind::RectifiedSigmoid);
+    QVERIFY(!b.adaround.stopWhenSettled);
+    QCOMPARE(b.adaround.iterations, app::RunPanel::referenceRequest().adaround.iterations);
+    QVERIFY(b.adaround.iterations != kRecommendedIterationCap);
+    QCOMPARE(b.activations.learningRate, QuantizationRequest().activations.learningRate);
   }
 
   void runFormCoversEverySetting() {

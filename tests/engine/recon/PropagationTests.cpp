@@ -198,6 +198,38 @@ void PropagationTests::activationCacheSpillsToDisk() {
   EXPECT_ERROR(nowhere.append("a", a), ErrorCode::WriteFailed);
 }
 
+void PropagationTests::activationCacheReservesRoomForExpectedBatches() {
+  // Three batches expected: "x" gets them (the last one short), "y" one more than expected, "z" a
+  // batch of another width; every read is the rows appended, in order, whatever the storage.
+  const at::Tensor x = at::randn({10, 3}), y = at::randn({16, 3}), z1 = at::randn({4, 3}), z2 = at::randn({4, 5});
+  ActivationCache cache(-1);
+  cache.expectAppends(3);
+  at::Tensor firstBatch = x.slice(0, 0, 4).clone();
+  cache.append("x", firstBatch);
+  firstBatch.fill_(0);  // the cache holds its own copy of a batch it reserved room with
+  cache.append("x", x.slice(0, 4, 8));
+  cache.append("x", x.slice(0, 8));
+  for (int64_t b = 0; b < 16; b += 4) cache.append("y", y.slice(0, b, b + 4));
+  cache.append("z", z1);
+  cache.append("z", z2);
+  QVERIFY(at::equal(cache.read("x"), x));
+  QCOMPARE(cache.read("x").sizes().vec(), x.sizes().vec());
+  QVERIFY(at::equal(cache.read("y"), y));
+  QVERIFY(at::equal(cache.read("y"), y));  // joined at the first read, the same at the second
+  EXPECT_ERROR(cache.read("z"), ErrorCode::InvalidArgument);
+  QCOMPARE(cache.bytes(), int64_t((x.numel() + y.numel() + z1.numel() + z2.numel()) * 4));
+  // Reserved room that was partly filled moves to the file as the rows it holds.
+  QTemporaryDir dir;
+  ActivationCache spilling(100, dir.path().toStdString());
+  spilling.expectAppends(4);
+  spilling.append("x", x.slice(0, 0, 4));  // 48 bytes in room for 16 rows
+  spilling.append("y", y.slice(0, 0, 8));  // 144 bytes in all: to the file
+  QVERIFY(spilling.onDisk());
+  spilling.append("x", x.slice(0, 4));
+  QVERIFY(at::equal(spilling.read("x"), x));
+  QVERIFY(at::equal(spilling.read("y"), y.slice(0, 0, 8)));
+}
+
 void PropagationTests::runFromDiskCacheGivesTheSameCodes() {
   const auto calib = calibration(64);
   QuantizationRequest req;
