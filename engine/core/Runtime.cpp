@@ -25,14 +25,15 @@ namespace {
 constexpr size_t kFreeMemoryKept = size_t(512) << 20;
 
 // LibTorch's convolutions run in oneDNN, which picks its kernels for the processor it finds: on an
-// AMD EPYC with AVX-512 its AVX-512 kernels sum in another order than on the Intel machines the
+// AMD EPYC with AVX-512 its AVX-512 kernels sum in another order than on the Intel machine the
 // lessons' figures came from, and a QDrop W4A4 run on the demo ResNet ends 0.05 points apart
-// (91.45 % vs 91.50 %). Capping oneDNN at AVX2, which every x86-64 laptop of the last decade has,
-// gives the same bits on both at no measurable cost (24.4 s vs 24.7 s for that run). oneDNN reads
-// the cap once, at its first convolution, so it is set while the program loads; a cap the user set
-// in the environment is kept.
+// (91.45 % vs 91.50 %). With oneDNN capped at AVX2, which every x86-64 laptop of the last decade
+// has, the AMD machine gives the Intel figure at no measurable cost (24.4 s vs 24.7 s for that
+// run). This covers oneDNN only (OpenBLAS picks its kernels when it loads). oneDNN reads the cap
+// once, at its first convolution, so it is set while the program loads; a cap the user set in the
+// environment (under either name) is kept.
 const bool kConvolutionKernelsCapped = [] {
-  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
+  if (!std::getenv("ONEDNN_MAX_CPU_ISA") && !std::getenv("DNNL_MAX_CPU_ISA")) setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
   return true;
 }();
 
@@ -73,7 +74,8 @@ std::string computeKernels() {
     else
       blas = "reference BLAS (slow: scripts/setup.sh selects OpenBLAS)";
   }
-  const char* convolutionCap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  const char* convolutionCap = std::getenv("ONEDNN_MAX_CPU_ISA");  // oneDNN reads it before DNNL_'s
+  if (!convolutionCap) convolutionCap = std::getenv("DNNL_MAX_CPU_ISA");
   const std::string convolutions =
       kConvolutionKernelsCapped && convolutionCap ? std::string("oneDNN up to ") + convolutionCap : "oneDNN";
   return vector + " kernels, " + convolutions + ", " + blas + ", " + std::to_string(at::get_num_threads()) + " thread" +
@@ -85,8 +87,11 @@ void releaseFreedMemory() {
   // Trimming is not free: every page handed back is faulted in and zeroed again at the next large
   // allocation, which on the development VM took a third of a short run on the demo ResNet
   // (a 10-iteration run: 6.4-8.2 s without the trims between units, 10.9-11.3 s with them).
+#if __GLIBC_PREREQ(2, 33)
   const struct mallinfo2 heap = mallinfo2();
-  if (heap.fordblks > std::max<size_t>(kFreeMemoryKept, heap.uordblks)) malloc_trim(0);
+  if (heap.fordblks <= std::max<size_t>(kFreeMemoryKept, heap.uordblks)) return;
+#endif
+  malloc_trim(0);
 #endif
 }
 

@@ -3,6 +3,7 @@
 #include <H5Cpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -68,17 +69,31 @@ void ActivationCache::spill() {
   auto pending = std::move(memory_);
   memory_.clear();
   for (auto& [key, parts] : pending)
-    for (const Part& part : parts) write(key, part.data());
+    for (const Part& part : parts) {
+      if (part.rows.dim() == 0) {
+        write(key, part.rows);
+        continue;
+      }
+      const int64_t step = std::max<int64_t>(1, part.batchRows);
+      for (int64_t r = 0; r < part.filled; r += step)
+        write(key, part.rows.slice(0, r, std::min(part.filled, r + step)));
+    }
 }
 
-at::Tensor ActivationCache::Part::data() const { return filled == rows.size(0) ? rows : rows.narrow(0, 0, filled); }
+at::Tensor ActivationCache::Part::data() const {
+  return rows.dim() == 0 || filled == rows.size(0) ? rows : rows.narrow(0, 0, filled);
+}
 
 void ActivationCache::appendInMemory(const std::string& key, const at::Tensor& rows) {
   std::vector<Part>& parts = memory_[key];
+  if (rows.dim() == 0) {  // a scalar argument: kept as it is
+    parts.push_back({rows, 1, 1});
+    return;
+  }
   const int64_t n = rows.size(0);
   if (!parts.empty()) {
     Part& last = parts.back();
-    if (last.filled + n <= last.rows.size(0) && last.rows.scalar_type() == rows.scalar_type() &&
+    if (last.rows.dim() > 0 && last.filled + n <= last.rows.size(0) && last.rows.scalar_type() == rows.scalar_type() &&
         last.rows.sizes().slice(1) == rows.sizes().slice(1)) {
       last.rows.narrow(0, last.filled, n).copy_(rows);
       last.filled += n;
@@ -86,14 +101,21 @@ void ActivationCache::appendInMemory(const std::string& key, const at::Tensor& r
     }
   }
   if (parts.empty() && expectedAppends_ > 1 && n > 0) {
+    // No more room than the memory budget leaves: beyond it the rows go to the file anyway.
+    int64_t reserve = n * expectedAppends_;
+    const int64_t rowBytes = static_cast<int64_t>(rows.nbytes()) / n;
+    if (budget_ >= 0 && rowBytes > 0) reserve = std::min(reserve, std::max(n, (budget_ - bytes_) / rowBytes + n));
     std::vector<int64_t> shape = rows.sizes().vec();
-    shape[0] = n * expectedAppends_;
-    Part reserved{at::empty(shape, rows.options().memory_format(at::MemoryFormat::Contiguous)), n};
-    reserved.rows.narrow(0, 0, n).copy_(rows);
-    parts.push_back(std::move(reserved));
-    return;
+    shape[0] = reserve;
+    try {
+      Part reserved{at::empty(shape, rows.options().memory_format(at::MemoryFormat::Contiguous)), n, n};
+      reserved.rows.narrow(0, 0, n).copy_(rows);
+      parts.push_back(std::move(reserved));
+      return;
+    } catch (const c10::Error&) {  // no room for it: the batches as they come
+    }
   }
-  parts.push_back({rows, n});
+  parts.push_back({rows, n, n});
 }
 
 void ActivationCache::append(const std::string& key, const at::Tensor& rows) {
@@ -126,12 +148,13 @@ at::Tensor ActivationCache::read(const std::string& key) const {
     if (parts.size() > 1) {  // joined once: a unit's data and then its layers' SQNR read a key
       std::vector<at::Tensor> data;
       for (const Part& p : parts) {
-        if (p.rows.sizes().slice(1) != parts.front().rows.sizes().slice(1))
+        if (p.rows.dim() == 0 || parts.front().rows.dim() == 0 ||
+            p.rows.sizes().slice(1) != parts.front().rows.sizes().slice(1))
           throw Error(ErrorCode::InvalidArgument, "cached activations for " + key + " have rows of different shapes");
         data.push_back(p.data());
       }
       const at::Tensor joined = at::cat(data);
-      parts = {Part{joined, joined.size(0)}};
+      parts = {Part{joined, joined.size(0), parts.front().batchRows}};
     }
     return parts.front().data();
   }

@@ -39,10 +39,11 @@ class ActivationCache {
  private:
   void spill();
   void write(const std::string& key, const at::Tensor& rows);  // to the file
-  // Rows [0, filled) of `rows` hold data; the rest is room reserved for later appends.
+  // Rows [0, filled) of `rows` hold data; the rest is room reserved for later appends, which
+  // bring `batchRows` rows each (the file takes the part in such slices: its chunks follow them).
   struct Part {
     at::Tensor rows;
-    int64_t filled = 0;
+    int64_t filled = 0, batchRows = 0;
     at::Tensor data() const;
   };
   void appendInMemory(const std::string& key, const at::Tensor& rows);

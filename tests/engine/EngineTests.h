@@ -62,6 +62,7 @@ class ModelTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void scriptedResNetLayersMatchModuleTree();
+  void convolutionKernelsAreCappedAtAvx2();
   void tracedAndScriptedAgree_data();
   void tracedAndScriptedAgree();
   void convAttributesMatchScriptedConstants();

@@ -1,5 +1,7 @@
 // Model loading and layer discovery, checked against the module tree, the scripted class
 // constants and the parameter list (independent of the graph walk the engine uses).
+#include <dlfcn.h>
+
 #include <QTemporaryDir>
 
 #include <regex>
@@ -11,6 +13,24 @@
 #include "engine/model/Model.h"
 
 ROUNDLAB_ENGINE_SUITE("models", ModelTests);
+
+// oneDNN (LibTorch's convolutions) runs at most its AVX2 kernels, whatever the processor: its
+// AVX-512 kernels sum in another order on AMD than on Intel, and runs must give the same bits on
+// every machine (Runtime.cpp caps it while the program loads).
+void ModelTests::convolutionKernelsAreCappedAtAvx2() {
+  using EffectiveIsa = unsigned (*)();
+  const auto effectiveIsa = reinterpret_cast<EffectiveIsa>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
+  if (!effectiveIsa) QSKIP("this LibTorch does not use oneDNN");
+  const QString cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (std::getenv("DNNL_MAX_CPU_ISA") || (!cap.isEmpty() && cap != "AVX2"))
+    QSKIP("the environment sets another oneDNN cap");
+  QCOMPARE(cap, QString("AVX2"));
+  torch::NoGradGuard noGrad;
+  const at::Tensor y = at::conv2d(at::randn({8, 16, 28, 28}), at::randn({16, 16, 3, 3}));
+  QCOMPARE(y.size(1), int64_t(16));
+  constexpr unsigned kAvx2 = 0x7;  // dnnl_cpu_isa_avx2; wider sets have bits above it
+  QVERIFY2((effectiveIsa() & ~kAvx2) == 0, QByteArray::number(effectiveIsa(), 16).constData());
+}
 
 using namespace roundlab;
 using testsupport::fixture;

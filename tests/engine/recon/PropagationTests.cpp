@@ -216,8 +216,14 @@ void PropagationTests::activationCacheReservesRoomForExpectedBatches() {
   QCOMPARE(cache.read("x").sizes().vec(), x.sizes().vec());
   QVERIFY(at::equal(cache.read("y"), y));
   QVERIFY(at::equal(cache.read("y"), y));  // joined at the first read, the same at the second
+  const at::Tensor before = cache.read("x");
+  cache.append("x", y.slice(0, 0, 2));  // past the reserved room: a read before keeps its rows
+  QVERIFY(at::equal(before, x));
+  QVERIFY(at::equal(cache.read("x"), at::cat({x, y.slice(0, 0, 2)})));
+  cache.append("s", at::scalar_tensor(3.0));  // a scalar argument is kept as it is
+  QCOMPARE(cache.read("s").item<double>(), 3.0);
   EXPECT_ERROR(cache.read("z"), ErrorCode::InvalidArgument);
-  QCOMPARE(cache.bytes(), int64_t((x.numel() + y.numel() + z1.numel() + z2.numel()) * 4));
+  QCOMPARE(cache.bytes(), int64_t((x.numel() + y.numel() + z1.numel() + z2.numel() + 2 * 3) * 4 + 4));
   // Reserved room that was partly filled moves to the file as the rows it holds.
   QTemporaryDir dir;
   ActivationCache spilling(100, dir.path().toStdString());
