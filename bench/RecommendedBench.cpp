@@ -1,5 +1,6 @@
 #include "bench/RecommendedBench.h"
 
+#include <cmath>
 #include <vector>
 
 #include "bench/BenchOutput.h"
@@ -123,6 +124,38 @@ void runRecommendedBench(const std::string& dir, const RecommendedBenchOptions& 
   }
   line("recommended", "settings_meeting_target", met, "count");
   line("recommended", "settings_compared", compared, "count");
+}
+
+void runLayerwiseBench(const std::string& dir, int seeds) {
+  const auto calib = openDataset(dir + "/fmnist_calib.h5");
+  const auto val = openDataset(dir + "/fmnist_val.h5");
+  constexpr int kReferenceIterations = 1000;
+  for (const char* file : {"fmnist_resnet.pt", "fmnist_mobilenet.pt"}) {
+    const Model fp = Model::load(dir + "/" + file);
+    (void)measure(fp, *calib, *val, QuantMethod::Rtn, {2, 0}, 1, 0);  // warm-up, as above
+    for (const Setting s : {Setting{2, 0}, Setting{3, 0}}) {
+      const std::string tag = std::string(file) + ":" + settingName(s) + ":";
+      std::vector<Measured> layer, block;
+      for (int seed = 0; seed < seeds; ++seed) {
+        const uint64_t u = static_cast<uint64_t>(seed);
+        layer.push_back(measure(fp, *calib, *val, QuantMethod::AdaRound, s, kReferenceIterations, u));
+        block.push_back(measure(fp, *calib, *val, QuantMethod::Brecq, s, kReferenceIterations, u));
+        const std::string suffix = " seed=" + std::to_string(seed);
+        line((tag + "adaround" + suffix).c_str(), "top1", layer.back().top1, "%");
+        line((tag + "adaround" + suffix).c_str(), "wall_s", layer.back().wallSeconds, "s");
+        line((tag + "brecq" + suffix).c_str(), "top1", block.back().top1, "%");
+        line((tag + "brecq" + suffix).c_str(), "wall_s", block.back().wallSeconds, "s");
+      }
+      const MeanStd a = meanStd(values(layer, &Measured::top1)), b = meanStd(values(block, &Measured::top1));
+      line((tag + "adaround").c_str(), "top1_mean", a.mean, "%");
+      line((tag + "adaround").c_str(), "top1_std", a.std, "%");
+      line((tag + "brecq").c_str(), "top1_mean", b.mean, "%");
+      line((tag + "brecq").c_str(), "top1_std", b.std, "%");
+      line(tag.c_str(), "adaround_gap", a.mean - b.mean, "points");
+      // Two standard errors of a difference of two means (0 with one seed: no spread measured).
+      line(tag.c_str(), "gap_noise", 2 * std::sqrt((a.std * a.std + b.std * b.std) / seeds), "points");
+    }
+  }
 }
 
 }  // namespace roundlab::bench

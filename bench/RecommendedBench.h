@@ -15,4 +15,10 @@ struct RecommendedBenchOptions {
 
 void runRecommendedBench(const std::string& demoDir, const RecommendedBenchOptions& options);
 
+// `roundlab-bench --only layerwise`: layer-wise AdaRound against block reconstruction (BRECQ), both
+// at the reference's 1000 iterations, at W2A32 and W3A32 on the ResNet and the depthwise
+// MobileNet-style demo model; prints each one's top-1 and `adaround_gap` (AdaRound − BRECQ, points)
+// with `gap_noise`, twice the standard error of that difference over the seeds.
+void runLayerwiseBench(const std::string& demoDir, int seeds);
+
 }  // namespace roundlab::bench

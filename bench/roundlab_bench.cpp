@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
@@ -40,14 +42,51 @@ double peakRssMiB() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-}  // namespace
+constexpr const char* kUsage =
+    "Usage: roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods]\n"
+    "                      [--baseline-kernels]\n"
+    "       roundlab-bench [DEMO_DIR] --only recommended [--seeds N] [--all-settings] [--curves]\n"
+    "       roundlab-bench [DEMO_DIR] --only layerwise [--seeds N]\n"
+    "Prints stable 'bench SUBJECT MEASURE VALUE UNIT' lines (docs/bench.md).\n";
 
-int main(int argc, char** argv) {
-  // roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods] [--baseline-kernels]
-  //                [--only recommended [--seeds N] [--all-settings] [--curves]]
-  const bool dirGiven = argc > 1 && std::string(argv[1]).rfind("--", 0) != 0;
+// The arguments' error, or "" when every one is known (an unknown one would otherwise run the
+// whole bench, which takes many minutes).
+std::string argumentError(const std::vector<std::string>& args) {
+  const std::vector<std::string> sections = {"models",  "step",        "importance", "allocation",
+                                             "methods", "recommended", "layerwise"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--quick" || a == "--baseline-kernels" || a == "--all-settings" || a == "--curves") continue;
+    if (a == "--only" || a == "--seeds") {
+      if (i + 1 == args.size()) return a + " needs a value";
+      if (a == "--only" && std::find(sections.begin(), sections.end(), args[i + 1]) == sections.end())
+        return "--only takes one of models, step, importance, allocation, methods, recommended, layerwise, not '" +
+               args[i + 1] + "'";
+      ++i;
+      continue;
+    }
+    return "unknown argument '" + a + "'";
+  }
+  return "";
+}
+
+int runBench(int argc, char** argv) {
+  const bool dirGiven = argc > 1 && std::string(argv[1]).rfind("-", 0) != 0;
   const std::string dir = dirGiven ? argv[1] : ROUNDLAB_DEMO_DIR;
   const std::vector<std::string> args(argv + (dirGiven ? 2 : 1), argv + argc);
+  if (std::count(args.begin(), args.end(), "--help") || std::count(args.begin(), args.end(), "-h")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (const std::string error = argumentError(args); !error.empty()) {
+    std::fprintf(stderr, "roundlab-bench: %s\n%s", error.c_str(), kUsage);
+    return 2;
+  }
+  if (!std::filesystem::is_regular_file(dir + "/fmnist_val.h5")) {
+    std::fprintf(stderr, "roundlab-bench: %s holds no fmnist_val.h5: give the folder of the bundled demo\n",
+                 dir.c_str());
+    return 2;
+  }
   const auto only = std::find(args.begin(), args.end(), "--only");
   const auto want = [&](const char* section) {
     return only == args.end() || only + 1 == args.end() || only[1] == section;
@@ -253,8 +292,10 @@ int main(int argc, char** argv) {
           for (const auto& [phase, seconds] : r.phases) line(tag.c_str(), (phase + "_s").c_str(), seconds, "s");
         }
   }
-  if (only != args.end() && only + 1 != args.end() && only[1] == "recommended") {  // long: only when asked
-    RecommendedBenchOptions o;
+  // The long sections run only when asked.
+  const std::string longSection = only != args.end() && only + 1 != args.end() ? only[1] : "";
+  if (longSection == "recommended" || longSection == "layerwise") {
+    int seedCount = 1;
     const auto seeds = std::find(args.begin(), args.end(), "--seeds");
     if (seeds != args.end()) {
       const std::string n = seeds + 1 != args.end() ? seeds[1] : "";
@@ -265,12 +306,29 @@ int main(int argc, char** argv) {
                      n.c_str());
         return 2;
       }
-      o.seeds = static_cast<int>(value);
+      seedCount = static_cast<int>(value);
     }
-    o.allSettings = std::count(args.begin(), args.end(), "--all-settings") > 0;
-    o.curves = std::count(args.begin(), args.end(), "--curves") > 0;
-    runRecommendedBench(dir, o);
+    if (longSection == "layerwise") {
+      runLayerwiseBench(dir, seedCount);
+    } else {
+      RecommendedBenchOptions o;
+      o.seeds = seedCount;
+      o.allSettings = std::count(args.begin(), args.end(), "--all-settings") > 0;
+      o.curves = std::count(args.begin(), args.end(), "--curves") > 0;
+      runRecommendedBench(dir, o);
+    }
   }
   line("process", "peak_rss", peakRssMiB(), "MiB");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return runBench(argc, argv);
+  } catch (const std::exception& e) {  // a missing or unreadable model: one line, not an abort
+    std::fprintf(stderr, "roundlab-bench: %s\n", e.what());
+    return 1;
+  }
 }

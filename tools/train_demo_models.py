@@ -3,9 +3,10 @@
 
 Reads Debian's dataset-fashion-mnist IDX files, trains on the 60k training split and reports
 top-1 on the 10k test split. Deterministic: fixed seed, one thread. Writes
-resources/demo/fmnist_resnet.pt and resources/demo/fmnist_transformer.pt.
+resources/demo/fmnist_resnet.pt, fmnist_transformer.pt and fmnist_mobilenet.pt (the depthwise
+case of docs/best-practices.md).
 
-  /usr/bin/python3 tools/train_demo_models.py [--model resnet|transformer|all] [--out DIR]
+  /usr/bin/python3 tools/train_demo_models.py [--model resnet|transformer|mobilenet|all] [--out DIR]
 
 Inputs are normalised as RoundLab's calibration files describe them: x/255, then
 (x - 0.2860) / 0.3530.
@@ -97,6 +98,51 @@ class FmnistTransformer(nn.Module):
         return self.head(self.norm(x[:, 0]))
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: 1x1 expansion, 3x3 depthwise, 1x1 linear projection, ReLU6 after the
+    first two; the input is added back where the shapes allow."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.expand = nn.Conv2d(cin, hidden, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.depthwise = nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False)
+        self.bn2 = nn.BatchNorm2d(hidden)
+        self.project = nn.Conv2d(hidden, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        out = F.relu6(self.bn1(self.expand(x)))
+        out = F.relu6(self.bn2(self.depthwise(out)))
+        out = self.bn3(self.project(out))
+        return x + out if self.residual else out
+
+
+class FmnistMobileNet(nn.Module):
+    """MobileNetV2-style CNN with depthwise convolutions: stem, five inverted residual blocks
+    (16, 24, 24, 32, 32 channels; expansion 4 after the first), 1x1 head conv, linear classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        self.features = nn.Sequential(
+            InvertedResidual(16, 16, 1, 2), InvertedResidual(16, 24, 2, 4), InvertedResidual(24, 24, 1, 4),
+            InvertedResidual(24, 32, 2, 4), InvertedResidual(32, 32, 1, 4))
+        self.head_conv = nn.Conv2d(32, 128, 1, bias=False)
+        self.head_bn = nn.BatchNorm2d(128)
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu6(self.bn(self.stem(x)))
+        x = self.features(x)
+        x = F.relu6(self.head_bn(self.head_conv(x)))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(x)
+
+
 def evaluate(model, x, y, batch=500):
     model.eval()
     correct = 0
@@ -136,7 +182,7 @@ def train(model, epochs, lr, batch, seed, xtr, ytr, xte, yte, weight_decay):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="all", choices=["resnet", "transformer", "all"])
+    ap.add_argument("--model", default="all", choices=["resnet", "transformer", "mobilenet", "all"])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "resources", "demo"))
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
@@ -146,8 +192,9 @@ def main():
     specs = {
         "resnet": (FmnistResNet, dict(epochs=5, lr=4e-3, batch=128, weight_decay=1e-4)),
         "transformer": (FmnistTransformer, dict(epochs=10, lr=2e-3, batch=128, weight_decay=5e-2)),
+        "mobilenet": (FmnistMobileNet, dict(epochs=5, lr=4e-3, batch=128, weight_decay=4e-5)),
     }
-    for name in (["resnet", "transformer"] if args.model == "all" else [args.model]):
+    for name in (list(specs) if args.model == "all" else [args.model]):
         cls, hp = specs[name]
         torch.manual_seed(args.seed)
         model = cls()

@@ -59,6 +59,7 @@ void MainWindow::applyPreferences(const Preferences& preferences) {
     plot->replot();
   }
   if (memoryChanged) run_->setActivationMemory(preferences_.activationMemoryMiB);
+  run_->setReferenceIterations(preferences_.iterations);
 }
 
 void MainWindow::rememberRunForm(const QuantizationRequest& request) {

@@ -127,8 +127,8 @@ RunPanel::RunPanel(QWidget* parent)
   connect(defaults_, &QPushButton::clicked, this, &RunPanel::defaultsRequested);
   // Choosing the recommended method sets its settings in the form, where the user sees and changes them.
   // Leaving it for another learned method puts back the reference's variable, freedom and fixed
-  // schedule (and the form's iteration count and step learning rate, unless changed), so that a run labelled
-  // "brecq" is BRECQ.
+  // schedule (and the preferences' iteration count and the step learning rate, unless changed), so
+  // that a run labelled "brecq" is BRECQ.
   connect(method_, &QComboBox::activated, this, [this] {
     const bool recommended = method_->currentText() == quantMethodName(QuantMethod::Recommended);
     QuantizationRequest r = request();
@@ -139,8 +139,7 @@ RunPanel::RunPanel(QWidget* parent)
       r.adaround.variable = reference.adaround.variable;
       r.adaround.freedom = reference.adaround.freedom;
       r.adaround.stopWhenSettled = false;
-      if (r.adaround.iterations == kRecommendedIterationCap)
-        r.adaround.iterations = referenceRequest().adaround.iterations;
+      if (r.adaround.iterations == kRecommendedIterationCap) r.adaround.iterations = referenceIterations_;
       if (r.activations.learningRate == kRecommendedActivationLearningRate)
         r.activations.learningRate = reference.activations.learningRate;
       setRequest(r);

@@ -37,6 +37,9 @@ class RunPanel : public QWidget {
   static QuantizationRequest referenceRequest();
   // The preferences' activation memory (the form's "Spill to disk beyond" field).
   void setActivationMemory(int64_t mib);
+  // The preferences' iteration count, which leaving the recommended method puts back (its cap of
+  // 100 is no count for the reference methods).
+  void setReferenceIterations(int iterations) { referenceIterations_ = iterations; }
   QPushButton* defaultsButton() const { return defaults_; }
   QComboBox* methodBox() const { return method_; }
   QPushButton* startButton() const { return start_; }
@@ -81,6 +84,7 @@ class RunPanel : public QWidget {
   QuantizationRequest base_;
   QElapsedTimer clock_;
   QSplitter* split_;
+  int referenceIterations_ = referenceRequest().adaround.iterations;
   bool running_ = false, loaded_ = false, splitPlaced_ = false;
 };
 

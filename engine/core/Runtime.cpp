@@ -32,10 +32,11 @@ constexpr size_t kFreeMemoryKept = size_t(512) << 20;
 // run). This covers oneDNN only (OpenBLAS picks its kernels when it loads). oneDNN reads the cap
 // once, at its first convolution, so it is set while the program loads; a cap the user set in the
 // environment (under either name) is kept.
-const bool kConvolutionKernelsCapped = [] {
-  if (!std::getenv("ONEDNN_MAX_CPU_ISA") && !std::getenv("DNNL_MAX_CPU_ISA")) setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
-  return true;
-}();
+struct ConvolutionKernelCap {
+  ConvolutionKernelCap() {
+    if (!std::getenv("ONEDNN_MAX_CPU_ISA") && !std::getenv("DNNL_MAX_CPU_ISA")) setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
+  }
+} const kConvolutionKernelCap;
 
 }  // namespace
 
@@ -76,8 +77,7 @@ std::string computeKernels() {
   }
   const char* convolutionCap = std::getenv("ONEDNN_MAX_CPU_ISA");  // oneDNN reads it before DNNL_'s
   if (!convolutionCap) convolutionCap = std::getenv("DNNL_MAX_CPU_ISA");
-  const std::string convolutions =
-      kConvolutionKernelsCapped && convolutionCap ? std::string("oneDNN up to ") + convolutionCap : "oneDNN";
+  const std::string convolutions = convolutionCap ? std::string("oneDNN up to ") + convolutionCap : "oneDNN";
   return vector + " kernels, " + convolutions + ", " + blas + ", " + std::to_string(at::get_num_threads()) + " thread" +
          (at::get_num_threads() == 1 ? "" : "s");
 }

@@ -351,6 +351,14 @@ class WindowConventionsTests : public QObject {
       w.runPanel()->defaultsButton()->click();
       QCOMPARE(w.runPanel()->request().method, QuantMethod::Brecq);
       QCOMPARE(w.runPanel()->request().adaround.iterations, 123);
+      // Through the recommended method (its own cap) and back: the preferences' count returns.
+      QComboBox* method = w.runPanel()->methodBox();
+      method->setCurrentText("recommended");
+      Q_EMIT method->activated(method->currentIndex());
+      QCOMPARE(w.runPanel()->request().adaround.iterations, kRecommendedIterationCap);
+      method->setCurrentText("qdrop");
+      Q_EMIT method->activated(method->currentIndex());
+      QCOMPARE(w.runPanel()->request().adaround.iterations, 123);
 
       QSignalSpy loaded(&w, &app::MainWindow::modelLoaded);
       QSignalSpy done(&w, &app::MainWindow::quantized);
