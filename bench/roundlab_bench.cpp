@@ -43,30 +43,46 @@ double peakRssMiB() {
 }
 
 constexpr const char* kUsage =
-    "Usage: roundlab-bench [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods]\n"
+    "Usage: roundlab-bench [-h|--help] [DEMO_DIR] [--quick] [--only models|step|importance|allocation|methods]\n"
     "                      [--baseline-kernels]\n"
     "       roundlab-bench [DEMO_DIR] --only recommended [--seeds N] [--all-settings] [--curves]\n"
     "       roundlab-bench [DEMO_DIR] --only layerwise [--seeds N]\n"
     "Prints stable 'bench SUBJECT MEASURE VALUE UNIT' lines (docs/bench.md).\n";
 
-// The arguments' error, or "" when every one is known (an unknown one would otherwise run the
-// whole bench, which takes many minutes).
+// The arguments' error, or "" when they make one run (anything else would run the whole bench,
+// which takes many minutes, or silently ignore an option).
 std::string argumentError(const std::vector<std::string>& args) {
   const std::vector<std::string> sections = {"models",  "step",        "importance", "allocation",
                                              "methods", "recommended", "layerwise"};
+  std::string section;
+  bool seeds = false, recommendedOnly = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--quick" || a == "--baseline-kernels" || a == "--all-settings" || a == "--curves") continue;
-    if (a == "--only" || a == "--seeds") {
-      if (i + 1 == args.size()) return a + " needs a value";
-      if (a == "--only" && std::find(sections.begin(), sections.end(), args[i + 1]) == sections.end())
-        return "--only takes one of models, step, importance, allocation, methods, recommended, layerwise, not '" +
-               args[i + 1] + "'";
-      ++i;
+    if (a == "--quick" || a == "--baseline-kernels") continue;
+    if (a == "--all-settings" || a == "--curves") {
+      recommendedOnly = true;
       continue;
     }
-    return "unknown argument '" + a + "'";
+    if (a != "--only" && a != "--seeds") return "unknown argument '" + a + "'";
+    if (i + 1 == args.size()) return a + " needs a value";
+    const std::string& value = args[++i];
+    if (a == "--only") {
+      if (!section.empty()) return "--only is given twice";
+      if (std::find(sections.begin(), sections.end(), value) == sections.end())
+        return "--only takes one of models, step, importance, allocation, methods, recommended, layerwise, not '" +
+               value + "'";
+      section = value;
+      continue;
+    }
+    char* end = nullptr;
+    const long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || n < 1 || n > 100)
+      return "--seeds takes a whole number of seeds from 1 to 100, not '" + value + "'";
+    seeds = true;
   }
+  if (seeds && section != "recommended" && section != "layerwise")
+    return "--seeds needs --only recommended or --only layerwise";
+  if (recommendedOnly && section != "recommended") return "--all-settings and --curves need --only recommended";
   return "";
 }
 
@@ -295,19 +311,9 @@ int runBench(int argc, char** argv) {
   // The long sections run only when asked.
   const std::string longSection = only != args.end() && only + 1 != args.end() ? only[1] : "";
   if (longSection == "recommended" || longSection == "layerwise") {
-    int seedCount = 1;
-    const auto seeds = std::find(args.begin(), args.end(), "--seeds");
-    if (seeds != args.end()) {
-      const std::string n = seeds + 1 != args.end() ? seeds[1] : "";
-      char* end = nullptr;
-      const long value = std::strtol(n.c_str(), &end, 10);
-      if (n.empty() || *end != '\0' || value < 1 || value > 100) {
-        std::fprintf(stderr, "roundlab-bench: --seeds takes a whole number of seeds from 1 to 100, not '%s'\n",
-                     n.c_str());
-        return 2;
-      }
-      seedCount = static_cast<int>(value);
-    }
+    int seedCount = 1;  // checked by argumentError
+    if (const auto seeds = std::find(args.begin(), args.end(), "--seeds"); seeds != args.end())
+      seedCount = std::stoi(seeds[1]);
     if (longSection == "layerwise") {
       runLayerwiseBench(dir, seedCount);
     } else {

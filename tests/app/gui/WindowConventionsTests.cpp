@@ -381,6 +381,15 @@ class WindowConventionsTests : public QObject {
     QCOMPARE(again.preferences().iterations, 123);
     QCOMPARE(again.preferences().sessionFolder, folder.path());
     QCOMPARE(requestToText(again.runPanel()->request()), requestToText(started));
+    {  // the saved preferences' count also comes back after a restart
+      QComboBox* method = again.runPanel()->methodBox();
+      method->setCurrentText("recommended");
+      Q_EMIT method->activated(method->currentIndex());
+      method->setCurrentText("brecq");
+      Q_EMIT method->activated(method->currentIndex());
+      QCOMPARE(again.runPanel()->request().adaround.iterations, 123);
+      again.runPanel()->setRequest(started);
+    }
     QCOMPARE(again.runPanel()->lossPlot()->yAxis->tickLabelFont().pointSizeF(),
              2.0 * QApplication::font().pointSizeF());
     // A saved form that no longer reads (edited by hand) gives the defaults and says so.
