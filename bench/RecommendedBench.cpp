@@ -53,6 +53,21 @@ std::vector<double> values(const std::vector<Measured>& runs, double Measured::*
   return v;
 }
 
+// One run's lines: "TAG seed=S top1" and "wall_s".
+void printRun(const std::string& tag, int seed, const Measured& m) {
+  const std::string t = tag + " seed=" + std::to_string(seed);
+  line(t.c_str(), "top1", m.top1, "%");
+  line(t.c_str(), "wall_s", m.wallSeconds, "s");
+}
+
+// The runs' top-1 over seeds: "TAG top1_mean" and "top1_std".
+MeanStd printTop1(const std::string& tag, const std::vector<Measured>& runs) {
+  const MeanStd m = meanStd(values(runs, &Measured::top1));
+  line(tag.c_str(), "top1_mean", m.mean, "%");
+  line(tag.c_str(), "top1_std", m.std, "%");
+  return m;
+}
+
 }  // namespace
 
 void runRecommendedBench(const std::string& dir, const RecommendedBenchOptions& options) {
@@ -88,17 +103,10 @@ void runRecommendedBench(const std::string& dir, const RecommendedBenchOptions& 
           runRecommended();
           runReference();
         }
-        const std::string suffix = " seed=" + std::to_string(seed);
-        line((refTag + suffix).c_str(), "top1", ref.back().top1, "%");
-        line((refTag + suffix).c_str(), "wall_s", ref.back().wallSeconds, "s");
-        line((recTag + suffix).c_str(), "top1", rec.back().top1, "%");
-        line((recTag + suffix).c_str(), "wall_s", rec.back().wallSeconds, "s");
+        printRun(refTag, seed, ref.back());
+        printRun(recTag, seed, rec.back());
       }
-      const MeanStd refTop1 = meanStd(values(ref, &Measured::top1)), recTop1 = meanStd(values(rec, &Measured::top1));
-      line(refTag.c_str(), "top1_mean", refTop1.mean, "%");
-      line(refTag.c_str(), "top1_std", refTop1.std, "%");
-      line(recTag.c_str(), "top1_mean", recTop1.mean, "%");
-      line(recTag.c_str(), "top1_std", recTop1.std, "%");
+      const MeanStd refTop1 = printTop1(refTag, ref), recTop1 = printTop1(recTag, rec);
       const double gain = recTop1.mean - refTop1.mean;
       const double ratio =
           meanStd(values(rec, &Measured::wallSeconds)).mean / meanStd(values(ref, &Measured::wallSeconds)).mean;
@@ -140,17 +148,10 @@ void runLayerwiseBench(const std::string& dir, int seeds) {
         const uint64_t u = static_cast<uint64_t>(seed);
         layer.push_back(measure(fp, *calib, *val, QuantMethod::AdaRound, s, kReferenceIterations, u));
         block.push_back(measure(fp, *calib, *val, QuantMethod::Brecq, s, kReferenceIterations, u));
-        const std::string suffix = " seed=" + std::to_string(seed);
-        line((tag + "adaround" + suffix).c_str(), "top1", layer.back().top1, "%");
-        line((tag + "adaround" + suffix).c_str(), "wall_s", layer.back().wallSeconds, "s");
-        line((tag + "brecq" + suffix).c_str(), "top1", block.back().top1, "%");
-        line((tag + "brecq" + suffix).c_str(), "wall_s", block.back().wallSeconds, "s");
+        printRun(tag + "adaround", seed, layer.back());
+        printRun(tag + "brecq", seed, block.back());
       }
-      const MeanStd a = meanStd(values(layer, &Measured::top1)), b = meanStd(values(block, &Measured::top1));
-      line((tag + "adaround").c_str(), "top1_mean", a.mean, "%");
-      line((tag + "adaround").c_str(), "top1_std", a.std, "%");
-      line((tag + "brecq").c_str(), "top1_mean", b.mean, "%");
-      line((tag + "brecq").c_str(), "top1_std", b.std, "%");
+      const MeanStd a = printTop1(tag + "adaround", layer), b = printTop1(tag + "brecq", block);
       line(tag.c_str(), "adaround_gap", a.mean - b.mean, "points");
       // Two standard errors of a difference of two means (0 with one seed: no spread measured).
       line(tag.c_str(), "gap_noise", 2 * std::sqrt((a.std * a.std + b.std * b.std) / seeds), "points");

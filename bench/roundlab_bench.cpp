@@ -103,10 +103,9 @@ int runBench(int argc, char** argv) {
                  dir.c_str());
     return 2;
   }
-  const auto only = std::find(args.begin(), args.end(), "--only");
-  const auto want = [&](const char* section) {
-    return only == args.end() || only + 1 == args.end() || only[1] == section;
-  };
+  const auto only = std::find(args.begin(), args.end(), "--only");  // with its value: argumentError
+  const std::string onlySection = only != args.end() ? only[1] : "";
+  const auto want = [&](const char* section) { return onlySection.empty() || onlySection == section; };
   setComputeThreads(1);
   keepLargeBuffersInHeap();  // as the CLI and the workbench run
   if (std::find(args.begin(), args.end(), "--baseline-kernels") != args.end())
@@ -309,12 +308,11 @@ int runBench(int argc, char** argv) {
         }
   }
   // The long sections run only when asked.
-  const std::string longSection = only != args.end() && only + 1 != args.end() ? only[1] : "";
-  if (longSection == "recommended" || longSection == "layerwise") {
+  if (onlySection == "recommended" || onlySection == "layerwise") {
     int seedCount = 1;  // checked by argumentError
     if (const auto seeds = std::find(args.begin(), args.end(), "--seeds"); seeds != args.end())
       seedCount = std::stoi(seeds[1]);
-    if (longSection == "layerwise") {
+    if (onlySection == "layerwise") {
       runLayerwiseBench(dir, seedCount);
     } else {
       RecommendedBenchOptions o;
