@@ -24,6 +24,31 @@ QColor seriesColor(size_t i) {
   return colors[i % 4];
 }
 
+// The 95 % half-width of series s's value at layer l and width index b; 0 when it has none.
+double interval(const ImportanceSeries& s, size_t l, size_t b) {
+  return l < s.intervals.size() && b < s.intervals[l].size() ? s.intervals[l][b] : 0.0;
+}
+
+// Each drawn bar's 95 % interval as an error bar; on the log axis an interval that reaches zero
+// ends at the plot's floor.
+void addIntervalBars(QCPBars* bars, const ImportanceSeries& s, int bits, double floor) {
+  const auto column = static_cast<size_t>(std::find(s.bits.begin(), s.bits.end(), bits) - s.bits.begin());
+  QVector<double> minus, plus;
+  for (int l = 0; l < s.layers.size(); ++l) {
+    const double v = s.values[static_cast<size_t>(l)][column];
+    if (!(v > 0)) continue;  // the bars hold the positive values only, in this order
+    const double ci = interval(s, static_cast<size_t>(l), column);
+    minus << std::min(ci, std::max(v, floor) - floor);
+    plus << ci;
+  }
+  auto* errors = new QCPErrorBars(bars->keyAxis(), bars->valueAxis());
+  errors->setName(s.estimator + ": 95 % interval");
+  errors->setDataPlottable(bars);
+  errors->setData(minus, plus);
+  errors->setPen(QPen(bars->pen().color().darker(160), 1.5));
+  errors->removeFromLegend();
+}
+
 // A tenth of the smallest positive value of every series: where non-positive values are drawn.
 double logFloor(const std::vector<ImportanceSeries>& series) {
   double smallest = std::numeric_limits<double>::infinity();
@@ -44,25 +69,50 @@ QColor lossDecreaseColor() { return {0, 158, 115}; }  // green: on no log scale,
 
 QString lossDecreaseNote(const std::vector<ImportanceSeries>& series) {
   QStringList where;
-  int count = 0;
+  int count = 0, noise = 0, real = 0;
   for (const ImportanceSeries& s : series)
     for (size_t l = 0; l < s.values.size(); ++l)
-      for (size_t b = 0; b < s.values[l].size() && b < s.bits.size(); ++b)
-        if (!(s.values[l][b] > 0) && ++count <= 3)
-          where << QString("%1 at %2 bits (%3, %4)")
+      for (size_t b = 0; b < s.values[l].size() && b < s.bits.size(); ++b) {
+        const double v = s.values[l][b], ci = interval(s, l, b);
+        if (v > 0) continue;
+        if (ci > 0) ++(std::abs(v) <= ci ? noise : real);
+        if (++count <= 3)
+          where << QString("%1 at %2 bits (%3%4, %5)")
                        .arg(s.layers.value(static_cast<int>(l)))
                        .arg(s.bits[b])
-                       .arg(s.values[l][b], 0, 'g', 2)
+                       .arg(v, 0, 'g', 2)
+                       .arg(ci > 0 ? QString(" ± %1").arg(ci, 0, 'g', 2) : QString())
                        .arg(s.estimator);
+      }
   if (count == 0) return {};
+  QString why;
+  if (noise > 0)
+    why += QString(
+               " %1 within %2 95 % interval of zero: the calibration samples cannot tell the change from "
+               "nothing (more samples narrow the interval by 1/√n).")
+               .arg(noise == count ? QString(count > 1 ? "All are" : "It is")
+                                   : QString("%1 %2").arg(noise).arg(noise > 1 ? "are" : "is"))
+               .arg(noise > 1 ? "their" : "its");
+  if (real > 0)
+    why += QString(
+               " %1 below zero by more than %2 interval: quantizing the layer alone lowered the loss on these samples "
+               "(the FP "
+               "weights are not an exact minimum for a finite sample; another sample would not repeat it).")
+               .arg(real == count ? QString(count > 1 ? "All are" : "It is")
+                                  : QString("%1 %2").arg(real).arg(real > 1 ? "are" : "is"))
+               .arg(real > 1 ? "their" : "its");
+  if (noise + real == 0)
+    why =
+        " Quantizing the layer alone did not raise the calibration loss (its noise happened to lower it, "
+        "within the estimate's noise).";
   return QString(
-             "%1 measured value%2 at or below zero: %3%4. Quantizing the layer alone did not raise the "
-             "calibration loss (its noise happened to lower it, within the estimate's noise); drawn green "
-             "in the heat map and as ▼ at the foot of the bars, and treated as the least important.")
+             "%1 value%2 at or below zero: %3%4.%5 Drawn green in the heat map and as ▼ at the foot of the "
+             "bars, and treated as the least important.")
       .arg(count)
       .arg(count > 1 ? "s" : "")
       .arg(where.join("; "))
-      .arg(count > 3 ? QString(" and %1 more").arg(count - 3) : QString());
+      .arg(count > 3 ? QString(" and %1 more").arg(count - 3) : QString())
+      .arg(why);
 }
 
 ImportanceView::ImportanceView(QWidget* parent)
@@ -232,6 +282,7 @@ void ImportanceView::showBars() {
   auto* group = new QCPBarsGroup(bars_);
   const double n = static_cast<double>(series_.size()), width = 0.8 / n;
   std::vector<double> decreaseX;
+  std::vector<std::pair<QCPBars*, size_t>> withIntervals;  // bars whose values have intervals
   const QStringList& layers = series_.front().layers;
   for (size_t i = 0; i < series_.size(); ++i) {
     const ImportanceSeries& s = series_[i];
@@ -247,7 +298,9 @@ void ImportanceView::showBars() {
         decreaseX.push_back(layers.indexOf(s.layers[l]) + width * (static_cast<double>(i) - 0.5 * (n - 1)));
       }
     }
-    addLayerBars(bars_, s.estimator, x, y, width, seriesColor(i))->setBarsGroup(group);
+    QCPBars* drawn = addLayerBars(bars_, s.estimator, x, y, width, seriesColor(i));
+    drawn->setBarsGroup(group);
+    if (!s.intervals.empty()) withIntervals.emplace_back(drawn, i);
   }
   if (!decreaseX.empty()) {
     QCPGraph* marks = bars_->addGraph(bars_->yAxis, bars_->xAxis);  // keys: layers, like the bars
@@ -259,6 +312,7 @@ void ImportanceView::showBars() {
     marks->setData(QVector<double>(decreaseX.begin(), decreaseX.end()),
                    QVector<double>(static_cast<qsizetype>(decreaseX.size()), floor * 1.6), true);
   }
+  for (const auto& [drawn, i] : withIntervals) addIntervalBars(drawn, series_[i], bits, floor);
   setPlotTitle(bars_, QString("Importance per layer at %1").arg(bits_->currentText()));
   fitLayerBars(bars_, layers, floor);
   bars_->replot();

@@ -14,12 +14,15 @@ class QTableWidget;
 
 namespace roundlab::widgets {
 
-// One estimator's table: values[layer][bits index] is the predicted loss increase.
+// One estimator's table: values[layer][bits index] is the predicted loss increase;
+// intervals[layer][bits index] the half-width of its 95 % confidence interval (empty when the
+// estimator has none, 0 for a value without one).
 struct ImportanceSeries {
   QString estimator;
   QStringList layers;
   std::vector<int> bits;
   std::vector<std::vector<double>> values;
+  std::vector<std::vector<double>> intervals = {};
 };
 
 // Spearman's ρ between two estimators' layer rankings at each width, and their mean.
@@ -41,7 +44,7 @@ class ImportanceView : public QWidget {
   void refreshPalette();
 
   QCustomPlot* heatMapPlot() const { return heat_; }
-  QCustomPlot* barsPlot() const { return bars_; }
+  QCustomPlot* barsPlot() const { return bars_; }  // with error bars: each value's 95 % interval
   QTableWidget* agreementTable() const { return agreement_; }
   QComboBox* estimatorBox() const { return estimator_; }
   QComboBox* bitsBox() const { return bits_; }
@@ -59,7 +62,9 @@ class ImportanceView : public QWidget {
 // log10 of an importance value for the log-scale plots, at least `floor`; NaN for values at or
 // below zero (a measured loss that went down), which the plots mark in a colour of their own.
 double logImportance(double value, double floor);
-// The sentence that names the values at or below zero and explains them; empty when there are none.
+// The sentence that names the values at or below zero and explains them (within their interval
+// of zero: sampling noise; beyond it: the loss really went down on these samples); empty when
+// there are none.
 QString lossDecreaseNote(const std::vector<ImportanceSeries>& series);
 
 }  // namespace roundlab::widgets

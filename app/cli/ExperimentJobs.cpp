@@ -231,6 +231,9 @@ ImportanceTable importancePartFromJson(const QJsonObject& o, const std::string& 
                     where + " has no importance of " + name + " at " + std::to_string(b) + " bits");
       t.values[name][b] = values[QString::number(b)].toDouble();
     }
+    const QJsonObject errors = l.toObject()["standard_error"].toObject();
+    if (!errors.isEmpty())
+      for (const int b : t.bits) t.errors[name][b] = errors[QString::number(b)].toDouble();
   }
   return t;
 }
@@ -414,6 +417,7 @@ int mergeImportance(const QCommandLineParser& p, const QDir& dir, const QStringL
       if (table.values.count(l)) throw Error(ErrorCode::InvalidArgument, "layer " + l + " is in two jobs");
       table.layers.push_back(l);
       table.values[l] = part.values.at(l);
+      if (part.errors.count(l)) table.errors[l] = part.errors.at(l);
     }
     table.seconds += part.seconds;
   }

@@ -11,7 +11,13 @@ QJsonObject importanceToJson(const ImportanceTable& t) {
   for (const std::string& l : t.layers) {
     QJsonObject values;
     for (int b : t.bits) values[QString::number(b)] = t.values.at(l).at(b);
-    layers.append(QJsonObject{{"name", QString::fromStdString(l)}, {"importance", values}});
+    QJsonObject layer{{"name", QString::fromStdString(l)}, {"importance", values}};
+    if (t.errors.count(l)) {
+      QJsonObject errors;
+      for (const auto& [b, e] : t.errors.at(l)) errors[QString::number(b)] = e;
+      layer["standard_error"] = errors;
+    }
+    layers.append(layer);
   }
   return {{"estimator", importanceEstimatorName(t.estimator)},
           {"bits", bits},
@@ -88,16 +94,32 @@ int runImportance(const QStringList& args) {
     QStringList header{"layer"};
     for (int b : t.bits) header << QString("%1 bit").arg(b);
     QList<QStringList> rows;
+    int withinNoise = 0;
     for (const std::string& l : t.layers) {
       QStringList row{QString::fromStdString(l)};
-      for (int b : t.bits) row << QString::number(t.values.at(l).at(b), 'g', 4);
+      for (int b : t.bits) {
+        QString cell = QString::number(t.values.at(l).at(b), 'g', 4);
+        if (const double ci = importanceInterval(t, l, b); ci > 0) cell += " ±" + QString::number(ci, 'g', 2);
+        if (importanceWithinNoise(t, l, b)) {
+          cell += " ~";
+          ++withinNoise;
+        }
+        row << cell;
+      }
       rows << row;
     }
-    printLine(QString("%1 importance (loss increase; FP loss %2), %3 s")
+    printLine(QString("%1 importance (loss increase%2; FP loss %3), %4 s")
                   .arg(importanceEstimatorName(t.estimator))
+                  .arg(t.errors.empty() ? "" : " ± 95 % interval")
                   .arg(t.fpLoss, 0, 'g', 4)
                   .arg(t.seconds, 0, 'f', 2));
     printLine(formatTable(header, rows));
+    if (withinNoise > 0)
+      printLine(QString("~ %1 of %2 values are within their interval of zero: quantizing the layer alone changed the "
+                        "loss by less than these samples resolve (a negative one did not really lower it); more "
+                        "samples (--calib-count) narrow the interval by 1/sqrt(n)")
+                    .arg(withinNoise)
+                    .arg(t.layers.size() * t.bits.size()));
   }
   if (measured)
     for (const ImportanceTable& t : tables) {

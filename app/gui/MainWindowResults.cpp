@@ -61,9 +61,13 @@ widgets::ImportanceSeries series(const ImportanceTable& t) {
   s.bits = t.bits;
   for (const std::string& layer : t.layers) {
     s.layers << QString::fromStdString(layer);
-    std::vector<double> row;
-    for (int b : t.bits) row.push_back(t.values.at(layer).at(b));
+    std::vector<double> row, interval;
+    for (int b : t.bits) {
+      row.push_back(t.values.at(layer).at(b));
+      interval.push_back(importanceInterval(t, layer, b));
+    }
     s.values.push_back(std::move(row));
+    if (!t.errors.empty()) s.intervals.push_back(std::move(interval));
   }
   return s;
 }

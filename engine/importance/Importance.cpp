@@ -81,6 +81,17 @@ LossData lossData(const Model& model, const Dataset& calibration, const Importan
   return d;
 }
 
+// Each calibration row's loss, in float64.
+at::Tensor datasetRowLosses(const Model& model, const LossData& d, int64_t batch) {
+  torch::NoGradGuard noGrad;
+  std::vector<at::Tensor> parts;
+  for (int64_t b = 0; b < d.rows(); b += batch) {
+    const int64_t e = std::min(d.rows(), b + batch);
+    parts.push_back(d.rowLosses(model.forward(d.inputs.slice(0, b, e)), b, e).to(at::kDouble));
+  }
+  return at::cat(parts);
+}
+
 double datasetLoss(const Model& model, const LossData& d, int64_t batch) {
   torch::NoGradGuard noGrad;
   double total = 0;
@@ -144,14 +155,20 @@ struct Context {
   }
 };
 
+// The mean of the per-sample loss changes and its standard error: the changes are paired (the
+// same samples with and without the layer quantized), so their spread is the noise of the mean.
 void measured(Context& c, ImportanceTable& t) {
   const size_t total = t.layers.size() * t.bits.size();
   size_t done = 0;
+  const at::Tensor fpRows = datasetRowLosses(c.model, c.data, c.request.batch);
+  const double rows = static_cast<double>(fpRows.numel());
   for (const std::string& l : t.layers) {
     for (int b : t.bits) {
       c.cancel.throwIfCancelled("importance");
       c.model.setWeight(l, c.quantized[l][b]);
-      t.values[l][b] = datasetLoss(c.model, c.data, c.request.batch) - t.fpLoss;
+      const at::Tensor change = datasetRowLosses(c.model, c.data, c.request.batch) - fpRows;
+      t.values[l][b] = change.mean().item<double>();
+      t.errors[l][b] = rows > 1 ? change.std(/*unbiased=*/true).item<double>() / std::sqrt(rows) : 0.0;
       c.report(static_cast<double>(++done) / static_cast<double>(total), l);
     }
     c.model.setWeight(l, c.fp[l]);
@@ -340,12 +357,25 @@ void integratedGradients(Context& c, ImportanceTable& t) {
   }
 }
 
+// The standard error of the mean of `x` (0 for fewer than two values).
+double standardError(const std::vector<double>& x) {
+  if (x.size() < 2) return 0;
+  const double n = static_cast<double>(x.size());
+  const double mean = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  double ss = 0;
+  for (double v : x) ss += (v - mean) * (v - mean);
+  return std::sqrt(ss / (n - 1) / n);
+}
+
 void hessian(Context& c, ImportanceTable& t) {
   const int probes = std::max(1, c.request.hutchinsonSamples);
   WeightOverride slots(c.model, t.layers);
   const std::vector<at::Tensor> weights = differentiableWeights(c, t.layers, slots);
   std::vector<at::Tensor> diag;
   for (const at::Tensor& w : weights) diag.push_back(at::zeros_like(w, at::kDouble));
+  // Each probe's own estimate of Tr(H_l)/n_l: their spread is the estimate's noise.
+  std::vector<std::vector<double>> probeCurvature(weights.size(),
+                                                  std::vector<double>(static_cast<size_t>(probes), 0.0));
   auto gen = at::detail::createCPUGenerator(c.request.seed ^ 0x4855'7463ull);
   // Double backward needs every op recorded by autograd: the plain interpreter, no fused graphs.
   torch::jit::GraphOptimizerEnabledGuard plain(false);
@@ -366,7 +396,10 @@ void hessian(Context& c, ImportanceTable& t) {
       for (size_t i = 0; i < g.size(); ++i) {
         const auto hv = torch::autograd::grad({(g[i] * v[i]).sum()}, {weights[i]}, {}, /*retain_graph=*/true, false,
                                               /*allow_unused=*/true);
-        if (hv[0].defined()) diag[i] += (v[i] * hv[0]).to(at::kDouble) / probes;  // E[v ⊙ Hv] = diag(H)
+        if (!hv[0].defined()) continue;
+        const at::Tensor vhv = (v[i] * hv[0]).to(at::kDouble);
+        diag[i] += vhv / probes;  // E[v ⊙ Hv] = diag(H)
+        probeCurvature[i][static_cast<size_t>(k)] += vhv.sum().item<double>() / static_cast<double>(vhv.numel());
       }
     }
     c.report((k + 1.0) / probes, "probe " + std::to_string(k + 1));
@@ -374,9 +407,11 @@ void hessian(Context& c, ImportanceTable& t) {
   for (size_t i = 0; i < t.layers.size(); ++i) {
     const std::string& l = t.layers[i];
     const double meanCurvature = diag[i].sum().item<double>() / static_cast<double>(diag[i].numel());  // Tr(H)/n
+    const double curvatureError = standardError(probeCurvature[i]);
     for (int b : t.bits) {
       const at::Tensor d2 = (c.fp[l] - c.quantized[l][b]).to(at::kDouble).pow(2);
       t.values[l][b] = 0.5 * meanCurvature * d2.sum().item<double>();
+      t.errors[l][b] = 0.5 * curvatureError * d2.sum().item<double>();
       t.channels[l][b] = toVector(perChannel(0.5 * diag[i].clamp_min(0) * d2));
     }
   }
@@ -434,6 +469,18 @@ ImportanceTable estimateImportance(Model& model, const Dataset& calibration, con
   }
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
+}
+
+double importanceInterval(const ImportanceTable& t, const std::string& layer, int bits) {
+  const auto l = t.errors.find(layer);
+  if (l == t.errors.end()) return 0;
+  const auto b = l->second.find(bits);
+  return b == l->second.end() ? 0 : 1.96 * b->second;
+}
+
+bool importanceWithinNoise(const ImportanceTable& t, const std::string& layer, int bits) {
+  const double interval = importanceInterval(t, layer, bits);
+  return interval > 0 && std::abs(t.values.at(layer).at(bits)) <= interval;
 }
 
 namespace {

@@ -60,9 +60,19 @@ struct ImportanceTable {
   std::vector<std::string> layers;                                     // in model order
   std::map<std::string, std::map<int, double>> values;                 // layer -> bits -> loss increase
   std::map<std::string, std::map<int, std::vector<double>>> channels;  // per output channel (IG, Hessian)
-  double fpLoss = 0;                                                   // calibration loss of the FP model
+  // Standard error of each value, layer -> bits: measured, over the calibration samples (the
+  // per-sample loss changes); Hessian, over the probes. Empty for integrated gradients (its
+  // control variate leaves no per-sample terms to spread).
+  std::map<std::string, std::map<int, double>> errors;
+  double fpLoss = 0;  // calibration loss of the FP model
   double seconds = 0;
 };
+
+// Half-width of the value's 95 % confidence interval (1.96 standard errors); 0 without an error.
+double importanceInterval(const ImportanceTable& t, const std::string& layer, int bits);
+// Whether the value is within its sampling noise of zero: a negative value then says only that
+// quantizing the layer alone changed the calibration loss by less than the samples can resolve.
+bool importanceWithinNoise(const ImportanceTable& t, const std::string& layer, int bits);
 
 // Leaves the model's weights as they were (also on error or cancel).
 ImportanceTable estimateImportance(Model& model, const Dataset& calibration, const ImportanceRequest& request,

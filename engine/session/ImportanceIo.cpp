@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/core/Error.h"
+#include "engine/core/Shape.h"
 #include "engine/io/Hdf5Io.h"
 
 namespace roundlab {
@@ -23,6 +25,16 @@ H5::Group writeImportance(H5::Group& parent, const ImportanceTable& t) {
     for (size_t j = 0; j < t.bits.size(); ++j)
       values[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = t.values.at(t.layers[i]).at(t.bits[j]);
   writeTensor(g, "values", values);
+  if (!t.errors.empty()) {
+    at::Tensor errors = at::zeros_like(values);  // 0: no error known (e.g. a part merged from an older job)
+    for (size_t i = 0; i < t.layers.size(); ++i) {
+      const auto layer = t.errors.find(t.layers[i]);
+      for (size_t j = 0; j < t.bits.size() && layer != t.errors.end(); ++j)
+        if (layer->second.count(t.bits[j]))
+          errors[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = layer->second.at(t.bits[j]);
+    }
+    writeTensor(g, "errors", errors);
+  }
   if (t.channels.empty()) return g;
   H5::Group channels = g.createGroup("channels");
   for (const auto& [layer, perBits] : t.channels) {
@@ -47,6 +59,15 @@ ImportanceTable readImportance(const H5::Group& g) {
   for (size_t i = 0; i < t.layers.size(); ++i)
     for (size_t j = 0; j < t.bits.size(); ++j)
       t.values[t.layers[i]][t.bits[j]] = values[static_cast<int64_t>(i)][static_cast<int64_t>(j)].item<double>();
+  if (g.nameExists("errors")) {  // sessions before the standard errors have none
+    const at::Tensor errors = readTensor(g, "errors").to(at::kDouble);
+    if (errors.sizes() != values.sizes())
+      throw Error(ErrorCode::BadDataFile, "its importance errors are " + formatShape(errors.sizes().vec()) +
+                                              ", its values " + formatShape(values.sizes().vec()));
+    for (size_t i = 0; i < t.layers.size(); ++i)
+      for (size_t j = 0; j < t.bits.size(); ++j)
+        t.errors[t.layers[i]][t.bits[j]] = errors[static_cast<int64_t>(i)][static_cast<int64_t>(j)].item<double>();
+  }
   if (!g.nameExists("channels")) return t;
   const H5::Group channels = g.openGroup("channels");
   for (hsize_t i = 0; i < channels.getNumObjs(); ++i) {

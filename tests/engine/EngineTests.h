@@ -216,6 +216,7 @@ class ImportanceTests : public QObject {
   void sampleSharedPathKeepsFullSetFirstOrder();
   void estimatorsLeaveTheModelAndCancel();
   void hessianTraceOfLastLayerMatchesClosedForm();
+  void importanceErrorsMatchPerSampleChanges();
   void importanceTablesInSessions();
 };
 

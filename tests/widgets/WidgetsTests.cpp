@@ -363,6 +363,41 @@ class WidgetsTests : public QObject {
     QCOMPARE(view.heatMapPlot()->plottableCount(), 0);
   }
 
+  // Values with 95 % intervals: error bars on their bars (an interval reaching zero ends at the
+  // log axis's floor), and the note tells a value within its noise from one really below zero.
+  void importanceViewShowsIntervals() {
+    widgets::ImportanceSeries m{"measured",
+                                {"a", "b", "c"},
+                                {2, 4},
+                                {{1.0, 0.01}, {0.5, -0.002}, {0.1, -0.05}},
+                                {{0.1, 0.004}, {0.05, 0.003}, {0.5, 0.01}}};
+    widgets::ImportanceView view;
+    view.setEstimates({m}, {}, 0);
+    const QString note = widgets::lossDecreaseNote({m});
+    QVERIFY2(
+        note.startsWith("2 values") && note.contains("b at 4 bits (-0.002 ± 0.003") &&
+            note.contains("1 is within its 95 % interval of zero") &&
+            note.contains("1 is below zero by more than its interval: quantizing the layer alone lowered the loss"),
+        qPrintable(note));
+    view.bitsBox()->setCurrentIndex(view.bitsBox()->findData(2));
+    QCPErrorBars* errors = nullptr;
+    for (int i = 0; i < view.barsPlot()->plottableCount(); ++i)
+      if (auto* e = qobject_cast<QCPErrorBars*>(view.barsPlot()->plottable(i))) errors = e;
+    QVERIFY(errors && errors->dataCount() == 3);
+    QVERIFY(!view.barsPlot()->legend->hasItemWithPlottable(errors));
+    QCOMPARE(errors->data()->at(0).errorPlus, 0.1);
+    QCOMPARE(errors->data()->at(0).errorMinus, 0.1);
+    const double floor = 0.01 / 10;  // a tenth of the smallest positive value
+    QVERIFY(std::abs(errors->data()->at(2).errorMinus - (0.1 - floor)) < 1e-12);  // 0.1 ± 0.5 ends at the floor
+    QCOMPARE(errors->data()->at(2).errorPlus, 0.5);
+    view.bitsBox()->setCurrentIndex(view.bitsBox()->findData(4));  // only a is positive at 4 bits
+    errors = nullptr;
+    for (int i = 0; i < view.barsPlot()->plottableCount(); ++i)
+      if (auto* e = qobject_cast<QCPErrorBars*>(view.barsPlot()->plottable(i))) errors = e;
+    QVERIFY(errors && errors->dataCount() == 1);
+    QCOMPARE(errors->data()->at(0).errorPlus, 0.004);
+  }
+
   // A table as CSV: header first, fields with commas quoted, one line per row; a directory that
   // does not exist is an error, not a partial file.
   void tableExportsAsCsv() {

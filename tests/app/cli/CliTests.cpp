@@ -488,12 +488,21 @@ class CliTests : public QObject {
     for (const QJsonValue& l : t["layers"].toArray()) {
       const QJsonObject imp = l.toObject()["importance"].toObject();
       QVERIFY(imp.contains("2") && imp.contains("4"));
+      const QJsonObject error = l.toObject()["standard_error"].toObject();  // over the 32 samples
+      QVERIFY(error["2"].toDouble() > 0 && error["4"].toDouble() > 0);
     }
+    const Run text = cli({"importance", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator",
+                          "measured", "--bits", "2,8", "--calib-count", "32"});
+    QVERIFY2(text.out.contains("± 95 % interval") && text.out.contains(" ±") &&
+                 text.out.contains("values are within their interval of zero"),
+             text.out.constData());
     QVERIFY(t["wall_s"].toDouble() > 0);
     const Run two = cli({"importance", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--estimator",
                          "measured,ig", "--bits", "2,4", "--calib-count", "32", "--ig-points", "4", "--json"});
     QVERIFY2(two.exitCode == 0, two.err.constData());
     QCOMPARE(two.json()["tables"].toArray().size(), 2);
+    QVERIFY(!two.json()["tables"].toArray().at(1).toObject()["layers"].toArray().at(0).toObject().contains(
+        "standard_error"));  // integrated gradients have none
     const QJsonObject rho = two.json()["spearman_vs_measured"].toObject()["ig"].toObject();
     QVERIFY(rho["mean"].toDouble() >= -1 && rho["mean"].toDouble() <= 1 && rho.contains("cost_ratio"));
     const Run bad =

@@ -344,6 +344,68 @@ void ImportanceTests::hessianTraceOfLastLayerMatchesClosedForm() {
   QVERIFY2(std::abs(got - expected) < 0.25 * expected, qPrintable(QString("%1 vs %2").arg(got).arg(expected)));
 }
 
+// The measured value is the mean of per-sample loss changes and its error their standard error;
+// both recomputed here from the model's logits with the layer's weight on the same grid, and the
+// Hessian's error (over the probes) scales with ||ΔW||² like its value.
+void ImportanceTests::importanceErrorsMatchPerSampleChanges() {
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
+  ImportanceRequest r;
+  r.bits = {2, 6};
+  r.layers = {"layer2.0.conv2", "fc"};
+  r.calibrationCount = 96;
+  r.seed = 7;
+  const ImportanceTable t = estimateImportance(m, *calib, r);
+  const DataBatch batch = subsetDataset(calib, r.calibrationCount, r.seed)->read(0, r.calibrationCount);
+  auto rowLosses = [&](const Model& model) {
+    torch::NoGradGuard noGrad;  // here only: the Hessian below needs autograd
+    return torch::nn::functional::cross_entropy(
+        model.forward(batch.inputs).to(at::kDouble), batch.labels,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  };
+  const at::Tensor fp = rowLosses(m);
+  int withinNoise = 0;
+  for (const std::string& l : r.layers)
+    for (int b : r.bits) {
+      QuantizationRequest q;
+      q.method = QuantMethod::Rtn;
+      q.firstLastEightBit = false;
+      q.bits = {{l, b}};
+      q.calibrationCount = 16;
+      Model one = m.clone();
+      quantizeModel(one, *calib, q);
+      for (const LayerInfo& other : m.summary().layers)  // only l quantized, as the estimate assumes
+        if (other.name != l) one.setWeight(other.name, m.weight(other.name));
+      const at::Tensor change = rowLosses(one) - fp;
+      const double mean = change.mean().item<double>();
+      const double error = change.std(/*unbiased=*/true).item<double>() / std::sqrt(double(r.calibrationCount));
+      const std::string what = l + " @" + std::to_string(b);
+      QVERIFY2(std::abs(t.values.at(l).at(b) - mean) < 1e-4 * std::abs(mean) + 1e-6,
+               (what + ": " + std::to_string(t.values.at(l).at(b)) + " vs " + std::to_string(mean)).c_str());
+      QVERIFY2(std::abs(t.errors.at(l).at(b) - error) < 1e-3 * error,
+               (what + ": error " + std::to_string(t.errors.at(l).at(b)) + " vs " + std::to_string(error)).c_str());
+      QCOMPARE(importanceInterval(t, l, b), 1.96 * t.errors.at(l).at(b));
+      QCOMPARE(importanceWithinNoise(t, l, b), std::abs(mean) <= 1.96 * t.errors.at(l).at(b));
+      withinNoise += importanceWithinNoise(t, l, b);
+    }
+  QVERIFY(!importanceWithinNoise(t, "layer2.0.conv2", 2));  // 2 bits of a middle conv: far above its noise
+  QVERIFY(withinNoise >= 1);                                // 6 bits: a change these samples cannot resolve
+
+  r.estimator = ImportanceEstimator::Hessian;
+  r.hutchinsonSamples = 8;
+  const ImportanceTable h = estimateImportance(m, *calib, r);
+  for (const std::string& l : r.layers) {
+    QVERIFY(h.errors.at(l).at(2) > 0 && std::isfinite(h.errors.at(l).at(2)));
+    const double ratio2 = h.errors.at(l).at(2) / h.values.at(l).at(2),
+                 ratio6 = h.errors.at(l).at(6) / h.values.at(l).at(6);
+    QVERIFY2(std::abs(ratio2 - ratio6) < 1e-9 * std::abs(ratio2), l.c_str());
+  }
+  r.estimator = ImportanceEstimator::IntegratedGradients;
+  r.pathPoints = 2;
+  QVERIFY(estimateImportance(m, *calib, r).errors.empty());
+  QCOMPARE(importanceInterval(estimateImportance(m, *calib, r), "fc", 2), 0.0);
+}
+
 void ImportanceTests::importanceTablesInSessions() {
   Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const auto calib = testsupport::demoData("fmnist_calib.h5");
@@ -373,8 +435,10 @@ void ImportanceTests::importanceTablesInSessions() {
     QCOMPARE(b.bits, a.bits);
     QCOMPARE(b.fpLoss, a.fpLoss);
     QVERIFY(b.values == a.values);      // exact: stored as float64
+    QVERIFY(b.errors == a.errors);      // measured: one per value; IG: none
     QVERIFY(b.channels == a.channels);  // empty for measured, per channel for IG
   }
   QCOMPARE(back.importance[0].estimator, ImportanceEstimator::IntegratedGradients);
   QVERIFY(!back.importance[0].channels.empty());
+  QVERIFY(back.importance[0].errors.empty() && !back.importance[1].errors.empty());
 }
