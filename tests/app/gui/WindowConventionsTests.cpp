@@ -487,7 +487,11 @@ class WindowConventionsTests : public QObject {
     QVERIFY(docs.showDocument("docs/importance.md"));
     QVERIFY(docs.documents()->currentItem()->data(Qt::UserRole).toString().endsWith("docs/importance.md"));
     QVERIFY2(docs.page()->toPlainText().contains("mportance"), "the importance guide is shown");
-    QVERIFY(!docs.page()->toPlainText().contains("# "));  // rendered, not raw Markdown headings
+    // Rendered, not raw Markdown: headings lose their marks (a shell comment in a code block keeps its "# ").
+    const QString shown = docs.page()->toPlainText();
+    QVERIFY(shown.contains("Importance and mixed precision in RoundLab"));
+    QVERIFY(!shown.contains("# Importance and mixed precision"));
+    QVERIFY(!shown.contains("## How sure each value is"));
     QVERIFY(!docs.showDocument("docs/no-such-guide.md"));
   }
 };
