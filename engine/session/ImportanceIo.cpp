@@ -56,6 +56,11 @@ ImportanceTable readImportance(const H5::Group& g) {
   const at::Tensor bits = readTensor(g, "bits").to(at::kInt);
   for (int64_t j = 0; j < bits.numel(); ++j) t.bits.push_back(bits[j].item<int>());
   const at::Tensor values = readTensor(g, "values").to(at::kDouble);
+  const std::vector<int64_t> expected{static_cast<int64_t>(t.layers.size()), static_cast<int64_t>(t.bits.size())};
+  if (values.sizes().vec() != expected)
+    throw Error(ErrorCode::BadDataFile, "its importance values are " + formatShape(values.sizes().vec()) + " for " +
+                                            std::to_string(t.layers.size()) + " layers and " +
+                                            std::to_string(t.bits.size()) + " bit-widths");
   for (size_t i = 0; i < t.layers.size(); ++i)
     for (size_t j = 0; j < t.bits.size(); ++j)
       t.values[t.layers[i]][t.bits[j]] = values[static_cast<int64_t>(i)][static_cast<int64_t>(j)].item<double>();
@@ -64,6 +69,8 @@ ImportanceTable readImportance(const H5::Group& g) {
     if (errors.sizes() != values.sizes())
       throw Error(ErrorCode::BadDataFile, "its importance errors are " + formatShape(errors.sizes().vec()) +
                                               ", its values " + formatShape(values.sizes().vec()));
+    if (!at::isfinite(errors).all().item<bool>() || (errors < 0).any().item<bool>())
+      throw Error(ErrorCode::BadDataFile, "its importance errors include a negative or non-finite standard error");
     for (size_t i = 0; i < t.layers.size(); ++i)
       for (size_t j = 0; j < t.bits.size(); ++j)
         t.errors[t.layers[i]][t.bits[j]] = errors[static_cast<int64_t>(i)][static_cast<int64_t>(j)].item<double>();
@@ -73,6 +80,9 @@ ImportanceTable readImportance(const H5::Group& g) {
   for (hsize_t i = 0; i < channels.getNumObjs(); ++i) {
     const std::string layer = channels.getObjnameByIdx(i);
     const at::Tensor c = readTensor(channels, layer.c_str()).to(at::kDouble).contiguous();
+    if (c.dim() != 2 || c.size(0) != static_cast<int64_t>(t.bits.size()))
+      throw Error(ErrorCode::BadDataFile, "its per-channel importance of " + layer + " is " +
+                                              formatShape(c.sizes().vec()) + ", not one row per bit-width");
     for (size_t j = 0; j < t.bits.size(); ++j) {
       const at::Tensor row = c[static_cast<int64_t>(j)].contiguous();
       t.channels[layer][t.bits[j]] = std::vector<double>(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());

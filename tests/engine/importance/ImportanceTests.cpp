@@ -8,6 +8,8 @@
 #include "engine/data/Dataset.h"
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
+#include "engine/io/Hdf5Io.h"
+#include "engine/io/Hdf5MemoryFile.h"
 #include "engine/model/Model.h"
 #include "engine/pipeline/ModelQuantizer.h"
 #include "engine/session/SessionFile.h"
@@ -441,4 +443,39 @@ void ImportanceTests::importanceTablesInSessions() {
   QCOMPARE(back.importance[0].estimator, ImportanceEstimator::IntegratedGradients);
   QVERIFY(!back.importance[0].channels.empty());
   QVERIFY(back.importance[0].errors.empty() && !back.importance[1].errors.empty());
+  // A damaged table (a negative standard error, a missing value, a per-channel row too few) is
+  // one clear error naming the file, never a misread table.
+  const auto rejected = [&](const std::string& mention) {
+    try {
+      loadSession(path);
+      QFAIL(("accepted: " + mention).c_str());
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::BadDataFile);
+      const std::string what = e.what();
+      QVERIFY2(what.rfind(path, 0) == 0 && what.find(mention) != std::string::npos, what.c_str());
+    }
+  };
+  Session negative = s;
+  negative.importance[1].errors.at("fc").at(4) = -0.1;
+  saveSession(path, negative);
+  rejected("negative or non-finite standard error");
+  // Shapes that disagree with the table's layers and bit-widths can only come from a crafted
+  // file: rewrite one dataset of a valid session and seal it anew.
+  const auto replaced = [&](const std::string& dataset, const at::Tensor& with, const std::string& mention) {
+    saveSession(path, s);
+    {
+      H5::H5File f(path, H5F_ACC_RDWR);
+      const std::string group = std::string("/importance/") + importanceEstimatorName(s.importance[0].estimator);
+      H5::Group g = f.openGroup(group);
+      const std::size_t slash = dataset.rfind('/');
+      H5::Group parent = slash == std::string::npos ? g : g.openGroup(dataset.substr(0, slash));
+      const std::string name = slash == std::string::npos ? dataset : dataset.substr(slash + 1);
+      parent.unlink(name);
+      hdf5::writeTensor(parent, name.c_str(), with);
+    }
+    hdf5::resealFile(path);  // a well-formed file whose content disagrees with itself
+    rejected(mention);
+  };
+  replaced("values", at::zeros({1, 2}, at::kDouble), "importance values are [1,2] for 2 layers and 2 bit-widths");
+  replaced("channels/fc", at::zeros({1, 10}, at::kDouble), "per-channel importance of fc");
 }
