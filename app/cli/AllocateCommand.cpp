@@ -38,6 +38,14 @@ RunPtr quantizeAt(Workspace& ws, QuantizationRequest request, const std::map<std
   return ws.quantize(request, stderrHooks());
 }
 
+// The kept run's top-1 minus `run`'s on the evaluation set, sample by sample; none without
+// labels or when `run` is the kept one.
+std::optional<PairedDifference> keptMinus(const GuardedAllocation& guard, const RunPtr& run) {
+  const RunPtr kept = guard.keptRun();
+  if (!run || run == kept || run->top1() < 0 || kept->top1() < 0) return std::nullopt;
+  return pairedAccuracyDifference(kept->evaluation.sampleCorrect, run->evaluation.sampleCorrect);
+}
+
 }  // namespace
 
 int runAllocate(const QStringList& args) {
@@ -178,17 +186,32 @@ int runAllocate(const QStringList& args) {
     QJsonObject o = allocationToJson(kept);
     if (guard) {
       QJsonArray uniform;
-      for (const UniformCandidate& c : guard->uniform)
-        uniform.append(QJsonObject{{"label", QString::fromStdString(c.label)},
-                                   {"bits", c.bits},
-                                   {"avg_bits", c.allocation.totals.averageBits},
-                                   {"kl", c.kl}});
-      o["uniform_guard"] = QJsonObject{
+      for (const UniformCandidate& c : guard->uniform) {
+        QJsonObject candidate{{"label", QString::fromStdString(c.label)},
+                              {"bits", c.bits},
+                              {"avg_bits", c.allocation.totals.averageBits},
+                              {"kl", c.kl},
+                              {"kl_mixed_minus_this", c.klOfMixedMinusThis.mean},
+                              {"kl_mixed_minus_this_ci95", c.klOfMixedMinusThis.interval()}};
+        if (const std::optional<PairedDifference> d = keptMinus(*guard, c.run)) {
+          candidate["top1_quantized"] = c.run->top1();
+          candidate["top1_kept_minus_this"] = d->mean;
+          candidate["top1_kept_minus_this_ci95"] = d->interval();
+        }
+        uniform.append(candidate);
+      }
+      QJsonObject g{
           {"kept", guard->keptUniform < 0 ? QString("mixed")
                                           : QString::fromStdString(guard->uniform[size_t(guard->keptUniform)].label)},
           {"kl_mixed", guard->mixedKl},
           {"uniform", uniform},
           {"mixed", allocationToJson(guard->mixed)}};
+      if (const std::optional<PairedDifference> d = keptMinus(*guard, guard->mixedRun)) {
+        g["top1_mixed"] = guard->mixedRun->top1();
+        g["top1_kept_minus_mixed"] = d->mean;
+        g["top1_kept_minus_mixed_ci95"] = d->interval();
+      }
+      o["uniform_guard"] = g;
     }
     o["model"] = p.positionalArguments()[0];
     o["estimator"] = importanceEstimatorName(table.estimator);
@@ -232,13 +255,32 @@ int runAllocate(const QStringList& args) {
     QString line =
         QString("uniform guard, KL to FP on the calibration set: importance-based %1").arg(guard->mixedKl, 0, 'g', 4);
     for (const UniformCandidate& c : guard->uniform)
-      line += QString(", %1 %2").arg(QString::fromStdString(c.label)).arg(c.kl, 0, 'g', 4);
+      line += QString(", %1 %2 (importance-based minus this %3 ± %4)")
+                  .arg(QString::fromStdString(c.label))
+                  .arg(c.kl, 0, 'g', 4)
+                  .arg(c.klOfMixedMinusThis.mean, 0, 'g', 3)
+                  .arg(c.klOfMixedMinusThis.interval(), 0, 'g', 2);
     line += guard->uniform.empty()
                 ? QString(" (no other uniform allocation fits the budget)")
                 : "; kept " + (guard->keptUniform < 0
-                                   ? QString("the importance-based one")
+                                   ? QString("the importance-based one (closer beyond the 95 % interval)")
                                    : QString::fromStdString(guard->uniform[size_t(guard->keptUniform)].label));
     printLine(line);
+    // On the evaluation set: every candidate's top-1, and the kept one's lead with its noise.
+    QStringList evaluated;
+    const auto describe = [&](const QString& label, const RunPtr& run) {
+      if (const std::optional<PairedDifference> d = keptMinus(*guard, run))
+        evaluated << QString("%1 %2 % (kept minus this %3 ± %4)")
+                         .arg(label)
+                         .arg(run->top1(), 0, 'f', 2)
+                         .arg(d->mean, 0, 'f', 2)
+                         .arg(d->interval(), 0, 'f', 2);
+    };
+    if (guard->keptUniform >= 0) describe("importance-based", guard->mixedRun);
+    for (int i = 0; i < static_cast<int>(guard->uniform.size()); ++i)
+      if (i != guard->keptUniform)
+        describe(QString::fromStdString(guard->uniform[size_t(i)].label), guard->uniform[size_t(i)].run);
+    if (!evaluated.isEmpty()) printLine("the others on the evaluation set: " + evaluated.join(", "));
   }
   if (chosenRun && chosenRun->evaluated && !perplexityLine(withFp()).isEmpty()) printLine(perplexityLine(withFp()));
   if (top1Q.isDouble())

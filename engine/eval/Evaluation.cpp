@@ -72,6 +72,11 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
       scored = b.labels.ne(kIgnoredLabel);
       r.scored += scored.sum().item<int64_t>();
       r.correct += pred.eq(b.labels).logical_and(scored).sum().item<int64_t>();
+      if (options.perSample) {
+        const at::Tensor right = pred.eq(b.labels).masked_select(scored).to(at::kByte).contiguous();
+        r.sampleCorrect.insert(r.sampleCorrect.end(), right.data_ptr<uint8_t>(),
+                               right.data_ptr<uint8_t>() + right.numel());
+      }
     }
     // Cross-entropy of the scored positions (ignored labels gather a valid index, then count 0).
     const auto crossEntropy = [&](const at::Tensor& logProbs) {
@@ -93,7 +98,12 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
       }
       agree += refPred.eq(pred).sum().item<int64_t>();
       r.compared += pred.numel();
-      klSum += (logP.exp() * (logP - logQ)).sum().item<double>();
+      const at::Tensor klTerms = logP.exp() * (logP - logQ);
+      klSum += klTerms.sum().item<double>();
+      if (options.perSample) {
+        const at::Tensor each = klTerms.sum(-1).reshape(-1).contiguous();  // per position
+        r.sampleKl.insert(r.sampleKl.end(), each.data_ptr<float>(), each.data_ptr<float>() + each.numel());
+      }
     }
     if (options.progress) {
       const double done = static_cast<double>(begin + count) / static_cast<double>(r.samples);

@@ -5,6 +5,7 @@
 // FP original), per sample or per token.
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "engine/core/EnumTable.h"
 #include "engine/core/Job.h"
@@ -27,6 +28,10 @@ struct EvalOptions {
   EvalTask task = EvalTask::Auto;
   ProgressFn progress;
   CancelToken cancel;
+  // Keep each position's KL and correctness (EvalReport::sampleKl, sampleCorrect): two models
+  // evaluated on the same data then compare pairwise, with the noise of the difference
+  // (PairedDifference.h).
+  bool perSample = false;
 };
 
 struct EvalReport {
@@ -45,6 +50,10 @@ struct EvalReport {
   double kl = 0;             // mean KL(p_reference || p_model) per compared position, nats
   double agreement = 0;      // percent of compared positions where both predict the same
   double wallSeconds = 0;
+  // With EvalOptions::perSample, in data order: KL per compared position, and 1/0 per scored
+  // position (predicted right or not).
+  std::vector<float> sampleKl;
+  std::vector<uint8_t> sampleCorrect;
 
   bool languageModel() const { return task == EvalTask::LanguageModel; }
   double perplexity() const { return std::exp(loss); }

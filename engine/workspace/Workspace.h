@@ -19,6 +19,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/eval/LayerComparison.h"
+#include "engine/eval/PairedDifference.h"
 #include "engine/importance/BitAllocation.h"
 #include "engine/importance/Importance.h"
 #include "engine/model/LayerInfo.h"
@@ -124,14 +125,17 @@ struct OpenedSession {
 
 // A mixed-precision run that never loses to uniform precision on the calibration set: the
 // importance-based allocation and the widest uniform ones within the same budget (every layer at
-// one width; and the usual one, the first and last layers at 8 bits) are all quantized, each
-// measured by the KL of its predictions to the FP model's on the calibration set, and the best is
-// kept (Workspace::quantizeAllocation).
+// one width; and the usual one, the first and last layers at 8 bits) are all quantized and
+// measured by the KL of their predictions to the FP model's on the calibration set. The closest
+// uniform one is kept unless the importance-based one is closer by more than the samples' noise
+// (Workspace::quantizeAllocation).
 struct UniformCandidate {
   std::string label;  // "uniform 3 bits", "uniform 2 bits, first and last layers at 8"
   int bits = 0;
   Allocation allocation;
   double kl = 0;  // mean KL(FP || quantized) per calibration sample (token)
+  // The importance-based allocation's KL minus this one's, sample by sample on the calibration set.
+  PairedDifference klOfMixedMinusThis;
   RunPtr run;
 };
 struct GuardedAllocation {

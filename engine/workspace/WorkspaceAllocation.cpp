@@ -1,6 +1,7 @@
 // Mixed precision guarded by uniform precision (issue 19): the importance model is additive and
 // noisy, so an allocation it predicts to be best can lose to a uniform one of the same size; the
-// guard measures them on the calibration set and keeps the best.
+// guard measures them on the calibration set and keeps the importance-based one only when it is
+// closer to FP beyond the samples' noise.
 #include <algorithm>
 
 #include "engine/core/Error.h"
@@ -54,26 +55,36 @@ GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& reque
     out.uniform.push_back(std::move(c));
   }
 
-  // Mean KL of the current run's predictions to the FP model's on the calibration set.
-  const auto calibrationKl = [&] {
+  // The current run's KL to the FP model on the calibration set, per sample (token) and mean.
+  const auto calibrationKl = [&](double& mean) {
     EvalOptions options;
     options.reference = d->fp.get();
     options.cancel = hooks.cancel;
-    return roundlab::evaluate(*d->model, *d->calibration, options).kl;
+    options.perSample = true;
+    EvalReport r = roundlab::evaluate(*d->model, *d->calibration, options);
+    mean = r.kl;
+    return std::move(r.sampleKl);
   };
   QuantizationRequest r = request;
   r.firstLastEightBit = false;  // the allocation decides every layer
+  std::vector<std::vector<float>> uniformKl;
   for (UniformCandidate& c : out.uniform) {
     r.bits = c.allocation.bits;
     c.run = quantize(r, hooks);
-    c.kl = calibrationKl();
+    uniformKl.push_back(calibrationKl(c.kl));
   }
   r.bits = mixed.bits;
-  out.mixedRun = quantize(r, hooks);  // last: current unless a uniform one is better
-  out.mixedKl = calibrationKl();
-  for (size_t i = 0; i < out.uniform.size(); ++i)
-    if (out.uniform[i].kl < (out.keptUniform < 0 ? out.mixedKl : out.uniform[size_t(out.keptUniform)].kl))
+  out.mixedRun = quantize(r, hooks);  // last: current unless a uniform one is kept
+  const std::vector<float> mixedKl = calibrationKl(out.mixedKl);
+  for (size_t i = 0; i < out.uniform.size(); ++i) {
+    out.uniform[i].klOfMixedMinusThis = pairedDifference(mixedKl, uniformKl[i]);
+    if (out.keptUniform < 0 || out.uniform[i].kl < out.uniform[size_t(out.keptUniform)].kl)
       out.keptUniform = static_cast<int>(i);
+  }
+  // The importance was measured on these same samples, so the importance-based allocation's KL on
+  // them is optimistic: it is kept only when closer to FP than the best uniform one beyond noise.
+  if (out.keptUniform >= 0 && out.uniform[size_t(out.keptUniform)].klOfMixedMinusThis.significantlyBelowZero())
+    out.keptUniform = -1;
   if (out.keptUniform >= 0) selectRun(out.uniform[size_t(out.keptUniform)].run->number);
   return out;
 }

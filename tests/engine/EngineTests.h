@@ -122,6 +122,7 @@ class EvaluationTests : public QObject {
  private Q_SLOTS:
   void top1MatchesManualCount();
   void klAndAgreementAgainstReference();
+  void pairedComparisonOfTwoModels();
   void layerComparisonMatchesCapture();
   void labelsOutsideClassesRejected();
   void cancelStopsEvaluation();

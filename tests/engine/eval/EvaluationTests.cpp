@@ -13,6 +13,7 @@
 #include "engine/data/Dataset.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/eval/LayerComparison.h"
+#include "engine/eval/PairedDifference.h"
 #include "engine/model/Model.h"
 
 ROUNDLAB_ENGINE_SUITE("evaluation", EvaluationTests);
@@ -82,6 +83,52 @@ void EvaluationTests::klAndAgreementAgainstReference() {
   QVERIFY2(std::abs(r.kl - kl) < 1e-5 * (1 + kl), (std::to_string(r.kl) + " vs " + std::to_string(kl)).c_str());
   QVERIFY(std::abs(r.agreement - agree) < 1e-9);
   QVERIFY(std::abs(r.referenceTop1 - self.top1) < 1e-9);
+}
+
+// Per-sample figures (batched in 7s) are the independently computed per-sample KL and
+// correctness; two models' paired difference has the mean and standard error of those differences.
+void EvaluationTests::pairedComparisonOfTwoModels() {
+  QTemporaryDir dir;
+  const Model ref = Model::load(fixture("resnet_scripted.pt"));
+  const auto data = openDataset(randomLabelledSet(dir, 40, 10, 4));
+  Model a = ref.clone(), b = ref.clone();
+  a.setWeight("fc", a.weight("fc") + 0.3 * at::randn_like(a.weight("fc")));
+  b.setWeight("fc", b.weight("fc") + 0.6 * at::randn_like(b.weight("fc")));
+  EvalOptions o;
+  o.reference = &ref;
+  o.batch = 7;
+  o.perSample = true;
+  const EvalReport ra = evaluate(a, *data, o), rb = evaluate(b, *data, o);
+  const DataBatch all = data->read(0, 40);
+  const at::Tensor p = at::log_softmax(ref.forward(all.inputs).to(at::kDouble), 1);
+  const auto perSample = [&](const Model& m, at::Tensor& correct) {
+    const at::Tensor logits = m.forward(all.inputs).to(at::kDouble);
+    correct = logits.argmax(1).eq(all.labels).to(at::kDouble);
+    const at::Tensor q = at::log_softmax(logits, 1);
+    return (p.exp() * (p - q)).sum(1);
+  };
+  at::Tensor correctA, correctB;
+  const at::Tensor klA = perSample(a, correctA), klB = perSample(b, correctB);
+  QCOMPARE(ra.sampleKl.size(), size_t{40});
+  QCOMPARE(ra.sampleCorrect.size(), size_t{40});
+  for (int64_t i = 0; i < 40; ++i) {
+    QVERIFY(std::abs(ra.sampleKl[size_t(i)] - klA[i].item<double>()) < 1e-4 * (1 + klA[i].item<double>()));
+    QCOMPARE(double(ra.sampleCorrect[size_t(i)]), correctA[i].item<double>());
+  }
+  const at::Tensor dKl = klA - klB, dTop1 = 100 * (correctA - correctB);
+  const PairedDifference kl = pairedDifference(ra.sampleKl, rb.sampleKl);
+  const PairedDifference top1 = pairedAccuracyDifference(ra.sampleCorrect, rb.sampleCorrect);
+  QCOMPARE(kl.samples, int64_t{40});
+  QVERIFY(std::abs(kl.mean - (ra.kl - rb.kl)) < 1e-5 * (1 + std::abs(kl.mean)));
+  QVERIFY(std::abs(kl.standardError - dKl.std().item<double>() / std::sqrt(40.0)) < 1e-4 * kl.standardError);
+  QVERIFY(kl.standardError > 0);
+  QVERIFY(std::abs(top1.mean - (ra.top1 - rb.top1)) < 1e-9);
+  QVERIFY(std::abs(top1.standardError - dTop1.std().item<double>() / std::sqrt(40.0)) < 1e-9);
+  QCOMPARE(kl.interval(), 1.96 * kl.standardError);
+  // Without the option nothing is kept; samples that do not pair are refused.
+  o.perSample = false;
+  QVERIFY(evaluate(a, *data, o).sampleKl.empty());
+  EXPECT_ERROR(pairedDifference(ra.sampleKl, {}), ErrorCode::InvalidArgument);
 }
 
 void EvaluationTests::layerComparisonMatchesCapture() {

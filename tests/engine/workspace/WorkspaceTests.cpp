@@ -207,9 +207,9 @@ void WorkspaceTests::importanceKeepsOneTablePerEstimator() {
   QVERIFY(ws.allocation().bits.empty());
 }
 
-// The uniform guard: an allocation is quantized beside the widest uniform one within its budget
-// and the one closer to FP on the calibration set is kept (current); each KL is checked by
-// evaluating that run on the calibration set.
+// The uniform guard: an allocation is quantized beside the widest uniform ones within its budget;
+// the closest to FP on the calibration set is kept (current), the importance-based one only when
+// closer beyond the paired noise; each KL is checked by evaluating that run on the calibration set.
 void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
   Workspace ws;
   openDemo(ws);
@@ -237,11 +237,22 @@ void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
   QCOMPARE(ws.currentRun(), best.run);
   QCOMPARE(ws.currentRun()->result.request.bits, best.allocation.bits);
   for (const UniformCandidate& c : toUniform.uniform) QVERIFY(best.kl <= c.kl && best.kl < toUniform.mixedKl);
+  // The importance-based allocation is kept only when closer than the closest uniform one beyond
+  // the paired noise: each difference is the difference of the means, with a standard error.
+  for (const UniformCandidate& c : toUniform.uniform) {
+    const PairedDifference& d = c.klOfMixedMinusThis;
+    QVERIFY(std::abs(d.mean - (toUniform.mixedKl - c.kl)) < 1e-5 * (1 + std::abs(d.mean)));
+    QVERIFY(d.standardError > 0);
+    QCOMPARE(d.samples, int64_t{1024});  // every calibration sample, paired
+  }
   // At 2.5 bits the importance-based allocation beats uniform 2 bits: it is kept.
   const Allocation mixed = ws.allocate(BudgetKind::AverageBits, 2.5);
   const GuardedAllocation toMixed = ws.quantizeAllocation(r, mixed, BudgetKind::AverageBits, 2.5);
   QVERIFY(!toMixed.uniform.empty() && toMixed.uniform[0].bits == 2);
   QCOMPARE(toMixed.keptUniform, -1);
+  const UniformCandidate& closest = *std::min_element(toMixed.uniform.begin(), toMixed.uniform.end(),
+                                                      [](const auto& x, const auto& y) { return x.kl < y.kl; });
+  QVERIFY(closest.klOfMixedMinusThis.mean + closest.klOfMixedMinusThis.interval() < 0);
   QCOMPARE(ws.currentRun(), toMixed.mixedRun);
   QCOMPARE(ws.currentRun()->result.request.bits, mixed.bits);
   // The KLs are those of the runs on the calibration set.
