@@ -33,16 +33,20 @@ def main():
     ap.add_argument("--out", default="allocation-table.md")
     ap.add_argument("--methods", default="rtn,recommended")
     ap.add_argument("--cli", default=os.environ.get("ROUNDLAB_CLI", "build/app/roundlab-cli"))
+    ap.add_argument("--models", default=",".join(m for m, _ in MODELS), help="file stems, e.g. fmnist_resnet")
+    ap.add_argument("--budgets", default=",".join(BUDGETS))
     args = ap.parse_args()
     held_out = args.out + ".test10k.h5"
     if not os.path.exists(held_out):
         subprocess.run([args.cli, "make-calib", f"{FMNIST}/t10k-images-idx3-ubyte.gz", *NORM, "-o", held_out],
                        check=True, capture_output=True)
-    rows = ["| model | method | budget | alone | kept | top-1 kept | the others: top-1 (kept − this, 95 %) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| model | method | budget | alone | kept | top-1 kept | the others: top-1 (kept − this, 95 %) "
+            "| kept − best uniform |", "|---|---|---|---|---|---|---|---|"]
     for model, name in MODELS:
+        if model not in args.models.split(","):
+            continue
         for method in args.methods.split(","):
-            for budget in BUDGETS:
+            for budget in args.budgets.split(","):
                 out = subprocess.run([args.cli, "allocate", os.path.join(args.demo, model + ".pt"), "--calib",
                                       os.path.join(args.demo, "fmnist_calib.h5"), "--eval", held_out,
                                       "--budget-bits", budget, "--method", method, "--json"],
@@ -52,6 +56,14 @@ def main():
                 kept = o["top1_quantized"]
                 mixed_kept = g["kept"] == "mixed"
                 alone = kept if mixed_kept else g["top1_mixed"]
+                # Against the best uniform allocation: 0 when the kept one is it, else the paired
+                # difference to the best of the others.
+                rivals = [c for c in g["uniform"] if c["label"] != g["kept"]]
+                best = max(rivals, key=lambda c: c["top1_quantized"], default=None)
+                if best is None or (not mixed_kept and best["top1_quantized"] <= kept):
+                    versus = "0" if not mixed_kept else "none fits"
+                else:
+                    versus = f"{best['top1_kept_minus_this']:+.2f} ± {best['top1_kept_minus_this_ci95']:.2f}"
                 others = []
                 if not mixed_kept:
                     others.append(f"m: {g['top1_mixed']:.2f} ({g['top1_kept_minus_mixed']:+.2f} ± "
@@ -61,7 +73,7 @@ def main():
                         others.append(f"{short(c['label'])}: {c['top1_quantized']:.2f} "
                                       f"({c['top1_kept_minus_this']:+.2f} ± {c['top1_kept_minus_this_ci95']:.2f})")
                 row = (f"| {name} | {method} | {budget} | {alone:.2f} | "
-                       f"{'m' if mixed_kept else 'u ' + short(g['kept'])} | {kept:.2f} | {', '.join(others)} |")
+                       f"{'m' if mixed_kept else 'u ' + short(g['kept'])} | {kept:.2f} | {', '.join(others)} | {versus} |")
                 print(row, flush=True)
                 rows.append(row)
     with open(args.out, "w") as f:

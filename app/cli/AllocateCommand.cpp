@@ -38,14 +38,6 @@ RunPtr quantizeAt(Workspace& ws, QuantizationRequest request, const std::map<std
   return ws.quantize(request, stderrHooks());
 }
 
-// The kept run's top-1 minus `run`'s on the evaluation set, sample by sample; none without
-// labels or when `run` is the kept one.
-std::optional<PairedDifference> keptMinus(const GuardedAllocation& guard, const RunPtr& run) {
-  const RunPtr kept = guard.keptRun();
-  if (!run || run == kept || run->top1() < 0 || kept->top1() < 0) return std::nullopt;
-  return pairedAccuracyDifference(kept->evaluation.sampleCorrect, run->evaluation.sampleCorrect);
-}
-
 }  // namespace
 
 int runAllocate(const QStringList& args) {
@@ -67,8 +59,9 @@ int runAllocate(const QStringList& args) {
                "(roundlab-cli run-job, then merge; see experiment --jobs-dir).",
                "DIR"});
   p.addOption({"no-uniform-guard",
-               "Quantize at the importance-based allocation only; by default the widest uniform allocation within the "
-               "budget is quantized too and the one closer to the FP model on the calibration set (KL) is kept."});
+               "Quantize at the importance-based allocation only; by default the widest uniform allocations within the "
+               "budget are quantized too and the closest to the FP model on the calibration set (KL) is kept, the "
+               "importance-based one only when closer beyond the 95 % interval of the paired difference."});
   p.addOption({"importance-count", "Calibration samples for the importance (default 256).", "N", "256"});
   addImportanceOptions(p, /*several=*/false, /*standalone=*/false);
   addQuantizationOptions(p);
@@ -193,7 +186,7 @@ int runAllocate(const QStringList& args) {
                               {"kl", c.kl},
                               {"kl_mixed_minus_this", c.klOfMixedMinusThis.mean},
                               {"kl_mixed_minus_this_ci95", c.klOfMixedMinusThis.interval()}};
-        if (const std::optional<PairedDifference> d = keptMinus(*guard, c.run)) {
+        if (const std::optional<PairedDifference> d = guard->keptTop1Minus(c.run)) {
           candidate["top1_quantized"] = c.run->top1();
           candidate["top1_kept_minus_this"] = d->mean;
           candidate["top1_kept_minus_this_ci95"] = d->interval();
@@ -206,7 +199,7 @@ int runAllocate(const QStringList& args) {
           {"kl_mixed", guard->mixedKl},
           {"uniform", uniform},
           {"mixed", allocationToJson(guard->mixed)}};
-      if (const std::optional<PairedDifference> d = keptMinus(*guard, guard->mixedRun)) {
+      if (const std::optional<PairedDifference> d = guard->keptTop1Minus(guard->mixedRun)) {
         g["top1_mixed"] = guard->mixedRun->top1();
         g["top1_kept_minus_mixed"] = d->mean;
         g["top1_kept_minus_mixed_ci95"] = d->interval();
@@ -269,7 +262,7 @@ int runAllocate(const QStringList& args) {
     // On the evaluation set: every candidate's top-1, and the kept one's lead with its noise.
     QStringList evaluated;
     const auto describe = [&](const QString& label, const RunPtr& run) {
-      if (const std::optional<PairedDifference> d = keptMinus(*guard, run))
+      if (const std::optional<PairedDifference> d = guard->keptTop1Minus(run))
         evaluated << QString("%1 %2 % (kept minus this %3 ± %4)")
                          .arg(label)
                          .arg(run->top1(), 0, 'f', 2)

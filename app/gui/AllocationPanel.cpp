@@ -1,5 +1,6 @@
 #include "app/gui/AllocationPanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
@@ -18,12 +19,45 @@
 #include <QVBoxLayout>
 
 #include "engine/core/Error.h"
+#include "engine/workspace/Workspace.h"
 #include "widgets/ParetoPlot.h"
 #include "widgets/TableExport.h"
 
 namespace roundlab::app {
 
 QString importanceEstimatorTitle(ImportanceEstimator e) { return importanceEstimatorTable().description(e); }
+
+QString uniformGuardSummary(const GuardedAllocation& guard) {
+  const auto label = [&](int i) {  // -1: the allocation the user asked for
+    return i < 0 ? QString("this allocation") : QString::fromStdString(guard.uniform[size_t(i)].label);
+  };
+  QStringList kl{QString("this allocation %1").arg(guard.mixedKl, 0, 'g', 3)};
+  for (const UniformCandidate& c : guard.uniform)
+    kl << QString("%1 %2 (this allocation − it: %3 ± %4)")
+              .arg(QString::fromStdString(c.label))
+              .arg(c.kl, 0, 'g', 3)
+              .arg(c.klOfMixedMinusThis.mean, 0, 'g', 2)
+              .arg(c.klOfMixedMinusThis.interval(), 0, 'g', 2);
+  QString text = "KL to FP on the calibration set: " + kl.join("; ") + ".\n";
+  if (guard.uniform.empty()) return text + "Kept this allocation: no other uniform allocation fits its average bits.";
+  text += guard.keptUniform < 0 ? "Kept this allocation: closer to FP than every uniform one beyond the 95 % interval."
+                                : "Kept " + label(guard.keptUniform) +
+                                      ": this allocation is not closer to FP beyond the 95 % interval. "
+                                      "Every run is in the run history.";
+  QStringList top1;
+  for (int i = -1; i < static_cast<int>(guard.uniform.size()); ++i) {
+    const RunPtr run = i < 0 ? guard.mixedRun : guard.uniform[size_t(i)].run;
+    if (const std::optional<PairedDifference> d = guard.keptTop1Minus(run))
+      top1 << QString("%1 %2 % (kept − it: %3 ± %4 points)")
+                  .arg(label(i))
+                  .arg(run->top1(), 0, 'f', 2)
+                  .arg(d->mean, 0, 'f', 2)
+                  .arg(d->interval(), 0, 'f', 2);
+  }
+  if (!top1.isEmpty())
+    text += QString("\nValidation top-1: kept %1 %; ").arg(guard.keptRun()->top1(), 0, 'f', 2) + top1.join("; ") + ".";
+  return text;
+}
 
 AllocationTableModel::AllocationTableModel(AllocationDocument* doc, QObject* parent)
     : QAbstractTableModel(parent), doc_(doc) {
@@ -104,6 +138,8 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
       pareto_(new widgets::ParetoPlot),
       runSettings_(new QLabel),
       job_(new QLabel),
+      guardResult_(new QLabel),
+      guard_(new QCheckBox("Compare with uniform")),
       progress_(new QProgressBar),
       cancel_(new QPushButton("Cancel")) {
   table_->setModel(model_);
@@ -153,11 +189,22 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   buttons->addWidget(estimator_);
   buttons->addWidget(estimate_);
   buttons->addWidget(quantize_);
+  buttons->addWidget(guard_);
   buttons->addWidget(measure_);
   buttons->addStretch(1);
   measure_->setToolTip(
       "Quantize at every point of the Pareto front with the Run view's settings and evaluate each: measured "
       "accuracy beside the predicted loss (an experiment: its runs and table are in Experiments)");
+  guard_->setObjectName("uniformGuard");
+  guard_->setChecked(true);
+  guard_->setToolTip(
+      "Also quantize the widest uniform allocations of no more average bits (every layer at one width; and\n"
+      "the first and last layers at 8) and keep the one closest to FP on the calibration set: this\n"
+      "allocation only when it is closer beyond the 95 % interval. Every run stays in the run history.");
+  guardResult_->setObjectName("uniformGuardResult");
+  guardResult_->setWordWrap(true);
+  guardResult_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  guardResult_->hide();
   runSettings_->setObjectName("allocationRunSettings");
   runSettings_->setWordWrap(true);
   job_->setObjectName("allocationJob");
@@ -184,6 +231,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   layout->addLayout(buttons);
   layout->addWidget(runSettings_);
   layout->addLayout(jobRow);
+  layout->addWidget(guardResult_);
   layout->addWidget(split, 1);
   layout->addLayout(budgetRow);
   layout->addWidget(totals_);
@@ -294,7 +342,15 @@ bool AllocationPanel::eventFilter(QObject* watched, QEvent* event) {
   return QWidget::eventFilter(watched, event);
 }
 
+bool AllocationPanel::uniformGuard() const { return guard_->isChecked(); }
+
+void AllocationPanel::showGuard(const QString& summary) {
+  guardResult_->setText(summary);
+  guardResult_->setVisible(!summary.isEmpty());
+}
+
 void AllocationPanel::rebuildFront() {
+  showGuard({});  // new importance (or none): the last comparison was of another allocation
   front_.clear();
   if (!doc_->ready()) {
     pareto_->clear();

@@ -13,10 +13,14 @@
 
 #include "app/gui/AllocationDocument.h"
 
+namespace roundlab {
+struct GuardedAllocation;
+}
 namespace roundlab::widgets {
 class ParetoPlot;
 }
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QProgressBar;
@@ -29,6 +33,9 @@ namespace roundlab::app {
 
 // How the views name an estimator ("measured", "integrated gradients", "Hessian trace").
 QString importanceEstimatorTitle(ImportanceEstimator e);
+// What the uniform guard compared and kept, in a few lines (calibration KL, validation top-1 with
+// the paired 95 % interval).
+QString uniformGuardSummary(const GuardedAllocation& guard);
 
 class AllocationTableModel : public QAbstractTableModel {
   Q_OBJECT
@@ -72,6 +79,13 @@ class AllocationPanel : public QWidget {
   QProgressBar* progressBar() const { return progress_; }
   QPushButton* cancelButton() const { return cancel_; }
   QLabel* jobLabel() const { return job_; }
+  // Whether "Quantize with this allocation" also quantizes the uniform allocations of its size and
+  // keeps the closest to FP (on by default).
+  bool uniformGuard() const;
+  QCheckBox* uniformGuardBox() const { return guard_; }
+  QLabel* guardLabel() const { return guardResult_; }
+  // The last guarded quantization's comparison; hidden again when the importance changes.
+  void showGuard(const QString& summary);
 
  public Q_SLOTS:
   // This view's own job (an estimate, or a quantization at the allocation): progress and cancel here.
@@ -107,7 +121,8 @@ class AllocationPanel : public QWidget {
   const ModelSummary* summary_ = nullptr;
   int drag_ = 0, drags_ = 0;
   bool sliderDriving_ = false;  // the change being shown comes from the slider itself
-  QLabel *runSettings_, *job_;
+  QLabel *runSettings_, *job_, *guardResult_;
+  QCheckBox* guard_;
   QProgressBar* progress_;
   QPushButton* cancel_;
   std::function<QString()> runSettingsText_;

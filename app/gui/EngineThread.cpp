@@ -121,6 +121,23 @@ void EngineWorker::quantize(const QuantizationRequest& request, const QString& c
   });
 }
 
+void EngineWorker::quantizeGuarded(const QuantizationRequest& request, const QString& calibration,
+                                   const QString& validation, const CancelToken& cancel) {
+  requireEngineThread("quantizeGuarded");
+  runJob([&] {
+    useData(calibration, validation);
+    const int activationBits = request.activations.enabled() ? request.activations.bits : 8;
+    Allocation mixed;
+    mixed.bits = request.bits;
+    mixed.totals = workspace_.allocationModel(activationBits).totals(mixed.bits);
+    auto guard = std::make_shared<const GuardedAllocation>(workspace_.quantizeAllocation(
+        request, mixed, BudgetKind::AverageBits, mixed.totals.averageBits, {}, activationBits, hooks(cancel)));
+    Q_EMIT guardCompared(guard, history());  // first: `quantized` is the job's end
+    Q_EMIT quantized(guard->keptRun(), workspace_.snapshot());
+    Q_EMIT runWeightsKept(keptRunWeights());
+  });
+}
+
 void EngineWorker::importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel) {
   requireEngineThread("importance");
   runJob([&] {
@@ -263,6 +280,7 @@ EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new Engin
   qRegisterMetaType<ImportancePtr>();
   qRegisterMetaType<RunHistory>();
   qRegisterMetaType<RoundingTracePtr>();
+  qRegisterMetaType<GuardPtr>();
   qRegisterMetaType<ExperimentPtr>();
   qRegisterMetaType<ExperimentList>();
   thread_.setObjectName("RoundLab engine");
@@ -284,6 +302,15 @@ void EngineThread::post(std::function<void(EngineWorker*)> fn) {
 
 void EngineThread::load(const QString& path, const QString& calibration, const QString& outputChoice) {
   post([path, calibration, outputChoice](EngineWorker* w) { w->load(path, calibration, outputChoice); });
+}
+
+CancelToken EngineThread::quantizeGuarded(const QuantizationRequest& request, const QString& calibration,
+                                          const QString& validation) {
+  current_ = CancelToken();
+  post([request, calibration, validation, c = current_](EngineWorker* w) {
+    w->quantizeGuarded(request, calibration, validation, c);
+  });
+  return current_;
 }
 
 CancelToken EngineThread::quantize(const QuantizationRequest& request, const QString& calibration,

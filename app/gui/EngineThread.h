@@ -20,6 +20,7 @@ namespace roundlab::app {
 struct ExperimentSetup;
 using ExperimentList = std::vector<ExperimentPtr>;
 using RoundingTracePtr = std::shared_ptr<const RoundingTrace>;
+using GuardPtr = std::shared_ptr<const GuardedAllocation>;
 
 // The workspace's runs after a change to the history: every run, the one the model holds now
 // (null: FP) and the model as it is now.
@@ -43,6 +44,11 @@ class EngineWorker : public QObject {
   void quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation,
                 const CancelToken& cancel);
   void importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel);
+  // The request's allocation (request.bits) beside the widest uniform ones of no larger average
+  // bits, the closest to FP kept (Workspace::quantizeAllocation): guardCompared with the run
+  // history that holds all of them, then quantized (the kept run).
+  void quantizeGuarded(const QuantizationRequest& request, const QString& calibration, const QString& validation,
+                       const CancelToken& cancel);
   // A design-space experiment: experimentsChanged and historyChanged after every cell, then
   // experimentFinished (or jobFailed; the finished cells stay).
   void experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation,
@@ -76,6 +82,7 @@ class EngineWorker : public QObject {
   void layerTraced(const QString& layer, roundlab::app::RoundingTracePtr trace);
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::ImportancePtr report);
+  void guardCompared(roundlab::app::GuardPtr guard, roundlab::app::RunHistory history);
   // Every experiment of the workspace (after each cell, an opened session, a new model).
   void experimentsChanged(roundlab::app::ExperimentList experiments);
   // A cell of the running experiment is done: the experiments and the run history (its run added).
@@ -126,6 +133,8 @@ class EngineThread : public QObject {
   // Starts a quantization of the loaded model (from its FP weights); returns the job's cancel token.
   CancelToken quantize(const QuantizationRequest& request, const QString& calibration, const QString& validation);
   CancelToken importance(const ImportanceRequest& request, const QString& calibration);
+  CancelToken quantizeGuarded(const QuantizationRequest& request, const QString& calibration,
+                              const QString& validation);
   CancelToken experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation);
   void saveSession(const QString& path);
   void autosave(const QString& path);
@@ -156,3 +165,4 @@ Q_DECLARE_METATYPE(roundlab::app::RunHistory)
 Q_DECLARE_METATYPE(roundlab::ExperimentPtr)
 Q_DECLARE_METATYPE(roundlab::app::ExperimentList)
 Q_DECLARE_METATYPE(roundlab::app::RoundingTracePtr)
+Q_DECLARE_METATYPE(roundlab::app::GuardPtr)

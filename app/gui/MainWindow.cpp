@@ -357,7 +357,15 @@ MainWindow::MainWindow(QWidget* parent)
     QuantizationRequest r = run_->request();
     r.bits = allocation_->bits();
     r.firstLastEightBit = false;  // the allocation decides every layer
-    startQuantization(r, true);
+    startQuantization(r, true, allocationPanel_->uniformGuard());
+  });
+  connect(worker, &EngineWorker::guardCompared, this, [this](const GuardPtr& guard, const RunHistory& history) {
+    // Every run of the comparison in the history; onQuantized (next) makes the kept one current.
+    history_ = history.runs;
+    runsWithWeights_ = history.runsWithWeights;
+    const QString summary = uniformGuardSummary(*guard);
+    allocationPanel_->showGuard(summary);
+    log_->log(widgets::LogConsole::Info, summary);
   });
   const DemoAssets demo = findDemoAssets();
   setCalibrationPath(demo.calibration);

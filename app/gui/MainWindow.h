@@ -85,7 +85,9 @@ class MainWindow : public QMainWindow {
   void openDemo(Demo demo = Demo::ResidualCnn);
   // Quantizes the loaded model on the engine thread; quantized / jobFailed follow. `atAllocation`:
   // started from Mixed precision, which shows its progress too.
-  void startQuantization(const QuantizationRequest& request, bool atAllocation = false);
+  // atAllocation: started from Mixed precision (its progress there); guarded: beside the uniform
+  // allocations of the same size, the closest to FP kept (EngineWorker::quantizeGuarded).
+  void startQuantization(const QuantizationRequest& request, bool atAllocation = false, bool guarded = false);
   void cancelJob();
   // Estimates importance on the engine thread; the allocation becomes editable when it is done.
   void estimateImportance();

@@ -5,6 +5,8 @@
 #include <QMessageBox>
 #include <QStatusBar>
 
+#include <algorithm>
+
 #include "app/gui/AllocationPanel.h"
 #include "app/gui/ExperimentPanel.h"
 #include "app/gui/JobController.h"
@@ -72,9 +74,9 @@ void MainWindow::endViewJobs(const QString& message, bool completed) {
   runViewJob_ = allocationViewJob_ = experimentViewJob_ = false;
 }
 
-void MainWindow::startQuantization(const QuantizationRequest& request, bool atAllocation) {
+void MainWindow::startQuantization(const QuantizationRequest& request, bool atAllocation, bool guarded) {
   if (!beginJob(QString("Quantizing with %1").arg(quantMethodName(request.method)))) return;
-  retryJob_ = [this, request, atAllocation] { startQuantization(request, atAllocation); };
+  retryJob_ = [this, request, atAllocation, guarded] { startQuantization(request, atAllocation, guarded); };
   runViewJob_ = true;  // the Run view shows every quantization's curve
   liveTraces_.clear();
   liveTracing_ = true;
@@ -82,12 +84,18 @@ void MainWindow::startQuantization(const QuantizationRequest& request, bool atAl
   allocationViewJob_ = atAllocation;
   run_->jobStarted();
   if (atAllocation)
-    allocationPanel_->jobStarted(QString("Quantizing at this allocation with %1").arg(quantMethodName(request.method)));
+    allocationPanel_->jobStarted(QString(guarded
+                                             ? "Quantizing at this allocation and the uniform ones of its size with %1"
+                                             : "Quantizing at this allocation with %1")
+                                     .arg(quantMethodName(request.method)));
   else
     allocationPanel_->setBusy(true);
   experiments_->setBusy(true);
   layerModel_->setMetrics({});  // the table fills as layers finish
-  engine_.quantize(request, calibration_, validation_);
+  if (guarded)
+    engine_.quantizeGuarded(request, calibration_, validation_);
+  else
+    engine_.quantize(request, calibration_, validation_);
 }
 
 void MainWindow::estimateImportance() {
@@ -118,8 +126,10 @@ void MainWindow::onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapsho
     graph_->setShapes(snapshot_->summary);
     layerModel_->setShapes(snapshot_->summary);
   }
-  history_.push_back(report_);
-  runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
+  if (std::find(history_.begin(), history_.end(), report_) == history_.end())  // a guarded run's is there
+    history_.push_back(report_);
+  if (!runsWithWeights_.contains(report_->number))
+    runsWithWeights_ << report_->number;  // runWeightsKept follows with the engine's whole list
   showRunResults();
   refreshRunHistory();
   const QString summary = runSummary(*report_);

@@ -11,6 +11,7 @@
 // workspace as it was.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,9 @@ struct GuardedAllocation {
   int keptUniform = -1;                   // index into `uniform`; -1: the mixed allocation is kept
   const Allocation& kept() const { return keptUniform < 0 ? mixed : uniform[size_t(keptUniform)].allocation; }
   RunPtr keptRun() const { return keptUniform < 0 ? mixedRun : uniform[size_t(keptUniform)].run; }
+  // The kept run's top-1 minus `run`'s on the evaluation set, sample by sample (percentage
+  // points); none without labelled evaluations, or for the kept run itself.
+  std::optional<PairedDifference> keptTop1Minus(const RunPtr& run) const;
 };
 
 struct RerunOutcome {

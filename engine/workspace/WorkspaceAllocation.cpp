@@ -33,6 +33,12 @@ int widestUniform(const BitAllocationModel& allocator, BudgetKind kind, double b
 
 }  // namespace
 
+std::optional<PairedDifference> GuardedAllocation::keptTop1Minus(const RunPtr& run) const {
+  const RunPtr kept = keptRun();
+  if (!run || !kept || run == kept || run->top1() < 0 || kept->top1() < 0) return std::nullopt;
+  return pairedAccuracyDifference(kept->evaluation.sampleCorrect, run->evaluation.sampleCorrect);
+}
+
 GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed,
                                                 BudgetKind kind, double budget, const std::map<std::string, int>& pins,
                                                 int activationBits, const JobHooks& hooks) {

@@ -25,6 +25,7 @@
 
 #include "app/common/DemoAssets.h"
 #include "app/gui/AllocationDocument.h"
+#include "app/gui/AllocationPanel.h"
 #include "app/gui/GridPlayground.h"
 #include "app/gui/LessonDirector.h"
 #include "app/gui/LessonsPanel.h"
@@ -50,7 +51,7 @@ QString percent(double v) { return QString::number(v, 'f', 2) + " %"; }
 void verifyStep(const MainWindow& w, const LessonStep& step, int runsBefore) {
   QString view, layer;
   QJsonObject form;
-  bool ran = false;
+  bool ran = false, guarded = false;
   for (const LessonAction& a : step.actions) {
     if (a.kind == "open_demo") {
       const DemoAssets demo = findDemoAssets();
@@ -64,6 +65,7 @@ void verifyStep(const MainWindow& w, const LessonStep& step, int runsBefore) {
       QCOMPARE(requestToText(w.runPanel()->request()), requestToText(lessonRequest(form)));
     }
     if (a.kind == "start_run" || a.kind == "quantize_allocation") ran = true;
+    if (a.kind == "quantize_allocation") guarded = w.allocationPanel()->uniformGuard();
     if (a.kind == "playground") {
       const WeightQuantConfig want = lessonGridConfig(a.value.toObject());
       const WeightQuantConfig got = w.playground()->config();
@@ -89,8 +91,16 @@ void verifyStep(const MainWindow& w, const LessonStep& step, int runsBefore) {
   }
   if (!layer.isEmpty()) QCOMPARE(selectedLayer(w), layer);
   if (ran) {
-    QCOMPARE(int(w.runHistory().size()), runsBefore + 1);
-    QVERIFY(w.lastRun() && w.lastRun()->number == w.runHistory().back()->number);
+    if (guarded)  // the allocation and the uniform ones of its size: every run kept in the history
+      QVERIFY(int(w.runHistory().size()) > runsBefore + 1);
+    else
+      QCOMPARE(int(w.runHistory().size()), runsBefore + 1);
+    QVERIFY(w.lastRun());
+    if (guarded)  // the kept one, which need not be the last quantized
+      QVERIFY(std::any_of(w.runHistory().begin(), w.runHistory().end(),
+                          [&](const RunPtr& r) { return r->number == w.lastRun()->number; }));
+    else
+      QVERIFY(w.lastRun()->number == w.runHistory().back()->number);
     if (!form.isEmpty() &&
         step.actions.end() != std::find_if(step.actions.begin(), step.actions.end(),
                                            [](const LessonAction& a) { return a.kind == "start_run"; }))

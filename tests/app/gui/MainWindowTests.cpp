@@ -178,7 +178,9 @@ class MainWindowTests : public QObject {
     QVERIFY(failed.wait(30000));
     const qint64 cancelMs = cancelClock.elapsed();
     qInfo("cancel took effect after %lld ms", static_cast<long long>(cancelMs));
-    QVERIFY2(cancelMs < 500, qPrintable(QString("cancel took %1 ms").arg(cancelMs)));
+    // The run would take many minutes: a cancel within seconds is the engine polling its token
+    // (on a loaded 2-core machine its latency varies; the bench measures it, not this test).
+    QVERIFY2(cancelMs < 3000, qPrintable(QString("cancel took %1 ms").arg(cancelMs)));
     QCOMPARE(failed.first().at(1).toBool(), true);  // cancelled, not failed
     QVERIFY(w.snapshot()->weights.at(selected) == before);
     QVERIFY(run->startButton()->isEnabled());
@@ -260,14 +262,37 @@ class MainWindowTests : public QObject {
     r.calibrationCount = 32;
     w.runPanel()->setRequest(r);
     QSignalSpy done(&w, &app::MainWindow::quantized);
+    QVERIFY(panel->uniformGuard());  // on by default
+    panel->uniformGuardBox()->setChecked(false);
     QTest::mouseClick(panel->quantizeButton(), Qt::LeftButton);
     QVERIFY(done.wait(120000));
     for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
+    QVERIFY(panel->guardLabel()->isHidden());
+    // With the uniform guard: this allocation and the uniform ones of its size are all quantized
+    // (the run history holds them), the kept one is current and the panel says what was compared.
+    const size_t runsBefore = w.runHistory().size();
+    panel->uniformGuardBox()->setChecked(true);
+    QTest::mouseClick(panel->quantizeButton(), Qt::LeftButton);
+    QVERIFY(done.wait(120000));
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->guardLabel()->isHidden(), 30000);
+    const QString guardText = panel->guardLabel()->text();
+    QVERIFY2(guardText.contains("KL to FP on the calibration set: this allocation") &&
+                 guardText.contains("uniform 2 bits") && guardText.contains("Validation top-1: kept"),
+             qPrintable(guardText));
+    QVERIFY(w.runHistory().size() >= runsBefore + 2);
+    std::set<int> widths;
+    for (const LayerOutcome& o : w.lastRun()->result.layers) widths.insert(o.bits);
+    const bool keptMixed = guardText.contains("Kept this allocation");
+    if (keptMixed)
+      for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
+    else
+      QVERIFY2(widths.size() == 1 || (widths.size() == 2 && widths.count(8)), qPrintable(guardText));  // uniform
     // Another model: neither the allocation nor the importance carry over.
     w.openModel(QString(ROUNDLAB_DEMO_DIR) + "/fmnist_transformer.pt");
     QVERIFY(loaded.wait(120000));
     QVERIFY(!doc->ready());
     QCOMPARE(table->rowCount(), 0);
+    QVERIFY(panel->guardLabel()->isHidden());  // the comparison was of the other model
     QCOMPARE(doc->undoStack()->count(), 0);
     QVERIFY(!panel->budgetSlider()->isEnabled());
     QCOMPARE(w.importanceView()->estimatorBox()->count(), 0);
