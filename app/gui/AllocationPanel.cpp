@@ -189,7 +189,6 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   buttons->addWidget(estimator_);
   buttons->addWidget(estimate_);
   buttons->addWidget(quantize_);
-  buttons->addWidget(guard_);
   buttons->addWidget(measure_);
   buttons->addStretch(1);
   measure_->setToolTip(
@@ -208,6 +207,7 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   runSettings_->setObjectName("allocationRunSettings");
   runSettings_->setWordWrap(true);
   job_->setObjectName("allocationJob");
+  job_->setWordWrap(true);  // a long result wraps instead of widening the view past its window
   progress_->setRange(0, 1000);
   progress_->setValue(0);
   progress_->setFormat("%p%");
@@ -217,22 +217,24 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
   jobRow->addWidget(progress_, 1);
   jobRow->addWidget(cancel_);
   jobRow->addWidget(job_, 2);
-  auto* left = new QWidget;
-  auto* leftLayout = new QVBoxLayout(left);
-  leftLayout->setContentsMargins(0, 0, 0, 0);
-  leftLayout->addWidget(table_, 1);
-  leftLayout->addLayout(kindRow);
+  // The width editors under the table and the plot, not beside the plot: side by side their
+  // minimum widths would make the view wider than its window at 1440 pixels.
   auto* split = new QSplitter(Qt::Horizontal);
-  split->addWidget(left);
+  split->addWidget(table_);
   split->addWidget(pareto_);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(buttons);
-  layout->addWidget(runSettings_);
+  // What "Quantize with this allocation" will run, and whether it compares with uniform.
+  auto* quantizeRow = new QHBoxLayout;
+  quantizeRow->addWidget(runSettings_, 1);
+  quantizeRow->addWidget(guard_);
+  layout->addLayout(quantizeRow);
   layout->addLayout(jobRow);
   layout->addWidget(guardResult_);
   layout->addWidget(split, 1);
+  layout->addLayout(kindRow);
   layout->addLayout(budgetRow);
   layout->addWidget(totals_);
   totals_->setObjectName("allocationTotals");
