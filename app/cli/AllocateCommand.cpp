@@ -186,8 +186,8 @@ int runAllocate(const QStringList& args) {
                               {"kl", c.kl},
                               {"kl_mixed_minus_this", c.klOfMixedMinusThis.mean},
                               {"kl_mixed_minus_this_ci95", c.klOfMixedMinusThis.interval()}};
+        if (c.run->top1() >= 0) candidate["top1_quantized"] = c.run->top1();
         if (const std::optional<PairedDifference> d = guard->keptTop1Minus(c.run)) {
-          candidate["top1_quantized"] = c.run->top1();
           candidate["top1_kept_minus_this"] = d->mean;
           candidate["top1_kept_minus_this_ci95"] = d->interval();
         }
@@ -199,8 +199,8 @@ int runAllocate(const QStringList& args) {
           {"kl_mixed", guard->mixedKl},
           {"uniform", uniform},
           {"mixed", allocationToJson(guard->mixed)}};
+      if (guard->mixedRun->top1() >= 0) g["top1_mixed"] = guard->mixedRun->top1();
       if (const std::optional<PairedDifference> d = guard->keptTop1Minus(guard->mixedRun)) {
-        g["top1_mixed"] = guard->mixedRun->top1();
         g["top1_kept_minus_mixed"] = d->mean;
         g["top1_kept_minus_mixed_ci95"] = d->interval();
       }

@@ -247,6 +247,8 @@ AllocationPanel::AllocationPanel(AllocationDocument* doc, QWidget* parent)
     doc_->load(a.bits, QString("Pareto point at %1 average bits").arg(a.totals.averageBits, 0, 'f', 2));
   });
   connect(doc_, &AllocationDocument::reset, this, &AllocationPanel::rebuildFront);
+  // An edit makes it another allocation than the one compared.
+  connect(doc_, &AllocationDocument::changed, this, [this] { showGuard({}); });
   connect(estimate_, &QPushButton::clicked, this, &AllocationPanel::estimateRequested);
   connect(quantize_, &QPushButton::clicked, this, &AllocationPanel::quantizeRequested);
   connect(measure_, &QPushButton::clicked, this, &AllocationPanel::measureRequested);

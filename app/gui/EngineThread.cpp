@@ -132,7 +132,11 @@ void EngineWorker::quantizeGuarded(const QuantizationRequest& request, const QSt
     mixed.totals = workspace_.allocationModel(activationBits).totals(mixed.bits);
     auto guard = std::make_shared<const GuardedAllocation>(workspace_.quantizeAllocation(
         request, mixed, BudgetKind::AverageBits, mixed.totals.averageBits, {}, activationBits, hooks(cancel)));
-    Q_EMIT guardCompared(guard, history());  // first: `quantized` is the job's end
+    RunHistory runs;  // the runs only: `quantized` brings the model's snapshot
+    runs.runs = workspace_.runs();
+    runs.runsWithWeights = keptRunWeights();
+    runs.current = workspace_.currentRun();
+    Q_EMIT guardCompared(guard, runs);  // first: `quantized` is the job's end
     Q_EMIT quantized(guard->keptRun(), workspace_.snapshot());
     Q_EMIT runWeightsKept(keptRunWeights());
   });

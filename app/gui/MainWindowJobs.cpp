@@ -83,6 +83,7 @@ void MainWindow::startQuantization(const QuantizationRequest& request, bool atAl
   showRoundingTrace(selectedLayer(), nullptr);  // the Learning view waits for the layer
   allocationViewJob_ = atAllocation;
   run_->jobStarted();
+  if (atAllocation) allocationPanel_->showGuard({});  // the last comparison is not this one's
   if (atAllocation)
     allocationPanel_->jobStarted(QString(guarded
                                              ? "Quantizing at this allocation and the uniform ones of its size with %1"

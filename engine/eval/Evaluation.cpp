@@ -73,9 +73,13 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
       r.scored += scored.sum().item<int64_t>();
       r.correct += pred.eq(b.labels).logical_and(scored).sum().item<int64_t>();
       if (options.perSample) {
-        const at::Tensor right = pred.eq(b.labels).masked_select(scored).to(at::kByte).contiguous();
-        r.sampleCorrect.insert(r.sampleCorrect.end(), right.data_ptr<uint8_t>(),
-                               right.data_ptr<uint8_t>() + right.numel());
+        const auto perSample = [](const at::Tensor& t) {  // [count] or [count, T] -> [count] int32
+          const at::Tensor s = (t.dim() > 1 ? t.sum(1) : t).to(at::kInt).contiguous();
+          return std::vector<int32_t>(s.data_ptr<int32_t>(), s.data_ptr<int32_t>() + s.numel());
+        };
+        const std::vector<int32_t> right = perSample(pred.eq(b.labels).logical_and(scored)), all = perSample(scored);
+        r.sampleCorrect.insert(r.sampleCorrect.end(), right.begin(), right.end());
+        r.sampleScored.insert(r.sampleScored.end(), all.begin(), all.end());
       }
     }
     // Cross-entropy of the scored positions (ignored labels gather a valid index, then count 0).
@@ -101,8 +105,11 @@ EvalReport evaluate(const Model& model, const Dataset& data, const EvalOptions& 
       const at::Tensor klTerms = logP.exp() * (logP - logQ);
       klSum += klTerms.sum().item<double>();
       if (options.perSample) {
-        const at::Tensor each = klTerms.sum(-1).reshape(-1).contiguous();  // per position
-        r.sampleKl.insert(r.sampleKl.end(), each.data_ptr<float>(), each.data_ptr<float>() + each.numel());
+        at::Tensor each = klTerms.sum(-1).to(at::kDouble);  // per position
+        if (each.dim() > 1) each = each.sum(1);             // per sequence
+        each = each.contiguous();
+        r.sampleKl.insert(r.sampleKl.end(), each.data_ptr<double>(), each.data_ptr<double>() + each.numel());
+        r.positionsPerSample = pred.numel() / count;
       }
     }
     if (options.progress) {

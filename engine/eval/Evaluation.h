@@ -28,9 +28,8 @@ struct EvalOptions {
   EvalTask task = EvalTask::Auto;
   ProgressFn progress;
   CancelToken cancel;
-  // Keep each position's KL and correctness (EvalReport::sampleKl, sampleCorrect): two models
-  // evaluated on the same data then compare pairwise, with the noise of the difference
-  // (PairedDifference.h).
+  // Keep each sample's KL and correctness (EvalReport::sampleKl, …): two models evaluated on the
+  // same data then compare pairwise, with the noise of the difference (PairedDifference.h).
   bool perSample = false;
 };
 
@@ -50,10 +49,13 @@ struct EvalReport {
   double kl = 0;             // mean KL(p_reference || p_model) per compared position, nats
   double agreement = 0;      // percent of compared positions where both predict the same
   double wallSeconds = 0;
-  // With EvalOptions::perSample, in data order: KL per compared position, and 1/0 per scored
-  // position (predicted right or not).
-  std::vector<float> sampleKl;
-  std::vector<uint8_t> sampleCorrect;
+  // With EvalOptions::perSample, one entry per sample (a language model's sequence), in data
+  // order: its KL summed over its compared positions (positionsPerSample each), its scored
+  // positions and how many of them were predicted right. Per sample, not per token: a
+  // sequence's tokens are not independent, and a long evaluation set stays small.
+  std::vector<double> sampleKl;
+  std::vector<int32_t> sampleScored, sampleCorrect;
+  int64_t positionsPerSample = 1;
 
   bool languageModel() const { return task == EvalTask::LanguageModel; }
   double perplexity() const { return std::exp(loss); }

@@ -4,41 +4,47 @@
 #include <string>
 
 #include "engine/core/Error.h"
+#include "engine/eval/Evaluation.h"
 
 namespace roundlab {
 
-namespace {
-
-template <typename T>
-PairedDifference difference(const std::vector<T>& a, const std::vector<T>& b, double scale) {
-  if (a.size() != b.size())
+PairedDifference pairedDifference(const std::vector<double>& a, const std::vector<double>& b,
+                                  const std::vector<double>& positions) {
+  if (a.size() != b.size() || a.size() != positions.size())
     throw Error(ErrorCode::InvalidArgument, "a paired comparison needs the same samples: " + std::to_string(a.size()) +
                                                 " against " + std::to_string(b.size()));
   PairedDifference d;
   d.samples = static_cast<int64_t>(a.size());
-  if (a.empty()) return d;
-  const double n = static_cast<double>(a.size());
-  double sum = 0;
-  for (size_t i = 0; i < a.size(); ++i) sum += static_cast<double>(a[i]) - static_cast<double>(b[i]);
-  const double mean = sum / n;
-  double squares = 0;  // two passes: the differences are small against the values
+  double sum = 0, count = 0;
+  for (size_t i = 0; i < a.size(); ++i) sum += a[i] - b[i], count += positions[i];
+  if (count <= 0) return d;
+  d.mean = sum / count;
+  if (!d.known()) return d;
+  // Cluster-robust: the residual of each sample's sum around mean × its positions.
+  double squares = 0;
   for (size_t i = 0; i < a.size(); ++i) {
-    const double e = static_cast<double>(a[i]) - static_cast<double>(b[i]) - mean;
+    const double e = a[i] - b[i] - d.mean * positions[i];
     squares += e * e;
   }
-  d.mean = scale * mean;
-  if (a.size() > 1) d.standardError = scale * std::sqrt(squares / (n - 1) / n);
+  const double n = static_cast<double>(a.size());
+  d.standardError = std::sqrt(n / (n - 1) * squares) / count;
   return d;
 }
 
-}  // namespace
-
-PairedDifference pairedDifference(const std::vector<float>& a, const std::vector<float>& b) {
-  return difference(a, b, 1.0);
+std::optional<PairedDifference> klDifference(const EvalReport& a, const EvalReport& b) {
+  if (a.sampleKl.empty() || a.sampleKl.size() != b.sampleKl.size() || a.positionsPerSample != b.positionsPerSample)
+    return std::nullopt;
+  return pairedDifference(a.sampleKl, b.sampleKl,
+                          std::vector<double>(a.sampleKl.size(), static_cast<double>(a.positionsPerSample)));
 }
 
-PairedDifference pairedAccuracyDifference(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  return difference(a, b, 100.0);
+std::optional<PairedDifference> top1Difference(const EvalReport& a, const EvalReport& b) {
+  if (a.sampleCorrect.empty() || a.sampleScored != b.sampleScored || a.sampleCorrect.size() != b.sampleCorrect.size())
+    return std::nullopt;
+  std::vector<double> right(a.sampleCorrect.begin(), a.sampleCorrect.end());
+  std::vector<double> other(b.sampleCorrect.begin(), b.sampleCorrect.end());
+  for (size_t i = 0; i < right.size(); ++i) right[i] *= 100, other[i] *= 100;  // percentage points
+  return pairedDifference(right, other, std::vector<double>(a.sampleScored.begin(), a.sampleScored.end()));
 }
 
 }  // namespace roundlab

@@ -1,5 +1,6 @@
 #include "engine/session/ImportanceIo.h"
 
+#include <set>
 #include <sstream>
 
 #include <torch/torch.h>
@@ -55,7 +56,12 @@ ImportanceTable readImportance(const H5::Group& g) {
   t.seconds = readDouble(g, "seconds");
   const at::Tensor bits = readTensor(g, "bits").to(at::kInt);
   for (int64_t j = 0; j < bits.numel(); ++j) t.bits.push_back(bits[j].item<int>());
+  const std::set<int> distinct(t.bits.begin(), t.bits.end());
+  if (distinct.size() != t.bits.size() || (!t.bits.empty() && (*distinct.begin() < 1 || *distinct.rbegin() > 32)))
+    throw Error(ErrorCode::BadDataFile, "its importance bit-widths repeat or lie outside 1..32");
   const at::Tensor values = readTensor(g, "values").to(at::kDouble);
+  if (!at::isfinite(values).all().item<bool>())
+    throw Error(ErrorCode::BadDataFile, "its importance values include a non-finite number");
   const std::vector<int64_t> expected{static_cast<int64_t>(t.layers.size()), static_cast<int64_t>(t.bits.size())};
   if (values.sizes().vec() != expected)
     throw Error(ErrorCode::BadDataFile, "its importance values are " + formatShape(values.sizes().vec()) + " for " +

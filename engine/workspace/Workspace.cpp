@@ -87,7 +87,7 @@ std::shared_ptr<RunRecord> Workspace::State::quantizeCopy(const QuantizationRequ
     EvalOptions o;
     if (options.evaluateAgainstFp) o.reference = fp.get();
     o.cancel = hooks.cancel;
-    o.perSample = true;  // runs compare pairwise (the uniform guard's report): one byte per sample
+    o.perSample = true;  // runs compare pairwise (the uniform guard): a few bytes per sample (sequence)
     run->evaluation = roundlab::evaluate(*work, *evaluation, o);
     run->evaluated = true;
   }

@@ -233,8 +233,9 @@ class Workspace {
                       int activationBits = 8);
   const Allocation& allocation() const;  // the last allocate(), empty before
   // Quantizes with `request` at `mixed` (an allocation of allocationModel(activationBits)) and at
-  // the widest uniform allocation within the same budget, and keeps the one whose predictions are
-  // closer to the FP model's on the calibration set as the current run (both join the history).
+  // the widest uniform allocations within the same budget, and keeps one as the current run (see
+  // GuardedAllocation; all join the history). On cancel or error none does, and the run current
+  // before is current again.
   GuardedAllocation quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed, BudgetKind kind,
                                        double budget, const std::map<std::string, int>& pins = {},
                                        int activationBits = 8, const JobHooks& hooks = {});
@@ -277,6 +278,9 @@ class Workspace {
   ExportOutcome exportRun(ExportKind kind, const std::string& path, const std::string& probePath = {}) const;
 
  private:
+  // quantizeAllocation's runs and measurements; the numbers of the runs it made go to `made`.
+  void guardCandidates(const QuantizationRequest& request, const Allocation& mixed, const JobHooks& hooks,
+                       GuardedAllocation& out, std::vector<int>& made);
   struct State;
   std::unique_ptr<State> d;
 };

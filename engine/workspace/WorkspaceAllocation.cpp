@@ -35,8 +35,8 @@ int widestUniform(const BitAllocationModel& allocator, BudgetKind kind, double b
 
 std::optional<PairedDifference> GuardedAllocation::keptTop1Minus(const RunPtr& run) const {
   const RunPtr kept = keptRun();
-  if (!run || !kept || run == kept || run->top1() < 0 || kept->top1() < 0) return std::nullopt;
-  return pairedAccuracyDifference(kept->evaluation.sampleCorrect, run->evaluation.sampleCorrect);
+  if (!run || !kept || run == kept || !run->evaluated || !kept->evaluated) return std::nullopt;
+  return top1Difference(kept->evaluation, run->evaluation);
 }
 
 GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed,
@@ -61,29 +61,48 @@ GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& reque
     out.uniform.push_back(std::move(c));
   }
 
-  // The current run's KL to the FP model on the calibration set, per sample (token) and mean.
-  const auto calibrationKl = [&](double& mean) {
+  // All or nothing: a cancel or an error part-way forgets the runs made so far and makes the run
+  // that was current before current again, as a single quantization leaves the model.
+  const RunPtr before = currentRun();
+  std::vector<int> made;
+  try {
+    guardCandidates(request, mixed, hooks, out, made);
+  } catch (...) {
+    for (auto n = made.rbegin(); n != made.rend(); ++n) deleteRun(*n);
+    if (before && currentRun() != before && hasRunWeights(before->number)) selectRun(before->number);
+    throw;
+  }
+  if (out.keptUniform >= 0) selectRun(out.uniform[size_t(out.keptUniform)].run->number);
+  return out;
+}
+
+void Workspace::guardCandidates(const QuantizationRequest& request, const Allocation& mixed, const JobHooks& hooks,
+                                GuardedAllocation& out, std::vector<int>& made) {
+  // The current run's KL to the FP model on the calibration set, per sample and in the mean.
+  const auto calibrationKl = [&] {
     EvalOptions options;
     options.reference = d->fp.get();
     options.cancel = hooks.cancel;
     options.perSample = true;
-    EvalReport r = roundlab::evaluate(*d->model, *d->calibration, options);
-    mean = r.kl;
-    return std::move(r.sampleKl);
+    return roundlab::evaluate(*d->model, *d->calibration, options);
   };
   QuantizationRequest r = request;
   r.firstLastEightBit = false;  // the allocation decides every layer
-  std::vector<std::vector<float>> uniformKl;
+  std::vector<EvalReport> uniformKl;
   for (UniformCandidate& c : out.uniform) {
     r.bits = c.allocation.bits;
     c.run = quantize(r, hooks);
-    uniformKl.push_back(calibrationKl(c.kl));
+    made.push_back(c.run->number);
+    uniformKl.push_back(calibrationKl());
+    c.kl = uniformKl.back().kl;
   }
   r.bits = mixed.bits;
   out.mixedRun = quantize(r, hooks);  // last: current unless a uniform one is kept
-  const std::vector<float> mixedKl = calibrationKl(out.mixedKl);
+  made.push_back(out.mixedRun->number);
+  const EvalReport mixedKl = calibrationKl();
+  out.mixedKl = mixedKl.kl;
   for (size_t i = 0; i < out.uniform.size(); ++i) {
-    out.uniform[i].klOfMixedMinusThis = pairedDifference(mixedKl, uniformKl[i]);
+    out.uniform[i].klOfMixedMinusThis = klDifference(mixedKl, uniformKl[i]).value_or(PairedDifference{});
     if (out.keptUniform < 0 || out.uniform[i].kl < out.uniform[size_t(out.keptUniform)].kl)
       out.keptUniform = static_cast<int>(i);
   }
@@ -91,8 +110,6 @@ GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& reque
   // them is optimistic: it is kept only when closer to FP than the best uniform one beyond noise.
   if (out.keptUniform >= 0 && out.uniform[size_t(out.keptUniform)].klOfMixedMinusThis.significantlyBelowZero())
     out.keptUniform = -1;
-  if (out.keptUniform >= 0) selectRun(out.uniform[size_t(out.keptUniform)].run->number);
-  return out;
 }
 
 }  // namespace roundlab

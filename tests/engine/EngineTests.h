@@ -123,6 +123,7 @@ class EvaluationTests : public QObject {
   void top1MatchesManualCount();
   void klAndAgreementAgainstReference();
   void pairedComparisonOfTwoModels();
+  void pairedDifferenceOfGroupedPositions();
   void layerComparisonMatchesCapture();
   void labelsOutsideClassesRejected();
   void cancelStopsEvaluation();

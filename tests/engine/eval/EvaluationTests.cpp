@@ -111,13 +111,14 @@ void EvaluationTests::pairedComparisonOfTwoModels() {
   const at::Tensor klA = perSample(a, correctA), klB = perSample(b, correctB);
   QCOMPARE(ra.sampleKl.size(), size_t{40});
   QCOMPARE(ra.sampleCorrect.size(), size_t{40});
+  QCOMPARE(ra.positionsPerSample, int64_t{1});
   for (int64_t i = 0; i < 40; ++i) {
     QVERIFY(std::abs(ra.sampleKl[size_t(i)] - klA[i].item<double>()) < 1e-4 * (1 + klA[i].item<double>()));
     QCOMPARE(double(ra.sampleCorrect[size_t(i)]), correctA[i].item<double>());
+    QCOMPARE(ra.sampleScored[size_t(i)], 1);
   }
   const at::Tensor dKl = klA - klB, dTop1 = 100 * (correctA - correctB);
-  const PairedDifference kl = pairedDifference(ra.sampleKl, rb.sampleKl);
-  const PairedDifference top1 = pairedAccuracyDifference(ra.sampleCorrect, rb.sampleCorrect);
+  const PairedDifference kl = klDifference(ra, rb).value(), top1 = top1Difference(ra, rb).value();
   QCOMPARE(kl.samples, int64_t{40});
   QVERIFY(std::abs(kl.mean - (ra.kl - rb.kl)) < 1e-5 * (1 + std::abs(kl.mean)));
   QVERIFY(std::abs(kl.standardError - dKl.std().item<double>() / std::sqrt(40.0)) < 1e-4 * kl.standardError);
@@ -125,10 +126,26 @@ void EvaluationTests::pairedComparisonOfTwoModels() {
   QVERIFY(std::abs(top1.mean - (ra.top1 - rb.top1)) < 1e-9);
   QVERIFY(std::abs(top1.standardError - dTop1.std().item<double>() / std::sqrt(40.0)) < 1e-9);
   QCOMPARE(kl.interval(), 1.96 * kl.standardError);
-  // Without the option nothing is kept; samples that do not pair are refused.
+  // Without the option nothing is kept (no comparison); samples that do not pair are refused.
   o.perSample = false;
-  QVERIFY(evaluate(a, *data, o).sampleKl.empty());
-  EXPECT_ERROR(pairedDifference(ra.sampleKl, {}), ErrorCode::InvalidArgument);
+  const EvalReport plain = evaluate(a, *data, o);
+  QVERIFY(plain.sampleKl.empty() && plain.sampleCorrect.empty());
+  QVERIFY(!klDifference(ra, plain) && !top1Difference(plain, rb));
+  EXPECT_ERROR(pairedDifference({1, 2}, {1}, {1, 1}), ErrorCode::InvalidArgument);
+}
+
+// Grouped positions (a language model's sequences): the mean is per position and the error that
+// of the groups' sums, worked by hand. Sums 2 and 4 over 1 and 3 positions: mean 6/4 = 1.5;
+// residuals 2 − 1.5 = 0.5 and 4 − 4.5 = −0.5; SE = sqrt(2/1 · 0.5) / 4 = 0.25. One sample alone
+// has no error and is never significant.
+void EvaluationTests::pairedDifferenceOfGroupedPositions() {
+  const PairedDifference d = pairedDifference({2, 4}, {0, 0}, {1, 3});
+  QCOMPARE(d.mean, 1.5);
+  QCOMPARE(d.standardError, 0.25);
+  QCOMPARE(d.samples, int64_t{2});
+  const PairedDifference one = pairedDifference({-5}, {0}, {1});
+  QCOMPARE(one.mean, -5.0);
+  QVERIFY(!one.known() && !one.significantlyBelowZero());
 }
 
 void EvaluationTests::layerComparisonMatchesCapture() {

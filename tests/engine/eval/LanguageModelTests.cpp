@@ -394,6 +394,24 @@ void LanguageModelTests::demoLanguageModelReproducesItsPerplexity() {
   // The trainer's PyTorch figure, to its recorded digits.
   QVERIFY2(std::abs(r.perplexity() - val["perplexity"].toDouble()) < 2e-4, std::to_string(r.perplexity()).c_str());
   QVERIFY(std::abs(r.top1 - val["token_top1"].toDouble()) < 2e-4);
+  // Per sample means per sequence: its tokens' sums, which add up to the whole set's figures.
+  Model other = m.clone();
+  const std::string layer = m.summary().layers.front().name;
+  other.setWeight(layer, other.weight(layer) * 1.05);
+  EvalOptions o;
+  o.reference = &m;
+  o.perSample = true;
+  const EvalReport p = evaluate(other, *data, o);
+  QCOMPARE(p.sampleKl.size(), static_cast<size_t>(data->info().samples));
+  QCOMPARE(p.positionsPerSample, p.compared / data->info().samples);
+  QVERIFY(p.positionsPerSample > 1);
+  double kl = 0;
+  int64_t right = 0, scored = 0;
+  for (size_t i = 0; i < p.sampleKl.size(); ++i)
+    kl += p.sampleKl[i], right += p.sampleCorrect[i], scored += p.sampleScored[i];
+  QVERIFY(std::abs(kl / static_cast<double>(p.compared) - p.kl) < 1e-5 * (1 + p.kl));
+  QCOMPARE(right, p.correct);
+  QCOMPARE(scored, p.scored);
 }
 
 void LanguageModelTests::tiedHeadAndEmbeddingStayOneTensor() {

@@ -477,5 +477,7 @@ void ImportanceTests::importanceTablesInSessions() {
     rejected(mention);
   };
   replaced("values", at::zeros({1, 2}, at::kDouble), "importance values are [1,2] for 2 layers and 2 bit-widths");
+  replaced("values", at::full({2, 2}, std::nan(""), at::kDouble), "importance values include a non-finite number");
+  replaced("bits", at::tensor({4, 4}, at::kInt), "bit-widths repeat");
   replaced("channels/fc", at::zeros({1, 10}, at::kDouble), "per-channel importance of fc");
 }

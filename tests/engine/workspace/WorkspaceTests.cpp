@@ -255,6 +255,19 @@ void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
   QVERIFY(closest.klOfMixedMinusThis.mean + closest.klOfMixedMinusThis.interval() < 0);
   QCOMPARE(ws.currentRun(), toMixed.mixedRun);
   QCOMPARE(ws.currentRun()->result.request.bits, mixed.bits);
+  // Cancelled part-way (during its second quantization): none of its runs stays, and the run that
+  // was current is current again, as a cancelled quantization leaves the model.
+  const size_t runsBefore = ws.runs().size();
+  const RunPtr currentBefore = ws.currentRun();
+  JobHooks partWay;
+  int layersDone = 0;
+  partWay.layerDone = [&](const auto&...) {
+    if (++layersDone == static_cast<int>(allocator.layers().size()) + 1) partWay.cancel.cancel();
+  };
+  EXPECT_ERROR(ws.quantizeAllocation(r, poor, BudgetKind::AverageBits, 4.0, {}, 8, partWay), ErrorCode::Cancelled);
+  QVERIFY(layersDone > static_cast<int>(allocator.layers().size()));  // it did get past the first run
+  QCOMPARE(ws.runs().size(), runsBefore);
+  QCOMPARE(ws.currentRun(), currentBefore);
   // The KLs are those of the runs on the calibration set.
   ws.setEvaluation(demoSource("fmnist_calib.h5"));
   for (const GuardedAllocation* g : {&toUniform, &toMixed}) {
