@@ -83,14 +83,15 @@ void MainWindow::startQuantization(const QuantizationRequest& request, bool atAl
   showRoundingTrace(selectedLayer(), nullptr);  // the Learning view waits for the layer
   allocationViewJob_ = atAllocation;
   run_->jobStarted();
-  if (atAllocation) allocationPanel_->showGuard({});  // the last comparison is not this one's
-  if (atAllocation)
+  if (atAllocation) {
+    allocationPanel_->showGuard({});  // the last comparison is not this one's
     allocationPanel_->jobStarted(QString(guarded
                                              ? "Quantizing at this allocation and the uniform ones of its size with %1"
                                              : "Quantizing at this allocation with %1")
                                      .arg(quantMethodName(request.method)));
-  else
+  } else {
     allocationPanel_->setBusy(true);
+  }
   experiments_->setBusy(true);
   layerModel_->setMetrics({});  // the table fills as layers finish
   if (guarded)
