@@ -132,11 +132,8 @@ void EngineWorker::quantizeGuarded(const QuantizationRequest& request, const QSt
     mixed.totals = workspace_.allocationModel(activationBits).totals(mixed.bits);
     auto guard = std::make_shared<const GuardedAllocation>(workspace_.quantizeAllocation(
         request, mixed, BudgetKind::AverageBits, mixed.totals.averageBits, {}, activationBits, hooks(cancel)));
-    RunHistory runs;  // the runs only: `quantized` brings the model's snapshot
-    runs.runs = workspace_.runs();
-    runs.runsWithWeights = keptRunWeights();
-    runs.current = workspace_.currentRun();
-    Q_EMIT guardCompared(guard, runs);  // first: `quantized` is the job's end
+    // First, without a snapshot: `quantized`, the job's end, brings the model's.
+    Q_EMIT guardCompared(guard, history(/*withSnapshot=*/false));
     Q_EMIT quantized(guard->keptRun(), workspace_.snapshot());
     Q_EMIT runWeightsKept(keptRunWeights());
   });
@@ -220,12 +217,12 @@ QList<int> EngineWorker::keptRunWeights() const {
   return numbers;
 }
 
-RunHistory EngineWorker::history() const {
+RunHistory EngineWorker::history(bool withSnapshot) const {
   RunHistory h;
   h.runs = workspace_.runs();
   h.runsWithWeights = keptRunWeights();
   h.current = workspace_.currentRun();
-  h.snapshot = workspace_.snapshot();
+  if (withSnapshot) h.snapshot = workspace_.snapshot();
   return h;
 }
 

@@ -104,7 +104,7 @@ class EngineWorker : public QObject {
   void dataDescribed(const QString& path, const QString& description);
 
  private:
-  RunHistory history() const;
+  RunHistory history(bool withSnapshot = true) const;  // the snapshot copies every weight
   QList<int> keptRunWeights() const;
   void requireEngineThread(const char* operation) const;
   // Runs a job; errors (and cancel) become jobFailed, never an escape.
