@@ -9,6 +9,12 @@ top-1 and the kept one's lead over it with the 95 % interval of that paired diff
 
   /usr/bin/python3 bench/allocation_table.py [--demo resources/demo] [--out allocation-table.md]
                                              [--methods rtn,recommended] [--cli build/app/roundlab-cli]
+                                             [--refine 3]
+
+"refined" is the refinement with measured interactions (allocate --refine): the calibration loss
+of the additive allocation from FP and of the refined one, on the importance's samples, and how
+many rounds were kept; when it changed the allocation, which of the two the guard took (the closer
+to FP with the method, by calibration KL) and the other's top-1. "alone" is the taken one's top-1.
 
 The held-out images are the whole Fashion-MNIST test split (10000 images, from the Debian package
 dataset-fashion-mnist), written once with `roundlab-cli make-calib` beside the output; the
@@ -35,13 +41,14 @@ def main():
     ap.add_argument("--cli", default=os.environ.get("ROUNDLAB_CLI", "build/app/roundlab-cli"))
     ap.add_argument("--models", default=",".join(m for m, _ in MODELS), help="file stems, e.g. fmnist_resnet")
     ap.add_argument("--budgets", default=",".join(BUDGETS))
+    ap.add_argument("--refine", default="3", help="rounds of refinement with measured interactions (0: none)")
     args = ap.parse_args()
     held_out = args.out + ".test10k.h5"
     if not os.path.exists(held_out):
         subprocess.run([args.cli, "make-calib", f"{FMNIST}/t10k-images-idx3-ubyte.gz", *NORM, "-o", held_out],
                        check=True, capture_output=True)
-    rows = ["| model | method | budget | alone | kept | top-1 kept | the others: top-1 (kept − this, 95 %) "
-            "| kept − best uniform |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["| model | method | budget | refined: calibration loss | alone | kept | top-1 kept "
+            "| the others: top-1 (kept − this, 95 %) | kept − best uniform |", "|---|---|---|---|---|---|---|---|---|"]
     for model, name in MODELS:
         if model not in args.models.split(","):
             continue
@@ -49,7 +56,7 @@ def main():
             for budget in args.budgets.split(","):
                 out = subprocess.run([args.cli, "allocate", os.path.join(args.demo, model + ".pt"), "--calib",
                                       os.path.join(args.demo, "fmnist_calib.h5"), "--eval", held_out,
-                                      "--budget-bits", budget, "--method", method, "--json"],
+                                      "--budget-bits", budget, "--method", method, "--refine", args.refine, "--json"],
                                      check=True, capture_output=True, text=True).stdout
                 o = json.loads(out)
                 g = o["uniform_guard"]
@@ -72,7 +79,16 @@ def main():
                     if c["label"] != g["kept"]:
                         others.append(f"{short(c['label'])}: {c['top1_quantized']:.2f} "
                                       f"({c['top1_kept_minus_this']:+.2f} ± {c['top1_kept_minus_this_ci95']:.2f})")
-                row = (f"| {name} | {method} | {budget} | {alone:.2f} | "
+                r = o.get("refinement")
+                refined = (f"{r['start_loss']:.3f} → {r['refined_loss']:.3f} "
+                           f"({sum(x['accepted'] for x in r['rounds'])} kept)") if r else "off"
+                # Which importance-based allocation competed: with the method, the closer to FP of
+                # the refined one and the one it started from (the other is set aside).
+                aside = g.get("set_aside")
+                if aside:
+                    refined += (f"; {'unrefined' if aside['refined'] else 'refined'} taken, KL "
+                                f"{g['kl_mixed']:.3f} vs {aside['kl']:.3f}, top-1 of the other {aside['top1_quantized']:.2f}")
+                row = (f"| {name} | {method} | {budget} | {refined} | {alone:.2f} | "
                        f"{'m' if mixed_kept else 'u ' + short(g['kept'])} | {kept:.2f} | {', '.join(others)} | {versus} |")
                 print(row, flush=True)
                 rows.append(row)

@@ -58,6 +58,11 @@ int runAllocate(const QStringList& args) {
                "With --pareto --measure: write each point's measurement as a job into DIR instead of running it "
                "(roundlab-cli run-job, then merge; see experiment --jobs-dir).",
                "DIR"});
+  p.addOption({"refine",
+               "Rounds of refining the allocation with measured interactions: the importance is measured again around "
+               "it (every other layer at its chosen width), the allocation chosen again, and kept when the combined "
+               "model's calibration loss is lower (default 3; 0: the additive allocation from FP as it is).",
+               "N", "3"});
   p.addOption({"no-uniform-guard",
                "Quantize at the importance-based allocation only; by default the widest uniform allocations within the "
                "budget are quantized too and the closest to the FP model on the calibration set (KL) is kept, the "
@@ -116,7 +121,14 @@ int runAllocate(const QStringList& args) {
   const ImportanceTable table = ws.estimateImportance(ir, stderrHooks())->table;
   const int activationBits = request.activations.enabled() ? request.activations.bits : 8;
   const BitAllocationModel allocator = ws.allocationModel(activationBits);
-  const Allocation chosen = ws.allocate(kind, budget, pins, !p.isSet("greedy"), activationBits);
+  // Writing the front's jobs quantizes nothing here: no allocation to refine.
+  const int refineRounds = p.isSet("jobs-dir") ? 0 : static_cast<int>(parseInt(p.value("refine"), "--refine", 0, 20));
+  std::optional<RefinedAllocation> refinement;
+  if (refineRounds > 0)
+    refinement = ws.refineAllocation(ir, ws.allocate(kind, budget, pins, !p.isSet("greedy"), activationBits), kind,
+                                     budget, pins, refineRounds, activationBits, stderrHooks(), !p.isSet("greedy"));
+  const Allocation chosen =
+      refinement ? refinement->refined : ws.allocate(kind, budget, pins, !p.isSet("greedy"), activationBits);
   std::vector<Allocation> front;
   std::vector<double> frontTop1;
   if (p.isSet("pareto"))
@@ -167,7 +179,8 @@ int runAllocate(const QStringList& args) {
     if (p.isSet("no-uniform-guard")) {
       chosenRun = quantizeAt(ws, request, chosen.bits);
     } else {
-      guard = ws.quantizeAllocation(request, chosen, kind, budget, pins, activationBits, stderrHooks());
+      guard = ws.quantizeAllocation(request, chosen, kind, budget, pins, activationBits, stderrHooks(),
+                                    refinement ? &refinement->start : nullptr);
       chosenRun = guard->keptRun();
       kept = guard->kept();
     }
@@ -200,11 +213,39 @@ int runAllocate(const QStringList& args) {
           {"uniform", uniform},
           {"mixed", allocationToJson(guard->mixed)}};
       if (guard->mixedRun->top1() >= 0) g["top1_mixed"] = guard->mixedRun->top1();
+      if (const std::optional<SetAsideAllocation>& a = guard->setAside) {
+        QJsonObject setAside = allocationToJson(a->allocation);
+        setAside["refined"] = a->refined;
+        setAside["kl"] = a->kl;
+        if (a->run->top1() >= 0) setAside["top1_quantized"] = a->run->top1();
+        if (const std::optional<PairedDifference> d = guard->keptTop1Minus(a->run)) {
+          setAside["top1_kept_minus_this"] = d->mean;
+          setAside["top1_kept_minus_this_ci95"] = d->interval();
+        }
+        g["set_aside"] = setAside;
+      }
       if (const std::optional<PairedDifference> d = guard->keptTop1Minus(guard->mixedRun)) {
         g["top1_kept_minus_mixed"] = d->mean;
         g["top1_kept_minus_mixed_ci95"] = d->interval();
       }
       o["uniform_guard"] = g;
+    }
+    if (refinement) {
+      QJsonArray rounds;
+      for (const RefinementRound& r : refinement->rounds) {
+        QJsonObject round = allocationToJson(r.proposed);
+        round["loss"] = r.loss;
+        round["loss_minus_previous"] = r.lossMinusPrevious.mean;
+        round["loss_minus_previous_ci95"] = r.lossMinusPrevious.interval();
+        round["accepted"] = r.accepted;
+        round["seconds"] = r.seconds;
+        rounds.append(round);
+      }
+      o["refinement"] = QJsonObject{{"start", allocationToJson(refinement->start)},
+                                    {"start_loss", refinement->startLoss},
+                                    {"refined_loss", refinement->refinedLoss},
+                                    {"converged", refinement->converged},
+                                    {"rounds", rounds}};
     }
     o["model"] = p.positionalArguments()[0];
     o["estimator"] = importanceEstimatorName(table.estimator);
@@ -244,6 +285,21 @@ int runAllocate(const QStringList& args) {
                 .arg(kept.totals.bytes)
                 .arg(kept.totals.bops, 0, 'g', 4)
                 .arg(kept.totals.predictedLoss, 0, 'g', 4));
+  if (refinement) {
+    QStringList steps;
+    for (const RefinementRound& r : refinement->rounds)
+      steps << QString("%1 %2 (%3 ± %4)")
+                   .arg(r.accepted ? "kept" : "rejected")
+                   .arg(r.loss, 0, 'g', 4)
+                   .arg(r.lossMinusPrevious.mean, 0, 'g', 3)
+                   .arg(r.lossMinusPrevious.interval(), 0, 'g', 2);
+    printLine(QString("refined with measured interactions: calibration loss at the additive allocation %1, refined %2; "
+                      "rounds: %3%4")
+                  .arg(refinement->startLoss, 0, 'g', 4)
+                  .arg(refinement->refinedLoss, 0, 'g', 4)
+                  .arg(steps.isEmpty() ? QString("none needed") : steps.join(", "))
+                  .arg(refinement->converged ? QString(" (the last allocation chose itself again)") : QString()));
+  }
   if (guard) {
     QString line =
         QString("uniform guard, KL to FP on the calibration set: importance-based %1").arg(guard->mixedKl, 0, 'g', 4);
@@ -259,6 +315,13 @@ int runAllocate(const QStringList& args) {
                                    ? QString("the importance-based one (closer beyond the 95 % interval)")
                                    : QString::fromStdString(guard->uniform[size_t(guard->keptUniform)].label));
     printLine(line);
+    if (const std::optional<SetAsideAllocation>& a = guard->setAside)
+      printLine(QString("%1 with %2: KL %3 against %4 for the %5 one, which competed with uniform precision")
+                    .arg(a->refined ? "the refined allocation set aside" : "the allocation before refinement set aside")
+                    .arg(quantMethodName(request.method))
+                    .arg(a->kl, 0, 'g', 4)
+                    .arg(guard->mixedKl, 0, 'g', 4)
+                    .arg(a->refined ? "unrefined" : "refined"));
     // On the evaluation set: every candidate's top-1, and the kept one's lead with its noise.
     QStringList evaluated;
     const auto describe = [&](const QString& label, const RunPtr& run) {
@@ -270,6 +333,7 @@ int runAllocate(const QStringList& args) {
                          .arg(d->interval(), 0, 'f', 2);
     };
     if (guard->keptUniform >= 0) describe("importance-based", guard->mixedRun);
+    if (guard->setAside) describe(guard->setAside->refined ? "refined" : "before refinement", guard->setAside->run);
     for (int i = 0; i < static_cast<int>(guard->uniform.size()); ++i)
       if (i != guard->keptUniform)
         describe(QString::fromStdString(guard->uniform[size_t(i)].label), guard->uniform[size_t(i)].run);

@@ -63,6 +63,7 @@ class AllocationPanel : public QWidget {
   QPushButton* estimateButton() const { return estimate_; }
   QPushButton* quantizeButton() const { return quantize_; }
   QPushButton* measureButton() const { return measure_; }
+  QPushButton* refineButton() const { return refine_; }
   QPushButton* setSelectedButton() const { return setSelected_; }
   QSpinBox* bitsBox() const { return kindBits_; }
   widgets::ParetoPlot* paretoPlot() const { return pareto_; }
@@ -99,6 +100,7 @@ class AllocationPanel : public QWidget {
   void estimateRequested();
   void quantizeRequested();
   void measureRequested();  // quantize and evaluate every point of the front
+  void refineRequested();   // refine the allocation with measured interactions
   void cancelRequested();
 
  private:
@@ -115,7 +117,7 @@ class AllocationPanel : public QWidget {
   QSlider* budget_;
   QComboBox *kind_, *estimator_;
   QSpinBox* kindBits_;
-  QPushButton *estimate_, *quantize_, *setSelected_, *measure_;
+  QPushButton *estimate_, *quantize_, *setSelected_, *measure_, *refine_;
   widgets::ParetoPlot* pareto_;
   std::vector<Allocation> front_;
   const ModelSummary* summary_ = nullptr;

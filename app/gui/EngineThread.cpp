@@ -139,6 +139,20 @@ void EngineWorker::quantizeGuarded(const QuantizationRequest& request, const QSt
   });
 }
 
+void EngineWorker::refineAllocation(const std::map<std::string, int>& bits, const QString& calibration,
+                                    const CancelToken& cancel) {
+  requireEngineThread("refineAllocation");
+  runJob([&] {
+    useData(calibration, {});
+    Allocation start;
+    start.bits = bits;
+    start.totals = workspace_.allocationModel().totals(bits);
+    // The estimate's own measurements (ImportanceRequest's defaults, as "Estimate importance").
+    Q_EMIT allocationRefined(std::make_shared<const RefinedAllocation>(workspace_.refineAllocation(
+        ImportanceRequest{}, start, BudgetKind::AverageBits, start.totals.averageBits, {}, 3, 8, hooks(cancel))));
+  });
+}
+
 void EngineWorker::importance(const ImportanceRequest& request, const QString& calibration, const CancelToken& cancel) {
   requireEngineThread("importance");
   runJob([&] {
@@ -282,6 +296,7 @@ EngineThread::EngineThread(QObject* parent) : QObject(parent), worker_(new Engin
   qRegisterMetaType<RunHistory>();
   qRegisterMetaType<RoundingTracePtr>();
   qRegisterMetaType<GuardPtr>();
+  qRegisterMetaType<RefinementPtr>();
   qRegisterMetaType<ExperimentPtr>();
   qRegisterMetaType<ExperimentList>();
   thread_.setObjectName("RoundLab engine");
@@ -320,6 +335,12 @@ CancelToken EngineThread::quantize(const QuantizationRequest& request, const QSt
   post([request, calibration, validation, c = current_](EngineWorker* w) {
     w->quantize(request, calibration, validation, c);
   });
+  return current_;
+}
+
+CancelToken EngineThread::refineAllocation(const std::map<std::string, int>& bits, const QString& calibration) {
+  current_ = CancelToken();
+  post([bits, calibration, c = current_](EngineWorker* w) { w->refineAllocation(bits, calibration, c); });
   return current_;
 }
 

@@ -21,6 +21,7 @@ struct ExperimentSetup;
 using ExperimentList = std::vector<ExperimentPtr>;
 using RoundingTracePtr = std::shared_ptr<const RoundingTrace>;
 using GuardPtr = std::shared_ptr<const GuardedAllocation>;
+using RefinementPtr = std::shared_ptr<const RefinedAllocation>;
 
 // The workspace's runs after a change to the history: every run, the one the model holds now
 // (null: FP) and the model as it is now.
@@ -49,6 +50,9 @@ class EngineWorker : public QObject {
   // history that holds all of them, then quantized (the kept run).
   void quantizeGuarded(const QuantizationRequest& request, const QString& calibration, const QString& validation,
                        const CancelToken& cancel);
+  // The allocation `bits` refined with measured interactions at its own average bits
+  // (Workspace::refineAllocation, the default measurements): allocationRefined.
+  void refineAllocation(const std::map<std::string, int>& bits, const QString& calibration, const CancelToken& cancel);
   // A design-space experiment: experimentsChanged and historyChanged after every cell, then
   // experimentFinished (or jobFailed; the finished cells stay).
   void experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation,
@@ -83,6 +87,7 @@ class EngineWorker : public QObject {
   void jobFailed(const QString& message, bool cancelled);
   void importanceReady(roundlab::ImportancePtr report);
   void guardCompared(roundlab::app::GuardPtr guard, roundlab::app::RunHistory history);
+  void allocationRefined(roundlab::app::RefinementPtr refinement);
   // Every experiment of the workspace (after each cell, an opened session, a new model).
   void experimentsChanged(roundlab::app::ExperimentList experiments);
   // A cell of the running experiment is done: the experiments and the run history (its run added).
@@ -136,6 +141,7 @@ class EngineThread : public QObject {
   CancelToken quantizeGuarded(const QuantizationRequest& request, const QString& calibration,
                               const QString& validation);
   CancelToken experiment(const ExperimentSetup& setup, const QString& calibration, const QString& validation);
+  CancelToken refineAllocation(const std::map<std::string, int>& bits, const QString& calibration);
   void saveSession(const QString& path);
   void autosave(const QString& path);
   void openSession(const QString& path);
@@ -166,3 +172,4 @@ Q_DECLARE_METATYPE(roundlab::ExperimentPtr)
 Q_DECLARE_METATYPE(roundlab::app::ExperimentList)
 Q_DECLARE_METATYPE(roundlab::app::RoundingTracePtr)
 Q_DECLARE_METATYPE(roundlab::app::GuardPtr)
+Q_DECLARE_METATYPE(roundlab::app::RefinementPtr)

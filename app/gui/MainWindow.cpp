@@ -350,6 +350,8 @@ MainWindow::MainWindow(QWidget* parent)
     Q_EMIT importanceReady();
   });
   connect(allocationPanel_, &AllocationPanel::estimateRequested, this, &MainWindow::estimateImportance);
+  connect(allocationPanel_, &AllocationPanel::refineRequested, this, &MainWindow::refineAllocation);
+  connect(worker, &EngineWorker::allocationRefined, this, &MainWindow::onAllocationRefined);
   connect(allocationPanel_, &AllocationPanel::cancelRequested, this, &MainWindow::cancelJob);
   allocationPanel_->setRunSettings([this] { return run_->settingsSummary(); });
   connect(allocation_, &AllocationDocument::changed, this, &MainWindow::updateLayerImportance);

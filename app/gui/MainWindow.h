@@ -91,6 +91,9 @@ class MainWindow : public QMainWindow {
   void cancelJob();
   // Estimates importance on the engine thread; the allocation becomes editable when it is done.
   void estimateImportance();
+  // Refines the Mixed precision allocation with measured interactions on the engine thread; the
+  // refined allocation replaces it as one undo step.
+  void refineAllocation();
   // Sessions and exports run on the engine thread; sessionSaved / sessionOpened / exported follow.
   void saveSessionAs(const QString& path);
   void openSession(const QString& path);
@@ -203,6 +206,7 @@ class MainWindow : public QMainWindow {
   void onLoaded(roundlab::SnapshotPtr snapshot);
   void onLoadFailed(const QString& message);
   void onQuantized(roundlab::RunPtr run, roundlab::SnapshotPtr snapshot);
+  void onAllocationRefined(const roundlab::app::RefinementPtr& refinement);
   void onHistoryChanged(const roundlab::app::RunHistory& history);
   void onJobFailed(const QString& message, bool cancelled);
   void onNormalizationAsked(const QString& path, const QString& message);

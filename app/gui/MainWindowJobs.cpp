@@ -113,6 +113,46 @@ void MainWindow::estimateImportance() {
   engine_.importance(r, calibration_);
 }
 
+void MainWindow::refineAllocation() {
+  if (!allocation_->ready() || !beginJob("Refining the allocation")) return;
+  retryJob_ = [this] { refineAllocation(); };
+  allocationViewJob_ = true;
+  allocationPanel_->jobStarted(
+      QString("Refining the allocation at %1 average bits with measured interactions (up to 3 rounds)")
+          .arg(allocation_->totals().averageBits, 0, 'f', 2));
+  run_->setBusy(true);
+  experiments_->setBusy(true);
+  engine_.refineAllocation(allocation_->bits(), calibration_);
+}
+
+void MainWindow::onAllocationRefined(const RefinementPtr& refinement) {
+  const RefinedAllocation& r = *refinement;
+  int kept = 0;
+  for (const RefinementRound& round : r.rounds) kept += round.accepted;
+  QString summary;
+  if (kept == 0) {
+    summary = QString("Refinement kept the allocation: %1 (calibration loss %2).")
+                  .arg(r.rounds.empty() ? QString("measured around it, it chooses itself again")
+                                        : QString("the allocation measured around it was not better"))
+                  .arg(r.startLoss, 0, 'g', 4);
+  } else if (allocation_->bits() != r.start.bits) {  // edited while it ran: the user's edit wins
+    summary = "The allocation was edited while it was refined: the refined one is not applied.";
+  } else {
+    summary = QString(
+                  "Refined with measured interactions: calibration loss %1 → %2 (%3 of %4 rounds kept%6), "
+                  "average %5 bits.")
+                  .arg(r.startLoss, 0, 'g', 4)
+                  .arg(r.refinedLoss, 0, 'g', 4)
+                  .arg(kept)
+                  .arg(r.rounds.size())
+                  .arg(r.refined.totals.averageBits, 0, 'f', 3)
+                  .arg(r.converged ? QString(", then it chose itself again") : QString());
+    allocation_->load(r.refined.bits, "Refine with measured interactions");
+  }
+  endViewJobs(summary, true);
+  jobs_->finish(summary);
+}
+
 void MainWindow::cancelJob() {
   if (!jobs_->running()) return;
   engine_.cancel();

@@ -120,6 +120,26 @@ std::vector<double> toVector(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
+// The model's activation quantization off for the weights' importance, back on whatever happens.
+class ActivationQuantizationOff {
+ public:
+  explicit ActivationQuantizationOff(Model& model) : model_(model), saved_(model.activationQuantization()) {
+    model_.setActivationQuantization({});
+  }
+  ~ActivationQuantizationOff() { model_.setActivationQuantization(saved_); }
+
+ private:
+  Model& model_;
+  std::map<std::string, ActivationQuantParams> saved_;
+};
+
+// Round to nearest on the request's grid at `bits`, in the weight's own type.
+at::Tensor nearestAt(const at::Tensor& weight, const ImportanceRequest& request, int bits) {
+  WeightQuantConfig wc = request.weights;
+  wc.bits = bits;
+  return fakeQuantize(weight, fitWeightGrid(weight, wc)).to(weight.scalar_type());
+}
+
 // Puts the weights back whatever happens.
 class WeightRestore {
  public:
@@ -157,21 +177,29 @@ struct Context {
 
 // The mean of the per-sample loss changes and its standard error: the changes are paired (the
 // same samples with and without the layer quantized), so their spread is the noise of the mean.
+// Around an allocation, its layers at their widths are the base every change is measured from.
 void measured(Context& c, ImportanceTable& t) {
+  for (const auto& [l, b] : t.around) c.model.setWeight(l, c.quantized[l][b]);
   const size_t total = t.layers.size() * t.bits.size();
   size_t done = 0;
-  const at::Tensor fpRows = datasetRowLosses(c.model, c.data, c.request.batch);
-  const double rows = static_cast<double>(fpRows.numel());
+  const at::Tensor baseRows = datasetRowLosses(c.model, c.data, c.request.batch);
+  t.baseLoss = t.around.empty() ? t.fpLoss : baseRows.mean().item<double>();
+  const double rows = static_cast<double>(baseRows.numel());
   for (const std::string& l : t.layers) {
+    const auto own = t.around.find(l);
     for (int b : t.bits) {
       c.cancel.throwIfCancelled("importance");
-      c.model.setWeight(l, c.quantized[l][b]);
-      const at::Tensor change = datasetRowLosses(c.model, c.data, c.request.batch) - fpRows;
-      t.values[l][b] = change.mean().item<double>();
-      t.errors[l][b] = rows > 1 ? change.std(/*unbiased=*/true).item<double>() / std::sqrt(rows) : 0.0;
+      if (own != t.around.end() && own->second == b) {  // no change: nothing to measure
+        t.values[l][b] = t.errors[l][b] = 0;
+      } else {
+        c.model.setWeight(l, c.quantized[l][b]);
+        const at::Tensor change = datasetRowLosses(c.model, c.data, c.request.batch) - baseRows;
+        t.values[l][b] = change.mean().item<double>();
+        t.errors[l][b] = rows > 1 ? change.std(/*unbiased=*/true).item<double>() / std::sqrt(rows) : 0.0;
+      }
       c.report(static_cast<double>(++done) / static_cast<double>(total), l);
     }
-    c.model.setWeight(l, c.fp[l]);
+    c.model.setWeight(l, own != t.around.end() ? c.quantized[l][own->second] : c.fp[l]);
   }
 }
 
@@ -438,24 +466,26 @@ ImportanceTable estimateImportance(Model& model, const Dataset& calibration, con
     if (request.layers.empty() || std::count(request.layers.begin(), request.layers.end(), l.name))
       t.layers.push_back(l.name);
   for (const std::string& l : request.layers) model.layer(l);  // throws UnknownLayer
+  if (!request.around.empty() && request.estimator != ImportanceEstimator::Measured)
+    throw Error(ErrorCode::InvalidArgument, "importance around an allocation is measured only");
+  std::vector<std::string> touched = t.layers;  // every layer whose weight changes
+  for (const auto& [l, b] : request.around) {
+    model.layer(l);  // throws UnknownLayer
+    if (b < 2 || b > 8) throw Error(ErrorCode::InvalidArgument, "bit-widths must be 2..8, got " + std::to_string(b));
+    if (!std::count(touched.begin(), touched.end(), l)) touched.push_back(l);
+  }
+  t.around = request.around;
 
-  const std::map<std::string, ActivationQuantParams> activations = model.activationQuantization();
-  model.setActivationQuantization({});  // importance of the weights alone
-  struct RestoreActivations {
-    Model& m;
-    const std::map<std::string, ActivationQuantParams>& a;
-    ~RestoreActivations() { m.setActivationQuantization(a); }
-  } restoreActivations{model, activations};
+  const ActivationQuantizationOff weightsAlone(model);
   const LossData data = lossData(model, calibration, request);
-  const WeightRestore fp(model, t.layers);
+  const WeightRestore fp(model, touched);
   Context c{model, request, data, fp, {}, progress, cancel};
   for (const std::string& l : t.layers)
-    for (int b : t.bits) {
-      WeightQuantConfig wc = request.weights;
-      wc.bits = b;
-      c.quantized[l][b] = fakeQuantize(fp[l], fitWeightGrid(fp[l], wc)).to(fp[l].scalar_type());
-    }
+    for (int b : t.bits) c.quantized[l][b] = nearestAt(fp[l], request, b);
+  for (const auto& [l, b] : request.around)
+    if (!c.quantized[l].count(b)) c.quantized[l][b] = nearestAt(fp[l], request, b);
   t.fpLoss = datasetLoss(model, data, request.batch);
+  t.baseLoss = t.fpLoss;  // measured around an allocation replaces it
   switch (request.estimator) {
     case ImportanceEstimator::Measured:
       measured(c, t);
@@ -469,6 +499,24 @@ ImportanceTable estimateImportance(Model& model, const Dataset& calibration, con
   }
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
+}
+
+std::vector<double> allocationSampleLosses(Model& model, const Dataset& calibration, const ImportanceRequest& request,
+                                           const std::map<std::string, int>& bits, const CancelToken& cancel) {
+  if (request.calibrationCount < 1 || request.batch < 1)
+    throw Error(ErrorCode::InvalidArgument, "calibration count and batch must be positive");
+  std::vector<std::string> layers;
+  for (const auto& [l, b] : bits) {
+    model.layer(l);  // throws UnknownLayer
+    if (b < 2 || b > 8) throw Error(ErrorCode::InvalidArgument, "bit-widths must be 2..8, got " + std::to_string(b));
+    layers.push_back(l);
+  }
+  const ActivationQuantizationOff weightsAlone(model);
+  const LossData data = lossData(model, calibration, request);
+  const WeightRestore fp(model, layers);
+  for (const auto& [l, b] : bits) model.setWeight(l, nearestAt(fp[l], request, b));
+  cancel.throwIfCancelled("importance");
+  return toVector(datasetRowLosses(model, data, request.batch));
 }
 
 double importanceInterval(const ImportanceTable& t, const std::string& layer, int bits) {

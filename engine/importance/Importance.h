@@ -52,6 +52,11 @@ struct ImportanceRequest {
   bool fullSetPerPoint = false;
   int hutchinsonSamples = 16;  // Hessian: Rademacher vectors
   uint64_t seed = 0;
+  // Measured only: the importance around an allocation. Its layers are rounded to nearest at its
+  // widths (the others stay FP), and each value is the loss change when one layer moves from its
+  // width there to another while the rest stay put, so the interactions of the allocation's
+  // layers, which the additive model from FP misses, are in the values (0 at a layer's own width).
+  std::map<std::string, int> around;
 };
 
 struct ImportanceTable {
@@ -64,7 +69,9 @@ struct ImportanceTable {
   // per-sample loss changes); Hessian, over the probes. Empty for integrated gradients (its
   // control variate leaves no per-sample terms to spread).
   std::map<std::string, std::map<int, double>> errors;
-  double fpLoss = 0;  // calibration loss of the FP model
+  double fpLoss = 0;                  // calibration loss of the FP model
+  std::map<std::string, int> around;  // the request's: the allocation the values are changes from
+  double baseLoss = 0;                // calibration loss at `around` (fpLoss without one)
   double seconds = 0;
 };
 
@@ -77,6 +84,13 @@ bool importanceWithinNoise(const ImportanceTable& t, const std::string& layer, i
 // Leaves the model's weights as they were (also on error or cancel).
 ImportanceTable estimateImportance(Model& model, const Dataset& calibration, const ImportanceRequest& request,
                                    const ProgressFn& progress = {}, const CancelToken& cancel = {});
+
+// Each calibration sample's loss as the importance measures it (the request's calibrationCount
+// samples of its seed; cross-entropy, or KL to the FP model without labels) with the layers in
+// `bits` rounded to nearest at those widths and the others FP. Leaves the model's weights as they
+// were. A language model's sample is its sequence (the mean over its scored tokens).
+std::vector<double> allocationSampleLosses(Model& model, const Dataset& calibration, const ImportanceRequest& request,
+                                           const std::map<std::string, int>& bits, const CancelToken& cancel = {});
 
 // Spearman's rank correlation (average ranks for ties) of two equally long series.
 double spearman(const std::vector<double>& a, const std::vector<double>& b);

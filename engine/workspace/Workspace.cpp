@@ -62,6 +62,10 @@ void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w, bool makeCu
   weights[run->number] = std::move(w);
   runs.push_back(run);
   if (makeCurrent) current = run;
+  trimWeights();
+}
+
+void Workspace::State::trimWeights() {
   // Memory: a run's codes (and nearest codes) are twice the model's FP size; the oldest go first.
   auto bytes = [this] {
     int64_t total = 0;
@@ -71,8 +75,11 @@ void Workspace::State::addRun(const RunPtr& run, QuantizedWeights w, bool makeCu
     return total;
   };
   while (weights.size() > 1 && (weights.size() > kKeptRunWeights || bytes() > kKeptRunWeightBytes)) {
-    auto oldest = weights.begin();  // the lowest number: the oldest, never the current one
-    if (current && oldest->first == current->number) ++oldest;
+    auto oldest = weights.begin();  // the lowest number: the oldest, never the current one or a held one
+    while (oldest != weights.end() &&
+           ((current && oldest->first == current->number) || heldWeights.count(oldest->first)))
+      ++oldest;
+    if (oldest == weights.end()) break;
     weights.erase(oldest);
   }
 }

@@ -139,10 +139,21 @@ struct UniformCandidate {
   PairedDifference klOfMixedMinusThis;
   RunPtr run;
 };
+// The other importance-based allocation of a guard given two (Workspace::quantizeAllocation's
+// `unrefined`): the one of the two farther from FP on the calibration set with the request's method.
+struct SetAsideAllocation {
+  Allocation allocation;
+  bool refined = false;  // true: the refined allocation was set aside, the one it started from kept
+  double kl = 0;
+  RunPtr run;
+};
 struct GuardedAllocation {
   Allocation mixed;  // the importance-based allocation
   double mixedKl = 0;
   RunPtr mixedRun;
+  // With refinement: the importance-based allocation not taken as `mixed`. Refinement measures
+  // the model rounded to nearest, and learned rounding can rank two allocations otherwise.
+  std::optional<SetAsideAllocation> setAside;
   std::vector<UniformCandidate> uniform;  // those that fit the budget and differ from `mixed`
   int keptUniform = -1;                   // index into `uniform`; -1: the mixed allocation is kept
   const Allocation& kept() const { return keptUniform < 0 ? mixed : uniform[size_t(keptUniform)].allocation; }
@@ -150,6 +161,24 @@ struct GuardedAllocation {
   // The kept run's top-1 minus `run`'s on the evaluation set, sample by sample (percentage
   // points); none without labelled evaluations, or for the kept run itself.
   std::optional<PairedDifference> keptTop1Minus(const RunPtr& run) const;
+};
+
+// Refining an allocation with the interactions the additive importance misses
+// (Workspace::refineAllocation): each round measures the importance again around the allocation,
+// chooses again from it and keeps the choice when the combined model's calibration loss is lower.
+struct RefinementRound {
+  Allocation proposed;                 // chosen from the importance around the previous allocation
+  double loss = 0;                     // its calibration loss (every layer rounded to nearest; the importance's loss)
+  PairedDifference lossMinusPrevious;  // sample by sample, against the allocation it would replace
+  bool accepted = false;
+  double seconds = 0;
+};
+struct RefinedAllocation {
+  Allocation start, refined;
+  double startLoss = 0, refinedLoss = 0;  // calibration losses, as in RefinementRound::loss
+  std::vector<RefinementRound> rounds;
+  // Whether it stopped at a fixed point: the importance around the refined allocation chose it again.
+  bool converged = false;
 };
 
 struct RerunOutcome {
@@ -232,13 +261,23 @@ class Workspace {
   Allocation allocate(BudgetKind kind, double budget, const std::map<std::string, int>& pins = {}, bool exact = true,
                       int activationBits = 8);
   const Allocation& allocation() const;  // the last allocate(), empty before
+  // Refines `start` (an allocation of allocationModel(activationBits)) for at most `rounds` rounds
+  // (RefinedAllocation); `measure` gives the grid, the samples and the seed of the measurements
+  // (measured importance around each allocation: layers x widths calibration passes a round); each
+  // round chooses with the exact solver, or the greedy one. The refined allocation becomes
+  // allocation(); the model and the importance tables stay as they were.
+  RefinedAllocation refineAllocation(const ImportanceRequest& measure, const Allocation& start, BudgetKind kind,
+                                     double budget, const std::map<std::string, int>& pins = {}, int rounds = 2,
+                                     int activationBits = 8, const JobHooks& hooks = {}, bool exact = true);
   // Quantizes with `request` at `mixed` (an allocation of allocationModel(activationBits)) and at
   // the widest uniform allocations within the same budget, and keeps one as the current run (see
   // GuardedAllocation; all join the history). On cancel or error none does, and the run current
-  // before is current again.
+  // before is current again. `unrefined` (when given and different): the allocation refinement
+  // started from, quantized too; the closer to FP of the two on the calibration set is `mixed`.
   GuardedAllocation quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed, BudgetKind kind,
                                        double budget, const std::map<std::string, int>& pins = {},
-                                       int activationBits = 8, const JobHooks& hooks = {});
+                                       int activationBits = 8, const JobHooks& hooks = {},
+                                       const Allocation* unrefined = nullptr);
 
   // --- Design-space experiments from the FP model. Each cell with a request of its own is a
   // run of the history (named "E<n> <cell>", evaluated like quantize()'s; cells with equal requests
@@ -279,8 +318,8 @@ class Workspace {
 
  private:
   // quantizeAllocation's runs and measurements; the numbers of the runs it made go to `made`.
-  void guardCandidates(const QuantizationRequest& request, const Allocation& mixed, const JobHooks& hooks,
-                       GuardedAllocation& out, std::vector<int>& made);
+  void guardCandidates(const QuantizationRequest& request, const Allocation& mixed, const Allocation* unrefined,
+                       const JobHooks& hooks, GuardedAllocation& out, std::vector<int>& made);
   struct State;
   std::unique_ptr<State> d;
 };

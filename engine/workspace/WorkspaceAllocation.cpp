@@ -41,66 +41,132 @@ std::optional<PairedDifference> GuardedAllocation::keptTop1Minus(const RunPtr& r
 
 GuardedAllocation Workspace::quantizeAllocation(const QuantizationRequest& request, const Allocation& mixed,
                                                 BudgetKind kind, double budget, const std::map<std::string, int>& pins,
-                                                int activationBits, const JobHooks& hooks) {
+                                                int activationBits, const JobHooks& hooks,
+                                                const Allocation* unrefined) {
   d->requireModel();
   d->requireCalibration();
   const BitAllocationModel allocator = allocationModel(activationBits);
   const std::vector<LayerInfo>& layers = d->fp->summary().layers;
   GuardedAllocation out;
-  out.mixed = mixed;
+  std::vector<UniformCandidate> uniform;
   for (const bool firstLast : {false, true}) {
     UniformCandidate c;
     const std::vector<std::string> eightBit =
         firstLast ? std::vector<std::string>{layers.front().name, layers.back().name} : std::vector<std::string>{};
     c.bits = widestUniform(allocator, kind, budget, pins, eightBit, c.allocation.bits);
-    if (c.bits == 0 || c.allocation.bits == mixed.bits ||
-        (!out.uniform.empty() && out.uniform[0].allocation.bits == c.allocation.bits))
-      continue;
+    if (c.bits == 0 || (!uniform.empty() && uniform[0].allocation.bits == c.allocation.bits)) continue;
     c.allocation.totals = allocator.totals(c.allocation.bits);
     c.label = "uniform " + std::to_string(c.bits) + " bits" + (firstLast ? ", first and last layers at 8" : "");
-    out.uniform.push_back(std::move(c));
+    uniform.push_back(std::move(c));
   }
+  const auto isUniform = [&](const Allocation* a) {
+    return a && std::any_of(uniform.begin(), uniform.end(),
+                            [&](const UniformCandidate& c) { return c.allocation.bits == a->bits; });
+  };
+  // A refined allocation that is a uniform one is measured as that one (with the noise margin a
+  // uniform allocation gets); the one refinement started from is then the importance-based one.
+  const Allocation& importanceBased = unrefined && isUniform(&mixed) ? *unrefined : mixed;
+  if (isUniform(unrefined) || (unrefined && (&importanceBased == unrefined || unrefined->bits == mixed.bits)))
+    unrefined = nullptr;
+  out.mixed = importanceBased;
+  for (UniformCandidate& c : uniform)
+    if (c.allocation.bits != importanceBased.bits) out.uniform.push_back(std::move(c));
 
   // All or nothing: a cancel or an error part-way forgets the runs made so far and makes the run
   // that was current before current again, as a single quantization leaves the model.
+  // The candidates' weights are held until one is kept (on a large model three runs could pass the
+  // limit on kept weights, and the kept one must still be selectable), and so are those of the run
+  // current before, which a cancel makes current again.
   const RunPtr before = currentRun();
+  if (before) d->heldWeights.insert(before->number);
   std::vector<int> made;
+  struct Release {
+    State& s;
+    ~Release() {
+      s.heldWeights.clear();
+      s.trimWeights();
+    }
+  } release{*d};
   try {
-    guardCandidates(request, mixed, hooks, out, made);
+    guardCandidates(request, importanceBased, unrefined, hooks, out, made);
   } catch (...) {
     for (auto n = made.rbegin(); n != made.rend(); ++n) deleteRun(*n);
-    if (before && currentRun() != before && hasRunWeights(before->number)) selectRun(before->number);
+    if (!before && d->current) {  // the FP model was current: it is again, not an older run
+      *d->model = d->fp->clone();
+      d->current.reset();
+    } else if (before && currentRun() != before && hasRunWeights(before->number)) {
+      selectRun(before->number);
+    }
     throw;
   }
-  if (out.keptUniform >= 0) selectRun(out.uniform[size_t(out.keptUniform)].run->number);
+  if (currentRun() != out.keptRun()) selectRun(out.keptRun()->number);
   return out;
 }
 
-void Workspace::guardCandidates(const QuantizationRequest& request, const Allocation& mixed, const JobHooks& hooks,
-                                GuardedAllocation& out, std::vector<int>& made) {
-  // The current run's KL to the FP model on the calibration set, per sample and in the mean.
-  const auto calibrationKl = [&] {
+void Workspace::guardCandidates(const QuantizationRequest& request, const Allocation& mixed,
+                                const Allocation* unrefined, const JobHooks& hooks, GuardedAllocation& out,
+                                std::vector<int>& made) {
+  QuantizationRequest r = request;
+  r.firstLastEightBit = false;  // the allocation decides every layer
+  // One progress bar for the whole comparison: candidate i of n takes the i-th share, its
+  // quantization 80 % of it and its calibration KL the rest.
+  const size_t candidates = out.uniform.size() + (unrefined ? 2 : 1);
+  size_t candidate = 0;
+  std::string label;
+  const auto share = [&](double from, double to) {
+    JobHooks h = hooks;
+    if (!hooks.progress) return h;
+    h.progress = [&, from, to](const Progress& p) {
+      Progress q = p;
+      q.fraction = (static_cast<double>(candidate) + from + (to - from) * p.fraction) / static_cast<double>(candidates);
+      q.message = std::to_string(candidate + 1) + " of " + std::to_string(candidates) + ", " + label +
+                  (p.message.empty() ? "" : ": " + p.message);
+      hooks.progress(q);
+    };
+    return h;
+  };
+  const auto run = [&](const std::map<std::string, int>& bits, EvalReport& kl) {
+    r.bits = bits;
+    const RunPtr quantized = quantize(r, share(0, 0.8));
+    made.push_back(quantized->number);  // first: a cancel below forgets it too
+    d->heldWeights.insert(quantized->number);
+    const JobHooks measuring = share(0.8, 1);
     EvalOptions options;
     options.reference = d->fp.get();
     options.cancel = hooks.cancel;
+    options.progress = measuring.progress;
     options.perSample = true;
-    return roundlab::evaluate(*d->model, *d->calibration, options);
+    kl = roundlab::evaluate(*d->model, *d->calibration, options);
+    ++candidate;
+    return quantized;
   };
-  QuantizationRequest r = request;
-  r.firstLastEightBit = false;  // the allocation decides every layer
-  std::vector<EvalReport> uniformKl;
-  for (UniformCandidate& c : out.uniform) {
-    r.bits = c.allocation.bits;
-    c.run = quantize(r, hooks);
-    made.push_back(c.run->number);
-    uniformKl.push_back(calibrationKl());
-    c.kl = uniformKl.back().kl;
+  std::vector<EvalReport> uniformKl(out.uniform.size());
+  for (size_t i = 0; i < out.uniform.size(); ++i) {
+    UniformCandidate& c = out.uniform[i];
+    label = c.label;
+    c.run = run(c.allocation.bits, uniformKl[i]);
+    c.kl = uniformKl[i].kl;
   }
-  r.bits = mixed.bits;
-  out.mixedRun = quantize(r, hooks);  // last: current unless a uniform one is kept
-  made.push_back(out.mixedRun->number);
-  const EvalReport mixedKl = calibrationKl();
+  EvalReport unrefinedKl;
+  if (unrefined) {
+    label = "the allocation before refinement";
+    out.setAside = SetAsideAllocation{*unrefined, false, 0, run(unrefined->bits, unrefinedKl)};
+    out.setAside->kl = unrefinedKl.kl;
+  }
+  label = "this allocation";
+  EvalReport mixedKl;
+  out.mixedRun = run(mixed.bits, mixedKl);  // last: current unless another one is kept
   out.mixedKl = mixedKl.kl;
+  // Two importance-based allocations: the closer to FP with this method competes with uniform
+  // precision (no noise margin here: neither is the safe default).
+  if (out.setAside && out.setAside->kl < out.mixedKl) {
+    SetAsideAllocation refined{out.mixed, true, out.mixedKl, out.mixedRun};
+    out.mixed = out.setAside->allocation;
+    out.mixedRun = out.setAside->run;
+    out.mixedKl = out.setAside->kl;
+    std::swap(mixedKl, unrefinedKl);
+    out.setAside = refined;
+  }
   for (size_t i = 0; i < out.uniform.size(); ++i) {
     out.uniform[i].klOfMixedMinusThis = klDifference(mixedKl, uniformKl[i]).value_or(PairedDifference{});
     if (out.keptUniform < 0 || out.uniform[i].kl < out.uniform[size_t(out.keptUniform)].kl)

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/data/Dataset.h"
@@ -24,6 +25,9 @@ struct Workspace::State {
   // exports write, and what makes an earlier run current again); older runs keep their records.
   std::map<int, QuantizedWeights> weights;
   RunPtr current;
+  // Runs whose weights are kept whatever the limits until the job that made them has decided
+  // (the uniform guard's candidates: the kept one becomes current at the end).
+  std::set<int> heldWeights;
   ImportancePtr importance;
   Allocation allocation;
   std::vector<ExperimentPtr> experiments;
@@ -44,6 +48,8 @@ struct Workspace::State {
   // Adds a run to the history (current unless `makeCurrent` is false) and forgets the weights of
   // the oldest runs beyond the limits (never the current run's).
   void addRun(const RunPtr& run, QuantizedWeights weights, bool makeCurrent = true);
+  // Forgets the weights of the oldest runs beyond the limits (never the current run's or held ones).
+  void trimWeights();
   // Quantizes a copy of the FP model and evaluates it (as quantize() does); changes nothing.
   std::shared_ptr<RunRecord> quantizeCopy(const QuantizationRequest& request, const JobHooks& hooks,
                                           std::optional<Model>& work, QuantizedWeights& weights) const;

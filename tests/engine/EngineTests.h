@@ -219,6 +219,7 @@ class ImportanceTests : public QObject {
   void estimatorsLeaveTheModelAndCancel();
   void hessianTraceOfLastLayerMatchesClosedForm();
   void importanceErrorsMatchPerSampleChanges();
+  void measuredAroundAnAllocation();
   void importanceTablesInSessions();
 };
 
@@ -242,6 +243,7 @@ class WorkspaceTests : public QObject {
   void importanceKeepsOneTablePerEstimator();
   void exportsOfTheCurrentRun();
   void allocationNeverLosesToUniformOnCalibration();
+  void refinementWithMeasuredInteractions();
   void compareRunsGivesPerLayerDifferences();
   void runHistorySelectsRenamesAndDeletes();
   void gridPreviewMatchesAHandComputation();

@@ -568,6 +568,40 @@ class CliTests : public QObject {
                        (o["top1_quantized"].toDouble() - c["top1_quantized"].toDouble())) < 1e-9);
     }
     QVERIFY(guard["kl_mixed"].toDouble() > 0 && guard["mixed"].toObject()["avg_bits"].toDouble() <= 3.0 + 1e-9);
+    // Refinement with measured interactions (on by default): each round's proposal is kept only
+    // when its calibration loss is lower, and the guard compares the refined allocation.
+    const QJsonObject refinement = o["refinement"].toObject();
+    QVERIFY(refinement["start"].toObject()["avg_bits"].toDouble() <= 3.0 + 1e-9);
+    double previous = refinement["start_loss"].toDouble();
+    QVERIFY(previous > 0);
+    QJsonObject refined = refinement["start"].toObject()["allocation"].toObject();
+    const QJsonArray rounds = refinement["rounds"].toArray();
+    QVERIFY(rounds.size() <= 3);
+    for (const QJsonValue& v : rounds) {
+      const QJsonObject round = v.toObject();
+      QCOMPARE(round["allocation"].toObject()["fc"].toInt(), 8);
+      QVERIFY(round["avg_bits"].toDouble() <= 3.0 + 1e-9);
+      QCOMPARE(round["accepted"].toBool(), round["loss"].toDouble() < previous);
+      QVERIFY(std::abs(round["loss_minus_previous"].toDouble() - (round["loss"].toDouble() - previous)) < 1e-9);
+      if (round["accepted"].toBool()) {
+        previous = round["loss"].toDouble();
+        refined = round["allocation"].toObject();
+      }
+    }
+    QCOMPARE(refinement["refined_loss"].toDouble(), previous);
+    // The guard quantizes the allocation before refinement too when it differs, and the closer to FP
+    // of the two (calibration KL with the method) competes with uniform precision.
+    const QJsonObject start = refinement["start"].toObject()["allocation"].toObject();
+    const QJsonObject mixed = guard["mixed"].toObject()["allocation"].toObject();
+    if (guard.contains("set_aside")) {
+      const QJsonObject setAside = guard["set_aside"].toObject();
+      QVERIFY(refined != start);
+      QVERIFY(setAside["kl"].toDouble() >= guard["kl_mixed"].toDouble());
+      QCOMPARE(setAside["allocation"].toObject(), setAside["refined"].toBool() ? refined : start);
+      QCOMPARE(mixed, setAside["refined"].toBool() ? start : refined);
+    } else {
+      QCOMPARE(mixed, refined);
+    }
     const QJsonArray front = o["pareto"].toArray();
     QVERIFY(front.size() >= 2);
     for (int i = 1; i < front.size(); ++i)

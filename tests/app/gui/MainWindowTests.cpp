@@ -287,6 +287,25 @@ class MainWindowTests : public QObject {
       for (const LayerOutcome& o : w.lastRun()->result.layers) QCOMPARE(o.bits, allocated.at(o.layer));
     else
       QVERIFY2(widths.size() == 1 || (widths.size() == 2 && widths.count(8)), qPrintable(guardText));  // uniform
+    // Refine at 2.5 bits: the importance measured around the allocation chooses another one with
+    // a lower calibration loss, which replaces it as one undo step, at no more average bits.
+    slider->setValue(250);
+    const std::map<std::string, int> additive = doc->bits();
+    const double additiveBits = doc->totals().averageBits;
+    QVERIFY(panel->refineButton()->isEnabled());
+    QTest::mouseClick(panel->refineButton(), Qt::LeftButton);
+    QVERIFY(!panel->refineButton()->isEnabled());  // until the job ends
+    QTRY_VERIFY_WITH_TIMEOUT(panel->refineButton()->isEnabled(), 180000);
+    const QString refinedText = panel->jobLabel()->text();
+    QVERIFY2(refinedText.startsWith("Refined with measured interactions: calibration loss"), qPrintable(refinedText));
+    QVERIFY(doc->bits() != additive);
+    QVERIFY(doc->totals().averageBits <= additiveBits + 1e-9);
+    QVERIFY(refinedText.contains(QString::number(doc->totals().averageBits, 'f', 3)));
+    const std::map<std::string, int> refined = doc->bits();
+    undo->trigger();
+    QVERIFY(doc->bits() == additive);
+    redo->trigger();
+    QVERIFY(doc->bits() == refined);
     // Another model: neither the allocation nor the importance carry over.
     w.openModel(QString(ROUNDLAB_DEMO_DIR) + "/fmnist_transformer.pt");
     QVERIFY(loaded.wait(120000));

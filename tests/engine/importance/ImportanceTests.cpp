@@ -346,6 +346,70 @@ void ImportanceTests::hessianTraceOfLastLayerMatchesClosedForm() {
   QVERIFY2(std::abs(got - expected) < 0.25 * expected, qPrintable(QString("%1 vs %2").arg(got).arg(expected)));
 }
 
+// Around an allocation, each value is the mean per-sample loss change when one layer moves from
+// its width there to another while the allocation's other layers stay at theirs: computed here
+// from models quantized by the quantizer itself.
+void ImportanceTests::measuredAroundAnAllocation() {
+  Model m = testsupport::demoCopy("fmnist_resnet.pt");
+  const Model original = m.clone();
+  std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
+  ImportanceRequest r;
+  r.bits = {2, 6};
+  r.layers = {"layer2.0.conv2", "fc"};
+  r.calibrationCount = 96;
+  r.seed = 11;
+  r.around = {{"layer2.0.conv2", 2}, {"layer3.0.conv2", 2}, {"fc", 4}};  // the rest FP
+  const ImportanceTable t = estimateImportance(m, *calib, r);
+  QCOMPARE(t.around, r.around);
+  const DataBatch batch = subsetDataset(calib, r.calibrationCount, r.seed)->read(0, r.calibrationCount);
+  // Per-sample cross-entropy of the FP model with `bits` rounded to nearest.
+  const auto rowLosses = [&](const std::map<std::string, int>& bits) {
+    QuantizationRequest q;
+    q.method = QuantMethod::Rtn;
+    q.firstLastEightBit = false;
+    q.bits = bits;
+    q.calibrationCount = 16;
+    Model one = original.clone();
+    quantizeModel(one, *calib, q);
+    for (const LayerInfo& other : original.summary().layers)
+      if (!bits.count(other.name)) one.setWeight(other.name, original.weight(other.name));
+    torch::NoGradGuard noGrad;
+    return torch::nn::functional::cross_entropy(
+        one.forward(batch.inputs).to(at::kDouble), batch.labels,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  };
+  const at::Tensor base = rowLosses(r.around);
+  QVERIFY(std::abs(t.baseLoss - base.mean().item<double>()) < 1e-6);
+  const std::vector<double> sampleLosses = allocationSampleLosses(m, *calib, r, r.around);
+  QCOMPARE(sampleLosses.size(), size_t(r.calibrationCount));
+  for (size_t i = 0; i < sampleLosses.size(); ++i)
+    QVERIFY(std::abs(sampleLosses[i] - base[int64_t(i)].item<double>()) < 1e-5 * (1 + sampleLosses[i]));
+  QCOMPARE(t.values.at("layer2.0.conv2").at(2), 0.0);  // its own width: no change
+  QCOMPARE(t.errors.at("layer2.0.conv2").at(2), 0.0);
+  for (const auto& [l, b] : std::vector<std::pair<std::string, int>>{{"layer2.0.conv2", 6}, {"fc", 2}, {"fc", 6}}) {
+    std::map<std::string, int> moved = r.around;
+    moved[l] = b;
+    const at::Tensor change = rowLosses(moved) - base;
+    const double mean = change.mean().item<double>();
+    const double error = change.std(/*unbiased=*/true).item<double>() / std::sqrt(double(r.calibrationCount));
+    const std::string what = l + " @" + std::to_string(b);
+    QVERIFY2(std::abs(t.values.at(l).at(b) - mean) < 1e-4 * std::abs(mean) + 1e-6,
+             (what + ": " + std::to_string(t.values.at(l).at(b)) + " vs " + std::to_string(mean)).c_str());
+    QVERIFY2(std::abs(t.errors.at(l).at(b) - error) < 1e-3 * error + 1e-9, what.c_str());
+  }
+  // Moving layer2.0.conv2 from 2 to 6 bits lowers the loss around this allocation.
+  QVERIFY(t.values.at("layer2.0.conv2").at(6) < 0);
+  // Every weight is the FP one again.
+  for (const LayerInfo& l : original.summary().layers) QVERIFY(m.weight(l.name).equal(original.weight(l.name)));
+  r.estimator = ImportanceEstimator::Hessian;
+  EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::InvalidArgument);
+  r.estimator = ImportanceEstimator::Measured;
+  r.around = {{"nope", 2}};
+  EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::UnknownLayer);
+  r.around = {{"fc", 9}};
+  EXPECT_ERROR(estimateImportance(m, *calib, r), ErrorCode::InvalidArgument);
+}
+
 // The measured value is the mean of per-sample loss changes and its error their standard error;
 // both recomputed here from the model's logits with the layer's weight on the same grid, and the
 // Hessian's error (over the probes) scales with ||ΔW||² like its value.

@@ -8,6 +8,7 @@
 
 #include "EngineTests.h"
 #include "TestSupport.h"
+#include "engine/data/DataBatch.h"
 #include "engine/eval/Evaluation.h"
 #include "engine/export/QuantizedModelExport.h"
 #include "engine/pipeline/ModelQuantizer.h"
@@ -228,8 +229,19 @@ void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
   Allocation poor;
   for (const std::string& l : allocator.layers()) poor.bits[l] = 2;
   poor.totals = allocator.totals(poor.bits);
-  const GuardedAllocation toUniform = ws.quantizeAllocation(r, poor, BudgetKind::AverageBits, 4.0);
+  std::vector<Progress> progress;
+  JobHooks watched;
+  watched.progress = [&](const Progress& p) { progress.push_back(p); };
+  const GuardedAllocation toUniform = ws.quantizeAllocation(r, poor, BudgetKind::AverageBits, 4.0, {}, 8, watched);
   QCOMPARE(toUniform.uniform.size(), size_t{2});
+  // One progress bar for all three candidates: it never goes back, and says which candidate runs.
+  QVERIFY(!progress.empty());
+  for (size_t i = 1; i < progress.size(); ++i)
+    QVERIFY2(progress[i].fraction >= progress[i - 1].fraction - 1e-12,
+             (progress[i - 1].message + " -> " + progress[i].message).c_str());
+  QVERIFY(progress.front().fraction < 1.0 / 3 && progress.back().fraction > 0.99 && progress.back().fraction <= 1);
+  QVERIFY(progress.front().message.rfind("1 of 3, uniform 4 bits", 0) == 0);
+  QVERIFY(progress.back().message.rfind("3 of 3, this allocation", 0) == 0);
   QCOMPARE(toUniform.uniform[0].label, std::string("uniform 4 bits"));
   QCOMPARE(toUniform.uniform[1].label, std::string("uniform 3 bits, first and last layers at 8"));
   QVERIFY(toUniform.keptUniform >= 0);
@@ -255,6 +267,7 @@ void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
   QVERIFY(closest.klOfMixedMinusThis.mean + closest.klOfMixedMinusThis.interval() < 0);
   QCOMPARE(ws.currentRun(), toMixed.mixedRun);
   QCOMPARE(ws.currentRun()->result.request.bits, mixed.bits);
+  QVERIFY(!toMixed.setAside);
   // Cancelled part-way (during its second quantization): none of its runs stays, and the run that
   // was current is current again, as a cancelled quantization leaves the model.
   const size_t runsBefore = ws.runs().size();
@@ -275,6 +288,101 @@ void WorkspaceTests::allocationNeverLosesToUniformOnCalibration() {
     for (const UniformCandidate& c : g->uniform)
       QVERIFY2(std::abs(calibrationKl(c.run) - c.kl) <= 1e-9 * std::max(1.0, c.kl), c.label.c_str());
   }
+  // Given the allocation a refinement started from (here the better one, with a narrower layer in
+  // the "refined" one), both are quantized and the closer to FP competes with uniform precision.
+  Allocation narrower = mixed;
+  const auto widest = std::max_element(narrower.bits.begin(), narrower.bits.end(),
+                                       [](const auto& x, const auto& y) { return x.second < y.second; });
+  widest->second = 2;
+  narrower.totals = allocator.totals(narrower.bits);
+  const GuardedAllocation twoMixed =
+      ws.quantizeAllocation(r, narrower, BudgetKind::AverageBits, 2.5, {}, 8, {}, &mixed);
+  QVERIFY(twoMixed.setAside && twoMixed.setAside->refined);
+  QCOMPARE(twoMixed.mixed.bits, mixed.bits);
+  QCOMPARE(twoMixed.setAside->allocation.bits, narrower.bits);
+  QVERIFY(twoMixed.setAside->kl > twoMixed.mixedKl);
+  QCOMPARE(twoMixed.keptUniform, -1);
+  QCOMPARE(ws.currentRun(), twoMixed.mixedRun);
+  QCOMPARE(ws.currentRun()->result.request.bits, mixed.bits);
+  QCOMPARE(twoMixed.setAside->run->result.request.bits, narrower.bits);
+  QVERIFY(std::abs(twoMixed.uniform[0].klOfMixedMinusThis.mean - (twoMixed.mixedKl - twoMixed.uniform[0].kl)) < 1e-6);
+  for (const RunPtr& run : {twoMixed.mixedRun, twoMixed.setAside->run, twoMixed.uniform[0].run}) {
+    const double kl = run == twoMixed.mixedRun        ? twoMixed.mixedKl
+                      : run == twoMixed.setAside->run ? twoMixed.setAside->kl
+                                                      : twoMixed.uniform[0].kl;
+    QVERIFY(std::abs(calibrationKl(run) - kl) <= 1e-9 * std::max(1.0, kl));
+  }
+}
+
+// Refinement with measured interactions: every round's proposal is measured on the importance's
+// samples, kept only when its loss is lower, and the refined allocation fits the budget and the
+// pins; the losses are those of the model quantized at the allocations.
+void WorkspaceTests::refinementWithMeasuredInteractions() {
+  Workspace ws;
+  openDemo(ws);
+  ImportanceRequest ir;  // the defaults of allocate: 256 samples, seed 0
+  ws.estimateImportance(ir);
+  const BitAllocationModel allocator = ws.allocationModel();
+  const std::map<std::string, int> pins{{"conv1", 8}};
+  const Allocation start = ws.allocate(BudgetKind::AverageBits, 2.5, pins);
+  const RunPtr before = ws.currentRun();
+  const RefinedAllocation refined = ws.refineAllocation(ir, start, BudgetKind::AverageBits, 2.5, pins, 3);
+  QCOMPARE(refined.start.bits, start.bits);
+  QVERIFY(!refined.rounds.empty());
+  QVERIFY(refined.rounds.front().accepted);  // on the demo ResNet at 2.5 bits the interactions matter
+  QVERIFY(refined.refinedLoss < refined.startLoss);
+  double previous = refined.startLoss;
+  for (size_t i = 0; i < refined.rounds.size(); ++i) {
+    const RefinementRound& round = refined.rounds[i];
+    QCOMPARE(round.accepted, round.loss < previous);
+    QVERIFY(std::abs(round.lossMinusPrevious.mean - (round.loss - previous)) < 1e-9);
+    QCOMPARE(round.lossMinusPrevious.samples, ir.calibrationCount);
+    QVERIFY(round.proposed.totals.averageBits <= 2.5 + 1e-9);
+    QCOMPARE(round.proposed.bits.at("conv1"), 8);
+    QVERIFY(i + 1 == refined.rounds.size() || round.accepted);  // a rejected round ends it
+    if (round.accepted) previous = round.loss;
+  }
+  QCOMPARE(refined.refinedLoss, previous);
+  QCOMPARE(ws.allocation().bits, refined.refined.bits);
+  QCOMPARE(ws.currentRun(), before);  // no run made, the model as it was
+  QVERIFY(ws.runs().empty());
+  // The losses are the cross-entropy of the model rounded to nearest at the allocation.
+  std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
+  const DataBatch batch = subsetDataset(calib, ir.calibrationCount, ir.seed)->read(0, ir.calibrationCount);
+  for (const auto& [bits, loss] :
+       {std::pair{start.bits, refined.startLoss}, {refined.refined.bits, refined.refinedLoss}}) {
+    Model m = testsupport::demoCopy("fmnist_resnet.pt");
+    QuantizationRequest q = rtn(4);
+    q.firstLastEightBit = false;
+    q.bits = bits;
+    quantizeModel(m, *calib, q);
+    torch::NoGradGuard noGrad;
+    const double expected =
+        torch::nn::functional::cross_entropy(m.forward(batch.inputs).to(at::kDouble), batch.labels).item<double>();
+    QVERIFY2(std::abs(expected - loss) < 1e-6, (std::to_string(expected) + " vs " + std::to_string(loss)).c_str());
+  }
+  // Cancelled: it throws and the allocation stays.
+  JobHooks cancelled;
+  cancelled.cancel.cancel();
+  EXPECT_ERROR(ws.refineAllocation(ir, start, BudgetKind::AverageBits, 2.5, pins, 3, 8, cancelled),
+               ErrorCode::Cancelled);
+  QCOMPARE(ws.allocation().bits, refined.refined.bits);
+  // Cancelled part-way through its first round: the FP weights are back, so a rerun measures the
+  // same losses to the bit and proposes the same allocation.
+  JobHooks midway;
+  midway.progress = [&](const Progress& p) {
+    if (p.fraction > 0.3) midway.cancel.cancel();
+  };
+  EXPECT_ERROR(ws.refineAllocation(ir, start, BudgetKind::AverageBits, 2.5, pins, 1, 8, midway), ErrorCode::Cancelled);
+  const RefinedAllocation again = ws.refineAllocation(ir, start, BudgetKind::AverageBits, 2.5, pins, 1);
+  QCOMPARE(again.startLoss, refined.startLoss);
+  QCOMPARE(again.rounds.size(), size_t{1});
+  QCOMPARE(again.rounds.front().loss, refined.rounds.front().loss);
+  QCOMPARE(again.rounds.front().proposed.bits, refined.rounds.front().proposed.bits);
+  EXPECT_ERROR(ws.refineAllocation(ir, start, BudgetKind::AverageBits, 2.5, pins, 0), ErrorCode::InvalidArgument);
+  Allocation partial = start;
+  partial.bits.erase("fc");
+  EXPECT_ERROR(ws.refineAllocation(ir, partial, BudgetKind::AverageBits, 2.5, pins, 1), ErrorCode::InvalidArgument);
 }
 
 void WorkspaceTests::exportsOfTheCurrentRun() {
