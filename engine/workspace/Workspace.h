@@ -267,7 +267,7 @@ class Workspace {
   // round chooses with the exact solver, or the greedy one. The refined allocation becomes
   // allocation(); the model and the importance tables stay as they were.
   RefinedAllocation refineAllocation(const ImportanceRequest& measure, const Allocation& start, BudgetKind kind,
-                                     double budget, const std::map<std::string, int>& pins = {}, int rounds = 2,
+                                     double budget, const std::map<std::string, int>& pins = {}, int rounds = 3,
                                      int activationBits = 8, const JobHooks& hooks = {}, bool exact = true);
   // Quantizes with `request` at `mixed` (an allocation of allocationModel(activationBits)) and at
   // the widest uniform allocations within the same budget, and keeps one as the current run (see

@@ -84,6 +84,16 @@ double budgetUsed(const AllocationTotals& t, BudgetKind k) {
   return k == BudgetKind::AverageBits ? t.averageBits : k == BudgetKind::Bytes ? static_cast<double>(t.bytes) : t.bops;
 }
 
+// Measured importance of a middle conv and the last layer at 2 and 6 bits on 96 samples.
+ImportanceRequest twoLayersAtTwoWidths(uint64_t seed) {
+  ImportanceRequest r;
+  r.bits = {2, 6};
+  r.layers = {"layer2.0.conv2", "fc"};
+  r.calibrationCount = 96;
+  r.seed = seed;
+  return r;
+}
+
 }  // namespace
 
 void ImportanceTests::spearmanMatchesHandComputed() {
@@ -353,11 +363,7 @@ void ImportanceTests::measuredAroundAnAllocation() {
   Model m = testsupport::demoCopy("fmnist_resnet.pt");
   const Model original = m.clone();
   std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
-  ImportanceRequest r;
-  r.bits = {2, 6};
-  r.layers = {"layer2.0.conv2", "fc"};
-  r.calibrationCount = 96;
-  r.seed = 11;
+  ImportanceRequest r = twoLayersAtTwoWidths(11);
   r.around = {{"layer2.0.conv2", 2}, {"layer3.0.conv2", 2}, {"fc", 4}};  // the rest FP
   const ImportanceTable t = estimateImportance(m, *calib, r);
   QCOMPARE(t.around, r.around);
@@ -416,11 +422,7 @@ void ImportanceTests::measuredAroundAnAllocation() {
 void ImportanceTests::importanceErrorsMatchPerSampleChanges() {
   Model m = testsupport::demoCopy("fmnist_resnet.pt");
   std::shared_ptr<const Dataset> calib = testsupport::demoData("fmnist_calib.h5");
-  ImportanceRequest r;
-  r.bits = {2, 6};
-  r.layers = {"layer2.0.conv2", "fc"};
-  r.calibrationCount = 96;
-  r.seed = 7;
+  ImportanceRequest r = twoLayersAtTwoWidths(7);
   const ImportanceTable t = estimateImportance(m, *calib, r);
   const DataBatch batch = subsetDataset(calib, r.calibrationCount, r.seed)->read(0, r.calibrationCount);
   auto rowLosses = [&](const Model& model) {
