@@ -13,7 +13,8 @@ fi
 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DROUNDLAB_SANITIZE=address,undefined -DROUNDLAB_FUZZ=ON -DROUNDLAB_WERROR=OFF \
   -DROUNDLAB_BUILD_GUI=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" > /dev/null
-targets=(roundlab-cli roundlab_engine_tests roundlab_cli_tests roundlab_reliability_tests roundlab_bad_input_writer
+targets=(roundlab-cli roundlab_engine_tests roundlab_cli_tests roundlab_cli_mixed_precision_tests roundlab_reliability_tests
+         roundlab_bad_input_writer
          fuzzidxreader fuzzhdf5data fuzzsessionreader fuzzmodelarchive)
 ninja -C "$build" "${targets[@]}"
 
