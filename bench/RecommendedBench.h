@@ -17,8 +17,10 @@ void runRecommendedBench(const std::string& demoDir, const RecommendedBenchOptio
 
 // `roundlab-bench --only layerwise`: layer-wise AdaRound against block reconstruction (BRECQ), both
 // at the reference's 1000 iterations, at W2A32 and W3A32 on the ResNet and the depthwise
-// MobileNet-style demo model; prints each one's top-1 and `adaround_gap` (AdaRound − BRECQ, points)
-// with `gap_noise`, twice the standard error of that difference over the seeds.
+// MobileNet-style demo model. AdaRound runs twice: with RoundLab's defaults, and as the reference
+// configures it (targets after the activation; lambda 0.1 on MobileNetV2). Prints each one's top-1
+// and, per AdaRound variant, `gap` (AdaRound − BRECQ, points) with `gap_noise`, twice the standard
+// error of that difference over the seeds.
 void runLayerwiseBench(const std::string& demoDir, int seeds);
 
 }  // namespace roundlab::bench

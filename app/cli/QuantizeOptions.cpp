@@ -54,6 +54,11 @@ void addQuantizationOptions(QCommandLineParser& p) {
                "the rounding has settled and the loss is flat; --iters is the most). Default: settled for "
                "recommended, fixed otherwise.",
                "RULE"});
+  p.addOption({"layer-target",
+               "What layer-wise reconstruction matches: output (the layer's own output) or activation (after the "
+               "BatchNorm and activation function the model applies to it before anything else reads it; the "
+               "reference implementations' target). Default output.",
+               "T", "output"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
   p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
   p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
@@ -130,6 +135,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
   r.input = asUsage(parseReconInput, p.value("input"), "--input");
   r.adaround.optimizer = asUsage(parseOptimizer, p.value("optimizer"), "--optimizer");
   r.adaround.cosineLr = p.isSet("cosine-lr");
+  r.adaround.targetAfterActivation = asUsage(parseLayerTarget, p.value("layer-target"), "--layer-target");
   r.adaround.variable = asUsage(parseVariable, p.value("variable"), "--variable");
   r.adaround.freedom = asUsage(parseFreedom, p.value("freedom"), "--freedom");
   r.adaround.selection = asUsage(parseSelection, p.value("select"), "--select");

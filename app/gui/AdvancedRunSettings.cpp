@@ -45,6 +45,10 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
       stopWhenSettled_(check("Stop when settled",
                              "Stop each layer or block once its rounding has settled and its loss is flat (the "
                              "iterations are then the most it runs); off: run every iteration.")),
+      afterActivation_(check("Match layers after their activation",
+                             "Layer by layer: compare each layer's output after the BatchNorm and activation the "
+                             "model applies to it (the reference's target; a ReLU6 then ignores what it clips); "
+                             "off: the layer's own output.")),
       flip_(check("flip", "Horizontal flip with probability ½.")),
       crop_(check("crop", "Shift by up to 2 pixels (zero padded).")),
       noise_(check("noise", "Gaussian noise, σ 0.1 in normalised units.")),
@@ -103,6 +107,7 @@ AdvancedRunSettings::AdvancedRunSettings(QWidget* parent)
                {"", cosineLr_},
                {"Batch", batch_},
                {"", stopWhenSettled_},
+               {"", afterActivation_},
                {"Variable", variable_},
                {"Regulariser λ", lambda_},
                {"Warm-up", warmup_},
@@ -144,6 +149,7 @@ void AdvancedRunSettings::read(QuantizationRequest& r) const {
   a.betaEnd = betaEnd_->value();
   a.cosineBeta = cosineBeta_->isChecked();
   a.stopWhenSettled = stopWhenSettled_->isChecked();
+  a.targetAfterActivation = afterActivation_->isChecked();
   a.selection = parseSelection(selection_->currentText().toStdString());
   a.selectFraction = selectFraction_->value();
   r.blockLoss = parseBlockLoss(blockLoss_->currentText().toStdString());
@@ -177,6 +183,7 @@ void AdvancedRunSettings::write(const QuantizationRequest& r) {
   betaEnd_->setValue(a.betaEnd);
   cosineBeta_->setChecked(a.cosineBeta);
   stopWhenSettled_->setChecked(a.stopWhenSettled);
+  afterActivation_->setChecked(a.targetAfterActivation);
   selection_->setCurrentText(selectionName(a.selection));
   selectFraction_->setValue(a.selectFraction);
   blockLoss_->setCurrentText(blockLossName(r.blockLoss));

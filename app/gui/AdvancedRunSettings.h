@@ -24,7 +24,8 @@ class AdvancedRunSettings : public QTabWidget {
   void write(const QuantizationRequest& r);
 
  private:
-  QCheckBox *symmetric_, *firstLast_, *cosineLr_, *cosineBeta_, *stopWhenSettled_, *flip_, *crop_, *noise_, *mix_;
+  QCheckBox *symmetric_, *firstLast_, *cosineLr_, *cosineBeta_, *stopWhenSettled_, *afterActivation_, *flip_, *crop_,
+      *noise_, *mix_;
   QComboBox *granularity_, *rangeInit_, *embeddingBits_, *optimizer_, *variable_, *selection_, *blockLoss_;
   QSpinBox *groupSize_, *batch_, *spillMiB_;
   QDoubleSpinBox *lpNorm_, *momentum_, *lambda_, *warmup_, *betaStart_, *betaEnd_, *selectFraction_, *klWeight_,

@@ -49,7 +49,8 @@ QString suggestedValues(const std::string& axis) {
                                                             {"augment", "none,flip+crop,noise"},
                                                             {"seed", "0,1,2"},
                                                             {"input", "quantized,fp"},
-                                                            {"stop", "fixed,settled"}};
+                                                            {"stop", "fixed,settled"},
+                                                            {"layer-target", "output,activation"}};
   const auto it = values.find(axis);
   return it != values.end() ? it->second : "";
 }

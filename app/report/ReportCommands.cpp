@@ -15,8 +15,9 @@ namespace {
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
 // How a request field is given to `roundlab-cli quantize` (app/cli/QuantizeOptions.cpp).
-// StopRule: always "--stop settled|fixed" (the CLI's default depends on the method).
-enum class Form { Value, FlagWhenTrue, FlagWhenFalse, ValueWhenSet, StopRule };
+// StopRule: always "--stop settled|fixed" (the CLI's default depends on the method); LayerTarget:
+// "--layer-target activation" when set.
+enum class Form { Value, FlagWhenTrue, FlagWhenFalse, ValueWhenSet, StopRule, LayerTarget };
 struct Option {
   const char* option;
   Form form;
@@ -58,6 +59,7 @@ const std::map<std::string, Option>& optionsByField() {
       {"gptq_act_order", {"--gptq-act-order", Form::FlagWhenTrue}},
       {"embedding_bits", {"--embedding-bits", Form::Value}},
       {"stop_when_settled", {"--stop", Form::StopRule}},
+      {"target_after_activation", {"--layer-target", Form::LayerTarget}},
   };
   return options;
 }
@@ -132,6 +134,9 @@ QStringList requestOptions(const QuantizationRequest& request) {
         break;
       case Form::StopRule:
         words << o.option << stopRuleName(value != "0");
+        break;
+      case Form::LayerTarget:
+        if (value != "0") words << o.option << layerTargetName(true);
         break;
     }
   }

@@ -38,7 +38,7 @@ const std::vector<std::string>& experimentAxes() {
       "method",   "wbits",   "abits",  "qdrop-p",         "act-lr",     "grid",      "granularity", "symmetric",
       "range",    "p",       "iters",  "batch",           "lr",         "lambda",    "warmup",      "optimizer",
       "variable", "freedom", "select", "select-fraction", "block-loss", "output-kl", "calib-count", "augment",
-      "seed",     "input",   "stop"};
+      "seed",     "input",   "stop",   "layer-target"};
   return axes;
 }
 
@@ -98,6 +98,8 @@ void setAxis(QuantizationRequest& r, const std::string& axis, const std::string&
     r.input = parseReconInput(v);
   else if (axis == "stop")
     r.adaround.stopWhenSettled = parseStopRule(v);
+  else if (axis == "layer-target")
+    r.adaround.targetAfterActivation = parseLayerTarget(v);
   else if (axis == "bits") {
     if (v.find_first_of("\t\n\r\v\f") != std::string::npos)
       throw Error(ErrorCode::InvalidArgument, "axis bits expects LAYER=BITS pairs separated by spaces");

@@ -17,6 +17,7 @@
 #include "engine/core/Runtime.h"
 #include "engine/data/DataBatch.h"
 #include "engine/data/Dataset.h"
+#include "engine/model/LayerEpilogue.h"
 #include "engine/model/Model.h"
 #include "engine/model/ModelSuffix.h"
 #include "engine/pipeline/EmbeddingQuantization.h"
@@ -101,6 +102,8 @@ struct RunContext {
   at::Tensor modelInputs, fpLogits;  // for the output-level term
   double recaptureSeconds = 0, propagateSeconds = 0, reconSeconds = 0;
   int64_t captureBatch = 0;  // boundedCaptureBatch: every capture of the run batches alike
+  // Layer-wise targets after what follows each layer (AdaRoundConfig::targetAfterActivation).
+  std::map<std::string, std::unique_ptr<LayerEpilogue>> epilogues;
 
   // The unit's inputs from the partially quantized model (outputs stay the FP targets).
   CalibrationActivations recapture(const std::vector<std::string>& layers, const std::vector<std::string>& blocks) {
@@ -184,7 +187,14 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
   } else {
     AdaRoundConfig c = config;
     at::Tensor x = inputs, y = data->second.outputs;
-    if (const int64_t positions = positionsPerSample(ctx, info, inputs); positions > 1) {
+    const int64_t positions = positionsPerSample(ctx, info, inputs);
+    const LayerEpilogue* epilogue = nullptr;
+    if (auto e = ctx.epilogues.find(name); e != ctx.epilogues.end()) {
+      epilogue = e->second.get();
+      torch::NoGradGuard g;
+      y = epilogue->run(y);
+    }
+    if (positions > 1) {
       c.batch *= positions;
       x = x.reshape({-1, x.size(-1)});
       y = y.reshape({-1, y.size(-1)});
@@ -192,6 +202,7 @@ RoundingResult quantizeLayer(RunContext& ctx, const std::string& name, const Wei
     AdaRoundReconstructor recon(info, w, bias, grid, c);
     recon.setActivations(in.activations);
     recon.setOutputLoss(in.outputLoss);
+    recon.setEpilogue(epilogue);
     r = recon.run(x, y, progress, ctx.cancel);
   }
   ctx.reconSeconds += since(t);
@@ -210,6 +221,35 @@ std::unique_ptr<ModelSuffix> outputSuffix(RunContext& ctx, const std::string& un
     s = ModelSuffix::build(ctx.model, unit, isBlock, &reason);
   if (!s) notes.push_back("no output-level term for " + unit + ": " + reason);
   return s;
+}
+
+// What follows each layer reconstructed on its own (LayerEpilogue), for layer-wise targets after
+// the activation; one note names the layers that have none.
+std::map<std::string, std::unique_ptr<LayerEpilogue>> layerEpilogues(const Model& model, const std::vector<Unit>& units,
+                                                                     bool tokenRows, std::vector<std::string>& notes) {
+  std::vector<std::string> layers;
+  for (const Unit& unit : units)
+    if (!unit.block) layers.push_back(unit.name);
+  std::vector<std::string> reasons;
+  auto epilogues = LayerEpilogue::buildAll(model, layers, &reasons);
+  // A language model's layers are reconstructed over token positions as rows: a per-channel op
+  // (BatchNorm) needs the layout the rows lose.
+  for (auto e = epilogues.begin(); e != epilogues.end();) {
+    if (tokenRows && e->second->perChannel()) {
+      reasons.push_back(e->first +
+                        "'s output goes to a BatchNorm, which reconstruction over token positions cannot apply");
+      e = epilogues.erase(e);
+    } else {
+      ++e;
+    }
+  }
+  if (!reasons.empty()) {
+    std::string note = std::to_string(reasons.size()) + " of " + std::to_string(layers.size()) +
+                       " layers matched on their own output, not after an activation: ";
+    for (size_t i = 0; i < reasons.size() && i < 3; ++i) note += (i ? "; " : "") + reasons[i];
+    notes.push_back(note + (reasons.size() > 3 ? "; ..." : ""));
+  }
+  return epilogues;
 }
 
 // The unit's activation quantizers, initialised by the L_p range search on its layers' inputs.
@@ -327,7 +367,7 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
   }
 
   std::map<std::string, ActivationQuantParams> activations;  // of the units done so far
-  RunContext ctx{model, request, subset, nullptr, cancel, nullptr, {}, {}, 0, 0, 0, 0};
+  RunContext ctx{model, request, subset, nullptr, cancel, nullptr, {}, {}, 0, 0, 0, 0, {}};
   ctx.fisher = &fisher;
   ctx.captureBatch = captureBatch;
   const bool reconstructs = request.method != QuantMethod::Rtn && request.method != QuantMethod::Gptq;
@@ -351,6 +391,8 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                            quantMethodName(request.method) +
                            ": a lookup's output is its row, and nearest rounding already minimises each row's error");
   const std::vector<Unit> units = unitsOf(summary, request.method);
+  if (request.adaround.targetAfterActivation && reconstructs)
+    ctx.epilogues = layerEpilogues(model, units, subset->info().tokenIds, result.notes);
   // A block reconstructed as one (its call was captured), not layer by layer.
   const auto isBlockUnit = [&](const Unit& unit) { return unit.block && fp.blocks.count(unit.name) > 0; };
   // Quantized inputs come from one pass through the model, segment by segment, where its graph

@@ -90,6 +90,7 @@ const std::vector<RequestField>& requestFields() {
       ROUNDLAB_INT_FIELD("gptq_act_order", gptqActOrder, bool, true),
       ROUNDLAB_INT_FIELD("embedding_bits", embeddingBits, int, true),
       ROUNDLAB_INT_FIELD("stop_when_settled", adaround.stopWhenSettled, bool, true),
+      ROUNDLAB_INT_FIELD("target_after_activation", adaround.targetAfterActivation, bool, true),
   };
   return fields;
 }

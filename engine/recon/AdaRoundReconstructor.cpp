@@ -24,6 +24,7 @@ at::Tensor AdaRoundReconstructor::applyRaw(const at::Tensor& x, const at::Tensor
 
 at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
   const at::Tensor y = applyRaw(x, w, b);
+  if (epilogue_) return epilogue_->run(y);
   return config_.reluAfter ? at::relu(y) : y;
 }
 
@@ -67,7 +68,8 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
         at::Tensor loss = indexedReconstructionLoss(y, targets, idx);
         // The rest of the model reads the op's output (before a ReLU that f may include).
         if (outputLoss_)
-          loss = loss + outputLoss_->term(idx, config_.reluAfter ? applyRaw(x, var.softWeight(), bias()) : y);
+          loss =
+              loss + outputLoss_->term(idx, epilogue_ || config_.reluAfter ? applyRaw(x, var.softWeight(), bias()) : y);
         return loss;
       },
       [&](double fraction, double loss) {

@@ -11,6 +11,7 @@
 
 #include "engine/activation/ActivationSteps.h"
 #include "engine/core/Job.h"
+#include "engine/model/LayerEpilogue.h"
 #include "engine/model/LayerInfo.h"
 #include "engine/model/ModelSuffix.h"
 #include "engine/quant/WeightGrid.h"
@@ -49,6 +50,9 @@ class AdaRoundReconstructor {
   void setActivations(ActivationSteps* activations) { activations_ = activations; }
   // Adds PD-Quant's output-level term on the layer's output to the objective; not owned.
   void setOutputLoss(const OutputLoss* loss) { outputLoss_ = loss; }
+  // f: the BatchNorm and activation that follow the layer (the targets must have been through
+  // it too); not owned. Takes the place of the configured ReLU.
+  void setEpilogue(const LayerEpilogue* epilogue) { epilogue_ = epilogue; }
 
   // Runs the optimisation. Calls progress at most every 1% of iterations; polls cancel every
   // iteration (throws Error Cancelled, leaving nothing changed).
@@ -56,7 +60,7 @@ class AdaRoundReconstructor {
                      const CancelToken& cancel = {});
 
  private:
-  // The op, input quantizer included; f adds the ReLU if configured.
+  // The op, input quantizer included; f adds the epilogue or the ReLU if configured.
   at::Tensor applyRaw(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
   at::Tensor apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
   double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w,
@@ -68,6 +72,7 @@ class AdaRoundReconstructor {
   AdaRoundConfig config_;
   ActivationSteps* activations_ = nullptr;
   const OutputLoss* outputLoss_ = nullptr;
+  const LayerEpilogue* epilogue_ = nullptr;
   LearnedActivationScope* scope_ = nullptr;  // during run() with activations
 };
 

@@ -43,6 +43,15 @@ bool parseStopRule(const std::string& name) {
                                               "has settled)");
 }
 
+const char* layerTargetName(bool afterActivation) { return afterActivation ? "activation" : "output"; }
+bool parseLayerTarget(const std::string& name) {
+  if (name == "activation") return true;
+  if (name == "output") return false;
+  throw Error(ErrorCode::InvalidArgument, "unknown layer target '" + name +
+                                              "' (output: the layer's own output; activation: after the BatchNorm "
+                                              "and activation function that follow it)");
+}
+
 void validate(const AdaRoundConfig& c) {
   if (c.iterations < 1) throw Error(ErrorCode::InvalidArgument, "iterations must be at least 1");
   if (c.batch < 1) throw Error(ErrorCode::InvalidArgument, "batch must be at least 1");

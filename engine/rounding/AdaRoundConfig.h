@@ -32,6 +32,9 @@ struct AdaRoundConfig {
   double betaStart = 20, betaEnd = 2;
   bool cosineBeta = false;  // linear decay otherwise
   bool reluAfter = false;   // f includes the ReLU that follows the layer
+  // Layer-wise: f is what the model applies to the layer's output before anything else reads it
+  // (its BatchNorm and activation function; LayerEpilogue), where there is such a chain.
+  bool targetAfterActivation = false;
   RoundingVariableKind variable = RoundingVariableKind::RectifiedSigmoid;
   DegreesOfFreedom freedom = DegreesOfFreedom::Rounding;
   WeightSelection selection = WeightSelection::All;
@@ -64,6 +67,9 @@ inline WeightSelection parseSelection(const std::string& s) { return selectionTa
 // "fixed" (run every iteration) | "settled" (stopWhenSettled), for options and experiment axes.
 const char* stopRuleName(bool stopWhenSettled);
 bool parseStopRule(const std::string& name);
+// "output" | "activation" (targetAfterActivation), for options and experiment axes.
+const char* layerTargetName(bool afterActivation);
+bool parseLayerTarget(const std::string& name);
 // Throws InvalidArgument for inconsistent settings (e.g. free integers with the sigmoid variable).
 void validate(const AdaRoundConfig& config);
 

@@ -194,6 +194,15 @@ class OutputLossTests : public QObject {
   void brecqWithOutputTerm();
 };
 
+class LayerTargetTests : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void epilogueIsWhatTheNextLayerReads_data();
+  void epilogueIsWhatTheNextLayerReads();
+  void layersWithoutAnEpilogueSayWhy();
+  void adaRoundMatchesAfterTheActivation();
+};
+
 class PropagationTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:

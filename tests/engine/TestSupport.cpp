@@ -60,6 +60,12 @@ torch::jit::Module submodule(const torch::jit::Module& root, const std::string& 
   throw std::runtime_error("no submodule " + path);
 }
 
+roundlab::CaptureResult captureAll(const roundlab::Model& m, const at::Tensor& x) {
+  roundlab::ActivationCapture capture(m);
+  torch::NoGradGuard noGrad;
+  return capture.run(x);
+}
+
 double maxAbsDiff(const at::Tensor& a, const at::Tensor& b) {
   if (!a.sizes().equals(b.sizes())) return std::numeric_limits<double>::infinity();
   return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();

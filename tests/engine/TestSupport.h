@@ -14,6 +14,10 @@
 #include "engine/data/Dataset.h"
 #include "engine/model/Model.h"
 
+namespace roundlab {
+struct CaptureResult;
+}
+
 namespace testsupport {
 
 std::string fixture(const char* name);   // tests/data/<name>
@@ -44,6 +48,9 @@ struct LayerCase {
 };
 // The demo ResNet's `name` (layer2.0.conv1 by default) on its first 128 calibration images.
 LayerCase demoLayer(const char* name = "layer2.0.conv1");
+
+// Every layer's and block's calls of the model on x, outputs included (no gradients).
+roundlab::CaptureResult captureAll(const roundlab::Model& m, const at::Tensor& x);
 
 // max |a - b|, with shapes checked.
 double maxAbsDiff(const at::Tensor& a, const at::Tensor& b);

@@ -437,9 +437,13 @@ class CliTests : public QObject {
     // A private copy of the model, so the test can change it afterwards.
     const QString model = dir.filePath("model.pt");
     QVERIFY(QFile::copy(demo("fmnist_resnet.pt"), model));
-    const Run q = cli({"quantize", model, "--calib", demo("fmnist_calib.h5"), "--method", "adaround", "--iters", "40",
-                       "--calib-count", "64", "--seed", "9", "--session", session, "--json"});
+    // Layers matched after their activation: a setting of the run, kept by the session.
+    const Run q =
+        cli({"quantize", model, "--calib", demo("fmnist_calib.h5"), "--method", "adaround", "--iters", "40",
+             "--calib-count", "64", "--seed", "9", "--layer-target", "activation", "--session", session, "--json"});
     QCOMPARE(q.exitCode, 0);
+    QCOMPARE(q.json()["settings"].toObject()["target_after_activation"].toString(), QString("1"));
+    QVERIFY2(q.out.contains("fc's output is the model's output"), "the note names the layer without an epilogue");
     const Run show = cli({"session", session, "--json"});
     QCOMPARE(show.exitCode, 0);
     QCOMPARE(show.json()["seed"].toInteger(), 9);
@@ -471,6 +475,10 @@ class CliTests : public QObject {
     QCOMPARE(noCalib.exitCode, 2);
     const Run badMethod =
         cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--method", "magic"});
+    const Run badTarget =
+        cli({"quantize", demo("fmnist_resnet.pt"), "--calib", demo("fmnist_calib.h5"), "--layer-target", "relu"});
+    QCOMPARE(badTarget.exitCode, 2);
+    QVERIFY2(badTarget.err.contains("--layer-target: unknown layer target 'relu'"), badTarget.err.constData());
     QCOMPARE(badMethod.exitCode, 2);  // a usage error, naming every method the build has
     QVERIFY2(badMethod.err.contains(
                  "--method: method must be one of rtn, adaround, brecq, qdrop, gptq, recommended, got 'magic'"),

@@ -600,6 +600,7 @@ class MainWindowTests : public QObject {
     r.adaround.betaEnd = 3;
     r.adaround.cosineBeta = true;
     r.adaround.stopWhenSettled = true;
+    r.adaround.targetAfterActivation = true;
     r.adaround.selection = WeightSelection::NearestBoundary;
     r.adaround.selectFraction = 0.25;
     r.blockLoss = BlockLoss::Fisher;
@@ -641,6 +642,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(b.adaround.betaEnd, 3.0);
     QCOMPARE(b.adaround.cosineBeta, true);
     QCOMPARE(b.adaround.stopWhenSettled, true);
+    QCOMPARE(b.adaround.targetAfterActivation, true);
     QCOMPARE(b.adaround.selection, r.adaround.selection);
     QCOMPARE(b.adaround.selectFraction, 0.25);
     QCOMPARE(b.blockLoss, r.blockLoss);

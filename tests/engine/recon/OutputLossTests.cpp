@@ -13,16 +13,6 @@ ROUNDLAB_ENGINE_SUITE("outputloss", OutputLossTests);
 
 using namespace roundlab;
 
-namespace {
-
-CaptureResult captureAll(const Model& m, const at::Tensor& x) {
-  ActivationCapture cap(m);
-  torch::NoGradGuard g;
-  return cap.run(x);
-}
-
-}  // namespace
-
 void OutputLossTests::suffixOfFpOutputIsTheModel_data() {
   QTest::addColumn<QString>("file");
   QTest::addColumn<QString>("unit");
@@ -46,7 +36,7 @@ void OutputLossTests::suffixOfFpOutputIsTheModel() {
   const Model& m = testsupport::demoModel(file.toStdString());
   const std::string name = unit.toStdString();
   const at::Tensor x = testsupport::demoData("fmnist_calib.h5")->read(0, 16).inputs;
-  const CaptureResult r = captureAll(m, x);
+  const CaptureResult r = testsupport::captureAll(m, x);
   const at::Tensor out = isBlock ? r.blocks.at(name)[0].output : r.layers.at(name)[0].output;
   std::string reason;
   const auto suffix = ModelSuffix::build(m, name, isBlock, &reason);
@@ -60,7 +50,7 @@ void OutputLossTests::suffixOfFpOutputIsTheModel() {
 void OutputLossTests::klTermMatchesKlDiv() {
   const Model& m = testsupport::demoModel("fmnist_resnet.pt");
   const at::Tensor x = testsupport::demoData("fmnist_calib.h5")->read(0, 24).inputs;
-  const CaptureResult r = captureAll(m, x);
+  const CaptureResult r = testsupport::captureAll(m, x);
   const auto suffix = ModelSuffix::build(m, "layer2.0", true, nullptr);
   QVERIFY(suffix);
   OutputLoss loss{suffix.get(), x, r.modelOutput, 3.0, 4.0};

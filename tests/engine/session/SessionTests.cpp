@@ -240,6 +240,7 @@ void SessionTests::requestFieldsRoundTripAsText() {
   r.gptqActOrder = true;
   r.embeddingBits = 6;
   r.adaround.stopWhenSettled = true;
+  r.adaround.targetAfterActivation = true;
   const std::map<std::string, std::string> text = requestToText(r);
   QCOMPARE(text.size(), requestFields().size());
   QCOMPARE(text.at("lambda"), std::string("0.02"));  // shortest, and a point in every locale
