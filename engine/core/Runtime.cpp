@@ -69,7 +69,8 @@ struct BlasKernelChoice {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv("/proc/self/exe", argv.data());  // returns only on failure: go on with OpenBLAS's choice
+    execv("/proc/self/exe", argv.data());
+    unsetenv("OPENBLAS_CORETYPE");  // it failed: this process keeps OpenBLAS's choice, and so do its children
   }
 } const kBlasKernelChoice;
 

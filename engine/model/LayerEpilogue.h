@@ -39,8 +39,7 @@ class LayerEpilogue {
   void follow(const Model& model, torch::jit::Node* op, std::string& stop);
   struct Step {
     mutable torch::jit::Operation operation;  // its call is not const
-    std::vector<c10::IValue> arguments;       // the layer's output goes at `position`
-    size_t position = 0;
+    std::vector<c10::IValue> arguments;       // the first, left empty, is the activation
   };
   std::vector<Step> steps_;
   std::vector<std::string> names_;

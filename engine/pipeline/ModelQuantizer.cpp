@@ -224,12 +224,10 @@ std::unique_ptr<ModelSuffix> outputSuffix(RunContext& ctx, const std::string& un
 }
 
 // What follows each layer reconstructed on its own (LayerEpilogue), for layer-wise targets after
-// the activation; one note names the layers that have none.
-std::map<std::string, std::unique_ptr<LayerEpilogue>> layerEpilogues(const Model& model, const std::vector<Unit>& units,
+// the activation; one note names the layers that have none (the first three of them).
+std::map<std::string, std::unique_ptr<LayerEpilogue>> layerEpilogues(const Model& model,
+                                                                     const std::vector<std::string>& layers,
                                                                      bool tokenRows, std::vector<std::string>& notes) {
-  std::vector<std::string> layers;
-  for (const Unit& unit : units)
-    if (!unit.block) layers.push_back(unit.name);
   std::vector<std::string> reasons;
   auto epilogues = LayerEpilogue::buildAll(model, layers, &reasons);
   // A language model's layers are reconstructed over token positions as rows: a per-channel op
@@ -391,10 +389,14 @@ QuantizationResult quantizeModel(Model& model, const Dataset& calibration, const
                            quantMethodName(request.method) +
                            ": a lookup's output is its row, and nearest rounding already minimises each row's error");
   const std::vector<Unit> units = unitsOf(summary, request.method);
-  if (request.adaround.targetAfterActivation && reconstructs)
-    ctx.epilogues = layerEpilogues(model, units, subset->info().tokenIds, result.notes);
   // A block reconstructed as one (its call was captured), not layer by layer.
   const auto isBlockUnit = [&](const Unit& unit) { return unit.block && fp.blocks.count(unit.name) > 0; };
+  if (request.adaround.targetAfterActivation && reconstructs) {
+    std::vector<std::string> layerByLayer;
+    for (const Unit& unit : units)
+      if (!isBlockUnit(unit)) layerByLayer.insert(layerByLayer.end(), unit.layers.begin(), unit.layers.end());
+    ctx.epilogues = layerEpilogues(model, layerByLayer, subset->info().tokenIds, result.notes);
+  }
   // Quantized inputs come from one pass through the model, segment by segment, where its graph
   // can be cut at the units; otherwise from a calibration pass per unit.
   std::unique_ptr<QuantizedInputPropagation> propagation;

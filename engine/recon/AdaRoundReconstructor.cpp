@@ -6,6 +6,7 @@
 
 #include "engine/capture/ActivationCapture.h"
 #include "engine/model/ActivationFakeQuant.h"
+#include "engine/model/LayerEpilogue.h"
 #include "engine/recon/IndexedSquaredError.h"
 
 namespace roundlab {
@@ -22,10 +23,13 @@ at::Tensor AdaRoundReconstructor::applyRaw(const at::Tensor& x, const at::Tensor
   return applyLayer(layer_, scope_ ? scope_->apply(layer_.name, x) : x, w, b);
 }
 
-at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
-  const at::Tensor y = applyRaw(x, w, b);
+at::Tensor AdaRoundReconstructor::after(const at::Tensor& y) const {
   if (epilogue_) return epilogue_->run(y);
   return config_.reluAfter ? at::relu(y) : y;
+}
+
+at::Tensor AdaRoundReconstructor::apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+  return after(applyRaw(x, w, b));
 }
 
 double AdaRoundReconstructor::datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w,
@@ -64,12 +68,11 @@ RoundingResult AdaRoundReconstructor::run(const at::Tensor& inputs, const at::Te
       {&var}, inputs.size(0), config_,
       [&](const at::Tensor& idx) {
         const at::Tensor& x = at::index_select_out(xBatch, inputs, 0, idx);
-        const at::Tensor y = apply(x, var.softWeight(), bias());
-        at::Tensor loss = indexedReconstructionLoss(y, targets, idx);
-        // The rest of the model reads the op's output (before a ReLU that f may include).
-        if (outputLoss_)
-          loss =
-              loss + outputLoss_->term(idx, epilogue_ || config_.reluAfter ? applyRaw(x, var.softWeight(), bias()) : y);
+        // The op once: a second call would draw QDrop's mask again.
+        const at::Tensor raw = applyRaw(x, var.softWeight(), bias());
+        at::Tensor loss = indexedReconstructionLoss(after(raw), targets, idx);
+        // The rest of the model reads the op's output (before what f adds to it).
+        if (outputLoss_) loss = loss + outputLoss_->term(idx, raw);
         return loss;
       },
       [&](double fraction, double loss) {

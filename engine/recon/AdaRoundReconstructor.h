@@ -11,7 +11,6 @@
 
 #include "engine/activation/ActivationSteps.h"
 #include "engine/core/Job.h"
-#include "engine/model/LayerEpilogue.h"
 #include "engine/model/LayerInfo.h"
 #include "engine/model/ModelSuffix.h"
 #include "engine/quant/WeightGrid.h"
@@ -20,6 +19,7 @@
 
 namespace roundlab {
 
+class LayerEpilogue;
 class LearnedActivationScope;
 
 struct RoundingResult {
@@ -63,6 +63,7 @@ class AdaRoundReconstructor {
   // The op, input quantizer included; f adds the epilogue or the ReLU if configured.
   at::Tensor applyRaw(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
   at::Tensor apply(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+  at::Tensor after(const at::Tensor& opOutput) const;  // f's part after the op
   double datasetLoss(const at::Tensor& inputs, const at::Tensor& targets, const at::Tensor& w,
                      const at::Tensor& b) const;
 

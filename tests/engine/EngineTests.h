@@ -200,6 +200,7 @@ class LayerTargetTests : public QObject {
   void epilogueIsWhatTheNextLayerReads_data();
   void epilogueIsWhatTheNextLayerReads();
   void layersWithoutAnEpilogueSayWhy();
+  void inPlaceActivationsReplayOutOfPlace();
   void adaRoundMatchesAfterTheActivation();
 };
 
