@@ -44,6 +44,13 @@ struct ConvolutionKernelCap {
   }
 } const kConvolutionKernelCap;
 
+// The kernels OpenBLAS chose for this processor ("Haswell"), or null where OpenBLAS is not loaded.
+const char* openblasKernels() {
+  using CoreName = char* (*)();
+  const auto coreName = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return coreName ? coreName() : nullptr;
+}
+
 // OpenBLAS (the Linear layers' sgemm) picks its kernels for the processor when it loads, before
 // any of RoundLab's code runs: on an AMD EPYC with AVX-512 BF16 it takes its Cooperlake kernels,
 // which sum in another order than the Haswell kernels it takes on the other machines here, and the
@@ -56,11 +63,9 @@ struct BlasKernelChoice {
     if (std::getenv("OPENBLAS_CORETYPE")) return;
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
-    using CoreName = char* (*)();
-    const auto coreName = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-    if (!coreName) return;  // another BLAS
+    if (!dlsym(RTLD_DEFAULT, "openblas_get_corename")) return;  // another BLAS
     setenv("OPENBLAS_CORETYPE", "Haswell", 1);
-    const char* chosen = coreName();
+    const char* chosen = openblasKernels();
     if (!chosen || strcasecmp(chosen, "haswell") == 0) return;
     std::ifstream in("/proc/self/cmdline", std::ios::binary);
     std::vector<std::string> args;
@@ -103,9 +108,7 @@ std::string computeKernels() {
     char resolved[PATH_MAX];
     const std::string path = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
     if (path.find("openblas") != std::string::npos) {
-      using CoreName = char* (*)();
-      const auto coreName = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-      const char* core = coreName ? coreName() : nullptr;
+      const char* core = openblasKernels();
       blas = core ? std::string("OpenBLAS (") + core + " kernels)" : "OpenBLAS";
     } else if (path.find("blis") != std::string::npos)
       blas = "BLIS";
