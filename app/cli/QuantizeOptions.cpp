@@ -22,7 +22,7 @@ void addQuantizationOptions(QCommandLineParser& p) {
   p.addOption({"method",
                "One of " + choices(quantMethodTable()) +
                    " (default adaround). recommended sets --variable offset --freedom bias --iters 100 --stop "
-                   "settled --act-lr 4e-4 unless those are given.",
+                   "settled --lr 5e-3 --act-lr 4e-4 unless those are given.",
                "METHOD", "adaround"});
   p.addOption({"wbits", "Weight bits, 2..8 (default 4).", "N", "4"});
   p.addOption({"abits",
@@ -60,7 +60,7 @@ void addQuantizationOptions(QCommandLineParser& p) {
                "reference implementations' target). Default output.",
                "T", "output"});
   p.addOption({"batch", "AdaRound batch size (default 32).", "N", "32"});
-  p.addOption({"lr", "AdaRound learning rate (default 1e-3).", "LR", "0.001"});
+  p.addOption({"lr", "Learning rate of the rounding variables (default 1e-3; 5e-3 for recommended).", "LR", "0.001"});
   p.addOption({"lambda", "AdaRound regulariser weight (default 0.01).", "L", "0.01"});
   p.addOption({"warmup", "Fraction of iterations without regulariser (default 0.2).", "F", "0.2"});
   p.addOption({"input", "Reconstruct on " + choices(reconInputTable()) + " (default quantized).", "I", "quantized"});
@@ -153,6 +153,7 @@ QuantizationRequest quantizationRequestFromOptions(const QCommandLineParser& p) 
     if (!p.isSet("variable")) r.adaround.variable = recommended.adaround.variable;
     if (!p.isSet("freedom")) r.adaround.freedom = recommended.adaround.freedom;
     if (!p.isSet("iters")) r.adaround.iterations = recommended.adaround.iterations;
+    if (!p.isSet("lr")) r.adaround.learningRate = recommended.adaround.learningRate;
     if (!p.isSet("act-lr")) r.activations.learningRate = recommended.activations.learningRate;
     r.adaround.stopWhenSettled = recommended.adaround.stopWhenSettled;
   }

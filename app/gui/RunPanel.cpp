@@ -127,7 +127,7 @@ RunPanel::RunPanel(QWidget* parent)
   connect(defaults_, &QPushButton::clicked, this, &RunPanel::defaultsRequested);
   // Choosing the recommended method sets its settings in the form, where the user sees and changes them.
   // Leaving it for another learned method puts back the reference's variable, freedom and fixed
-  // schedule (and the preferences' iteration count and the step learning rate, unless changed), so
+  // schedule (and the preferences' iteration count and the learning rates, unless changed), so
   // that a run labelled "brecq" is BRECQ.
   connect(method_, &QComboBox::activated, this, [this] {
     const bool recommended = method_->currentText() == quantMethodName(QuantMethod::Recommended);
@@ -140,6 +140,8 @@ RunPanel::RunPanel(QWidget* parent)
       r.adaround.freedom = reference.adaround.freedom;
       r.adaround.stopWhenSettled = false;
       if (r.adaround.iterations == kRecommendedIterationCap) r.adaround.iterations = referenceIterations_;
+      if (r.adaround.learningRate == kRecommendedLearningRate)
+        r.adaround.learningRate = reference.adaround.learningRate;
       if (r.activations.learningRate == kRecommendedActivationLearningRate)
         r.activations.learningRate = reference.activations.learningRate;
       setRequest(r);

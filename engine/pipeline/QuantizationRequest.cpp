@@ -67,6 +67,7 @@ QuantizationRequest recommendedSettings(QuantizationRequest r) {
   r.adaround.freedom = DegreesOfFreedom::RoundingStepAndBias;
   r.adaround.iterations = kRecommendedIterationCap;
   r.adaround.stopWhenSettled = true;
+  r.adaround.learningRate = kRecommendedLearningRate;
   r.activations.learningRate = kRecommendedActivationLearningRate;
   return r;
 }

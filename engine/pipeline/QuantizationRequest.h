@@ -77,13 +77,19 @@ std::map<std::string, int> resolveBits(const QuantizationRequest& request, const
 std::map<std::string, int> resolveActivationBits(const QuantizationRequest& request,
                                                  const std::vector<std::string>& layers);
 // The recommended method's settings on top of `request` (method, variable, degrees of freedom,
-// iteration cap, stopping rule, activation steps' learning rate); everything else stays as given.
+// iteration cap, stopping rule, the learning rates of the rounding variables and of the activation
+// steps); everything else stays as given.
 QuantizationRequest recommendedSettings(QuantizationRequest request);
 constexpr int kRecommendedIterationCap = 100;  // per unit; the stopping rule may end sooner
 // The activation steps' learning rate: QDrop's 4e-5 over its 1000 iterations, scaled to the cap so
 // that the steps travel as far (4e-5 x 1000 / 100; at 4e-5 the demo ResNet's W4A4 run ends 0.45
 // points lower).
 constexpr double kRecommendedActivationLearningRate = 4e-4;
+// The learning rate of the rounding variables (and of the steps and biases): Adam moves a variable
+// by about this much per iteration, so in 100 iterations an offset on W/s can travel half a grid
+// step, the farthest any weight is from its other rounding; at the reference's 1e-3 only weights
+// within 0.1 of a boundary can flip (docs/best-practices.md: +0.5 to +1.0 points at W2).
+constexpr double kRecommendedLearningRate = 5e-3;
 // Whether the method reconstructs blocks jointly (brecq, qdrop, recommended).
 bool reconstructsBlocks(QuantMethod method);
 // QDrop's p in effect: the setting, or the method's default (0.5 for qdrop and recommended, 1 otherwise).

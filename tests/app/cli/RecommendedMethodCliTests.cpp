@@ -32,6 +32,7 @@ class RecommendedMethodCliTests : public QObject {
     QCOMPARE(settings["freedom"].toString(), QString("bias"));
     QCOMPARE(settings["stop_when_settled"].toString(), QString("1"));
     QCOMPARE(settings["iterations"].toString(), QString("100"));
+    QCOMPARE(settings["learning_rate"].toString().toDouble(), 5e-3);
     QCOMPARE(settings["act_learning_rate"].toString().toDouble(), 4e-4);
     for (const auto& l : defaults.json()["layers"].toArray()) {
       const int ran = l.toObject()["iterations_run"].toInt();
@@ -54,14 +55,15 @@ class RecommendedMethodCliTests : public QObject {
     QCOMPARE(rerun.exitCode, 0);
     QVERIFY(rerun.json()["identical"].toBool());  // bit-identical with the stopping rule on
     // Any choice can be overridden; --stop fixed runs every iteration.
-    const Run changed =
-        cli(common + QStringList{"--freedom", "step", "--iters", "60", "--stop", "fixed", "--act-lr", "1e-3"});
+    const Run changed = cli(common + QStringList{"--freedom", "step", "--iters", "60", "--stop", "fixed", "--act-lr",
+                                                 "1e-3", "--lr", "2e-3"});
     QCOMPARE(changed.exitCode, 0);
     const QJsonObject s = changed.json()["settings"].toObject();
     QCOMPARE(s["freedom"].toString(), QString("step"));
     QCOMPARE(s["variable"].toString(), QString("offset"));
     QCOMPARE(s["stop_when_settled"].toString(), QString("0"));
     QCOMPARE(s["act_learning_rate"].toString().toDouble(), 1e-3);
+    QCOMPARE(s["learning_rate"].toString().toDouble(), 2e-3);
     for (const auto& l : changed.json()["layers"].toArray()) QCOMPARE(l.toObject()["iterations_run"].toInt(), 60);
     const Run bad = cli(common + QStringList{"--stop", "sometimes"});
     QVERIFY(bad.exitCode != 0 && bad.stderrLines() == 1 && bad.err.contains("stopping rule"));

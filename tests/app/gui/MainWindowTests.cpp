@@ -540,12 +540,14 @@ class MainWindowTests : public QObject {
     QCOMPARE(d.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
     QVERIFY(d.adaround.stopWhenSettled);
     QCOMPARE(d.adaround.iterations, kRecommendedIterationCap);  // as the CLI's recommended method
+    QCOMPARE(d.adaround.learningRate, kRecommendedLearningRate);
     QuantizationRequest adaround = d;
     adaround.method = QuantMethod::AdaRound;
     adaround.adaround.variable = RoundingVariableKind::RectifiedSigmoid;
     adaround.adaround.freedom = DegreesOfFreedom::Rounding;
     adaround.adaround.stopWhenSettled = false;
     adaround.adaround.iterations = 300;
+    adaround.adaround.learningRate = 2e-3;
     adaround.weights.bits = 3;
     panel.setRequest(adaround);
     QCOMPARE(panel.request().adaround.variable, RoundingVariableKind::RectifiedSigmoid);
@@ -557,6 +559,7 @@ class MainWindowTests : public QObject {
     QCOMPARE(r.adaround.variable, RoundingVariableKind::AdditiveOffset);
     QCOMPARE(r.adaround.freedom, DegreesOfFreedom::RoundingStepAndBias);
     QCOMPARE(r.adaround.iterations, kRecommendedIterationCap);
+    QCOMPARE(r.adaround.learningRate, kRecommendedLearningRate);
     QCOMPARE(r.activations.learningRate, kRecommendedActivationLearningRate);
     QVERIFY(r.adaround.stopWhenSettled);
     QCOMPARE(r.weights.bits, 3);  // the rest stays as the user set it
@@ -570,6 +573,16 @@ class MainWindowTests : public QObject {
     QCOMPARE(b.adaround.iterations, app::RunPanel::referenceRequest().adaround.iterations);
     QVERIFY(b.adaround.iterations != kRecommendedIterationCap);
     QCOMPARE(b.activations.learningRate, QuantizationRequest().activations.learningRate);
+    QCOMPARE(b.adaround.learningRate, QuantizationRequest().adaround.learningRate);
+    // A learning rate the user changed stays when leaving it.
+    method->setCurrentText("recommended");
+    Q_EMIT method->activated(method->currentIndex());
+    QuantizationRequest changed = panel.request();
+    changed.adaround.learningRate = 2.5e-3;
+    panel.setRequest(changed);
+    method->setCurrentText("qdrop");
+    Q_EMIT method->activated(method->currentIndex());
+    QCOMPARE(panel.request().adaround.learningRate, 2.5e-3);
   }
 
   void runFormCoversEverySetting() {
