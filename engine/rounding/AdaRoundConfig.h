@@ -44,8 +44,9 @@ struct AdaRoundConfig {
   // The stopping rule: run `iterations` (false), or stop a unit once its rounding has settled
   // (true; `iterations` is then the most it runs): checked every max(25, iterations / 40)
   // iterations, the mean batch loss of two windows in a row within 1 % of the best window before,
-  // at most 5 % of the codes changed over the last window, and a sigmoid variable with every soft
-  // value decided and its regulariser on. Deterministic: the same seed stops at the same iteration.
+  // at most 5 % of the codes changed per 25 iterations of the last window, and a sigmoid variable
+  // with every soft value decided and its regulariser on. Deterministic: the same seed stops at the
+  // same iteration.
   bool stopWhenSettled = false;
   // Learn the power grid's exponent jointly (set from the grid kind power-learned); it starts
   // from the grid's (searched) exponent.

@@ -179,13 +179,14 @@ namespace {
 
 // The stopping rule of AdaRoundConfig::stopWhenSettled, checked at the end of each window: the
 // window's mean batch loss has not improved on the best window before by 1 % for two windows in
-// a row, at most 5 % of the codes changed over the window (the straight-through offset keeps
-// flipping a few weights at their rounding boundary: about 2 % per window on the demo ResNet once
-// its loss is flat), and a sigmoid variable has decided every weight with its regulariser on.
+// a row, at most 5 % of the codes changed per 25 iterations of the window (the straight-through
+// offset keeps flipping a few weights at their rounding boundary: about 2 % per 25 iterations on
+// the demo ResNet once its loss is flat; a longer window sees proportionally more of them), and a
+// sigmoid variable has decided every weight with its regulariser on.
 class RoundingSettlement {
  public:
   RoundingSettlement(const std::vector<RoundingVariable*>& variables, int iterations)
-      : variables_(variables), window_(std::max(25, iterations / 40)) {}
+      : variables_(variables), window_(std::max(kMinWindow, iterations / 40)) {}
 
   bool settledAfter(int iteration, double batchLoss, bool regularizerOn) {
     windowLoss_ += batchLoss;
@@ -207,15 +208,16 @@ class RoundingSettlement {
     const double mean = windowLoss_ / window_;
     flatWindows_ = best_ >= 0 && mean >= (1 - kFlatFraction) * best_ ? flatWindows_ + 1 : 0;
     best_ = best_ < 0 ? mean : std::min(best_, mean);
-    const bool quiet = !codes_.empty() && static_cast<double>(changed) <= kChangedFraction * static_cast<double>(total);
+    const double allowed = kChangedFraction * (static_cast<double>(window_) / kMinWindow);  // exactly 5 % at 25
+    const bool quiet = !codes_.empty() && static_cast<double>(changed) <= allowed * static_cast<double>(total);
     codes_ = std::move(codes);
     windowLoss_ = 0;
     return flatWindows_ >= kFlatWindows && quiet && decided && (regularizerOn || !sigmoid);
   }
 
  private:
-  static constexpr double kFlatFraction = 0.01, kChangedFraction = 0.05;
-  static constexpr int kFlatWindows = 2;
+  static constexpr double kFlatFraction = 0.01, kChangedFraction = 0.05;  // changed: per kMinWindow iterations
+  static constexpr int kFlatWindows = 2, kMinWindow = 25;
   const std::vector<RoundingVariable*>& variables_;
   const int window_;
   double windowLoss_ = 0, best_ = -1;

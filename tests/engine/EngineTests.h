@@ -271,4 +271,5 @@ class StoppingRuleTests : public QObject {
   Q_OBJECT
  private Q_SLOTS:
   void unitStopsWhenSettled();
+  void longWindowsAllowProportionallyMoreChanges();
 };

@@ -4,6 +4,7 @@
 #include "EngineTests.h"
 #include "TestSupport.h"
 #include "engine/capture/ActivationCapture.h"
+#include "engine/pipeline/QuantizationRequest.h"
 #include "engine/quant/PowerGrid.h"
 #include "engine/rounding/RoundingVariable.h"
 
@@ -18,16 +19,18 @@ struct Optimised {
   at::Tensor codes;
 };
 
-// The straight-through offset with learned steps on layer2.0.conv1 at 2 bits, every batch loss kept.
-Optimised optimise(const testsupport::LayerCase& c, bool stopWhenSettled) {
+// The straight-through offset with learned steps on layer2.0.conv1 at 2 bits, every batch loss kept;
+// by default a cosine schedule over 400 iterations, otherwise `iterations` at a constant `lr`.
+Optimised optimise(const testsupport::LayerCase& c, bool stopWhenSettled, int iterations = 400, double lr = 0) {
   WeightQuantConfig w;
   w.bits = 2;
   const at::Tensor weight = c.model.weight(c.layer.name);
   AdaRoundConfig a;
-  a.iterations = 400;
+  a.iterations = iterations;
   a.curvePoints = a.iterations;  // every iteration's batch loss
   a.variable = RoundingVariableKind::AdditiveOffset;
-  a.cosineLr = true;
+  a.cosineLr = lr == 0;
+  if (lr > 0) a.learningRate = lr;
   a.seed = 11;
   a.stopWhenSettled = stopWhenSettled;
   RoundingVariable variable(weight, fitWeightGrid(weight, w), a);
@@ -75,4 +78,26 @@ void StoppingRuleTests::unitStopsWhenSettled() {
   const Optimised again = optimise(c, true);
   QCOMPARE(again.curve.size(), settled.curve.size());
   QVERIFY(at::equal(again.codes, settled.codes));
+}
+
+// With a long cap the rule's window is longer (iterations / 40) and the codes it allows to change
+// grow with it (5 % per 25 iterations): at the recommended method's learning rate a unit capped at
+// 4000 iterations still stops, where a fixed 5 % per window would hold it to the cap.
+void StoppingRuleTests::longWindowsAllowProportionallyMoreChanges() {
+  const testsupport::LayerCase c = testsupport::demoLayer();
+  const int cap = 4000, window = cap / 40;
+  const double lr = kRecommendedLearningRate;
+  const Optimised settled = optimise(c, true, cap, lr);
+  const int ran = settled.curve.back().first + 1;
+  QVERIFY2(ran < cap, ("a unit with a long window settles before the cap; ran " + std::to_string(ran)).c_str());
+  QCOMPARE(ran % window, 0);
+  // The codes changed over the last window, from fixed schedules of the same steps (the learning
+  // rate is constant, so a shorter fixed run is the same run cut short): within 5 % per 25 iterations.
+  const Optimised before = optimise(c, false, ran - window, lr);
+  const Optimised atStop = optimise(c, false, ran, lr);
+  QVERIFY(at::equal(atStop.codes, settled.codes));
+  const double changed = before.codes.ne(atStop.codes).sum().item<double>() / static_cast<double>(atStop.codes.numel());
+  QVERIFY2(changed <= 0.05 * window / 25, ("changed over the last window: " + std::to_string(changed)).c_str());
+  qInfo("stopped at %d of %d; %.2f %% of the codes changed over the last window of %d", ran, cap, 100 * changed,
+        window);
 }
