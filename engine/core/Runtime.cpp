@@ -63,10 +63,10 @@ struct BlasKernelChoice {
     if (std::getenv("OPENBLAS_CORETYPE")) return;
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
-    if (!dlsym(RTLD_DEFAULT, "openblas_get_corename")) return;  // another BLAS
-    setenv("OPENBLAS_CORETYPE", "Haswell", 1);
     const char* chosen = openblasKernels();
-    if (!chosen || strcasecmp(chosen, "haswell") == 0) return;
+    if (!chosen) return;  // another BLAS
+    setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    if (strcasecmp(chosen, "haswell") == 0) return;
     std::ifstream in("/proc/self/cmdline", std::ios::binary);
     std::vector<std::string> args;
     for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);

@@ -186,7 +186,9 @@ namespace {
 class RoundingSettlement {
  public:
   RoundingSettlement(const std::vector<RoundingVariable*>& variables, int iterations)
-      : variables_(variables), window_(std::max(kMinWindow, iterations / 40)) {}
+      : variables_(variables),
+        window_(std::max(kMinWindow, iterations / 40)),
+        allowedChange_(kChangedFraction * (static_cast<double>(window_) / kMinWindow)) {}  // exactly 5 % at 25
 
   bool settledAfter(int iteration, double batchLoss, bool regularizerOn) {
     windowLoss_ += batchLoss;
@@ -208,8 +210,7 @@ class RoundingSettlement {
     const double mean = windowLoss_ / window_;
     flatWindows_ = best_ >= 0 && mean >= (1 - kFlatFraction) * best_ ? flatWindows_ + 1 : 0;
     best_ = best_ < 0 ? mean : std::min(best_, mean);
-    const double allowed = kChangedFraction * (static_cast<double>(window_) / kMinWindow);  // exactly 5 % at 25
-    const bool quiet = !codes_.empty() && static_cast<double>(changed) <= allowed * static_cast<double>(total);
+    const bool quiet = !codes_.empty() && static_cast<double>(changed) <= allowedChange_ * static_cast<double>(total);
     codes_ = std::move(codes);
     windowLoss_ = 0;
     return flatWindows_ >= kFlatWindows && quiet && decided && (regularizerOn || !sigmoid);
@@ -220,6 +221,7 @@ class RoundingSettlement {
   static constexpr int kFlatWindows = 2, kMinWindow = 25;
   const std::vector<RoundingVariable*>& variables_;
   const int window_;
+  const double allowedChange_;  // fraction of the codes that may change over a window
   double windowLoss_ = 0, best_ = -1;
   int flatWindows_ = 0;
   std::vector<at::Tensor> codes_;
