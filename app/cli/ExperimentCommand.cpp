@@ -71,7 +71,7 @@ int runExperiment(const QStringList& args) {
   }
   ExperimentPlan plan;
   if (study)
-    plan = paperStudyPlan(base, base.adaround.iterations, ws.calibrationInfo().samples);
+    plan = paperStudyPlan(base, base.adaround.iterations, ws.calibrationInfo());
   else if (p.isSet("axis2"))
     plan = gridPlan(base, p.value("axis").toStdString(), valueList(p, "values"), p.value("axis2").toStdString(),
                     valueList(p, "values2"));

@@ -166,7 +166,7 @@ void EngineWorker::experiment(const ExperimentSetup& setup, const QString& calib
   requireEngineThread("experiment");
   runJob([&] {
     useData(calibration, validation);
-    const ExperimentPlan plan = setup.makePlan(workspace_.calibrationInfo().samples);
+    const ExperimentPlan plan = setup.makePlan(workspace_.calibrationInfo());
     JobHooks h = hooks(cancel);
     h.layerDone = {};  // cells are the news, not their layers
     h.experimentRow = [this](const ExperimentRow&, const RunPtr&) {

@@ -141,12 +141,12 @@ QString experimentName(const ExperimentRecord& e) {
 
 }  // namespace
 
-ExperimentPlan ExperimentSetup::makePlan(int64_t calibrationSamples) const {
+ExperimentPlan ExperimentSetup::makePlan(const DatasetInfo& calibration) const {
   if (plan) return *plan;
   ExperimentPlan made;
   switch (kind) {
     case ExperimentKind::Study:
-      made = paperStudyPlan(base, iterations, calibrationSamples);
+      made = paperStudyPlan(base, iterations, calibration);
       break;
     case ExperimentKind::Grid:
       made = gridPlan(base, axis1, values1, axis2, values2);
@@ -280,7 +280,9 @@ ExperimentSetup ExperimentPanel::setup(const QuantizationRequest& base) const {
                 "give the values of " + s.axis1 + ", e.g. " + suggestedValues(s.axis1).toStdString());
   if (s.kind == ExperimentKind::Grid && s.values2.empty())
     throw Error(ErrorCode::InvalidArgument, "give the values of " + s.axis2);
-  s.makePlan(1 << 30);  // every value checked now, before the job starts
+  DatasetInfo anySet;  // every value checked now, before the job starts; the set only trims the study
+  anySet.samples = int64_t(1) << 30;
+  s.makePlan(anySet);
   return s;
 }
 

@@ -35,7 +35,7 @@ struct ExperimentSetup {
   std::vector<uint64_t> seeds;  // each cell once per seed (mean ± std); empty: once, at the base's seed
   std::optional<ExperimentPlan> plan;
   // Throws InvalidArgument naming the setting or value that is wrong.
-  ExperimentPlan makePlan(int64_t calibrationSamples) const;
+  ExperimentPlan makePlan(const DatasetInfo& calibration) const;
 };
 
 class ExperimentPanel : public QWidget {

@@ -251,7 +251,7 @@ ExperimentPlan gridPlan(const QuantizationRequest& base, const std::string& rowA
   return plan;
 }
 
-ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t calibrationSamples) {
+ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, const DatasetInfo& calibration) {
   if (iterations < 1) throw Error(ErrorCode::InvalidArgument, "the study needs at least one iteration per unit");
   // Every axis below acts on learned rounding; a study around RTN or GPTQ would measure nothing.
   if (base.method == QuantMethod::Rtn || base.method == QuantMethod::Gptq) base.method = QuantMethod::Brecq;
@@ -283,11 +283,13 @@ ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t 
   add("weight selection", {{"select", "all"}, {"select-fraction", "1"}});
   add("weight selection", {{"select", "boundary"}, {"select-fraction", "0.5"}});
   add("weight selection", {{"select", "magnitude"}, {"select-fraction", "0.5"}});
-  add("augmentation", {{"augment", "none"}});
-  add("augmentation", {{"augment", "flip+crop"}});
-  add("augmentation", {{"augment", "noise"}});
+  if (!calibration.tokenIds) {
+    add("augmentation", {{"augment", "none"}});
+    add("augmentation", {{"augment", "flip+crop"}});
+    add("augmentation", {{"augment", "noise"}});
+  }
   for (const int64_t n : {128, 256, 512, 1024, 2048, 4096})
-    if (n <= calibrationSamples) add("calibration size", {{"calib-count", std::to_string(n)}});
+    if (n <= calibration.samples) add("calibration size", {{"calib-count", std::to_string(n)}});
   validate(plan);
   return plan;
 }

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/data/Dataset.h"
 #include "engine/pipeline/QuantizationRequest.h"
 
 namespace roundlab {
@@ -65,8 +66,9 @@ ExperimentPlan gridPlan(const QuantizationRequest& base, const std::string& rowA
 // The founding paper's study: loss (layer, block, block + output KL), loss weighting, degrees of
 // freedom, grid, variable, optimizer, weight selection, augmentation and calibration size, each
 // varied alone around `base` (a learned-rounding method; RTN and GPTQ bases become BRECQ) with
-// `iterations` per unit. Calibration sizes above `calibrationSamples` (the set's size) are left out.
-ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, int64_t calibrationSamples);
+// `iterations` per unit. Calibration sizes above the calibration set's are left out, and so is
+// augmentation on token ids (a language model's inputs have nothing to flip, crop or add noise to).
+ExperimentPlan paperStudyPlan(QuantizationRequest base, int iterations, const DatasetInfo& calibration);
 // Measured points of a predicted Pareto front: one cell per allocation (its per-layer widths),
 // titled by its average bits.
 ExperimentPlan paretoPlan(const QuantizationRequest& base, const std::vector<std::map<std::string, int>>& allocations,

@@ -1,7 +1,9 @@
 // Language models from the command line: token sets made from plain text, perplexity in eval,
 // quantize, experiment and the exported model, and bad token data refused in one clear line.
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
@@ -176,6 +178,25 @@ class LanguageModelCliTests : public QObject {
     }
     QVERIFY(rows[1].toObject()["perplexity_quantized"].toDouble() <
             rows[0].toObject()["perplexity_quantized"].toDouble());
+  }
+
+  // The study on a language model leaves out augmentation (token ids have nothing to flip or crop,
+  // and such a run is refused); every other axis stays. Written as jobs, so nothing runs.
+  void studyOnTokensHasNoAugmentation() {
+    QTemporaryDir dir;
+    const QString jobs = dir.filePath("jobs");
+    const Run r = cli({"experiment", fixture("gpt2_traced.pt"), "--calib", fixture("lm_tokens.h5"), "--study",
+                       "--iters", "10", "--jobs-dir", jobs});
+    QCOMPARE(r.exitCode, 0);
+    QStringList labels;
+    for (const QString& name : QDir(jobs).entryList({"job-*.json"}, QDir::Files, QDir::Name)) {
+      QFile f(QDir(jobs).filePath(name));
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      labels << QJsonDocument::fromJson(f.readAll()).object()["label"].toString();
+    }
+    QVERIFY2(labels.filter("method=adaround").size() == 1 && labels.filter("variable=offset").size() == 2,
+             qPrintable(labels.join("; ")));
+    QVERIFY2(labels.filter("augment").isEmpty(), qPrintable(labels.join("; ")));
   }
 
   void badTokenDataIsExplained() {

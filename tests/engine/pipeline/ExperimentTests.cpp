@@ -80,11 +80,13 @@ void ExperimentTests::experimentVariesOneAxis() {
   setAxis(r, "input", "fp");
   QCOMPARE(int(r.input), int(ReconInput::FloatingPoint));
   // Two axes cross row-major; the study covers every axis group of algorithms.md §3 and leaves out
-  // calibration sizes the set does not have.
+  // calibration sizes the set does not have, and augmentation on token ids.
   const ExperimentPlan grid = gridPlan(base, "wbits", {"4", "3"}, "grid", {"uniform", "power"});
   QCOMPARE(grid.cells.size(), size_t(4));
   QCOMPARE(grid.cells[1].label(), std::string("wbits=4 grid=power"));
-  const ExperimentPlan study = paperStudyPlan(base, 50, 600);
+  DatasetInfo images;
+  images.samples = 600;
+  const ExperimentPlan study = paperStudyPlan(base, 50, images);
   QCOMPARE(int(study.base.method), int(QuantMethod::Brecq));
   QCOMPARE(study.base.adaround.iterations, 50);
   QCOMPARE(study.axes, (std::vector<std::string>{"loss", "loss weighting", "degrees of freedom", "grid", "variable",
@@ -96,6 +98,12 @@ void ExperimentTests::experimentVariesOneAxis() {
   // Cells equal to the base (block loss MSE, uniform grid, Adam, ...) are run once.
   const std::vector<size_t> first = study.firstEqualCell();
   QCOMPARE(first[3], size_t(1));  // loss weighting: mse == loss: brecq
+  DatasetInfo tokens = images;
+  tokens.tokenIds = true;
+  const ExperimentPlan textStudy = paperStudyPlan(base, 50, tokens);
+  QCOMPARE(textStudy.axes, (std::vector<std::string>{"loss", "loss weighting", "degrees of freedom", "grid", "variable",
+                                                     "optimizer", "weight selection", "calibration size"}));
+  QCOMPARE(textStudy.cells.size(), study.cells.size() - 3);
 }
 
 // Each cell repeated over seeds: one run per seed (its own calibration subset and batch order), and
