@@ -18,9 +18,9 @@
 # (roundlab-cli run-job) and merged (roundlab-cli merge) into OUT_DIR/<model>-<setting>-<what>.rlab,
 # its table (per cell mean ± std over the seeds) into the .txt beside it. An interrupted study
 # resumes: finished tables and finished jobs are kept. Accuracies do not depend on the machine's
-# load or on JOBS; wall times do. The whole default study is about 12 hours of one core (the
-# character LM's cells take ten times an image model's), e.g. MODELS=fmnist_mobilenet
-# SETTINGS=W2A32 about 12 minutes.
+# load or on JOBS; wall times do. The whole default study is about 20 hours of one core (the
+# character LM's cells take ten times an image model's, QDrop's three times BRECQ's);
+# MODELS=fmnist_mobilenet SETTINGS=W2A32 ITERATION_SETTINGS= takes about 6 minutes.
 set -eu
 cli=${ROUNDLAB_CLI:-build/app/roundlab-cli}
 demo=${1:-resources/demo}

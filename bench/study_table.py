@@ -4,8 +4,9 @@
     bench/study_table.py OUT_DIR SETTING MODEL...     e.g. study W3A32 fmnist_resnet fmnist_transformer
 
 Reads OUT_DIR/<model>-<setting>-study.txt (written by bench/design_space_study.sh) and prints one
-Markdown table: each setting's top-1 % (mean ± std over the seeds) and its difference from the base
-(BRECQ, or QDrop with activation bits), in bold where it gains more than twice the larger spread.
+Markdown table: each setting's top-1 % (a language model's perplexity), mean ± std over the seeds,
+and its difference from the base (BRECQ, or QDrop with activation bits), in bold where it gains
+(perplexity: falls) by more than twice the larger spread.
 """
 import re
 import sys
@@ -23,8 +24,9 @@ ROW = re.compile(r"^(\S.*?)\s{2,}(\S.*?)\s{2,}\d+/\d+\s+([\d.]+) ± ([\d.]+)")
 
 
 def parse(path):
-    base, rows = None, {}
+    base, rows, lower_better = None, {}, False
     for line in open(path, encoding="utf-8"):
+        lower_better = lower_better or line.startswith("axis ") and " perplexity " in line
         m = ROW.match(line)
         if not m:
             continue
@@ -39,7 +41,7 @@ def parse(path):
                 break
     if base is None:
         sys.exit(f"{path}: no base row (method=brecq or method=qdrop): not a study's table")
-    return base, rows
+    return base, rows, lower_better
 
 
 def main():
@@ -49,18 +51,23 @@ def main():
     data = {m: parse(f"{out}/{m}-{setting}-study.txt") for m in models}
     print("| setting | " + " | ".join(models) + " |")
     print("|---|" + "---|" * len(models))
-    print("| base | " + " | ".join(f"{data[m][0][0]:.2f} ± {data[m][0][1]:.2f}" for m in models) + " |")
+    # Perplexities near 6 need a third digit.
+    digits = {m: 3 if data[m][2] else 2 for m in models}
+    print("| base | " + " | ".join(f"{data[m][0][0]:.{digits[m]}f} ± {data[m][0][1]:.{digits[m]}f}" for m in models)
+          + " |")
     for _, name in NAMES:
         cells = []
         for m in models:
-            (b, bs), rows = data[m]
+            (b, bs), rows, lower_better = data[m]
             if name not in rows:
                 cells.append("—")
                 continue
             mean, std = rows[name]
             d = mean - b
-            text = f"{mean:.2f} ± {std:.2f} ({d:+.2f})"
-            cells.append(f"**{text}**" if d > 2 * max(std, bs) else text)
+            n = digits[m]
+            text = f"{mean:.{n}f} ± {std:.{n}f} ({d:+.{n}f})"
+            gain = -d if lower_better else d
+            cells.append(f"**{text}**" if gain > 2 * max(std, bs) else text)
         if any(c != "—" for c in cells):
             print(f"| {name} | " + " | ".join(cells) + " |")
 
