@@ -48,7 +48,8 @@ experiment() {
   # Jobs whose result is there already (an earlier, interrupted study) are not run again.
   for job in "$dir"/job-*.json; do
     [ -f "${job%.json}.rlab" ] || echo "$job"
-  done | xargs -r -P "$jobs" -n 1 "$cli" run-job --threads 1 > "$dir/run.log" 2>&1
+  done | xargs -r -P "$jobs" -n 1 "$cli" run-job --threads 1 > "$dir/run.log" 2>&1 ||
+    { echo "$name: a job failed; its message is in $dir/run.log (rerun the script to resume)" >&2; exit 1; }
   "$cli" merge "$dir" -o "$out/$name.rlab" > "$out/$name.txt.part"
   mv "$out/$name.txt.part" "$out/$name.txt"
 }
